@@ -1,0 +1,33 @@
+/** Shared helpers for integration tests: clients for the provided broker and collision-free names. */
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { inject } from 'vitest';
+
+export function brokers(): string[] {
+  return inject('kafkaBrokers').split(',').map((b) => b.trim());
+}
+
+export function kafkaClient(clientId = 'test'): Kafka {
+  return new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.NOTHING });
+}
+
+/** A name no other test (or earlier run against the same cluster) uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafkaClient('test-admin').admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTopics(topics: ITopicConfig[]): Promise<void> {
+  await withAdmin(async (admin) => {
+    await admin.createTopics({ topics, waitForLeaders: true });
+  });
+}
