@@ -1,0 +1,73 @@
+import type { Serde } from '../../serdes/serde.js';
+import type { StoreType } from '../../stores/store-definition.js';
+import type { Grouped, Materialized } from '../options.js';
+import type { ProcessorSupplier } from '../processor-api.js';
+import type { InternalBuilder } from './internal-builder.js';
+import { insertRepartition } from './repartition.js';
+import { Serdes } from '../../serdes/serdes.js';
+
+/** What a grouped stream hands to its aggregations. */
+export interface GroupedSource {
+  readonly parentName: string;
+  readonly keySerde: Serde<unknown> | undefined;
+  readonly valueSerde: Serde<unknown> | undefined;
+  readonly grouped: Grouped<unknown, unknown> | undefined;
+  readonly repartitionRequired: boolean;
+}
+
+export interface AggregationSpec {
+  /** `KSTREAM-AGGREGATE-` or `KSTREAM-REDUCE-`: names the processor and a generated store. */
+  readonly prefix: string;
+  readonly materialized: Materialized<unknown, unknown> | undefined;
+  readonly storeType: StoreType;
+  /** The value serde when neither Materialized nor the stream gives one. */
+  readonly defaultValueSerde: Serde<unknown> | undefined;
+  readonly retentionMs?: number;
+  readonly windowSizeMs?: number;
+  readonly supplier: (storeName: string) => ProcessorSupplier<unknown, unknown, unknown, unknown>;
+}
+
+export interface AggregationResult {
+  readonly processorName: string;
+  readonly storeName: string;
+  readonly keySerde: Serde<unknown>;
+  readonly valueSerde: Serde<unknown>;
+}
+
+/**
+ * Adds an aggregation the way Kafka Streams names it: the store name (given or generated), then a
+ * repartition topic named after the grouping or the store when the key may have changed, then the
+ * aggregate processor connected to its store.
+ */
+export function addAggregation(graph: InternalBuilder, source: GroupedSource, spec: AggregationSpec): AggregationResult {
+  const storeName = spec.materialized?.storeName ?? graph.newStoreName(spec.prefix);
+  const keySerde = spec.materialized?.keySerde ?? source.grouped?.keySerde ?? source.keySerde ?? Serdes.Json<unknown>();
+  const groupedValueSerde = source.grouped?.valueSerde ?? source.valueSerde;
+  const valueSerde = spec.materialized?.valueSerde ?? spec.defaultValueSerde ?? groupedValueSerde ?? Serdes.Json<unknown>();
+  let parent = source.parentName;
+  if (source.repartitionRequired) {
+    parent = insertRepartition(graph, parent, source.grouped?.name ?? storeName, keySerde, groupedValueSerde);
+  }
+  const processorName = graph.newProcessorName(spec.prefix);
+  graph.addProcessor({ name: processorName, parents: [parent], supplier: spec.supplier(storeName), stores: [] });
+  const retentionMs = spec.materialized?.retentionMs ?? spec.retentionMs;
+  if (spec.materialized?.retentionMs !== undefined && spec.retentionMs !== undefined && spec.materialized.retentionMs < spec.retentionMs) {
+    graph.problems.push(
+      `Store '${storeName}' keeps data for ${spec.materialized.retentionMs} ms, less than its windows need ` +
+        `(${spec.retentionMs} ms = size or gap + grace): raise withRetention().`,
+    );
+  }
+  graph.addStore({
+    name: storeName,
+    type: spec.storeType,
+    keySerde,
+    valueSerde,
+    persistent: true,
+    loggingEnabled: spec.materialized?.loggingEnabled ?? true,
+    changelogConfig: spec.materialized?.changelogConfig ?? {},
+    retentionMs,
+    windowSizeMs: spec.windowSizeMs,
+  });
+  graph.connectStore(processorName, storeName);
+  return { processorName, storeName, keySerde, valueSerde };
+}

@@ -1,0 +1,46 @@
+import type { Serde } from '../../serdes/serde.js';
+import type { ProcessorSupplier } from '../processor-api.js';
+import type { StreamPartitioner, TopicNameExtractor } from '../options.js';
+
+/** A topic as the graph names it; internal topics get the application id as prefix when the topology is built. */
+export interface TopicRef {
+  readonly name: string;
+  readonly internal: boolean;
+}
+
+export interface SourceNodeDef {
+  readonly kind: 'source';
+  readonly name: string;
+  readonly index: number;
+  readonly topics: readonly TopicRef[];
+  readonly keySerde?: Serde<unknown>;
+  readonly valueSerde?: Serde<unknown>;
+}
+
+export interface ProcessorNodeDef {
+  readonly kind: 'processor';
+  readonly name: string;
+  readonly index: number;
+  readonly parents: readonly string[];
+  readonly supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;
+  readonly stores: string[];
+}
+
+export interface SinkNodeDef {
+  readonly kind: 'sink';
+  readonly name: string;
+  readonly index: number;
+  readonly parents: readonly string[];
+  readonly topic: TopicRef | TopicNameExtractor<unknown, unknown>;
+  readonly keySerde?: Serde<unknown>;
+  readonly valueSerde?: Serde<unknown>;
+  readonly partitioner?: StreamPartitioner<unknown, unknown>;
+}
+
+export type NodeDef = SourceNodeDef | ProcessorNodeDef | SinkNodeDef;
+
+/** A repartition topic the application creates, with an explicit partition count when the user gave one. */
+export interface RepartitionTopicDef {
+  readonly name: string;
+  readonly numberOfPartitions?: number;
+}

@@ -1,0 +1,80 @@
+import type { StoreDefinition } from '../../stores/store-definition.js';
+import type { NodeDef, ProcessorNodeDef, RepartitionTopicDef, SinkNodeDef, SourceNodeDef } from './graph.js';
+
+type WithoutIndex<T> = Omit<T, 'index' | 'kind'>;
+
+/**
+ * The mutable graph behind a StreamsBuilder. Names are generated as Kafka Streams generates them: a prefix
+ * and a 10-digit counter shared by processors and stores (`KSTREAM-FILTER-0000000001`), so that the same
+ * code always yields the same names, and so the same internal topics and stores across deployments.
+ */
+export class InternalBuilder {
+  private counter = 0;
+  readonly nodes = new Map<string, NodeDef>();
+  readonly stores = new Map<string, StoreDefinition>();
+  readonly repartitionTopics = new Map<string, RepartitionTopicDef>();
+  /** Problems found while declaring; reported together by `build()`. */
+  readonly problems: string[] = [];
+
+  nextIndex(): number {
+    return this.counter++;
+  }
+
+  newProcessorName(prefix: string): string {
+    return `${prefix}${String(this.nextIndex()).padStart(10, '0')}`;
+  }
+
+  /** Store names take their own index, like `KSTREAM-AGGREGATE-STATE-STORE-0000000003`. */
+  newStoreName(prefix: string): string {
+    return `${prefix}STATE-STORE-${String(this.nextIndex()).padStart(10, '0')}`;
+  }
+
+  private addNode(node: NodeDef): void {
+    if (this.nodes.has(node.name)) {
+      this.problems.push(`Two processors are named '${node.name}': give one of them another name (Named.as).`);
+      return;
+    }
+    this.nodes.set(node.name, node);
+  }
+
+  addSource(def: WithoutIndex<SourceNodeDef>): void {
+    this.addNode({ ...def, kind: 'source', index: this.counter });
+  }
+
+  addProcessor(def: WithoutIndex<ProcessorNodeDef>): void {
+    this.addNode({ ...def, kind: 'processor', index: this.counter });
+  }
+
+  addSink(def: WithoutIndex<SinkNodeDef>): void {
+    this.addNode({ ...def, kind: 'sink', index: this.counter });
+  }
+
+  addStore(store: StoreDefinition): void {
+    if (this.stores.has(store.name)) {
+      this.problems.push(
+        `Two state stores are named '${store.name}': store names must be unique within an application ` +
+          '(rename one in Materialized.as or Stores.*).',
+      );
+      return;
+    }
+    this.stores.set(store.name, store);
+  }
+
+  connectStore(processorName: string, storeName: string): void {
+    const node = this.nodes.get(processorName);
+    if (node?.kind !== 'processor') {
+      this.problems.push(`Cannot connect store '${storeName}' to '${processorName}', which is not a processor.`);
+      return;
+    }
+    if (!node.stores.includes(storeName)) node.stores.push(storeName);
+  }
+
+  addRepartitionTopic(topic: RepartitionTopicDef): void {
+    const existing = this.repartitionTopics.get(topic.name);
+    if (existing !== undefined) {
+      this.problems.push(`Two repartition topics are named '${topic.name}': name the groupings apart (Grouped.as).`);
+      return;
+    }
+    this.repartitionTopics.set(topic.name, topic);
+  }
+}

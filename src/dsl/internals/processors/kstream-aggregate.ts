@@ -1,0 +1,41 @@
+import type { ProcessorSupplier } from '../../processor-api.js';
+import type { KeyValueStore } from '../../../stores/state-store.js';
+import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import type { Aggregator, Initializer } from './functions.js';
+
+/**
+ * Aggregation of a grouped stream into a key-value store (count, reduce and aggregate): the new aggregate of
+ * the key is stored and forwarded. Records with a null key or value are dropped, as in Kafka Streams.
+ * `initializer` undefined means reduce: the first value becomes the aggregate.
+ */
+export function kstreamAggregate(
+  storeName: string,
+  initializer: Initializer<unknown> | undefined,
+  aggregator: Aggregator<unknown, unknown, unknown>,
+): ProcessorSupplier<unknown, unknown, unknown, unknown> {
+  return () => {
+    let context!: InternalProcessorContext<unknown, unknown>;
+    let store!: KeyValueStore<unknown, unknown>;
+    return {
+      init(ctx) {
+        context = ctx as InternalProcessorContext<unknown, unknown>;
+        store = context.getStateStore(storeName);
+      },
+      process(record) {
+        if (record.key === null || record.key === undefined || record.value === null || record.value === undefined) {
+          context.recordDropped('null-key', 'null key or value');
+          return;
+        }
+        const old = store.get(record.key);
+        const next =
+          old === undefined
+            ? initializer === undefined
+              ? record.value
+              : aggregator(record.key, record.value, initializer())
+            : aggregator(record.key, record.value, old);
+        store.put(record.key, next);
+        context.forward({ ...record, value: next });
+      },
+    };
+  };
+}

@@ -1,0 +1,73 @@
+import type { ProcessorSupplier } from '../../processor-api.js';
+import type { KeyValue } from '../../record.js';
+import type { Windowed } from '../../windowed.js';
+import type { SessionWindows } from '../../windows.js';
+import type { SessionStore } from '../../../stores/state-store.js';
+import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import type { Aggregator, Initializer, Merger } from './functions.js';
+
+/**
+ * Session-window aggregation, with Kafka Streams' semantics (KStreamSessionWindowAggregate):
+ * for a record of key k at time t, every stored session of k with end >= t - gap and start <= t + gap is
+ * merged with the new window [t, t]: the merger folds their aggregates into the initializer's value, and the
+ * window becomes [min start, max end]. If that window ends before stream time - grace - gap, the record is
+ * late and dropped with nothing changed. Otherwise the merged-away sessions are removed and a tombstone is
+ * forwarded for each, then the new session is stored and forwarded with the aggregator's result.
+ * Output timestamps are the session's end.
+ */
+export function sessionWindowAggregate(
+  storeName: string,
+  windows: SessionWindows,
+  initializer: Initializer<unknown>,
+  aggregator: Aggregator<unknown, unknown, unknown>,
+  merger: Merger<unknown, unknown>,
+): ProcessorSupplier<unknown, unknown, Windowed<unknown>, unknown> {
+  const gap = windows.inactivityGapMs;
+  const grace = windows.gracePeriodMs;
+  return () => {
+    let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
+    let store!: SessionStore<unknown, unknown>;
+    let observedStreamTime = Number.NEGATIVE_INFINITY;
+    return {
+      init(ctx) {
+        context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
+        store = context.getStateStore(storeName);
+        observedStreamTime = context.currentStreamTimeMs();
+      },
+      process(record) {
+        const key = record.key;
+        if (key === null || key === undefined) {
+          context.recordDropped('null-key', 'session aggregation needs a key');
+          return;
+        }
+        const t = record.timestamp;
+        if (t > observedStreamTime) observedStreamTime = t;
+        const closeTime = observedStreamTime - grace - gap;
+
+        const found: KeyValue<Windowed<unknown>, unknown>[] = store.findSessions(key, t - gap, t + gap);
+        let start = t;
+        let end = t;
+        let aggregate = initializer();
+        for (const session of found) {
+          aggregate = merger(key, aggregate, session.value);
+          if (session.key.window.start < start) start = session.key.window.start;
+          if (session.key.window.end > end) end = session.key.window.end;
+        }
+        if (end < closeTime) {
+          context.recordDropped('late', `window [${start},${end}] closed at ${closeTime} (stream time ${observedStreamTime})`);
+          return;
+        }
+        if (start !== t || end !== t) {
+          for (const session of found) {
+            store.remove(session.key);
+            context.forward({ key: session.key, value: null, timestamp: session.key.window.end, headers: record.headers });
+          }
+        }
+        aggregate = aggregator(key, record.value, aggregate);
+        const sessionKey: Windowed<unknown> = { key, window: { start, end } };
+        store.put(sessionKey, aggregate);
+        context.forward({ key: sessionKey, value: aggregate, timestamp: end, headers: record.headers });
+      },
+    };
+  };
+}

@@ -1,0 +1,59 @@
+import type { ProcessorSupplier } from '../../processor-api.js';
+import type { Windowed } from '../../windowed.js';
+import type { TimeWindows } from '../../windows.js';
+import type { WindowStore } from '../../../stores/state-store.js';
+import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import type { Aggregator, Initializer } from './functions.js';
+
+/**
+ * Time-window aggregation (tumbling or hopping), as Kafka Streams' KStreamWindowAggregate: a record updates
+ * every window that contains it whose end is after stream time - grace; for a window already closed the
+ * record is dropped as late (counted once per record).
+ */
+export function timeWindowAggregate(
+  storeName: string,
+  windows: TimeWindows,
+  initializer: Initializer<unknown> | undefined,
+  aggregator: Aggregator<unknown, unknown, unknown>,
+): ProcessorSupplier<unknown, unknown, Windowed<unknown>, unknown> {
+  return () => {
+    let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
+    let store!: WindowStore<unknown, unknown>;
+    let observedStreamTime = Number.NEGATIVE_INFINITY;
+    return {
+      init(ctx) {
+        context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
+        store = context.getStateStore(storeName);
+        observedStreamTime = context.currentStreamTimeMs();
+      },
+      process(record) {
+        const key = record.key;
+        if (key === null || key === undefined || record.value === null || record.value === undefined) {
+          context.recordDropped('null-key', 'null key or value');
+          return;
+        }
+        const t = record.timestamp;
+        if (t > observedStreamTime) observedStreamTime = t;
+        const closeTime = observedStreamTime - windows.gracePeriodMs;
+        let dropped = false;
+        for (const start of windows.windowStartsFor(t)) {
+          const end = start + windows.sizeMs;
+          if (end <= closeTime) {
+            dropped = true;
+            continue;
+          }
+          const old = store.fetch(key, start);
+          const next =
+            old === undefined
+              ? initializer === undefined
+                ? record.value
+                : aggregator(key, record.value, initializer())
+              : aggregator(key, record.value, old);
+          store.put(key, next, start);
+          context.forward({ key: { key, window: { start, end } }, value: next, timestamp: t, headers: record.headers });
+        }
+        if (dropped) context.recordDropped('late', `a window of ${t} closed at ${closeTime}`);
+      },
+    };
+  };
+}

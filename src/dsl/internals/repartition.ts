@@ -1,0 +1,28 @@
+import type { Serde } from '../../serdes/serde.js';
+import type { InternalBuilder } from './internal-builder.js';
+import { dropNullKeys } from './processors/stateless.js';
+
+/**
+ * Inserts a repartition topic after `parentName`, named from `baseName` as Kafka Streams names it:
+ * processors `<base>-repartition-filter` (drops null keys) and `<base>-repartition-sink`, topic
+ * `<applicationId>-<base>-repartition`, and the source `<base>-repartition-source` that continues the
+ * stream in a new sub-topology. Returns the source's name.
+ */
+export function insertRepartition(
+  graph: InternalBuilder,
+  parentName: string,
+  baseName: string,
+  keySerde: Serde<unknown> | undefined,
+  valueSerde: Serde<unknown> | undefined,
+  numberOfPartitions?: number,
+): string {
+  const topic = { name: `${baseName}-repartition`, internal: true };
+  const filterName = `${baseName}-repartition-filter`;
+  const sinkName = `${baseName}-repartition-sink`;
+  const sourceName = `${baseName}-repartition-source`;
+  graph.addProcessor({ name: filterName, parents: [parentName], supplier: dropNullKeys(), stores: [] });
+  graph.addSink({ name: sinkName, parents: [filterName], topic, keySerde, valueSerde });
+  graph.addSource({ name: sourceName, topics: [topic], keySerde, valueSerde });
+  graph.addRepartitionTopic({ name: topic.name, numberOfPartitions });
+  return sourceName;
+}

@@ -1,0 +1,73 @@
+import type { Serde } from '../serdes/serde.js';
+import { Serdes } from '../serdes/serdes.js';
+import { addAggregation, type GroupedSource } from './internals/aggregation.js';
+import type { InternalBuilder } from './internals/internal-builder.js';
+import type { Aggregator, Initializer, Reducer } from './internals/processors/functions.js';
+import { kstreamAggregate } from './internals/processors/kstream-aggregate.js';
+import type { KStream } from './kstream.js';
+import { KTable } from './ktable.js';
+import type { Grouped, Materialized } from './options.js';
+import { SessionWindowedKStream } from './session-windowed-kstream.js';
+import { TimeWindowedKStream } from './time-windowed-kstream.js';
+import { SessionWindows, TimeWindows } from './windows.js';
+
+/** A stream grouped by key, ready to aggregate (optionally per window). */
+export class KGroupedStream<K, V> {
+  private readonly source: GroupedSource;
+
+  /** @internal */
+  constructor(
+    private readonly graph: InternalBuilder,
+    stream: KStream<K, V>,
+    grouped: Grouped<K, V> | undefined,
+    repartitionRequired: boolean,
+  ) {
+    this.source = {
+      parentName: stream.nodeName,
+      keySerde: stream.keySerde as Serde<unknown> | undefined,
+      valueSerde: stream.valueSerde as Serde<unknown> | undefined,
+      grouped: grouped as Grouped<unknown, unknown> | undefined,
+      repartitionRequired,
+    };
+  }
+
+  /** Records per key. */
+  count(materialized?: Materialized<K, number>): KTable<K, number> {
+    return this.aggregateAs('KSTREAM-AGGREGATE-', () => 0, (_k, _v, n) => (n as number) + 1, materialized, Serdes.Int64());
+  }
+
+  /** Combines the values of a key with `reducer`; the first value is the first aggregate. */
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.aggregateAs<V>('KSTREAM-REDUCE-', undefined, (_k, v, agg) => reducer(agg, v), materialized, undefined);
+  }
+
+  aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>): KTable<K, VA> {
+    return this.aggregateAs('KSTREAM-AGGREGATE-', initializer, aggregator, materialized, undefined);
+  }
+
+  private aggregateAs<VA>(
+    prefix: string,
+    initializer: Initializer<VA> | undefined,
+    aggregator: Aggregator<K, V, VA>,
+    materialized: Materialized<K, VA> | undefined,
+    defaultValueSerde: Serde<VA> | undefined,
+  ): KTable<K, VA> {
+    const result = addAggregation(this.graph, this.source, {
+      prefix,
+      materialized: materialized as Materialized<unknown, unknown> | undefined,
+      storeType: 'keyValue',
+      defaultValueSerde: defaultValueSerde as Serde<unknown> | undefined,
+      supplier: (store) =>
+        kstreamAggregate(store, initializer, aggregator as Aggregator<unknown, unknown, unknown>),
+    });
+    return new KTable<K, VA>(this.graph, result.processorName, result.keySerde as Serde<K>, result.valueSerde as Serde<VA>);
+  }
+
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows | TimeWindows): SessionWindowedKStream<K, V> | TimeWindowedKStream<K, V> {
+    return windows instanceof SessionWindows
+      ? new SessionWindowedKStream<K, V>(this.graph, this.source, windows)
+      : new TimeWindowedKStream<K, V>(this.graph, this.source, windows);
+  }
+}

@@ -1,0 +1,157 @@
+import type { Serde } from '../serdes/serde.js';
+import { BranchedKStream } from './branched-kstream.js';
+import type { InternalBuilder } from './internals/internal-builder.js';
+import type { ForeachAction, KeyValueMapper, Predicate, ValueMapper } from './internals/processors/functions.js';
+import * as ops from './internals/processors/stateless.js';
+import { insertRepartition } from './internals/repartition.js';
+import { KGroupedStream } from './kgrouped-stream.js';
+import type { Grouped, Named, Produced, Repartitioned, TopicNameExtractor } from './options.js';
+import type { ProcessorSupplier } from './processor-api.js';
+import type { KeyValue } from './record.js';
+
+type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
+
+/**
+ * A stream of records. Every operator returns a new stream; nothing runs until the built topology runs.
+ * Operators that may change the key (`map`, `selectKey`, `flatMap`, ...) mark the stream for repartitioning:
+ * a later grouping writes it through a repartition topic, so that all records of a key meet in one task.
+ */
+export class KStream<K, V> {
+  /** @internal Streams are created by StreamsBuilder and by other streams' operators. */
+  constructor(
+    private readonly graph: InternalBuilder,
+    /** @internal */ readonly nodeName: string,
+    /** @internal */ readonly keySerde: Serde<K> | undefined,
+    /** @internal */ readonly valueSerde: Serde<V> | undefined,
+    /** @internal */ readonly repartitionRequired: boolean,
+  ) {}
+
+  private add<KR, VR>(
+    prefix: string,
+    named: Named | undefined,
+    supplier: AnySupplier,
+    keySerde: Serde<KR> | undefined,
+    valueSerde: Serde<VR> | undefined,
+    repartitionRequired: boolean,
+    parents: readonly string[] = [this.nodeName],
+  ): KStream<KR, VR> {
+    const name = named?.name ?? this.graph.newProcessorName(prefix);
+    this.graph.addProcessor({ name, parents, supplier, stores: [] });
+    return new KStream<KR, VR>(this.graph, name, keySerde, valueSerde, repartitionRequired);
+  }
+
+  filter(predicate: Predicate<K, V>, named?: Named): KStream<K, V> {
+    const supplier = ops.filter(predicate as Predicate<unknown, unknown>, true);
+    return this.add('KSTREAM-FILTER-', named, supplier, this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  filterNot(predicate: Predicate<K, V>, named?: Named): KStream<K, V> {
+    const supplier = ops.filter(predicate as Predicate<unknown, unknown>, false);
+    return this.add('KSTREAM-FILTER-', named, supplier, this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  map<KR, VR>(mapper: KeyValueMapper<K, V, KeyValue<KR, VR>>, named?: Named): KStream<KR, VR> {
+    const supplier = ops.map(mapper as KeyValueMapper<unknown, unknown, KeyValue<unknown, unknown>>);
+    return this.add<KR, VR>('KSTREAM-MAP-', named, supplier, undefined, undefined, true);
+  }
+
+  mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named): KStream<K, VR> {
+    const supplier = ops.mapValues(mapper as ValueMapper<unknown, unknown, unknown>);
+    return this.add<K, VR>('KSTREAM-MAPVALUES-', named, supplier, this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  selectKey<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V> {
+    const supplier = ops.selectKey(mapper as KeyValueMapper<unknown, unknown, unknown>);
+    return this.add<KR, V>('KSTREAM-KEY-SELECT-', named, supplier, undefined, this.valueSerde, true);
+  }
+
+  flatMap<KR, VR>(mapper: KeyValueMapper<K, V, Iterable<KeyValue<KR, VR>>>, named?: Named): KStream<KR, VR> {
+    const supplier = ops.flatMap(mapper as KeyValueMapper<unknown, unknown, Iterable<KeyValue<unknown, unknown>>>);
+    return this.add<KR, VR>('KSTREAM-FLATMAP-', named, supplier, undefined, undefined, true);
+  }
+
+  flatMapValues<VR>(mapper: ValueMapper<K, V, Iterable<VR>>, named?: Named): KStream<K, VR> {
+    const supplier = ops.flatMapValues(mapper as ValueMapper<unknown, unknown, Iterable<unknown>>);
+    return this.add<K, VR>('KSTREAM-FLATMAPVALUES-', named, supplier, this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  peek(action: ForeachAction<K, V>, named?: Named): KStream<K, V> {
+    const supplier = ops.peek(action as ForeachAction<unknown, unknown>);
+    return this.add('KSTREAM-PEEK-', named, supplier, this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  /** A terminal operation: runs `action` for every record. */
+  foreach(action: ForeachAction<K, V>, named?: Named): void {
+    this.add('KSTREAM-FOREACH-', named, ops.peek(action as ForeachAction<unknown, unknown>), undefined, undefined, false);
+  }
+
+  /** Splits the stream: each record goes to the first branch whose predicate it matches. */
+  split(named?: Named): BranchedKStream<K, V> {
+    const name = named?.name ?? this.graph.newProcessorName('KSTREAM-BRANCH-');
+    return new BranchedKStream<K, V>(this.graph, this, name, named?.name ?? name);
+  }
+
+  /** One stream of the records of both, each keeping its own order. */
+  merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
+    return this.add(
+      'KSTREAM-MERGE-',
+      named,
+      ops.passThrough(),
+      this.keySerde ?? other.keySerde,
+      this.valueSerde ?? other.valueSerde,
+      this.repartitionRequired || other.repartitionRequired,
+      [this.nodeName, other.nodeName],
+    );
+  }
+
+  /** Groups by the current key; repartitions first if an earlier operator may have changed the key. */
+  groupByKey(grouped?: Grouped<K, V>): KGroupedStream<K, V> {
+    return new KGroupedStream<K, V>(this.graph, this, grouped, this.repartitionRequired);
+  }
+
+  /** Groups by a new key computed from each record; always repartitions. */
+  groupBy<KR>(selector: KeyValueMapper<K, V, KR>, grouped?: Grouped<KR, V>): KGroupedStream<KR, V> {
+    const rekeyed = this.selectKey(selector);
+    return new KGroupedStream<KR, V>(this.graph, rekeyed, grouped, true);
+  }
+
+  /** Writes the stream through a repartition topic now (to spread load, or to co-partition it). */
+  repartition(repartitioned?: Repartitioned<K, V>): KStream<K, V> {
+    const base = repartitioned?.name ?? this.graph.newProcessorName('KSTREAM-REPARTITION-');
+    const keySerde = repartitioned?.keySerde ?? this.keySerde;
+    const valueSerde = repartitioned?.valueSerde ?? this.valueSerde;
+    const source = insertRepartition(
+      this.graph,
+      this.nodeName,
+      base,
+      keySerde as Serde<unknown> | undefined,
+      valueSerde as Serde<unknown> | undefined,
+      repartitioned?.numberOfPartitions,
+    );
+    return new KStream<K, V>(this.graph, source, keySerde, valueSerde, false);
+  }
+
+  /** Writes every record to a topic, or to the topic `extractor` picks for it. */
+  to(topic: string | TopicNameExtractor<K, V>, produced?: Produced<K, V>): void {
+    const name = produced?.processorName ?? this.graph.newProcessorName('KSTREAM-SINK-');
+    this.graph.addSink({
+      name,
+      parents: [this.nodeName],
+      topic: typeof topic === 'string' ? { name: topic, internal: false } : (topic as TopicNameExtractor<unknown, unknown>),
+      keySerde: (produced?.keySerde ?? this.keySerde) as Serde<unknown> | undefined,
+      valueSerde: (produced?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined,
+      partitioner: produced?.partitioner as ((t: string, k: unknown, v: unknown, n: number) => number | undefined) | undefined,
+    });
+  }
+
+  /**
+   * Runs a Processor API processor on every record; it may use the named stores (added with
+   * `builder.addStateStore`) and forwards its own output.
+   */
+  process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...storeNames: string[]): KStream<KOut, VOut> {
+    const name = this.graph.newProcessorName('KSTREAM-PROCESSOR-');
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
+    for (const store of storeNames) this.graph.connectStore(name, store);
+    return new KStream<KOut, VOut>(this.graph, name, undefined, undefined, true);
+  }
+}

@@ -1,0 +1,167 @@
+import type { Serde } from '../serdes/serde.js';
+import type { StreamRecord } from './record.js';
+
+/** How a stream reads its source topic. */
+export class Consumed<K, V> {
+  private constructor(
+    readonly keySerde?: Serde<K>,
+    readonly valueSerde?: Serde<V>,
+    readonly processorName?: string,
+  ) {}
+  static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Consumed<K, V> {
+    return new Consumed(keySerde, valueSerde);
+  }
+  static as<K, V>(processorName: string): Consumed<K, V> {
+    return new Consumed<K, V>(undefined, undefined, processorName);
+  }
+  withName(processorName: string): Consumed<K, V> {
+    return new Consumed(this.keySerde, this.valueSerde, processorName);
+  }
+}
+
+/** Picks the partition of an output record; `undefined` leaves it to the default (murmur2 of the key bytes). */
+export type StreamPartitioner<K, V> = (topic: string, key: K, value: V, numPartitions: number) => number | undefined;
+
+/** How a stream writes to a topic. */
+export class Produced<K, V> {
+  private constructor(
+    readonly keySerde?: Serde<K>,
+    readonly valueSerde?: Serde<V>,
+    readonly processorName?: string,
+    readonly partitioner?: StreamPartitioner<K, V>,
+  ) {}
+  static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Produced<K, V> {
+    return new Produced(keySerde, valueSerde);
+  }
+  static as<K, V>(processorName: string): Produced<K, V> {
+    return new Produced<K, V>(undefined, undefined, processorName);
+  }
+  withName(processorName: string): Produced<K, V> {
+    return new Produced(this.keySerde, this.valueSerde, processorName, this.partitioner);
+  }
+  withStreamPartitioner(partitioner: StreamPartitioner<K, V>): Produced<K, V> {
+    return new Produced(this.keySerde, this.valueSerde, this.processorName, partitioner);
+  }
+}
+
+/** Serdes and name of a grouping; the name also names its repartition topic (`<app>-<name>-repartition`). */
+export class Grouped<K, V> {
+  private constructor(
+    readonly keySerde?: Serde<K>,
+    readonly valueSerde?: Serde<V>,
+    readonly name?: string,
+  ) {}
+  static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Grouped<K, V> {
+    return new Grouped(keySerde, valueSerde);
+  }
+  static as<K, V>(name: string): Grouped<K, V> {
+    return new Grouped<K, V>(undefined, undefined, name);
+  }
+  withName(name: string): Grouped<K, V> {
+    return new Grouped(this.keySerde, this.valueSerde, name);
+  }
+}
+
+/** Explicit repartitioning: name, serdes and partition count of the repartition topic. */
+export class Repartitioned<K, V> {
+  private constructor(
+    readonly keySerde?: Serde<K>,
+    readonly valueSerde?: Serde<V>,
+    readonly name?: string,
+    readonly numberOfPartitions?: number,
+  ) {}
+  static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Repartitioned<K, V> {
+    return new Repartitioned(keySerde, valueSerde);
+  }
+  static as<K, V>(name: string): Repartitioned<K, V> {
+    return new Repartitioned<K, V>(undefined, undefined, name);
+  }
+  withName(name: string): Repartitioned<K, V> {
+    return new Repartitioned(this.keySerde, this.valueSerde, name, this.numberOfPartitions);
+  }
+  withNumberOfPartitions(count: number): Repartitioned<K, V> {
+    return new Repartitioned(this.keySerde, this.valueSerde, this.name, count);
+  }
+}
+
+/**
+ * How an aggregation keeps its state: the store's name (which also names its changelog topic
+ * `<app>-<name>-changelog`), serdes, retention and whether changes are logged.
+ */
+export class Materialized<K, V> {
+  private constructor(
+    readonly storeName?: string,
+    readonly keySerde?: Serde<K>,
+    readonly valueSerde?: Serde<V>,
+    readonly retentionMs?: number,
+    readonly loggingEnabled: boolean = true,
+    readonly changelogConfig: Readonly<Record<string, string>> = {},
+  ) {}
+  static as<K, V>(storeName: string): Materialized<K, V> {
+    return new Materialized<K, V>(storeName);
+  }
+  static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Materialized<K, V> {
+    return new Materialized<K, V>(undefined, keySerde, valueSerde);
+  }
+  withKeySerde(serde: Serde<K>): Materialized<K, V> {
+    return new Materialized(this.storeName, serde, this.valueSerde, this.retentionMs, this.loggingEnabled, this.changelogConfig);
+  }
+  withValueSerde(serde: Serde<V>): Materialized<K, V> {
+    return new Materialized(this.storeName, this.keySerde, serde, this.retentionMs, this.loggingEnabled, this.changelogConfig);
+  }
+  /** How long windows and sessions stay queryable; at least the window's size (or gap) plus grace. */
+  withRetention(retentionMs: number): Materialized<K, V> {
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, retentionMs, this.loggingEnabled, this.changelogConfig);
+  }
+  /** Extra topic configs for the changelog topic. */
+  withLoggingEnabled(config: Record<string, string> = {}): Materialized<K, V> {
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, this.retentionMs, true, { ...config });
+  }
+  /** No changelog: the store cannot be restored after a crash or a move. */
+  withLoggingDisabled(): Materialized<K, V> {
+    return new Materialized(this.storeName, this.keySerde, this.valueSerde, this.retentionMs, false, {});
+  }
+}
+
+/** A processor name chosen by the user instead of a generated one. */
+export class Named {
+  private constructor(readonly name: string) {}
+  static as(name: string): Named {
+    return new Named(name);
+  }
+}
+
+/** Final-results suppression of windowed aggregations. */
+export class Suppressed {
+  private constructor(
+    readonly kind: 'untilWindowCloses',
+    readonly name?: string,
+  ) {}
+  /** Emits exactly one final result per window once stream time passes its end plus grace, nothing before. */
+  static untilWindowCloses(): Suppressed {
+    return new Suppressed('untilWindowCloses');
+  }
+  withName(name: string): Suppressed {
+    return new Suppressed(this.kind, name);
+  }
+}
+
+/** A branch of `split()`: its name, and optionally a function that continues it. */
+export class Branched<K, V> {
+  private constructor(
+    readonly name?: string,
+    readonly chain?: (stream: import('./kstream.js').KStream<K, V>) => import('./kstream.js').KStream<K, V> | void,
+  ) {}
+  static as<K, V>(name: string): Branched<K, V> {
+    return new Branched<K, V>(name);
+  }
+  static withConsumer<K, V>(
+    chain: (stream: import('./kstream.js').KStream<K, V>) => void,
+    name?: string,
+  ): Branched<K, V> {
+    return new Branched<K, V>(name, chain);
+  }
+}
+
+/** Chooses the output topic of a record, for `to(extractor)`. */
+export type TopicNameExtractor<K, V> = (record: StreamRecord<K, V>) => string;

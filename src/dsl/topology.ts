@@ -1,0 +1,227 @@
+import { TopologyError } from '../errors/errors.js';
+import { changelogTopicConfig, changelogTopicName, type StoreDefinition } from '../stores/store-definition.js';
+import type { NodeDef, SinkNodeDef, SourceNodeDef, TopicRef } from './internals/graph.js';
+import type { InternalBuilder } from './internals/internal-builder.js';
+import { TopologyDescription } from './topology-description.js';
+
+export interface TopologyConfig {
+  /** Names the consumer group and prefixes every internal topic. */
+  readonly applicationId: string;
+}
+
+/** One connected piece of the graph; it runs as one task per input partition. */
+export interface Subtopology {
+  readonly id: number;
+  /** Nodes in declaration order, which is a topological order (parents before children). */
+  readonly nodes: readonly NodeDef[];
+  readonly sourceTopics: readonly string[];
+  /** Topics the sinks write to by name (topics chosen per record by an extractor are not listed). */
+  readonly sinkTopics: readonly string[];
+  readonly stores: readonly StoreDefinition[];
+  /** The source node of each source topic. */
+  readonly sourceByTopic: ReadonlyMap<string, SourceNodeDef>;
+}
+
+export interface InternalTopic {
+  readonly name: string;
+  readonly kind: 'repartition' | 'changelog';
+  /** Repartition: a fixed count, or undefined to match the producing sub-topology's partition count. */
+  readonly numberOfPartitions?: number;
+  readonly config: Readonly<Record<string, string>>;
+  /** The sub-topology whose task count decides the partition count (consumer of a changelog or repartition). */
+  readonly subtopologyId: number;
+  /** For changelogs, the store. */
+  readonly storeName?: string;
+}
+
+const APPLICATION_ID = /^[a-zA-Z0-9._-]+$/;
+
+/**
+ * A built topology: the graph split into sub-topologies, with resolved topic names, stores and the internal
+ * topics it needs. Immutable; the runtime and the TopologyTestDriver both run it.
+ */
+export class Topology {
+  readonly applicationId: string;
+  readonly subtopologies: readonly Subtopology[];
+  readonly internalTopics: readonly InternalTopic[];
+  readonly stores: ReadonlyMap<string, StoreDefinition>;
+
+  /** Use `StreamsBuilder.build()`. */
+  constructor(graph: InternalBuilder, config: TopologyConfig) {
+    if (typeof config?.applicationId !== 'string' || !APPLICATION_ID.test(config.applicationId)) {
+      throw new TopologyError(
+        `applicationId must be a non-empty string of letters, digits, '.', '_' or '-' (it prefixes topic names), ` +
+          `got ${JSON.stringify(config?.applicationId)}`,
+      );
+    }
+    this.applicationId = config.applicationId;
+    const problems = [...graph.problems, ...validate(graph)];
+    if (problems.length > 0) throw new TopologyError(`The topology cannot be built:\n - ${problems.join('\n - ')}`);
+    this.stores = new Map(graph.stores);
+    this.subtopologies = split(graph, (ref) => this.topicName(ref));
+    checkCycles(this.subtopologies);
+    this.internalTopics = this.collectInternalTopics(graph);
+  }
+
+  topicName(ref: TopicRef): string {
+    return ref.internal ? `${this.applicationId}-${ref.name}` : ref.name;
+  }
+
+  /** Topics the application reads that it does not create: they must exist before start. */
+  externalSourceTopics(): string[] {
+    const internal = new Set(this.internalTopics.map((t) => t.name));
+    return [...new Set(this.subtopologies.flatMap((s) => s.sourceTopics))].filter((t) => !internal.has(t)).sort();
+  }
+
+  subtopologyOfTopic(topic: string): Subtopology | undefined {
+    return this.subtopologies.find((s) => s.sourceByTopic.has(topic));
+  }
+
+  describe(): TopologyDescription {
+    return new TopologyDescription(this);
+  }
+
+  private collectInternalTopics(graph: InternalBuilder): InternalTopic[] {
+    const topics: InternalTopic[] = [];
+    for (const repartition of graph.repartitionTopics.values()) {
+      const name = this.topicName({ name: repartition.name, internal: true });
+      const consumer = this.subtopologyOfTopic(name);
+      if (consumer === undefined) continue;
+      topics.push({
+        name,
+        kind: 'repartition',
+        numberOfPartitions: repartition.numberOfPartitions,
+        // Kafka Streams keeps repartition data only until the consumer has committed; we rely on time retention.
+        config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600 * 1000) },
+        subtopologyId: consumer.id,
+      });
+    }
+    for (const sub of this.subtopologies) {
+      for (const store of sub.stores) {
+        if (!store.loggingEnabled) continue;
+        topics.push({
+          name: changelogTopicName(this.applicationId, store.name),
+          kind: 'changelog',
+          config: changelogTopicConfig(store),
+          subtopologyId: sub.id,
+          storeName: store.name,
+        });
+      }
+    }
+    return topics;
+  }
+}
+
+function validate(graph: InternalBuilder): string[] {
+  const problems: string[] = [];
+  const nodes = [...graph.nodes.values()];
+  if (!nodes.some((n) => n.kind === 'source')) {
+    problems.push('The topology has no source: read a topic with builder.stream(topic) first.');
+  }
+  for (const node of nodes) {
+    if (node.kind === 'source') {
+      if (node.topics.length === 0 || node.topics.some((t) => t.name.trim() === '')) {
+        problems.push(`Source ${node.name} names no topic: pass a topic name to builder.stream().`);
+      }
+      continue;
+    }
+    for (const parent of node.parents) {
+      if (!graph.nodes.has(parent)) problems.push(`${node.name} reads from '${parent}', which does not exist.`);
+    }
+    if (node.kind === 'processor') {
+      for (const store of node.stores) {
+        if (!graph.stores.has(store)) {
+          problems.push(
+            `Processor ${node.name} uses the state store '${store}', which was never added: ` +
+              'add it with builder.addStateStore(Stores...) or fix the name.',
+          );
+        }
+      }
+    }
+  }
+  const used = new Set(nodes.flatMap((n) => (n.kind === 'processor' ? n.stores : [])));
+  for (const store of graph.stores.keys()) {
+    if (!used.has(store)) {
+      problems.push(
+        `The state store '${store}' is not connected to any processor: pass its name to stream.process(..., '${store}') ` +
+          'or remove it.',
+      );
+    }
+  }
+  return problems;
+}
+
+/** Union-find over nodes joined by an edge or a shared store; each component is one sub-topology. */
+function split(graph: InternalBuilder, resolve: (ref: TopicRef) => string): Subtopology[] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let root = x;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    parent.set(x, root);
+    return root;
+  };
+  const union = (a: string, b: string): void => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(ra, rb);
+  };
+  for (const name of graph.nodes.keys()) parent.set(name, name);
+  const storeOwner = new Map<string, string>();
+  for (const node of graph.nodes.values()) {
+    if (node.kind !== 'source') for (const p of node.parents) union(node.name, p);
+    if (node.kind === 'processor') {
+      for (const store of node.stores) {
+        const owner = storeOwner.get(store);
+        if (owner === undefined) storeOwner.set(store, node.name);
+        else union(owner, node.name);
+      }
+    }
+  }
+  const groups = new Map<string, NodeDef[]>();
+  for (const node of graph.nodes.values()) {
+    const root = find(node.name);
+    groups.set(root, [...(groups.get(root) ?? []), node]);
+  }
+  const ordered = [...groups.values()]
+    .map((nodes) => nodes.sort((a, b) => a.index - b.index))
+    .sort((a, b) => a[0]!.index - b[0]!.index);
+  return ordered.map((nodes, id) => {
+    const sources = nodes.filter((n): n is SourceNodeDef => n.kind === 'source');
+    const sourceByTopic = new Map<string, SourceNodeDef>();
+    for (const source of sources) for (const t of source.topics) sourceByTopic.set(resolve(t), source);
+    const sinkTopics = nodes
+      .filter((n): n is SinkNodeDef => n.kind === 'sink')
+      .flatMap((s) => (typeof s.topic === 'function' ? [] : [resolve(s.topic)]));
+    const storeNames = new Set(nodes.flatMap((n) => (n.kind === 'processor' ? n.stores : [])));
+    return {
+      id,
+      nodes,
+      sourceTopics: [...sourceByTopic.keys()],
+      sinkTopics: [...new Set(sinkTopics)],
+      stores: [...storeNames].map((s) => graph.stores.get(s)!),
+      sourceByTopic,
+    };
+  });
+}
+
+/** A sub-topology that (through topics) feeds itself would process its own output forever. */
+function checkCycles(subtopologies: readonly Subtopology[]): void {
+  const readers = new Map<string, number[]>();
+  for (const sub of subtopologies) for (const t of sub.sourceTopics) readers.set(t, [...(readers.get(t) ?? []), sub.id]);
+  const state = new Map<number, 'visiting' | 'done'>();
+  const visit = (id: number, path: string[]): void => {
+    if (state.get(id) === 'done') return;
+    if (state.get(id) === 'visiting') {
+      throw new TopologyError(
+        `The topology has a cycle through topics ${path.join(' -> ')}: a sub-topology would read its own output. ` +
+          'Write to a topic that the application does not read, or split it into two applications.',
+      );
+    }
+    state.set(id, 'visiting');
+    for (const topic of subtopologies[id]!.sinkTopics) {
+      for (const next of readers.get(topic) ?? []) visit(next, [...path, topic]);
+    }
+    state.set(id, 'done');
+  };
+  for (const sub of subtopologies) visit(sub.id, []);
+}

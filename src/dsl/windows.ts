@@ -1,0 +1,78 @@
+import { ConfigError } from '../errors/errors.js';
+
+function nonNegative(value: number, what: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${what} must be a finite number of ms >= 0, got ${value}`);
+  return value;
+}
+
+function positive(value: number, what: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${what} must be a finite number of ms > 0, got ${value}`);
+  return value;
+}
+
+/**
+ * Session windows: a session of one key grows while its records are less than `inactivityGapMs` apart.
+ * Records up to `graceMs` (plus the gap) behind stream time still join their session; later ones are dropped.
+ */
+export class SessionWindows {
+  private constructor(
+    readonly inactivityGapMs: number,
+    readonly gracePeriodMs: number,
+  ) {}
+
+  static ofInactivityGapAndGrace(inactivityGapMs: number, graceMs: number): SessionWindows {
+    return new SessionWindows(positive(inactivityGapMs, 'inactivity gap'), nonNegative(graceMs, 'grace period'));
+  }
+
+  static ofInactivityGapWithNoGrace(inactivityGapMs: number): SessionWindows {
+    return SessionWindows.ofInactivityGapAndGrace(inactivityGapMs, 0);
+  }
+
+  /** How long a session store must keep a session by default: gap + grace (Kafka Streams' default). */
+  defaultRetentionMs(): number {
+    return this.inactivityGapMs + this.gracePeriodMs;
+  }
+}
+
+/**
+ * Fixed-size time windows, tumbling (advance = size) or hopping (`advanceBy(hop)`). Windows are aligned to the
+ * epoch: a window starts at a multiple of the advance and covers `[start, start + size)`.
+ */
+export class TimeWindows {
+  private constructor(
+    readonly sizeMs: number,
+    readonly advanceMs: number,
+    readonly gracePeriodMs: number,
+  ) {}
+
+  static ofSizeAndGrace(sizeMs: number, graceMs: number): TimeWindows {
+    const size = positive(sizeMs, 'window size');
+    return new TimeWindows(size, size, nonNegative(graceMs, 'grace period'));
+  }
+
+  static ofSizeWithNoGrace(sizeMs: number): TimeWindows {
+    return TimeWindows.ofSizeAndGrace(sizeMs, 0);
+  }
+
+  /** Hopping windows: a new window every `hopMs`, which must be > 0 and <= the size. */
+  advanceBy(hopMs: number): TimeWindows {
+    const hop = positive(hopMs, 'advance');
+    if (hop > this.sizeMs) throw new ConfigError(`advance (${hop} ms) must not exceed the window size (${this.sizeMs} ms)`);
+    return new TimeWindows(this.sizeMs, hop, this.gracePeriodMs);
+  }
+
+  /** Starts of every window that contains `timestamp`, oldest first. */
+  windowStartsFor(timestamp: number): number[] {
+    const starts: number[] = [];
+    const lastStart = timestamp - (((timestamp % this.advanceMs) + this.advanceMs) % this.advanceMs);
+    for (let start = lastStart; start > timestamp - this.sizeMs; start -= this.advanceMs) {
+      if (start >= 0) starts.push(start);
+    }
+    return starts.reverse();
+  }
+
+  /** Default retention: size + grace. */
+  defaultRetentionMs(): number {
+    return this.sizeMs + this.gracePeriodMs;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Errors the library raises. Each carries what a reader needs to act: which record, which topic, which store,
+ * and what to change.
+ */
+
+/** Base class: every error of this library is a `StreamsError`. */
+export class StreamsError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A topology that cannot run as declared; raised by `build()` with what to change. */
+export class TopologyError extends StreamsError {}
+
+/** A configuration value that is missing or wrong. */
+export class ConfigError extends StreamsError {}
+
+/** Where a record came from, for error messages and dead-letter headers. */
+export interface RecordOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** A key or value that its serde could not decode. */
+export class DeserializationError extends StreamsError {
+  constructor(
+    readonly origin: RecordOrigin,
+    readonly part: 'key' | 'value',
+    readonly serdeName: string,
+    cause: unknown,
+  ) {
+    super(
+      `Could not deserialize the ${part} of the record at ${origin.topic}-${origin.partition}@${origin.offset} ` +
+        `with the ${serdeName} serde: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/** A user function (predicate, mapper, aggregator, processor) threw while processing a record. */
+export class ProcessingError extends StreamsError {
+  constructor(
+    readonly origin: RecordOrigin | undefined,
+    readonly processorName: string,
+    cause: unknown,
+  ) {
+    const where = origin === undefined ? '' : ` on the record at ${origin.topic}-${origin.partition}@${origin.offset}`;
+    super(
+      `Processor ${processorName} failed${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/** A state store could not be opened, read, written or restored. */
+export class StateStoreError extends StreamsError {}
+
+/** The runtime hit a Kafka problem it cannot work around (missing topic, wrong partition count, fencing). */
+export class StreamsRuntimeError extends StreamsError {}

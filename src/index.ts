@@ -1,0 +1,76 @@
+/**
+ * kstreams-ts: Kafka Streams for TypeScript. Declare a topology with {@link StreamsBuilder}, test it with
+ * {@link TopologyTestDriver}, run it on Kafka with `KafkaStreams`.
+ */
+export { StreamsBuilder } from './dsl/streams-builder.js';
+export { KStream } from './dsl/kstream.js';
+export { BranchedKStream } from './dsl/branched-kstream.js';
+export { KGroupedStream } from './dsl/kgrouped-stream.js';
+export { SessionWindowedKStream } from './dsl/session-windowed-kstream.js';
+export { TimeWindowedKStream } from './dsl/time-windowed-kstream.js';
+export { KTable } from './dsl/ktable.js';
+export { Topology, type TopologyConfig, type Subtopology, type InternalTopic } from './dsl/topology.js';
+export { TopologyDescription } from './dsl/topology-description.js';
+export { SessionWindows, TimeWindows } from './dsl/windows.js';
+export type { Window, Windowed } from './dsl/windowed.js';
+export type { Headers, KeyValue, RecordMetadata, StreamRecord } from './dsl/record.js';
+export {
+  Branched,
+  Consumed,
+  Grouped,
+  Materialized,
+  Named,
+  Produced,
+  Repartitioned,
+  Suppressed,
+  type StreamPartitioner,
+  type TopicNameExtractor,
+} from './dsl/options.js';
+export type {
+  Aggregator,
+  ForeachAction,
+  Initializer,
+  KeyValueMapper,
+  Merger,
+  Predicate,
+  Reducer,
+  ValueMapper,
+} from './dsl/internals/processors/functions.js';
+export type {
+  Cancellable,
+  Processor,
+  ProcessorContext,
+  ProcessorSupplier,
+  PunctuationType,
+  Punctuator,
+} from './dsl/processor-api.js';
+
+export type { Serde } from './serdes/serde.js';
+export { Serdes } from './serdes/serdes.js';
+export { avroSerde, type AvroSchema } from './serdes/avro-serde.js';
+export { WindowedSerdes, type WindowedSerde } from './serdes/windowed-serdes.js';
+
+export type { KeyValueStore, SessionStore, StateStore, WindowStore } from './stores/state-store.js';
+export { Stores } from './stores/stores.js';
+export type { StoreDefinition, StoreType } from './stores/store-definition.js';
+
+export {
+  ConfigError,
+  DeserializationError,
+  ProcessingError,
+  StateStoreError,
+  StreamsError,
+  StreamsRuntimeError,
+  TopologyError,
+  type RecordOrigin,
+} from './errors/errors.js';
+
+export {
+  TopologyTestDriver,
+  TestInputTopic,
+  TestOutputTopic,
+  type TestDriverMetrics,
+  type TestRecord,
+  type TopologyTestDriverOptions,
+} from './testing/topology-test-driver.js';
+export { consoleLogger, type Logger, type LogLevel } from './runtime/logger.js';

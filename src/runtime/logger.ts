@@ -1,0 +1,23 @@
+/** The logging the library does; any object with these methods (pino, console) fits. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+const levels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof levels)[number];
+
+/** A console logger that prints one line per message at or above `level`. */
+export function consoleLogger(level: LogLevel = 'info', prefix = 'kstreams'): Logger {
+  const threshold = levels.indexOf(level);
+  const at = (name: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) => {
+    if (levels.indexOf(name) < threshold) return;
+    const suffix = fields === undefined ? '' : ` ${JSON.stringify(fields)}`;
+    console.error(`${new Date().toISOString()} ${name.toUpperCase()} [${prefix}] ${message}${suffix}`);
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,22 @@
+import type { Headers } from '../dsl/record.js';
+
+/** An output record, serialized, on its way to a topic. */
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
+  /** Undefined: the default partitioner (murmur2 of the key) decides. */
+  readonly partition: number | undefined;
+}
+
+/**
+ * Where a task's sinks write. `send` is synchronous and only queues the record; the owner decides when the
+ * queue is produced (the Kafka runtime in batches, the TopologyTestDriver at once).
+ */
+export interface RecordSink {
+  send(record: OutgoingRecord): void;
+  /** Partition count of a topic, for partitioners that need it. */
+  partitionsFor(topic: string): number;
+}

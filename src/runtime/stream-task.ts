@@ -1,0 +1,259 @@
+import type { Cancellable, Processor, ProcessorContext, PunctuationType, Punctuator } from '../dsl/processor-api.js';
+import type { Headers, RecordMetadata, StreamRecord } from '../dsl/record.js';
+import type { NodeDef, SinkNodeDef, SourceNodeDef } from '../dsl/internals/graph.js';
+import type { Subtopology, Topology } from '../dsl/topology.js';
+import { DeserializationError, ProcessingError, StreamsError, type RecordOrigin } from '../errors/errors.js';
+import { Serdes } from '../serdes/serdes.js';
+import type { Serde } from '../serdes/serde.js';
+import { isWindowedSerde } from '../serdes/windowed-serdes.js';
+import type { StoreContext } from '../stores/caching-store.js';
+import type { ManagedStore } from '../stores/managed-store.js';
+import type { StoreDefinition } from '../stores/store-definition.js';
+import type { Logger } from './logger.js';
+import { partitionForKey } from './murmur2.js';
+import { PunctuationQueue } from './punctuation-queue.js';
+import type { RecordSink } from './record-sink.js';
+
+/** Sources without serdes read raw bytes; sinks and stores without serdes write JSON. */
+const DEFAULT_SOURCE_SERDE = Serdes.Buffer() as Serde<unknown>;
+const DEFAULT_SINK_SERDE = Serdes.Json<unknown>();
+
+interface NodeRuntime {
+  readonly def: NodeDef;
+  readonly children: NodeRuntime[];
+  processor?: Processor<unknown, unknown, unknown, unknown>;
+}
+
+/** Counters of one task, read by metrics. */
+export class TaskCounters {
+  processed = 0;
+  droppedLate = 0;
+  droppedNullKey = 0;
+  punctuations = 0;
+}
+
+/** What internal (DSL) processors may do beyond the public context. */
+export interface InternalProcessorContext<K, V> extends ProcessorContext<K, V> {
+  /** Counts and logs a record the processor drops (late, null key). */
+  recordDropped(reason: 'late' | 'null-key', detail: string): void;
+}
+
+export interface StreamTaskOptions {
+  readonly topology: Topology;
+  readonly subtopology: Subtopology;
+  readonly partition: number;
+  readonly sink: RecordSink;
+  /** Creates the typed store of a definition; the task passes its stream time in `context`. */
+  readonly createStore: (definition: StoreDefinition, context: StoreContext) => ManagedStore;
+  readonly wallClock: () => number;
+  readonly logger: Logger;
+  /** Stream time to start from (restored from committed offset metadata); default -Infinity. */
+  readonly initialStreamTime?: number;
+}
+
+/**
+ * One task: a sub-topology running for one partition. It turns raw records into typed ones, drives them
+ * through the processors synchronously (no promise per record), writes sink output to the RecordSink, and
+ * fires punctuators. The Kafka runtime and the TopologyTestDriver both run their records through here.
+ */
+export class StreamTask {
+  readonly id: string;
+  readonly counters = new TaskCounters();
+  readonly stores = new Map<string, ManagedStore>();
+  private readonly nodes = new Map<string, NodeRuntime>();
+  private readonly sourceNodes = new Map<string, NodeRuntime>();
+  private readonly punctuation = new PunctuationQueue();
+  private current: NodeRuntime | undefined;
+  private metadata: RecordMetadata | undefined;
+  private time: number;
+  private initialized = false;
+
+  constructor(private readonly options: StreamTaskOptions) {
+    const { subtopology, partition } = options;
+    this.id = `${subtopology.id}_${partition}`;
+    this.time = options.initialStreamTime ?? Number.NEGATIVE_INFINITY;
+    const storeContext: StoreContext = { streamTime: () => this.time };
+    for (const definition of subtopology.stores) {
+      this.stores.set(definition.name, options.createStore(definition, storeContext));
+    }
+    for (const def of subtopology.nodes) this.nodes.set(def.name, { def, children: [] });
+    for (const node of this.nodes.values()) {
+      if (node.def.kind === 'source') continue;
+      for (const parent of node.def.parents) this.nodes.get(parent)!.children.push(node);
+    }
+    for (const [topic, source] of subtopology.sourceByTopic) this.sourceNodes.set(topic, this.nodes.get(source.name)!);
+  }
+
+  get streamTime(): number {
+    return this.time;
+  }
+
+  get partition(): number {
+    return this.options.partition;
+  }
+
+  get subtopologyId(): number {
+    return this.options.subtopology.id;
+  }
+
+  /** Creates the processors and calls their `init`, parents first. */
+  init(): void {
+    if (this.initialized) return;
+    this.initialized = true;
+    for (const node of this.nodes.values()) {
+      if (node.def.kind !== 'processor') continue;
+      node.processor = node.def.supplier();
+      this.current = node;
+      try {
+        node.processor.init?.(this.contextFor());
+      } catch (err) {
+        throw new ProcessingError(undefined, node.def.name, err);
+      } finally {
+        this.current = undefined;
+      }
+    }
+  }
+
+  /**
+   * Processes one raw record of a source topic. Throws DeserializationError when a serde cannot read it
+   * (nothing has been processed then), and ProcessingError when a processor throws.
+   */
+  process(
+    topic: string,
+    partition: number,
+    offset: string,
+    key: Buffer | null,
+    value: Buffer | null,
+    timestamp: number,
+    headers: Headers,
+  ): void {
+    const source = this.sourceNodes.get(topic);
+    if (source === undefined) throw new StreamsError(`Task ${this.id} does not read topic ${topic}`);
+    const def = source.def as SourceNodeDef;
+    const origin: RecordOrigin = { topic, partition, offset };
+    const keySerde = def.keySerde ?? DEFAULT_SOURCE_SERDE;
+    const valueSerde = def.valueSerde ?? DEFAULT_SOURCE_SERDE;
+    let typedKey: unknown = null;
+    let typedValue: unknown = null;
+    if (key !== null) {
+      try {
+        typedKey = keySerde.deserialize(key, topic);
+      } catch (err) {
+        throw new DeserializationError(origin, 'key', keySerde.name, err);
+      }
+    }
+    if (value !== null) {
+      try {
+        typedValue = valueSerde.deserialize(value, topic);
+      } catch (err) {
+        throw new DeserializationError(origin, 'value', valueSerde.name, err);
+      }
+    }
+    this.metadata = origin;
+    if (timestamp > this.time) this.time = timestamp;
+    const record: StreamRecord<unknown, unknown> = { key: typedKey, value: typedValue, timestamp, headers };
+    try {
+      this.forward(source, record, undefined);
+    } catch (err) {
+      throw err instanceof ProcessingError ? err : new ProcessingError(origin, this.current?.def.name ?? def.name, err);
+    } finally {
+      this.current = undefined;
+    }
+    this.counters.processed++;
+    if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', this.time);
+  }
+
+  /** Fires wall-clock punctuators that are due at `now`. */
+  punctuateWallClock(now: number): void {
+    if (!this.punctuation.isEmpty) this.firePunctuators('WALL_CLOCK_TIME', now);
+  }
+
+  private firePunctuators(type: PunctuationType, now: number): void {
+    this.metadata = undefined;
+    this.counters.punctuations += this.punctuation.fire(type, now, (nodeName, fn) => {
+      this.current = this.nodes.get(nodeName);
+      try {
+        fn();
+      } catch (err) {
+        throw new ProcessingError(undefined, nodeName, err);
+      } finally {
+        this.current = undefined;
+      }
+    });
+  }
+
+  private forward(from: NodeRuntime, record: StreamRecord<unknown, unknown>, childName: string | undefined): void {
+    const children = from.children;
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i]!;
+      if (childName !== undefined && child.def.name !== childName) continue;
+      this.current = child;
+      if (child.def.kind === 'sink') this.writeSink(child.def, record);
+      else child.processor!.process(record);
+    }
+    this.current = from;
+  }
+
+  private writeSink(sink: SinkNodeDef, record: StreamRecord<unknown, unknown>): void {
+    const topic = typeof sink.topic === 'function' ? sink.topic(record) : this.options.topology.topicName(sink.topic);
+    const keySerde = sink.keySerde ?? DEFAULT_SINK_SERDE;
+    const valueSerde = sink.valueSerde ?? DEFAULT_SINK_SERDE;
+    const key = record.key === null || record.key === undefined ? null : keySerde.serialize(record.key, topic);
+    const value = record.value === null || record.value === undefined ? null : valueSerde.serialize(record.value, topic);
+    let partition: number | undefined;
+    if (sink.partitioner !== undefined) {
+      partition = sink.partitioner(topic, record.key, record.value, this.options.sink.partitionsFor(topic));
+    } else if (key !== null && isWindowedSerde(keySerde)) {
+      // Windowed results are partitioned by their inner key, as Kafka Streams' WindowedStreamPartitioner does.
+      const inner = keySerde.inner.serialize((record.key as { key: unknown }).key, topic);
+      partition = partitionForKey(inner, this.options.sink.partitionsFor(topic));
+    }
+    this.options.sink.send({ topic, key, value, timestamp: record.timestamp, headers: record.headers, partition });
+  }
+
+  private contextFor(): InternalProcessorContext<unknown, unknown> {
+    const node = this.current!;
+    const task = this;
+    return {
+      applicationId: this.options.topology.applicationId,
+      taskId: this.id,
+      forward(record, childName) {
+        task.forward(node, record, childName);
+      },
+      getStateStore<S>(name: string): S {
+        const def = node.def;
+        if (def.kind !== 'processor' || !def.stores.includes(name)) {
+          throw new StreamsError(
+            `Processor ${def.name} asked for store '${name}', which is not connected to it: ` +
+              `pass '${name}' to process(...) when you add the processor.`,
+          );
+        }
+        return task.stores.get(name) as S;
+      },
+      schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
+        const now = type === 'STREAM_TIME' ? task.time : task.options.wallClock();
+        return task.punctuation.schedule(type, intervalMs, punctuator, node.def.name, now);
+      },
+      recordMetadata: () => this.metadata,
+      currentStreamTimeMs: () => this.time,
+      currentSystemTimeMs: () => this.options.wallClock(),
+      recordDropped: (reason, detail) => {
+        if (reason === 'late') this.counters.droppedLate++;
+        else this.counters.droppedNullKey++;
+        const at = this.metadata === undefined ? '' : ` at ${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset}`;
+        this.options.logger.debug(`${node.def.name} dropped a ${reason} record${at}: ${detail}`);
+      },
+    };
+  }
+
+  /** Closes the processors (children last). Stores are closed by their owner. */
+  close(): void {
+    for (const node of this.nodes.values()) {
+      try {
+        node.processor?.close?.();
+      } catch (err) {
+        this.options.logger.warn(`closing processor ${node.def.name} of task ${this.id} failed: ${String(err)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,18 @@
+import type { StoreDefinition } from './store-definition.js';
+import type { BytesEntry, BytesStore } from './bytes-store.js';
+import type { FlushResult } from './caching-store.js';
+import type { StateStore } from './state-store.js';
+
+/** What the runtime does with every store of a task, whatever its type. */
+export interface ManagedStore extends StateStore {
+  readonly definition: StoreDefinition;
+  readonly bytes: BytesStore;
+  flush(): FlushResult;
+  /** Drops every change since the last flush (an aborted transaction). */
+  discardChanges(): void;
+  needsFlush(): boolean;
+  setCacheBudget(bytes: number): void;
+  hitRatio(): { hits: number; misses: number };
+  /** Turns a batch of changelog records (in offset order) into the LevelDB entries that apply them. */
+  restoreEntries(records: readonly BytesEntry[]): BytesEntry[];
+}

@@ -1,0 +1,41 @@
+import type { KeyValue } from '../dsl/record.js';
+import type { Windowed } from '../dsl/windowed.js';
+
+/**
+ * The stores a processor sees. All calls are synchronous: reads are served by the store's cache, or on a miss
+ * by one synchronous LevelDB point read; writes go to the cache and reach LevelDB and the changelog at the
+ * next commit. A store belongs to one task and is used by one processor chain at a time.
+ */
+export interface StateStore {
+  readonly name: string;
+}
+
+export interface KeyValueStore<K, V> extends StateStore {
+  get(key: K): V | undefined;
+  /** `null` deletes the key (and logs a tombstone). */
+  put(key: K, value: V | null): void;
+  delete(key: K): V | undefined;
+  /**
+   * Every entry in key-byte order. Only stores that live in memory answer synchronously (the
+   * TopologyTestDriver's, and in-memory stores); persistent stores are scanned with `app.store()`.
+   */
+  all(): KeyValue<K, V>[];
+}
+
+export interface SessionStore<K, AGG> extends StateStore {
+  /** Sessions of `key` with end >= earliestSessionEndTime and start <= latestSessionStartTime, by end time. */
+  findSessions(key: K, earliestSessionEndTime: number, latestSessionStartTime: number): KeyValue<Windowed<K>, AGG>[];
+  /** Every live session of `key`, by end time. */
+  fetch(key: K): KeyValue<Windowed<K>, AGG>[];
+  fetchSession(key: K, sessionStart: number, sessionEnd: number): AGG | undefined;
+  put(session: Windowed<K>, aggregate: AGG): void;
+  remove(session: Windowed<K>): void;
+}
+
+export interface WindowStore<K, V> extends StateStore {
+  /** `null` deletes the window. */
+  put(key: K, value: V | null, windowStart: number): void;
+  fetch(key: K, windowStart: number): V | undefined;
+  /** Windows of `key` whose start is in [timeFrom, timeTo], oldest first; the key of each result is its start. */
+  fetchRange(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[];
+}

@@ -1,0 +1,38 @@
+import type { Serde } from '../serdes/serde.js';
+
+export type StoreType = 'keyValue' | 'session' | 'window';
+
+/**
+ * Everything the runtime needs to create, log and restore one store. Built by the DSL (`Materialized`) or by
+ * the user through {@link Stores} for the Processor API.
+ */
+export interface StoreDefinition {
+  readonly name: string;
+  readonly type: StoreType;
+  readonly keySerde: Serde<unknown>;
+  readonly valueSerde: Serde<unknown>;
+  /** LevelDB on disk (true) or memory only, rebuilt from the changelog at start (false). */
+  readonly persistent: boolean;
+  readonly loggingEnabled: boolean;
+  /** Extra topic configs of the changelog topic. */
+  readonly changelogConfig: Readonly<Record<string, string>>;
+  /** Session and window stores: how long a session or window is kept after it ends. */
+  readonly retentionMs?: number;
+  /** Window stores: the window size, to tell a window's end from its start. */
+  readonly windowSizeMs?: number;
+}
+
+/** Kafka Streams' `windowstore.changelog.additional.retention.ms` default: one day beyond the store's retention. */
+export const CHANGELOG_ADDITIONAL_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** The changelog topic of a store: `<applicationId>-<storeName>-changelog`, as Kafka Streams names it. */
+export function changelogTopicName(applicationId: string, storeName: string): string {
+  return `${applicationId}-${storeName}-changelog`;
+}
+
+/** Topic configs of a store's changelog: compacted, and for windowed stores also deleted after retention. */
+export function changelogTopicConfig(store: StoreDefinition): Record<string, string> {
+  if (store.type === 'keyValue') return { 'cleanup.policy': 'compact', ...store.changelogConfig };
+  const retention = (store.retentionMs ?? 0) + CHANGELOG_ADDITIONAL_RETENTION_MS;
+  return { 'cleanup.policy': 'compact,delete', 'retention.ms': String(retention), ...store.changelogConfig };
+}

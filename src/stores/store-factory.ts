@@ -1,0 +1,24 @@
+import type { BytesStore } from './bytes-store.js';
+import type { StoreContext } from './caching-store.js';
+import { CachingKeyValueStore } from './key-value-store.js';
+import type { ManagedStore } from './managed-store.js';
+import { CachingSessionStore } from './session-store.js';
+import type { StoreDefinition } from './store-definition.js';
+import { CachingWindowStore } from './window-store.js';
+
+/** The typed store of a definition over a byte store. */
+export function createStore(
+  definition: StoreDefinition,
+  bytes: BytesStore,
+  cacheBudgetBytes: number,
+  context: StoreContext,
+): ManagedStore {
+  switch (definition.type) {
+    case 'keyValue':
+      return new CachingKeyValueStore(definition, bytes, cacheBudgetBytes);
+    case 'session':
+      return new CachingSessionStore(definition, bytes, cacheBudgetBytes, context);
+    case 'window':
+      return new CachingWindowStore(definition, bytes, cacheBudgetBytes, context);
+  }
+}

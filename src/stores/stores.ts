@@ -1,0 +1,52 @@
+import type { Serde } from '../serdes/serde.js';
+import type { StoreDefinition } from './store-definition.js';
+
+interface StoreOptions {
+  /** Default true: LevelDB on disk. false keeps the store in memory and rebuilds it from its changelog. */
+  persistent?: boolean;
+  /** Default true: every change is written to `<app>-<name>-changelog`. */
+  loggingEnabled?: boolean;
+  changelogConfig?: Record<string, string>;
+}
+
+function base(name: string, keySerde: Serde<unknown>, valueSerde: Serde<unknown>, options: StoreOptions) {
+  return {
+    name,
+    keySerde,
+    valueSerde,
+    persistent: options.persistent ?? true,
+    loggingEnabled: options.loggingEnabled ?? true,
+    changelogConfig: { ...(options.changelogConfig ?? {}) },
+  };
+}
+
+/** Store factories for the Processor API; add the result with `builder.addStateStore(...)`. */
+export const Stores = {
+  keyValueStore<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, options: StoreOptions = {}): StoreDefinition {
+    return { ...base(name, keySerde as Serde<unknown>, valueSerde as Serde<unknown>, options), type: 'keyValue' };
+  },
+  sessionStore<K, V>(
+    name: string,
+    retentionMs: number,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+    options: StoreOptions = {},
+  ): StoreDefinition {
+    return { ...base(name, keySerde as Serde<unknown>, valueSerde as Serde<unknown>, options), type: 'session', retentionMs };
+  },
+  windowStore<K, V>(
+    name: string,
+    retentionMs: number,
+    windowSizeMs: number,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+    options: StoreOptions = {},
+  ): StoreDefinition {
+    return {
+      ...base(name, keySerde as Serde<unknown>, valueSerde as Serde<unknown>, options),
+      type: 'window',
+      retentionMs,
+      windowSizeMs,
+    };
+  },
+} as const;

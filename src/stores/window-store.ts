@@ -1,0 +1,116 @@
+import type { KeyValue } from '../dsl/record.js';
+import type { Serde } from '../serdes/serde.js';
+import { decodeWindows, encodeWindows, parseWindowChangelogKey, windowChangelogKey, type WindowSlot } from './bucket-codec.js';
+import type { BytesEntry, BytesStore } from './bytes-store.js';
+import { CachingStore, type StoreContext } from './caching-store.js';
+import type { ManagedStore } from './managed-store.js';
+import type { StoreDefinition } from './store-definition.js';
+import type { WindowStore } from './state-store.js';
+
+interface WindowBucket<V> {
+  windows: WindowSlot<V>[];
+  changed?: Set<number>;
+}
+
+/**
+ * A window store: all windows of a key in one LevelDB value, by start time; the changelog carries one record
+ * per window with Kafka Streams' window key layout. Windows that started more than `retentionMs` before
+ * stream time are dropped from reads and from the bucket at its next write.
+ */
+export class CachingWindowStore<K, V> extends CachingStore<K, WindowBucket<V>> implements WindowStore<K, V>, ManagedStore {
+  private readonly valueSerde: Serde<V>;
+  private readonly retentionMs: number;
+
+  constructor(
+    readonly definition: StoreDefinition,
+    bytes: BytesStore,
+    cacheBudgetBytes: number,
+    private readonly context: StoreContext,
+  ) {
+    super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes);
+    this.valueSerde = definition.valueSerde as Serde<V>;
+    this.retentionMs = definition.retentionMs ?? Number.POSITIVE_INFINITY;
+  }
+
+  protected decode(bytes: Buffer): WindowBucket<V> {
+    return { windows: decodeWindows(bytes, (b) => this.valueSerde.deserialize(b)) };
+  }
+
+  protected encode(bucket: WindowBucket<V>): Buffer | null {
+    return bucket.windows.length === 0 ? null : encodeWindows(bucket.windows, (v) => this.valueSerde.serialize(v));
+  }
+
+  protected changelogFor(keyBytes: Buffer, bucket: WindowBucket<V> | undefined): BytesEntry[] {
+    if (bucket?.changed === undefined) return [];
+    const records: BytesEntry[] = [];
+    for (const start of bucket.changed) {
+      const window = bucket.windows.find((w) => w.start === start);
+      records.push([windowChangelogKey(keyBytes, start), window === undefined ? null : window.bytes!]);
+    }
+    bucket.changed = undefined;
+    return records;
+  }
+
+  private expiry(): number {
+    return this.context.streamTime() - this.retentionMs;
+  }
+
+  put(key: K, value: V | null, windowStart: number): void {
+    const bucket = this.read(key) ?? { windows: [] };
+    const index = bucket.windows.findIndex((w) => w.start === windowStart);
+    if (value === null) {
+      if (index < 0) return;
+      bucket.windows.splice(index, 1);
+    } else if (index >= 0) {
+      bucket.windows[index] = { start: windowStart, value };
+    } else {
+      bucket.windows.push({ start: windowStart, value });
+      bucket.windows.sort((a, b) => a.start - b.start);
+    }
+    (bucket.changed ??= new Set()).add(windowStart);
+    const expiry = this.expiry();
+    if (bucket.windows.length > 0 && bucket.windows[0]!.start <= expiry) {
+      bucket.windows = bucket.windows.filter((w) => w.start > expiry);
+    }
+    this.write(key, bucket);
+  }
+
+  fetch(key: K, windowStart: number): V | undefined {
+    if (windowStart <= this.expiry()) return undefined;
+    return this.read(key)?.windows.find((w) => w.start === windowStart)?.value;
+  }
+
+  fetchRange(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[] {
+    const from = Math.max(timeFrom, this.expiry() + 1);
+    return (this.read(key)?.windows ?? [])
+      .filter((w) => w.start >= from && w.start <= timeTo)
+      .map((w) => ({ key: w.start, value: w.value }));
+  }
+
+  restoreEntries(records: readonly BytesEntry[]): BytesEntry[] {
+    const buckets = new Map<string, { keyBytes: Buffer; windows: WindowSlot<Buffer>[] }>();
+    for (const [changelogKey, value] of records) {
+      const { keyBytes, start } = parseWindowChangelogKey(changelogKey);
+      const id = keyBytes.toString('latin1');
+      let bucket = buckets.get(id);
+      if (bucket === undefined) {
+        const raw = this.bytes.get(keyBytes);
+        bucket = { keyBytes, windows: raw === undefined ? [] : decodeWindows(raw, (b) => b) };
+        buckets.set(id, bucket);
+      }
+      const index = bucket.windows.findIndex((w) => w.start === start);
+      if (value === null) {
+        if (index >= 0) bucket.windows.splice(index, 1);
+      } else if (index >= 0) {
+        bucket.windows[index] = { start, value, bytes: value };
+      } else {
+        bucket.windows.push({ start, value, bytes: value });
+        bucket.windows.sort((a, b) => a.start - b.start);
+      }
+    }
+    return [...buckets.values()].map(({ keyBytes, windows }) => [
+      keyBytes,
+      windows.length === 0 ? null : encodeWindows(windows, (b) => b),
+    ]);
+  }
+}

@@ -1,0 +1,283 @@
+import type { Headers, KeyValue } from '../dsl/record.js';
+import type { Topology } from '../dsl/topology.js';
+import { StreamsError } from '../errors/errors.js';
+import type { Serde } from '../serdes/serde.js';
+import { InMemoryBytesStore } from '../stores/bytes-store.js';
+import { createStore } from '../stores/store-factory.js';
+import { changelogTopicName } from '../stores/store-definition.js';
+import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
+import type { ManagedStore } from '../stores/managed-store.js';
+import { silentLogger, type Logger } from '../runtime/logger.js';
+import type { OutgoingRecord } from '../runtime/record-sink.js';
+import { StreamTask } from '../runtime/stream-task.js';
+
+/** A record read from a test output topic. */
+export interface TestRecord<K, V> {
+  readonly key: K | null;
+  readonly value: V | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+export interface TopologyTestDriverOptions {
+  /** Cache budget of each store; default 1 MiB. The driver commits after every input record anyway. */
+  cacheMaxBytes?: number;
+  logger?: Logger;
+}
+
+/** Dropped and processed records, summed over the driver's tasks. */
+export interface TestDriverMetrics {
+  processed: number;
+  droppedLate: number;
+  droppedNullKey: number;
+}
+
+/**
+ * Runs a topology in memory, synchronously and deterministically, for unit tests: no broker, no timers.
+ * Every sub-topology runs as one task (partition 0); records written to a topic that the topology also reads
+ * (repartition topics) are processed at once; after each input record the driver commits (stores flush, and
+ * changelog records become readable as `<app>-<store>-changelog`).
+ */
+export class TopologyTestDriver {
+  private readonly tasks: StreamTask[];
+  private readonly outputs = new Map<string, OutgoingRecord[]>();
+  private readonly offsets = new Map<string, number>();
+  private readonly pending: OutgoingRecord[] = [];
+  private wallClock: number;
+  private closed = false;
+
+  constructor(
+    private readonly topology: Topology,
+    options: TopologyTestDriverOptions = {},
+    initialWallClockMs = 0,
+  ) {
+    this.wallClock = initialWallClockMs;
+    const budget = options.cacheMaxBytes ?? 1024 * 1024;
+    this.tasks = topology.subtopologies.map(
+      (subtopology) =>
+        new StreamTask({
+          topology,
+          subtopology,
+          partition: 0,
+          sink: { send: (record) => this.pending.push(record), partitionsFor: () => 1 },
+          createStore: (definition, context) => createStore(definition, new InMemoryBytesStore(), budget, context),
+          wallClock: () => this.wallClock,
+          logger: options.logger ?? silentLogger,
+        }),
+    );
+    for (const task of this.tasks) task.init();
+  }
+
+  createInputTopic<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>): TestInputTopic<K, V> {
+    if (this.topology.subtopologyOfTopic(topic) === undefined) {
+      throw new StreamsError(
+        `Topic '${topic}' is not read by this topology; it reads: ${this.topology.externalSourceTopics().join(', ')}`,
+      );
+    }
+    return new TestInputTopic(this, topic, keySerde, valueSerde);
+  }
+
+  createOutputTopic<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>): TestOutputTopic<K, V> {
+    return new TestOutputTopic(this, topic, keySerde, valueSerde);
+  }
+
+  /** @internal Used by TestInputTopic. */
+  pipeRaw(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
+    this.ensureOpen();
+    this.deliver(topic, key, value, timestamp, headers);
+    // Outputs to topics the topology reads are processed too, in the order they were written.
+    while (this.pending.length > 0) {
+      const record = this.pending.shift()!;
+      this.record(record);
+      if (this.topology.subtopologyOfTopic(record.topic) !== undefined) {
+        this.deliver(record.topic, record.key, record.value, record.timestamp, record.headers);
+      }
+    }
+    this.commit();
+  }
+
+  private deliver(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
+    const subtopology = this.topology.subtopologyOfTopic(topic)!;
+    const offset = this.offsets.get(topic) ?? 0;
+    this.offsets.set(topic, offset + 1);
+    this.tasks[subtopology.id]!.process(topic, 0, String(offset), key, value, timestamp, headers);
+  }
+
+  private record(record: OutgoingRecord): void {
+    const list = this.outputs.get(record.topic);
+    if (list === undefined) this.outputs.set(record.topic, [record]);
+    else list.push(record);
+  }
+
+  private commit(): void {
+    for (const task of this.tasks) {
+      for (const store of task.stores.values()) {
+        const { local, changelog } = store.flush();
+        void store.bytes.apply(local);
+        if (!store.definition.loggingEnabled) continue;
+        const topic = changelogTopicName(this.topology.applicationId, store.name);
+        for (const [key, value] of changelog) this.record({ topic, key, value, timestamp: this.wallClock, headers: {}, partition: 0 });
+      }
+    }
+  }
+
+  /** @internal Used by TestOutputTopic. */
+  takeOutput(topic: string, count: number): OutgoingRecord[] {
+    const list = this.outputs.get(topic) ?? [];
+    return list.splice(0, count);
+  }
+
+  /** @internal */
+  outputSize(topic: string): number {
+    return this.outputs.get(topic)?.length ?? 0;
+  }
+
+  /** @internal */
+  get currentWallClock(): number {
+    return this.wallClock;
+  }
+
+  /** Moves the wall clock forward and fires wall-clock punctuators that came due. */
+  advanceWallClockTime(ms: number): void {
+    this.ensureOpen();
+    this.wallClock += ms;
+    for (const task of this.tasks) task.punctuateWallClock(this.wallClock);
+    while (this.pending.length > 0) {
+      const record = this.pending.shift()!;
+      this.record(record);
+      if (this.topology.subtopologyOfTopic(record.topic) !== undefined) {
+        this.deliver(record.topic, record.key, record.value, record.timestamp, record.headers);
+      }
+    }
+    this.commit();
+  }
+
+  private store(name: string): ManagedStore {
+    for (const task of this.tasks) {
+      const store = task.stores.get(name);
+      if (store !== undefined) return store;
+    }
+    throw new StreamsError(`No store named '${name}'; the topology has: ${[...this.topology.stores.keys()].join(', ')}`);
+  }
+
+  getKeyValueStore<K, V>(name: string): KeyValueStore<K, V> {
+    return this.typedStore(name, 'keyValue') as unknown as KeyValueStore<K, V>;
+  }
+
+  getSessionStore<K, V>(name: string): SessionStore<K, V> {
+    return this.typedStore(name, 'session') as unknown as SessionStore<K, V>;
+  }
+
+  getWindowStore<K, V>(name: string): WindowStore<K, V> {
+    return this.typedStore(name, 'window') as unknown as WindowStore<K, V>;
+  }
+
+  private typedStore(name: string, type: ManagedStore['definition']['type']): ManagedStore {
+    const store = this.store(name);
+    if (store.definition.type !== type) {
+      throw new StreamsError(`Store '${name}' is a ${store.definition.type} store, not a ${type} store`);
+    }
+    return store;
+  }
+
+  metrics(): TestDriverMetrics {
+    const sum: TestDriverMetrics = { processed: 0, droppedLate: 0, droppedNullKey: 0 };
+    for (const task of this.tasks) {
+      sum.processed += task.counters.processed;
+      sum.droppedLate += task.counters.droppedLate;
+      sum.droppedNullKey += task.counters.droppedNullKey;
+    }
+    return sum;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new StreamsError('The TopologyTestDriver is closed');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const task of this.tasks) {
+      task.close();
+      for (const store of task.stores.values()) void store.bytes.close();
+    }
+  }
+}
+
+/** Pipes typed records into one source topic of a TopologyTestDriver. */
+export class TestInputTopic<K, V> {
+  /** @internal */
+  constructor(
+    private readonly driver: TopologyTestDriver,
+    readonly topic: string,
+    private readonly keySerde: Serde<K>,
+    private readonly valueSerde: Serde<V>,
+  ) {}
+
+  /** Processes one record now; the timestamp defaults to the driver's wall clock. */
+  pipeInput(key: K | null, value: V | null, timestampMs?: number, headers: Headers = {}): void {
+    this.driver.pipeRaw(
+      this.topic,
+      key === null ? null : this.keySerde.serialize(key, this.topic),
+      value === null ? null : this.valueSerde.serialize(value, this.topic),
+      timestampMs ?? this.driver.currentWallClock,
+      headers,
+    );
+  }
+
+  /** Pipes each pair, at `startTimestampMs` and then `advanceMs` apart. */
+  pipeKeyValueList(records: ReadonlyArray<KeyValue<K | null, V | null>>, startTimestampMs?: number, advanceMs = 0): void {
+    let timestamp = startTimestampMs ?? this.driver.currentWallClock;
+    for (const { key, value } of records) {
+      this.pipeInput(key, value, timestamp);
+      timestamp += advanceMs;
+    }
+  }
+}
+
+/** Reads typed records from one topic the topology wrote to, oldest first. */
+export class TestOutputTopic<K, V> {
+  /** @internal */
+  constructor(
+    private readonly driver: TopologyTestDriver,
+    readonly topic: string,
+    private readonly keySerde: Serde<K>,
+    private readonly valueSerde: Serde<V>,
+  ) {}
+
+  private decode(record: OutgoingRecord): TestRecord<K, V> {
+    return {
+      key: record.key === null ? null : this.keySerde.deserialize(record.key, this.topic),
+      value: record.value === null ? null : this.valueSerde.deserialize(record.value, this.topic),
+      timestamp: record.timestamp,
+      headers: record.headers,
+    };
+  }
+
+  isEmpty(): boolean {
+    return this.driver.outputSize(this.topic) === 0;
+  }
+
+  getQueueSize(): number {
+    return this.driver.outputSize(this.topic);
+  }
+
+  readRecord(): TestRecord<K, V> {
+    const [record] = this.driver.takeOutput(this.topic, 1);
+    if (record === undefined) throw new StreamsError(`No record left on output topic '${this.topic}'`);
+    return this.decode(record);
+  }
+
+  readKeyValue(): KeyValue<K | null, V | null> {
+    const { key, value } = this.readRecord();
+    return { key, value };
+  }
+
+  readRecordsToList(): TestRecord<K, V>[] {
+    return this.driver.takeOutput(this.topic, Number.MAX_SAFE_INTEGER).map((r) => this.decode(r));
+  }
+
+  readKeyValuesToList(): KeyValue<K | null, V | null>[] {
+    return this.readRecordsToList().map(({ key, value }) => ({ key, value }));
+  }
+}
