@@ -74,3 +74,14 @@ export {
   type TopologyTestDriverOptions,
 } from './testing/topology-test-driver.js';
 export { consoleLogger, type Logger, type LogLevel } from './runtime/logger.js';
+
+export {
+  KafkaStreams,
+  type KafkaStreamsState,
+  type StateListener,
+  type StreamThreadExceptionResponse,
+  type StreamsMetrics,
+} from './runtime/kafka-streams.js';
+export type { StreamsConfig, ProcessingGuarantee } from './config/streams-config.js';
+export type { StateRestoreListener, RestoringPartition } from './runtime/state-restore-listener.js';
+export { consumerLag, type PartitionLag } from './runtime/consumer-lag.js';

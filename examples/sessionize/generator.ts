@@ -1,0 +1,134 @@
+/**
+ * Synthetic web-server access events: many users, sessions of 1–60 page views with gaps under the
+ * inactivity gap inside a session and over it between sessions, in roughly time order as a server logs them
+ * (up to `maxDisorderMs` out of order), and a few malformed lines. Deterministic for a seed.
+ */
+import { INACTIVITY_GAP_MS, type PageView } from './topology.js';
+
+/** A small deterministic PRNG (mulberry32). */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface GeneratedEvent {
+  readonly view: PageView;
+  /** A malformed line: its bytes are not a valid PageView and must be skipped, never counted. */
+  readonly malformed: boolean;
+}
+
+export interface GeneratorOptions {
+  events: number;
+  users?: number;
+  seed?: number;
+  startTime?: number;
+  /** Fraction of malformed records, default 0.001. */
+  malformedRate?: number;
+  /** How far out of order a record may be, default 20 s. */
+  maxDisorderMs?: number;
+}
+
+const PAGES = ['/', '/search', '/product', '/cart', '/checkout', '/help', '/account', '/blog', '/about', '/pricing'];
+
+export function generatePageViews(options: GeneratorOptions): GeneratedEvent[] {
+  const rand = random(options.seed ?? 42);
+  const users = options.users ?? Math.max(10, Math.round(options.events / 20));
+  const start = options.startTime ?? Date.UTC(2026, 0, 1);
+  const disorder = options.maxDisorderMs ?? 20_000;
+  const malformedRate = options.malformedRate ?? 0.001;
+  // Each user has a next event time and the views left in its current session.
+  const next = new Float64Array(users);
+  const left = new Int32Array(users);
+  for (let u = 0; u < users; u++) {
+    next[u] = start + rand() * 2 * 3600_000;
+    left[u] = 1 + Math.floor(rand() * 60);
+  }
+  const events: GeneratedEvent[] = [];
+  while (events.length < options.events) {
+    // Pick the user whose next view is earliest among a few random candidates: roughly time-ordered.
+    let u = Math.floor(rand() * users);
+    for (let k = 0; k < 3; k++) {
+      const c = Math.floor(rand() * users);
+      if (next[c]! < next[u]!) u = c;
+    }
+    const timestamp = Math.round(next[u]!);
+    const status = rand() < 0.02 ? 503 : rand() < 0.05 ? 404 : 200;
+    events.push({
+      view: {
+        userId: `user-${u}`,
+        page: PAGES[Math.floor(rand() * PAGES.length)]!,
+        status,
+        bytes: 200 + Math.floor(rand() * 20_000),
+        timestamp,
+      },
+      malformed: rand() < malformedRate,
+    });
+    if (--left[u]! > 0) {
+      next[u] = timestamp + 1000 + rand() * (INACTIVITY_GAP_MS / 3);
+    } else {
+      next[u] = timestamp + INACTIVITY_GAP_MS + 60_000 + rand() * 4 * 3600_000;
+      left[u] = 1 + Math.floor(rand() * 60);
+    }
+  }
+  // A server's log is mostly ordered; shift some records back a little.
+  events.sort((a, b) => a.view.timestamp - b.view.timestamp);
+  for (let i = 1; i < events.length; i++) {
+    if (rand() < 0.05) {
+      const j = i - 1 - Math.floor(rand() * 20);
+      if (j >= 0 && events[i]!.view.timestamp - events[j]!.view.timestamp < disorder) {
+        [events[i], events[j]] = [events[j]!, events[i]!];
+      }
+    }
+  }
+  return events;
+}
+
+/** One session as the oracle computes it offline. */
+export interface OracleSession {
+  userId: string;
+  start: number;
+  end: number;
+  count: number;
+  bytes: number;
+  pages: string[];
+}
+
+/**
+ * The sessions the topology must produce, computed offline: per user, views with status < 500 sorted by
+ * time, a new session whenever the gap to the previous view exceeds the inactivity gap.
+ */
+export function oracleSessions(events: readonly GeneratedEvent[], gapMs = INACTIVITY_GAP_MS): Map<string, OracleSession> {
+  const byUser = new Map<string, PageView[]>();
+  for (const { view, malformed } of events) {
+    if (malformed || view.status >= 500) continue;
+    const list = byUser.get(view.userId);
+    if (list === undefined) byUser.set(view.userId, [view]);
+    else list.push(view);
+  }
+  const sessions = new Map<string, OracleSession>();
+  for (const [userId, views] of byUser) {
+    views.sort((a, b) => a.timestamp - b.timestamp);
+    let current: OracleSession | undefined;
+    const close = () => {
+      if (current !== undefined) sessions.set(`${userId}@${current.start}-${current.end}`, current);
+    };
+    for (const v of views) {
+      if (current === undefined || v.timestamp - current.end > gapMs) {
+        close();
+        current = { userId, start: v.timestamp, end: v.timestamp, count: 0, bytes: 0, pages: [] };
+      }
+      current.end = v.timestamp;
+      current.count++;
+      current.bytes += v.bytes;
+      if (!current.pages.includes(v.page)) current.pages = [...current.pages, v.page].sort();
+    }
+    close();
+  }
+  return sessions;
+}

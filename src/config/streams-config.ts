@@ -1,0 +1,120 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KafkaConfig } from 'kafkajs';
+import { ConfigError } from '../errors/errors.js';
+import { consoleLogger, type Logger, type LogLevel } from '../runtime/logger.js';
+
+export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
+
+/** Settings of a KafkaStreams instance; names and defaults follow Kafka Streams where it has them. */
+export interface StreamsConfig {
+  /** Consumer group id, prefix of internal topics and of the state folder. Must match the topology's. */
+  applicationId: string;
+  bootstrapServers: string[];
+  /** Default: `<applicationId>-<random>`; appears in broker logs and metrics. */
+  clientId?: string;
+  /** Default: `<os tmpdir>/kstreams-ts`; state lives under `<stateDir>/<applicationId>/<taskId>/<store>`. */
+  stateDir?: string;
+  /** Default 'at_least_once'. */
+  processingGuarantee?: ProcessingGuarantee;
+  /** Default 30 000 ms under at-least-once, 100 ms under exactly-once (Kafka Streams' defaults). */
+  commitIntervalMs?: number;
+  /** Default 0. */
+  numStandbyReplicas?: number;
+  /** Write-cache budget of the instance, split over its stores; default 10 MiB. */
+  cacheMaxBytes?: number;
+  /** The largest slice of a fetched batch processed before offsets, caches and back-pressure are checked; default 1000. */
+  maxPollRecords?: number;
+  /** Records waiting for the producer beyond which processing pauses; default 50 000. */
+  maxBufferedRecords?: number;
+  /** Changelog records per restore batch (one LevelDB write each); default 10 000. */
+  restoreBatchRecords?: number;
+  /** Default 30 000 ms (kafkajs' default). */
+  sessionTimeoutMs?: number;
+  /** Default 3 000 ms. */
+  heartbeatIntervalMs?: number;
+  /** Partitions processed side by side; default: all assigned (kafkajs' partitionsConsumedConcurrently). */
+  partitionsConsumedConcurrently?: number;
+  /** Replication factor of internal topics; default -1, the broker's default. */
+  replicationFactor?: number;
+  /** How long a new owner waits for the previous owner to hand a task over; default 30 000 ms. */
+  handoverTimeoutMs?: number;
+  logLevel?: LogLevel;
+  /** A logger of your own (pino or console shaped); overrides logLevel. */
+  logger?: Logger;
+  /** Extra kafkajs client settings (ssl, sasl, timeouts). */
+  kafka?: Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>;
+}
+
+export interface ResolvedStreamsConfig {
+  readonly applicationId: string;
+  readonly bootstrapServers: string[];
+  readonly clientId: string;
+  readonly stateDir: string;
+  readonly processingGuarantee: ProcessingGuarantee;
+  readonly commitIntervalMs: number;
+  readonly numStandbyReplicas: number;
+  readonly cacheMaxBytes: number;
+  readonly maxPollRecords: number;
+  readonly maxBufferedRecords: number;
+  readonly restoreBatchRecords: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly partitionsConsumedConcurrently: number;
+  readonly replicationFactor: number;
+  readonly handoverTimeoutMs: number;
+  readonly logger: Logger;
+  readonly kafka: Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>;
+}
+
+function integer(name: string, value: number | undefined, fallback: number, min: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  return v;
+}
+
+/** Fills in defaults and rejects wrong values with a message that names the setting. */
+export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
+  if (config === null || typeof config !== 'object') throw new ConfigError('KafkaStreams needs a config object');
+  if (typeof config.applicationId !== 'string' || config.applicationId === '') {
+    throw new ConfigError('applicationId is required: it names the consumer group and the internal topics');
+  }
+  if (!Array.isArray(config.bootstrapServers) || config.bootstrapServers.length === 0) {
+    throw new ConfigError('bootstrapServers must list at least one host:port, for example ["127.0.0.1:9092"]');
+  }
+  for (const server of config.bootstrapServers) {
+    if (typeof server !== 'string' || !/^[^:\s]+:\d+$/.test(server)) {
+      throw new ConfigError(`bootstrapServers entry ${JSON.stringify(server)} is not host:port`);
+    }
+  }
+  const guarantee = config.processingGuarantee ?? 'at_least_once';
+  if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once_v2') {
+    throw new ConfigError(`processingGuarantee must be 'at_least_once' or 'exactly_once_v2', got ${JSON.stringify(guarantee)}`);
+  }
+  const eos = guarantee === 'exactly_once_v2';
+  const sessionTimeoutMs = integer('sessionTimeoutMs', config.sessionTimeoutMs, 30_000, 1000);
+  const heartbeatIntervalMs = integer('heartbeatIntervalMs', config.heartbeatIntervalMs, 3000, 100);
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    throw new ConfigError(`heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs})`);
+  }
+  return {
+    applicationId: config.applicationId,
+    bootstrapServers: [...config.bootstrapServers],
+    clientId: config.clientId ?? `${config.applicationId}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    stateDir: config.stateDir ?? join(tmpdir(), 'kstreams-ts'),
+    processingGuarantee: guarantee,
+    commitIntervalMs: integer('commitIntervalMs', config.commitIntervalMs, eos ? 100 : 30_000, 1),
+    numStandbyReplicas: integer('numStandbyReplicas', config.numStandbyReplicas, 0, 0),
+    cacheMaxBytes: integer('cacheMaxBytes', config.cacheMaxBytes, 10 * 1024 * 1024, 0),
+    maxPollRecords: integer('maxPollRecords', config.maxPollRecords, 1000, 1),
+    maxBufferedRecords: integer('maxBufferedRecords', config.maxBufferedRecords, 50_000, 1),
+    restoreBatchRecords: integer('restoreBatchRecords', config.restoreBatchRecords, 10_000, 1),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    partitionsConsumedConcurrently: integer('partitionsConsumedConcurrently', config.partitionsConsumedConcurrently, 64, 1),
+    replicationFactor: integer('replicationFactor', config.replicationFactor, -1, -1),
+    handoverTimeoutMs: integer('handoverTimeoutMs', config.handoverTimeoutMs, 30_000, 0),
+    logger: config.logger ?? consoleLogger(config.logLevel ?? 'info', config.applicationId),
+    kafka: { ...(config.kafka ?? {}) },
+  };
+}

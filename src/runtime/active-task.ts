@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import { rename, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Topology } from '../dsl/topology.js';
+import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import { InMemoryBytesStore, type BytesEntry, type BytesStore } from '../stores/bytes-store.js';
+import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
+import type { ManagedStore } from '../stores/managed-store.js';
+import { changelogTopicName, type StoreDefinition } from '../stores/store-definition.js';
+import { createStore } from '../stores/store-factory.js';
+import type { ChangelogReader } from './changelog-reader.js';
+import type { Logger } from './logger.js';
+import type { ProducerPipeline } from './producer-pipeline.js';
+import type { StateRestoreListener } from './state-restore-listener.js';
+import { StreamTask } from './stream-task.js';
+import { formatTaskId } from './task-id.js';
+
+/** Offset-commit metadata: the task's stream time, its owner's token, and a handover flag. */
+export interface CommitMetadata {
+  readonly st?: number;
+  readonly t?: string;
+  readonly h?: boolean;
+}
+
+export interface CommitSnapshot {
+  readonly offsets: Array<{ topic: string; partition: number; offset: string; metadata: string }>;
+  readonly local: Array<{ store: ManagedStore; entries: BytesEntry[]; changelogTopic: string | undefined }>;
+}
+
+export type TaskState = 'created' | 'restoring' | 'running' | 'closed';
+
+/**
+ * A task the instance runs actively: its StreamTask, its stores (LevelDB under
+ * `<stateDir>/<applicationId>/<taskId>/<store>`), what it consumed, and the steps of its life:
+ * open → restore → run (process, commit) → close.
+ */
+export class ActiveTask {
+  readonly id: string;
+  /** Drawn anew each time this instance takes the task; the group sees it in our subscription. */
+  readonly token = randomUUID();
+  state: TaskState = 'created';
+  private stream!: StreamTask;
+  private readonly consumed = new Map<string, bigint>();
+  private readonly committed = new Map<string, bigint>();
+  readonly directory: string;
+
+  private constructor(
+    private readonly topology: Topology,
+    readonly subtopologyId: number,
+    readonly partition: number,
+    private readonly config: ResolvedStreamsConfig,
+    private readonly logger: Logger,
+  ) {
+    this.id = formatTaskId({ subtopology: subtopologyId, partition });
+    this.directory = join(config.stateDir, config.applicationId, this.id);
+  }
+
+  /** The input partitions of this task: partition `p` of every topic its sub-topology reads. */
+  get inputPartitions(): Array<{ topic: string; partition: number }> {
+    return this.topology.subtopologies[this.subtopologyId]!.sourceTopics.map((topic) => ({ topic, partition: this.partition }));
+  }
+
+  get streamTask(): StreamTask {
+    return this.stream;
+  }
+
+  /** Opens the task's stores; a store whose files cannot be opened is wiped and opened empty. */
+  static async open(
+    topology: Topology,
+    subtopologyId: number,
+    partition: number,
+    config: ResolvedStreamsConfig,
+    logger: Logger,
+    pipeline: ProducerPipeline,
+    partitionsFor: (topic: string) => number,
+    storeBudgetBytes: number,
+    initialStreamTime: number,
+  ): Promise<ActiveTask> {
+    const task = new ActiveTask(topology, subtopologyId, partition, config, logger);
+    const subtopology = topology.subtopologies[subtopologyId]!;
+    const bytesStores = new Map<string, BytesStore>();
+    for (const definition of subtopology.stores) bytesStores.set(definition.name, await task.openBytes(definition));
+    task.stream = new StreamTask({
+      topology,
+      subtopology,
+      partition,
+      sink: { send: (record) => pipeline.enqueue(record), partitionsFor },
+      createStore: (definition, context) => createStore(definition, bytesStores.get(definition.name)!, storeBudgetBytes, context),
+      wallClock: () => Date.now(),
+      logger,
+      initialStreamTime,
+    });
+    return task;
+  }
+
+  private storePath(definition: StoreDefinition): string {
+    return join(this.directory, definition.name);
+  }
+
+  private async openBytes(definition: StoreDefinition): Promise<BytesStore> {
+    if (!definition.persistent) return new InMemoryBytesStore();
+    const path = this.storePath(definition);
+    try {
+      return await LevelDbBytesStore.open(path);
+    } catch (err) {
+      this.logger.warn(`task ${this.id}: store ${definition.name} failed to open, wiping it and restoring from the changelog`, {
+        error: (err as Error).message,
+      });
+      await LevelDbBytesStore.destroy(path);
+      return LevelDbBytesStore.open(path);
+    }
+  }
+
+  /**
+   * Brings every logged store up to the end of its changelog. A store restores from its checkpoint (the
+   * changelog position kept in the same LevelDB batch as its data); a store without one, or with one beyond
+   * the changelog's end (the topic was recreated), is wiped and restored from the beginning.
+   */
+  async restore(reader: ChangelogReader, listener: StateRestoreListener | undefined): Promise<number> {
+    this.state = 'restoring';
+    let total = 0;
+    for (const store of this.stream.stores.values()) {
+      if (!store.definition.loggingEnabled) continue;
+      const topic = changelogTopicName(this.config.applicationId, store.name);
+      const end = await reader.endOffset(topic, this.partition);
+      let bytes = store.bytes;
+      let position = bytes.changelogPosition();
+      if (store.definition.persistent && (position === undefined || position > end)) {
+        if (position !== undefined) {
+          this.logger.warn(
+            `task ${this.id}: store ${store.name} is at changelog offset ${position}, beyond the changelog's end ${end}; wiping it`,
+          );
+        }
+        bytes = await this.wipe(store);
+        position = undefined;
+      }
+      const start = position ?? 0n;
+      const restoring = { topic, partition: this.partition, storeName: store.name, taskId: this.id };
+      if (start >= end) {
+        if (position === undefined) await bytes.apply([], end);
+        continue;
+      }
+      listener?.onRestoreStart?.(restoring, start, end);
+      const began = Date.now();
+      let restored = 0;
+      await reader.read(topic, this.partition, start, end, 4 * 1024 * 1024, async (records, next) => {
+        for (let i = 0; i < records.length; i += this.config.restoreBatchRecords) {
+          const slice = records.length <= this.config.restoreBatchRecords ? records : records.slice(i, i + this.config.restoreBatchRecords);
+          await bytes.apply(store.restoreEntries(slice), i + slice.length >= records.length ? next : undefined);
+        }
+        if (records.length === 0) await bytes.apply([], next);
+        restored += records.length;
+        listener?.onBatchRestored?.(restoring, next, records.length);
+      });
+      if (bytes.changelogPosition() !== end) await bytes.apply([], end);
+      const seconds = Math.max((Date.now() - began) / 1000, 0.001);
+      this.logger.info(
+        `task ${this.id}: restored ${restored} records of ${store.name} from ${topic}-${this.partition} ` +
+          `[${start}, ${end}) in ${seconds.toFixed(1)} s (${Math.round(restored / seconds)} records/s)`,
+      );
+      listener?.onRestoreEnd?.(restoring, restored);
+      total += restored;
+    }
+    return total;
+  }
+
+  /** Replaces a store's files with an empty store, under the same typed store. */
+  private async wipe(store: ManagedStore): Promise<BytesStore> {
+    const path = this.storePath(store.definition);
+    await store.bytes.close();
+    await LevelDbBytesStore.destroy(path);
+    const fresh = await LevelDbBytesStore.open(path);
+    (store as { bytes: BytesStore }).bytes = fresh;
+    return fresh;
+  }
+
+  /** Creates the processors; after restoration, before the first record. */
+  start(): void {
+    this.stream.init();
+    this.state = 'running';
+  }
+
+  markConsumed(topic: string, partition: number, nextOffset: bigint): void {
+    this.consumed.set(`${topic}:${partition}`, nextOffset);
+  }
+
+  /** True when there is something to commit: consumed input or dirty stores. */
+  get hasUncommitted(): boolean {
+    for (const [key, offset] of this.consumed) if (this.committed.get(key) !== offset) return true;
+    return false;
+  }
+
+  needsFlush(): boolean {
+    for (const store of this.stream.stores.values()) if (store.needsFlush()) return true;
+    return false;
+  }
+
+  /**
+   * The synchronous half of a commit: flushes the caches (changelog records go to the pipeline now) and
+   * records the offsets consumed so far. Everything processed after this call belongs to the next commit.
+   */
+  snapshot(pipeline: ProducerPipeline, handover: boolean): CommitSnapshot {
+    const local: CommitSnapshot['local'] = [];
+    const now = Date.now();
+    for (const store of this.stream.stores.values()) {
+      const { local: entries, changelog } = store.flush();
+      const changelogTopic = store.definition.loggingEnabled ? changelogTopicName(this.config.applicationId, store.name) : undefined;
+      if (changelogTopic !== undefined) {
+        for (const [key, value] of changelog) {
+          pipeline.enqueue({ topic: changelogTopic, key, value, timestamp: now, headers: {}, partition: this.partition });
+        }
+      }
+      local.push({ store, entries, changelogTopic });
+    }
+    const metadata: CommitMetadata = {
+      st: Number.isFinite(this.stream.streamTime) ? this.stream.streamTime : undefined,
+      t: this.token,
+      ...(handover ? { h: true } : {}),
+    };
+    const text = JSON.stringify(metadata);
+    const offsets = [...this.consumed].map(([key, offset]) => {
+      const split = key.lastIndexOf(':');
+      return { topic: key.slice(0, split), partition: Number(key.slice(split + 1)), offset: offset.toString(), metadata: text };
+    });
+    if (handover && offsets.length === 0) {
+      // Nothing consumed yet, but the next owner waits for our handover mark: commit where we started.
+      for (const [key, offset] of this.committed) {
+        const split = key.lastIndexOf(':');
+        offsets.push({ topic: key.slice(0, split), partition: Number(key.slice(split + 1)), offset: offset.toString(), metadata: text });
+      }
+    }
+    return { offsets, local };
+  }
+
+  /**
+   * The second half, once the pipeline acknowledged everything of the snapshot: LevelDB gets the data and
+   * the changelog position in one batch each, then the checkpoint file is rewritten.
+   */
+  async writeLocal(snapshot: CommitSnapshot, pipeline: ProducerPipeline): Promise<void> {
+    await Promise.all(
+      snapshot.local.map(({ store, entries, changelogTopic }) => {
+        const last = changelogTopic === undefined ? undefined : pipeline.lastOffset(changelogTopic, this.partition);
+        return store.bytes.apply(entries, last === undefined ? undefined : last + 1n);
+      }),
+    );
+    await this.writeCheckpointFile();
+  }
+
+  /** Marks the snapshot's offsets as committed (after the group accepted them). */
+  committedSnapshot(snapshot: CommitSnapshot): void {
+    for (const o of snapshot.offsets) this.committed.set(`${o.topic}:${o.partition}`, BigInt(o.offset));
+  }
+
+  /** Where this task starts reading, as committed before it was assigned here. */
+  setCommitted(topic: string, partition: number, offset: bigint): void {
+    this.committed.set(`${topic}:${partition}`, offset);
+  }
+
+  /**
+   * A human-readable `.checkpoint` per task (store -> changelog position), written atomically. The truth
+   * is the position inside each store's LevelDB; this file mirrors it for operators and tools.
+   */
+  private async writeCheckpointFile(): Promise<void> {
+    const positions: Record<string, string> = {};
+    for (const store of this.stream.stores.values()) {
+      if (!store.definition.persistent || !store.definition.loggingEnabled) continue;
+      const position = store.bytes.changelogPosition();
+      if (position !== undefined) positions[changelogTopicName(this.config.applicationId, store.name)] = position.toString();
+    }
+    if (Object.keys(positions).length === 0) return;
+    await mkdir(this.directory, { recursive: true });
+    const file = join(this.directory, '.checkpoint');
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, `${JSON.stringify({ partition: this.partition, positions }, null, 2)}\n`);
+    await rename(tmp, file);
+  }
+
+  /** Drops changes since the last commit (they were never logged) and closes processors and stores. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.stream === undefined) return;
+    this.stream.close();
+    for (const store of this.stream.stores.values()) {
+      store.discardChanges();
+      await store.bytes.close();
+    }
+  }
+}

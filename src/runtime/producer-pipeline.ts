@@ -1,0 +1,159 @@
+import type { Message, Producer, RecordMetadata, Transaction } from 'kafkajs';
+import { StreamsRuntimeError } from '../errors/errors.js';
+import type { OutgoingRecord } from './record-sink.js';
+
+/** Where a batch goes: the plain idempotent producer, or the open transaction under exactly-once. */
+export type BatchSender = Pick<Producer, 'sendBatch'> | Pick<Transaction, 'sendBatch'>;
+
+/**
+ * All output of an instance (sink records, repartition records, changelog records) goes through here.
+ *
+ * kafkajs lets an idempotent producer have one request in flight, so order per partition holds; throughput
+ * comes from batching: while one request is in flight every record enqueued meanwhile waits, and the next
+ * request carries all of them, across all partitions. `enqueue` is synchronous; `flush` resolves when every
+ * record enqueued before the call is acknowledged. The first failed send poisons the pipeline: every later
+ * `flush` rejects with that error, so no commit can succeed past lost output.
+ */
+export class ProducerPipeline {
+  private queue: OutgoingRecord[] = [];
+  private enqueued = 0;
+  private acknowledged = 0;
+  private inFlight: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private waiters: Array<{ upTo: number; resolve: () => void; reject: (err: Error) => void }> = [];
+  /** The highest acknowledged offset per `topic:partition`, for changelog positions. */
+  private readonly lastOffsets = new Map<string, bigint>();
+  private sentRecords = 0;
+  private sentBatches = 0;
+
+  constructor(
+    private sender: BatchSender,
+    private readonly maxRecordsPerRequest = 20_000,
+  ) {}
+
+  /** Switches the target, for example to a new transaction; only while nothing is queued or in flight. */
+  setSender(sender: BatchSender): void {
+    if (this.inFlight !== undefined || this.queue.length > 0) {
+      throw new StreamsRuntimeError('cannot switch producer while records are pending');
+    }
+    this.sender = sender;
+  }
+
+  get pending(): number {
+    return this.enqueued - this.acknowledged;
+  }
+
+  get stats(): { records: number; batches: number } {
+    return { records: this.sentRecords, batches: this.sentBatches };
+  }
+
+  enqueue(record: OutgoingRecord): void {
+    this.queue.push(record);
+    this.enqueued++;
+  }
+
+  /** Starts a send if none is in flight. Call after a slice of processing, not per record. */
+  kick(): void {
+    if (this.inFlight !== undefined || this.queue.length === 0 || this.failure !== undefined) return;
+    const batch = this.queue.length <= this.maxRecordsPerRequest ? this.queue : this.queue.slice(0, this.maxRecordsPerRequest);
+    this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
+    this.inFlight = this.send(batch).finally(() => {
+      this.inFlight = undefined;
+      this.kick();
+    });
+  }
+
+  private async send(batch: OutgoingRecord[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    const counts = new Map<string, number>();
+    for (const r of batch) {
+      let messages = byTopic.get(r.topic);
+      if (messages === undefined) byTopic.set(r.topic, (messages = []));
+      messages.push({
+        key: r.key,
+        value: r.value,
+        timestamp: String(r.timestamp),
+        headers: r.headers as Message['headers'],
+        partition: r.partition,
+      });
+    }
+    let metadata: RecordMetadata[];
+    try {
+      metadata = await this.sender.sendBatch({
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        acks: -1,
+      });
+    } catch (err) {
+      this.fail(new StreamsRuntimeError(`Producing ${batch.length} records failed: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    // A partition's records of one request are consecutive from its base offset.
+    for (const r of batch) {
+      if (r.partition === undefined) continue;
+      const key = `${r.topic}:${r.partition}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    for (const m of metadata) {
+      const key = `${m.topicName}:${m.partition}`;
+      const count = counts.get(key);
+      if (count === undefined || m.baseOffset === undefined) continue;
+      const last = BigInt(m.baseOffset) + BigInt(count) - 1n;
+      if (last > (this.lastOffsets.get(key) ?? -1n)) this.lastOffsets.set(key, last);
+    }
+    this.acknowledged += batch.length;
+    this.sentRecords += batch.length;
+    this.sentBatches++;
+    this.waiters = this.waiters.filter((w) => {
+      if (w.upTo > this.acknowledged) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    for (const w of this.waiters) w.reject(err);
+    this.waiters = [];
+  }
+
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Resolves once everything enqueued so far is acknowledged. */
+  flush(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const upTo = this.enqueued;
+    if (this.acknowledged >= upTo) return Promise.resolve();
+    this.kick();
+    return new Promise((resolve, reject) => this.waiters.push({ upTo, resolve, reject }));
+  }
+
+  /** Resolves once at most `limit` records are pending: back-pressure for processing. */
+  async drainBelow(limit: number): Promise<void> {
+    while (this.pending > limit && this.failure === undefined) {
+      this.kick();
+      const current = this.inFlight;
+      if (current === undefined) break;
+      await current;
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** The highest acknowledged offset of a partition, if this pipeline wrote to it. */
+  lastOffset(topic: string, partition: number): bigint | undefined {
+    return this.lastOffsets.get(`${topic}:${partition}`);
+  }
+
+  /** Forgets queued records that were not sent (an aborted transaction); only with nothing in flight. */
+  discardQueued(): void {
+    this.acknowledged += this.queue.length;
+    this.queue = [];
+  }
+
+  /** Clears a failure after the owner recovered from it (a new transaction). */
+  reset(): void {
+    this.failure = undefined;
+    this.discardQueued();
+  }
+}

@@ -1,0 +1,410 @@
+import {
+  AssignerProtocol,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type Kafka,
+  type Producer,
+} from 'kafkajs';
+import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import type { Headers } from '../dsl/record.js';
+import type { Topology } from '../dsl/topology.js';
+import { DeserializationError, StreamsRuntimeError } from '../errors/errors.js';
+import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-task.js';
+import { ChangelogReader } from './changelog-reader.js';
+import type { TopologyMetadata } from './internal-topic-manager.js';
+import { ProducerPipeline } from './producer-pipeline.js';
+import type { StateRestoreListener } from './state-restore-listener.js';
+import { ASSIGNOR_NAME, decodeSubscription, taskAssignor } from './task-assignor.js';
+import { formatTaskId } from './task-id.js';
+
+export interface StreamThreadHooks {
+  /** A fatal error: the thread has stopped processing. */
+  onError(error: Error): void;
+  /** The group is rebalancing (true) or every assigned task runs (false). */
+  onRebalancing(rebalancing: boolean): void;
+  restoreListener(): StateRestoreListener | undefined;
+  /** What to do with a record that cannot be deserialized: true skips it, false fails. */
+  onDeserializationError(error: DeserializationError): boolean;
+}
+
+function toHeaders(headers: IHeaders | undefined): Headers {
+  if (headers === undefined) return {};
+  const out: Headers = {};
+  for (const [key, value] of Object.entries(headers)) out[key] = Array.isArray(value) ? value[0] : value;
+  return out;
+}
+
+/** Totals an instance reports through metrics. */
+export interface ThreadCounters {
+  commits: number;
+  commitLatencyTotalMs: number;
+  restoredRecords: number;
+  skippedRecords: number;
+}
+
+/**
+ * The processing loop of an instance: one kafkajs consumer in the application's group (with our task
+ * assignor), one producer pipeline, and the active tasks of the current assignment.
+ *
+ * Rebalances: kafkajs rejoins the group by itself and gives no callback before partitions move, so a
+ * handover is made safe in the protocol instead. An owner that loses a task flushes and commits it with a
+ * handover mark; the new owner, which sees the previous owner's token in the group's member metadata, waits
+ * for that mark before it restores, so it never restores a changelog the previous owner is still writing.
+ */
+export class StreamThread {
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private admin: Admin | undefined;
+  private pipeline: ProducerPipeline | undefined;
+  private readonly reader: ChangelogReader;
+  private readonly tasks = new Map<string, ActiveTask>();
+  private readonly byPartition = new Map<string, ActiveTask>();
+  private assignedTaskIds = new Set<string>();
+  private reconciling: Promise<void> = Promise.resolve();
+  private generation = 0;
+  private commitChain: Promise<void> = Promise.resolve();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private rebalancing = true;
+  private closing = false;
+  private failed = false;
+  private memberId: string | undefined;
+  private inFlightBatches = 0;
+  private batchesDone: Array<() => void> = [];
+  readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0, skippedRecords: 0 };
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topology: Topology,
+    private readonly config: ResolvedStreamsConfig,
+    private readonly metadata: TopologyMetadata,
+    private readonly hooks: StreamThreadHooks,
+  ) {
+    this.reader = new ChangelogReader(config, config.processingGuarantee === 'exactly_once_v2');
+  }
+
+  get activeTasks(): ReadonlyMap<string, ActiveTask> {
+    return this.tasks;
+  }
+
+  get producerStats(): { records: number; batches: number } {
+    return this.pipeline?.stats ?? { records: 0, batches: 0 };
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.producer.connect();
+    this.pipeline = new ProducerPipeline(this.producer);
+    const consumer = this.kafka.consumer({
+      groupId: config.applicationId,
+      partitionAssigners: [taskAssignor(this.topology, () => this.metadata, () => this.subscriptionInfo())],
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(60_000, config.handoverTimeoutMs * 2),
+      readUncommitted: config.processingGuarantee !== 'exactly_once_v2',
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.rebalancing = true;
+      this.hooks.onRebalancing(true);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberId, payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!this.closing && !payload.restart) this.fail(new StreamsRuntimeError(`The consumer crashed: ${payload.error.message}`, { cause: payload.error }));
+    });
+    await consumer.connect();
+    const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.commitTimer = setInterval(() => {
+      void this.commitAll(false).catch((err: unknown) => this.fail(err as Error));
+    }, config.commitIntervalMs);
+    this.commitTimer.unref();
+  }
+
+  private subscriptionInfo(): { active: Record<string, string> } {
+    const active: Record<string, string> = {};
+    for (const task of this.tasks.values()) active[task.id] = task.token;
+    return { active };
+  }
+
+  /** Synchronous part of a new assignment: pause what is not ready, then reconcile in order. */
+  private onAssignment(memberId: string, assignment: Record<string, number[]>): void {
+    this.memberId = memberId;
+    const generation = ++this.generation;
+    const taskIds = new Set<string>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      const sub = this.topology.subtopologyOfTopic(topic);
+      if (sub === undefined) continue;
+      for (const p of partitions) taskIds.add(formatTaskId({ subtopology: sub.id, partition: p }));
+    }
+    this.assignedTaskIds = taskIds;
+    // New tasks must not process before they are restored: pause their partitions before kafkajs fetches.
+    const paused: Array<{ topic: string; partitions: number[] }> = [];
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      const waiting = partitions.filter((p) => this.byPartition.get(`${topic}:${p}`)?.state !== 'running');
+      if (waiting.length > 0) paused.push({ topic, partitions: waiting });
+    }
+    if (paused.length > 0) this.consumer?.pause(paused);
+    this.reconciling = this.reconciling
+      .then(() => this.reconcile(generation, taskIds))
+      .catch((err: unknown) => this.fail(err as Error));
+  }
+
+  private async reconcile(generation: number, assigned: Set<string>): Promise<void> {
+    const revoked = [...this.tasks.values()].filter((t) => !assigned.has(t.id));
+    if (revoked.length > 0) {
+      await this.commitTasks(revoked, true).catch((err: unknown) =>
+        this.config.logger.warn(`handover commit of ${revoked.map((t) => t.id).join(', ')} failed: ${(err as Error).message}`),
+      );
+      for (const task of revoked) {
+        this.removeTask(task);
+        await task.close();
+      }
+      this.config.logger.info(`handed over tasks ${revoked.map((t) => t.id).join(', ')}`);
+    }
+    const fresh = [...assigned].filter((id) => !this.tasks.has(id)).sort();
+    if (fresh.length > 0) await this.createTasks(generation, fresh);
+    if (generation !== this.generation || this.closing) return;
+    const resume: Array<{ topic: string; partitions: number[] }> = [];
+    for (const task of this.tasks.values()) {
+      for (const { topic, partition } of task.inputPartitions) resume.push({ topic, partitions: [partition] });
+    }
+    if (resume.length > 0) this.consumer?.resume(resume);
+    this.rebalancing = false;
+    this.hooks.onRebalancing(false);
+  }
+
+  private removeTask(task: ActiveTask): void {
+    this.tasks.delete(task.id);
+    for (const { topic, partition } of task.inputPartitions) this.byPartition.delete(`${topic}:${partition}`);
+  }
+
+  /** Committed offsets (with metadata) of the application's group for the given topics. */
+  private async committedOffsets(topics: string[]): Promise<Map<string, { offset: bigint; metadata: CommitMetadata }>> {
+    const result = new Map<string, { offset: bigint; metadata: CommitMetadata }>();
+    const fetched = await this.admin!.fetchOffsets({ groupId: this.config.applicationId, topics });
+    for (const t of fetched) {
+      for (const p of t.partitions) {
+        let metadata: CommitMetadata = {};
+        try {
+          metadata = p.metadata ? (JSON.parse(p.metadata) as CommitMetadata) : {};
+        } catch {
+          metadata = {};
+        }
+        result.set(`${t.topic}:${p.partition}`, { offset: BigInt(p.offset), metadata });
+      }
+    }
+    return result;
+  }
+
+  /** Tokens of tasks that other live members of the group still report as theirs. */
+  private async previousOwners(): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
+    const { groups } = await this.admin!.describeGroups([this.config.applicationId]);
+    for (const member of groups[0]?.members ?? []) {
+      if (member.memberId === this.memberId) continue;
+      const meta = AssignerProtocol.MemberMetadata.decode(member.memberMetadata);
+      for (const [task, token] of Object.entries(decodeSubscription(meta?.userData).active)) owners.set(task, token);
+    }
+    return owners;
+  }
+
+  private async waitForHandover(taskId: string, token: string, firstTopic: string, partition: number, generation: number): Promise<void> {
+    const deadline = Date.now() + this.config.handoverTimeoutMs;
+    while (Date.now() < deadline && generation === this.generation && !this.closing) {
+      const committed = await this.committedOffsets([firstTopic]);
+      const mark = committed.get(`${firstTopic}:${partition}`)?.metadata;
+      if (mark?.t === token && mark.h === true) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (generation === this.generation && !this.closing) {
+      this.config.logger.warn(`task ${taskId}: no handover from its previous owner within ${this.config.handoverTimeoutMs} ms; taking it over`);
+    }
+  }
+
+  private async createTasks(generation: number, taskIds: string[]): Promise<void> {
+    const owners = await this.previousOwners();
+    const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
+    const budget = Math.floor(this.config.cacheMaxBytes / Math.max(1, this.countStores(taskIds)));
+    await Promise.all(
+      taskIds.map(async (id) => {
+        const [sub, partition] = id.split('_').map(Number) as [number, number];
+        const subtopology = this.topology.subtopologies[sub]!;
+        const token = owners.get(id);
+        if (token !== undefined) await this.waitForHandover(id, token, subtopology.sourceTopics[0]!, partition, generation);
+        if (generation !== this.generation || this.closing) return;
+        const committed = await this.committedOffsets(topics);
+        let streamTime = Number.NEGATIVE_INFINITY;
+        for (const topic of subtopology.sourceTopics) {
+          const st = committed.get(`${topic}:${partition}`)?.metadata.st;
+          if (st !== undefined && st > streamTime) streamTime = st;
+        }
+        const task = await ActiveTask.open(
+          this.topology,
+          sub,
+          partition,
+          this.config,
+          this.config.logger,
+          this.pipeline!,
+          (topic) => this.metadata.partitionsByTopic.get(topic) ?? 1,
+          budget,
+          streamTime,
+        );
+        for (const topic of subtopology.sourceTopics) {
+          const c = committed.get(`${topic}:${partition}`);
+          if (c !== undefined && c.offset >= 0n) task.setCommitted(topic, partition, c.offset);
+        }
+        try {
+          this.counters.restoredRecords += await task.restore(this.reader, this.hooks.restoreListener());
+        } catch (err) {
+          await task.close();
+          throw err;
+        }
+        if (generation !== this.generation || this.closing || !this.assignedTaskIds.has(id)) {
+          await task.close();
+          return;
+        }
+        task.start();
+        this.tasks.set(id, task);
+        for (const { topic, partition: p } of task.inputPartitions) this.byPartition.set(`${topic}:${p}`, task);
+      }),
+    );
+  }
+
+  private countStores(taskIds: string[]): number {
+    let n = 0;
+    for (const id of [...taskIds, ...this.tasks.keys()]) n += this.topology.subtopologies[Number(id.split('_')[0])]!.stores.length;
+    return n;
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const task = this.byPartition.get(`${batch.topic}:${batch.partition}`);
+    if (task === undefined || task.state !== 'running' || this.closing || this.failed) return;
+    this.inFlightBatches++;
+    try {
+      const { topic, partition, messages } = batch;
+      const pipeline = this.pipeline!;
+      const stream = task.streamTask;
+      const slice = this.config.maxPollRecords;
+      for (let i = 0; i < messages.length; i += slice) {
+        if (!isRunning() || isStale() || task.state !== 'running' || this.closing || this.failed) return;
+        const end = Math.min(i + slice, messages.length);
+        for (let j = i; j < end; j++) {
+          const m = messages[j]!;
+          try {
+            stream.process(topic, partition, m.offset, m.key ?? null, m.value ?? null, Number(m.timestamp), toHeaders(m.headers));
+          } catch (err) {
+            if (err instanceof DeserializationError && this.hooks.onDeserializationError(err)) {
+              this.counters.skippedRecords++;
+              continue;
+            }
+            this.fail(err as Error);
+            return;
+          }
+        }
+        const last = messages[end - 1]!.offset;
+        task.markConsumed(topic, partition, BigInt(last) + 1n);
+        resolveOffset(last);
+        stream.punctuateWallClock(Date.now());
+        pipeline.kick();
+        if (pipeline.pending > this.config.maxBufferedRecords) await pipeline.drainBelow(this.config.maxBufferedRecords >> 1);
+        if (task.needsFlush()) await this.commitAll(false);
+        await heartbeat();
+      }
+    } finally {
+      this.inFlightBatches--;
+      if (this.inFlightBatches === 0) for (const done of this.batchesDone.splice(0)) done();
+    }
+  }
+
+  /** Commits every running task (under a lock: commits never overlap). */
+  commitAll(handover: boolean): Promise<void> {
+    if (this.rebalancing && !handover) return Promise.resolve();
+    return this.commitTasks([...this.tasks.values()].filter((t) => t.state === 'running'), handover);
+  }
+
+  private commitTasks(tasks: ActiveTask[], handover: boolean): Promise<void> {
+    const run = async (): Promise<void> => {
+      const live = tasks.filter((t) => t.state === 'running');
+      if (live.length === 0 || this.failed) return;
+      if (!handover && !live.some((t) => t.hasUncommitted || t.needsFlush())) return;
+      const began = Date.now();
+      const pipeline = this.pipeline!;
+      // Synchronous: flush caches and capture offsets at one point of the record stream.
+      const snapshots: Array<[ActiveTask, CommitSnapshot]> = live.map((t) => [t, t.snapshot(pipeline, handover)]);
+      await pipeline.flush();
+      await Promise.all(snapshots.map(([task, snapshot]) => task.writeLocal(snapshot, pipeline)));
+      const offsets = snapshots.flatMap(([, s]) => s.offsets);
+      if (offsets.length > 0) await this.consumer!.commitOffsets(offsets);
+      for (const [task, snapshot] of snapshots) task.committedSnapshot(snapshot);
+      this.counters.commits++;
+      this.counters.commitLatencyTotalMs += Date.now() - began;
+    };
+    const next = this.commitChain.then(run, run);
+    this.commitChain = next.catch(() => {});
+    return next;
+  }
+
+  private fail(error: Error): void {
+    if (this.failed || this.closing) return;
+    this.failed = true;
+    this.hooks.onError(error);
+  }
+
+  private waitForBatches(): Promise<void> {
+    if (this.inFlightBatches === 0) return Promise.resolve();
+    return new Promise((resolve) => this.batchesDone.push(resolve));
+  }
+
+  /**
+   * Stops processing: finishes the batches in progress, commits (unless the thread failed: then nothing
+   * after the last commit is trusted), closes the tasks, and leaves the group.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
+    const consumer = this.consumer;
+    if (consumer !== undefined) {
+      const paused = [...this.byPartition.keys()].map((k) => {
+        const split = k.lastIndexOf(':');
+        return { topic: k.slice(0, split), partitions: [Number(k.slice(split + 1))] };
+      });
+      if (paused.length > 0) consumer.pause(paused);
+    }
+    await this.waitForBatches();
+    await this.reconciling.catch(() => {});
+    if (!this.failed) {
+      try {
+        await this.commitTasks([...this.tasks.values()], true);
+      } catch (err) {
+        this.config.logger.warn(`final commit failed: ${(err as Error).message}`);
+      }
+    }
+    for (const task of this.tasks.values()) await task.close();
+    this.tasks.clear();
+    this.byPartition.clear();
+    await consumer?.disconnect().catch(() => {});
+    await this.producer?.disconnect().catch(() => {});
+    await this.admin?.disconnect().catch(() => {});
+    await this.reader.close().catch(() => {});
+  }
+
+  get assignorName(): string {
+    return ASSIGNOR_NAME;
+  }
+}

@@ -1,0 +1,136 @@
+/** Runs the sessionization example against the test broker, with unique topics and state folders. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { KafkaStreams, consumerLag, type StreamsConfig } from '../../src/index.js';
+import type { RestoringPartition } from '../../src/runtime/state-restore-listener.js';
+import { generatePageViews, oracleSessions, type GeneratedEvent } from '../../examples/sessionize/generator.js';
+import { finalSessions, produceEvents, readTopic } from '../../examples/sessionize/kafka-io.js';
+import { buildSessionizeTopology } from '../../examples/sessionize/topology.js';
+import { brokers, createTopics, kafkaClient, uniqueName, withAdmin } from './kafka-env.js';
+
+export const PARTITIONS = 6;
+export const REPLAY_GRACE_MS = 7 * 24 * 3600_000;
+
+export interface Instance {
+  readonly app: KafkaStreams;
+  readonly stateDir: string;
+  readonly restored: Array<{ partition: RestoringPartition; count: number }>;
+  restoredTotal(): number;
+}
+
+export class SessionizeHarness {
+  readonly applicationId = uniqueName('sessionize');
+  readonly input = `${this.applicationId}-page-views`;
+  readonly output = `${this.applicationId}-session-stats`;
+  readonly produced: GeneratedEvent[] = [];
+  private readonly dirs: string[] = [];
+  private readonly instances: Instance[] = [];
+
+  async createTopics(): Promise<void> {
+    await createTopics([
+      { topic: this.input, numPartitions: PARTITIONS },
+      { topic: this.output, numPartitions: PARTITIONS },
+    ]);
+  }
+
+  newStateDir(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'kstreams-test-state-'));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  async produce(events: readonly GeneratedEvent[]): Promise<void> {
+    const producer = kafkaClient('harness-producer').producer();
+    await producer.connect();
+    try {
+      await produceEvents(producer, this.input, events);
+    } finally {
+      await producer.disconnect();
+    }
+    this.produced.push(...events);
+  }
+
+  static events(count: number, seed: number, startTime?: number): GeneratedEvent[] {
+    return generatePageViews({ events: count, seed, users: Math.max(20, Math.round(count / 25)), startTime });
+  }
+
+  async start(stateDir = this.newStateDir(), overrides: Partial<StreamsConfig> = {}): Promise<Instance> {
+    // The test replays hours of event time in seconds: upstream tasks run hours apart in event time, so the
+    // grace must cover the whole data set for the result to be exact (and comparable with the oracle).
+    const topology = buildSessionizeTopology({
+      applicationId: this.applicationId,
+      inputTopic: this.input,
+      outputTopic: this.output,
+      graceMs: REPLAY_GRACE_MS,
+    });
+    const app = new KafkaStreams(topology, {
+      applicationId: this.applicationId,
+      bootstrapServers: brokers(),
+      stateDir,
+      commitIntervalMs: 300,
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1000,
+      handoverTimeoutMs: 15_000,
+      logLevel: 'warn',
+      deserializationExceptionHandler: 'logAndContinue',
+      ...overrides,
+    });
+    const restored: Instance['restored'] = [];
+    app.setGlobalStateRestoreListener({ onRestoreEnd: (partition, count) => restored.push({ partition, count }) });
+    await app.start();
+    const instance: Instance = { app, stateDir, restored, restoredTotal: () => restored.reduce((n, r) => n + r.count, 0) };
+    this.instances.push(instance);
+    return instance;
+  }
+
+  /** Waits until the group has committed everything in the input and repartition topics. */
+  async waitForLagZero(timeoutMs = 90_000): Promise<void> {
+    const topics = [this.input, `${this.applicationId}-session-stats-repartition`];
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const lag = await withAdmin((admin) => consumerLag(admin, this.applicationId, topics));
+      const total = lag.reduce((n, p) => n + p.lag, 0n);
+      const uncommitted = lag.filter((p) => p.end > 0n && p.committed < 0n).length;
+      if (total === 0n && uncommitted === 0 && lag.length === 2 * PARTITIONS) return;
+      last = `lag ${total}, ${uncommitted} partitions without commits`;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`lag did not reach zero within ${timeoutMs} ms (${last})`);
+  }
+
+  async results() {
+    return finalSessions(await readTopic(brokers(), this.output, PARTITIONS, true));
+  }
+
+  /** Asserts the output holds exactly the oracle's sessions, none missing, none extra, no count off. */
+  async expectOracle(): Promise<void> {
+    const expected = oracleSessions(this.produced);
+    const { sessions } = await this.results();
+    const missing = [...expected.keys()].filter((k) => !sessions.has(k));
+    const extra = [...sessions.keys()].filter((k) => !expected.has(k));
+    expect({ missing: missing.slice(0, 5), extra: extra.slice(0, 5) }).toEqual({ missing: [], extra: [] });
+    for (const [id, session] of expected) expect(sessions.get(id), id).toEqual(session);
+  }
+
+  /** Records in a changelog partition range [beginning, end), summed over partitions. */
+  async changelogSize(): Promise<number> {
+    const records = await readTopic(brokers(), `${this.applicationId}-session-stats-changelog`, PARTITIONS, true);
+    return records.length;
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.instances.map((i) => i.app.close().catch(() => {})));
+    for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function waitForState(app: KafkaStreams, state: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (app.state !== state) {
+    if (Date.now() > deadline) throw new Error(`state ${app.state}, expected ${state}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
