@@ -251,6 +251,12 @@ export class ActiveTask {
     for (const o of snapshot.offsets) this.committed.set(`${o.topic}:${o.partition}`, BigInt(o.offset));
   }
 
+  /** True when the task knows an offset to commit for the partition (consumed, or committed before). */
+  hasPosition(topic: string, partition: number): boolean {
+    const key = `${topic}:${partition}`;
+    return this.consumed.has(key) || this.committed.has(key);
+  }
+
   /** Where this task starts reading, as committed before it was assigned here. */
   setCommitted(topic: string, partition: number, offset: bigint): void {
     this.committed.set(`${topic}:${partition}`, offset);

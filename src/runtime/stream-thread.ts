@@ -167,6 +167,7 @@ export class StreamThread {
   private async reconcile(generation: number, assigned: Set<string>): Promise<void> {
     const revoked = [...this.tasks.values()].filter((t) => !assigned.has(t.id));
     if (revoked.length > 0) {
+      await this.ensurePositions(revoked);
       await this.commitTasks(revoked, true).catch((err: unknown) =>
         this.config.logger.warn(`handover commit of ${revoked.map((t) => t.id).join(', ')} failed: ${(err as Error).message}`),
       );
@@ -186,6 +187,21 @@ export class StreamThread {
     if (resume.length > 0) this.consumer?.resume(resume);
     this.rebalancing = false;
     this.hooks.onRebalancing(false);
+  }
+
+  /**
+   * A handover is a commit, and a commit needs an offset: for input partitions a task never consumed and
+   * the group never committed, that is the log's start (where the next owner would begin anyway).
+   */
+  private async ensurePositions(tasks: ActiveTask[]): Promise<void> {
+    const unknown = tasks.flatMap((t) => t.inputPartitions.filter((p) => !t.hasPosition(p.topic, p.partition)).map((p) => ({ task: t, ...p })));
+    for (const topic of new Set(unknown.map((u) => u.topic))) {
+      const offsets = await this.admin!.fetchTopicOffsets(topic);
+      for (const u of unknown.filter((x) => x.topic === topic)) {
+        const low = offsets.find((o) => o.partition === u.partition)?.low;
+        if (low !== undefined) u.task.setCommitted(topic, u.partition, BigInt(low));
+      }
+    }
   }
 
   private removeTask(task: ActiveTask): void {

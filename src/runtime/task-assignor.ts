@@ -23,9 +23,10 @@ export function decodeSubscription(userData: Buffer | null | undefined): Subscri
 
 /**
  * Assigns tasks, not partitions. All partitions of one task (the same partition number of every topic its
- * sub-topology reads) go to one member, so co-partitioned data meets. A task stays with the member that
- * ran it (sticky) as long as that member is not above its fair share; the rest go to the least loaded
- * member. Deterministic for the same input, so every leader would decide the same.
+ * sub-topology reads) go to one member, so co-partitioned data meets. Each sub-topology's tasks are spread
+ * evenly (so every member gets input and aggregation work alike); within that, a task stays with the member
+ * that ran it (sticky), and the rest go to the least loaded member. Deterministic for the same input, so any
+ * leader decides the same.
  */
 export function computeAssignment(
   members: ReadonlyArray<{ memberId: string; owned: readonly string[] }>,
@@ -35,20 +36,57 @@ export function computeAssignment(
   const sortedMembers = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
   for (const m of sortedMembers) result.set(m.memberId, []);
   if (sortedMembers.length === 0) return result;
-  const capacity = Math.ceil(taskIds.length / sortedMembers.length);
   const ownerOf = new Map<string, string>();
   for (const m of sortedMembers) for (const t of m.owned) if (!ownerOf.has(t)) ownerOf.set(t, m.memberId);
-  const unassigned: string[] = [];
+  const bySubtopology = new Map<string, string[]>();
   for (const task of taskIds) {
-    const owner = ownerOf.get(task);
-    const list = owner === undefined ? undefined : result.get(owner);
-    if (list !== undefined && list.length < capacity) list.push(task);
-    else unassigned.push(task);
+    const sub = task.slice(0, task.indexOf('_'));
+    bySubtopology.set(sub, [...(bySubtopology.get(sub) ?? []), task]);
   }
-  for (const task of unassigned) {
-    let target = sortedMembers[0]!.memberId;
-    for (const m of sortedMembers) if (result.get(m.memberId)!.length < result.get(target)!.length) target = m.memberId;
-    result.get(target)!.push(task);
+  const total = (m: string): number => result.get(m)!.length;
+  const fairTotal = Math.ceil(taskIds.length / sortedMembers.length);
+  for (const tasks of bySubtopology.values()) {
+    // Every member gets floor or floor + 1 tasks of each sub-topology.
+    const floor = Math.floor(tasks.length / sortedMembers.length);
+    let extraSlots = tasks.length % sortedMembers.length;
+    const count = new Map<string, number>(sortedMembers.map((m) => [m.memberId, 0]));
+    const give = (task: string, member: string): void => {
+      result.get(member)!.push(task);
+      count.set(member, count.get(member)! + 1);
+    };
+    // Sticky first: owners keep up to the floor...
+    const leftOver: string[] = [];
+    for (const task of tasks) {
+      const owner = ownerOf.get(task);
+      if (owner !== undefined && count.has(owner) && count.get(owner)! < floor) give(task, owner);
+      else leftOver.push(task);
+    }
+    // ...and one more where a slot is left and the owner is below its fair share overall.
+    const unassigned: string[] = [];
+    const byOwnerLoad = [...leftOver].sort((a, b) => {
+      const oa = ownerOf.get(a);
+      const ob = ownerOf.get(b);
+      return (oa === undefined ? Infinity : total(oa)) - (ob === undefined ? Infinity : total(ob)) || (a < b ? -1 : 1);
+    });
+    for (const task of byOwnerLoad) {
+      const owner = ownerOf.get(task);
+      if (owner !== undefined && count.has(owner) && count.get(owner)! === floor && extraSlots > 0 && total(owner) < fairTotal) {
+        give(task, owner);
+        extraSlots--;
+      } else {
+        unassigned.push(task);
+      }
+    }
+    unassigned.sort();
+    for (const task of unassigned) {
+      // Least loaded within this sub-topology, then overall, then by member id.
+      let target = sortedMembers[0]!.memberId;
+      for (const m of sortedMembers) {
+        const [c, t] = [count.get(m.memberId)!, count.get(target)!];
+        if (c < t || (c === t && total(m.memberId) < total(target))) target = m.memberId;
+      }
+      give(task, target);
+    }
   }
   return result;
 }
