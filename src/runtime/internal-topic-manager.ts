@@ -1,4 +1,7 @@
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
+
+// Node's ESM loader does not see this enum among kafkajs' named (CommonJS) exports.
+const { ConfigResourceTypes } = kafkajs;
 import type { Topology } from '../dsl/topology.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Logger } from './logger.js';

@@ -1,5 +1,6 @@
 import {
   AssignerProtocol,
+  Partitioners,
   type Admin,
   type Consumer,
   type EachBatchPayload,
@@ -96,7 +97,13 @@ export class StreamThread {
     const { config } = this;
     this.admin = this.kafka.admin();
     await this.admin.connect();
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // murmur2 of the key bytes, as the Java producer and Kafka Streams partition.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await this.producer.connect();
     this.pipeline = new ProducerPipeline(this.producer);
     const consumer = this.kafka.consumer({

@@ -1,4 +1,6 @@
-import { ConfigResourceTypes, type Consumer, type EachMessagePayload } from 'kafkajs';
+import kafkajs, { type Consumer, type EachMessagePayload } from 'kafkajs';
+
+const { ConfigResourceTypes } = kafkajs;
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTopics, kafkaClient, uniqueName, withAdmin } from './kafka-env.js';
 

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Partitioners } from 'kafkajs';
 import { expect } from 'vitest';
 import { KafkaStreams, consumerLag, type StreamsConfig } from '../../src/index.js';
 import type { RestoringPartition } from '../../src/runtime/state-restore-listener.js';
@@ -42,7 +43,7 @@ export class SessionizeHarness {
   }
 
   async produce(events: readonly GeneratedEvent[]): Promise<void> {
-    const producer = kafkaClient('harness-producer').producer();
+    const producer = kafkaClient('harness-producer').producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     try {
       await produceEvents(producer, this.input, events);

@@ -1,0 +1,53 @@
+/** The example's topology, unit-tested with the TopologyTestDriver: no broker needed. */
+import { describe, expect, it } from 'vitest';
+import { Serdes, TopologyTestDriver } from '../../src/index.js';
+import { generatePageViews, oracleSessions } from './generator.js';
+import { buildSessionizeTopology, pageViewSerde, sessionKeySerde, sessionStatsSerde, type PageView } from './topology.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const view = (userId: string, minute: number, page = '/', status = 200): PageView => ({
+  userId,
+  page,
+  status,
+  bytes: 100,
+  timestamp: T0 + minute * 60_000,
+});
+
+function drive() {
+  const driver = new TopologyTestDriver(buildSessionizeTopology());
+  const input = driver.createInputTopic('page-views', Serdes.String(), pageViewSerde);
+  const output = driver.createOutputTopic('session-stats', sessionKeySerde, sessionStatsSerde);
+  return { driver, input, output };
+}
+
+describe('sessionize example', () => {
+  it('aggregates a session and splits at a 30-minute gap, ignoring server errors', () => {
+    const { input, output } = drive();
+    for (const v of [view('ann', 0, '/'), view('ann', 10, '/cart'), view('ann', 12, '/x', 503), view('ann', 45, '/')]) {
+      input.pipeInput('web-1', v, v.timestamp);
+    }
+    const finals = new Map<string, { count: number; pages: string[] } | null>();
+    for (const { key, value } of output.readKeyValuesToList()) {
+      finals.set(`${key!.window.start - T0}-${key!.window.end - T0}`, value === null ? null : { count: Number(value.count), pages: value.pages });
+    }
+    expect([...finals].filter(([, v]) => v !== null)).toEqual([
+      ['0-600000', { count: 2, pages: ['/', '/cart'] }],
+      ['2700000-2700000', { count: 1, pages: ['/'] }],
+    ]);
+  });
+
+  it('matches the offline oracle on generated traffic', () => {
+    const { driver, input, output } = drive();
+    const events = generatePageViews({ events: 3000, users: 60, seed: 3, malformedRate: 0 });
+    for (const { view: v } of events) input.pipeInput(v.userId, v, v.timestamp);
+    // The output is a changelog of sessions: the last value per windowed key, tombstoned ones removed.
+    const latest = new Map<string, number | null>();
+    for (const { key, value } of output.readKeyValuesToList()) {
+      latest.set(`${key!.key}@${key!.window.start}-${key!.window.end}`, value === null ? null : Number(value.count));
+    }
+    const actual = new Map([...latest].filter(([, count]) => count !== null));
+    const expected = new Map([...oracleSessions(events)].map(([id, s]) => [id, s.count]));
+    expect(actual).toEqual(expected);
+    expect(driver.metrics().droppedLate).toBe(0);
+  });
+});
