@@ -14,6 +14,7 @@ import type { ProducerPipeline } from './producer-pipeline.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamTask } from './stream-task.js';
 import { formatTaskId } from './task-id.js';
+import type { TaskTransactions } from './task-transactions.js';
 
 /** Offset-commit metadata: the task's stream time, its owner's token, and a handover flag. */
 export interface CommitMetadata {
@@ -39,6 +40,12 @@ export class ActiveTask {
   /** Drawn anew each time this instance takes the task; the group sees it in our subscription. */
   readonly token = randomUUID();
   state: TaskState = 'created';
+  /** Where the task's output goes: the instance's pipeline, or under exactly-once its own transaction's. */
+  pipeline!: ProducerPipeline;
+  /** Exactly-once only: the task's transactional producer. */
+  transactions: TaskTransactions | undefined;
+  /** Exactly-once only: the commit in progress; the task does not process until it is done. */
+  commitInFlight: Promise<void> | undefined;
   private stream!: StreamTask;
   private readonly consumed = new Map<string, bigint>();
   private readonly committed = new Map<string, bigint>();
@@ -77,6 +84,7 @@ export class ActiveTask {
     initialStreamTime: number,
   ): Promise<ActiveTask> {
     const task = new ActiveTask(topology, subtopologyId, partition, config, logger);
+    task.pipeline = pipeline;
     const subtopology = topology.subtopologies[subtopologyId]!;
     const bytesStores = new Map<string, BytesStore>();
     for (const definition of subtopology.stores) bytesStores.set(definition.name, await task.openBytes(definition));
@@ -181,7 +189,9 @@ export class ActiveTask {
   }
 
   markConsumed(topic: string, partition: number, nextOffset: bigint): void {
-    this.consumed.set(`${topic}:${partition}`, nextOffset);
+    const key = `${topic}:${partition}`;
+    const current = this.consumed.get(key);
+    if (current === undefined || nextOffset > current) this.consumed.set(key, nextOffset);
   }
 
   /** True when there is something to commit: consumed input or dirty stores. */
@@ -285,6 +295,7 @@ export class ActiveTask {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    await this.transactions?.close();
     if (this.stream === undefined) return;
     this.stream.close();
     for (const store of this.stream.stores.values()) {

@@ -46,7 +46,8 @@ function kafkajsLogCreator(logger: Logger): logCreator {
       const text = `kafkajs: ${message}`;
       // kafkajs logs retriable broker answers (coordinator loading, rebalancing) as errors; what is fatal
       // reaches us as an exception, so its log lines are warnings at most.
-      const retriable = message.startsWith('Response ') || message.includes('rebalancing');
+      const retriable =
+        message.startsWith('Response ') || message.includes('rebalancing') || message.includes('concurrent operation');
       if (!retriable && (level === kafkaLogLevel.ERROR || level === kafkaLogLevel.WARN)) logger.warn(text, fields);
       else logger.debug(text, fields);
     };

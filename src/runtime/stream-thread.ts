@@ -19,6 +19,7 @@ import { ProducerPipeline } from './producer-pipeline.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { ASSIGNOR_NAME, decodeSubscription, taskAssignor } from './task-assignor.js';
 import { formatTaskId } from './task-id.js';
+import { TaskFencedError, TaskTransactions } from './task-transactions.js';
 
 export interface StreamThreadHooks {
   /** A fatal error: the thread has stopped processing. */
@@ -72,6 +73,7 @@ export class StreamThread {
   private failed = false;
   private memberId: string | undefined;
   private inFlightBatches = 0;
+  private readonly eos: boolean;
   private batchesDone: Array<() => void> = [];
   readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0, skippedRecords: 0 };
 
@@ -82,7 +84,8 @@ export class StreamThread {
     private readonly metadata: TopologyMetadata,
     private readonly hooks: StreamThreadHooks,
   ) {
-    this.reader = new ChangelogReader(config, config.processingGuarantee === 'exactly_once_v2');
+    this.eos = config.processingGuarantee === 'exactly_once_v2';
+    this.reader = new ChangelogReader(config, this.eos);
   }
 
   get activeTasks(): ReadonlyMap<string, ActiveTask> {
@@ -124,6 +127,12 @@ export class StreamThread {
       this.hooks.onRebalancing(true);
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberId, payload.memberAssignment));
+    // Batches that hold only transaction markers never reach eachBatch; kafkajs moves past them itself.
+    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize !== 0) return;
+      const task = this.byPartition.get(`${payload.topic}:${payload.partition}`);
+      if (task?.state === 'running') task.markConsumed(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!this.closing && !payload.restart) this.fail(new StreamsRuntimeError(`The consumer crashed: ${payload.error.message}`, { cause: payload.error }));
     });
@@ -276,17 +285,30 @@ export class StreamThread {
           const st = committed.get(`${topic}:${partition}`)?.metadata.st;
           if (st !== undefined && st > streamTime) streamTime = st;
         }
+        // Under exactly-once the task's producer starts first: it fences a previous owner and aborts its open
+        // transaction, so the restoration below reads a changelog nobody else writes.
+        let transactions: TaskTransactions | undefined;
+        if (this.eos) {
+          transactions = new TaskTransactions(this.kafka, `${this.config.applicationId}-${id}`, this.config.applicationId);
+          try {
+            await transactions.start();
+          } catch (err) {
+            await transactions.close();
+            throw err;
+          }
+        }
         const task = await ActiveTask.open(
           this.topology,
           sub,
           partition,
           this.config,
           this.config.logger,
-          this.pipeline!,
+          transactions?.pipeline ?? this.pipeline!,
           (topic) => this.metadata.partitionsByTopic.get(topic) ?? 1,
           budget,
           streamTime,
         );
+        task.transactions = transactions;
         for (const topic of subtopology.sourceTopics) {
           const c = committed.get(`${topic}:${partition}`);
           if (c !== undefined && c.offset >= 0n) task.setCommitted(topic, partition, c.offset);
@@ -320,10 +342,12 @@ export class StreamThread {
     this.inFlightBatches++;
     try {
       const { topic, partition, messages } = batch;
-      const pipeline = this.pipeline!;
+      const pipeline = task.pipeline;
       const stream = task.streamTask;
       const slice = this.config.maxPollRecords;
       for (let i = 0; i < messages.length; i += slice) {
+        // Under exactly-once, records processed during a commit would join the transaction being committed.
+        while (task.commitInFlight !== undefined) await task.commitInFlight;
         if (!isRunning() || isStale() || task.state !== 'running' || this.closing || this.failed) return;
         const end = Math.min(i + slice, messages.length);
         for (let j = i; j < end; j++) {
@@ -339,7 +363,9 @@ export class StreamThread {
             return;
           }
         }
-        const last = messages[end - 1]!.offset;
+        // At the end of a batch, kafkajs' lastOffset also covers transaction markers and aborted records it
+        // filtered out: the committed position moves past them, as the Java consumer's position() does.
+        const last = end === messages.length ? batch.lastOffset() : messages[end - 1]!.offset;
         task.markConsumed(topic, partition, BigInt(last) + 1n);
         resolveOffset(last);
         stream.punctuateWallClock(Date.now());
@@ -361,6 +387,7 @@ export class StreamThread {
   }
 
   private commitTasks(tasks: ActiveTask[], handover: boolean): Promise<void> {
+    if (this.eos) return Promise.all(tasks.map((t) => this.commitTransaction(t, handover))).then(() => {});
     const run = async (): Promise<void> => {
       const live = tasks.filter((t) => t.state === 'running');
       if (live.length === 0 || this.failed) return;
@@ -380,6 +407,70 @@ export class StreamThread {
     const next = this.commitChain.then(run, run);
     this.commitChain = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * Exactly-once commit of one task: its changelog records join its open transaction, then the input
+   * offsets, then the transaction commits. Only then does LevelDB receive the data and the position, so a
+   * store never holds writes of a transaction that aborted. Each task commits on its own; while it does, it
+   * does not process.
+   */
+  private commitTransaction(task: ActiveTask, handover: boolean): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (task.state !== 'running' || this.failed) return;
+      if (!handover && !task.hasUncommitted && !task.needsFlush()) return;
+      const began = Date.now();
+      const snapshot = task.snapshot(task.pipeline, handover);
+      try {
+        await task.transactions!.commit(snapshot.offsets);
+      } catch (err) {
+        await this.recoverTask(task, err as Error);
+        return;
+      }
+      await task.writeLocal(snapshot, task.pipeline);
+      task.committedSnapshot(snapshot);
+      this.counters.commits++;
+      this.counters.commitLatencyTotalMs += Date.now() - began;
+    };
+    const previous = task.commitInFlight ?? Promise.resolve();
+    const next = previous.then(run);
+    const tracked = next.finally(() => {
+      if (task.commitInFlight === tracked) task.commitInFlight = undefined;
+    });
+    task.commitInFlight = tracked;
+    return next;
+  }
+
+  /**
+   * A transaction failed: abort it, throw away the task's uncommitted state, and rebuild the task from its
+   * changelog at the committed offsets. A fenced task belongs to another instance now: just drop it.
+   */
+  private async recoverTask(task: ActiveTask, error: Error): Promise<void> {
+    this.removeTask(task);
+    const partitions = task.inputPartitions;
+    this.consumer?.pause(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+    await task.close();
+    if (error instanceof TaskFencedError) {
+      this.config.logger.warn(`task ${task.id} was fenced by a newer owner; dropping it`);
+      return;
+    }
+    if (this.closing) return;
+    this.config.logger.warn(`the transaction of task ${task.id} failed (${error.message}); rebuilding it from its changelog`);
+    const committed = await this.committedOffsets([...new Set(partitions.map((p) => p.topic))]);
+    for (const { topic, partition } of partitions) {
+      const offset = committed.get(`${topic}:${partition}`)?.offset;
+      if (offset !== undefined && offset >= 0n) this.consumer?.seek({ topic, partition, offset: offset.toString() });
+    }
+    this.reconciling = this.reconciling
+      .then(async () => {
+        if (!this.assignedTaskIds.has(task.id) || this.tasks.has(task.id)) return;
+        await this.createTasks(this.generation, [task.id]);
+        const restarted = this.tasks.get(task.id);
+        if (restarted !== undefined) {
+          this.consumer?.resume(restarted.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+        }
+      })
+      .catch((err: unknown) => this.fail(err as Error));
   }
 
   private fail(error: Error): void {

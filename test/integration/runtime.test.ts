@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ProcessingGuarantee } from '../../src/index.js';
 import { SessionizeHarness, waitForState } from './sessionize-harness.js';
 
 let harness: SessionizeHarness;
@@ -6,9 +7,9 @@ afterEach(async () => {
   await harness?.cleanup();
 });
 
-describe('KafkaStreams on a real broker', () => {
+describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('KafkaStreams on a real broker (%s)', (guarantee) => {
   it('sessionizes generated events exactly as the oracle, then restores only the tail, then everything', async () => {
-    harness = new SessionizeHarness();
+    harness = new SessionizeHarness(guarantee);
     await harness.createTopics();
     const events = SessionizeHarness.events(12_000, 7);
     await harness.produce(events.slice(0, 8000));

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ProcessingGuarantee } from '../../src/index.js';
 import { SessionizeHarness, waitForState } from './sessionize-harness.js';
 
 let harness: SessionizeHarness;
@@ -14,9 +15,9 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 60_000
   }
 }
 
-describe('several instances of one application', () => {
+describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('several instances of one application (%s)', (guarantee) => {
   it('share 6 partitions; a cleanly stopped instance hands its tasks to the other, results equal the oracle', async () => {
-    harness = new SessionizeHarness();
+    harness = new SessionizeHarness(guarantee);
     await harness.createTopics();
     const events = SessionizeHarness.events(12_000, 11);
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners } from 'kafkajs';
 import { expect } from 'vitest';
-import { KafkaStreams, consumerLag, type StreamsConfig } from '../../src/index.js';
+import { KafkaStreams, consumerLag, type ProcessingGuarantee, type StreamsConfig } from '../../src/index.js';
 import type { RestoringPartition } from '../../src/runtime/state-restore-listener.js';
 import { generatePageViews, oracleSessions, type GeneratedEvent } from '../../examples/sessionize/generator.js';
 import { finalSessions, produceEvents, readTopic } from '../../examples/sessionize/kafka-io.js';
@@ -28,6 +28,8 @@ export class SessionizeHarness {
   readonly produced: GeneratedEvent[] = [];
   private readonly dirs: string[] = [];
   private readonly instances: Instance[] = [];
+
+  constructor(readonly guarantee: ProcessingGuarantee = 'at_least_once') {}
 
   async createTopics(): Promise<void> {
     await createTopics([
@@ -70,12 +72,13 @@ export class SessionizeHarness {
       applicationId: this.applicationId,
       bootstrapServers: brokers(),
       stateDir,
-      commitIntervalMs: 300,
+      commitIntervalMs: this.guarantee === 'exactly_once_v2' ? 100 : 300,
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 1000,
       handoverTimeoutMs: 15_000,
       logLevel: 'warn',
       deserializationExceptionHandler: 'logAndContinue',
+      processingGuarantee: this.guarantee,
       ...overrides,
     });
     const restored: Instance['restored'] = [];

@@ -1,0 +1,109 @@
+import { Partitioners, type Kafka, type Producer, type Transaction } from 'kafkajs';
+import { StreamsRuntimeError } from '../errors/errors.js';
+import { ProducerPipeline } from './producer-pipeline.js';
+
+/** Offsets of a commit, with the metadata the group keeps beside each. */
+export type OffsetsToCommit = ReadonlyArray<{ topic: string; partition: number; offset: string; metadata: string }>;
+
+/** kafkajs error types that mean another producer with our transactional id took over. */
+const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
+
+export class TaskFencedError extends StreamsRuntimeError {}
+
+function isFenced(err: unknown): boolean {
+  for (let e: unknown = err; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause) {
+    if (FENCED.has((e as { type?: string }).type ?? '')) return true;
+    if (/fenced|epoch/i.test((e as Error).message ?? '')) return true;
+  }
+  return false;
+}
+
+/**
+ * Exactly-once output of one task: a transactional producer whose transactional id is stable per task,
+ * `<applicationId>-<taskId>`.
+ *
+ * Why per task and not per instance (Kafka Streams' exactly_once_v2 uses one producer per thread): that
+ * scheme relies on KIP-447, where the transaction's offset commit carries the consumer group's generation
+ * so the broker fences a zombie that lost its partitions. kafkajs' `sendOffsets` sends only the group id,
+ * so nothing would stop a zombie instance from committing a transaction for a task that moved. With a
+ * transactional id per task, the new owner's InitProducerId bumps the epoch of that id: the zombie's open
+ * transaction is aborted and every later write of the zombie is rejected. The cost is one producer (and one
+ * transaction per commit) per task.
+ */
+export class TaskTransactions {
+  readonly pipeline: ProducerPipeline;
+  private readonly producer: Producer;
+  private transaction: Transaction | undefined;
+
+  constructor(
+    kafka: Kafka,
+    readonly transactionalId: string,
+    private readonly groupId: string,
+  ) {
+    this.producer = kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are written;
+      // the Java producer keeps retrying that quickly, and so must we rather than fail the transaction.
+      retry: { retries: 20, initialRetryTime: 20, maxRetryTime: 2000, factor: 0.2, multiplier: 1.5 },
+    });
+    this.pipeline = new ProducerPipeline({ sendBatch: () => Promise.reject(new StreamsRuntimeError('no open transaction')) });
+  }
+
+  /** Connects and opens the first transaction; this fences any earlier producer of the task. */
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.begin();
+  }
+
+  private async begin(): Promise<void> {
+    try {
+      this.transaction = await this.producer.transaction();
+    } catch (err) {
+      throw isFenced(err) ? new TaskFencedError(`${this.transactionalId} was fenced`, { cause: err }) : err;
+    }
+    this.pipeline.setSender(this.transaction);
+  }
+
+  /** Sends what is pending, adds the offsets to the transaction, commits it and opens the next one. */
+  async commit(offsets: OffsetsToCommit): Promise<void> {
+    const transaction = this.transaction;
+    if (transaction === undefined) throw new StreamsRuntimeError(`${this.transactionalId} has no open transaction`);
+    try {
+      await this.pipeline.flush();
+      if (offsets.length > 0) {
+        const topics = new Map<string, Array<{ partition: number; offset: string; metadata: string }>>();
+        for (const o of offsets) {
+          const list = topics.get(o.topic) ?? [];
+          list.push({ partition: o.partition, offset: o.offset, metadata: o.metadata });
+          topics.set(o.topic, list);
+        }
+        await transaction.sendOffsets({
+          consumerGroupId: this.groupId,
+          topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+        });
+      }
+      await transaction.commit();
+    } catch (err) {
+      throw isFenced(err) ? new TaskFencedError(`${this.transactionalId} was fenced`, { cause: err }) : err;
+    }
+    this.transaction = undefined;
+    await this.begin();
+  }
+
+  /** Aborts the open transaction (its records stay invisible to read_committed readers). */
+  async abort(): Promise<void> {
+    const transaction = this.transaction;
+    this.transaction = undefined;
+    if (transaction?.isActive()) await transaction.abort().catch(() => {});
+    this.pipeline.reset();
+  }
+
+  async close(): Promise<void> {
+    await this.abort();
+    await this.producer.disconnect().catch(() => {});
+  }
+}
