@@ -277,7 +277,9 @@ export class StreamThread {
         const [sub, partition] = id.split('_').map(Number) as [number, number];
         const subtopology = this.topology.subtopologies[sub]!;
         const token = owners.get(id);
-        if (token !== undefined) await this.waitForHandover(id, token, subtopology.sourceTopics[0]!, partition, generation);
+        // Under exactly-once the fencing below makes waiting unnecessary: a previous owner still writing is
+        // fenced, its open transaction aborted, and it drops the task.
+        if (token !== undefined && !this.eos) await this.waitForHandover(id, token, subtopology.sourceTopics[0]!, partition, generation);
         if (generation !== this.generation || this.closing) return;
         const committed = await this.committedOffsets(topics);
         let streamTime = Number.NEGATIVE_INFINITY;

@@ -10,6 +10,23 @@ const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PR
 
 export class TaskFencedError extends StreamsRuntimeError {}
 
+/**
+ * Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until the previous transaction's
+ * markers are written. kafkajs retries that only when initializing; like the Java producer, we retry
+ * AddOffsetsToTxn briefly instead of failing the transaction.
+ */
+async function retryConcurrentTransactions<T>(operation: () => Promise<T>, deadlineMs = 5000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    try {
+      return await operation();
+    } catch (err) {
+      if ((err as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 function isFenced(err: unknown): boolean {
   for (let e: unknown = err; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause) {
     if (FENCED.has((e as { type?: string }).type ?? '')) return true;
@@ -46,9 +63,6 @@ export class TaskTransactions {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
-      // Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until its markers are written;
-      // the Java producer keeps retrying that quickly, and so must we rather than fail the transaction.
-      retry: { retries: 20, initialRetryTime: 20, maxRetryTime: 2000, factor: 0.2, multiplier: 1.5 },
     });
     this.pipeline = new ProducerPipeline({ sendBatch: () => Promise.reject(new StreamsRuntimeError('no open transaction')) });
   }
@@ -81,10 +95,12 @@ export class TaskTransactions {
           list.push({ partition: o.partition, offset: o.offset, metadata: o.metadata });
           topics.set(o.topic, list);
         }
-        await transaction.sendOffsets({
-          consumerGroupId: this.groupId,
-          topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-        });
+        await retryConcurrentTransactions(() =>
+          transaction.sendOffsets({
+            consumerGroupId: this.groupId,
+            topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+          }),
+        );
       }
       await transaction.commit();
     } catch (err) {
