@@ -1,6 +1,7 @@
 import type { KafkaConfig } from 'kafkajs';
 import type { BytesEntry } from '../stores/bytes-store.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
+import { installAbortedTransactionFilter } from './aborted-transaction-filter.js';
 import { ISOLATION, createRawCluster, toBatch, type RawCluster } from './kafkajs-internals.js';
 
 /**
@@ -25,6 +26,7 @@ export class ChangelogReader {
     config: ReaderOptions,
     readCommitted: boolean,
   ) {
+    installAbortedTransactionFilter();
     this.isolationLevel = readCommitted ? ISOLATION.READ_COMMITTED : ISOLATION.READ_UNCOMMITTED;
     this.cluster = createRawCluster(config.bootstrapServers, `${config.clientId}-restore`, this.isolationLevel, config.kafka);
   }

@@ -1,4 +1,5 @@
 import { Kafka, logLevel as kafkaLogLevel, type logCreator } from 'kafkajs';
+import { installAbortedTransactionFilter } from './aborted-transaction-filter.js';
 import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../config/streams-config.js';
 import type { Topology } from '../dsl/topology.js';
 import { ConfigError, StreamsError, type DeserializationError } from '../errors/errors.js';
@@ -81,6 +82,7 @@ export class KafkaStreams {
     private readonly topology: Topology,
     config: StreamsConfig & { deserializationExceptionHandler?: 'fail' | 'logAndContinue' },
   ) {
+    installAbortedTransactionFilter();
     this.config = resolveConfig(config);
     if (topology.applicationId !== this.config.applicationId) {
       throw new ConfigError(
@@ -176,7 +178,7 @@ export class KafkaStreams {
   }
 
   private async handleFatal(thread: StreamThread, error: Error, metadata: Awaited<ReturnType<typeof ensureTopics>>): Promise<void> {
-    this.config.logger.error(`processing failed: ${error.message}`);
+    this.config.logger.error(`processing failed: ${error.message}`, { stack: error.stack });
     let response: StreamThreadExceptionResponse = 'SHUTDOWN_CLIENT';
     try {
       response = this.exceptionHandler(error);

@@ -1,0 +1,98 @@
+/**
+ * A correct read_committed filter for kafkajs 2.2.4.
+ *
+ * kafkajs drops records of aborted transactions by walking the fetch response's aborted-transaction list,
+ * but it activates at most one listed transaction per record. When a fetch starts inside several aborted
+ * transactions of different producers (a repartition topic written by many transactional tasks, read from
+ * a committed offset after a crash), records of all but one of them pass as if committed, and exactly-once
+ * counts them twice. This replaces that step with the Java consumer's algorithm (Fetcher's
+ * CompletedFetch): per record batch, first mark every listed aborted transaction that starts at or before
+ * the batch's last offset, then drop the batch if it is transactional and its producer is marked; an abort
+ * marker unmarks its producer. The filtered response carries no aborted list, so kafkajs' own filter
+ * passes everything through.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+interface BatchContext {
+  readonly firstOffset: string;
+  readonly lastOffsetDelta: number;
+  readonly producerId: string;
+  readonly inTransaction: boolean;
+}
+
+interface FetchedMessage {
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly isControlRecord?: boolean;
+  readonly batchContext?: BatchContext;
+}
+
+interface AbortedTransaction {
+  readonly producerId: string;
+  readonly firstOffset: string;
+}
+
+interface FetchedPartition {
+  messages: FetchedMessage[];
+  abortedTransactions?: AbortedTransaction[] | null;
+}
+
+type FetchResponse = { responses: Array<{ partitions: FetchedPartition[] }> };
+type Fetch = (this: unknown, request: unknown) => Promise<FetchResponse>;
+
+const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
+const INSTALLED = Symbol.for('kstreams-ts.abortedTransactionFilter');
+
+/** The records of a fetched partition that belong to no aborted transaction (control records kept). */
+export function dropAbortedRecords(messages: readonly FetchedMessage[], aborted: readonly AbortedTransaction[]): FetchedMessage[] {
+  const pending = [...aborted].sort((a, b) => (BigInt(a.firstOffset) < BigInt(b.firstOffset) ? -1 : 1));
+  const abortedProducers = new Set<string>();
+  const kept: FetchedMessage[] = [];
+  let next = 0;
+  let batchFirst: string | undefined;
+  let dropBatch = false;
+  for (const message of messages) {
+    const ctx = message.batchContext;
+    if (ctx === undefined) {
+      kept.push(message);
+      continue;
+    }
+    if (ctx.firstOffset !== batchFirst) {
+      // A new record batch: decide for the whole batch, as the Java consumer does.
+      batchFirst = ctx.firstOffset;
+      const batchLast = BigInt(ctx.firstOffset) + BigInt(ctx.lastOffsetDelta);
+      while (next < pending.length && BigInt(pending[next]!.firstOffset) <= batchLast) abortedProducers.add(pending[next++]!.producerId);
+      dropBatch = false;
+      if (message.isControlRecord === true) {
+        if (message.key !== null && Buffer.from(message.key).equals(ABORT_MARKER_KEY)) abortedProducers.delete(ctx.producerId);
+      } else if (ctx.inTransaction && abortedProducers.has(ctx.producerId)) {
+        dropBatch = true;
+      }
+    }
+    if (!dropBatch) kept.push(message);
+  }
+  return kept;
+}
+
+/** Installs the filter on kafkajs' Broker.fetch, once per process (every kafkajs client shares it). */
+export function installAbortedTransactionFilter(): void {
+  const Broker = require('kafkajs/src/broker/index.js') as { prototype: { fetch: Fetch } & Record<symbol, boolean> };
+  const proto = Broker.prototype;
+  if (proto[INSTALLED] === true) return;
+  const original = proto.fetch;
+  proto.fetch = async function fetchFiltered(this: unknown, request: unknown): Promise<FetchResponse> {
+    const response = await original.call(this, request);
+    for (const topic of response.responses) {
+      for (const partition of topic.partitions) {
+        const aborted = partition.abortedTransactions;
+        if (aborted === undefined || aborted === null || aborted.length === 0) continue;
+        partition.messages = dropAbortedRecords(partition.messages, aborted);
+        partition.abortedTransactions = [];
+      }
+    }
+    return response;
+  };
+  proto[INSTALLED] = true;
+}

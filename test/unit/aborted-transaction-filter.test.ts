@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { dropAbortedRecords } from '../../src/runtime/aborted-transaction-filter.js';
+
+const ABORT = Buffer.from([0, 0, 0, 0]);
+const COMMIT = Buffer.from([0, 0, 0, 1]);
+
+/** One record batch of `count` records by `producer` at `first`, transactional unless told otherwise. */
+function batch(producer: string, first: number, count: number, inTransaction = true) {
+  const ctx = { firstOffset: String(first), lastOffsetDelta: count - 1, producerId: producer, inTransaction };
+  return Array.from({ length: count }, (_, i) => ({ offset: String(first + i), key: Buffer.from(`k${first + i}`), batchContext: ctx }));
+}
+function marker(producer: string, offset: number, key: Buffer) {
+  return [{ offset: String(offset), key, isControlRecord: true, batchContext: { firstOffset: String(offset), lastOffsetDelta: 0, producerId: producer, inTransaction: true } }];
+}
+const offsets = (messages: Array<{ offset: string; isControlRecord?: boolean }>) => messages.filter((m) => m.isControlRecord !== true).map((m) => Number(m.offset));
+
+describe('read_committed filtering of aborted transactions', () => {
+  it('drops every aborted transaction a fetch starts inside, however many producers interleave', () => {
+    // Producers A and B both abort; C commits. The fetch starts at 4, inside both aborted transactions.
+    const log = [
+      ...batch('A', 0, 2),
+      ...batch('B', 2, 2),
+      ...batch('A', 4, 2),
+      ...batch('B', 6, 2),
+      ...batch('C', 8, 2),
+      ...marker('A', 10, ABORT),
+      ...marker('B', 11, ABORT),
+      ...marker('C', 12, COMMIT),
+      ...batch('A', 13, 2),
+      ...marker('A', 15, COMMIT),
+      ...batch('N', 16, 2, false),
+    ];
+    const fetched = log.filter((m) => Number(m.offset) >= 4);
+    const aborted = [
+      { producerId: 'B', firstOffset: '2' },
+      { producerId: 'A', firstOffset: '0' },
+    ];
+    expect(offsets(dropAbortedRecords(fetched, aborted))).toEqual([8, 9, 13, 14, 16, 17]);
+  });
+
+  it('keeps a producer’s later committed transaction after its aborted one', () => {
+    const log = [...batch('A', 0, 3), ...marker('A', 3, ABORT), ...batch('A', 4, 3), ...marker('A', 7, COMMIT)];
+    expect(offsets(dropAbortedRecords(log, [{ producerId: 'A', firstOffset: '0' }]))).toEqual([4, 5, 6]);
+  });
+
+  it('passes everything through when nothing aborted', () => {
+    const log = [...batch('A', 0, 3), ...marker('A', 3, COMMIT)];
+    expect(offsets(dropAbortedRecords(log, []))).toEqual([0, 1, 2]);
+  });
+});
