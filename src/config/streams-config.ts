@@ -39,6 +39,8 @@ export interface StreamsConfig {
   replicationFactor?: number;
   /** How long a new owner waits for the previous owner to hand a task over; default 30 000 ms. */
   handoverTimeoutMs?: number;
+  /** How often committed repartition records are deleted; default 30 000 ms (Kafka Streams' default). */
+  repartitionPurgeIntervalMs?: number;
   logLevel?: LogLevel;
   /** A logger of your own (pino or console shaped); overrides logLevel. */
   logger?: Logger;
@@ -63,6 +65,7 @@ export interface ResolvedStreamsConfig {
   readonly partitionsConsumedConcurrently: number;
   readonly replicationFactor: number;
   readonly handoverTimeoutMs: number;
+  readonly repartitionPurgeIntervalMs: number;
   readonly logger: Logger;
   readonly kafka: Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>;
 }
@@ -114,6 +117,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     partitionsConsumedConcurrently: integer('partitionsConsumedConcurrently', config.partitionsConsumedConcurrently, 64, 1),
     replicationFactor: integer('replicationFactor', config.replicationFactor, -1, -1),
     handoverTimeoutMs: integer('handoverTimeoutMs', config.handoverTimeoutMs, 30_000, 0),
+    repartitionPurgeIntervalMs: integer('repartitionPurgeIntervalMs', config.repartitionPurgeIntervalMs, 30_000, 0),
     logger: config.logger ?? consoleLogger(config.logLevel ?? 'info', config.applicationId),
     kafka: { ...(config.kafka ?? {}) },
   };

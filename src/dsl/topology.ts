@@ -91,8 +91,9 @@ export class Topology {
         name,
         kind: 'repartition',
         numberOfPartitions: repartition.numberOfPartitions,
-        // Kafka Streams keeps repartition data only until the consumer has committed; we rely on time retention.
-        config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 24 * 3600 * 1000) },
+        // As in Kafka Streams: no time retention (a replayed backlog carries old timestamps); the runtime
+        // deletes records once their consumer has committed past them.
+        config: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'segment.bytes': String(50 * 1024 * 1024) },
         subtopologyId: consumer.id,
       });
     }

@@ -267,6 +267,17 @@ export class ActiveTask {
     return this.consumed.has(key) || this.committed.has(key);
   }
 
+  /**
+   * The offset of the next record this task expects from a partition: what it consumed, else where it
+   * started. Records below it were processed already (kafkajs rewinds every partition to the group's
+   * committed offset after a rebalance, even a partition that stays); processing them again would count
+   * them twice, inside one transaction under exactly-once.
+   */
+  nextOffset(topic: string, partition: number): bigint | undefined {
+    const key = `${topic}:${partition}`;
+    return this.consumed.get(key) ?? this.committed.get(key);
+  }
+
   /** Where this task starts reading, as committed before it was assigned here. */
   setCommitted(topic: string, partition: number, offset: bigint): void {
     this.committed.set(`${topic}:${partition}`, offset);

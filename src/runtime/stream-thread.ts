@@ -16,6 +16,7 @@ import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-t
 import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { ProducerPipeline } from './producer-pipeline.js';
+import { RepartitionPurger } from './repartition-purger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { ASSIGNOR_NAME, decodeSubscription, taskAssignor } from './task-assignor.js';
 import { formatTaskId } from './task-id.js';
@@ -75,6 +76,7 @@ export class StreamThread {
   private inFlightBatches = 0;
   private readonly eos: boolean;
   private batchesDone: Array<() => void> = [];
+  private readonly purger: RepartitionPurger;
   readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0, skippedRecords: 0 };
 
   constructor(
@@ -86,6 +88,8 @@ export class StreamThread {
   ) {
     this.eos = config.processingGuarantee === 'exactly_once_v2';
     this.reader = new ChangelogReader(config, this.eos);
+    const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
+    this.purger = new RepartitionPurger(() => this.admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
   }
 
   get activeTasks(): ReadonlyMap<string, ActiveTask> {
@@ -129,7 +133,9 @@ export class StreamThread {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberId, payload.memberAssignment));
     // Batches that hold only transaction markers never reach eachBatch; kafkajs moves past them itself.
     consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize !== 0) return;
+      // firstOffset is null when nothing at or past the fetch position came back: lastOffset is then a guess
+      // (the high watermark, beyond the stable offset under read_committed), never a position to commit.
+      if (payload.batchSize !== 0 || payload.firstOffset === null) return;
       const task = this.byPartition.get(`${payload.topic}:${payload.partition}`);
       if (task?.state === 'running') task.markConsumed(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
     });
@@ -175,12 +181,21 @@ export class StreamThread {
       if (waiting.length > 0) paused.push({ topic, partitions: waiting });
     }
     if (paused.length > 0) this.consumer?.pause(paused);
+    // Tasks that stay keep their position: kafkajs would restart them from the last commit.
+    for (const task of this.tasks.values()) {
+      if (!taskIds.has(task.id)) continue;
+      for (const { topic, partition } of task.inputPartitions) {
+        const next = task.nextOffset(topic, partition);
+        if (next !== undefined) this.consumer?.seek({ topic, partition, offset: next.toString() });
+      }
+    }
     this.reconciling = this.reconciling
       .then(() => this.reconcile(generation, taskIds))
       .catch((err: unknown) => this.fail(err as Error));
   }
 
   private async reconcile(generation: number, assigned: Set<string>): Promise<void> {
+    this.config.logger.info(`assignment of generation ${generation}: ${[...assigned].sort().join(', ') || 'no tasks'}`);
     const revoked = [...this.tasks.values()].filter((t) => !assigned.has(t.id));
     if (revoked.length > 0) {
       await this.ensurePositions(revoked);
@@ -248,9 +263,15 @@ export class StreamThread {
     const owners = new Map<string, string>();
     const { groups } = await this.admin!.describeGroups([this.config.applicationId]);
     for (const member of groups[0]?.members ?? []) {
-      if (member.memberId === this.memberId) continue;
-      const meta = AssignerProtocol.MemberMetadata.decode(member.memberMetadata);
-      for (const [task, token] of Object.entries(decodeSubscription(meta?.userData).active)) owners.set(task, token);
+      // A member between joins may show empty or foreign metadata: it then reports no tasks.
+      if (member.memberId === this.memberId || member.memberMetadata.length === 0) continue;
+      let userData: Buffer | undefined;
+      try {
+        userData = AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData;
+      } catch {
+        continue;
+      }
+      for (const [task, token] of Object.entries(decodeSubscription(userData).active)) owners.set(task, token);
     }
     return owners;
   }
@@ -269,7 +290,8 @@ export class StreamThread {
   }
 
   private async createTasks(generation: number, taskIds: string[]): Promise<void> {
-    const owners = await this.previousOwners();
+    // Under exactly-once, fencing replaces the wait for a handover (below): no need to know the owners.
+    const owners = this.eos ? new Map<string, string>() : await this.previousOwners();
     const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
     const budget = Math.floor(this.config.cacheMaxBytes / Math.max(1, this.countStores(taskIds)));
     await Promise.all(
@@ -281,14 +303,9 @@ export class StreamThread {
         // fenced, its open transaction aborted, and it drops the task.
         if (token !== undefined && !this.eos) await this.waitForHandover(id, token, subtopology.sourceTopics[0]!, partition, generation);
         if (generation !== this.generation || this.closing) return;
-        const committed = await this.committedOffsets(topics);
-        let streamTime = Number.NEGATIVE_INFINITY;
-        for (const topic of subtopology.sourceTopics) {
-          const st = committed.get(`${topic}:${partition}`)?.metadata.st;
-          if (st !== undefined && st > streamTime) streamTime = st;
-        }
-        // Under exactly-once the task's producer starts first: it fences a previous owner and aborts its open
-        // transaction, so the restoration below reads a changelog nobody else writes.
+        // Under exactly-once the task's producer starts first: it fences a previous owner and completes its
+        // last transaction (commit or abort), so the offsets read below and the changelog restored below are
+        // final: nobody else writes them any more.
         let transactions: TaskTransactions | undefined;
         if (this.eos) {
           transactions = new TaskTransactions(this.kafka, `${this.config.applicationId}-${id}`, this.config.applicationId);
@@ -298,6 +315,12 @@ export class StreamThread {
             await transactions.close();
             throw err;
           }
+        }
+        const committed = await this.committedOffsets(topics);
+        let streamTime = Number.NEGATIVE_INFINITY;
+        for (const topic of subtopology.sourceTopics) {
+          const st = committed.get(`${topic}:${partition}`)?.metadata.st;
+          if (st !== undefined && st > streamTime) streamTime = st;
         }
         const task = await ActiveTask.open(
           this.topology,
@@ -313,7 +336,11 @@ export class StreamThread {
         task.transactions = transactions;
         for (const topic of subtopology.sourceTopics) {
           const c = committed.get(`${topic}:${partition}`);
-          if (c !== undefined && c.offset >= 0n) task.setCommitted(topic, partition, c.offset);
+          if (c === undefined || c.offset < 0n) continue;
+          task.setCommitted(topic, partition, c.offset);
+          // kafkajs resolved this partition's position when the group assigned it, possibly before the
+          // previous owner's last commit: start exactly where the state restored below ends.
+          this.consumer?.seek({ topic, partition, offset: c.offset.toString() });
         }
         try {
           this.counters.restoredRecords += await task.restore(this.reader, this.hooks.restoreListener());
@@ -326,6 +353,7 @@ export class StreamThread {
           return;
         }
         task.start();
+        this.config.logger.info(`task ${id} is running (generation ${generation})`);
         this.tasks.set(id, task);
         for (const { topic, partition: p } of task.inputPartitions) this.byPartition.set(`${topic}:${p}`, task);
       }),
@@ -347,7 +375,15 @@ export class StreamThread {
       const pipeline = task.pipeline;
       const stream = task.streamTask;
       const slice = this.config.maxPollRecords;
-      for (let i = 0; i < messages.length; i += slice) {
+      // Skip what the task processed already (a rebalance rewinds kafkajs to the last commit).
+      let first = 0;
+      const next = task.nextOffset(topic, partition);
+      if (next !== undefined) while (first < messages.length && BigInt(messages[first]!.offset) < next) first++;
+      if (first === messages.length) {
+        if (first > 0) resolveOffset(messages[first - 1]!.offset);
+        return;
+      }
+      for (let i = first; i < messages.length; i += slice) {
         // Under exactly-once, records processed during a commit would join the transaction being committed.
         while (task.commitInFlight !== undefined) await task.commitInFlight;
         if (!isRunning() || isStale() || task.state !== 'running' || this.closing || this.failed) return;
@@ -403,6 +439,7 @@ export class StreamThread {
       const offsets = snapshots.flatMap(([, s]) => s.offsets);
       if (offsets.length > 0) await this.consumer!.commitOffsets(offsets);
       for (const [task, snapshot] of snapshots) task.committedSnapshot(snapshot);
+      this.purger.committed(offsets);
       this.counters.commits++;
       this.counters.commitLatencyTotalMs += Date.now() - began;
     };
@@ -431,6 +468,7 @@ export class StreamThread {
       }
       await task.writeLocal(snapshot, task.pipeline);
       task.committedSnapshot(snapshot);
+      this.purger.committed(snapshot.offsets);
       this.counters.commits++;
       this.counters.commitLatencyTotalMs += Date.now() - began;
     };
