@@ -27,6 +27,7 @@ export interface GeneratorOptions {
   events: number;
   users?: number;
   seed?: number;
+  /** Event time of the first views; default three days ago (see `recentStartTime`). */
   startTime?: number;
   /** Fraction of malformed records, default 0.001. */
   malformedRate?: number;
@@ -36,10 +37,19 @@ export interface GeneratorOptions {
 
 const PAGES = ['/', '/search', '/product', '/cart', '/checkout', '/help', '/account', '/blog', '/about', '/pricing'];
 
+/**
+ * Three days ago, on the hour. Generated data spans hours of event time, and brokers delete records older
+ * than a topic's retention (7 days by default) by their timestamps: data stamped months ago would vanish
+ * from the input and the changelogs under the application's feet.
+ */
+export function recentStartTime(now = Date.now()): number {
+  return Math.floor(now / 3600_000) * 3600_000 - 3 * 86_400_000;
+}
+
 export function generatePageViews(options: GeneratorOptions): GeneratedEvent[] {
   const rand = random(options.seed ?? 42);
   const users = options.users ?? Math.max(10, Math.round(options.events / 20));
-  const start = options.startTime ?? Date.UTC(2026, 0, 1);
+  const start = options.startTime ?? recentStartTime();
   const disorder = options.maxDisorderMs ?? 20_000;
   const malformedRate = options.malformedRate ?? 0.001;
   // Each user has a next event time and the views left in its current session.

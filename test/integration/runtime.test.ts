@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProcessingGuarantee } from '../../src/index.js';
+import { recentStartTime } from '../../examples/sessionize/generator.js';
 import { SessionizeHarness, waitForState } from './sessionize-harness.js';
 
 let harness: SessionizeHarness;
@@ -43,7 +44,7 @@ describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('KafkaS
     const fresh = await harness.start();
     await waitForState(fresh.app, 'RUNNING');
     expect(fresh.restoredTotal()).toBe(changelogRecords);
-    await harness.produce(SessionizeHarness.events(2000, 99, Date.UTC(2026, 0, 2)));
+    await harness.produce(SessionizeHarness.events(2000, 99, recentStartTime() + 86_400_000));
     await harness.waitForLagZero();
     await fresh.app.close();
     await harness.expectOracle();
