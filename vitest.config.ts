@@ -20,7 +20,7 @@ export default defineConfig({
           fileParallelism: true,
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
-          testTimeout: 120_000,
+          testTimeout: 420_000,
           hookTimeout: 120_000,
         },
       },
