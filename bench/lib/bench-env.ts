@@ -1,0 +1,53 @@
+/** The broker a benchmark runs on, its clients, and the data set every contender reads. */
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { startLocalKafka, type LocalKafka } from '../../scripts/local-kafka.js';
+import { generatePageViews } from '../../examples/sessionize/generator.js';
+import { produceEvents } from '../../examples/sessionize/kafka-io.js';
+
+export const PARTITIONS = 6;
+
+export interface BenchBroker {
+  readonly brokers: string[];
+  readonly kafka: Kafka;
+  stop(): Promise<void>;
+}
+
+/** KAFKA_BROKERS when set, else the project's local broker (started here and stopped by `stop`). */
+export async function benchBroker(): Promise<BenchBroker> {
+  let local: LocalKafka | undefined;
+  let brokers = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean) ?? [];
+  if (brokers.length === 0) {
+    local = await startLocalKafka({ log: (line) => console.log(`  ${line}`) });
+    brokers = [local.bootstrap];
+  }
+  const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
+  return { brokers, kafka, stop: async () => local?.stop() };
+}
+
+/** A fresh input topic holding `events` page views (deterministic for the seed), produced in chunks. */
+export async function fillInputTopic(kafka: Kafka, topic: string, events: number, seed = 1): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    await produceEvents(producer, topic, generatePageViews({ events, seed, users: Math.max(20, Math.round(events / 20)) }));
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export async function createTopic(kafka: Kafka, topic: string, partitions = PARTITIONS): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,31 @@
+/** Runs one contender as a child process and collects the JSON line it prints. */
+import { spawn } from 'node:child_process';
+
+export interface RunFigures {
+  seconds: number;
+  peakRssMb: number;
+  [field: string]: unknown;
+}
+
+export function runChild(command: string, args: string[], env: Record<string, string>, label: string): Promise<RunFigures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+      if (code !== 0 || line === undefined) {
+        reject(new Error(`${label} exited with ${code}:\n${err.slice(-4000)}\n${out.slice(-2000)}`));
+        return;
+      }
+      resolve(JSON.parse(line) as RunFigures);
+    });
+  });
+}
+
+/** Our runtime on the sessionization topology, in its own Node process. */
+export function runOurs(env: Record<string, string>, label: string): Promise<RunFigures> {
+  return runChild(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/lib/ours-process.ts'], env, label);
+}

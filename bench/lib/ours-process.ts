@@ -1,0 +1,84 @@
+/**
+ * One contender run in its own process (so that its peak RSS is its own): the sessionization topology on
+ * our runtime, from offset 0 of INPUT_TOPIC until the group's lag is zero. Prints one JSON line.
+ *
+ *   KAFKA_BROKERS, APP_ID, INPUT_TOPIC, OUTPUT_TOPIC, STATE_DIR, GUARANTEE,
+ *   COMMIT_INTERVAL_MS, CACHE_MAX_BYTES, MAX_BUFFERED_RECORDS (optional)
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { KafkaStreams, consumerLag, type ProcessingGuarantee } from '../../src/index.js';
+import { buildSessionizeTopology } from '../../examples/sessionize/topology.js';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is required`);
+  return value;
+};
+
+const applicationId = env('APP_ID');
+const brokers = env('KAFKA_BROKERS').split(',');
+const guarantee = env('GUARANTEE') as ProcessingGuarantee;
+const topology = buildSessionizeTopology({
+  applicationId,
+  inputTopic: env('INPUT_TOPIC'),
+  outputTopic: env('OUTPUT_TOPIC'),
+  // A replayed backlog spans days of event time in seconds; a long grace keeps the result exact.
+  graceMs: 30 * 24 * 3600_000,
+});
+const app = new KafkaStreams(topology, {
+  applicationId,
+  bootstrapServers: brokers,
+  stateDir: env('STATE_DIR'),
+  processingGuarantee: guarantee,
+  // 1 s under at-least-once (not Kafka Streams' 30 s): the run is over when the group's committed lag is zero.
+  commitIntervalMs: Number(process.env.COMMIT_INTERVAL_MS ?? (guarantee === 'exactly_once_v2' ? 100 : 1000)),
+  cacheMaxBytes: process.env.CACHE_MAX_BYTES === undefined ? undefined : Number(process.env.CACHE_MAX_BYTES),
+  maxBufferedRecords: process.env.MAX_BUFFERED_RECORDS === undefined ? undefined : Number(process.env.MAX_BUFFERED_RECORDS),
+  logLevel: 'warn',
+  deserializationExceptionHandler: 'logAndContinue',
+});
+let restored = 0;
+let restoreMs = 0;
+let restoreBegan = 0;
+app.setGlobalStateRestoreListener({
+  onRestoreStart: () => {
+    if (restoreBegan === 0) restoreBegan = Date.now();
+  },
+  onRestoreEnd: (_p, count) => {
+    restored += count;
+    restoreMs = Date.now() - restoreBegan;
+  },
+});
+
+const admin = new Kafka({ clientId: 'bench-lag', brokers, logLevel: logLevel.NOTHING }).admin();
+await admin.connect();
+const topics = [env('INPUT_TOPIC'), `${applicationId}-session-stats-repartition`];
+const began = Date.now();
+await app.start();
+let peakHeap = 0;
+for (;;) {
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  const lag = await consumerLag(admin, applicationId, topics);
+  const pending = lag.reduce((n, p) => n + p.lag, 0n);
+  if (lag.length === 2 * 6 && pending === 0n && lag.every((p) => p.end === 0n || p.committed >= 0n)) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+const seconds = (Date.now() - began) / 1000;
+// Live heap at the end (after a full collection when --expose-gc is given): tells growth from GC laziness.
+(globalThis as { gc?: () => void }).gc?.();
+const liveHeapMb = process.memoryUsage().heapUsed / 1024 / 1024;
+const metrics = app.metrics();
+await app.close();
+await admin.disconnect();
+process.stdout.write(
+  `${JSON.stringify({
+    seconds,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakHeapMb: peakHeap / 1024 / 1024,
+    liveHeapMb,
+    restored,
+    restoreSeconds: restoreMs / 1000,
+    metrics,
+  })}\n`,
+);
+process.exit(0);
