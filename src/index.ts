@@ -85,3 +85,13 @@ export {
 export type { StreamsConfig, ProcessingGuarantee } from './config/streams-config.js';
 export type { StateRestoreListener, RestoringPartition } from './runtime/state-restore-listener.js';
 export { consumerLag, type PartitionLag } from './runtime/consumer-lag.js';
+export { DEAD_LETTER_HEADERS, type RecordErrorHandler } from './runtime/record-error-policy.js';
+export {
+  resetApplication,
+  formatResetReport,
+  ResetError,
+  type ResetOptions,
+  type ResetReport,
+  type ResetTarget,
+  type OffsetMove,
+} from './tools/application-reset.js';

@@ -5,7 +5,7 @@ import { ChangelogReader } from '../../src/runtime/changelog-reader.js';
 import type { GeneratedEvent, OracleSession } from './generator.js';
 import { pageViewSerde, sessionKeySerde, sessionStatsSerde, type SessionStats } from './topology.js';
 
-const MALFORMED = Buffer.from('GET /index.html HTTP/1.1" 200 -- not an avro record');
+export const MALFORMED = Buffer.from('GET /index.html HTTP/1.1" 200 -- not an avro record');
 
 /** Writes the events keyed by user (so one user's views keep their order), with event-time timestamps. */
 export async function produceEvents(producer: Producer, topic: string, events: readonly GeneratedEvent[], batchSize = 5000): Promise<void> {

@@ -126,3 +126,6 @@ export function buildSessionizeTopology(options: SessionizeOptions = {}): Topolo
     .to(options.outputTopic ?? 'session-stats', Produced.with(sessionKeySerde, sessionStatsSerde));
   return builder.build({ applicationId: options.applicationId ?? 'sessionize' });
 }
+
+/** The topology with its default names, for `kstreams describe examples/sessionize/topology.ts`. */
+export default buildSessionizeTopology;

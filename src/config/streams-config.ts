@@ -1,3 +1,4 @@
+import type { RecordErrorHandler } from '../runtime/record-error-policy.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
@@ -39,6 +40,10 @@ export interface StreamsConfig {
   replicationFactor?: number;
   /** How long a new owner waits for the previous owner to hand a task over; default 30 000 ms. */
   handoverTimeoutMs?: number;
+  /** A record that cannot be deserialized: fail (default), skip, or send to a dead-letter topic. */
+  deserializationExceptionHandler?: RecordErrorHandler;
+  /** A record whose processing throws (a user function): fail (default), skip, or dead-letter it. */
+  processingExceptionHandler?: RecordErrorHandler;
   /** How often committed repartition records are deleted; default 30 000 ms (Kafka Streams' default). */
   repartitionPurgeIntervalMs?: number;
   logLevel?: LogLevel;
@@ -66,8 +71,17 @@ export interface ResolvedStreamsConfig {
   readonly replicationFactor: number;
   readonly handoverTimeoutMs: number;
   readonly repartitionPurgeIntervalMs: number;
+  readonly deserializationExceptionHandler: RecordErrorHandler;
+  readonly processingExceptionHandler: RecordErrorHandler;
   readonly logger: Logger;
   readonly kafka: Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>;
+}
+
+function errorHandler(name: string, value: RecordErrorHandler | undefined): RecordErrorHandler {
+  if (value === undefined) return 'fail';
+  if (value === 'fail' || value === 'logAndContinue') return value;
+  if (typeof value === 'object' && value !== null && typeof value.deadLetterTopic === 'string' && value.deadLetterTopic !== '') return value;
+  throw new ConfigError(`${name} must be 'fail', 'logAndContinue' or { deadLetterTopic: '<topic>' }, got ${JSON.stringify(value)}`);
 }
 
 function integer(name: string, value: number | undefined, fallback: number, min: number): number {
@@ -117,6 +131,8 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     partitionsConsumedConcurrently: integer('partitionsConsumedConcurrently', config.partitionsConsumedConcurrently, 64, 1),
     replicationFactor: integer('replicationFactor', config.replicationFactor, -1, -1),
     handoverTimeoutMs: integer('handoverTimeoutMs', config.handoverTimeoutMs, 30_000, 0),
+    deserializationExceptionHandler: errorHandler('deserializationExceptionHandler', config.deserializationExceptionHandler),
+    processingExceptionHandler: errorHandler('processingExceptionHandler', config.processingExceptionHandler),
     repartitionPurgeIntervalMs: integer('repartitionPurgeIntervalMs', config.repartitionPurgeIntervalMs, 30_000, 0),
     logger: config.logger ?? consoleLogger(config.logLevel ?? 'info', config.applicationId),
     kafka: { ...(config.kafka ?? {}) },

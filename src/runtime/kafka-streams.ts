@@ -1,8 +1,8 @@
-import { Kafka, logLevel as kafkaLogLevel, type logCreator } from 'kafkajs';
+import { Kafka, logLevel as kafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
 import { installAbortedTransactionFilter } from './aborted-transaction-filter.js';
 import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../config/streams-config.js';
 import type { Topology } from '../dsl/topology.js';
-import { ConfigError, StreamsError, type DeserializationError } from '../errors/errors.js';
+import { ConfigError, StreamsError } from '../errors/errors.js';
 import { ensureTopics } from './internal-topic-manager.js';
 import type { Logger } from './logger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
@@ -23,7 +23,10 @@ export interface StreamsMetrics {
   readonly processedTotal: number;
   readonly droppedLateTotal: number;
   readonly droppedNullKeyTotal: number;
+  /** Records skipped or dead-lettered by the deserialization and processing exception handlers. */
   readonly skippedRecordsTotal: number;
+  /** Of those, records sent to a dead-letter topic. */
+  readonly deadLetterRecordsTotal: number;
   readonly commitTotal: number;
   readonly commitLatencyAvgMs: number;
   readonly restoredRecordsTotal: number;
@@ -76,11 +79,10 @@ export class KafkaStreams {
   private thread: StreamThread | undefined;
   private closing: Promise<void> | undefined;
   private retiredProcessed = { processed: 0, droppedLate: 0, droppedNullKey: 0 };
-  private deserializationHandler: (error: DeserializationError) => boolean;
 
   constructor(
     private readonly topology: Topology,
-    config: StreamsConfig & { deserializationExceptionHandler?: 'fail' | 'logAndContinue' },
+    config: StreamsConfig,
   ) {
     installAbortedTransactionFilter();
     this.config = resolveConfig(config);
@@ -90,14 +92,6 @@ export class KafkaStreams {
           `'${this.config.applicationId}': build it with the same id (it names the internal topics).`,
       );
     }
-    const mode = config.deserializationExceptionHandler ?? 'fail';
-    this.deserializationHandler = (error) => {
-      if (mode === 'logAndContinue') {
-        this.config.logger.warn(`skipping a record that cannot be read: ${error.message}`);
-        return true;
-      }
-      return false;
-    };
     this.kafka = new Kafka({
       ...this.config.kafka,
       clientId: this.config.clientId,
@@ -153,6 +147,7 @@ export class KafkaStreams {
     try {
       await admin.connect();
       const metadata = await ensureTopics(admin, this.topology, this.config.replicationFactor, this.config.logger);
+      await this.checkDeadLetterTopics(admin);
       this.thread = this.newThread(metadata);
       await this.thread.start();
     } catch (err) {
@@ -164,6 +159,18 @@ export class KafkaStreams {
     }
   }
 
+  private async checkDeadLetterTopics(admin: Admin): Promise<void> {
+    const wanted = [this.config.deserializationExceptionHandler, this.config.processingExceptionHandler]
+      .map((h) => (typeof h === 'object' ? h.deadLetterTopic : undefined))
+      .filter((t): t is string => t !== undefined);
+    if (wanted.length === 0) return;
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(wanted)].filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      throw new ConfigError(`The dead-letter topic(s) ${missing.join(', ')} do not exist: create them (any partition count) before starting.`);
+    }
+  }
+
   private newThread(metadata: Awaited<ReturnType<typeof ensureTopics>>): StreamThread {
     const thread: StreamThread = new StreamThread(this.kafka, this.topology, this.config, metadata, {
       onError: (error) => void this.handleFatal(thread, error, metadata),
@@ -172,7 +179,6 @@ export class KafkaStreams {
         this.transition(rebalancing ? 'REBALANCING' : 'RUNNING');
       },
       restoreListener: () => this.restoreListener,
-      onDeserializationError: (error) => this.deserializationHandler(error),
     });
     return thread;
   }
@@ -223,7 +229,9 @@ export class KafkaStreams {
       droppedLate += task.streamTask.counters.droppedLate;
       droppedNullKey += task.streamTask.counters.droppedNullKey;
     }
-    const counters = thread?.counters ?? { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0, skippedRecords: 0 };
+    const counters = thread?.counters ?? { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
+    const deserialization = thread?.deserializationErrors;
+    const processing = thread?.processingErrors;
     const produced = thread?.producerStats ?? { records: 0, batches: 0 };
     return {
       state: this.current,
@@ -231,7 +239,8 @@ export class KafkaStreams {
       processedTotal: processed,
       droppedLateTotal: droppedLate,
       droppedNullKeyTotal: droppedNullKey,
-      skippedRecordsTotal: counters.skippedRecords,
+      skippedRecordsTotal: (deserialization?.skipped ?? 0) + (processing?.skipped ?? 0),
+      deadLetterRecordsTotal: (deserialization?.deadLettered ?? 0) + (processing?.deadLettered ?? 0),
       commitTotal: counters.commits,
       commitLatencyAvgMs: counters.commits === 0 ? 0 : counters.commitLatencyTotalMs / counters.commits,
       restoredRecordsTotal: counters.restoredRecords,

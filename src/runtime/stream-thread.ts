@@ -11,11 +11,12 @@ import {
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { Headers } from '../dsl/record.js';
 import type { Topology } from '../dsl/topology.js';
-import { DeserializationError, StreamsRuntimeError } from '../errors/errors.js';
+import { DeserializationError, ProcessingError, StreamsRuntimeError } from '../errors/errors.js';
 import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-task.js';
 import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { ProducerPipeline } from './producer-pipeline.js';
+import { RecordErrorPolicy } from './record-error-policy.js';
 import { RepartitionPurger } from './repartition-purger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { ASSIGNOR_NAME, decodeSubscription, taskAssignor } from './task-assignor.js';
@@ -28,8 +29,6 @@ export interface StreamThreadHooks {
   /** The group is rebalancing (true) or every assigned task runs (false). */
   onRebalancing(rebalancing: boolean): void;
   restoreListener(): StateRestoreListener | undefined;
-  /** What to do with a record that cannot be deserialized: true skips it, false fails. */
-  onDeserializationError(error: DeserializationError): boolean;
 }
 
 function toHeaders(headers: IHeaders | undefined): Headers {
@@ -44,7 +43,6 @@ export interface ThreadCounters {
   commits: number;
   commitLatencyTotalMs: number;
   restoredRecords: number;
-  skippedRecords: number;
 }
 
 /**
@@ -77,7 +75,9 @@ export class StreamThread {
   private readonly eos: boolean;
   private batchesDone: Array<() => void> = [];
   private readonly purger: RepartitionPurger;
-  readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0, skippedRecords: 0 };
+  readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
+  readonly deserializationErrors: RecordErrorPolicy;
+  readonly processingErrors: RecordErrorPolicy;
 
   constructor(
     private readonly kafka: Kafka,
@@ -88,6 +88,8 @@ export class StreamThread {
   ) {
     this.eos = config.processingGuarantee === 'exactly_once_v2';
     this.reader = new ChangelogReader(config, this.eos);
+    this.deserializationErrors = new RecordErrorPolicy(config.deserializationExceptionHandler, 'deserialization', config.logger);
+    this.processingErrors = new RecordErrorPolicy(config.processingExceptionHandler, 'processing', config.logger);
     const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
     this.purger = new RepartitionPurger(() => this.admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
   }
@@ -390,13 +392,13 @@ export class StreamThread {
         const end = Math.min(i + slice, messages.length);
         for (let j = i; j < end; j++) {
           const m = messages[j]!;
+          const headers = toHeaders(m.headers);
           try {
-            stream.process(topic, partition, m.offset, m.key ?? null, m.value ?? null, Number(m.timestamp), toHeaders(m.headers));
+            stream.process(topic, partition, m.offset, m.key ?? null, m.value ?? null, Number(m.timestamp), headers);
           } catch (err) {
-            if (err instanceof DeserializationError && this.hooks.onDeserializationError(err)) {
-              this.counters.skippedRecords++;
-              continue;
-            }
+            const policy = err instanceof DeserializationError ? this.deserializationErrors : err instanceof ProcessingError ? this.processingErrors : undefined;
+            const failed = { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: Number(m.timestamp), headers };
+            if (policy?.handle(err as Error, failed, pipeline) === true) continue;
             this.fail(err as Error);
             return;
           }

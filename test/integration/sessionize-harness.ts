@@ -55,8 +55,8 @@ export class SessionizeHarness {
     this.produced.push(...events);
   }
 
-  static events(count: number, seed: number, startTime?: number): GeneratedEvent[] {
-    return generatePageViews({ events: count, seed, users: Math.max(20, Math.round(count / 25)), startTime });
+  static events(count: number, seed: number, startTime?: number, malformedRate?: number): GeneratedEvent[] {
+    return generatePageViews({ events: count, seed, users: Math.max(20, Math.round(count / 25)), startTime, malformedRate });
   }
 
   async start(stateDir = this.newStateDir(), overrides: Partial<StreamsConfig> = {}): Promise<Instance> {

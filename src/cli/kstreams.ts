@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+/**
+ * `kstreams`: the operator's command line. `kstreams <command> --help` explains each command.
+ *
+ *   describe <module> [--mermaid]      print a topology's description
+ *   reset --application-id ... (--to-earliest | --to-latest | --to-offset N | --to-datetime ISO | --by-duration PT1H)
+ *   lag --application-id ...           committed offset, end offset and lag per partition
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { Topology } from '../dsl/topology.js';
+import { consumerLag } from '../runtime/consumer-lag.js';
+import { formatResetReport, resetApplication, type ResetTarget } from '../tools/application-reset.js';
+import { parseIsoDuration } from './iso-duration.js';
+
+const HELP: Record<string, string> = {
+  main: `kstreams <command> [options]
+
+Commands:
+  describe <module>   print the topology a module exports (text, or --mermaid)
+  reset               rewind an application: move input offsets, delete internal topics, wipe local state
+  lag                 committed offset, end offset and lag of an application per partition
+
+Run 'kstreams <command> --help' for a command's options.`,
+  describe: `kstreams describe <module> [--mermaid]
+
+Loads <module> (a .js file, or .ts when run through tsx) and prints the topology it exports: its default
+export or an export named 'topology', either a Topology or a function that returns one (called without
+arguments).`,
+  reset: `kstreams reset --application-id ID --bootstrap-servers HOST:PORT[,...] --input-topics A[,B...]
+              (--to-earliest | --to-latest | --to-offset N | --to-datetime ISO-8601 | --by-duration PnDTnHnMnS)
+              [--state-dir DIR] [--dry-run]
+
+Rewinds an application after a bad deploy, as Kafka's kafka-streams-application-reset does:
+  - refuses while any instance of the application is running (the consumer group has members);
+  - moves the group's committed offsets of the input topics to the chosen position
+    (--to-datetime: the first record at or after that time; --by-duration: that long before now);
+  - deletes the application's internal topics (<id>-...-repartition, <id>-...-changelog);
+  - with --state-dir, deletes this machine's local state <state-dir>/<id> (run it on every machine, or
+    start instances on empty state folders).
+--dry-run prints what would change and changes nothing. Restart the application afterwards.`,
+  lag: `kstreams lag --application-id ID --bootstrap-servers HOST:PORT[,...] [--topics A,B]
+
+Prints, for each partition the application's group has committed (or for --topics), the committed offset,
+the end offset and the lag.`,
+};
+
+class UsageError extends Error {}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function brokersOf(value: string | undefined): string[] {
+  const brokers = list(value ?? process.env.KAFKA_BROKERS);
+  if (brokers.length === 0) throw new UsageError('--bootstrap-servers is required (or set KAFKA_BROKERS)');
+  return brokers;
+}
+
+async function describe(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { mermaid: { type: 'boolean' }, help: { type: 'boolean' } } });
+  if (values.help === true) return void console.log(HELP.describe);
+  const file = positionals[0];
+  if (file === undefined) throw new UsageError('describe needs a module path');
+  const module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+  let exported = module.default ?? module.topology;
+  if (typeof exported === 'function') exported = (exported as () => unknown)();
+  if (!(exported instanceof Topology)) {
+    throw new UsageError(`${file} exports no topology: export a Topology (or a function returning one) as default or as 'topology'`);
+  }
+  console.log(values.mermaid === true ? exported.describe().toMermaid() : exported.describe().toString());
+}
+
+function resetTarget(values: Record<string, string | boolean | undefined>): ResetTarget {
+  const chosen: ResetTarget[] = [];
+  if (values['to-earliest'] === true) chosen.push({ kind: 'earliest' });
+  if (values['to-latest'] === true) chosen.push({ kind: 'latest' });
+  if (typeof values['to-offset'] === 'string') {
+    if (!/^\d+$/.test(values['to-offset'])) throw new UsageError(`--to-offset needs a non-negative integer, got '${values['to-offset']}'`);
+    chosen.push({ kind: 'offset', offset: BigInt(values['to-offset']) });
+  }
+  if (typeof values['to-datetime'] === 'string') {
+    const ms = Date.parse(values['to-datetime']);
+    if (Number.isNaN(ms)) throw new UsageError(`--to-datetime needs an ISO-8601 time such as 2026-11-24T08:00:00Z, got '${values['to-datetime']}'`);
+    chosen.push({ kind: 'datetime', timestampMs: ms });
+  }
+  if (typeof values['by-duration'] === 'string') chosen.push({ kind: 'duration', durationMs: parseIsoDuration(values['by-duration']) });
+  if (chosen.length !== 1) throw new UsageError('choose exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime, --by-duration');
+  return chosen[0]!;
+}
+
+async function reset(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'application-id': { type: 'string' },
+      'bootstrap-servers': { type: 'string' },
+      'input-topics': { type: 'string' },
+      'to-earliest': { type: 'boolean' },
+      'to-latest': { type: 'boolean' },
+      'to-offset': { type: 'string' },
+      'to-datetime': { type: 'string' },
+      'by-duration': { type: 'string' },
+      'state-dir': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help === true) return void console.log(HELP.reset);
+  const applicationId = values['application-id'];
+  if (applicationId === undefined) throw new UsageError('--application-id is required');
+  const inputTopics = list(values['input-topics']);
+  if (inputTopics.length === 0) throw new UsageError('--input-topics is required (the application\'s source topics)');
+  const report = await resetApplication({
+    applicationId,
+    bootstrapServers: brokersOf(values['bootstrap-servers']),
+    inputTopics,
+    target: resetTarget(values),
+    stateDir: values['state-dir'],
+    dryRun: values['dry-run'] === true,
+  });
+  console.log(formatResetReport(report));
+}
+
+async function lag(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { 'application-id': { type: 'string' }, 'bootstrap-servers': { type: 'string' }, topics: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help === true) return void console.log(HELP.lag);
+  const groupId = values['application-id'];
+  if (groupId === undefined) throw new UsageError('--application-id is required');
+  const admin = new Kafka({ clientId: 'kstreams-lag', brokers: brokersOf(values['bootstrap-servers']), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    let topics = list(values.topics);
+    if (topics.length === 0) topics = (await admin.fetchOffsets({ groupId })).map((t) => t.topic);
+    if (topics.length === 0) return void console.log(`group '${groupId}' has committed nothing`);
+    const rows = await consumerLag(admin, groupId, topics);
+    const width = Math.max(...rows.map((r) => `${r.topic}-${r.partition}`.length), 9);
+    console.log(`${'PARTITION'.padEnd(width)}  ${'COMMITTED'.padStart(12)}  ${'END'.padStart(12)}  ${'LAG'.padStart(10)}`);
+    for (const r of rows) {
+      const committed = r.committed < 0n ? '-' : r.committed.toString();
+      console.log(`${`${r.topic}-${r.partition}`.padEnd(width)}  ${committed.padStart(12)}  ${r.end.toString().padStart(12)}  ${r.lag.toString().padStart(10)}`);
+    }
+    console.log(`total lag ${rows.reduce((n, r) => n + r.lag, 0n)}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const commands: Record<string, (args: string[]) => Promise<void>> = { describe, reset, lag };
+try {
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(HELP.main);
+  } else {
+    const run = commands[command];
+    if (run === undefined) throw new UsageError(`unknown command '${command}'`);
+    await run(rest);
+  }
+} catch (err) {
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+    console.error(`kstreams: ${(err as Error).message}\n\n${HELP[command ?? 'main'] ?? HELP.main}`);
+    process.exit(2);
+  }
+  console.error(`kstreams ${command}: ${(err as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,82 @@
+import type { Headers } from '../dsl/record.js';
+import type { Logger } from './logger.js';
+import type { ProducerPipeline } from './producer-pipeline.js';
+
+/**
+ * What happens to an input record that cannot be read (deserialization) or whose processing throws:
+ * - `'fail'` (the default): the instance stops with an error naming the record; nothing after the last
+ *   commit is trusted, so the record is met again after a restart.
+ * - `'logAndContinue'`: logged and skipped.
+ * - `{ deadLetterTopic }`: its original key and value bytes go to that topic (which must exist), with
+ *   headers naming where it came from and what went wrong; processing continues. Under exactly-once the
+ *   dead letter joins the task's transaction.
+ */
+export type RecordErrorHandler = 'fail' | 'logAndContinue' | { readonly deadLetterTopic: string };
+
+/** Header names of a dead letter, as Kafka Streams (KIP-1034) names them. */
+export const DEAD_LETTER_HEADERS = {
+  exception: '__streams.errors.exception',
+  message: '__streams.errors.message',
+  stacktrace: '__streams.errors.stacktrace',
+  topic: '__streams.errors.topic',
+  partition: '__streams.errors.partition',
+  offset: '__streams.errors.offset',
+  timestamp: '__streams.errors.timestamp',
+} as const;
+
+/** The input record a handler sees, as fetched. */
+export interface FailedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+export class RecordErrorPolicy {
+  deadLettered = 0;
+  skipped = 0;
+
+  constructor(
+    private readonly handler: RecordErrorHandler,
+    private readonly kind: 'deserialization' | 'processing',
+    private readonly logger: Logger,
+  ) {}
+
+  /** The dead-letter topic, if any (it must exist before start). */
+  get deadLetterTopic(): string | undefined {
+    return typeof this.handler === 'object' ? this.handler.deadLetterTopic : undefined;
+  }
+
+  /** True: the record is dealt with and processing goes on. False: the error is fatal. */
+  handle(error: Error, record: FailedRecord, pipeline: ProducerPipeline): boolean {
+    if (this.handler === 'fail') return false;
+    this.skipped++;
+    if (this.handler === 'logAndContinue') {
+      this.logger.warn(`skipping a record after a ${this.kind} error: ${error.message}`);
+      return true;
+    }
+    pipeline.enqueue({
+      topic: this.handler.deadLetterTopic,
+      key: record.key,
+      value: record.value,
+      timestamp: record.timestamp,
+      partition: undefined,
+      headers: {
+        ...record.headers,
+        [DEAD_LETTER_HEADERS.exception]: Buffer.from(error.name),
+        [DEAD_LETTER_HEADERS.message]: Buffer.from(error.message),
+        [DEAD_LETTER_HEADERS.stacktrace]: Buffer.from(error.stack ?? ''),
+        [DEAD_LETTER_HEADERS.topic]: Buffer.from(record.topic),
+        [DEAD_LETTER_HEADERS.partition]: Buffer.from(String(record.partition)),
+        [DEAD_LETTER_HEADERS.offset]: Buffer.from(record.offset),
+        [DEAD_LETTER_HEADERS.timestamp]: Buffer.from(String(Date.now())),
+      },
+    });
+    this.deadLettered++;
+    this.logger.debug(`sent ${record.topic}-${record.partition}@${record.offset} to ${this.handler.deadLetterTopic}: ${error.message}`);
+    return true;
+  }
+}
