@@ -81,7 +81,18 @@ export {
   type StateListener,
   type StreamThreadExceptionResponse,
   type StreamsMetrics,
+  type TaskMetrics,
+  type KeyQueryMetadata,
+  type StreamsClientMetadata,
 } from './runtime/kafka-streams.js';
+export {
+  QueryableStoreTypes,
+  InvalidStateStoreError,
+  type QueryableStoreType,
+  type ReadOnlySessionStore,
+  type ReadOnlyKeyValueStore,
+  type ReadOnlyWindowStore,
+} from './runtime/queryable-stores.js';
 export type { StreamsConfig, ProcessingGuarantee } from './config/streams-config.js';
 export type { StateRestoreListener, RestoringPartition } from './runtime/state-restore-listener.js';
 export { consumerLag, type PartitionLag } from './runtime/consumer-lag.js';

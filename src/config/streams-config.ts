@@ -44,6 +44,12 @@ export interface StreamsConfig {
   deserializationExceptionHandler?: RecordErrorHandler;
   /** A record whose processing throws (a user function): fail (default), skip, or dead-letter it. */
   processingExceptionHandler?: RecordErrorHandler;
+  /** `host:port` where this instance answers interactive queries; other instances learn it from the group. */
+  applicationServer?: string;
+  /** Serve `/metrics` (Prometheus) and `/health` on this port (0: any free port); default: no server. */
+  metricsPort?: number;
+  /** Interface of the metrics server; default '0.0.0.0'. */
+  metricsHost?: string;
   /** How often committed repartition records are deleted; default 30 000 ms (Kafka Streams' default). */
   repartitionPurgeIntervalMs?: number;
   logLevel?: LogLevel;
@@ -71,6 +77,9 @@ export interface ResolvedStreamsConfig {
   readonly replicationFactor: number;
   readonly handoverTimeoutMs: number;
   readonly repartitionPurgeIntervalMs: number;
+  readonly metricsPort: number | undefined;
+  readonly applicationServer: string | undefined;
+  readonly metricsHost: string;
   readonly deserializationExceptionHandler: RecordErrorHandler;
   readonly processingExceptionHandler: RecordErrorHandler;
   readonly logger: Logger;
@@ -82,6 +91,12 @@ function errorHandler(name: string, value: RecordErrorHandler | undefined): Reco
   if (value === 'fail' || value === 'logAndContinue') return value;
   if (typeof value === 'object' && value !== null && typeof value.deadLetterTopic === 'string' && value.deadLetterTopic !== '') return value;
   throw new ConfigError(`${name} must be 'fail', 'logAndContinue' or { deadLetterTopic: '<topic>' }, got ${JSON.stringify(value)}`);
+}
+
+function hostPort(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[^:\s]+:\d{1,5}$/.test(value)) throw new ConfigError(`${name} must be 'host:port', got '${value}'`);
+  return value;
 }
 
 function integer(name: string, value: number | undefined, fallback: number, min: number): number {
@@ -133,6 +148,9 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     handoverTimeoutMs: integer('handoverTimeoutMs', config.handoverTimeoutMs, 30_000, 0),
     deserializationExceptionHandler: errorHandler('deserializationExceptionHandler', config.deserializationExceptionHandler),
     processingExceptionHandler: errorHandler('processingExceptionHandler', config.processingExceptionHandler),
+    metricsPort: config.metricsPort === undefined ? undefined : integer('metricsPort', config.metricsPort, 0, 0),
+    metricsHost: config.metricsHost ?? '0.0.0.0',
+    applicationServer: hostPort('applicationServer', config.applicationServer),
     repartitionPurgeIntervalMs: integer('repartitionPurgeIntervalMs', config.repartitionPurgeIntervalMs, 30_000, 0),
     logger: config.logger ?? consoleLogger(config.logLevel ?? 'info', config.applicationId),
     kafka: { ...(config.kafka ?? {}) },

@@ -188,6 +188,9 @@ export class ActiveTask {
     this.state = 'running';
   }
 
+  /** Records behind the end of each input partition (`topic:partition`), as of the last fetch. */
+  readonly recordsLag = new Map<string, bigint>();
+
   markConsumed(topic: string, partition: number, nextOffset: bigint): void {
     const key = `${topic}:${partition}`;
     const current = this.consumed.get(key);

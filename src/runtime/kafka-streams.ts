@@ -1,9 +1,19 @@
-import { Kafka, logLevel as kafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel as kafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import { installAbortedTransactionFilter } from './aborted-transaction-filter.js';
+import { MetricsServer } from './metrics-server.js';
+import { partitionForKey } from './murmur2.js';
+import { InvalidStateStoreError, type QueryableStoreType } from './queryable-stores.js';
+import { decodeSubscription } from './task-assignor.js';
+import { formatTaskId } from './task-id.js';
+import type { ManagedStore } from '../stores/managed-store.js';
+import type { Serde } from '../serdes/serde.js';
+import { createPrometheusRegistry } from './prometheus-metrics.js';
 import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../config/streams-config.js';
 import type { Topology } from '../dsl/topology.js';
 import { ConfigError, StreamsError } from '../errors/errors.js';
-import { ensureTopics } from './internal-topic-manager.js';
+import { ensureTopics, type TopologyMetadata } from './internal-topic-manager.js';
 import type { Logger } from './logger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamThread } from './stream-thread.js';
@@ -15,6 +25,36 @@ export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING
 export type StreamThreadExceptionResponse = 'SHUTDOWN_CLIENT' | 'REPLACE_THREAD' | 'SHUTDOWN_APPLICATION';
 
 export type StateListener = (next: KafkaStreamsState, previous: KafkaStreamsState) => void;
+
+/** Where a key's state lives (see `metadataForKey`). */
+export interface KeyQueryMetadata {
+  /** The owner's `applicationServer` setting (host:port), undefined if it set none. */
+  readonly applicationServer: string | undefined;
+  readonly clientId: string;
+  readonly taskId: string;
+  readonly partition: number;
+}
+
+/** One member of the application's group. */
+export interface StreamsClientMetadata {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly applicationServer: string | undefined;
+  readonly activeTasks: readonly string[];
+}
+
+/** Figures of one task. */
+export interface TaskMetrics {
+  readonly taskId: string;
+  readonly processedTotal: number;
+  /** Records behind the end of each input partition (`topic-partition`), as of the last fetch. */
+  readonly recordsLag: Readonly<Record<string, number>>;
+  readonly droppedLateTotal: number;
+  readonly punctuateTotal: number;
+  readonly punctuateLatencyAvgMs: number;
+  /** Reads answered by the write cache / all reads, per store (NaN before the first read). */
+  readonly cacheHitRatio: Readonly<Record<string, number>>;
+}
 
 /** Figures of one instance, for sizing and alerting. */
 export interface StreamsMetrics {
@@ -30,8 +70,13 @@ export interface StreamsMetrics {
   readonly commitTotal: number;
   readonly commitLatencyAvgMs: number;
   readonly restoredRecordsTotal: number;
+  /** Changelog records still to restore, over the restorations in progress. */
+  readonly restoreRemainingRecords: number;
+  /** Records behind the end of the input, over this instance's tasks. */
+  readonly recordsLag: number;
   readonly producedRecordsTotal: number;
   readonly produceRequestsTotal: number;
+  readonly tasks: readonly TaskMetrics[];
 }
 
 const TRANSITIONS: Record<KafkaStreamsState, KafkaStreamsState[]> = {
@@ -78,6 +123,10 @@ export class KafkaStreams {
   private restoreListener: StateRestoreListener | undefined;
   private thread: StreamThread | undefined;
   private closing: Promise<void> | undefined;
+  private registry: Registry | undefined;
+  private metadata: TopologyMetadata | undefined;
+  private metricsServer: MetricsServer | undefined;
+  private metricsAt: AddressInfo | undefined;
   private retiredProcessed = { processed: 0, droppedLate: 0, droppedNullKey: 0 };
 
   constructor(
@@ -147,12 +196,19 @@ export class KafkaStreams {
     try {
       await admin.connect();
       const metadata = await ensureTopics(admin, this.topology, this.config.replicationFactor, this.config.logger);
+      this.metadata = metadata;
       await this.checkDeadLetterTopics(admin);
+      if (this.config.metricsPort !== undefined) {
+        this.metricsServer = new MetricsServer(this.prometheusRegistry, () => this.current);
+        this.metricsAt = await this.metricsServer.listen(this.config.metricsPort, this.config.metricsHost);
+        this.config.logger.info(`metrics on http://${this.metricsAt.address}:${this.metricsAt.port}/metrics`);
+      }
       this.thread = this.newThread(metadata);
       await this.thread.start();
     } catch (err) {
       this.transition('ERROR');
       await this.thread?.close().catch(() => {});
+      await this.metricsServer?.close();
       throw err;
     } finally {
       await admin.disconnect().catch(() => {});
@@ -214,6 +270,84 @@ export class KafkaStreams {
     }
   }
 
+  /**
+   * A read-only view of a state store over this instance's tasks (interactive queries), e.g.
+   * `app.store('session-stats', QueryableStoreTypes.sessionStore<string, Stats>()).fetch('user-1')`.
+   * A key's state is on the instance that owns its partition: find it with {@link metadataForKey}.
+   * Throws InvalidStateStoreError for an unknown store or type, and while the instance is not RUNNING.
+   */
+  store<T>(storeName: string, type: QueryableStoreType<T>): T {
+    const definition = this.topology.stores.get(storeName);
+    if (definition === undefined) {
+      throw new InvalidStateStoreError(`The topology has no store '${storeName}' (it has: ${[...this.topology.stores.keys()].join(', ') || 'none'})`);
+    }
+    if (definition.type !== type.storeType) {
+      throw new InvalidStateStoreError(`Store '${storeName}' is a ${definition.type} store, not a ${type.storeType} store`);
+    }
+    if (this.current !== 'RUNNING') {
+      throw new InvalidStateStoreError(`Store '${storeName}' cannot be queried while the instance is ${this.current}: retry when it is RUNNING`);
+    }
+    return type.view(() => {
+      const stores: ManagedStore[] = [];
+      for (const task of this.thread?.activeTasks.values() ?? []) {
+        const store = task.streamTask.stores.get(storeName);
+        if (store !== undefined) stores.push(store);
+      }
+      return stores;
+    });
+  }
+
+  /**
+   * Which instance holds a key's state in a store: its `applicationServer`, the task and partition. The key
+   * is serialized with `keySerde` (default: the store's key serde) and partitioned as the default
+   * partitioner does (murmur2), as Kafka Streams' metadataForKey does. Undefined while the group has no
+   * owner for that task (a rebalance).
+   */
+  async metadataForKey<K>(storeName: string, key: K, keySerde?: Serde<K>): Promise<KeyQueryMetadata | undefined> {
+    const definition = this.topology.stores.get(storeName);
+    const sub = this.topology.subtopologies.find((s) => s.stores.some((d) => d.name === storeName));
+    if (definition === undefined || sub === undefined) throw new InvalidStateStoreError(`The topology has no store '${storeName}'`);
+    const partitions = this.metadata?.partitionsBySubtopology.get(sub.id);
+    if (partitions === undefined) throw new InvalidStateStoreError('metadataForKey() needs a started instance');
+    const serde = keySerde ?? (definition.keySerde as Serde<K>);
+    const bytes = serde.serialize(key, sub.sourceTopics[0] ?? storeName);
+    if (bytes === null) throw new InvalidStateStoreError('A null key has no partition');
+    const partition = partitionForKey(bytes, partitions);
+    const taskId = formatTaskId({ subtopology: sub.id, partition });
+    const owner = (await this.metadataForAllStreamsClients()).find((c) => c.activeTasks.includes(taskId));
+    if (owner === undefined) return undefined;
+    return { applicationServer: owner.applicationServer, clientId: owner.clientId, taskId, partition };
+  }
+
+  /** Every member of the application's group: its `applicationServer`, client id and active tasks. */
+  async metadataForAllStreamsClients(): Promise<StreamsClientMetadata[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.describeGroups([this.config.applicationId]);
+      const clients: StreamsClientMetadata[] = [];
+      for (const member of groups[0]?.members ?? []) {
+        if (member.memberMetadata.length === 0 || member.memberAssignment.length === 0) continue;
+        let server: string | undefined;
+        const activeTasks = new Set<string>();
+        try {
+          server = decodeSubscription(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData).server;
+          const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
+          for (const [topic, parts] of Object.entries(assignment)) {
+            const owner = this.topology.subtopologyOfTopic(topic);
+            if (owner !== undefined) for (const p of parts) activeTasks.add(formatTaskId({ subtopology: owner.id, partition: p }));
+          }
+        } catch {
+          continue;
+        }
+        clients.push({ memberId: member.memberId, clientId: member.clientId, applicationServer: server, activeTasks: [...activeTasks].sort() });
+      }
+      return clients.sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** The active tasks of this instance, by id. */
   localTaskIds(): string[] {
     return [...(this.thread?.activeTasks.keys() ?? [])].sort();
@@ -224,15 +358,39 @@ export class KafkaStreams {
     let processed = this.retiredProcessed.processed;
     let droppedLate = this.retiredProcessed.droppedLate;
     let droppedNullKey = this.retiredProcessed.droppedNullKey;
+    let recordsLag = 0;
+    const tasks: TaskMetrics[] = [];
     for (const task of thread?.activeTasks.values() ?? []) {
-      processed += task.streamTask.counters.processed;
-      droppedLate += task.streamTask.counters.droppedLate;
-      droppedNullKey += task.streamTask.counters.droppedNullKey;
+      const c = task.streamTask.counters;
+      processed += c.processed;
+      droppedLate += c.droppedLate;
+      droppedNullKey += c.droppedNullKey;
+      const lag: Record<string, number> = {};
+      for (const [key, value] of task.recordsLag) {
+        lag[key.replace(/:(\d+)$/, '-$1')] = Number(value);
+        recordsLag += Number(value);
+      }
+      const cacheHitRatio: Record<string, number> = {};
+      for (const [name, store] of task.streamTask.stores) {
+        const { hits, misses } = store.hitRatio();
+        cacheHitRatio[name] = hits / (hits + misses);
+      }
+      tasks.push({
+        taskId: task.id,
+        processedTotal: c.processed,
+        recordsLag: lag,
+        droppedLateTotal: c.droppedLate,
+        punctuateTotal: c.punctuations,
+        punctuateLatencyAvgMs: c.punctuations === 0 ? 0 : c.punctuateMsTotal / c.punctuations,
+        cacheHitRatio,
+      });
     }
     const counters = thread?.counters ?? { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
     const deserialization = thread?.deserializationErrors;
     const processing = thread?.processingErrors;
     const produced = thread?.producerStats ?? { records: 0, batches: 0 };
+    let restoreRemaining = 0;
+    for (const r of thread?.restoreProgress.inProgress.values() ?? []) restoreRemaining += Number(r.remaining);
     return {
       state: this.current,
       activeTasks: this.localTaskIds(),
@@ -244,8 +402,11 @@ export class KafkaStreams {
       commitTotal: counters.commits,
       commitLatencyAvgMs: counters.commits === 0 ? 0 : counters.commitLatencyTotalMs / counters.commits,
       restoredRecordsTotal: counters.restoredRecords,
+      restoreRemainingRecords: restoreRemaining,
+      recordsLag,
       producedRecordsTotal: produced.records,
       produceRequestsTotal: produced.batches,
+      tasks: tasks.sort((a, b) => (a.taskId < b.taskId ? -1 : 1)),
     };
   }
 
@@ -253,12 +414,27 @@ export class KafkaStreams {
    * Finishes the batches in progress, commits, writes checkpoints and leaves the group. Nothing is lost or
    * processed twice by a clean close. Resolves when done, or after `timeoutMs` (default: wait).
    */
+  /**
+   * A Prometheus registry (prom-client) over `metrics()` and the process' own figures, labelled with the
+   * application and client id: register it with your own server, or set `metricsPort`.
+   */
+  get prometheusRegistry(): Registry {
+    this.registry ??= createPrometheusRegistry(() => this.metrics(), { application_id: this.config.applicationId, client_id: this.config.clientId });
+    return this.registry;
+  }
+
+  /** Where the metrics server listens (with `metricsPort`), once started. */
+  get metricsAddress(): { host: string; port: number } | undefined {
+    return this.metricsAt === undefined ? undefined : { host: this.metricsAt.address, port: this.metricsAt.port };
+  }
+
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closing === undefined) {
       const wasError = this.current === 'ERROR';
       this.transition('PENDING_SHUTDOWN');
       this.closing = (async () => {
         await this.thread?.close();
+        await this.metricsServer?.close();
         this.transition(wasError ? 'ERROR' : 'NOT_RUNNING');
         if (wasError) this.current = 'ERROR';
       })();

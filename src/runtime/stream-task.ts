@@ -30,6 +30,7 @@ export class TaskCounters {
   droppedLate = 0;
   droppedNullKey = 0;
   punctuations = 0;
+  punctuateMsTotal = 0;
 }
 
 /** What internal (DSL) processors may do beyond the public context. */
@@ -170,7 +171,8 @@ export class StreamTask {
 
   private firePunctuators(type: PunctuationType, now: number): void {
     this.metadata = undefined;
-    this.counters.punctuations += this.punctuation.fire(type, now, (nodeName, fn) => {
+    const began = performance.now();
+    const fired = this.punctuation.fire(type, now, (nodeName, fn) => {
       this.current = this.nodes.get(nodeName);
       try {
         fn();
@@ -180,6 +182,10 @@ export class StreamTask {
         this.current = undefined;
       }
     });
+    if (fired > 0) {
+      this.counters.punctuations += fired;
+      this.counters.punctuateMsTotal += performance.now() - began;
+    }
   }
 
   private forward(from: NodeRuntime, record: StreamRecord<unknown, unknown>, childName: string | undefined): void {

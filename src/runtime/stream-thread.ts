@@ -17,9 +17,10 @@ import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { ProducerPipeline } from './producer-pipeline.js';
 import { RecordErrorPolicy } from './record-error-policy.js';
+import { RestoreProgress } from './restore-progress.js';
 import { RepartitionPurger } from './repartition-purger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
-import { ASSIGNOR_NAME, decodeSubscription, taskAssignor } from './task-assignor.js';
+import { ASSIGNOR_NAME, decodeSubscription, taskAssignor, type SubscriptionInfo } from './task-assignor.js';
 import { formatTaskId } from './task-id.js';
 import { TaskFencedError, TaskTransactions } from './task-transactions.js';
 
@@ -75,6 +76,7 @@ export class StreamThread {
   private readonly eos: boolean;
   private batchesDone: Array<() => void> = [];
   private readonly purger: RepartitionPurger;
+  readonly restoreProgress: RestoreProgress;
   readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
   readonly deserializationErrors: RecordErrorPolicy;
   readonly processingErrors: RecordErrorPolicy;
@@ -88,6 +90,7 @@ export class StreamThread {
   ) {
     this.eos = config.processingGuarantee === 'exactly_once_v2';
     this.reader = new ChangelogReader(config, this.eos);
+    this.restoreProgress = new RestoreProgress(config.logger);
     this.deserializationErrors = new RecordErrorPolicy(config.deserializationExceptionHandler, 'deserialization', config.logger);
     this.processingErrors = new RecordErrorPolicy(config.processingExceptionHandler, 'processing', config.logger);
     const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
@@ -159,10 +162,10 @@ export class StreamThread {
     this.commitTimer.unref();
   }
 
-  private subscriptionInfo(): { active: Record<string, string> } {
+  private subscriptionInfo(): SubscriptionInfo {
     const active: Record<string, string> = {};
     for (const task of this.tasks.values()) active[task.id] = task.token;
-    return { active };
+    return { active, server: this.config.applicationServer };
   }
 
   /** Synchronous part of a new assignment: pause what is not ready, then reconcile in order. */
@@ -345,7 +348,7 @@ export class StreamThread {
           this.consumer?.seek({ topic, partition, offset: c.offset.toString() });
         }
         try {
-          this.counters.restoredRecords += await task.restore(this.reader, this.hooks.restoreListener());
+          this.counters.restoredRecords += await task.restore(this.reader, this.restoreProgress.listener(this.hooks.restoreListener()));
         } catch (err) {
           await task.close();
           throw err;
@@ -406,7 +409,10 @@ export class StreamThread {
         // At the end of a batch, kafkajs' lastOffset also covers transaction markers and aborted records it
         // filtered out: the committed position moves past them, as the Java consumer's position() does.
         const last = end === messages.length ? batch.lastOffset() : messages[end - 1]!.offset;
-        task.markConsumed(topic, partition, BigInt(last) + 1n);
+        const nextOffset = BigInt(last) + 1n;
+        task.markConsumed(topic, partition, nextOffset);
+        const behind = BigInt(batch.highWatermark) - nextOffset;
+        task.recordsLag.set(`${topic}:${partition}`, behind > 0n ? behind : 0n);
         resolveOffset(last);
         stream.punctuateWallClock(Date.now());
         pipeline.kick();

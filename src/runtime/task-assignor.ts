@@ -9,13 +9,15 @@ export const ASSIGNOR_NAME = 'kstreams-ts-tasks';
 export interface SubscriptionInfo {
   /** taskId -> ownership token, a random id a member draws when it starts running a task. */
   readonly active: Record<string, string>;
+  /** The member's `applicationServer` (host:port), for interactive queries. */
+  readonly server?: string;
 }
 
 export function decodeSubscription(userData: Buffer | null | undefined): SubscriptionInfo {
   if (userData === null || userData === undefined || userData.length === 0) return { active: {} };
   try {
     const parsed = JSON.parse(userData.toString('utf8')) as Partial<SubscriptionInfo>;
-    return { active: parsed.active ?? {} };
+    return { active: parsed.active ?? {}, server: typeof parsed.server === 'string' ? parsed.server : undefined };
   } catch {
     return { active: {} };
   }

@@ -1,0 +1,82 @@
+import type { KeyValue } from '../dsl/record.js';
+import type { Windowed } from '../dsl/windowed.js';
+import { StreamsError } from '../errors/errors.js';
+import type { StoreType } from '../stores/store-definition.js';
+import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
+import type { ManagedStore } from '../stores/managed-store.js';
+
+/** A store read from outside the topology (interactive queries): read-only, over this instance's tasks. */
+export interface ReadOnlySessionStore<K, AGG> {
+  /** Every live session of `key`, by end time. */
+  fetch(key: K): KeyValue<Windowed<K>, AGG>[];
+  findSessions(key: K, earliestSessionEndTime: number, latestSessionStartTime: number): KeyValue<Windowed<K>, AGG>[];
+  fetchSession(key: K, sessionStart: number, sessionEnd: number): AGG | undefined;
+}
+
+export interface ReadOnlyKeyValueStore<K, V> {
+  get(key: K): V | undefined;
+}
+
+export interface ReadOnlyWindowStore<K, V> {
+  fetch(key: K, windowStart: number): V | undefined;
+  fetchRange(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[];
+}
+
+/** Which kind of store a query expects, and the read-only view it gets (Kafka Streams' QueryableStoreType). */
+export interface QueryableStoreType<T> {
+  readonly storeType: StoreType;
+  /** A view over the stores of this instance's tasks at the time of each call. */
+  view(stores: () => readonly ManagedStore[]): T;
+}
+
+/** The first answer over the stores of every local task: a key lives in exactly one task. */
+function firstDefined<T>(stores: () => readonly ManagedStore[], read: (store: ManagedStore) => T | undefined): T | undefined {
+  for (const store of stores()) {
+    const value = read(store);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+function firstNonEmpty<T>(stores: () => readonly ManagedStore[], read: (store: ManagedStore) => T[]): T[] {
+  for (const store of stores()) {
+    const found = read(store);
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
+/** The kinds of stores `app.store()` can open, as Kafka Streams' QueryableStoreTypes names them. */
+export const QueryableStoreTypes = {
+  sessionStore<K, AGG>(): QueryableStoreType<ReadOnlySessionStore<K, AGG>> {
+    return {
+      storeType: 'session',
+      view: (stores) => {
+        const session = (s: ManagedStore) => s as unknown as SessionStore<K, AGG>;
+        return {
+          fetch: (key) => firstNonEmpty(stores, (s) => session(s).fetch(key)),
+          findSessions: (key, earliestEnd, latestStart) => firstNonEmpty(stores, (s) => session(s).findSessions(key, earliestEnd, latestStart)),
+          fetchSession: (key, start, end) => firstDefined(stores, (s) => session(s).fetchSession(key, start, end)),
+        };
+      },
+    };
+  },
+  keyValueStore<K, V>(): QueryableStoreType<ReadOnlyKeyValueStore<K, V>> {
+    return {
+      storeType: 'keyValue',
+      view: (stores) => ({ get: (key) => firstDefined(stores, (s) => (s as unknown as KeyValueStore<K, V>).get(key)) }),
+    };
+  },
+  windowStore<K, V>(): QueryableStoreType<ReadOnlyWindowStore<K, V>> {
+    return {
+      storeType: 'window',
+      view: (stores) => ({
+        fetch: (key, start) => firstDefined(stores, (s) => (s as unknown as WindowStore<K, V>).fetch(key, start)),
+        fetchRange: (key, from, to) => firstNonEmpty(stores, (s) => (s as unknown as WindowStore<K, V>).fetchRange(key, from, to)),
+      }),
+    };
+  },
+} as const;
+
+/** The store is not (or not yet) queryable here: unknown name, wrong type, or the instance is rebalancing. */
+export class InvalidStateStoreError extends StreamsError {}
