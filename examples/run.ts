@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { KafkaStreams, consumerLag } from '../src/index.js';
+import { KafkaStreams, consoleLogger, consumerLag } from '../src/index.js';
 import { startLocalKafka, type LocalKafka } from '../scripts/local-kafka.js';
 import { generatePageViews, oracleSessions } from './sessionize/generator.js';
 import { finalSessions, produceEvents, readTopic } from './sessionize/kafka-io.js';
@@ -75,7 +75,7 @@ try {
     bootstrapServers: brokers,
     stateDir,
     commitIntervalMs: 1000,
-    logLevel: 'warn',
+    logger: consoleLogger('warn', applicationId),   // human-readable here; the default logger writes JSON (pino)
     deserializationExceptionHandler: 'logAndContinue',
   });
   const started = Date.now();

@@ -73,7 +73,7 @@ export {
   type TestRecord,
   type TopologyTestDriverOptions,
 } from './testing/topology-test-driver.js';
-export { consoleLogger, type Logger, type LogLevel } from './runtime/logger.js';
+export { consoleLogger, pinoLogger, type Logger, type LogLevel } from './runtime/logger.js';
 
 export {
   KafkaStreams,

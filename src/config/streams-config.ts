@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
 import { ConfigError } from '../errors/errors.js';
-import { consoleLogger, type Logger, type LogLevel } from '../runtime/logger.js';
+import { pinoLogger, type Logger, type LogLevel } from '../runtime/logger.js';
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
 
@@ -152,7 +152,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     metricsHost: config.metricsHost ?? '0.0.0.0',
     applicationServer: hostPort('applicationServer', config.applicationServer),
     repartitionPurgeIntervalMs: integer('repartitionPurgeIntervalMs', config.repartitionPurgeIntervalMs, 30_000, 0),
-    logger: config.logger ?? consoleLogger(config.logLevel ?? 'info', config.applicationId),
+    logger: config.logger ?? pinoLogger(config.logLevel ?? 'info', { applicationId: config.applicationId }),
     kafka: { ...(config.kafka ?? {}) },
   };
 }

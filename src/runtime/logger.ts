@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 /** The logging the library does; any object with these methods (pino, console) fits. */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -21,3 +22,16 @@ export function consoleLogger(level: LogLevel = 'info', prefix = 'kstreams'): Lo
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * The default logger: pino, one JSON object per line on stderr (stdout stays the application's), with the
+ * application id bound to every line. kafkajs' own logs come through it as well (see KafkaStreams).
+ */
+export function pinoLogger(level: LogLevel = 'info', bindings: Record<string, unknown> = {}): Logger {
+  const log = pino({ level, base: { pid: process.pid, ...bindings } }, pino.destination({ fd: 2, sync: true }));
+  const at = (name: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) => {
+    if (fields === undefined) log[name](message);
+    else log[name](fields, message);
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
