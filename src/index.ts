@@ -47,7 +47,7 @@ export type {
 
 export type { Serde } from './serdes/serde.js';
 export { Serdes } from './serdes/serdes.js';
-export { avroSerde, type AvroSchema } from './serdes/avro-serde.js';
+export { AvroSerde, avroSerde, isSchemaEvolving, type AvroSchema, type SchemaEvolvingSerde } from './serdes/avro-serde.js';
 export { WindowedSerdes, type WindowedSerde } from './serdes/windowed-serdes.js';
 
 export type { KeyValueStore, SessionStore, StateStore, WindowStore } from './stores/state-store.js';
@@ -58,6 +58,7 @@ export {
   ConfigError,
   DeserializationError,
   ProcessingError,
+  SchemaEvolutionError,
   StateStoreError,
   StreamsError,
   StreamsRuntimeError,
@@ -106,3 +107,4 @@ export {
   type ResetTarget,
   type OffsetMove,
 } from './tools/application-reset.js';
+export { diffTopologies, formatTopologyDiff, type TopologyDiff } from './tools/topology-diff.js';

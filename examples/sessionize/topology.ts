@@ -106,6 +106,8 @@ export interface SessionizeOptions {
    * that skew.
    */
   graceMs?: number;
+  /** The aggregate's serde (store and output); default the Avro `SessionStats` serde. */
+  statsSerde?: Serde<SessionStats>;
 }
 
 export function buildSessionizeTopology(options: SessionizeOptions = {}): Topology {
@@ -120,10 +122,10 @@ export function buildSessionizeTopology(options: SessionizeOptions = {}): Topolo
       emptyStats,
       (_user, view, stats) => addView(stats, view),
       (_user, left, right) => mergeStats(left, right),
-      Materialized.as<string, SessionStats>('session-stats').withValueSerde(sessionStatsSerde),
+      Materialized.as<string, SessionStats>('session-stats').withValueSerde(options.statsSerde ?? sessionStatsSerde),
     )
     .toStream()
-    .to(options.outputTopic ?? 'session-stats', Produced.with(sessionKeySerde, sessionStatsSerde));
+    .to(options.outputTopic ?? 'session-stats', Produced.with(sessionKeySerde, options.statsSerde ?? sessionStatsSerde));
   return builder.build({ applicationId: options.applicationId ?? 'sessionize' });
 }
 

@@ -5,6 +5,7 @@
  *   describe <module> [--mermaid]      print a topology's description
  *   reset --application-id ... (--to-earliest | --to-latest | --to-offset N | --to-datetime ISO | --by-duration PT1H)
  *   lag --application-id ...           committed offset, end offset and lag per partition
+ *   diff <old> <new>                   what an upgrade keeps, renames or drops
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Topology } from '../dsl/topology.js';
 import { consumerLag } from '../runtime/consumer-lag.js';
 import { formatResetReport, resetApplication, type ResetTarget } from '../tools/application-reset.js';
+import { diffTopologies, formatTopologyDiff } from '../tools/topology-diff.js';
 import { parseIsoDuration } from './iso-duration.js';
 
 const HELP: Record<string, string> = {
@@ -22,6 +24,7 @@ Commands:
   describe <module>   print the topology a module exports (text, or --mermaid)
   reset               rewind an application: move input offsets, delete internal topics, wipe local state
   lag                 committed offset, end offset and lag of an application per partition
+  diff <old> <new>    which stores and internal topics an upgrade keeps, renames or drops
 
 Run 'kstreams <command> --help' for a command's options.`,
   describe: `kstreams describe <module> [--mermaid]
@@ -41,6 +44,11 @@ Rewinds an application after a bad deploy, as Kafka's kafka-streams-application-
   - with --state-dir, deletes this machine's local state <state-dir>/<id> (run it on every machine, or
     start instances on empty state folders).
 --dry-run prints what would change and changes nothing. Restart the application afterwards.`,
+  diff: `kstreams diff <old-module> <new-module>
+
+Compares the topologies two modules export (as 'describe' loads them): which state stores and internal
+topics the new version keeps, adds, drops or (with generated names) likely renames. Exit code 0 when all
+state is kept, 3 when the upgrade would lose state.`,
   lag: `kstreams lag --application-id ID --bootstrap-servers HOST:PORT[,...] [--topics A,B]
 
 Prints, for each partition the application's group has committed (or for --topics), the committed offset,
@@ -59,18 +67,33 @@ function brokersOf(value: string | undefined): string[] {
   return brokers;
 }
 
-async function describe(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { mermaid: { type: 'boolean' }, help: { type: 'boolean' } } });
-  if (values.help === true) return void console.log(HELP.describe);
-  const file = positionals[0];
-  if (file === undefined) throw new UsageError('describe needs a module path');
+async function loadTopology(file: string): Promise<Topology> {
   const module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
   let exported = module.default ?? module.topology;
   if (typeof exported === 'function') exported = (exported as () => unknown)();
   if (!(exported instanceof Topology)) {
     throw new UsageError(`${file} exports no topology: export a Topology (or a function returning one) as default or as 'topology'`);
   }
-  console.log(values.mermaid === true ? exported.describe().toMermaid() : exported.describe().toString());
+  return exported;
+}
+
+async function describe(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { mermaid: { type: 'boolean' }, help: { type: 'boolean' } } });
+  if (values.help === true) return void console.log(HELP.describe);
+  const file = positionals[0];
+  if (file === undefined) throw new UsageError('describe needs a module path');
+  const topology = await loadTopology(file);
+  console.log(values.mermaid === true ? topology.describe().toMermaid() : topology.describe().toString());
+}
+
+async function diff(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean' } } });
+  if (values.help === true) return void console.log(HELP.diff);
+  const [previous, next] = positionals;
+  if (previous === undefined || next === undefined) throw new UsageError('diff needs two module paths: the running version and the new one');
+  const result = diffTopologies(await loadTopology(previous), await loadTopology(next));
+  console.log(formatTopologyDiff(result));
+  if (!result.keepsAllState) process.exitCode = 3;
 }
 
 function resetTarget(values: Record<string, string | boolean | undefined>): ResetTarget {
@@ -152,7 +175,7 @@ async function lag(args: string[]): Promise<void> {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-const commands: Record<string, (args: string[]) => Promise<void>> = { describe, reset, lag };
+const commands: Record<string, (args: string[]) => Promise<void>> = { describe, diff, reset, lag };
 try {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     console.log(HELP.main);

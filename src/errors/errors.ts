@@ -60,3 +60,20 @@ export class StateStoreError extends StreamsError {}
 
 /** The runtime hit a Kafka problem it cannot work around (missing topic, wrong partition count, fencing). */
 export class StreamsRuntimeError extends StreamsError {}
+
+/** A store holds values written with a schema the current schema cannot read. */
+export class SchemaEvolutionError extends StreamsError {
+  constructor(
+    readonly storeName: string,
+    readonly writerSchema: string,
+    readonly readerSchema: string,
+    readonly incompatibility: string,
+  ) {
+    super(
+      `Store '${storeName}' holds values written with schema ${writerSchema}, which the application's current ` +
+        `schema ${readerSchema} cannot read: ${incompatibility}. Make the change compatible (add fields with ` +
+        `defaults, remove fields, or widen types int->long->float->double), or rewind the application with ` +
+        `'kstreams reset' so its state is rebuilt from the input. Nothing was changed.`,
+    );
+  }
+}

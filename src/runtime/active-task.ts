@@ -9,6 +9,7 @@ import type { ManagedStore } from '../stores/managed-store.js';
 import { changelogTopicName, type StoreDefinition } from '../stores/store-definition.js';
 import { createStore } from '../stores/store-factory.js';
 import type { ChangelogReader } from './changelog-reader.js';
+import { SCHEMA_HEADER, StoreSchemas } from './store-schemas.js';
 import type { Logger } from './logger.js';
 import type { ProducerPipeline } from './producer-pipeline.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
@@ -87,7 +88,17 @@ export class ActiveTask {
     task.pipeline = pipeline;
     const subtopology = topology.subtopologies[subtopologyId]!;
     const bytesStores = new Map<string, BytesStore>();
-    for (const definition of subtopology.stores) bytesStores.set(definition.name, await task.openBytes(definition));
+    for (const definition of subtopology.stores) {
+      const bytes = await task.openBytes(definition);
+      bytesStores.set(definition.name, bytes);
+      task.changelogHeaders.set(definition.name, StoreSchemas.changelogHeaders(definition));
+      try {
+        if (bytes instanceof LevelDbBytesStore) await StoreSchemas.checkLocal(definition, bytes);
+      } catch (err) {
+        for (const b of bytesStores.values()) await b.close();
+        throw err;
+      }
+    }
     task.stream = new StreamTask({
       topology,
       subtopology,
@@ -151,7 +162,9 @@ export class ActiveTask {
       listener?.onRestoreStart?.(restoring, start, end);
       const began = Date.now();
       let restored = 0;
-      await reader.read(topic, this.partition, start, end, 4 * 1024 * 1024, async (records, next) => {
+      await reader.read(topic, this.partition, start, end, 4 * 1024 * 1024, async (records, next, schemas) => {
+        // A value written with another schema is readable only once the serde knows it: learn it first.
+        if (schemas.size > 0) await StoreSchemas.learnFromChangelog(store.definition, schemas, bytes instanceof LevelDbBytesStore ? bytes : undefined);
         for (let i = 0; i < records.length; i += this.config.restoreBatchRecords) {
           const slice = records.length <= this.config.restoreBatchRecords ? records : records.slice(i, i + this.config.restoreBatchRecords);
           await bytes.apply(store.restoreEntries(slice), i + slice.length >= records.length ? next : undefined);
@@ -159,7 +172,7 @@ export class ActiveTask {
         if (records.length === 0) await bytes.apply([], next);
         restored += records.length;
         listener?.onBatchRestored?.(restoring, next, records.length);
-      });
+      }, SCHEMA_HEADER);
       if (bytes.changelogPosition() !== end) await bytes.apply([], end);
       const seconds = Math.max((Date.now() - began) / 1000, 0.001);
       this.logger.info(
@@ -178,6 +191,8 @@ export class ActiveTask {
     await store.bytes.close();
     await LevelDbBytesStore.destroy(path);
     const fresh = await LevelDbBytesStore.open(path);
+    // The schemas this version writes, recorded again in the empty store (changelog ones come as restored).
+    await StoreSchemas.checkLocal(store.definition, fresh);
     (store as { bytes: BytesStore }).bytes = fresh;
     return fresh;
   }
@@ -187,6 +202,9 @@ export class ActiveTask {
     this.stream.init();
     this.state = 'running';
   }
+
+  /** Headers of each store's changelog records (the writer schema of evolving serdes). */
+  private readonly changelogHeaders = new Map<string, Record<string, Buffer>>();
 
   /** Records behind the end of each input partition (`topic:partition`), as of the last fetch. */
   readonly recordsLag = new Map<string, bigint>();
@@ -219,8 +237,9 @@ export class ActiveTask {
       const { local: entries, changelog } = store.flush();
       const changelogTopic = store.definition.loggingEnabled ? changelogTopicName(this.config.applicationId, store.name) : undefined;
       if (changelogTopic !== undefined) {
+        const headers = this.changelogHeaders.get(store.name) ?? {};
         for (const [key, value] of changelog) {
-          pipeline.enqueue({ topic: changelogTopic, key, value, timestamp: now, headers: {}, partition: this.partition });
+          pipeline.enqueue({ topic: changelogTopic, key, value, timestamp: now, headers, partition: this.partition });
         }
       }
       local.push({ store, entries, changelogTopic });

@@ -70,7 +70,9 @@ export class ChangelogReader {
     from: bigint,
     to: bigint,
     maxBytes: number,
-    onBatch: (records: BytesEntry[], nextOffset: bigint) => Promise<void>,
+    onBatch: (records: BytesEntry[], nextOffset: bigint, headerValues: ReadonlySet<string>) => Promise<void>,
+    /** A record header whose distinct values each batch reports (the writer schema of changelog values). */
+    header?: string,
   ): Promise<void> {
     await this.ensureTopics([topic]);
     let offset = from;
@@ -115,11 +117,14 @@ export class ChangelogReader {
       }
       const next = BigInt(fetched[fetched.length - 1]!.offset) + 1n;
       const records: BytesEntry[] = [];
+      const headerValues = new Set<string>();
       for (const m of batch.messages) {
         if (BigInt(m.offset) >= to) break;
         if (m.key !== null) records.push([m.key, m.value]);
+        const value = header === undefined ? undefined : m.headers?.[header];
+        if (value !== undefined) headerValues.add(value.toString());
       }
-      await onBatch(records, next < to ? next : to);
+      await onBatch(records, next < to ? next : to, headerValues);
       offset = next;
     }
   }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { installAbortedTransactionFilter } from './aborted-transaction-filter.js';
 import { MetricsServer } from './metrics-server.js';
+import { StoreSchemas } from './store-schemas.js';
 import { partitionForKey } from './murmur2.js';
 import { InvalidStateStoreError, type QueryableStoreType } from './queryable-stores.js';
 import { decodeSubscription } from './task-assignor.js';
@@ -194,6 +195,7 @@ export class KafkaStreams {
     this.transition('REBALANCING');
     const admin = this.kafka.admin();
     try {
+      await StoreSchemas.checkStateDir(this.topology, this.config.stateDir, this.config.applicationId);
       await admin.connect();
       const metadata = await ensureTopics(admin, this.topology, this.config.replicationFactor, this.config.logger);
       this.metadata = metadata;

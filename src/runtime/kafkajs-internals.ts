@@ -15,6 +15,7 @@ export interface RawMessage {
   readonly value: Buffer | null;
   readonly timestamp: string;
   readonly isControlRecord?: boolean;
+  readonly headers?: Record<string, Buffer | undefined>;
 }
 
 export interface RawPartitionData {

@@ -1,19 +1,110 @@
 import avro from 'avsc';
+import { SchemaEvolutionError } from '../errors/errors.js';
+import { rabinFingerprint } from './rabin-fingerprint.js';
 import type { Serde } from './serde.js';
 
 /** An Avro schema as JSON (an object, or a JSON string). */
 export type AvroSchema = Record<string, unknown> | string;
 
+/** Avro single-object encoding: marker 0xC3 0x01, then the writer schema's 8-byte Rabin fingerprint. */
+const MARKER_0 = 0xc3;
+const MARKER_1 = 0x01;
+const HEADER_LENGTH = 10;
+
 /**
- * Avro binary values through avsc. The schema is parsed once; encoding and decoding are synchronous.
- * (Writer-schema headers and schema evolution for stores come with the schema-evolution work.)
+ * A serde whose values carry their writer schema's identity, so that values written by an older version of
+ * the application can be read by a newer one. The runtime records the writer schemas it meets (in each
+ * store's LevelDB metadata and in a header of every changelog record) and teaches them to the serde before
+ * it reads those values.
  */
-export function avroSerde<T>(schema: AvroSchema): Serde<T> {
-  const definition = typeof schema === 'string' ? (JSON.parse(schema) as Record<string, unknown>) : schema;
-  const type = avro.Type.forSchema(definition as avro.Schema);
-  return {
-    name: `Avro<${type.name ?? type.typeName}>`,
-    serialize: (value) => type.toBuffer(value),
-    deserialize: (bytes) => type.fromBuffer(bytes) as T,
-  };
+export interface SchemaEvolvingSerde {
+  /** The schema this version writes, in Parsing Canonical Form. */
+  readonly writerSchema: string;
+  /**
+   * Makes an older writer schema readable. Throws SchemaEvolutionError when the current schema cannot read
+   * values written with it.
+   */
+  learnWriterSchema(schema: string, storeName: string): void;
+}
+
+export function isSchemaEvolving(serde: unknown): serde is SchemaEvolvingSerde {
+  return typeof (serde as Partial<SchemaEvolvingSerde> | undefined)?.learnWriterSchema === 'function';
+}
+
+interface Writer {
+  readonly schema: string;
+  readonly resolver: avro.Resolver | undefined;
+}
+
+/**
+ * Avro values through avsc, in Avro's single-object encoding (readable by any Avro library's
+ * `BinaryMessageDecoder`). A value written with an older schema is read through `createResolver` into the
+ * current one: added fields take their defaults, removed fields are skipped, promoted types widen.
+ */
+export class AvroSerde<T> implements Serde<T>, SchemaEvolvingSerde {
+  readonly name: string;
+  readonly writerSchema: string;
+  private readonly type: avro.Type;
+  private readonly header: Buffer;
+  private readonly writers = new Map<string, Writer>();
+
+  constructor(schema: AvroSchema) {
+    const definition = typeof schema === 'string' ? (JSON.parse(schema) as Record<string, unknown>) : schema;
+    this.type = avro.Type.forSchema(definition as avro.Schema);
+    this.name = `Avro<${this.type.name ?? this.type.typeName}>`;
+    this.writerSchema = JSON.stringify(this.type.schema());
+    const fingerprint = rabinFingerprint(this.writerSchema);
+    this.header = Buffer.concat([Buffer.from([MARKER_0, MARKER_1]), fingerprint]);
+    this.writers.set(fingerprint.toString('hex'), { schema: this.writerSchema, resolver: undefined });
+  }
+
+  serialize(value: T): Buffer {
+    const body = this.type.toBuffer(value);
+    const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
+    this.header.copy(out, 0);
+    body.copy(out, HEADER_LENGTH);
+    return out;
+  }
+
+  deserialize(bytes: Buffer): T {
+    if (bytes.length < HEADER_LENGTH || bytes[0] !== MARKER_0 || bytes[1] !== MARKER_1) {
+      throw new Error(`not Avro single-object encoded (no 0xC301 marker; ${bytes.length} bytes)`);
+    }
+    // The common case, the current schema, without allocating.
+    if (bytes.compare(this.header, 2, HEADER_LENGTH, 2, HEADER_LENGTH) === 0) {
+      return this.type.fromBuffer(bytes.subarray(HEADER_LENGTH)) as T;
+    }
+    const writer = this.writers.get(bytes.toString('hex', 2, HEADER_LENGTH));
+    if (writer === undefined) {
+      throw new Error(
+        `written with an unknown schema (fingerprint ${bytes.toString('hex', 2, HEADER_LENGTH)}); ` +
+          'its schema reaches the serde through the store metadata or changelog headers',
+      );
+    }
+    return this.type.fromBuffer(bytes.subarray(HEADER_LENGTH), writer.resolver) as T;
+  }
+
+  learnWriterSchema(schema: string, storeName: string): void {
+    const writerType = avro.Type.forSchema(JSON.parse(schema) as avro.Schema);
+    const canonical = JSON.stringify(writerType.schema());
+    const key = rabinFingerprint(canonical).toString('hex');
+    if (this.writers.has(key)) return;
+    let resolver: avro.Resolver;
+    try {
+      resolver = this.type.createResolver(writerType);
+    } catch (err) {
+      throw new SchemaEvolutionError(storeName, canonical, this.writerSchema, (err as Error).message);
+    }
+    this.writers.set(key, { schema: canonical, resolver });
+  }
+
+  /** Every writer schema this serde can read, current one included. */
+  knownWriterSchemas(): string[] {
+    return [...this.writers.values()].map((w) => w.schema);
+  }
+}
+
+/** Avro values with schema evolution; see {@link AvroSerde}. */
+export function avroSerde<T>(schema: AvroSchema): AvroSerde<T> {
+  return new AvroSerde<T>(schema);
 }

@@ -1,5 +1,5 @@
 import type { Serde } from './serde.js';
-import { avroSerde, type AvroSchema } from './avro-serde.js';
+import { avroSerde, type AvroSchema, type AvroSerde } from './avro-serde.js';
 
 const stringSerde: Serde<string> = {
   name: 'String',
@@ -83,5 +83,5 @@ export const Serdes = {
   /** UTF-8 JSON. The type parameter is a promise the caller makes; nothing is validated. */
   Json: <T>(): Serde<T> => jsonSerde<T>(),
   /** Avro binary encoding with avsc; see {@link avroSerde}. */
-  Avro: <T>(schema: AvroSchema): Serde<T> => avroSerde<T>(schema),
+  Avro: <T>(schema: AvroSchema): AvroSerde<T> => avroSerde<T>(schema),
 } as const;

@@ -73,6 +73,19 @@ export class LevelDbBytesStore implements BytesStore {
     return this.position;
   }
 
+  /** Metadata entries of the store whose names start with `prefix` (kept beside the data, never in it). */
+  async metadata(prefix: string): Promise<Array<[string, Buffer]>> {
+    const gte = Buffer.from(`\x00${prefix}`, 'latin1');
+    const lt = Buffer.concat([gte, Buffer.from([0xff])]);
+    const out: Array<[string, Buffer]> = [];
+    for await (const [key, value] of this.db.iterator({ gte, lt })) out.push([key.toString('latin1', 1), value]);
+    return out;
+  }
+
+  async putMetadata(name: string, value: Buffer): Promise<void> {
+    await this.db.put(Buffer.from(`\x00${name}`, 'latin1'), value);
+  }
+
   async *entries(): AsyncIterable<[Buffer, Buffer]> {
     const gte = Buffer.from([DATA_PREFIX]);
     const lt = Buffer.from([DATA_PREFIX + 1]);

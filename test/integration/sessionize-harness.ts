@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners } from 'kafkajs';
 import { expect } from 'vitest';
-import { KafkaStreams, consumerLag, type ProcessingGuarantee, type StreamsConfig } from '../../src/index.js';
+import { KafkaStreams, consumerLag, type ProcessingGuarantee, type StreamsConfig, type Topology } from '../../src/index.js';
 import type { RestoringPartition } from '../../src/runtime/state-restore-listener.js';
 import { generatePageViews, oracleSessions, type GeneratedEvent } from '../../examples/sessionize/generator.js';
 import { finalSessions, produceEvents, readTopic } from '../../examples/sessionize/kafka-io.js';
-import { buildSessionizeTopology } from '../../examples/sessionize/topology.js';
+import { buildSessionizeTopology, type SessionizeOptions } from '../../examples/sessionize/topology.js';
 import { brokers, createTopics, kafkaClient, uniqueName, withAdmin } from './kafka-env.js';
 
 export const PARTITIONS = 6;
@@ -59,10 +59,10 @@ export class SessionizeHarness {
     return generatePageViews({ events: count, seed, users: Math.max(20, Math.round(count / 25)), startTime, malformedRate });
   }
 
-  async start(stateDir = this.newStateDir(), overrides: Partial<StreamsConfig> = {}): Promise<Instance> {
+  async start(stateDir = this.newStateDir(), overrides: Partial<StreamsConfig> = {}, build: (options: SessionizeOptions) => Topology = buildSessionizeTopology): Promise<Instance> {
     // The test replays hours of event time in seconds: upstream tasks run hours apart in event time, so the
     // grace must cover the whole data set for the result to be exact (and comparable with the oracle).
-    const topology = buildSessionizeTopology({
+    const topology = build({
       applicationId: this.applicationId,
       inputTopic: this.input,
       outputTopic: this.output,

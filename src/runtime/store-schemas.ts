@@ -1,0 +1,72 @@
+import { isSchemaEvolving } from '../serdes/avro-serde.js';
+import type { StoreDefinition } from '../stores/store-definition.js';
+import { rabinFingerprint } from '../serdes/rabin-fingerprint.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Topology } from '../dsl/topology.js';
+import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
+
+/** The changelog record header that names the writer schema of the record's value. */
+export const SCHEMA_HEADER = 'kstreams.value.schema';
+
+const SCHEMA_PREFIX = 'schema:';
+
+/**
+ * Writer schemas of a store's values, for serdes that evolve (Avro): kept in the store's LevelDB metadata
+ * and in a header of each changelog record, taught to the serde before any value written with them is read.
+ */
+export const StoreSchemas = {
+  /** The header a store's changelog records carry, if its value serde evolves. */
+  changelogHeaders(definition: StoreDefinition): Record<string, Buffer> {
+    const serde = definition.valueSerde;
+    return isSchemaEvolving(serde) ? { [SCHEMA_HEADER]: Buffer.from(serde.writerSchema) } : {};
+  },
+
+  /**
+   * Teaches the serde every schema the local store was written with, then records the current one. Throws
+   * SchemaEvolutionError before anything is written when the current schema cannot read an old one.
+   */
+  async checkLocal(definition: StoreDefinition, store: LevelDbBytesStore, record = true): Promise<void> {
+    const serde = definition.valueSerde;
+    if (!isSchemaEvolving(serde)) return;
+    for (const [, schema] of await store.metadata(SCHEMA_PREFIX)) serde.learnWriterSchema(schema.toString(), definition.name);
+    if (record) await store.putMetadata(`${SCHEMA_PREFIX}${rabinFingerprint(serde.writerSchema).toString('hex')}`, Buffer.from(serde.writerSchema));
+  },
+
+  /**
+   * Checks every local store of the application under `stateDir` (read-only) before the instance joins its
+   * group, so that an incompatible upgrade fails `start()` and leaves state untouched.
+   */
+  async checkStateDir(topology: Topology, stateDir: string, applicationId: string): Promise<void> {
+    const root = join(stateDir, applicationId);
+    if (!existsSync(root)) return;
+    for (const taskDir of readdirSync(root)) {
+      for (const definition of topology.stores.values()) {
+        if (!definition.persistent || !isSchemaEvolving(definition.valueSerde)) continue;
+        const path = join(root, taskDir, definition.name);
+        if (!existsSync(path)) continue;
+        let store: LevelDbBytesStore;
+        try {
+          store = await LevelDbBytesStore.open(path);
+        } catch {
+          continue; // a store that cannot open is wiped and restored by its task anyway
+        }
+        try {
+          await StoreSchemas.checkLocal(definition, store, false);
+        } finally {
+          await store.close();
+        }
+      }
+    }
+  },
+
+  /** Schemas met in changelog headers during restoration: learned (and recorded locally) before applying. */
+  async learnFromChangelog(definition: StoreDefinition, schemas: ReadonlySet<string>, store: LevelDbBytesStore | undefined): Promise<void> {
+    const serde = definition.valueSerde;
+    if (!isSchemaEvolving(serde)) return;
+    for (const schema of schemas) {
+      serde.learnWriterSchema(schema, definition.name);
+      await store?.putMetadata(`${SCHEMA_PREFIX}${rabinFingerprint(schema).toString('hex')}`, Buffer.from(schema));
+    }
+  },
+};
