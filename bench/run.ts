@@ -2,18 +2,25 @@
  * `npm run bench [suite ...]`: the project's benchmarks on one broker (KAFKA_BROKERS, or the local one).
  * Every figure that depends on the machine is printed as a ratio against a baseline measured in the same run.
  *
+ *   compare      one data set (BENCH_EVENTS, default 1 000 000) through the kafkajs pass-through ceiling, our
+ *                runtime (at-least-once and exactly-once) and Apache Kafka Streams (Java, same topology and
+ *                guarantees); events/s, peak RSS, restoration records/s, and a cross-check of the results
  *   catchup      peak RSS catching up on a backlog of N and of 5×N events (CATCHUP_EVENTS, default 100 000)
- *   guarantees   throughput under exactly_once_v2 against at_least_once (BENCH_EVENTS, default 200 000)
+ *   guarantees   only ours: exactly_once_v2 against at_least_once (BENCH_EVENTS, default 200 000)
  *
  * Figures go to the console and to bench/results/latest.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchBroker, createTopic, fillInputTopic, type BenchBroker } from './lib/bench-env.js';
-import { runOurs, type RunFigures } from './lib/contender.js';
+import { benchBroker, createTopic, fillInputTopic, PARTITIONS, type BenchBroker } from './lib/bench-env.js';
+import { runChild, runOurs, type RunFigures } from './lib/contender.js';
+import { ensureKafkaStreamsPeer, runKafkaStreams } from './lib/kafka-streams-peer.js';
+import { readTopic } from '../examples/sessionize/kafka-io.js';
+import { sessionKeySerde, sessionStatsSerde } from '../examples/sessionize/topology.js';
 
-const SUITES = ['catchup', 'guarantees'] as const;
+const SUITES = ['compare', 'catchup', 'guarantees'] as const;
+const DEFAULT_SUITES: Suite[] = ['compare', 'catchup'];
 type Suite = (typeof SUITES)[number];
 
 const requested = process.argv.slice(2);
@@ -23,7 +30,7 @@ for (const s of requested) {
     process.exit(2);
   }
 }
-const suites: Suite[] = requested.length > 0 ? (requested as Suite[]) : [...SUITES];
+const suites: Suite[] = requested.length > 0 ? (requested as Suite[]) : DEFAULT_SUITES;
 const run = Date.now().toString(36);
 const results: Record<string, unknown> = { machine: machineLine(), startedAt: new Date().toISOString() };
 
@@ -31,20 +38,144 @@ function machineLine(): string {
   return `${process.platform} ${process.arch}, Node ${process.version}`;
 }
 
-async function ours(broker: BenchBroker, input: string, guarantee: 'at_least_once' | 'exactly_once_v2', label: string): Promise<RunFigures> {
-  const applicationId = `bench-${label}-${run}`;
+async function ours(
+  broker: BenchBroker,
+  input: string,
+  guarantee: 'at_least_once' | 'exactly_once_v2',
+  label: string,
+  extra: Record<string, string> = {},
+): Promise<RunFigures & { applicationId: string; output: string }> {
+  const applicationId = extra.APP_ID ?? `bench-${label}-${run}`;
   const output = `${applicationId}-out`;
-  await createTopic(broker.kafka, output);
+  if (extra.APP_ID === undefined) await createTopic(broker.kafka, output);
   const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-bench-'));
   try {
     const figures = await runOurs(
-      { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, STATE_DIR: stateDir, GUARANTEE: guarantee },
+      { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, STATE_DIR: stateDir, GUARANTEE: guarantee, ...extra },
       label,
     );
-    return figures;
+    return { ...figures, applicationId, output };
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+async function kafkaStreams(broker: BenchBroker, classpath: string, input: string, guarantee: string, label: string, appId?: string) {
+  const applicationId = appId ?? `bench-${label}-${run}`;
+  const output = `${applicationId}-out`;
+  if (appId === undefined) await createTopic(broker.kafka, output);
+  const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-bench-java-'));
+  const admin = broker.kafka.admin();
+  await admin.connect();
+  try {
+    const env = {
+      KAFKA_BROKERS: broker.brokers.join(','),
+      APP_ID: applicationId,
+      INPUT_TOPIC: input,
+      OUTPUT_TOPIC: output,
+      STATE_DIR: stateDir,
+      GUARANTEE: guarantee,
+      COMMIT_INTERVAL_MS: guarantee === 'exactly_once_v2' ? '100' : '1000',
+    };
+    return { ...(await runKafkaStreams(classpath, env, admin, appId !== undefined)), applicationId, output };
+  } finally {
+    await admin.disconnect();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+async function ceiling(broker: BenchBroker, input: string): Promise<RunFigures> {
+  const applicationId = `bench-ceiling-${run}`;
+  await createTopic(broker.kafka, `${applicationId}-out`);
+  return runChild(process.execPath, ['--import', 'tsx', 'bench/lib/ceiling-process.ts'],
+    { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: `${applicationId}-out` }, 'ceiling');
+}
+
+/** Sessions in an output topic (last value per windowed key) with a checksum over their aggregates. */
+async function outputSummary(broker: BenchBroker, topic: string, decode: (value: Buffer) => { count: number; bytes: number }) {
+  const latest = new Map<string, { count: number; bytes: number } | null>();
+  for (const [k, v] of await readTopic(broker.brokers, topic, PARTITIONS, true)) {
+    const key = sessionKeySerde.deserialize(k);
+    latest.set(`${key.key}@${key.window.start}-${key.window.end}`, v === null ? null : decode(v));
+  }
+  let sessions = 0;
+  let checksum = 0n;
+  for (const [id, stats] of latest) {
+    if (stats === null) continue;
+    sessions++;
+    let h = 0n;
+    for (const c of id) h = (h * 31n + BigInt(c.charCodeAt(0))) & 0xffffffffffffn;
+    checksum = (checksum + h * BigInt(stats.count) + BigInt(stats.bytes)) & 0xffffffffffffn;
+  }
+  return { sessions, checksum: checksum.toString(16) };
+}
+
+async function compare(broker: BenchBroker): Promise<void> {
+  const n = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+  const classpath = ensureKafkaStreamsPeer((line) => console.log(`  ${line}`));
+  const input = `bench-compare-${run}`;
+  console.log(`\n[compare] filling ${n} events (6 partitions)...`);
+  await fillInputTopic(broker.kafka, input, n, 31);
+  console.log('[compare] ceiling (kafkajs pass-through)...');
+  const top = await ceiling(broker, input);
+  console.log('[compare] ours, at_least_once...');
+  const alos = await ours(broker, input, 'at_least_once', 'ours-alos');
+  console.log('[compare] ours, exactly_once_v2...');
+  const eos = await ours(broker, input, 'exactly_once_v2', 'ours-eos');
+  console.log('[compare] Kafka Streams (Java), at_least_once...');
+  const javaAlos = await kafkaStreams(broker, classpath, input, 'at_least_once', 'java-alos');
+  console.log('[compare] Kafka Streams (Java), exactly_once_v2...');
+  const javaEos = await kafkaStreams(broker, classpath, input, 'exactly_once_v2', 'java-eos');
+  console.log('[compare] restoration from the changelog into an empty state folder...');
+  const oursRestore = await ours(broker, input, 'at_least_once', 'ours-alos', { APP_ID: alos.applicationId, UNTIL: 'running' });
+  const javaRestore = await kafkaStreams(broker, classpath, input, 'at_least_once', 'java-alos', javaAlos.applicationId);
+
+  const oursResult = await outputSummary(broker, alos.output, (v) => {
+    const s = sessionStatsSerde.deserialize(v);
+    return { count: Number(s.count), bytes: Number(s.bytes) };
+  });
+  const oursEosResult = await outputSummary(broker, eos.output, (v) => {
+    const s = sessionStatsSerde.deserialize(v);
+    return { count: Number(s.count), bytes: Number(s.bytes) };
+  });
+  const javaDecode = (v: Buffer) => {
+    const [count, bytes] = v.toString().split('|');
+    return { count: Number(count), bytes: Number(bytes) };
+  };
+  const javaResult = await outputSummary(broker, javaAlos.output, javaDecode);
+  const javaEosResult = await outputSummary(broker, javaEos.output, javaDecode);
+
+  const rate = (f: RunFigures) => n / f.seconds;
+  const rows = [
+    { contender: 'ceiling: kafkajs pass-through', 'events/s': rate(top), 'peak RSS MB': top.peakRssMb, sessions: '-', checksum: '-' },
+    { contender: 'ours, at_least_once', 'events/s': rate(alos), 'peak RSS MB': alos.peakRssMb, ...oursResult },
+    { contender: 'ours, exactly_once_v2', 'events/s': rate(eos), 'peak RSS MB': eos.peakRssMb, ...oursEosResult },
+    { contender: 'Kafka Streams 3.9.1, at_least_once', 'events/s': rate(javaAlos), 'peak RSS MB': javaAlos.peakRssMb, ...javaResult },
+    { contender: 'Kafka Streams 3.9.1, exactly_once_v2', 'events/s': rate(javaEos), 'peak RSS MB': javaEos.peakRssMb, ...javaEosResult },
+  ];
+  table(rows.map((r) => ({ ...r, 'events/s': Math.round(r['events/s']), 'peak RSS MB': Math.round(r['peak RSS MB']) })));
+  const restoreRate = (restored: number, seconds: number) => (seconds > 0 ? restored / seconds : Number.NaN);
+  const oursRestoreRate = restoreRate(Number(oursRestore.restored), Number(oursRestore.restoreSeconds));
+  const javaRestoreRate = restoreRate(javaRestore.restored, javaRestore.restoreSeconds);
+  table([
+    { restoration: 'ours', records: Number(oursRestore.restored), seconds: Number(oursRestore.restoreSeconds).toFixed(1), 'records/s': Math.round(oursRestoreRate) },
+    { restoration: 'Kafka Streams', records: javaRestore.restored, seconds: javaRestore.restoreSeconds.toFixed(1), 'records/s': Math.round(javaRestoreRate) },
+  ]);
+  const agree = oursResult.sessions === javaResult.sessions && oursResult.checksum === javaResult.checksum
+    && oursEosResult.checksum === oursResult.checksum && javaEosResult.checksum === javaResult.checksum;
+  const ratios = {
+    oursAlosOverCeiling: rate(alos) / rate(top),
+    oursAlosOverKafkaStreams: rate(alos) / rate(javaAlos),
+    oursEosOverKafkaStreams: rate(eos) / rate(javaEos),
+    oursEosOverOursAlos: rate(eos) / rate(alos),
+    restoreOursOverKafkaStreams: oursRestoreRate / javaRestoreRate,
+  };
+  console.log(`[compare] ours/ceiling ${ratios.oursAlosOverCeiling.toFixed(2)}, ours/Kafka Streams ${ratios.oursAlosOverKafkaStreams.toFixed(2)} ` +
+    `(exactly-once ${ratios.oursEosOverKafkaStreams.toFixed(2)}), ours exactly-once/at-least-once ${ratios.oursEosOverOursAlos.toFixed(2)}, ` +
+    `restoration ours/Kafka Streams ${ratios.restoreOursOverKafkaStreams.toFixed(2)}`);
+  console.log(`[compare] results ${agree ? 'AGREE' : 'DISAGREE'}: ours ${oursResult.sessions} sessions (${oursResult.checksum}), Kafka Streams ${javaResult.sessions} (${javaResult.checksum})`);
+  results.compare = { events: n, rows, restoration: { ours: oursRestore, kafkaStreams: javaRestore }, ratios, resultsAgree: agree };
+  if (!agree) process.exitCode = 1;
 }
 
 function table(rows: Array<Record<string, string | number>>): void {
@@ -88,6 +219,7 @@ async function guarantees(broker: BenchBroker): Promise<void> {
 const broker = await benchBroker();
 try {
   for (const suite of suites) {
+    if (suite === 'compare') await compare(broker);
     if (suite === 'catchup') await catchup(broker);
     if (suite === 'guarantees') await guarantees(broker);
   }

@@ -3,7 +3,7 @@
  * our runtime, from offset 0 of INPUT_TOPIC until the group's lag is zero. Prints one JSON line.
  *
  *   KAFKA_BROKERS, APP_ID, INPUT_TOPIC, OUTPUT_TOPIC, STATE_DIR, GUARANTEE,
- *   COMMIT_INTERVAL_MS, CACHE_MAX_BYTES, MAX_BUFFERED_RECORDS (optional)
+ *   COMMIT_INTERVAL_MS, CACHE_MAX_BYTES, MAX_BUFFERED_RECORDS, UNTIL=running (optional)
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaStreams, consumerLag, type ProcessingGuarantee } from '../../src/index.js';
@@ -56,8 +56,15 @@ const topics = [env('INPUT_TOPIC'), `${applicationId}-session-stats-repartition`
 const began = Date.now();
 await app.start();
 let peakHeap = 0;
+// UNTIL=running: a restoration run, over as soon as every task restored and runs.
+const untilRunning = process.env.UNTIL === 'running';
 for (;;) {
   peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  if (untilRunning) {
+    if (app.state === 'RUNNING') break;
+    await new Promise((r) => setTimeout(r, 20));
+    continue;
+  }
   const lag = await consumerLag(admin, applicationId, topics);
   const pending = lag.reduce((n, p) => n + p.lag, 0n);
   if (lag.length === 2 * 6 && pending === 0n && lag.every((p) => p.end === 0n || p.committed >= 0n)) break;

@@ -29,6 +29,7 @@ export class ProducerPipeline {
   constructor(
     private sender: BatchSender,
     private readonly maxRecordsPerRequest = 20_000,
+    private readonly maxBatchBytes = 768 * 1024,
   ) {}
 
   /** Switches the target, for example to a new transaction; only while nothing is queued or in flight. */
@@ -55,12 +56,34 @@ export class ProducerPipeline {
   /** Starts a send if none is in flight. Call after a slice of processing, not per record. */
   kick(): void {
     if (this.inFlight !== undefined || this.queue.length === 0 || this.failure !== undefined) return;
-    const batch = this.queue.length <= this.maxRecordsPerRequest ? this.queue : this.queue.slice(0, this.maxRecordsPerRequest);
-    this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
+    const count = this.requestLength();
+    const batch = count === this.queue.length ? this.queue : this.queue.slice(0, count);
+    this.queue = batch === this.queue ? [] : this.queue.slice(count);
     this.inFlight = this.send(batch).finally(() => {
       this.inFlight = undefined;
       this.kick();
     });
+  }
+
+  /**
+   * How many queued records the next request takes: at most `maxRecordsPerRequest`, and no more than
+   * `maxBatchBytes` for any one topic-partition. kafkajs puts a request's records for one partition into one
+   * record batch, and the broker rejects a batch above its `message.max.bytes` (1 MiB by default). Records
+   * left to the default partitioner are counted together per topic, which errs on the small side.
+   */
+  private requestLength(): number {
+    const limit = Math.min(this.queue.length, this.maxRecordsPerRequest);
+    const bytes = new Map<string, number>();
+    for (let i = 0; i < limit; i++) {
+      const r = this.queue[i]!;
+      let size = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+      for (const name in r.headers) size += name.length + (r.headers[name]?.length ?? 0) + 2;
+      const bucket = r.partition === undefined ? r.topic : `${r.topic}\u0000${r.partition}`;
+      const total = (bytes.get(bucket) ?? 0) + size;
+      if (total > this.maxBatchBytes && i > 0) return i;
+      bytes.set(bucket, total);
+    }
+    return limit;
   }
 
   private async send(batch: OutgoingRecord[]): Promise<void> {

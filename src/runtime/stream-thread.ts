@@ -24,6 +24,9 @@ import { ASSIGNOR_NAME, decodeSubscription, taskAssignor, type SubscriptionInfo 
 import { formatTaskId } from './task-id.js';
 import { TaskFencedError, TaskTransactions } from './task-transactions.js';
 
+/** Failed transactions of one task in a row before the failure is taken as fatal. */
+const MAX_TRANSACTION_RETRIES = 5;
+
 export interface StreamThreadHooks {
   /** A fatal error: the thread has stopped processing. */
   onError(error: Error): void;
@@ -77,6 +80,8 @@ export class StreamThread {
   private batchesDone: Array<() => void> = [];
   private readonly purger: RepartitionPurger;
   readonly restoreProgress: RestoreProgress;
+  /** Consecutive failed transactions per task. */
+  private readonly transactionFailures = new Map<string, number>();
   readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
   readonly deserializationErrors: RecordErrorPolicy;
   readonly processingErrors: RecordErrorPolicy;
@@ -476,6 +481,7 @@ export class StreamThread {
       }
       await task.writeLocal(snapshot, task.pipeline);
       task.committedSnapshot(snapshot);
+      this.transactionFailures.delete(task.id);
       this.purger.committed(snapshot.offsets);
       this.counters.commits++;
       this.counters.commitLatencyTotalMs += Date.now() - began;
@@ -503,6 +509,13 @@ export class StreamThread {
       return;
     }
     if (this.closing) return;
+    // A transaction that fails the same way again and again (a record the broker always rejects) is fatal.
+    const failures = (this.transactionFailures.get(task.id) ?? 0) + 1;
+    this.transactionFailures.set(task.id, failures);
+    if (failures > MAX_TRANSACTION_RETRIES) {
+      this.fail(new StreamsRuntimeError(`The transaction of task ${task.id} failed ${failures} times in a row; last: ${error.message}`, { cause: error }));
+      return;
+    }
     this.config.logger.warn(`the transaction of task ${task.id} failed (${error.message}); rebuilding it from its changelog`);
     const committed = await this.committedOffsets([...new Set(partitions.map((p) => p.topic))]);
     for (const { topic, partition } of partitions) {

@@ -1,0 +1,105 @@
+/**
+ * The Apache Kafka Streams (Java) contender: resolves kafka-streams from Maven Central (bench/peers/
+ * kafka-streams/pom.xml) into .cache, compiles SessionizeBench.java with javac, runs it as a JVM, and
+ * measures it from outside as the other contenders: time until the group's lag is zero, peak RSS (VmHWM).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join, resolve } from 'node:path';
+import type { Admin } from 'kafkajs';
+import { consumerLag } from '../../src/index.js';
+import type { RunFigures } from './contender.js';
+
+const PEER = resolve('bench/peers/kafka-streams');
+const CACHE = resolve('.cache/bench/kafka-streams');
+const SOURCE = join(PEER, 'src/main/java/bench/SessionizeBench.java');
+
+/** Jars and classes of the Java contender, built once (a second run touches no network). */
+export function ensureKafkaStreamsPeer(log: (line: string) => void): string {
+  const libs = join(CACHE, 'libs');
+  const classes = join(CACHE, 'classes');
+  if (!existsSync(join(libs, '.complete'))) {
+    log('resolving kafka-streams from Maven Central (first run only)...');
+    const mvn = spawnSync('mvn', ['-q', '-B', '-f', join(PEER, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`], { stdio: 'inherit' });
+    if (mvn.status !== 0) throw new Error('mvn could not resolve kafka-streams; see the output above');
+    writeFileSync(join(libs, '.complete'), '');
+  }
+  const compiled = join(classes, 'bench', 'SessionizeBench.class');
+  if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(SOURCE).mtimeMs) {
+    mkdirSync(classes, { recursive: true });
+    const javac = spawnSync('javac', ['-d', classes, '-cp', `${libs}/*`, SOURCE], { stdio: 'inherit' });
+    if (javac.status !== 0) throw new Error('javac failed on SessionizeBench.java');
+  }
+  return `${classes}:${libs}/*`;
+}
+
+function peakRssMb(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? Number.NaN : Number(match[1]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface PeerRun extends RunFigures {
+  restored: number;
+  restoreSeconds: number;
+}
+
+/**
+ * Runs the Java app until its group has no lag (or, with `untilRunning`, until its restoration is done and
+ * it runs), then stops it.
+ */
+export async function runKafkaStreams(
+  classpath: string,
+  env: Record<string, string>,
+  admin: Admin,
+  untilRunning = false,
+): Promise<PeerRun> {
+  const child = spawn('java', ['-Xms256m', '-Xmx1g', '-cp', classpath, 'bench.SessionizeBench'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let state = 'CREATED';
+  let restored = 0;
+  let restoreMs = 0;
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    try {
+      const event = JSON.parse(line) as { event: string; state?: string; restored?: number; ms?: number };
+      if (event.event === 'state' && event.state !== undefined) state = event.state;
+      if (event.event === 'restore-end') {
+        restored = event.restored ?? restored;
+        restoreMs = event.ms ?? restoreMs;
+      }
+    } catch {
+      // not an event line
+    }
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const began = Date.now();
+  const appId = env.APP_ID!;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`Kafka Streams exited early (${child.exitCode}): ${stderr}`);
+      if (untilRunning) {
+        if (state === 'RUNNING') break;
+      } else {
+        const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${appId}-`) && t.endsWith('-repartition'));
+        const lag = await consumerLag(admin, appId, [env.INPUT_TOPIC!, ...topics]);
+        if (topics.length > 0 && lag.every((p) => p.lag === 0n && (p.end === 0n || p.committed >= 0n))) break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seconds = (Date.now() - began) / 1000;
+    const peak = peakRssMb(child.pid!);
+    child.kill('SIGTERM');
+    await exited;
+    return { seconds, peakRssMb: peak, restored, restoreSeconds: restoreMs / 1000 };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}

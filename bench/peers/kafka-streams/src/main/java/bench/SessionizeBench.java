@@ -1,0 +1,228 @@
+package bench;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.apache.kafka.streams.processor.StateRestoreListener;
+
+/**
+ * The sessionization topology of examples/sessionize, written with Kafka Streams' Java DSL, for the
+ * side-by-side benchmark. Configured by environment variables (see bench/lib/kafka-streams-peer.ts);
+ * prints one JSON line per event on stdout (state changes, restorations).
+ */
+public final class SessionizeBench {
+  static final long GAP_MS = 30 * 60_000L;
+
+  static final Schema PAGE_VIEW = new Schema.Parser().parse(
+      "{\"type\":\"record\",\"name\":\"PageView\",\"namespace\":\"example.sessionize\",\"fields\":["
+          + "{\"name\":\"userId\",\"type\":\"string\"},{\"name\":\"page\",\"type\":\"string\"},"
+          + "{\"name\":\"status\",\"type\":\"int\"},{\"name\":\"bytes\",\"type\":\"long\"},"
+          + "{\"name\":\"timestamp\",\"type\":\"long\"}]}");
+
+  /** A page view: the input is Avro single-object encoded (2-byte marker, 8-byte fingerprint, body). */
+  record View(String userId, String page, int status, long bytes, long timestamp) {}
+
+  static final class ViewSerde implements Serde<View> {
+    private final GenericDatumReader<GenericRecord> reader = new GenericDatumReader<>(PAGE_VIEW);
+    private final GenericDatumWriter<GenericRecord> writer = new GenericDatumWriter<>(PAGE_VIEW);
+    private BinaryDecoder decoder;
+    private BinaryEncoder encoder;
+    private static final byte[] HEADER = new byte[10];
+
+    @Override
+    public org.apache.kafka.common.serialization.Serializer<View> serializer() {
+      return (topic, v) -> {
+        try {
+          GenericRecord r = new GenericData.Record(PAGE_VIEW);
+          r.put("userId", v.userId());
+          r.put("page", v.page());
+          r.put("status", v.status());
+          r.put("bytes", v.bytes());
+          r.put("timestamp", v.timestamp());
+          ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+          out.write(HEADER);
+          encoder = EncoderFactory.get().binaryEncoder(out, encoder);
+          writer.write(r, encoder);
+          encoder.flush();
+          return out.toByteArray();
+        } catch (IOException e) {
+          throw new RuntimeException(e);
+        }
+      };
+    }
+
+    @Override
+    public org.apache.kafka.common.serialization.Deserializer<View> deserializer() {
+      return (topic, bytes) -> {
+        if (bytes == null) return null;
+        if (bytes.length < 10 || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) throw new IllegalArgumentException("not single-object encoded");
+        try {
+          decoder = DecoderFactory.get().binaryDecoder(bytes, 10, bytes.length - 10, decoder);
+          GenericRecord r = reader.read(null, decoder);
+          return new View(r.get("userId").toString(), r.get("page").toString(), (Integer) r.get("status"), (Long) r.get("bytes"), (Long) r.get("timestamp"));
+        } catch (IOException e) {
+          throw new RuntimeException(e);
+        }
+      };
+    }
+  }
+
+  /** The session aggregate: count, bytes, distinct pages, first and last seen. Text: count|bytes|first|last|p1,p2 */
+  static final class Stats {
+    long count;
+    long bytes;
+    long firstSeen = Long.MAX_VALUE;
+    long lastSeen;
+    TreeSet<String> pages = new TreeSet<>();
+  }
+
+  static final class StatsSerde implements Serde<Stats> {
+    @Override
+    public org.apache.kafka.common.serialization.Serializer<Stats> serializer() {
+      return (topic, s) -> {
+        if (s == null) return null;
+        return (s.count + "|" + s.bytes + "|" + s.firstSeen + "|" + s.lastSeen + "|" + String.join(",", s.pages)).getBytes(StandardCharsets.UTF_8);
+      };
+    }
+
+    @Override
+    public org.apache.kafka.common.serialization.Deserializer<Stats> deserializer() {
+      return (topic, bytes) -> {
+        if (bytes == null) return null;
+        String[] parts = new String(bytes, StandardCharsets.UTF_8).split("\\|", -1);
+        Stats s = new Stats();
+        s.count = Long.parseLong(parts[0]);
+        s.bytes = Long.parseLong(parts[1]);
+        s.firstSeen = Long.parseLong(parts[2]);
+        s.lastSeen = Long.parseLong(parts[3]);
+        if (!parts[4].isEmpty()) for (String p : parts[4].split(",")) s.pages.add(p);
+        return s;
+      };
+    }
+  }
+
+  static String env(String name, String fallback) {
+    String v = System.getenv(name);
+    if (v == null || v.isEmpty()) {
+      if (fallback == null) throw new IllegalArgumentException(name + " is required");
+      return fallback;
+    }
+    return v;
+  }
+
+  static synchronized void emit(String json) {
+    System.out.println(json);
+    System.out.flush();
+  }
+
+  public static void main(String[] args) throws Exception {
+    String input = env("INPUT_TOPIC", null);
+    String output = env("OUTPUT_TOPIC", null);
+    long graceMs = Long.parseLong(env("GRACE_MS", String.valueOf(30L * 24 * 3600_000)));
+
+    StreamsBuilder builder = new StreamsBuilder();
+    ViewSerde views = new ViewSerde();
+    StatsSerde stats = new StatsSerde();
+    builder.stream(input, Consumed.with(Serdes.String(), views))
+        .filter((k, v) -> v.status() < 500)
+        .selectKey((k, v) -> v.userId())
+        .groupByKey(Grouped.with(Serdes.String(), new ViewSerde()))
+        .windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(GAP_MS), Duration.ofMillis(graceMs)))
+        .aggregate(
+            Stats::new,
+            (user, v, s) -> {
+              Stats n = new Stats();
+              n.count = s.count + 1;
+              n.bytes = s.bytes + v.bytes();
+              n.pages = new TreeSet<>(s.pages);
+              n.pages.add(v.page());
+              n.firstSeen = Math.min(s.firstSeen, v.timestamp());
+              n.lastSeen = Math.max(s.lastSeen, v.timestamp());
+              return n;
+            },
+            (user, a, b) -> {
+              Stats n = new Stats();
+              n.count = a.count + b.count;
+              n.bytes = a.bytes + b.bytes;
+              n.pages = new TreeSet<>(a.pages);
+              n.pages.addAll(b.pages);
+              n.firstSeen = Math.min(a.firstSeen, b.firstSeen);
+              n.lastSeen = Math.max(a.lastSeen, b.lastSeen);
+              return n;
+            },
+            Materialized.<String, Stats, org.apache.kafka.streams.state.SessionStore<org.apache.kafka.common.utils.Bytes, byte[]>>as("session-stats")
+                .withKeySerde(Serdes.String())
+                .withValueSerde(stats))
+        .toStream()
+        .to(output, Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), stats));
+
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, env("APP_ID", null));
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, env("KAFKA_BROKERS", null));
+    props.put(StreamsConfig.STATE_DIR_CONFIG, env("STATE_DIR", null));
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, env("GUARANTEE", "at_least_once"));
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, env("COMMIT_INTERVAL_MS", "1000"));
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, env("THREADS", String.valueOf(Runtime.getRuntime().availableProcessors())));
+    props.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    props.put("consumer.auto.offset.reset", "earliest");
+
+    KafkaStreams streams = new KafkaStreams(builder.build(), props);
+    AtomicLong restored = new AtomicLong();
+    long[] restoreBegan = {0};
+    streams.setGlobalStateRestoreListener(new StateRestoreListener() {
+      @Override
+      public void onRestoreStart(TopicPartition tp, String store, long start, long end) {
+        synchronized (restoreBegan) {
+          if (restoreBegan[0] == 0) restoreBegan[0] = System.currentTimeMillis();
+        }
+      }
+
+      @Override
+      public void onBatchRestored(TopicPartition tp, String store, long batchEnd, long n) {}
+
+      @Override
+      public void onRestoreEnd(TopicPartition tp, String store, long total) {
+        long all = restored.addAndGet(total);
+        emit("{\"event\":\"restore-end\",\"restored\":" + all + ",\"ms\":" + (System.currentTimeMillis() - restoreBegan[0]) + "}");
+      }
+    });
+    streams.setStateListener((next, prev) -> emit("{\"event\":\"state\",\"state\":\"" + next + "\"}"));
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      streams.close(Duration.ofSeconds(30));
+      done.countDown();
+    }));
+    streams.start();
+    done.await();
+  }
+}
