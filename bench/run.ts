@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { benchBroker, createTopic, fillInputTopic, PARTITIONS, type BenchBroker } from './lib/bench-env.js';
 import { runChild, runOurs, type RunFigures } from './lib/contender.js';
 import { ensureKafkaStreamsPeer, runKafkaStreams } from './lib/kafka-streams-peer.js';
+import { oracleSessions } from '../examples/sessionize/generator.js';
 import { readTopic } from '../examples/sessionize/kafka-io.js';
 import { sessionKeySerde, sessionStatsSerde } from '../examples/sessionize/topology.js';
 
@@ -98,6 +99,11 @@ async function outputSummary(broker: BenchBroker, topic: string, decode: (value:
     const key = sessionKeySerde.deserialize(k);
     latest.set(`${key.key}@${key.window.start}-${key.window.end}`, v === null ? null : decode(v));
   }
+  return summarize(latest);
+}
+
+/** Count of sessions and an order-independent checksum over their ids, counts and bytes. */
+function summarize(latest: ReadonlyMap<string, { count: number; bytes: number } | null>): { sessions: number; checksum: string } {
   let sessions = 0;
   let checksum = 0n;
   for (const [id, stats] of latest) {
@@ -115,7 +121,9 @@ async function compare(broker: BenchBroker): Promise<void> {
   const classpath = ensureKafkaStreamsPeer((line) => console.log(`  ${line}`));
   const input = `bench-compare-${run}`;
   console.log(`\n[compare] filling ${n} events (6 partitions)...`);
-  await fillInputTopic(broker.kafka, input, n, 31);
+  const generated = await fillInputTopic(broker.kafka, input, n, 31);
+  const oracle = summarize(new Map([...oracleSessions(generated)].map(([id, s]) => [id, { count: s.count, bytes: s.bytes }])));
+  generated.length = 0;
   console.log('[compare] ceiling (kafkajs pass-through)...');
   const top = await ceiling(broker, input);
   console.log('[compare] ours, at_least_once...');
@@ -147,13 +155,14 @@ async function compare(broker: BenchBroker): Promise<void> {
 
   const rate = (f: RunFigures) => n / f.seconds;
   const rows = [
+    { contender: 'oracle (computed offline)', 'events/s': Number.NaN, 'peak RSS MB': Number.NaN, ...oracle },
     { contender: 'ceiling: kafkajs pass-through', 'events/s': rate(top), 'peak RSS MB': top.peakRssMb, sessions: '-', checksum: '-' },
     { contender: 'ours, at_least_once', 'events/s': rate(alos), 'peak RSS MB': alos.peakRssMb, ...oursResult },
     { contender: 'ours, exactly_once_v2', 'events/s': rate(eos), 'peak RSS MB': eos.peakRssMb, ...oursEosResult },
     { contender: 'Kafka Streams 3.9.1, at_least_once', 'events/s': rate(javaAlos), 'peak RSS MB': javaAlos.peakRssMb, ...javaResult },
     { contender: 'Kafka Streams 3.9.1, exactly_once_v2', 'events/s': rate(javaEos), 'peak RSS MB': javaEos.peakRssMb, ...javaEosResult },
   ];
-  table(rows.map((r) => ({ ...r, 'events/s': Math.round(r['events/s']), 'peak RSS MB': Math.round(r['peak RSS MB']) })));
+  table(rows.map((r) => ({ ...r, 'events/s': Number.isNaN(r['events/s']) ? '-' : Math.round(r['events/s']), 'peak RSS MB': Number.isNaN(r['peak RSS MB']) ? '-' : Math.round(r['peak RSS MB']) })));
   const restoreRate = (restored: number, seconds: number) => (seconds > 0 ? restored / seconds : Number.NaN);
   const oursRestoreRate = restoreRate(Number(oursRestore.restored), Number(oursRestore.restoreSeconds));
   const javaRestoreRate = restoreRate(javaRestore.restored, javaRestore.restoreSeconds);
@@ -161,8 +170,9 @@ async function compare(broker: BenchBroker): Promise<void> {
     { restoration: 'ours', records: Number(oursRestore.restored), seconds: Number(oursRestore.restoreSeconds).toFixed(1), 'records/s': Math.round(oursRestoreRate) },
     { restoration: 'Kafka Streams', records: javaRestore.restored, seconds: javaRestore.restoreSeconds.toFixed(1), 'records/s': Math.round(javaRestoreRate) },
   ]);
-  const agree = oursResult.sessions === javaResult.sessions && oursResult.checksum === javaResult.checksum
-    && oursEosResult.checksum === oursResult.checksum && javaEosResult.checksum === javaResult.checksum;
+  const same = (a: { sessions: number | string; checksum: string }) => a.sessions === oracle.sessions && a.checksum === oracle.checksum;
+  const agreement = { ours: same(oursResult), oursExactlyOnce: same(oursEosResult), kafkaStreams: same(javaResult), kafkaStreamsExactlyOnce: same(javaEosResult) };
+  const agree = agreement.ours && agreement.oursExactlyOnce;
   const ratios = {
     oursAlosOverCeiling: rate(alos) / rate(top),
     oursAlosOverKafkaStreams: rate(alos) / rate(javaAlos),
@@ -173,8 +183,9 @@ async function compare(broker: BenchBroker): Promise<void> {
   console.log(`[compare] ours/ceiling ${ratios.oursAlosOverCeiling.toFixed(2)}, ours/Kafka Streams ${ratios.oursAlosOverKafkaStreams.toFixed(2)} ` +
     `(exactly-once ${ratios.oursEosOverKafkaStreams.toFixed(2)}), ours exactly-once/at-least-once ${ratios.oursEosOverOursAlos.toFixed(2)}, ` +
     `restoration ours/Kafka Streams ${ratios.restoreOursOverKafkaStreams.toFixed(2)}`);
-  console.log(`[compare] results ${agree ? 'AGREE' : 'DISAGREE'}: ours ${oursResult.sessions} sessions (${oursResult.checksum}), Kafka Streams ${javaResult.sessions} (${javaResult.checksum})`);
-  results.compare = { events: n, rows, restoration: { ours: oursRestore, kafkaStreams: javaRestore }, ratios, resultsAgree: agree };
+  console.log(`[compare] against the oracle (${oracle.sessions} sessions, ${oracle.checksum}): ` +
+    Object.entries(agreement).map(([k, v]) => `${k} ${v ? 'agrees' : 'DIFFERS'}`).join(', '));
+  results.compare = { events: n, oracle, rows, restoration: { ours: oursRestore, kafkaStreams: javaRestore }, ratios, agreement };
   if (!agree) process.exitCode = 1;
 }
 

@@ -1,7 +1,7 @@
 /** The broker a benchmark runs on, its clients, and the data set every contender reads. */
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { startLocalKafka, type LocalKafka } from '../../scripts/local-kafka.js';
-import { generatePageViews } from '../../examples/sessionize/generator.js';
+import { generatePageViews, type GeneratedEvent } from '../../examples/sessionize/generator.js';
 import { produceEvents } from '../../examples/sessionize/kafka-io.js';
 
 export const PARTITIONS = 6;
@@ -25,7 +25,7 @@ export async function benchBroker(): Promise<BenchBroker> {
 }
 
 /** A fresh input topic holding `events` page views (deterministic for the seed), produced in chunks. */
-export async function fillInputTopic(kafka: Kafka, topic: string, events: number, seed = 1): Promise<void> {
+export async function fillInputTopic(kafka: Kafka, topic: string, events: number, seed = 1): Promise<GeneratedEvent[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -36,7 +36,9 @@ export async function fillInputTopic(kafka: Kafka, topic: string, events: number
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
-    await produceEvents(producer, topic, generatePageViews({ events, seed, users: Math.max(20, Math.round(events / 20)) }));
+    const generated = generatePageViews({ events, seed, users: Math.max(20, Math.round(events / 20)) });
+    await produceEvents(producer, topic, generated);
+    return generated;
   } finally {
     await producer.disconnect();
   }

@@ -33,7 +33,7 @@ await consumer.run({
   },
 });
 for (;;) {
-  const lag = await consumerLag(admin, groupId, [input]);
+  const lag = await consumerLag(admin, groupId, [input]).catch(() => []);
   if (lag.length > 0 && lag.every((p) => p.lag === 0n && p.committed >= 0n)) break;
   await new Promise((r) => setTimeout(r, 100));
 }

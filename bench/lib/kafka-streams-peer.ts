@@ -88,9 +88,13 @@ export async function runKafkaStreams(
       if (untilRunning) {
         if (state === 'RUNNING') break;
       } else {
-        const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${appId}-`) && t.endsWith('-repartition'));
-        const lag = await consumerLag(admin, appId, [env.INPUT_TOPIC!, ...topics]);
-        if (topics.length > 0 && lag.every((p) => p.lag === 0n && (p.end === 0n || p.committed >= 0n))) break;
+        // Topics Kafka Streams has just created may not have a leader yet: ask again on the next round.
+        const done = await (async () => {
+          const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${appId}-`) && t.endsWith('-repartition'));
+          const lag = await consumerLag(admin, appId, [env.INPUT_TOPIC!, ...topics]);
+          return topics.length > 0 && lag.every((p) => p.lag === 0n && (p.end === 0n || p.committed >= 0n));
+        })().catch(() => false);
+        if (done) break;
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -65,7 +65,7 @@ for (;;) {
     await new Promise((r) => setTimeout(r, 20));
     continue;
   }
-  const lag = await consumerLag(admin, applicationId, topics);
+  const lag = await consumerLag(admin, applicationId, topics).catch(() => []);
   const pending = lag.reduce((n, p) => n + p.lag, 0n);
   if (lag.length === 2 * 6 && pending === 0n && lag.every((p) => p.end === 0n || p.committed >= 0n)) break;
   await new Promise((r) => setTimeout(r, 100));

@@ -18,6 +18,8 @@ import type { SessionStore } from './state-store.js';
 interface SessionBucket<V> {
   sessions: SessionSlot<V>[];
   changed?: Set<string>;
+  /** Sessions created since the last flush: never logged, so removing one needs no tombstone. */
+  unlogged?: Set<string>;
 }
 
 const byEndThenStart = (a: { start: number; end: number }, b: { start: number; end: number }): number =>
@@ -64,6 +66,7 @@ export class CachingSessionStore<K, V>
       records.push([sessionChangelogKey(keyBytes, start, end), session === undefined ? null : session.bytes!]);
     }
     bucket.changed = undefined;
+    bucket.unlogged = undefined;
     return records;
   }
 
@@ -97,11 +100,9 @@ export class CachingSessionStore<K, V>
     return this.live(key).find((s) => s.start === sessionStart && s.end === sessionEnd)?.value;
   }
 
-  private mutate(key: K, change: (bucket: SessionBucket<V>) => string | undefined): void {
+  private mutate(key: K, change: (bucket: SessionBucket<V>) => boolean): void {
     const bucket = this.read(key) ?? { sessions: [] };
-    const changedId = change(bucket);
-    if (changedId === undefined) return;
-    (bucket.changed ??= new Set()).add(changedId);
+    if (!change(bucket)) return;
     const expiry = this.expiry();
     if (bucket.sessions.length > 0 && bucket.sessions[0]!.end <= expiry) {
       bucket.sessions = bucket.sessions.filter((s) => s.end > expiry);
@@ -113,14 +114,17 @@ export class CachingSessionStore<K, V>
     const { start, end } = session.window;
     this.mutate(session.key, (bucket) => {
       const existing = bucket.sessions.find((s) => s.start === start && s.end === end);
+      const id = `${start}:${end}`;
       if (existing !== undefined) {
         existing.value = aggregate;
         existing.bytes = undefined;
       } else {
         bucket.sessions.push({ start, end, value: aggregate });
         bucket.sessions.sort(byEndThenStart);
+        (bucket.unlogged ??= new Set()).add(id);
       }
-      return `${start}:${end}`;
+      (bucket.changed ??= new Set()).add(id);
+      return true;
     });
   }
 
@@ -128,9 +132,13 @@ export class CachingSessionStore<K, V>
     const { start, end } = session.window;
     this.mutate(session.key, (bucket) => {
       const index = bucket.sessions.findIndex((s) => s.start === start && s.end === end);
-      if (index < 0) return undefined;
+      if (index < 0) return false;
       bucket.sessions.splice(index, 1);
-      return `${start}:${end}`;
+      const id = `${start}:${end}`;
+      // A session that grew several times between two commits leaves no trace of its intermediate windows.
+      if (bucket.unlogged?.delete(id) === true) bucket.changed?.delete(id);
+      else (bucket.changed ??= new Set()).add(id);
+      return true;
     });
   }
 

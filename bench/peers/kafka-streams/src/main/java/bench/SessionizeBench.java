@@ -56,7 +56,13 @@ public final class SessionizeBench {
     private final GenericDatumWriter<GenericRecord> writer = new GenericDatumWriter<>(PAGE_VIEW);
     private BinaryDecoder decoder;
     private BinaryEncoder encoder;
-    private static final byte[] HEADER = new byte[10];
+    /** Single-object encoding header: 0xC3 0x01 and the schema's CRC-64-AVRO fingerprint, little-endian. */
+    private static final byte[] HEADER = ByteBuffer.allocate(10)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .put((byte) 0xC3)
+        .put((byte) 0x01)
+        .putLong(org.apache.avro.SchemaNormalization.parsingFingerprint64(PAGE_VIEW))
+        .array();
 
     @Override
     public org.apache.kafka.common.serialization.Serializer<View> serializer() {
