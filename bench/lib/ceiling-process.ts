@@ -27,7 +27,8 @@ await consumer.run({
   partitionsConsumedConcurrently: 6,
   eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
     const messages = batch.messages.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp }));
-    if (messages.length > 0) await producer.send({ topic: output, messages });
+    // A fetched batch can exceed the broker's record-batch limit once re-produced: send it in parts.
+    for (let i = 0; i < messages.length; i += 2000) await producer.send({ topic: output, messages: messages.slice(i, i + 2000) });
     resolveOffset(batch.lastOffset());
     await heartbeat();
   },

@@ -3,7 +3,8 @@
  * running several instances side by side (and killing them: see test/integration/crash.test.ts).
  *
  *   KAFKA_BROKERS, APP_ID, INPUT_TOPIC, OUTPUT_TOPIC, STATE_DIR      required
- *   GUARANTEE (at_least_once | exactly_once_v2), GRACE_MS, COMMIT_INTERVAL_MS, RESTORE_BATCH_RECORDS, LOG_LEVEL
+ *   GUARANTEE (at_least_once | exactly_once_v2), GRACE_MS, COMMIT_INTERVAL_MS, RESTORE_BATCH_RECORDS, LOG_LEVEL,
+ *   NUM_STANDBY_REPLICAS
  *
  * Prints one JSON line per event on stdout (`{"event":"restore-start",...}`); SIGTERM closes it cleanly.
  */
@@ -37,6 +38,7 @@ const app = new KafkaStreams(topology, {
   processingGuarantee: (process.env.GUARANTEE ?? 'at_least_once') as ProcessingGuarantee,
   commitIntervalMs: process.env.COMMIT_INTERVAL_MS === undefined ? undefined : Number(process.env.COMMIT_INTERVAL_MS),
   restoreBatchRecords: process.env.RESTORE_BATCH_RECORDS === undefined ? undefined : Number(process.env.RESTORE_BATCH_RECORDS),
+  numStandbyReplicas: process.env.NUM_STANDBY_REPLICAS === undefined ? undefined : Number(process.env.NUM_STANDBY_REPLICAS),
   sessionTimeoutMs: 6000,
   heartbeatIntervalMs: 1000,
   logLevel: (process.env.LOG_LEVEL ?? 'warn') as 'debug' | 'info' | 'warn' | 'error',
@@ -55,3 +57,8 @@ process.on('SIGTERM', () => {
 });
 await app.start();
 emit('started');
+// What the instance runs, once a second: for tests and for a human watching.
+setInterval(() => {
+  const m = app.metrics();
+  emit('tasks', { state: m.state, active: m.activeTasks, standby: m.standbyTasks, standbyRecords: m.standbyRecordsTotal });
+}, 1000).unref();

@@ -11,6 +11,7 @@ import { createStore } from '../stores/store-factory.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { SCHEMA_HEADER, StoreSchemas } from './store-schemas.js';
 import type { Logger } from './logger.js';
+import type { Producer } from 'kafkajs';
 import type { ProducerPipeline } from './producer-pipeline.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamTask } from './stream-task.js';
@@ -41,8 +42,10 @@ export class ActiveTask {
   /** Drawn anew each time this instance takes the task; the group sees it in our subscription. */
   readonly token = randomUUID();
   state: TaskState = 'created';
-  /** Where the task's output goes: the instance's pipeline, or under exactly-once its own transaction's. */
+  /** Where the task's output goes: its own producer's pipeline, or under exactly-once its transaction's. */
   pipeline!: ProducerPipeline;
+  /** The task's idempotent producer under at-least-once (closed with the task). */
+  producer: { producer: Producer; pipeline: ProducerPipeline } | undefined;
   /** Exactly-once only: the task's transactional producer. */
   transactions: TaskTransactions | undefined;
   /** Exactly-once only: the commit in progress; the task does not process until it is done. */
@@ -329,6 +332,7 @@ export class ActiveTask {
     if (this.state === 'closed') return;
     this.state = 'closed';
     await this.transactions?.close();
+    await this.producer?.producer.disconnect().catch(() => {});
     if (this.stream === undefined) return;
     this.stream.close();
     for (const store of this.stream.stores.values()) {

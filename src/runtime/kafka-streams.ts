@@ -61,6 +61,10 @@ export interface TaskMetrics {
 export interface StreamsMetrics {
   readonly state: KafkaStreamsState;
   readonly activeTasks: string[];
+  /** Tasks this instance keeps warm replicas of (`numStandbyReplicas`). */
+  readonly standbyTasks: string[];
+  /** Changelog records the replicas applied. */
+  readonly standbyRecordsTotal: number;
   readonly processedTotal: number;
   readonly droppedLateTotal: number;
   readonly droppedNullKeyTotal: number;
@@ -396,6 +400,8 @@ export class KafkaStreams {
     return {
       state: this.current,
       activeTasks: this.localTaskIds(),
+      standbyTasks: thread?.standbys?.taskIds ?? [],
+      standbyRecordsTotal: thread?.standbys?.appliedRecords ?? 0,
       processedTotal: processed,
       droppedLateTotal: droppedLate,
       droppedNullKeyTotal: droppedNullKey,

@@ -16,11 +16,13 @@ import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-t
 import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { ProducerPipeline } from './producer-pipeline.js';
+import { localTaskOffsets } from './local-state.js';
 import { RecordErrorPolicy } from './record-error-policy.js';
 import { RestoreProgress } from './restore-progress.js';
 import { RepartitionPurger } from './repartition-purger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
-import { ASSIGNOR_NAME, decodeSubscription, taskAssignor, type SubscriptionInfo } from './task-assignor.js';
+import { ASSIGNOR_NAME, computeStandbys, decodeSubscription, taskAssignor, type SubscriptionInfo } from './task-assignor.js';
+import { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
 import { TaskFencedError, TaskTransactions } from './task-transactions.js';
 
@@ -80,6 +82,9 @@ export class StreamThread {
   private batchesDone: Array<() => void> = [];
   private readonly purger: RepartitionPurger;
   readonly restoreProgress: RestoreProgress;
+  readonly standbys: StandbyManager | undefined;
+  /** Pipelines of task producers (at-least-once), kept for their counters. */
+  private readonly retiredPipelines: ProducerPipeline[] = [];
   /** Consecutive failed transactions per task. */
   private readonly transactionFailures = new Map<string, number>();
   readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
@@ -96,6 +101,7 @@ export class StreamThread {
     this.eos = config.processingGuarantee === 'exactly_once_v2';
     this.reader = new ChangelogReader(config, this.eos);
     this.restoreProgress = new RestoreProgress(config.logger);
+    this.standbys = config.numStandbyReplicas > 0 ? new StandbyManager(topology, config, this.reader) : undefined;
     this.deserializationErrors = new RecordErrorPolicy(config.deserializationExceptionHandler, 'deserialization', config.logger);
     this.processingErrors = new RecordErrorPolicy(config.processingExceptionHandler, 'processing', config.logger);
     const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
@@ -107,7 +113,13 @@ export class StreamThread {
   }
 
   get producerStats(): { records: number; batches: number } {
-    return this.pipeline?.stats ?? { records: 0, batches: 0 };
+    const total = { records: 0, batches: 0 };
+    for (const p of [this.pipeline, ...this.retiredPipelines, ...[...this.tasks.values()].map((t) => t.transactions?.pipeline)]) {
+      if (p === undefined) continue;
+      total.records += p.stats.records;
+      total.batches += p.stats.batches;
+    }
+    return total;
   }
 
   async start(): Promise<void> {
@@ -161,6 +173,7 @@ export class StreamThread {
       partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.onBatch(payload),
     });
+    this.standbys?.start();
     this.commitTimer = setInterval(() => {
       void this.commitAll(false).catch((err: unknown) => this.fail(err as Error));
     }, config.commitIntervalMs);
@@ -170,7 +183,8 @@ export class StreamThread {
   private subscriptionInfo(): SubscriptionInfo {
     const active: Record<string, string> = {};
     for (const task of this.tasks.values()) active[task.id] = task.token;
-    return { active, server: this.config.applicationServer };
+    const state = localTaskOffsets(this.config.stateDir, this.config.applicationId, new Set(this.tasks.keys()));
+    return { active, server: this.config.applicationServer, state };
   }
 
   /** Synchronous part of a new assignment: pause what is not ready, then reconcile in order. */
@@ -219,6 +233,8 @@ export class StreamThread {
       this.config.logger.info(`handed over tasks ${revoked.map((t) => t.id).join(', ')}`);
     }
     const fresh = [...assigned].filter((id) => !this.tasks.has(id)).sort();
+    // A replica kept here becomes the task's stores: close it first, the active task restores only the rest.
+    if (fresh.length > 0) await this.standbys?.release(fresh);
     if (fresh.length > 0) await this.createTasks(generation, fresh);
     if (generation !== this.generation || this.closing) return;
     const resume: Array<{ topic: string; partitions: number[] }> = [];
@@ -228,6 +244,45 @@ export class StreamThread {
     if (resume.length > 0) this.consumer?.resume(resume);
     this.rebalancing = false;
     this.hooks.onRebalancing(false);
+    if (this.standbys !== undefined) {
+      await this.assignStandbys(generation, assigned).catch((err: unknown) =>
+        this.config.logger.warn(`standby replicas not updated (next rebalance retries): ${(err as Error).message}`),
+      );
+    }
+  }
+
+  /**
+   * Standby replicas for this member, computed from the group's description as every member computes them
+   * (see computeStandbys): the leader's assignment carries only active tasks, since kafkajs hands members
+   * the partitions of their assignment and nothing else.
+   */
+  private async assignStandbys(generation: number, active: ReadonlySet<string>): Promise<void> {
+    const { groups } = await this.admin!.describeGroups([this.config.applicationId]);
+    if (generation !== this.generation || this.closing) return;
+    const members: Array<{ memberId: string; active: string[]; state: Record<string, number> }> = [];
+    for (const member of groups[0]?.members ?? []) {
+      if (member.memberMetadata.length === 0 || member.memberAssignment.length === 0) continue;
+      try {
+        const info = decodeSubscription(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData);
+        const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+        const tasks = new Set<string>();
+        for (const [topic, partitions] of Object.entries(assignment?.assignment ?? {})) {
+          const sub = this.topology.subtopologyOfTopic(topic);
+          if (sub !== undefined) for (const p of partitions) tasks.add(formatTaskId({ subtopology: sub.id, partition: p }));
+        }
+        members.push({ memberId: member.memberId, active: [...tasks], state: info.state ?? {} });
+      } catch {
+        // a member between generations: it is counted at the next rebalance
+      }
+    }
+    const stateful: string[] = [];
+    for (const sub of this.topology.subtopologies) {
+      if (!sub.stores.some((d) => d.persistent && d.loggingEnabled)) continue;
+      const n = this.metadata.partitionsBySubtopology.get(sub.id) ?? 0;
+      for (let p = 0; p < n; p++) stateful.push(formatTaskId({ subtopology: sub.id, partition: p }));
+    }
+    const mine = computeStandbys(members, stateful, this.config.numStandbyReplicas).get(this.memberId ?? '') ?? [];
+    await this.standbys!.assign(new Set(mine.filter((t) => !active.has(t))));
   }
 
   /**
@@ -332,18 +387,23 @@ export class StreamThread {
           const st = committed.get(`${topic}:${partition}`)?.metadata.st;
           if (st !== undefined && st > streamTime) streamTime = st;
         }
+        // Under at-least-once too, each task has its own idempotent producer: kafkajs allows an idempotent
+        // producer one request in flight, so one producer per instance would serialize all its output.
+        // Per-key order holds: all records of a key come from one task.
+        const producer = transactions === undefined ? await this.taskProducer() : undefined;
         const task = await ActiveTask.open(
           this.topology,
           sub,
           partition,
           this.config,
           this.config.logger,
-          transactions?.pipeline ?? this.pipeline!,
+          transactions?.pipeline ?? producer!.pipeline,
           (topic) => this.metadata.partitionsByTopic.get(topic) ?? 1,
           budget,
           streamTime,
         );
         task.transactions = transactions;
+        task.producer = producer;
         for (const topic of subtopology.sourceTopics) {
           const c = committed.get(`${topic}:${partition}`);
           if (c === undefined || c.offset < 0n) continue;
@@ -368,6 +428,19 @@ export class StreamThread {
         for (const { topic, partition: p } of task.inputPartitions) this.byPartition.set(`${topic}:${p}`, task);
       }),
     );
+  }
+
+  private async taskProducer(): Promise<{ producer: Producer; pipeline: ProducerPipeline }> {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    const pipeline = new ProducerPipeline(producer);
+    this.retiredPipelines.push(pipeline);
+    return { producer, pipeline };
   }
 
   private countStores(taskIds: string[]): number {
@@ -444,11 +517,10 @@ export class StreamThread {
       if (live.length === 0 || this.failed) return;
       if (!handover && !live.some((t) => t.hasUncommitted || t.needsFlush())) return;
       const began = Date.now();
-      const pipeline = this.pipeline!;
       // Synchronous: flush caches and capture offsets at one point of the record stream.
-      const snapshots: Array<[ActiveTask, CommitSnapshot]> = live.map((t) => [t, t.snapshot(pipeline, handover)]);
-      await pipeline.flush();
-      await Promise.all(snapshots.map(([task, snapshot]) => task.writeLocal(snapshot, pipeline)));
+      const snapshots: Array<[ActiveTask, CommitSnapshot]> = live.map((t) => [t, t.snapshot(t.pipeline, handover)]);
+      await Promise.all(live.map((t) => t.pipeline.flush()));
+      await Promise.all(snapshots.map(([task, snapshot]) => task.writeLocal(snapshot, task.pipeline)));
       const offsets = snapshots.flatMap(([, s]) => s.offsets);
       if (offsets.length > 0) await this.consumer!.commitOffsets(offsets);
       for (const [task, snapshot] of snapshots) task.committedSnapshot(snapshot);
@@ -573,6 +645,7 @@ export class StreamThread {
     for (const task of this.tasks.values()) await task.close();
     this.tasks.clear();
     this.byPartition.clear();
+    await this.standbys?.close();
     await consumer?.disconnect().catch(() => {});
     await this.producer?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});

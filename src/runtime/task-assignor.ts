@@ -11,13 +11,15 @@ export interface SubscriptionInfo {
   readonly active: Record<string, string>;
   /** The member's `applicationServer` (host:port), for interactive queries. */
   readonly server?: string;
+  /** Tasks whose state this member holds on disk without running them: taskId -> changelog offsets summed. */
+  readonly state?: Record<string, number>;
 }
 
 export function decodeSubscription(userData: Buffer | null | undefined): SubscriptionInfo {
   if (userData === null || userData === undefined || userData.length === 0) return { active: {} };
   try {
     const parsed = JSON.parse(userData.toString('utf8')) as Partial<SubscriptionInfo>;
-    return { active: parsed.active ?? {}, server: typeof parsed.server === 'string' ? parsed.server : undefined };
+    return { active: parsed.active ?? {}, server: typeof parsed.server === 'string' ? parsed.server : undefined, state: parsed.state ?? {} };
   } catch {
     return { active: {} };
   }
@@ -31,7 +33,7 @@ export function decodeSubscription(userData: Buffer | null | undefined): Subscri
  * leader decides the same.
  */
 export function computeAssignment(
-  members: ReadonlyArray<{ memberId: string; owned: readonly string[] }>,
+  members: ReadonlyArray<{ memberId: string; owned: readonly string[]; state?: Readonly<Record<string, number>> }>,
   taskIds: readonly string[],
 ): Map<string, string[]> {
   const result = new Map<string, string[]>();
@@ -40,6 +42,15 @@ export function computeAssignment(
   if (sortedMembers.length === 0) return result;
   const ownerOf = new Map<string, string>();
   for (const m of sortedMembers) for (const t of m.owned) if (!ownerOf.has(t)) ownerOf.set(t, m.memberId);
+  // The member (not the owner) with the most of a task's state on disk: where the task goes when it moves.
+  const warmest = new Map<string, { memberId: string; offsets: number }>();
+  for (const m of sortedMembers) {
+    for (const [task, offsets] of Object.entries(m.state ?? {})) {
+      if (ownerOf.get(task) === m.memberId) continue;
+      const best = warmest.get(task);
+      if (best === undefined || offsets > best.offsets) warmest.set(task, { memberId: m.memberId, offsets });
+    }
+  }
   const bySubtopology = new Map<string, string[]>();
   for (const task of taskIds) {
     const sub = task.slice(0, task.indexOf('_'));
@@ -56,9 +67,10 @@ export function computeAssignment(
       result.get(member)!.push(task);
       count.set(member, count.get(member)! + 1);
     };
-    // Sticky first: owners keep up to the floor...
+    // Sticky first: owners keep up to the floor, giving up first the tasks another member has state for...
     const leftOver: string[] = [];
-    for (const task of tasks) {
+    const ordered = [...tasks].sort((a, b) => Number(warmest.has(a)) - Number(warmest.has(b)) || (a < b ? -1 : 1));
+    for (const task of ordered) {
       const owner = ownerOf.get(task);
       if (owner !== undefined && count.has(owner) && count.get(owner)! < floor) give(task, owner);
       else leftOver.push(task);
@@ -80,13 +92,18 @@ export function computeAssignment(
       }
     }
     unassigned.sort();
+    const slots = (member: string) => count.get(member)! < floor || (count.get(member)! === floor && extraSlots > 0);
     for (const task of unassigned) {
-      // Least loaded within this sub-topology, then overall, then by member id.
+      // The member that has the task's state, while it has room; else the least loaded within this
+      // sub-topology, then overall, then by member id.
+      const warm = warmest.get(task)?.memberId;
       let target = sortedMembers[0]!.memberId;
       for (const m of sortedMembers) {
         const [c, t] = [count.get(m.memberId)!, count.get(target)!];
         if (c < t || (c === t && total(m.memberId) < total(target))) target = m.memberId;
       }
+      if (warm !== undefined && count.has(warm) && slots(warm) && count.get(warm)! <= count.get(target)! + 1) target = warm;
+      if (count.get(target)! >= floor) extraSlots--;
       give(task, target);
     }
   }
@@ -121,7 +138,8 @@ export function taskAssignor(
       }
       const decoded = members.map((m) => {
         const meta = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
-        return { memberId: m.memberId, owned: Object.keys(decodeSubscription(meta?.userData).active) };
+        const info = decodeSubscription(meta?.userData);
+        return { memberId: m.memberId, owned: Object.keys(info.active), state: info.state };
       });
       const assignment = computeAssignment(decoded, taskIds);
       return [...assignment].map(([memberId, tasks]) => {
@@ -141,4 +159,28 @@ export function taskAssignor(
       });
     },
   });
+}
+
+/**
+ * Where the standby replicas of stateful tasks go: `replicas` members per task, never the task's active
+ * owner, preferring members that already hold the task's state (most offsets first), then the members with
+ * the fewest standbys, then by member id. Every member computes this from the group's description after a
+ * rebalance; being deterministic, they all agree without the leader having to ship it.
+ */
+export function computeStandbys(
+  members: ReadonlyArray<{ memberId: string; active: readonly string[]; state?: Readonly<Record<string, number>> }>,
+  statefulTasks: readonly string[],
+  replicas: number,
+): Map<string, string[]> {
+  const result = new Map<string, string[]>(members.map((m) => [m.memberId, []]));
+  const ownerOf = new Map<string, string>();
+  for (const m of members) for (const t of m.active) ownerOf.set(t, m.memberId);
+  for (const task of [...statefulTasks].sort()) {
+    const candidates = members
+      .filter((m) => ownerOf.get(task) !== m.memberId)
+      .map((m) => ({ id: m.memberId, offsets: m.state?.[task] ?? -1 }))
+      .sort((a, b) => b.offsets - a.offsets || result.get(a.id)!.length - result.get(b.id)!.length || (a.id < b.id ? -1 : 1));
+    for (const c of candidates.slice(0, replicas)) result.get(c.id)!.push(task);
+  }
+  return result;
 }

@@ -5,81 +5,18 @@
  * wiped, killed again in the middle of restoring). Afterwards the output must hold exactly the oracle's
  * sessions under exactly-once; under at-least-once nothing may be missing, and the duplicates are reported.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProcessingGuarantee } from '../../src/index.js';
 import { oracleSessions } from '../../examples/sessionize/generator.js';
 import { brokers } from './kafka-env.js';
 import { REPLAY_GRACE_MS, SessionizeHarness } from './sessionize-harness.js';
+import { Worker } from './worker-process.js';
 
 const EVENTS = 100_000;
 const MIN_KILLS = 8;
-
-interface WorkerEvent {
-  event: string;
-  [field: string]: unknown;
-}
-
-class Worker {
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  events: WorkerEvent[] = [];
-
-  constructor(
-    private readonly env: Record<string, string>,
-    readonly stateDir: string,
-    readonly logFile: string,
-  ) {}
-
-  start(): void {
-    this.events = [];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/sessionize/worker.ts'], {
-      env: { ...process.env, ...this.env, STATE_DIR: this.stateDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        this.events.push(JSON.parse(line) as WorkerEvent);
-      } catch {
-        // not an event line
-      }
-    });
-    // The workers' logs, kept for a failing run to show.
-    child.stderr!.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-  }
-
-  count(event: string): number {
-    return this.events.filter((e) => e.event === event).length;
-  }
-
-  async waitFor(event: string, timeoutMs = 30_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.count(event) === 0) {
-      if (Date.now() > deadline || this.child?.exitCode !== null) return false;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    return true;
-  }
-
-  async kill(): Promise<void> {
-    this.child?.kill('SIGKILL');
-    await this.exited;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child === undefined || this.child.exitCode !== null) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 30_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

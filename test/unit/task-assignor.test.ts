@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeAssignment } from '../../src/runtime/task-assignor.js';
+import { computeAssignment, computeStandbys } from '../../src/runtime/task-assignor.js';
 
 const tasks = ['0_0', '0_1', '0_2', '0_3', '0_4', '0_5', '1_0', '1_1', '1_2', '1_3', '1_4', '1_5'];
 
@@ -44,5 +44,36 @@ describe('task assignment', () => {
   it('assigns every task exactly once', () => {
     const result = computeAssignment(['x', 'y', 'z', 'w', 'v'].map((memberId) => ({ memberId, owned: [] })), tasks);
     expect([...result.values()].flat().sort()).toEqual([...tasks].sort());
+  });
+
+  it('gives a task without an owner to the member that has its state on disk', () => {
+    const before = computeAssignment(['a', 'b'].map((memberId) => ({ memberId, owned: [] })), tasks);
+    const ofB = before.get('b')!;
+    // b crashed, a took everything; b comes back with b's old stores on disk: it gets exactly those back.
+    const state = Object.fromEntries(ofB.map((t, i) => [t, 1000 + i]));
+    const after = computeAssignment([{ memberId: 'a', owned: tasks }, { memberId: 'b2', owned: [], state }], tasks);
+    expect(after.get('b2')!.sort()).toEqual([...ofB].sort());
+    // A newcomer without state still gets a fair share, never more.
+    const three = computeAssignment([{ memberId: 'a', owned: tasks }, { memberId: 'b2', owned: [], state }, { memberId: 'c', owned: [] }], tasks);
+    expect([...three.values()].map((t) => t.length)).toEqual([4, 4, 4]);
+  });
+
+  it('places standby replicas away from the active owner, where state already is, evenly', () => {
+    const members: Array<{ memberId: string; active: string[]; state?: Record<string, number> }> = [
+      { memberId: 'a', active: ['1_0', '1_1', '1_2'], state: { '1_3': 500 } },
+      { memberId: 'b', active: ['1_3', '1_4', '1_5'] },
+      { memberId: 'c', active: [], state: { '1_0': 10 } },
+    ];
+    const stateful = ['1_0', '1_1', '1_2', '1_3', '1_4', '1_5'];
+    const one = computeStandbys(members, stateful, 1);
+    const owner = (t: string) => members.find((m) => m.active.includes(t))!.memberId;
+    for (const [member, tasks] of one) for (const t of tasks) expect(owner(t)).not.toBe(member);
+    expect([...one.values()].flat().sort()).toEqual(stateful);
+    expect(one.get('a')).toContain('1_3'); // a has 1_3's state
+    expect(one.get('c')).toContain('1_0');
+    expect(Math.max(...[...one.values()].map((t) => t.length)) - Math.min(...[...one.values()].map((t) => t.length))).toBeLessThanOrEqual(2);
+    // Two replicas: every task is on both other members.
+    const two = computeStandbys(members, stateful, 2);
+    expect([...two.values()].flat()).toHaveLength(12);
   });
 });

@@ -1,0 +1,101 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import type { Topology } from '../dsl/topology.js';
+import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
+import type { ManagedStore } from '../stores/managed-store.js';
+import { changelogTopicName } from '../stores/store-definition.js';
+import { createStore } from '../stores/store-factory.js';
+import type { ChangelogReader } from './changelog-reader.js';
+import { SCHEMA_HEADER, StoreSchemas } from './store-schemas.js';
+import { formatTaskId } from './task-id.js';
+
+/**
+ * A warm replica of another member's task: the task's persistent stores, in the same folder an active task
+ * would use, kept close to the end of their changelogs by reading them continuously (read_committed under
+ * exactly-once). It never processes input. When the task moves here, the active task opens these stores and
+ * restores only what the standby had not read yet. Its positions live in the stores (and `.checkpoint`).
+ */
+export class StandbyTask {
+  readonly id: string;
+  private readonly directory: string;
+  private readonly stores: Array<{ store: ManagedStore; bytes: LevelDbBytesStore; topic: string }> = [];
+  private closed = false;
+  /** Changelog records applied since the standby opened. */
+  applied = 0;
+  /** The replica is ahead of its changelog (recreated topic): wipe it. */
+  stale = false;
+
+  private constructor(
+    private readonly config: ResolvedStreamsConfig,
+    readonly partition: number,
+    subtopologyId: number,
+  ) {
+    this.id = formatTaskId({ subtopology: subtopologyId, partition });
+    this.directory = join(config.stateDir, config.applicationId, this.id);
+  }
+
+  static async open(topology: Topology, subtopologyId: number, partition: number, config: ResolvedStreamsConfig): Promise<StandbyTask> {
+    const task = new StandbyTask(config, partition, subtopologyId);
+    for (const definition of topology.subtopologies[subtopologyId]!.stores) {
+      if (!definition.persistent || !definition.loggingEnabled) continue;
+      const bytes = await LevelDbBytesStore.open(join(task.directory, definition.name));
+      try {
+        await StoreSchemas.checkLocal(definition, bytes);
+      } catch (err) {
+        await bytes.close();
+        await task.close();
+        throw err;
+      }
+      // Only its changelog decoding is used: nothing expires in a replica (the active task decides that).
+      const store = createStore(definition, bytes, 0, { streamTime: () => Number.NEGATIVE_INFINITY });
+      task.stores.push({ store, bytes, topic: changelogTopicName(config.applicationId, definition.name) });
+    }
+    return task;
+  }
+
+  /** Reads every store's changelog from its position to the current end. */
+  async catchUp(reader: ChangelogReader): Promise<void> {
+    let moved = false;
+    for (const { store, bytes, topic } of this.stores) {
+      if (this.closed) return;
+      const end = await reader.endOffset(topic, this.partition);
+      const position = bytes.changelogPosition() ?? 0n;
+      if (position > end) {
+        // The changelog was recreated (an application reset): this replica is worthless; the next open starts over.
+        this.config.logger.warn(`standby ${this.id}: ${store.name} is beyond its changelog's end; dropping the replica`);
+        this.stale = true;
+        return;
+      }
+      if (position === end) continue;
+      await reader.read(topic, this.partition, position, end, 4 * 1024 * 1024, async (records, next, schemas) => {
+        if (this.closed) return;
+        if (schemas.size > 0) await StoreSchemas.learnFromChangelog(store.definition, schemas, bytes);
+        await bytes.apply(store.restoreEntries(records), next);
+        this.applied += records.length;
+      }, SCHEMA_HEADER);
+      moved = true;
+    }
+    if (moved && !this.closed) await this.writeCheckpoint();
+  }
+
+  private async writeCheckpoint(): Promise<void> {
+    const positions: Record<string, string> = {};
+    for (const { bytes, topic } of this.stores) {
+      const position = bytes.changelogPosition();
+      if (position !== undefined) positions[topic] = position.toString();
+    }
+    await mkdir(this.directory, { recursive: true });
+    const file = join(this.directory, '.checkpoint');
+    await writeFile(`${file}.tmp`, `${JSON.stringify({ partition: this.partition, positions, standby: true }, null, 2)}\n`);
+    await rename(`${file}.tmp`, file);
+  }
+
+  async close(wipe = false): Promise<void> {
+    this.closed = true;
+    for (const { bytes } of this.stores.splice(0)) {
+      await bytes.close();
+      if (wipe) await LevelDbBytesStore.destroy(bytes.path);
+    }
+  }
+}
