@@ -2,6 +2,8 @@
  * kstreams-ts: Kafka Streams for TypeScript. Declare a topology with {@link StreamsBuilder}, test it with
  * {@link TopologyTestDriver}, run it on Kafka with `KafkaStreams`.
  */
+// First: it must run before kafkajs loads (see the module).
+import './runtime/kafkajs-preload.js';
 export { StreamsBuilder } from './dsl/streams-builder.js';
 export { KStream } from './dsl/kstream.js';
 export { BranchedKStream } from './dsl/branched-kstream.js';

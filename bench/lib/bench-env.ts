@@ -26,13 +26,7 @@ export async function benchBroker(): Promise<BenchBroker> {
 
 /** A fresh input topic holding `events` page views (deterministic for the seed), produced in chunks. */
 export async function fillInputTopic(kafka: Kafka, topic: string, events: number, seed = 1): Promise<GeneratedEvent[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopic(kafka, topic);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {

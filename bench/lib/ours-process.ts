@@ -5,8 +5,8 @@
  *   KAFKA_BROKERS, APP_ID, INPUT_TOPIC, OUTPUT_TOPIC, STATE_DIR, GUARANTEE,
  *   COMMIT_INTERVAL_MS, CACHE_MAX_BYTES, MAX_BUFFERED_RECORDS, UNTIL=running (optional)
  */
-import { Kafka, logLevel } from 'kafkajs';
 import { KafkaStreams, consumerLag, type ProcessingGuarantee } from '../../src/index.js';
+import { Kafka, logLevel } from 'kafkajs';
 import { buildSessionizeTopology } from '../../examples/sessionize/topology.js';
 
 const env = (name: string): string => {

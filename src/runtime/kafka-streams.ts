@@ -6,7 +6,7 @@ import { MetricsServer } from './metrics-server.js';
 import { StoreSchemas } from './store-schemas.js';
 import { partitionForKey } from './murmur2.js';
 import { InvalidStateStoreError, type QueryableStoreType } from './queryable-stores.js';
-import { decodeSubscription } from './task-assignor.js';
+import { computeStandbys, decodeSubscription } from './task-assignor.js';
 import { formatTaskId } from './task-id.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { Serde } from '../serdes/serde.js';
@@ -42,6 +42,8 @@ export interface StreamsClientMetadata {
   readonly clientId: string;
   readonly applicationServer: string | undefined;
   readonly activeTasks: readonly string[];
+  /** Tasks it keeps warm replicas of (with `numStandbyReplicas`). */
+  readonly standbyTasks: readonly string[];
 }
 
 /** Figures of one task. */
@@ -331,13 +333,16 @@ export class KafkaStreams {
     await admin.connect();
     try {
       const { groups } = await admin.describeGroups([this.config.applicationId]);
-      const clients: StreamsClientMetadata[] = [];
+      const clients: Array<{ -readonly [K in keyof StreamsClientMetadata]: StreamsClientMetadata[K] } & { state: Record<string, number> }> = [];
       for (const member of groups[0]?.members ?? []) {
         if (member.memberMetadata.length === 0 || member.memberAssignment.length === 0) continue;
         let server: string | undefined;
+        let state: Record<string, number> = {};
         const activeTasks = new Set<string>();
         try {
-          server = decodeSubscription(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData).server;
+          const info = decodeSubscription(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData);
+          server = info.server;
+          state = info.state ?? {};
           const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
           for (const [topic, parts] of Object.entries(assignment)) {
             const owner = this.topology.subtopologyOfTopic(topic);
@@ -346,9 +351,21 @@ export class KafkaStreams {
         } catch {
           continue;
         }
-        clients.push({ memberId: member.memberId, clientId: member.clientId, applicationServer: server, activeTasks: [...activeTasks].sort() });
+        clients.push({ memberId: member.memberId, clientId: member.clientId, applicationServer: server, activeTasks: [...activeTasks].sort(), standbyTasks: [], state });
       }
-      return clients.sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
+      // Standby placement is computed by every member alike (see computeStandbys): do the same here.
+      if (this.config.numStandbyReplicas > 0 && this.metadata !== undefined) {
+        const stateful: string[] = [];
+        for (const sub of this.topology.subtopologies) {
+          if (!sub.stores.some((d) => d.persistent && d.loggingEnabled)) continue;
+          for (let p = 0; p < (this.metadata.partitionsBySubtopology.get(sub.id) ?? 0); p++) stateful.push(formatTaskId({ subtopology: sub.id, partition: p }));
+        }
+        const standbys = computeStandbys(clients.map((c) => ({ memberId: c.memberId, active: c.activeTasks, state: c.state })), stateful, this.config.numStandbyReplicas);
+        for (const c of clients) c.standbyTasks = (standbys.get(c.memberId) ?? []).filter((t) => !c.activeTasks.includes(t)).sort();
+      }
+      return clients
+        .sort((a, b) => (a.memberId < b.memberId ? -1 : 1))
+        .map(({ state: _state, ...client }) => client);
     } finally {
       await admin.disconnect();
     }

@@ -494,7 +494,9 @@ export class StreamThread {
         resolveOffset(last);
         stream.punctuateWallClock(Date.now());
         pipeline.kick();
-        if (pipeline.pending > this.config.maxBufferedRecords) await pipeline.drainBelow(this.config.maxBufferedRecords >> 1);
+        // The bound is the instance's: each task's producer gets its share.
+        const buffered = Math.max(500, Math.floor(this.config.maxBufferedRecords / Math.max(1, this.tasks.size)));
+        if (pipeline.pending > buffered) await pipeline.drainBelow(buffered >> 1);
         if (task.needsFlush()) await this.commitAll(false);
         await heartbeat();
       }
