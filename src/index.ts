@@ -60,6 +60,7 @@ export {
   ConfigError,
   DeserializationError,
   ProcessingError,
+  ProductionError,
   SchemaEvolutionError,
   StateStoreError,
   StreamsError,
@@ -110,3 +111,4 @@ export {
   type OffsetMove,
 } from './tools/application-reset.js';
 export { diffTopologies, formatTopologyDiff, type TopologyDiff } from './tools/topology-diff.js';
+export type { ProductionExceptionHandler } from './runtime/stream-task.js';

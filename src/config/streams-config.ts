@@ -44,6 +44,10 @@ export interface StreamsConfig {
   deserializationExceptionHandler?: RecordErrorHandler;
   /** A record whose processing throws (a user function): fail (default), skip, or dead-letter it. */
   processingExceptionHandler?: RecordErrorHandler;
+  /** An output record that cannot be serialized or is too large for the broker: 'fail' (default) or 'continue' (drop and log). */
+  productionExceptionHandler?: 'fail' | 'continue';
+  /** The broker's `message.max.bytes`, to check output records against; default 1 048 588. */
+  maxRecordBytes?: number;
   /** `host:port` where this instance answers interactive queries; other instances learn it from the group. */
   applicationServer?: string;
   /** Serve `/metrics` (Prometheus) and `/health` on this port (0: any free port); default: no server. */
@@ -82,8 +86,16 @@ export interface ResolvedStreamsConfig {
   readonly metricsHost: string;
   readonly deserializationExceptionHandler: RecordErrorHandler;
   readonly processingExceptionHandler: RecordErrorHandler;
+  readonly productionExceptionHandler: 'fail' | 'continue';
+  readonly maxRecordBytes: number;
   readonly logger: Logger;
   readonly kafka: Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>;
+}
+
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) throw new ConfigError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function errorHandler(name: string, value: RecordErrorHandler | undefined): RecordErrorHandler {
@@ -148,6 +160,8 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     handoverTimeoutMs: integer('handoverTimeoutMs', config.handoverTimeoutMs, 30_000, 0),
     deserializationExceptionHandler: errorHandler('deserializationExceptionHandler', config.deserializationExceptionHandler),
     processingExceptionHandler: errorHandler('processingExceptionHandler', config.processingExceptionHandler),
+    productionExceptionHandler: oneOf('productionExceptionHandler', config.productionExceptionHandler, ['fail', 'continue'] as const, 'fail'),
+    maxRecordBytes: integer('maxRecordBytes', config.maxRecordBytes, 1_048_588, 1024),
     metricsPort: config.metricsPort === undefined ? undefined : integer('metricsPort', config.metricsPort, 0, 0),
     metricsHost: config.metricsHost ?? '0.0.0.0',
     applicationServer: hostPort('applicationServer', config.applicationServer),

@@ -77,3 +77,6 @@ export class SchemaEvolutionError extends StreamsError {
     );
   }
 }
+
+/** An output record could not be produced (serialization, size); see `productionExceptionHandler`. */
+export class ProductionError extends StreamsError {}

@@ -111,6 +111,8 @@ export class ActiveTask {
       wallClock: () => Date.now(),
       logger,
       initialStreamTime,
+      productionExceptionHandler: config.productionExceptionHandler,
+      maxRecordBytes: config.maxRecordBytes,
     });
     return task;
   }

@@ -70,6 +70,8 @@ export interface StreamsMetrics {
   readonly processedTotal: number;
   readonly droppedLateTotal: number;
   readonly droppedNullKeyTotal: number;
+  /** Output records the production exception handler dropped ('continue'). */
+  readonly droppedProductionTotal: number;
   /** Records skipped or dead-lettered by the deserialization and processing exception handlers. */
   readonly skippedRecordsTotal: number;
   /** Of those, records sent to a dead-letter topic. */
@@ -382,12 +384,14 @@ export class KafkaStreams {
     let droppedLate = this.retiredProcessed.droppedLate;
     let droppedNullKey = this.retiredProcessed.droppedNullKey;
     let recordsLag = 0;
+    let droppedProduction = 0;
     const tasks: TaskMetrics[] = [];
     for (const task of thread?.activeTasks.values() ?? []) {
       const c = task.streamTask.counters;
       processed += c.processed;
       droppedLate += c.droppedLate;
       droppedNullKey += c.droppedNullKey;
+      droppedProduction += c.droppedProduction;
       const lag: Record<string, number> = {};
       for (const [key, value] of task.recordsLag) {
         lag[key.replace(/:(\d+)$/, '-$1')] = Number(value);
@@ -422,6 +426,7 @@ export class KafkaStreams {
       processedTotal: processed,
       droppedLateTotal: droppedLate,
       droppedNullKeyTotal: droppedNullKey,
+      droppedProductionTotal: droppedProduction,
       skippedRecordsTotal: (deserialization?.skipped ?? 0) + (processing?.skipped ?? 0),
       deadLetterRecordsTotal: (deserialization?.deadLettered ?? 0) + (processing?.deadLettered ?? 0),
       commitTotal: counters.commits,

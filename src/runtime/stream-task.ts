@@ -2,7 +2,7 @@ import type { Cancellable, Processor, ProcessorContext, PunctuationType, Punctua
 import type { Headers, RecordMetadata, StreamRecord } from '../dsl/record.js';
 import type { NodeDef, SinkNodeDef, SourceNodeDef } from '../dsl/internals/graph.js';
 import type { Subtopology, Topology } from '../dsl/topology.js';
-import { DeserializationError, ProcessingError, StreamsError, type RecordOrigin } from '../errors/errors.js';
+import { DeserializationError, ProcessingError, ProductionError, StreamsError, type RecordOrigin } from '../errors/errors.js';
 import { Serdes } from '../serdes/serdes.js';
 import type { Serde } from '../serdes/serde.js';
 import { isWindowedSerde } from '../serdes/windowed-serdes.js';
@@ -31,6 +31,8 @@ export class TaskCounters {
   droppedNullKey = 0;
   punctuations = 0;
   punctuateMsTotal = 0;
+  /** Output records the production exception handler dropped. */
+  droppedProduction = 0;
 }
 
 /** What internal (DSL) processors may do beyond the public context. */
@@ -50,7 +52,14 @@ export interface StreamTaskOptions {
   readonly logger: Logger;
   /** Stream time to start from (restored from committed offset metadata); default -Infinity. */
   readonly initialStreamTime?: number;
+  /** An output record that cannot be serialized, or is larger than `maxRecordBytes`: fail (default) or drop it. */
+  readonly productionExceptionHandler?: ProductionExceptionHandler;
+  /** The largest record the broker accepts (its `message.max.bytes`); default 1 048 588. */
+  readonly maxRecordBytes?: number;
 }
+
+/** What happens to an output record that cannot be produced, as Kafka Streams' ProductionExceptionHandler. */
+export type ProductionExceptionHandler = 'fail' | 'continue';
 
 /**
  * One task: a sub-topology running for one partition. It turns raw records into typed ones, drives them
@@ -156,7 +165,7 @@ export class StreamTask {
     try {
       this.forward(source, record, undefined);
     } catch (err) {
-      throw err instanceof ProcessingError ? err : new ProcessingError(origin, this.current?.def.name ?? def.name, err);
+      throw err instanceof ProcessingError || err instanceof ProductionError ? err : new ProcessingError(origin, this.current?.def.name ?? def.name, err);
     } finally {
       this.current = undefined;
     }
@@ -204,8 +213,20 @@ export class StreamTask {
     const topic = typeof sink.topic === 'function' ? sink.topic(record) : this.options.topology.topicName(sink.topic);
     const keySerde = sink.keySerde ?? DEFAULT_SINK_SERDE;
     const valueSerde = sink.valueSerde ?? DEFAULT_SINK_SERDE;
-    const key = record.key === null || record.key === undefined ? null : keySerde.serialize(record.key, topic);
-    const value = record.value === null || record.value === undefined ? null : valueSerde.serialize(record.value, topic);
+    let key: Buffer | null;
+    let value: Buffer | null;
+    try {
+      key = record.key === null || record.key === undefined ? null : keySerde.serialize(record.key, topic);
+      value = record.value === null || record.value === undefined ? null : valueSerde.serialize(record.value, topic);
+    } catch (err) {
+      this.productionFailed(sink, topic, `could not be serialized (${keySerde.name}, ${valueSerde.name}): ${err instanceof Error ? err.message : String(err)}`, err);
+      return;
+    }
+    const size = (key?.length ?? 0) + (value?.length ?? 0);
+    if (size > (this.options.maxRecordBytes ?? 1_048_588) - 100) {
+      this.productionFailed(sink, topic, `is ${size} bytes, more than the broker accepts (message.max.bytes)`, undefined);
+      return;
+    }
     let partition: number | undefined;
     if (sink.partitioner !== undefined) {
       partition = sink.partitioner(topic, record.key, record.value, this.options.sink.partitionsFor(topic));
@@ -215,6 +236,15 @@ export class StreamTask {
       partition = partitionForKey(inner, this.options.sink.partitionsFor(topic));
     }
     this.options.sink.send({ topic, key, value, timestamp: record.timestamp, headers: record.headers, partition });
+  }
+
+  /** An output record that cannot be produced: fail naming it, or (handler 'continue') log and drop it. */
+  private productionFailed(sink: SinkNodeDef, topic: string, problem: string, cause: unknown): void {
+    const at = this.metadata === undefined ? '' : ` (from ${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset})`;
+    const message = `The output record of ${sink.name} for topic ${topic}${at} ${problem}`;
+    if (this.options.productionExceptionHandler !== 'continue') throw new ProductionError(message, { cause });
+    this.counters.droppedProduction++;
+    this.options.logger.warn(`${message}; dropped (productionExceptionHandler: 'continue')`);
   }
 
   private contextFor(): InternalProcessorContext<unknown, unknown> {

@@ -1,3 +1,4 @@
+import type { ProductionExceptionHandler } from '../runtime/stream-task.js';
 import type { Headers, KeyValue } from '../dsl/record.js';
 import type { Topology } from '../dsl/topology.js';
 import { StreamsError } from '../errors/errors.js';
@@ -23,6 +24,10 @@ export interface TopologyTestDriverOptions {
   /** Cache budget of each store; default 1 MiB. The driver commits after every input record anyway. */
   cacheMaxBytes?: number;
   logger?: Logger;
+  /** As in KafkaStreams: an output record that cannot be produced fails (default) or is dropped. */
+  productionExceptionHandler?: ProductionExceptionHandler;
+  /** The broker's record size limit to check output against; default 1 048 588. */
+  maxRecordBytes?: number;
 }
 
 /** Dropped and processed records, summed over the driver's tasks. */
@@ -63,6 +68,8 @@ export class TopologyTestDriver {
           createStore: (definition, context) => createStore(definition, new InMemoryBytesStore(), budget, context),
           wallClock: () => this.wallClock,
           logger: options.logger ?? silentLogger,
+          productionExceptionHandler: options.productionExceptionHandler,
+          maxRecordBytes: options.maxRecordBytes,
         }),
     );
     for (const task of this.tasks) task.init();
