@@ -7,6 +7,8 @@
  *                guarantees); events/s, peak RSS, restoration records/s, and a cross-check of the results
  *   catchup      peak RSS catching up on a backlog of N and of 5×N events (CATCHUP_EVENTS, default 100 000)
  *   guarantees   only ours: exactly_once_v2 against at_least_once (BENCH_EVENTS, default 200 000)
+ *   failover     kill-to-first-output of a moved task, with and without a standby replica, for a store of
+ *                FAILOVER_SESSIONS sessions (default 1 000 000)
  *
  * Figures go to the console and to bench/results/latest.json.
  */
@@ -15,13 +17,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchBroker, createTopic, fillInputTopic, PARTITIONS, type BenchBroker } from './lib/bench-env.js';
 import { runChild, runOurs, type RunFigures } from './lib/contender.js';
+import { failover } from './lib/failover.js';
 import { ensureKafkaStreamsPeer, runKafkaStreams } from './lib/kafka-streams-peer.js';
 import { oracleSessions } from '../examples/sessionize/generator.js';
 import { readTopic } from '../examples/sessionize/kafka-io.js';
 import { sessionKeySerde, sessionStatsSerde } from '../examples/sessionize/topology.js';
 
-const SUITES = ['compare', 'catchup', 'guarantees'] as const;
-const DEFAULT_SUITES: Suite[] = ['compare', 'catchup'];
+const SUITES = ['compare', 'catchup', 'guarantees', 'failover'] as const;
+const DEFAULT_SUITES: Suite[] = ['compare', 'catchup', 'failover'];
 type Suite = (typeof SUITES)[number];
 
 const requested = process.argv.slice(2);
@@ -227,10 +230,27 @@ async function guarantees(broker: BenchBroker): Promise<void> {
   results.guarantees = { events: n, atLeastOnce: alos, exactlyOnce: eos, throughputRatio: ratio };
 }
 
+async function failoverSuite(broker: BenchBroker): Promise<void> {
+  const sessions = Number(process.env.FAILOVER_SESSIONS ?? 1_000_000);
+  console.log(`\n[failover] two instances, a store of about ${sessions} sessions, one instance SIGKILLed...`);
+  const without = await failover(broker.kafka, broker.brokers, sessions, 0, 'cold');
+  const withStandby = await failover(broker.kafka, broker.brokers, sessions, 1, 'warm');
+  table([without, withStandby].map((f) => ({
+    standby: f.standbys === 0 ? 'none' : 'one replica',
+    'kill to first output (s)': f.failoverSeconds.toFixed(1),
+    'records restored': f.restoredRecords,
+    'changelog records': f.changelogRecords,
+  })));
+  console.log(`[failover] with a standby / without: ${(withStandby.failoverSeconds / without.failoverSeconds).toFixed(2)} of the time ` +
+    '(both include the 6 s session timeout of the workers)');
+  results.failover = { sessions, without, withStandby };
+}
+
 const broker = await benchBroker();
 try {
   for (const suite of suites) {
     if (suite === 'compare') await compare(broker);
+    if (suite === 'failover') await failoverSuite(broker);
     if (suite === 'catchup') await catchup(broker);
     if (suite === 'guarantees') await guarantees(broker);
   }

@@ -26,6 +26,16 @@ import { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
 import { TaskFencedError, TaskTransactions } from './task-transactions.js';
 
+/** Answers to a commit that mean the group is rebalancing, not that anything is wrong. */
+const REBALANCE_ERRORS = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS']);
+
+function isRebalanceError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (REBALANCE_ERRORS.has((e as { type?: string }).type ?? '')) return true;
+  }
+  return false;
+}
+
 /** Failed transactions of one task in a row before the failure is taken as fatal. */
 const MAX_TRANSACTION_RETRIES = 5;
 
@@ -524,7 +534,15 @@ export class StreamThread {
       await Promise.all(live.map((t) => t.pipeline.flush()));
       await Promise.all(snapshots.map(([task, snapshot]) => task.writeLocal(snapshot, task.pipeline)));
       const offsets = snapshots.flatMap(([, s]) => s.offsets);
-      if (offsets.length > 0) await this.consumer!.commitOffsets(offsets);
+      try {
+        if (offsets.length > 0) await this.consumer!.commitOffsets(offsets);
+      } catch (err) {
+        // The group moved on under us (a member died or joined): the offsets are committed by the handover
+        // or the next commit after the rebalance; what was processed meanwhile may be processed again.
+        if (!isRebalanceError(err)) throw err;
+        this.config.logger.warn(`commit skipped while the group rebalances (${(err as Error).message}); it is retried after the rebalance`);
+        return;
+      }
       for (const [task, snapshot] of snapshots) task.committedSnapshot(snapshot);
       this.purger.committed(offsets);
       this.counters.commits++;

@@ -13,7 +13,7 @@ import type { ProcessingGuarantee } from '../../src/index.js';
 import { oracleSessions } from '../../examples/sessionize/generator.js';
 import { brokers } from './kafka-env.js';
 import { REPLAY_GRACE_MS, SessionizeHarness } from './sessionize-harness.js';
-import { Worker } from './worker-process.js';
+import { Worker } from '../../examples/sessionize/worker-process.js';
 
 const EVENTS = 100_000;
 const MIN_KILLS = 8;

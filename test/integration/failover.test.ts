@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { oracleSessions } from '../../examples/sessionize/generator.js';
 import { brokers } from './kafka-env.js';
 import { REPLAY_GRACE_MS, SessionizeHarness } from './sessionize-harness.js';
-import { Worker, lastTasks } from './worker-process.js';
+import { Worker, lastTasks } from '../../examples/sessionize/worker-process.js';
 
 let workers: Worker[] = [];
 let harness: SessionizeHarness | undefined;

@@ -1,4 +1,4 @@
-/** One instance of the sessionization example as its own process (examples/sessionize/worker.ts), to kill. */
+/** Runs examples/sessionize/worker.ts as a child process (to kill it), for tests and benchmarks. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
