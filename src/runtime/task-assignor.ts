@@ -102,7 +102,7 @@ export function computeAssignment(
         const [c, t] = [count.get(m.memberId)!, count.get(target)!];
         if (c < t || (c === t && total(m.memberId) < total(target))) target = m.memberId;
       }
-      if (warm !== undefined && count.has(warm) && slots(warm) && count.get(warm)! <= count.get(target)! + 1) target = warm;
+      if (warm !== undefined && count.has(warm) && slots(warm) && total(warm) < fairTotal && count.get(warm)! <= count.get(target)! + 1) target = warm;
       if (count.get(target)! >= floor) extraSlots--;
       give(task, target);
     }

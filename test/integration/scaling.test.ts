@@ -50,3 +50,49 @@ describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('severa
     await harness.expectOracle();
   });
 });
+
+describe('adding and removing instances', () => {
+  it('three instances over 6 partitions: a fourth joining and one leaving move the fewest tasks', async () => {
+    harness = new SessionizeHarness('at_least_once');
+    await harness.createTopics();
+    const instances = [await harness.start(), await harness.start(), await harness.start()];
+    const owners = () => {
+      const map = new Map<string, number>();
+      instances.forEach((inst, i) => {
+        if (inst.app.state !== 'NOT_RUNNING') for (const t of inst.app.localTaskIds()) map.set(t, i);
+      });
+      return map;
+    };
+    const settled = (members: number[]) => () =>
+      members.every((i) => instances[i]!.app.state === 'RUNNING' && instances[i]!.app.localTaskIds().length === 12 / members.length) &&
+      owners().size === 12;
+    await eventually(settled([0, 1, 2]), 'three instances with four tasks each');
+    await harness.produce(SessionizeHarness.events(3000, 12));
+    await harness.waitForLagZero();
+    const three = owners();
+
+    // A fourth joins: it takes three tasks (one of each sub-topology where it can), nobody else trades.
+    instances.push(await harness.start());
+    await eventually(settled([0, 1, 2, 3]), 'four instances with three tasks each').catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${instances.map((i) => `${i.app.state} [${i.app.localTaskIds().join(' ')}]`).join('; ')}`);
+    });
+    const four = owners();
+    const movedOnJoin = [...four].filter(([task, owner]) => three.get(task) !== owner);
+    expect(movedOnJoin.length).toBe(3);
+    expect(movedOnJoin.every(([, owner]) => owner === 3)).toBe(true);
+
+    // One leaves: only its three tasks move.
+    const leaving = instances[1]!;
+    const itsTasks = leaving.app.localTaskIds();
+    await leaving.app.close();
+    await eventually(settled([0, 2, 3]), 'three instances with four tasks each again');
+    const after = owners();
+    const movedOnLeave = [...after].filter(([task, owner]) => four.get(task) !== owner).map(([task]) => task);
+    expect(movedOnLeave.sort()).toEqual([...itsTasks].sort());
+
+    await harness.produce(SessionizeHarness.events(3000, 13, Date.now() - 86_400_000));
+    await harness.waitForLagZero();
+    for (const inst of instances) await inst.app.close();
+    await harness.expectOracle();
+  });
+});

@@ -76,4 +76,23 @@ describe('task assignment', () => {
     const two = computeStandbys(members, stateful, 2);
     expect([...two.values()].flat()).toHaveLength(12);
   });
+
+  it('stays balanced when members keep state of tasks they handed over (joins one at a time, then a leave)', () => {
+    let owned = new Map<string, string[]>();
+    const everRan = new Map<string, Set<string>>();
+    for (const members of [['a'], ['a', 'b'], ['a', 'b', 'c'], ['a', 'b', 'c', 'd'], ['a', 'c', 'd']]) {
+      const result = computeAssignment(
+        members.map((m) => {
+          const mine = owned.get(m) ?? [];
+          const state = Object.fromEntries([...(everRan.get(m) ?? [])].filter((t) => !mine.includes(t)).map((t) => [t, 100]));
+          return { memberId: m, owned: mine, state };
+        }),
+        tasks,
+      );
+      const sizes = [...result.values()].map((t) => t.length);
+      expect(Math.max(...sizes) - Math.min(...sizes), members.join('')).toBeLessThanOrEqual(1);
+      for (const [m, t] of result) everRan.set(m, new Set([...(everRan.get(m) ?? []), ...t]));
+      owned = result;
+    }
+  });
 });
