@@ -224,7 +224,8 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
   const clusterId = randomBytes(16).toString('base64url');
   const format = spawnSync(
     'java',
-    ['-Xmx256m', ...jvmCommon, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile],
+    // `--cluster-id=` form: a base64url id may start with '-', which the tool would take for an option.
+    ['-Xmx256m', ...jvmCommon, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsFile],
     { encoding: 'utf8' },
   );
   if (format.error || format.status !== 0) {
