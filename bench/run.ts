@@ -186,6 +186,7 @@ async function compare(broker: BenchBroker): Promise<void> {
   console.log(`[compare] ours/ceiling ${ratios.oursAlosOverCeiling.toFixed(2)}, ours/Kafka Streams ${ratios.oursAlosOverKafkaStreams.toFixed(2)} ` +
     `(exactly-once ${ratios.oursEosOverKafkaStreams.toFixed(2)}), ours exactly-once/at-least-once ${ratios.oursEosOverOursAlos.toFixed(2)}, ` +
     `restoration ours/Kafka Streams ${ratios.restoreOursOverKafkaStreams.toFixed(2)}`);
+  console.log(`[compare] Kafka Streams' dropped-records-total: ${javaAlos.dropped} (at-least-once), ${javaEos.dropped} (exactly-once); the malformed input records count here`);
   console.log(`[compare] against the oracle (${oracle.sessions} sessions, ${oracle.checksum}): ` +
     Object.entries(agreement).map(([k, v]) => `${k} ${v ? 'agrees' : 'DIFFERS'}`).join(', '));
   results.compare = { events: n, oracle, rows, restoration: { ours: oursRestore, kafkaStreams: javaRestore }, ratios, agreement };

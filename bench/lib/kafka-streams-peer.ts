@@ -46,6 +46,8 @@ function peakRssMb(pid: number): number {
 export interface PeerRun extends RunFigures {
   restored: number;
   restoreSeconds: number;
+  /** Kafka Streams' dropped-records-total at shutdown (late, expired or unreadable records). */
+  dropped: number;
 }
 
 /**
@@ -65,11 +67,13 @@ export async function runKafkaStreams(
   let state = 'CREATED';
   let restored = 0;
   let restoreMs = 0;
+  let dropped = 0;
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   createInterface({ input: child.stdout }).on('line', (line) => {
     try {
-      const event = JSON.parse(line) as { event: string; state?: string; restored?: number; ms?: number };
+      const event = JSON.parse(line) as { event: string; state?: string; restored?: number; ms?: number; total?: number };
+      if (event.event === 'dropped') dropped = event.total ?? 0;
       if (event.event === 'state' && event.state !== undefined) state = event.state;
       if (event.event === 'restore-end') {
         restored = event.restored ?? restored;
@@ -102,7 +106,7 @@ export async function runKafkaStreams(
     const peak = peakRssMb(child.pid!);
     child.kill('SIGTERM');
     await exited;
-    return { seconds, peakRssMb: peak, restored, restoreSeconds: restoreMs / 1000 };
+    return { seconds, peakRssMb: peak, restored, restoreSeconds: restoreMs / 1000, dropped };
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

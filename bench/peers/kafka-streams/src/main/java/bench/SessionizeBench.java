@@ -52,10 +52,9 @@ public final class SessionizeBench {
   record View(String userId, String page, int status, long bytes, long timestamp) {}
 
   static final class ViewSerde implements Serde<View> {
-    private final GenericDatumReader<GenericRecord> reader = new GenericDatumReader<>(PAGE_VIEW);
-    private final GenericDatumWriter<GenericRecord> writer = new GenericDatumWriter<>(PAGE_VIEW);
-    private BinaryDecoder decoder;
-    private BinaryEncoder encoder;
+    // Shared by the stream threads: readers, writers and coders are per thread (Avro's are not thread-safe).
+    private final ThreadLocal<GenericDatumReader<GenericRecord>> reader = ThreadLocal.withInitial(() -> new GenericDatumReader<>(PAGE_VIEW));
+    private final ThreadLocal<GenericDatumWriter<GenericRecord>> writer = ThreadLocal.withInitial(() -> new GenericDatumWriter<>(PAGE_VIEW));
     /** Single-object encoding header: 0xC3 0x01 and the schema's CRC-64-AVRO fingerprint, little-endian. */
     private static final byte[] HEADER = ByteBuffer.allocate(10)
         .order(java.nio.ByteOrder.LITTLE_ENDIAN)
@@ -76,8 +75,8 @@ public final class SessionizeBench {
           r.put("timestamp", v.timestamp());
           ByteArrayOutputStream out = new ByteArrayOutputStream(64);
           out.write(HEADER);
-          encoder = EncoderFactory.get().binaryEncoder(out, encoder);
-          writer.write(r, encoder);
+          BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+          writer.get().write(r, encoder);
           encoder.flush();
           return out.toByteArray();
         } catch (IOException e) {
@@ -92,8 +91,8 @@ public final class SessionizeBench {
         if (bytes == null) return null;
         if (bytes.length < 10 || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) throw new IllegalArgumentException("not single-object encoded");
         try {
-          decoder = DecoderFactory.get().binaryDecoder(bytes, 10, bytes.length - 10, decoder);
-          GenericRecord r = reader.read(null, decoder);
+          BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, 10, bytes.length - 10, null);
+          GenericRecord r = reader.get().read(null, decoder);
           return new View(r.get("userId").toString(), r.get("page").toString(), (Integer) r.get("status"), (Long) r.get("bytes"), (Long) r.get("timestamp"));
         } catch (IOException e) {
           throw new RuntimeException(e);
@@ -225,6 +224,12 @@ public final class SessionizeBench {
     streams.setStateListener((next, prev) -> emit("{\"event\":\"state\",\"state\":\"" + next + "\"}"));
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // Records Kafka Streams dropped (late, expired, unreadable), for the cross-check with the oracle.
+      double dropped = 0;
+      for (var e : streams.metrics().entrySet()) {
+        if (e.getKey().name().equals("dropped-records-total") && e.getValue().metricValue() instanceof Double d) dropped += d;
+      }
+      emit("{\"event\":\"dropped\",\"total\":" + (long) dropped + "}");
       streams.close(Duration.ofSeconds(30));
       done.countDown();
     }));
