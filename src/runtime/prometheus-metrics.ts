@@ -24,29 +24,17 @@ export function createPrometheusRegistry(source: () => StreamsMetrics, labels: R
     return snapshot;
   };
 
+  // Each metric is refilled from the scrape's snapshot when collected.
+  const refill = <M extends { reset(): void }>(fill: (metric: M, m: StreamsMetrics) => void) =>
+    function collect(this: M): void {
+      this.reset();
+      fill(this, current());
+    };
   const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, m: StreamsMetrics) => void): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        fill(this, current());
-      },
-    });
+    new Gauge({ name, help, labelNames, registers: [registry], collect: refill(fill) });
   };
   const counter = (name: string, help: string, labelNames: string[], fill: (c: Counter, m: StreamsMetrics) => void): void => {
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        fill(this, current());
-      },
-    });
+    new Counter({ name, help, labelNames, registers: [registry], collect: refill(fill) });
   };
 
   gauge('kstreams_state', 'Instance state: 1 for the current one', ['state'], (g, m) => {
