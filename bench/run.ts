@@ -2,7 +2,7 @@
  * `npm run bench [suite ...]`: the project's benchmarks on one broker (KAFKA_BROKERS, or the local one).
  * Every figure that depends on the machine is printed as a ratio against a baseline measured in the same run.
  *
- *   compare      one data set (BENCH_EVENTS, default 1 000 000) through the kafkajs pass-through ceiling, our
+ *   compare      one data set (BENCH_EVENTS, default 1 000 000; BENCH_FORMAT avro or json) through the kafkajs pass-through ceiling, our
  *                runtime (at-least-once and exactly-once) and Apache Kafka Streams (Java, same topology and
  *                guarantees); events/s, peak RSS, restoration records/s, and a cross-check of the results
  *   catchup      peak RSS catching up on a backlog of N and of 5×N events (CATCHUP_EVENTS, default 100 000)
@@ -15,7 +15,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchBroker, createTopic, fillInputTopic, PARTITIONS, type BenchBroker } from './lib/bench-env.js';
+import { benchBroker, createTopic, fillInputTopic, PARTITIONS, type BenchBroker, type ViewFormat } from './lib/bench-env.js';
 import { runChild, runOurs, type RunFigures } from './lib/contender.js';
 import { failover } from './lib/failover.js';
 import { ensureKafkaStreamsPeer, runKafkaStreams } from './lib/kafka-streams-peer.js';
@@ -64,7 +64,7 @@ async function ours(
   }
 }
 
-async function kafkaStreams(broker: BenchBroker, classpath: string, input: string, guarantee: string, label: string, appId?: string) {
+async function kafkaStreams(broker: BenchBroker, classpath: string, input: string, guarantee: string, label: string, appId?: string, format = 'avro') {
   const applicationId = appId ?? `bench-${label}-${run}`;
   const output = `${applicationId}-out`;
   if (appId === undefined) await createTopic(broker.kafka, output);
@@ -80,6 +80,7 @@ async function kafkaStreams(broker: BenchBroker, classpath: string, input: strin
       STATE_DIR: stateDir,
       GUARANTEE: guarantee,
       COMMIT_INTERVAL_MS: guarantee === 'exactly_once_v2' ? '100' : '1000',
+      FORMAT: format,
     };
     return { ...(await runKafkaStreams(classpath, env, admin, appId !== undefined)), applicationId, output };
   } finally {
@@ -121,25 +122,27 @@ function summarize(latest: ReadonlyMap<string, { count: number; bytes: number } 
 
 async function compare(broker: BenchBroker): Promise<void> {
   const n = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+  const format = (process.env.BENCH_FORMAT ?? 'avro') as ViewFormat;
+  if (format !== 'avro' && format !== 'json') throw new Error(`BENCH_FORMAT must be avro or json, not ${String(format)}`);
   const classpath = ensureKafkaStreamsPeer((line) => console.log(`  ${line}`));
   const input = `bench-compare-${run}`;
-  console.log(`\n[compare] filling ${n} events (6 partitions)...`);
-  const generated = await fillInputTopic(broker.kafka, input, n, 31);
+  console.log(`\n[compare] filling ${n} events (6 partitions, ${format} values)...`);
+  const generated = await fillInputTopic(broker.kafka, input, n, 31, format);
   const oracle = summarize(new Map([...oracleSessions(generated)].map(([id, s]) => [id, { count: s.count, bytes: s.bytes }])));
   generated.length = 0;
   console.log('[compare] ceiling (kafkajs pass-through)...');
   const top = await ceiling(broker, input);
   console.log('[compare] ours, at_least_once...');
-  const alos = await ours(broker, input, 'at_least_once', 'ours-alos');
+  const alos = await ours(broker, input, 'at_least_once', 'ours-alos', { FORMAT: format });
   console.log('[compare] ours, exactly_once_v2...');
-  const eos = await ours(broker, input, 'exactly_once_v2', 'ours-eos');
+  const eos = await ours(broker, input, 'exactly_once_v2', 'ours-eos', { FORMAT: format });
   console.log('[compare] Kafka Streams (Java), at_least_once...');
-  const javaAlos = await kafkaStreams(broker, classpath, input, 'at_least_once', 'java-alos');
+  const javaAlos = await kafkaStreams(broker, classpath, input, 'at_least_once', 'java-alos', undefined, format);
   console.log('[compare] Kafka Streams (Java), exactly_once_v2...');
-  const javaEos = await kafkaStreams(broker, classpath, input, 'exactly_once_v2', 'java-eos');
+  const javaEos = await kafkaStreams(broker, classpath, input, 'exactly_once_v2', 'java-eos', undefined, format);
   console.log('[compare] restoration from the changelog into an empty state folder...');
-  const oursRestore = await ours(broker, input, 'at_least_once', 'ours-alos', { APP_ID: alos.applicationId, UNTIL: 'running' });
-  const javaRestore = await kafkaStreams(broker, classpath, input, 'at_least_once', 'java-alos', javaAlos.applicationId);
+  const oursRestore = await ours(broker, input, 'at_least_once', 'ours-alos', { APP_ID: alos.applicationId, UNTIL: 'running', FORMAT: format });
+  const javaRestore = await kafkaStreams(broker, classpath, input, 'at_least_once', 'java-alos', javaAlos.applicationId, format);
 
   const oursResult = await outputSummary(broker, alos.output, (v) => {
     const s = sessionStatsSerde.deserialize(v);
@@ -189,7 +192,7 @@ async function compare(broker: BenchBroker): Promise<void> {
   console.log(`[compare] Kafka Streams' dropped-records-total: ${javaAlos.dropped} (at-least-once), ${javaEos.dropped} (exactly-once); the malformed input records count here`);
   console.log(`[compare] against the oracle (${oracle.sessions} sessions, ${oracle.checksum}): ` +
     Object.entries(agreement).map(([k, v]) => `${k} ${v ? 'agrees' : 'DIFFERS'}`).join(', '));
-  results.compare = { events: n, oracle, rows, restoration: { ours: oursRestore, kafkaStreams: javaRestore }, ratios, agreement };
+  results.compare = { events: n, format, oracle, rows, restoration: { ours: oursRestore, kafkaStreams: javaRestore }, ratios, agreement };
   if (!agree) process.exitCode = 1;
 }
 

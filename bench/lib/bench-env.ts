@@ -3,6 +3,8 @@ import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { startLocalKafka, type LocalKafka } from '../../scripts/local-kafka.js';
 import { generatePageViews, type GeneratedEvent } from '../../examples/sessionize/generator.js';
 import { produceEvents } from '../../examples/sessionize/kafka-io.js';
+import type { PageView } from '../../examples/sessionize/topology.js';
+import { Serdes, type Serde } from '../../src/index.js';
 
 export const PARTITIONS = 6;
 
@@ -25,13 +27,20 @@ export async function benchBroker(): Promise<BenchBroker> {
 }
 
 /** A fresh input topic holding `events` page views (deterministic for the seed), produced in chunks. */
-export async function fillInputTopic(kafka: Kafka, topic: string, events: number, seed = 1): Promise<GeneratedEvent[]> {
+/** The value format of the benchmark's input: Avro (default) or JSON (`BENCH_FORMAT=json`). */
+export type ViewFormat = 'avro' | 'json';
+
+export function viewSerdeFor(format: ViewFormat): Serde<PageView> | undefined {
+  return format === 'json' ? Serdes.Json<PageView>() : undefined;
+}
+
+export async function fillInputTopic(kafka: Kafka, topic: string, events: number, seed = 1, format: ViewFormat = 'avro'): Promise<GeneratedEvent[]> {
   await createTopic(kafka, topic);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     const generated = generatePageViews({ events, seed, users: Math.max(20, Math.round(events / 20)) });
-    await produceEvents(producer, topic, generated);
+    await produceEvents(producer, topic, generated, 5000, viewSerdeFor(format));
     return generated;
   } finally {
     await producer.disconnect();

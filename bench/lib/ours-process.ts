@@ -3,11 +3,12 @@
  * our runtime, from offset 0 of INPUT_TOPIC until the group's lag is zero. Prints one JSON line.
  *
  *   KAFKA_BROKERS, APP_ID, INPUT_TOPIC, OUTPUT_TOPIC, STATE_DIR, GUARANTEE,
- *   COMMIT_INTERVAL_MS, CACHE_MAX_BYTES, MAX_BUFFERED_RECORDS, UNTIL=running (optional)
+ *   COMMIT_INTERVAL_MS, CACHE_MAX_BYTES, MAX_BUFFERED_RECORDS, UNTIL=running, FORMAT=avro|json (optional)
  */
 import { KafkaStreams, consumerLag, type ProcessingGuarantee } from '../../src/index.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { buildSessionizeTopology } from '../../examples/sessionize/topology.js';
+import { viewSerdeFor, type ViewFormat } from './bench-env.js';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -24,6 +25,7 @@ const topology = buildSessionizeTopology({
   outputTopic: env('OUTPUT_TOPIC'),
   // A replayed backlog spans days of event time in seconds; a long grace keeps the result exact.
   graceMs: 30 * 24 * 3600_000,
+  viewSerde: viewSerdeFor((process.env.FORMAT ?? 'avro') as ViewFormat),
 });
 const app = new KafkaStreams(topology, {
   applicationId,

@@ -1,18 +1,24 @@
 /** Getting the example's events into Kafka and its results out, shared by the runner, tests and benchmarks. */
 import type { Producer } from 'kafkajs';
-import type { Windowed } from '../../src/index.js';
+import type { Serde, Windowed } from '../../src/index.js';
 import { ChangelogReader } from '../../src/runtime/changelog-reader.js';
 import type { GeneratedEvent, OracleSession } from './generator.js';
-import { pageViewSerde, sessionKeySerde, sessionStatsSerde, type SessionStats } from './topology.js';
+import { pageViewSerde, sessionKeySerde, sessionStatsSerde, type PageView, type SessionStats } from './topology.js';
 
 export const MALFORMED = Buffer.from('GET /index.html HTTP/1.1" 200 -- not an avro record');
 
 /** Writes the events keyed by user (so one user's views keep their order), with event-time timestamps. */
-export async function produceEvents(producer: Producer, topic: string, events: readonly GeneratedEvent[], batchSize = 5000): Promise<void> {
+export async function produceEvents(
+  producer: Producer,
+  topic: string,
+  events: readonly GeneratedEvent[],
+  batchSize = 5000,
+  viewSerde: Serde<PageView> = pageViewSerde,
+): Promise<void> {
   for (let i = 0; i < events.length; i += batchSize) {
     const messages = events.slice(i, i + batchSize).map(({ view, malformed }) => ({
       key: view.userId,
-      value: malformed ? MALFORMED : pageViewSerde.serialize(view),
+      value: malformed ? MALFORMED : viewSerde.serialize(view),
       timestamp: String(view.timestamp),
     }));
     await producer.send({ topic, messages });

@@ -108,12 +108,14 @@ export interface SessionizeOptions {
   graceMs?: number;
   /** The aggregate's serde (store and output); default the Avro `SessionStats` serde. */
   statsSerde?: Serde<SessionStats>;
+  /** The page views' serde (input and repartition); default Avro, `Serdes.Json()` for the JSON variant. */
+  viewSerde?: Serde<PageView>;
 }
 
 export function buildSessionizeTopology(options: SessionizeOptions = {}): Topology {
   const builder = new StreamsBuilder();
   builder
-    .stream(options.inputTopic ?? 'page-views', Consumed.with(Serdes.String(), pageViewSerde))
+    .stream(options.inputTopic ?? 'page-views', Consumed.with(Serdes.String(), options.viewSerde ?? pageViewSerde))
     .filter((_key, view) => view.status < 500)
     .selectKey((_key, view) => view.userId)
     .groupByKey()

@@ -101,6 +101,37 @@ public final class SessionizeBench {
     }
   }
 
+  /** Page views as JSON text (the JSON variant of the workload, FORMAT=json), through Jackson. */
+  static final class JsonViewSerde implements Serde<View> {
+    private static final com.fasterxml.jackson.databind.ObjectMapper MAPPER = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    @Override
+    public org.apache.kafka.common.serialization.Serializer<View> serializer() {
+      return (topic, v) -> {
+        var node = MAPPER.createObjectNode();
+        node.put("userId", v.userId()).put("page", v.page()).put("status", v.status()).put("bytes", v.bytes()).put("timestamp", v.timestamp());
+        try {
+          return MAPPER.writeValueAsBytes(node);
+        } catch (IOException e) {
+          throw new RuntimeException(e);
+        }
+      };
+    }
+
+    @Override
+    public org.apache.kafka.common.serialization.Deserializer<View> deserializer() {
+      return (topic, bytes) -> {
+        if (bytes == null) return null;
+        try {
+          var n = MAPPER.readTree(bytes);
+          return new View(n.get("userId").asText(), n.get("page").asText(), n.get("status").asInt(), n.get("bytes").asLong(), n.get("timestamp").asLong());
+        } catch (IOException | NullPointerException e) {
+          throw new IllegalArgumentException("not a JSON page view", e);
+        }
+      };
+    }
+  }
+
   /** The session aggregate: count, bytes, distinct pages, first and last seen. Text: count|bytes|first|last|p1,p2 */
   static final class Stats {
     long count;
@@ -155,12 +186,13 @@ public final class SessionizeBench {
     long graceMs = Long.parseLong(env("GRACE_MS", String.valueOf(30L * 24 * 3600_000)));
 
     StreamsBuilder builder = new StreamsBuilder();
-    ViewSerde views = new ViewSerde();
+    boolean json = env("FORMAT", "avro").equals("json");
+    Serde<View> views = json ? new JsonViewSerde() : new ViewSerde();
     StatsSerde stats = new StatsSerde();
     builder.stream(input, Consumed.with(Serdes.String(), views))
         .filter((k, v) -> v.status() < 500)
         .selectKey((k, v) -> v.userId())
-        .groupByKey(Grouped.with(Serdes.String(), new ViewSerde()))
+        .groupByKey(Grouped.with(Serdes.String(), views))
         .windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(GAP_MS), Duration.ofMillis(graceMs)))
         .aggregate(
             Stats::new,
