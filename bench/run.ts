@@ -2,9 +2,10 @@
  * `npm run bench [suite ...]`: the project's benchmarks on one broker (KAFKA_BROKERS, or the local one).
  * Every figure that depends on the machine is printed as a ratio against a baseline measured in the same run.
  *
- *   compare      one data set (BENCH_EVENTS, default 1 000 000; BENCH_FORMAT avro or json) through the kafkajs pass-through ceiling, our
- *                runtime (at-least-once and exactly-once) and Apache Kafka Streams (Java, same topology and
- *                guarantees); events/s, peak RSS, restoration records/s, and a cross-check of the results
+ *   compare      one data set (BENCH_EVENTS, default 1 000 000; BENCH_FORMAT avro (default) or json) through
+ *                the kafkajs pass-through ceiling, our runtime (at-least-once and exactly-once) and Apache
+ *                Kafka Streams (Java, same topology and guarantees); events/s, peak RSS, restoration
+ *                records/s, and every contender's results checked against an offline oracle
  *   catchup      peak RSS catching up on a backlog of N and of 5×N events (CATCHUP_EVENTS, default 100 000)
  *   guarantees   only ours: exactly_once_v2 against at_least_once (BENCH_EVENTS, default 200 000)
  *   failover     kill-to-first-output of a moved task, with and without a standby replica, for a store of
