@@ -9,7 +9,8 @@ import type { ManagedStore } from '../stores/managed-store.js';
 import { changelogTopicName, type StoreDefinition } from '../stores/store-definition.js';
 import { createStore } from '../stores/store-factory.js';
 import type { ChangelogReader } from './changelog-reader.js';
-import { SCHEMA_HEADER, StoreSchemas } from './store-schemas.js';
+import { replayChangelog } from './changelog-replay.js';
+import { StoreSchemas } from './store-schemas.js';
 import type { Logger } from './logger.js';
 import type { Producer } from 'kafkajs';
 import type { ProducerPipeline } from './producer-pipeline.js';
@@ -167,17 +168,10 @@ export class ActiveTask {
       listener?.onRestoreStart?.(restoring, start, end);
       const began = Date.now();
       let restored = 0;
-      await reader.read(topic, this.partition, start, end, 4 * 1024 * 1024, async (records, next, schemas) => {
-        // A value written with another schema is readable only once the serde knows it: learn it first.
-        if (schemas.size > 0) await StoreSchemas.learnFromChangelog(store.definition, schemas, bytes instanceof LevelDbBytesStore ? bytes : undefined);
-        for (let i = 0; i < records.length; i += this.config.restoreBatchRecords) {
-          const slice = records.length <= this.config.restoreBatchRecords ? records : records.slice(i, i + this.config.restoreBatchRecords);
-          await bytes.apply(store.restoreEntries(slice), i + slice.length >= records.length ? next : undefined);
-        }
-        if (records.length === 0) await bytes.apply([], next);
-        restored += records.length;
-        listener?.onBatchRestored?.(restoring, next, records.length);
-      }, SCHEMA_HEADER);
+      await replayChangelog(reader, store, bytes, topic, this.partition, start, end, this.config.restoreBatchRecords, (count, next) => {
+        restored += count;
+        listener?.onBatchRestored?.(restoring, next, count);
+      });
       if (bytes.changelogPosition() !== end) await bytes.apply([], end);
       const seconds = Math.max((Date.now() - began) / 1000, 0.001);
       this.logger.info(

@@ -1,4 +1,4 @@
-import { AssignerProtocol, Kafka, logLevel as kafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
+import { Kafka, logLevel as kafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { installAbortedTransactionFilter } from './aborted-transaction-filter.js';
@@ -6,7 +6,8 @@ import { MetricsServer } from './metrics-server.js';
 import { StoreSchemas } from './store-schemas.js';
 import { partitionForKey } from './murmur2.js';
 import { InvalidStateStoreError, type QueryableStoreType } from './queryable-stores.js';
-import { computeStandbys, decodeSubscription } from './task-assignor.js';
+import { describeGroupMembers, statefulTaskIds } from './group-members.js';
+import { computeStandbys } from './task-assignor.js';
 import { formatTaskId } from './task-id.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { Serde } from '../serdes/serde.js';
@@ -334,40 +335,24 @@ export class KafkaStreams {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const { groups } = await admin.describeGroups([this.config.applicationId]);
-      const clients: Array<{ -readonly [K in keyof StreamsClientMetadata]: StreamsClientMetadata[K] } & { state: Record<string, number> }> = [];
-      for (const member of groups[0]?.members ?? []) {
-        if (member.memberMetadata.length === 0 || member.memberAssignment.length === 0) continue;
-        let server: string | undefined;
-        let state: Record<string, number> = {};
-        const activeTasks = new Set<string>();
-        try {
-          const info = decodeSubscription(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData);
-          server = info.server;
-          state = info.state ?? {};
-          const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
-          for (const [topic, parts] of Object.entries(assignment)) {
-            const owner = this.topology.subtopologyOfTopic(topic);
-            if (owner !== undefined) for (const p of parts) activeTasks.add(formatTaskId({ subtopology: owner.id, partition: p }));
-          }
-        } catch {
-          continue;
-        }
-        clients.push({ memberId: member.memberId, clientId: member.clientId, applicationServer: server, activeTasks: [...activeTasks].sort(), standbyTasks: [], state });
-      }
+      const members = (await describeGroupMembers(admin, this.config.applicationId, this.topology)).filter((m) => m.assigned);
       // Standby placement is computed by every member alike (see computeStandbys): do the same here.
-      if (this.config.numStandbyReplicas > 0 && this.metadata !== undefined) {
-        const stateful: string[] = [];
-        for (const sub of this.topology.subtopologies) {
-          if (!sub.stores.some((d) => d.persistent && d.loggingEnabled)) continue;
-          for (let p = 0; p < (this.metadata.partitionsBySubtopology.get(sub.id) ?? 0); p++) stateful.push(formatTaskId({ subtopology: sub.id, partition: p }));
-        }
-        const standbys = computeStandbys(clients.map((c) => ({ memberId: c.memberId, active: c.activeTasks, state: c.state })), stateful, this.config.numStandbyReplicas);
-        for (const c of clients) c.standbyTasks = (standbys.get(c.memberId) ?? []).filter((t) => !c.activeTasks.includes(t)).sort();
-      }
-      return clients
-        .sort((a, b) => (a.memberId < b.memberId ? -1 : 1))
-        .map(({ state: _state, ...client }) => client);
+      const standbys =
+        this.config.numStandbyReplicas > 0 && this.metadata !== undefined
+          ? computeStandbys(
+              members.map((m) => ({ memberId: m.memberId, active: m.activeTasks, state: m.subscription.state })),
+              statefulTaskIds(this.topology, this.metadata.partitionsBySubtopology),
+              this.config.numStandbyReplicas,
+            )
+          : new Map<string, string[]>();
+      const clients: StreamsClientMetadata[] = members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        applicationServer: m.subscription.server,
+        activeTasks: m.activeTasks,
+        standbyTasks: (standbys.get(m.memberId) ?? []).filter((t) => !m.activeTasks.includes(t)).sort(),
+      }));
+      return clients.sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
     } finally {
       await admin.disconnect();
     }

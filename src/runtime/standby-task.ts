@@ -7,7 +7,8 @@ import type { ManagedStore } from '../stores/managed-store.js';
 import { changelogTopicName } from '../stores/store-definition.js';
 import { createStore } from '../stores/store-factory.js';
 import type { ChangelogReader } from './changelog-reader.js';
-import { SCHEMA_HEADER, StoreSchemas } from './store-schemas.js';
+import { replayChangelog } from './changelog-replay.js';
+import { StoreSchemas } from './store-schemas.js';
 import { formatTaskId } from './task-id.js';
 
 /**
@@ -68,12 +69,18 @@ export class StandbyTask {
         return;
       }
       if (position === end) continue;
-      await reader.read(topic, this.partition, position, end, 4 * 1024 * 1024, async (records, next, schemas) => {
-        if (this.closed) return;
-        if (schemas.size > 0) await StoreSchemas.learnFromChangelog(store.definition, schemas, bytes);
-        await bytes.apply(store.restoreEntries(records), next);
-        this.applied += records.length;
-      }, SCHEMA_HEADER);
+      await replayChangelog(
+        reader,
+        store,
+        bytes,
+        topic,
+        this.partition,
+        position,
+        end,
+        this.config.restoreBatchRecords,
+        (count) => (this.applied += count),
+        () => !this.closed,
+      );
       moved = true;
     }
     if (moved && !this.closed) await this.writeCheckpoint();

@@ -1,5 +1,4 @@
 import {
-  AssignerProtocol,
   Partitioners,
   type Admin,
   type Consumer,
@@ -16,12 +15,13 @@ import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-t
 import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { ProducerPipeline } from './producer-pipeline.js';
+import { describeGroupMembers, statefulTaskIds } from './group-members.js';
 import { localTaskOffsets } from './local-state.js';
 import { RecordErrorPolicy } from './record-error-policy.js';
 import { RestoreProgress } from './restore-progress.js';
 import { RepartitionPurger } from './repartition-purger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
-import { ASSIGNOR_NAME, computeStandbys, decodeSubscription, taskAssignor, type SubscriptionInfo } from './task-assignor.js';
+import { ASSIGNOR_NAME, computeStandbys, taskAssignor, type SubscriptionInfo } from './task-assignor.js';
 import { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
 import { TaskFencedError, TaskTransactions } from './task-transactions.js';
@@ -267,30 +267,10 @@ export class StreamThread {
    * the partitions of their assignment and nothing else.
    */
   private async assignStandbys(generation: number, active: ReadonlySet<string>): Promise<void> {
-    const { groups } = await this.admin!.describeGroups([this.config.applicationId]);
+    const described = await describeGroupMembers(this.admin!, this.config.applicationId, this.topology);
     if (generation !== this.generation || this.closing) return;
-    const members: Array<{ memberId: string; active: string[]; state: Record<string, number> }> = [];
-    for (const member of groups[0]?.members ?? []) {
-      if (member.memberMetadata.length === 0 || member.memberAssignment.length === 0) continue;
-      try {
-        const info = decodeSubscription(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData);
-        const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
-        const tasks = new Set<string>();
-        for (const [topic, partitions] of Object.entries(assignment?.assignment ?? {})) {
-          const sub = this.topology.subtopologyOfTopic(topic);
-          if (sub !== undefined) for (const p of partitions) tasks.add(formatTaskId({ subtopology: sub.id, partition: p }));
-        }
-        members.push({ memberId: member.memberId, active: [...tasks], state: info.state ?? {} });
-      } catch {
-        // a member between generations: it is counted at the next rebalance
-      }
-    }
-    const stateful: string[] = [];
-    for (const sub of this.topology.subtopologies) {
-      if (!sub.stores.some((d) => d.persistent && d.loggingEnabled)) continue;
-      const n = this.metadata.partitionsBySubtopology.get(sub.id) ?? 0;
-      for (let p = 0; p < n; p++) stateful.push(formatTaskId({ subtopology: sub.id, partition: p }));
-    }
+    const members = described.filter((m) => m.assigned).map((m) => ({ memberId: m.memberId, active: m.activeTasks, state: m.subscription.state ?? {} }));
+    const stateful = statefulTaskIds(this.topology, this.metadata.partitionsBySubtopology);
     const mine = computeStandbys(members, stateful, this.config.numStandbyReplicas).get(this.memberId ?? '') ?? [];
     await this.standbys!.assign(new Set(mine.filter((t) => !active.has(t))));
   }
@@ -336,17 +316,9 @@ export class StreamThread {
   /** Tokens of tasks that other live members of the group still report as theirs. */
   private async previousOwners(): Promise<Map<string, string>> {
     const owners = new Map<string, string>();
-    const { groups } = await this.admin!.describeGroups([this.config.applicationId]);
-    for (const member of groups[0]?.members ?? []) {
-      // A member between joins may show empty or foreign metadata: it then reports no tasks.
-      if (member.memberId === this.memberId || member.memberMetadata.length === 0) continue;
-      let userData: Buffer | undefined;
-      try {
-        userData = AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData;
-      } catch {
-        continue;
-      }
-      for (const [task, token] of Object.entries(decodeSubscription(userData).active)) owners.set(task, token);
+    for (const member of await describeGroupMembers(this.admin!, this.config.applicationId, this.topology)) {
+      if (member.memberId === this.memberId) continue;
+      for (const [task, token] of Object.entries(member.subscription.active)) owners.set(task, token);
     }
     return owners;
   }

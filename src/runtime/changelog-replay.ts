@@ -1,0 +1,36 @@
+import type { BytesStore } from '../stores/bytes-store.js';
+import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
+import type { ManagedStore } from '../stores/managed-store.js';
+import type { ChangelogReader } from './changelog-reader.js';
+import { SCHEMA_HEADER, StoreSchemas } from './store-schemas.js';
+
+/**
+ * Applies a store's changelog range [from, to) to its byte store, as restoration and standby replicas both
+ * do: writer schemas met in record headers are learned first, records go to LevelDB in batches of at most
+ * `batchRecords`, and the changelog position is written with the last batch of each fetch. `onBatch` hears
+ * of every fetch; returning false from `proceed` stops before applying anything more.
+ */
+export async function replayChangelog(
+  reader: ChangelogReader,
+  store: ManagedStore,
+  bytes: BytesStore,
+  topic: string,
+  partition: number,
+  from: bigint,
+  to: bigint,
+  batchRecords: number,
+  onBatch: (records: number, next: bigint) => void,
+  proceed: () => boolean = () => true,
+): Promise<void> {
+  await reader.read(topic, partition, from, to, 4 * 1024 * 1024, async (records, next, schemas) => {
+    if (!proceed()) return;
+    // A value written with another schema is readable only once the serde knows it: learn it first.
+    if (schemas.size > 0) await StoreSchemas.learnFromChangelog(store.definition, schemas, bytes instanceof LevelDbBytesStore ? bytes : undefined);
+    for (let i = 0; i < records.length; i += batchRecords) {
+      const slice = records.length <= batchRecords ? records : records.slice(i, i + batchRecords);
+      await bytes.apply(store.restoreEntries(slice), i + slice.length >= records.length ? next : undefined);
+    }
+    if (records.length === 0) await bytes.apply([], next);
+    onBatch(records.length, next);
+  }, SCHEMA_HEADER);
+}
