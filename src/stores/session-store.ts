@@ -121,7 +121,9 @@ export class CachingSessionStore<K, V>
       } else {
         bucket.sessions.push({ start, end, value: aggregate });
         bucket.sessions.sort(byEndThenStart);
-        (bucket.unlogged ??= new Set()).add(id);
+        // An id that is changed but absent was logged and then removed since the last flush: put back, it is
+        // still in the changelog, so a later remove must log a tombstone. Only a truly new id is unlogged.
+        if (bucket.changed?.has(id) !== true) (bucket.unlogged ??= new Set()).add(id);
       }
       (bucket.changed ??= new Set()).add(id);
       return true;

@@ -1,0 +1,74 @@
+/**
+ * A store as the runtime drives it, for invariant tests: the typed store over an in-memory byte store, a
+ * commit that applies the flushed entries and appends the changelog records to a log, an abort that throws
+ * the uncommitted state away (the task is rebuilt from its byte store, as after a failed transaction), and a
+ * replay of the whole log into an empty store (restoration from the changelog's beginning).
+ */
+import type { KeyValue } from '../../../src/dsl/record.js';
+import type { Windowed } from '../../../src/dsl/windowed.js';
+import { InMemoryBytesStore, type BytesEntry } from '../../../src/stores/bytes-store.js';
+import type { ManagedStore } from '../../../src/stores/managed-store.js';
+import type { KeyValueStore, SessionStore, WindowStore } from '../../../src/stores/state-store.js';
+import type { StoreDefinition } from '../../../src/stores/store-definition.js';
+import { createStore } from '../../../src/stores/store-factory.js';
+
+export class LoggedStore {
+  readonly bytes = new InMemoryBytesStore();
+  readonly changelog: BytesEntry[] = [];
+  store: ManagedStore;
+
+  constructor(
+    readonly definition: StoreDefinition,
+    private readonly cacheBudgetBytes: number,
+    readonly streamTime: () => number,
+  ) {
+    this.store = this.open(this.bytes);
+  }
+
+  private open(bytes: InMemoryBytesStore): ManagedStore {
+    return createStore(this.definition, bytes, this.cacheBudgetBytes, { streamTime: this.streamTime });
+  }
+
+  commit(): void {
+    const { local, changelog } = this.store.flush();
+    this.bytes.apply(local);
+    this.changelog.push(...changelog);
+  }
+
+  /** Forgets everything since the last commit: a new typed store over the committed bytes. */
+  abort(): void {
+    this.store.discardChanges();
+    this.store = this.open(this.bytes);
+  }
+
+  /** The store a restart on the same disk opens. */
+  reopened(): ManagedStore {
+    return this.open(this.bytes);
+  }
+
+  /** The store restored from the whole changelog into empty bytes, in batches of `batch` records. */
+  replayed(batch: number): ManagedStore {
+    const bytes = new InMemoryBytesStore();
+    const store = this.open(bytes);
+    for (let i = 0; i < this.changelog.length; i += batch) bytes.apply(store.restoreEntries(this.changelog.slice(i, i + batch)));
+    return this.open(bytes);
+  }
+}
+
+/** Everything a store shows for the given keys, in a form `toEqual` compares exactly. */
+export function visibleContents(store: ManagedStore, keys: readonly unknown[]): unknown {
+  switch (store.definition.type) {
+    case 'session': {
+      const sessions = store as unknown as SessionStore<unknown, unknown>;
+      return keys.map((key) => sessions.fetch(key).map((kv: KeyValue<Windowed<unknown>, unknown>) => [kv.key.window, kv.value]));
+    }
+    case 'window': {
+      const windows = store as unknown as WindowStore<unknown, unknown>;
+      return keys.map((key) => windows.fetchRange(key, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
+    }
+    case 'keyValue': {
+      const kv = store as unknown as KeyValueStore<unknown, unknown>;
+      return keys.map((key) => kv.get(key));
+    }
+  }
+}
