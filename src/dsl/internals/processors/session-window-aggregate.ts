@@ -11,8 +11,9 @@ import type { Aggregator, Initializer, Merger } from './functions.js';
  * for a record of key k at time t, every stored session of k with end >= t - gap and start <= t + gap is
  * merged with the new window [t, t]: the merger folds their aggregates into the initializer's value, and the
  * window becomes [min start, max end]. If that window ends before stream time - grace - gap, the record is
- * late and dropped with nothing changed. Otherwise the merged-away sessions are removed and a tombstone is
- * forwarded for each, then the new session is stored and forwarded with the aggregator's result.
+ * late and dropped with nothing changed. Otherwise the aggregator runs, then the merged-away sessions are
+ * removed and a tombstone is forwarded for each, then the new session is stored and forwarded with the
+ * aggregator's result. (Kafka Streams removes the merged sessions before it calls the aggregator.)
  * Output timestamps are the session's end.
  */
 export function sessionWindowAggregate(
@@ -57,13 +58,15 @@ export function sessionWindowAggregate(
           context.recordDropped('late', `window [${start},${end}] closed at ${closeTime} (stream time ${observedStreamTime})`);
           return;
         }
+        // Every user function runs before the store changes: if one throws (and the record is dead-lettered),
+        // the merged sessions are still there, as if the record had never arrived.
+        aggregate = aggregator(key, record.value, aggregate);
         if (start !== t || end !== t) {
           for (const session of found) {
             store.remove(session.key);
             context.forward({ key: session.key, value: null, timestamp: session.key.window.end, headers: record.headers });
           }
         }
-        aggregate = aggregator(key, record.value, aggregate);
         const sessionKey: Windowed<unknown> = { key, window: { start, end } };
         store.put(sessionKey, aggregate);
         context.forward({ key: sessionKey, value: aggregate, timestamp: end, headers: record.headers });

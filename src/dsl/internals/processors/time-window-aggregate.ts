@@ -36,6 +36,8 @@ export function timeWindowAggregate(
         if (t > observedStreamTime) observedStreamTime = t;
         const closeTime = observedStreamTime - windows.gracePeriodMs;
         let dropped = false;
+        // The aggregator runs for every window first: if it throws for one, no window has changed.
+        const updates: Array<{ start: number; end: number; value: unknown }> = [];
         for (const start of windows.windowStartsFor(t)) {
           const end = start + windows.sizeMs;
           if (end <= closeTime) {
@@ -49,8 +51,11 @@ export function timeWindowAggregate(
                 ? record.value
                 : aggregator(key, record.value, initializer())
               : aggregator(key, record.value, old);
-          store.put(key, next, start);
-          context.forward({ key: { key, window: { start, end } }, value: next, timestamp: t, headers: record.headers });
+          updates.push({ start, end, value: next });
+        }
+        for (const { start, end, value } of updates) {
+          store.put(key, value, start);
+          context.forward({ key: { key, window: { start, end } }, value, timestamp: t, headers: record.headers });
         }
         if (dropped) context.recordDropped('late', `a window of ${t} closed at ${closeTime}`);
       },
