@@ -10,6 +10,7 @@ import type { StoreContext } from '../stores/caching-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { StoreDefinition } from '../stores/store-definition.js';
 import type { Logger } from './logger.js';
+import { DroppedRecordsLog, type DropReason } from './dropped-records-log.js';
 import { partitionForKey } from './murmur2.js';
 import { PunctuationQueue } from './punctuation-queue.js';
 import type { RecordSink } from './record-sink.js';
@@ -37,8 +38,8 @@ export class TaskCounters {
 
 /** What internal (DSL) processors may do beyond the public context. */
 export interface InternalProcessorContext<K, V> extends ProcessorContext<K, V> {
-  /** Counts and logs a record the processor drops (late, null key). */
-  recordDropped(reason: 'late' | 'null-key', detail: string): void;
+  /** Counts a record the processor drops (late, null key), and logs it rate-limited. */
+  recordDropped(reason: DropReason, detail: string): void;
 }
 
 export interface StreamTaskOptions {
@@ -77,11 +78,13 @@ export class StreamTask {
   private metadata: RecordMetadata | undefined;
   private time: number;
   private initialized = false;
+  private readonly dropped: DroppedRecordsLog;
 
   constructor(private readonly options: StreamTaskOptions) {
     const { subtopology, partition } = options;
     this.id = `${subtopology.id}_${partition}`;
     this.time = options.initialStreamTime ?? Number.NEGATIVE_INFINITY;
+    this.dropped = new DroppedRecordsLog(this.id, options.logger, options.wallClock);
     const storeContext: StoreContext = { streamTime: () => this.time };
     for (const definition of subtopology.stores) {
       this.stores.set(definition.name, options.createStore(definition, storeContext));
@@ -276,14 +279,15 @@ export class StreamTask {
       recordDropped: (reason, detail) => {
         if (reason === 'late') this.counters.droppedLate++;
         else this.counters.droppedNullKey++;
-        const at = this.metadata === undefined ? '' : ` at ${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset}`;
-        this.options.logger.debug(`${node.def.name} dropped a ${reason} record${at}: ${detail}`);
+        const at = this.metadata === undefined ? '' : `${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset}: `;
+        this.dropped.record(node.def.name, reason, `${at}${detail}`);
       },
     };
   }
 
   /** Closes the processors (children last). Stores are closed by their owner. */
   close(): void {
+    this.dropped.flush();
     for (const node of this.nodes.values()) {
       try {
         node.processor?.close?.();

@@ -1,5 +1,6 @@
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../../processor-api.js';
 import type { KeyValue, StreamRecord } from '../../record.js';
+import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
 import type { ForeachAction, KeyValueMapper, Predicate, ValueMapper } from './functions.js';
 
 type AnyRecord = StreamRecord<unknown, unknown>;
@@ -58,10 +59,22 @@ export const peek = (action: ForeachAction<unknown, unknown>): Supplier =>
     forward(record);
   });
 
-/** Records with a null key cannot be partitioned by key: Kafka Streams drops them before a repartition topic. */
-export const dropNullKeys = (): Supplier => recordMapper((record, forward) => {
-  if (record.key !== null && record.key !== undefined) forward(record);
-});
+/**
+ * Records with a null key cannot be partitioned by key: Kafka Streams drops them before a repartition topic.
+ * Each one is counted and logged as dropped, so that every input record is accounted for.
+ */
+export const dropNullKeys = (): Supplier => () => {
+  let context!: InternalProcessorContext<unknown, unknown>;
+  return {
+    init(ctx) {
+      context = ctx as InternalProcessorContext<unknown, unknown>;
+    },
+    process(record) {
+      if (record.key !== null && record.key !== undefined) context.forward(record);
+      else context.recordDropped('null-key', 'a repartition needs a key');
+    },
+  };
+};
 
 /** `split()`: each record goes to the first branch whose predicate matches (or the default branch). */
 export function branch(predicates: ReadonlyArray<Predicate<unknown, unknown> | undefined>, childNames: readonly string[]): Supplier {
