@@ -80,3 +80,17 @@ export class SchemaEvolutionError extends StreamsError {
 
 /** An output record could not be produced (serialization, size); see `productionExceptionHandler`. */
 export class ProductionError extends StreamsError {}
+
+/**
+ * A store whose files are missing or fail their checks (no CURRENT, a checksum mismatch, a truncated table).
+ * Its data cannot be trusted: the task wipes it and restores it from its changelog.
+ */
+export class DamagedStoreError extends StateStoreError {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`The store at ${path} is damaged: ${reason}`, options);
+  }
+}

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { rename, writeFile, mkdir } from 'node:fs/promises';
+import { rename, writeFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Topology } from '../dsl/topology.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import { DamagedStoreError } from '../errors/errors.js';
 import { InMemoryBytesStore, type BytesEntry, type BytesStore } from '../stores/bytes-store.js';
 import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
@@ -76,7 +77,10 @@ export class ActiveTask {
     return this.stream;
   }
 
-  /** Opens the task's stores; a store whose files cannot be opened is wiped and opened empty. */
+  /**
+   * Opens the task's stores. A store found damaged, or missing where the task's `.checkpoint` says one was,
+   * is wiped with a WARN and opened empty (restore() then rebuilds it from its changelog).
+   */
   static async open(
     topology: Topology,
     subtopologyId: number,
@@ -92,8 +96,15 @@ export class ActiveTask {
     task.pipeline = pipeline;
     const subtopology = topology.subtopologies[subtopologyId]!;
     const bytesStores = new Map<string, BytesStore>();
+    const checkpoint = await task.readCheckpointFile();
     for (const definition of subtopology.stores) {
-      const bytes = await task.openBytes(definition);
+      let bytes: BytesStore;
+      try {
+        bytes = await task.openBytes(definition, checkpoint);
+      } catch (err) {
+        for (const b of bytesStores.values()) await b.close();
+        throw err;
+      }
       bytesStores.set(definition.name, bytes);
       task.changelogHeaders.set(definition.name, StoreSchemas.changelogHeaders(definition));
       try {
@@ -122,17 +133,39 @@ export class ActiveTask {
     return join(this.directory, definition.name);
   }
 
-  private async openBytes(definition: StoreDefinition): Promise<BytesStore> {
+  private async openBytes(definition: StoreDefinition, checkpoint: ReadonlyMap<string, string>): Promise<BytesStore> {
     if (!definition.persistent) return new InMemoryBytesStore();
     const path = this.storePath(definition);
+    let store: LevelDbBytesStore;
     try {
-      return await LevelDbBytesStore.open(path);
+      store = await LevelDbBytesStore.open(path);
     } catch (err) {
-      this.logger.warn(`task ${this.id}: store ${definition.name} failed to open, wiping it and restoring from the changelog`, {
-        error: (err as Error).message,
-      });
-      await LevelDbBytesStore.destroy(path);
-      return LevelDbBytesStore.open(path);
+      if (!(err instanceof DamagedStoreError)) throw err;
+      return this.replaceDamaged(definition, err.reason);
+    }
+    // LevelDB creates what it does not find: a store the checkpoint knows must not come back empty unnoticed.
+    const expected = definition.loggingEnabled ? checkpoint.get(changelogTopicName(this.config.applicationId, definition.name)) : undefined;
+    if (expected === undefined || store.changelogPosition() !== undefined) return store;
+    await store.close();
+    const what = store.created ? 'its folder is missing' : 'it has no changelog position';
+    return this.replaceDamaged(definition, `${what} while the task's .checkpoint records offset ${expected}`);
+  }
+
+  private async replaceDamaged(definition: StoreDefinition, reason: string): Promise<LevelDbBytesStore> {
+    const path = this.storePath(definition);
+    const next = definition.loggingEnabled ? 'restoring it from its changelog' : 'it starts empty (it has no changelog)';
+    this.logger.warn(`task ${this.id}: store ${definition.name} at ${path} cannot be trusted: ${reason}; wiping it, ${next}`, { path, reason });
+    await LevelDbBytesStore.destroy(path);
+    return LevelDbBytesStore.open(path);
+  }
+
+  /** The positions of the task's `.checkpoint` (changelog topic → offset); empty when there is none. */
+  private async readCheckpointFile(): Promise<Map<string, string>> {
+    try {
+      const { positions } = JSON.parse(await readFile(join(this.directory, '.checkpoint'), 'utf8')) as { positions?: Record<string, string> };
+      return new Map(Object.entries(positions ?? {}));
+    } catch {
+      return new Map(); // none yet, or unreadable: it only mirrors the positions kept in the stores
     }
   }
 
@@ -153,7 +186,8 @@ export class ActiveTask {
       if (store.definition.persistent && (position === undefined || position > end)) {
         if (position !== undefined) {
           this.logger.warn(
-            `task ${this.id}: store ${store.name} is at changelog offset ${position}, beyond the changelog's end ${end}; wiping it`,
+            `task ${this.id}: store ${store.name} at ${this.storePath(store.definition)} is at changelog offset ${position}, ` +
+              `beyond the changelog's end ${end}; wiping it, restoring it from its changelog`,
           );
         }
         bytes = await this.wipe(store);

@@ -1,7 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { StateStoreError } from '../errors/errors.js';
+import { DamagedStoreError, StateStoreError } from '../errors/errors.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
+import { inspectLevelDbFolder } from './leveldb-files.js';
 
 /** Data keys start with 0x01; 0x00 holds the store's own metadata, so no user key can collide with it. */
 const DATA_PREFIX = 0x01;
@@ -25,30 +27,86 @@ export class LevelDbBytesStore implements BytesStore {
   private constructor(
     readonly path: string,
     private readonly db: ClassicLevel<Buffer, Buffer>,
+    /** True when there was no store at `path`: this open created it empty. */
+    readonly created: boolean,
   ) {
-    const raw = db.getSync(POSITION_KEY);
+    const raw = this.read(POSITION_KEY);
     this.position = raw === undefined ? undefined : BigInt(raw.toString('latin1'));
   }
 
-  /** Opens (creating when missing) the store at `path`; a store that fails to open raises StateStoreError. */
+  /**
+   * Opens the store at `path`, creating it when there is none. Its files are verified first (see
+   * inspectLevelDbFolder): a damaged store raises DamagedStoreError and is left as found, for the caller to
+   * wipe and restore. Any other failure (permissions, a read-only disk, a lock held) raises StateStoreError.
+   */
   static async open(path: string): Promise<LevelDbBytesStore> {
-    await mkdir(path, { recursive: true });
+    let created: boolean;
+    try {
+      const state = await inspectLevelDbFolder(path);
+      if (state.kind === 'damaged') throw new DamagedStoreError(path, state.reason);
+      created = state.kind === 'absent';
+      await mkdir(path, { recursive: true });
+    } catch (err) {
+      if (err instanceof StateStoreError) throw err;
+      throw new StateStoreError(`Could not open the store folder ${path}: ${(err as Error).message}`, { cause: err });
+    }
     const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       await db.open();
     } catch (err) {
-      throw new StateStoreError(`Could not open the LevelDB store at ${path}: ${(err as Error).message}`, { cause: err });
+      throw LevelDbBytesStore.failure(path, 'open', err);
     }
-    return new LevelDbBytesStore(path, db);
+    try {
+      const dropped = await LevelDbBytesStore.droppedOnOpen(path);
+      if (dropped !== undefined) {
+        // The damaged log is already replayed and deleted: remove the rest too, or the next open would trust it.
+        await db.close();
+        await LevelDbBytesStore.destroy(path);
+        throw new DamagedStoreError(path, `LevelDB dropped data while opening it (${dropped}); the store was removed`);
+      }
+      return new LevelDbBytesStore(path, db, created);
+    } catch (err) {
+      if (db.status === 'open') await db.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * What LevelDB says it ignored while replaying its logs (without paranoid checks it drops bad records and
+   * goes on). Its LOG file is new at each open, so such a line means data was lost just now.
+   */
+  private static async droppedOnOpen(path: string): Promise<string | undefined> {
+    const log = await readFile(join(path, 'LOG'), 'utf8').catch(() => '');
+    const line = log.split('\n').find((l) => l.includes('(ignoring error)'));
+    return line?.slice(line.indexOf('(ignoring error)'));
+  }
+
+  /** A LevelDB error as ours: corruption means a damaged store, anything else a store that cannot be used. */
+  private static failure(path: string, action: string, err: unknown): StateStoreError {
+    const message = err instanceof Error ? err.message : String(err);
+    if ((err as { code?: string }).code === 'LEVEL_CORRUPTION') return new DamagedStoreError(path, `${action}: ${message}`, { cause: err });
+    return new StateStoreError(`Could not ${action} the LevelDB store at ${path}: ${message}`, { cause: err });
+  }
+
+  private read(key: Buffer): Buffer | undefined {
+    try {
+      return this.db.getSync(key) ?? undefined;
+    } catch (err) {
+      throw LevelDbBytesStore.failure(this.path, 'read', err);
+    }
   }
 
   /** Removes the store's files; the next open starts empty. */
   static async destroy(path: string): Promise<void> {
-    await rm(path, { recursive: true, force: true });
+    try {
+      await rm(path, { recursive: true, force: true });
+    } catch (err) {
+      throw new StateStoreError(`Could not remove the store folder ${path}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   get(key: Buffer): Buffer | undefined {
-    return this.db.getSync(dataKey(key)) ?? undefined;
+    return this.read(dataKey(key));
   }
 
   async apply(entries: readonly BytesEntry[], changelogPosition?: bigint): Promise<void> {
@@ -62,9 +120,7 @@ export class LevelDbBytesStore implements BytesStore {
     try {
       await batch.write();
     } catch (err) {
-      throw new StateStoreError(`Could not write ${entries.length} entries to ${this.path}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw LevelDbBytesStore.failure(this.path, `write ${entries.length} entries to`, err);
     }
     if (changelogPosition !== undefined) this.position = changelogPosition;
   }
@@ -78,19 +134,39 @@ export class LevelDbBytesStore implements BytesStore {
     const gte = Buffer.from(`\x00${prefix}`, 'latin1');
     const lt = Buffer.concat([gte, Buffer.from([0xff])]);
     const out: Array<[string, Buffer]> = [];
-    for await (const [key, value] of this.db.iterator({ gte, lt })) out.push([key.toString('latin1', 1), value]);
+    try {
+      for await (const [key, value] of this.db.iterator({ gte, lt })) out.push([key.toString('latin1', 1), value]);
+    } catch (err) {
+      throw LevelDbBytesStore.failure(this.path, 'read', err);
+    }
     return out;
   }
 
   async putMetadata(name: string, value: Buffer): Promise<void> {
-    await this.db.put(Buffer.from(`\x00${name}`, 'latin1'), value);
+    try {
+      await this.db.put(Buffer.from(`\x00${name}`, 'latin1'), value);
+    } catch (err) {
+      throw LevelDbBytesStore.failure(this.path, 'write to', err);
+    }
   }
 
   async *entries(): AsyncIterable<[Buffer, Buffer]> {
     const gte = Buffer.from([DATA_PREFIX]);
     const lt = Buffer.from([DATA_PREFIX + 1]);
-    for await (const [key, value] of this.db.iterator({ gte, lt })) {
-      yield [key.subarray(1), value];
+    const iterator = this.db.iterator({ gte, lt });
+    try {
+      for (;;) {
+        let entry: [Buffer, Buffer] | undefined;
+        try {
+          entry = await iterator.next();
+        } catch (err) {
+          throw LevelDbBytesStore.failure(this.path, 'read', err);
+        }
+        if (entry === undefined) return;
+        yield [entry[0].subarray(1), entry[1]];
+      }
+    } finally {
+      await iterator.close();
     }
   }
 
