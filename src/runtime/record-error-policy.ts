@@ -1,4 +1,5 @@
 import type { Headers } from '../dsl/record.js';
+import { StateStoreError } from '../errors/errors.js';
 import type { Logger } from './logger.js';
 import type { ProducerPipeline } from './producer-pipeline.js';
 
@@ -10,6 +11,8 @@ import type { ProducerPipeline } from './producer-pipeline.js';
  * - `{ deadLetterTopic }`: its original key and value bytes go to that topic (which must exist), with
  *   headers naming where it came from and what went wrong; processing continues. Under exactly-once the
  *   dead letter joins the task's transaction.
+ * Whatever the handler, an error of the machine (see isMachineError) is fatal: it says nothing about the
+ * record, and skipping or dead-lettering good records would hide it.
  */
 export type RecordErrorHandler = 'fail' | 'logAndContinue' | { readonly deadLetterTopic: string };
 
@@ -35,6 +38,20 @@ export interface FailedRecord {
   readonly headers: Headers;
 }
 
+/**
+ * True for a state store's failure (I/O, corruption) anywhere in the error's cause chain, also when a user
+ * processor caught it and threw its own error.
+ */
+export function isMachineError(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; e instanceof Error && depth < 16; depth++, e = e.cause) {
+    if (e instanceof StateStoreError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (code === 'LEVEL_CORRUPTION' || code === 'LEVEL_IO_ERROR') return true;
+  }
+  return false;
+}
+
 export class RecordErrorPolicy {
   deadLettered = 0;
   skipped = 0;
@@ -52,7 +69,7 @@ export class RecordErrorPolicy {
 
   /** True: the record is dealt with and processing goes on. False: the error is fatal. */
   handle(error: Error, record: FailedRecord, pipeline: ProducerPipeline): boolean {
-    if (this.handler === 'fail') return false;
+    if (this.handler === 'fail' || isMachineError(error)) return false;
     this.skipped++;
     if (this.handler === 'logAndContinue') {
       this.logger.warn(`skipping a record after a ${this.kind} error: ${error.message}`);

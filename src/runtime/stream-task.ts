@@ -2,7 +2,7 @@ import type { Cancellable, Processor, ProcessorContext, PunctuationType, Punctua
 import type { Headers, RecordMetadata, StreamRecord } from '../dsl/record.js';
 import type { NodeDef, SinkNodeDef, SourceNodeDef } from '../dsl/internals/graph.js';
 import type { Subtopology, Topology } from '../dsl/topology.js';
-import { DeserializationError, ProcessingError, ProductionError, StreamsError, type RecordOrigin } from '../errors/errors.js';
+import { DeserializationError, ProcessingError, ProductionError, StateStoreError, StreamsError, type RecordOrigin } from '../errors/errors.js';
 import { Serdes } from '../serdes/serdes.js';
 import type { Serde } from '../serdes/serde.js';
 import { isWindowedSerde } from '../serdes/windowed-serdes.js';
@@ -129,7 +129,8 @@ export class StreamTask {
 
   /**
    * Processes one raw record of a source topic. Throws DeserializationError when a serde cannot read it
-   * (nothing has been processed then), and ProcessingError when a processor throws.
+   * (nothing has been processed then), ProcessingError when a processor throws, and a store's
+   * StateStoreError as it is.
    */
   process(
     topic: string,
@@ -168,7 +169,9 @@ export class StreamTask {
     try {
       this.forward(source, record, undefined);
     } catch (err) {
-      throw err instanceof ProcessingError || err instanceof ProductionError ? err : new ProcessingError(origin, this.current?.def.name ?? def.name, err);
+      // A store's own failure (I/O, corruption) is the machine's, not the record's: it is never dead-lettered.
+      const passThrough = err instanceof ProcessingError || err instanceof ProductionError || err instanceof StateStoreError;
+      throw passThrough ? err : new ProcessingError(origin, this.current?.def.name ?? def.name, err);
     } finally {
       this.current = undefined;
     }
