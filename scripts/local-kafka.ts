@@ -7,6 +7,8 @@
  * - Every start formats fresh KRaft storage in a new temporary folder and binds free ports on 127.0.0.1.
  * - A detached watchdog stops the JVM (and removes its folder) as soon as the owning process is gone, so a
  *   crashed or interrupted test run never leaves a broker behind.
+ * - `kill()` and `restart()` crash the broker and bring it back on the same ports and data, for tests of
+ *   a broker outage.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +31,10 @@ export interface LocalKafka {
   /** The broker's log4j output, useful when a test fails. */
   readonly logFile: string;
   stop(): Promise<void>;
+  /** Kills the broker JVM (SIGKILL by default: a crash), keeping its data, ports and folder. */
+  kill(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Starts the broker again on the same ports and data after kill(); resolves when it answers metadata. */
+  restart(): Promise<void>;
 }
 
 export interface LocalKafkaOptions {
@@ -168,7 +174,10 @@ function reapOrphans(): void {
     try {
       const entry = JSON.parse(readFileSync(path, 'utf8')) as RunEntry;
       if (isAlive(entry.ownerPid)) continue;
-      if (isAlive(entry.jvmPid)) process.kill(entry.jvmPid, 'SIGKILL');
+      // A restarted broker has a new JVM: its pid file is the current one.
+      const pidFile = join(entry.dir, 'jvm.pid');
+      const jvmPid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : entry.jvmPid;
+      if (isAlive(jvmPid)) process.kill(jvmPid, 'SIGKILL');
       rmSync(entry.dir, { recursive: true, force: true });
     } catch {
       // unreadable entry: drop it
@@ -237,66 +246,107 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
   }
 
   const heap = options.heap ?? '512m';
-  const jvm = spawn(
-    'java',
-    [
-      `-Xmx${heap}`,
-      '-Xms128m',
-      '-XX:+UseSerialGC',
-      '-XX:TieredStopAtLevel=1',
-      '-Djava.awt.headless=true',
-      ...jvmCommon,
-      'kafka.Kafka',
-      propsFile,
-    ],
-    { stdio: ['ignore', 'ignore', 'ignore'], detached: true },
-  );
-  jvm.unref();
-  const jvmPid = jvm.pid;
-  if (jvmPid === undefined) throw new Error('could not start java');
+  const pidFile = join(dir, 'jvm.pid');
+  let jvmPid = 0;
+  let exited = false;
+  const spawnJvm = (): void => {
+    const jvm = spawn(
+      'java',
+      [
+        `-Xmx${heap}`,
+        '-Xms128m',
+        '-XX:+UseSerialGC',
+        '-XX:TieredStopAtLevel=1',
+        '-Djava.awt.headless=true',
+        ...jvmCommon,
+        'kafka.Kafka',
+        propsFile,
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'], detached: true },
+    );
+    jvm.unref();
+    if (jvm.pid === undefined) throw new Error('could not start java');
+    jvmPid = jvm.pid;
+    exited = false;
+    jvm.on('exit', () => {
+      if (jvm.pid === jvmPid) exited = true;
+    });
+    // The watchdog reads the pid here, so it follows a restarted JVM.
+    writeFileSync(pidFile, String(jvmPid));
+  };
+  spawnJvm();
+  const firstPid = jvmPid;
+  const runEntry = join(runDir, `${firstPid}.json`);
 
   // The watchdog outlives us: it stops the JVM when the owner dies, however it dies.
   const watchdog = spawn(
     'bash',
     [
       '-c',
-      `while kill -0 ${ownerPid} 2>/dev/null && kill -0 ${jvmPid} 2>/dev/null; do sleep 1; done
-       kill -TERM ${jvmPid} 2>/dev/null
-       for i in $(seq 1 30); do kill -0 ${jvmPid} 2>/dev/null || break; sleep 0.5; done
-       kill -KILL ${jvmPid} 2>/dev/null
-       rm -rf '${dir}' '${join(runDir, `${jvmPid}.json`)}'`,
+      `while kill -0 ${ownerPid} 2>/dev/null; do sleep 1; done
+       pid=$(cat '${pidFile}' 2>/dev/null)
+       if [ -n "$pid" ]; then
+         kill -TERM $pid 2>/dev/null
+         for i in $(seq 1 30); do kill -0 $pid 2>/dev/null || break; sleep 0.5; done
+         kill -KILL $pid 2>/dev/null
+       fi
+       rm -rf '${dir}' '${runEntry}'`,
     ],
     { stdio: 'ignore', detached: true },
   );
   watchdog.unref();
 
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, `${jvmPid}.json`), JSON.stringify({ jvmPid, ownerPid, dir } satisfies RunEntry));
+  writeFileSync(runEntry, JSON.stringify({ jvmPid: firstPid, ownerPid, dir } satisfies RunEntry));
 
-  let exited = false;
-  jvm.on('exit', () => {
-    exited = true;
-  });
   const bootstrap = `127.0.0.1:${port}`;
+  const waitForExit = async (timeoutMs: number): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (isAlive(jvmPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  };
   const stop = async (): Promise<void> => {
     if (!exited && isAlive(jvmPid)) {
       process.kill(jvmPid, 'SIGTERM');
-      const deadline = Date.now() + 15_000;
-      while (isAlive(jvmPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await waitForExit(15_000);
       if (isAlive(jvmPid)) process.kill(jvmPid, 'SIGKILL');
     }
     if (watchdog.pid !== undefined && isAlive(watchdog.pid)) process.kill(watchdog.pid, 'SIGKILL');
-    rmSync(join(runDir, `${jvmPid}.json`), { force: true });
+    rmSync(runEntry, { force: true });
     rmSync(dir, { recursive: true, force: true });
   };
+  const kill = async (signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> => {
+    if (!isAlive(jvmPid)) return;
+    process.kill(jvmPid, signal);
+    await waitForExit(signal === 'SIGKILL' ? 10_000 : 30_000);
+    if (isAlive(jvmPid)) process.kill(jvmPid, 'SIGKILL');
+    await waitForExit(10_000);
+  };
+  const waitUp = async (): Promise<void> => {
+    try {
+      await waitForMetadata(bootstrap, options.startTimeoutMs ?? 60_000, () => !exited);
+    } catch (err) {
+      const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
+      await stop();
+      throw new Error(`${(err as Error).message}\n--- broker log tail ---\n${tail}`);
+    }
+  };
+  // Same properties file: same ports, node id, cluster id and log dirs, so clients reconnect to it as to
+  // a broker that came back.
+  const restart = async (): Promise<void> => {
+    if (isAlive(jvmPid)) throw new Error(`the broker (pid ${jvmPid}) is still running: kill() it first`);
+    spawnJvm();
+    await waitUp();
+    log(`Kafka ${version} broker restarted at ${bootstrap} (pid ${jvmPid})`);
+  };
 
-  try {
-    await waitForMetadata(bootstrap, options.startTimeoutMs ?? 60_000, () => !exited);
-  } catch (err) {
-    const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
-    await stop();
-    throw new Error(`${(err as Error).message}\n--- broker log tail ---\n${tail}`);
-  }
+  await waitUp();
   log(`Kafka ${version} broker up at ${bootstrap} (pid ${jvmPid})`);
-  return { bootstrap, version, logFile, stop };
+  return { bootstrap, version, logFile, stop, kill, restart };
+}
+
+/** True when this machine can run a local broker (Java, and the broker's jars cached or Maven to fetch them). */
+export function canStartLocalKafka(version = process.env.KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION): boolean {
+  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) return false;
+  if (existsSync(join(repoRoot, '.cache', 'kafka', version, '.complete'))) return true;
+  return spawnSync('mvn', ['-v'], { stdio: 'ignore' }).status === 0;
 }

@@ -40,6 +40,14 @@ export interface StreamsConfig {
   replicationFactor?: number;
   /** How long a new owner waits for the previous owner to hand a task over; default 30 000 ms. */
   handoverTimeoutMs?: number;
+  /**
+   * How long the instance rides out a broker it cannot reach (connection refused, coordinator or leader
+   * unavailable) before it fails; default 300 000 ms, as Kafka Streams' `task.timeout.ms`. Meanwhile it is
+   * REBALANCING, its tasks are suspended (nothing after their last commit is kept), and it logs
+   * "broker unavailable" once; when the broker answers again the tasks are re-created from their last
+   * commit and processing resumes by itself. 0 fails at the first such error.
+   */
+  brokerUnavailableTimeoutMs?: number;
   /** A record that cannot be deserialized: fail (default), skip, or send to a dead-letter topic. */
   deserializationExceptionHandler?: RecordErrorHandler;
   /** A record whose processing throws (a user function): fail (default), skip, or dead-letter it. */
@@ -80,6 +88,7 @@ export interface ResolvedStreamsConfig {
   readonly partitionsConsumedConcurrently: number;
   readonly replicationFactor: number;
   readonly handoverTimeoutMs: number;
+  readonly brokerUnavailableTimeoutMs: number;
   readonly repartitionPurgeIntervalMs: number;
   readonly metricsPort: number | undefined;
   readonly applicationServer: string | undefined;
@@ -158,6 +167,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     partitionsConsumedConcurrently: integer('partitionsConsumedConcurrently', config.partitionsConsumedConcurrently, 64, 1),
     replicationFactor: integer('replicationFactor', config.replicationFactor, -1, -1),
     handoverTimeoutMs: integer('handoverTimeoutMs', config.handoverTimeoutMs, 30_000, 0),
+    brokerUnavailableTimeoutMs: integer('brokerUnavailableTimeoutMs', config.brokerUnavailableTimeoutMs, 300_000, 0),
     deserializationExceptionHandler: errorHandler('deserializationExceptionHandler', config.deserializationExceptionHandler),
     processingExceptionHandler: errorHandler('processingExceptionHandler', config.processingExceptionHandler),
     productionExceptionHandler: oneOf('productionExceptionHandler', config.productionExceptionHandler, ['fail', 'continue'] as const, 'fail'),

@@ -19,6 +19,7 @@ import { ensureTopics, type TopologyMetadata } from './internal-topic-manager.js
 import type { Logger } from './logger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamThread } from './stream-thread.js';
+import { isBrokerUnavailable } from './broker-outage.js';
 
 /** Kafka Streams' client states. */
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
@@ -104,9 +105,15 @@ function kafkajsLogCreator(logger: Logger): logCreator {
       const { message, ...fields } = log;
       const text = `kafkajs: ${message}`;
       // kafkajs logs retriable broker answers (coordinator loading, rebalancing) as errors; what is fatal
-      // reaches us as an exception, so its log lines are warnings at most.
+      // reaches us as an exception, so its log lines are warnings at most. A broker that cannot be reached
+      // is logged once by the stream thread ("broker unavailable"), not at every retry and consumer restart.
       const retriable =
-        message.startsWith('Response ') || message.includes('rebalancing') || message.includes('concurrent operation');
+        message.startsWith('Response ') ||
+        message.includes('rebalancing') ||
+        message.includes('concurrent operation') ||
+        message.startsWith('Crash: ') ||
+        message.startsWith('Restarting the consumer') ||
+        isBrokerUnavailable({ message: `${message} ${String((fields as { error?: unknown }).error ?? '')}` });
       if (!retriable && (level === kafkaLogLevel.ERROR || level === kafkaLogLevel.WARN)) logger.warn(text, fields);
       else logger.debug(text, fields);
     };
@@ -137,7 +144,7 @@ export class KafkaStreams {
   private metadata: TopologyMetadata | undefined;
   private metricsServer: MetricsServer | undefined;
   private metricsAt: AddressInfo | undefined;
-  private retiredProcessed = { processed: 0, droppedLate: 0, droppedNullKey: 0 };
+  private retiredProcessed = { processed: 0, droppedLate: 0, droppedNullKey: 0, droppedProduction: 0 };
 
   constructor(
     private readonly topology: Topology,
@@ -259,10 +266,11 @@ export class KafkaStreams {
       this.config.logger.error(`the uncaught exception handler threw: ${(err as Error).message}`);
     }
     if (response === 'REPLACE_THREAD' && this.closing === undefined) {
-      this.retire(thread);
       await thread.close();
       if (this.closing !== undefined) return;
       this.config.logger.warn('replacing the stream thread; its tasks restore from their last commit');
+      // Closing moved every task's counters into the thread's retired totals: keep them across the swap.
+      this.retire(thread);
       this.thread = this.newThread(metadata);
       this.transition('REBALANCING');
       await this.thread.start().catch((err: unknown) => void this.handleFatal(this.thread!, err as Error, metadata));
@@ -273,11 +281,18 @@ export class KafkaStreams {
     await this.close();
   }
 
+  /** Keeps a replaced thread's record counters (its live tasks' and those it retired), so metrics never go back. */
   private retire(thread: StreamThread): void {
+    const r = thread.retiredTaskCounters;
+    this.retiredProcessed.processed += r.processed;
+    this.retiredProcessed.droppedLate += r.droppedLate;
+    this.retiredProcessed.droppedNullKey += r.droppedNullKey;
+    this.retiredProcessed.droppedProduction += r.droppedProduction;
     for (const task of thread.activeTasks.values()) {
       this.retiredProcessed.processed += task.streamTask.counters.processed;
       this.retiredProcessed.droppedLate += task.streamTask.counters.droppedLate;
       this.retiredProcessed.droppedNullKey += task.streamTask.counters.droppedNullKey;
+      this.retiredProcessed.droppedProduction += task.streamTask.counters.droppedProduction;
     }
   }
 
@@ -365,11 +380,13 @@ export class KafkaStreams {
 
   metrics(): StreamsMetrics {
     const thread = this.thread;
-    let processed = this.retiredProcessed.processed;
-    let droppedLate = this.retiredProcessed.droppedLate;
-    let droppedNullKey = this.retiredProcessed.droppedNullKey;
+    // Counters of tasks the thread no longer runs (handed over, recovered, closed) stay in the totals.
+    const retired = thread?.retiredTaskCounters;
+    let processed = this.retiredProcessed.processed + (retired?.processed ?? 0);
+    let droppedLate = this.retiredProcessed.droppedLate + (retired?.droppedLate ?? 0);
+    let droppedNullKey = this.retiredProcessed.droppedNullKey + (retired?.droppedNullKey ?? 0);
     let recordsLag = 0;
-    let droppedProduction = 0;
+    let droppedProduction = this.retiredProcessed.droppedProduction + (retired?.droppedProduction ?? 0);
     const tasks: TaskMetrics[] = [];
     for (const task of thread?.activeTasks.values() ?? []) {
       const c = task.streamTask.counters;

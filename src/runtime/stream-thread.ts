@@ -22,6 +22,7 @@ import { RestoreProgress } from './restore-progress.js';
 import { RepartitionPurger } from './repartition-purger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { ASSIGNOR_NAME, computeStandbys, taskAssignor, type SubscriptionInfo } from './task-assignor.js';
+import { BrokerOutage, isBrokerUnavailable } from './broker-outage.js';
 import { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
 import { TaskFencedError, TaskTransactions } from './task-transactions.js';
@@ -61,6 +62,19 @@ export interface ThreadCounters {
   restoredRecords: number;
 }
 
+/** Record counters of tasks this thread no longer runs (handed over, recovered, suspended, closed). */
+export interface RetiredTaskCounters {
+  processed: number;
+  droppedLate: number;
+  droppedNullKey: number;
+  droppedProduction: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Thrown from the restore listener to stop a restoration when the thread stops (between two batches). */
+class RestoreCancelled extends StreamsRuntimeError {}
+
 /**
  * The processing loop of an instance: one kafkajs consumer in the application's group (with our task
  * assignor), one producer pipeline, and the active tasks of the current assignment.
@@ -98,6 +112,14 @@ export class StreamThread {
   /** Consecutive failed transactions per task. */
   private readonly transactionFailures = new Map<string, number>();
   readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
+  readonly retiredTaskCounters: RetiredTaskCounters = { processed: 0, droppedLate: 0, droppedNullKey: 0, droppedProduction: 0 };
+  private readonly retired = new WeakSet<ActiveTask>();
+  private readonly outage: BrokerOutage;
+  /** The suspend-wait-resume cycle of a broker outage in progress. */
+  private recovery: Promise<void> | undefined;
+  /** The consumer crashed without restarting itself (kafkajs gives up on some errors): restart it after an outage. */
+  private consumerDown = false;
+  private runOptions: Parameters<Consumer['run']>[0] = {};
   readonly deserializationErrors: RecordErrorPolicy;
   readonly processingErrors: RecordErrorPolicy;
 
@@ -111,6 +133,7 @@ export class StreamThread {
     this.eos = config.processingGuarantee === 'exactly_once_v2';
     this.reader = new ChangelogReader(config, this.eos);
     this.restoreProgress = new RestoreProgress(config.logger);
+    this.outage = new BrokerOutage(config.brokerUnavailableTimeoutMs, config.logger);
     this.standbys = config.numStandbyReplicas > 0 ? new StandbyManager(topology, config, this.reader) : undefined;
     this.deserializationErrors = new RecordErrorPolicy(config.deserializationExceptionHandler, 'deserialization', config.logger);
     this.processingErrors = new RecordErrorPolicy(config.processingExceptionHandler, 'processing', config.logger);
@@ -156,13 +179,22 @@ export class StreamThread {
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 1024 * 1024,
       maxBytes: 16 * 1024 * 1024,
+      // kafkajs restarts a consumer that gave up on retriable errors (a broker away); never once we stop.
+      retry: { ...config.kafka.retry, restartOnFailure: () => Promise.resolve(!this.stopped) },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => {
       this.rebalancing = true;
       this.hooks.onRebalancing(true);
     });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberId, payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      // A consumer that rejoins after close (a restart kafkajs began before) must not take tasks.
+      if (this.stopped) {
+        void consumer.disconnect().catch(() => {});
+        return;
+      }
+      this.onAssignment(payload.memberId, payload.memberAssignment);
+    });
     // Batches that hold only transaction markers never reach eachBatch; kafkajs moves past them itself.
     consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
       // firstOffset is null when nothing at or past the fetch position came back: lastOffset is then a guess
@@ -172,20 +204,27 @@ export class StreamThread {
       if (task?.state === 'running') task.markConsumed(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!this.closing && !payload.restart) this.fail(new StreamsRuntimeError(`The consumer crashed: ${payload.error.message}`, { cause: payload.error }));
+      if (this.stopped) return;
+      // kafkajs has disconnected; it rejoins by itself when payload.restart, else we restart it after an outage.
+      this.rebalancing = true;
+      this.hooks.onRebalancing(true);
+      if (!payload.restart) this.consumerDown = true;
+      if (payload.restart && !isBrokerUnavailable(payload.error)) return;
+      this.handleError(new StreamsRuntimeError(`The consumer crashed: ${payload.error.message}`, { cause: payload.error }));
     });
     await consumer.connect();
     const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
     await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
+    this.runOptions = {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.onBatch(payload),
-    });
+    };
+    await consumer.run(this.runOptions);
     this.standbys?.start();
     this.commitTimer = setInterval(() => {
-      void this.commitAll(false).catch((err: unknown) => this.fail(err as Error));
+      void this.commitAll(false).catch((err: unknown) => this.handleError(err as Error));
     }, config.commitIntervalMs);
     this.commitTimer.unref();
   }
@@ -199,6 +238,7 @@ export class StreamThread {
 
   /** Synchronous part of a new assignment: pause what is not ready, then reconcile in order. */
   private onAssignment(memberId: string, assignment: Record<string, number[]>): void {
+    if (this.stopped) return;
     this.memberId = memberId;
     const generation = ++this.generation;
     const taskIds = new Set<string>();
@@ -214,21 +254,40 @@ export class StreamThread {
       const waiting = partitions.filter((p) => this.byPartition.get(`${topic}:${p}`)?.state !== 'running');
       if (waiting.length > 0) paused.push({ topic, partitions: waiting });
     }
-    if (paused.length > 0) this.consumer?.pause(paused);
+    if (paused.length > 0) this.consumerOp((c) => c.pause(paused));
     // Tasks that stay keep their position: kafkajs would restart them from the last commit.
     for (const task of this.tasks.values()) {
       if (!taskIds.has(task.id)) continue;
       for (const { topic, partition } of task.inputPartitions) {
         const next = task.nextOffset(topic, partition);
-        if (next !== undefined) this.consumer?.seek({ topic, partition, offset: next.toString() });
+        if (next !== undefined) this.consumerOp((c) => c.seek({ topic, partition, offset: next.toString() }));
       }
     }
     this.reconciling = this.reconciling
       .then(() => this.reconcile(generation, taskIds))
-      .catch((err: unknown) => this.fail(err as Error));
+      .catch((err: unknown) => this.handleError(err as Error));
+  }
+
+  /** True once the thread closes or failed: from then on it creates no task and writes no file. */
+  private get stopped(): boolean {
+    return this.closing || this.failed;
+  }
+
+  /**
+   * pause/resume/seek on the consumer. kafkajs throws while it re-creates a crashed consumer's group state;
+   * nothing is lost then: the rejoin that follows pauses, seeks and resumes every partition again.
+   */
+  private consumerOp(op: (consumer: Consumer) => void): void {
+    if (this.consumer === undefined) return;
+    try {
+      op(this.consumer);
+    } catch (err) {
+      this.config.logger.debug(`consumer not ready (${(err as Error).message}); the next join repeats this`);
+    }
   }
 
   private async reconcile(generation: number, assigned: Set<string>): Promise<void> {
+    if (this.stopped) return;
     this.config.logger.info(`assignment of generation ${generation}: ${[...assigned].sort().join(', ') || 'no tasks'}`);
     const revoked = [...this.tasks.values()].filter((t) => !assigned.has(t.id));
     if (revoked.length > 0) {
@@ -240,18 +299,19 @@ export class StreamThread {
         this.removeTask(task);
         await task.close();
       }
+      if (this.stopped) return;
       this.config.logger.info(`handed over tasks ${revoked.map((t) => t.id).join(', ')}`);
     }
     const fresh = [...assigned].filter((id) => !this.tasks.has(id)).sort();
     // A replica kept here becomes the task's stores: close it first, the active task restores only the rest.
     if (fresh.length > 0) await this.standbys?.release(fresh);
     if (fresh.length > 0) await this.createTasks(generation, fresh);
-    if (generation !== this.generation || this.closing) return;
+    if (generation !== this.generation || this.stopped) return;
     const resume: Array<{ topic: string; partitions: number[] }> = [];
     for (const task of this.tasks.values()) {
       for (const { topic, partition } of task.inputPartitions) resume.push({ topic, partitions: [partition] });
     }
-    if (resume.length > 0) this.consumer?.resume(resume);
+    if (resume.length > 0) this.consumerOp((c) => c.resume(resume));
     this.rebalancing = false;
     this.hooks.onRebalancing(false);
     if (this.standbys !== undefined) {
@@ -268,7 +328,7 @@ export class StreamThread {
    */
   private async assignStandbys(generation: number, active: ReadonlySet<string>): Promise<void> {
     const described = await describeGroupMembers(this.admin!, this.config.applicationId, this.topology);
-    if (generation !== this.generation || this.closing) return;
+    if (generation !== this.generation || this.stopped) return;
     const members = described.filter((m) => m.assigned).map((m) => ({ memberId: m.memberId, active: m.activeTasks, state: m.subscription.state ?? {} }));
     const stateful = statefulTaskIds(this.topology, this.metadata.partitionsBySubtopology);
     const mine = computeStandbys(members, stateful, this.config.numStandbyReplicas).get(this.memberId ?? '') ?? [];
@@ -290,9 +350,24 @@ export class StreamThread {
     }
   }
 
+  /** Forgets a task (only this instance of it: a re-created task of the same id stays) and keeps its counters. */
   private removeTask(task: ActiveTask): void {
-    this.tasks.delete(task.id);
-    for (const { topic, partition } of task.inputPartitions) this.byPartition.delete(`${topic}:${partition}`);
+    if (this.tasks.get(task.id) === task) this.tasks.delete(task.id);
+    for (const { topic, partition } of task.inputPartitions) {
+      const key = `${topic}:${partition}`;
+      if (this.byPartition.get(key) === task) this.byPartition.delete(key);
+    }
+    this.retireCounters(task);
+  }
+
+  private retireCounters(task: ActiveTask): void {
+    if (this.retired.has(task) || task.state === 'created' || task.state === 'restoring') return;
+    this.retired.add(task);
+    const c = task.streamTask.counters;
+    this.retiredTaskCounters.processed += c.processed;
+    this.retiredTaskCounters.droppedLate += c.droppedLate;
+    this.retiredTaskCounters.droppedNullKey += c.droppedNullKey;
+    this.retiredTaskCounters.droppedProduction += c.droppedProduction;
   }
 
   /** Committed offsets (with metadata) of the application's group for the given topics. */
@@ -325,23 +400,30 @@ export class StreamThread {
 
   private async waitForHandover(taskId: string, token: string, firstTopic: string, partition: number, generation: number): Promise<void> {
     const deadline = Date.now() + this.config.handoverTimeoutMs;
-    while (Date.now() < deadline && generation === this.generation && !this.closing) {
+    while (Date.now() < deadline && generation === this.generation && !this.stopped) {
       const committed = await this.committedOffsets([firstTopic]);
       const mark = committed.get(`${firstTopic}:${partition}`)?.metadata;
       if (mark?.t === token && mark.h === true) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    if (generation === this.generation && !this.closing) {
+    if (generation === this.generation && !this.stopped) {
       this.config.logger.warn(`task ${taskId}: no handover from its previous owner within ${this.config.handoverTimeoutMs} ms; taking it over`);
     }
   }
 
+  /**
+   * Opens, restores and starts tasks side by side. Each creation checks after every step whether the thread
+   * stopped (close or a fatal error) or the assignment moved on, and closes what it opened; the call returns
+   * only when every creation has settled, so nothing keeps writing files after the caller gave up.
+   */
   private async createTasks(generation: number, taskIds: string[]): Promise<void> {
+    if (this.stopped) return;
     // Under exactly-once, fencing replaces the wait for a handover (below): no need to know the owners.
     const owners = this.eos ? new Map<string, string>() : await this.previousOwners();
     const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
     const budget = Math.floor(this.config.cacheMaxBytes / Math.max(1, this.countStores(taskIds)));
-    await Promise.all(
+    const abandoned = (): boolean => generation !== this.generation || this.stopped;
+    const results = await Promise.allSettled(
       taskIds.map(async (id) => {
         const [sub, partition] = id.split('_').map(Number) as [number, number];
         const subtopology = this.topology.subtopologies[sub]!;
@@ -349,67 +431,88 @@ export class StreamThread {
         // Under exactly-once the fencing below makes waiting unnecessary: a previous owner still writing is
         // fenced, its open transaction aborted, and it drops the task.
         if (token !== undefined && !this.eos) await this.waitForHandover(id, token, subtopology.sourceTopics[0]!, partition, generation);
-        if (generation !== this.generation || this.closing) return;
+        if (abandoned()) return;
         // Under exactly-once the task's producer starts first: it fences a previous owner and completes its
         // last transaction (commit or abort), so the offsets read below and the changelog restored below are
         // final: nobody else writes them any more.
         let transactions: TaskTransactions | undefined;
-        if (this.eos) {
-          transactions = new TaskTransactions(this.kafka, `${this.config.applicationId}-${id}`, this.config.applicationId);
-          try {
+        let producer: { producer: Producer; pipeline: ProducerPipeline } | undefined;
+        let task: ActiveTask | undefined;
+        try {
+          if (this.eos) {
+            transactions = new TaskTransactions(this.kafka, `${this.config.applicationId}-${id}`, this.config.applicationId);
             await transactions.start();
-          } catch (err) {
-            await transactions.close();
-            throw err;
+            if (abandoned()) return;
+          }
+          const committed = await this.committedOffsets(topics);
+          let streamTime = Number.NEGATIVE_INFINITY;
+          for (const topic of subtopology.sourceTopics) {
+            const st = committed.get(`${topic}:${partition}`)?.metadata.st;
+            if (st !== undefined && st > streamTime) streamTime = st;
+          }
+          // Under at-least-once too, each task has its own idempotent producer: kafkajs allows an idempotent
+          // producer one request in flight, so one producer per instance would serialize all its output.
+          // Per-key order holds: all records of a key come from one task.
+          if (transactions === undefined) producer = await this.taskProducer();
+          if (abandoned()) return;
+          task = await ActiveTask.open(
+            this.topology,
+            sub,
+            partition,
+            this.config,
+            this.config.logger,
+            transactions?.pipeline ?? producer!.pipeline,
+            (topic) => this.metadata.partitionsByTopic.get(topic) ?? 1,
+            budget,
+            streamTime,
+          );
+          task.transactions = transactions;
+          task.producer = producer;
+          if (abandoned()) return;
+          for (const topic of subtopology.sourceTopics) {
+            const c = committed.get(`${topic}:${partition}`);
+            if (c === undefined || c.offset < 0n) continue;
+            task.setCommitted(topic, partition, c.offset);
+            // kafkajs resolved this partition's position when the group assigned it, possibly before the
+            // previous owner's last commit: start exactly where the state restored below ends.
+            this.consumerOp((consumer) => consumer.seek({ topic, partition, offset: c.offset.toString() }));
+          }
+          this.counters.restoredRecords += await task.restore(this.reader, this.cancellable(this.restoreProgress.listener(this.hooks.restoreListener())));
+          if (abandoned() || !this.assignedTaskIds.has(id) || this.tasks.has(id)) return;
+          task.start();
+          this.config.logger.info(`task ${id} is running (generation ${generation})`);
+          this.tasks.set(id, task);
+          for (const { topic, partition: p } of task.inputPartitions) this.byPartition.set(`${topic}:${p}`, task);
+          task = undefined;
+          transactions = undefined;
+          producer = undefined;
+        } catch (err) {
+          if (err instanceof RestoreCancelled) return;
+          throw err;
+        } finally {
+          // Whatever was opened and did not become a running task is closed before this creation settles.
+          if (task !== undefined) await task.close();
+          else {
+            await transactions?.close();
+            await producer?.producer.disconnect().catch(() => {});
           }
         }
-        const committed = await this.committedOffsets(topics);
-        let streamTime = Number.NEGATIVE_INFINITY;
-        for (const topic of subtopology.sourceTopics) {
-          const st = committed.get(`${topic}:${partition}`)?.metadata.st;
-          if (st !== undefined && st > streamTime) streamTime = st;
-        }
-        // Under at-least-once too, each task has its own idempotent producer: kafkajs allows an idempotent
-        // producer one request in flight, so one producer per instance would serialize all its output.
-        // Per-key order holds: all records of a key come from one task.
-        const producer = transactions === undefined ? await this.taskProducer() : undefined;
-        const task = await ActiveTask.open(
-          this.topology,
-          sub,
-          partition,
-          this.config,
-          this.config.logger,
-          transactions?.pipeline ?? producer!.pipeline,
-          (topic) => this.metadata.partitionsByTopic.get(topic) ?? 1,
-          budget,
-          streamTime,
-        );
-        task.transactions = transactions;
-        task.producer = producer;
-        for (const topic of subtopology.sourceTopics) {
-          const c = committed.get(`${topic}:${partition}`);
-          if (c === undefined || c.offset < 0n) continue;
-          task.setCommitted(topic, partition, c.offset);
-          // kafkajs resolved this partition's position when the group assigned it, possibly before the
-          // previous owner's last commit: start exactly where the state restored below ends.
-          this.consumer?.seek({ topic, partition, offset: c.offset.toString() });
-        }
-        try {
-          this.counters.restoredRecords += await task.restore(this.reader, this.restoreProgress.listener(this.hooks.restoreListener()));
-        } catch (err) {
-          await task.close();
-          throw err;
-        }
-        if (generation !== this.generation || this.closing || !this.assignedTaskIds.has(id)) {
-          await task.close();
-          return;
-        }
-        task.start();
-        this.config.logger.info(`task ${id} is running (generation ${generation})`);
-        this.tasks.set(id, task);
-        for (const { topic, partition: p } of task.inputPartitions) this.byPartition.set(`${topic}:${p}`, task);
       }),
     );
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+  }
+
+  /** A restore listener that stops a restoration between two batches once the thread stops. */
+  private cancellable(listener: StateRestoreListener): StateRestoreListener {
+    return {
+      onRestoreStart: (p, start, end) => listener.onRestoreStart?.(p, start, end),
+      onBatchRestored: (p, next, count) => {
+        listener.onBatchRestored?.(p, next, count);
+        if (this.stopped) throw new RestoreCancelled(`restoration of ${p.taskId} stopped: the instance is closing`);
+      },
+      onRestoreEnd: (p, total) => listener.onRestoreEnd?.(p, total),
+    };
   }
 
   private async taskProducer(): Promise<{ producer: Producer; pipeline: ProducerPipeline }> {
@@ -450,7 +553,8 @@ export class StreamThread {
       }
       for (let i = first; i < messages.length; i += slice) {
         // Under exactly-once, records processed during a commit would join the transaction being committed.
-        while (task.commitInFlight !== undefined) await task.commitInFlight;
+        // A failed commit is handled where it was started (recovery or a fatal error), not here.
+        while (task.commitInFlight !== undefined) await task.commitInFlight.catch(() => {});
         if (!isRunning() || isStale() || task.state !== 'running' || this.closing || this.failed) return;
         const end = Math.min(i + slice, messages.length);
         for (let j = i; j < end; j++) {
@@ -478,8 +582,14 @@ export class StreamThread {
         pipeline.kick();
         // The bound is the instance's: each task's producer gets its share.
         const buffered = Math.max(500, Math.floor(this.config.maxBufferedRecords / Math.max(1, this.tasks.size)));
-        if (pipeline.pending > buffered) await pipeline.drainBelow(buffered >> 1);
-        if (task.needsFlush()) await this.commitAll(false);
+        try {
+          if (pipeline.pending > buffered) await pipeline.drainBelow(buffered >> 1);
+          if (task.needsFlush()) await this.commitAll(false);
+        } catch (err) {
+          // Thrown into kafkajs this would crash the consumer for good; a broker outage is survivable.
+          this.handleError(err as Error);
+          return;
+        }
         await heartbeat();
       }
     } finally {
@@ -561,18 +671,23 @@ export class StreamThread {
 
   /**
    * A transaction failed: abort it, throw away the task's uncommitted state, and rebuild the task from its
-   * changelog at the committed offsets. A fenced task belongs to another instance now: just drop it.
+   * changelog at the committed offsets. A broker that cannot be reached suspends every task instead (see
+   * brokerUnavailable). A fenced task is re-created if the group still gives it to us (a broker restart
+   * fences a producer whose transaction timed out), else left to its new owner.
    */
   private async recoverTask(task: ActiveTask, error: Error): Promise<void> {
+    // Suspended or replaced meanwhile: whoever did that re-creates it.
+    const current = this.tasks.get(task.id) === task;
     this.removeTask(task);
     const partitions = task.inputPartitions;
-    this.consumer?.pause(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+    this.consumerOp((c) => c.pause(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] }))));
     await task.close();
-    if (error instanceof TaskFencedError) {
-      this.config.logger.warn(`task ${task.id} was fenced by a newer owner; dropping it`);
+    if (this.stopped || !current) return;
+    const fenced = error instanceof TaskFencedError;
+    if (!fenced && isBrokerUnavailable(error)) {
+      this.handleError(error);
       return;
     }
-    if (this.closing) return;
     // A transaction that fails the same way again and again (a record the broker always rejects) is fatal.
     const failures = (this.transactionFailures.get(task.id) ?? 0) + 1;
     this.transactionFailures.set(task.id, failures);
@@ -580,22 +695,138 @@ export class StreamThread {
       this.fail(new StreamsRuntimeError(`The transaction of task ${task.id} failed ${failures} times in a row; last: ${error.message}`, { cause: error }));
       return;
     }
-    this.config.logger.warn(`the transaction of task ${task.id} failed (${error.message}); rebuilding it from its changelog`);
-    const committed = await this.committedOffsets([...new Set(partitions.map((p) => p.topic))]);
-    for (const { topic, partition } of partitions) {
-      const offset = committed.get(`${topic}:${partition}`)?.offset;
-      if (offset !== undefined && offset >= 0n) this.consumer?.seek({ topic, partition, offset: offset.toString() });
+    if (fenced) {
+      this.config.logger.warn(`task ${task.id} was fenced by another producer of its transactional id; re-creating it if the group still assigns it here`);
+    } else {
+      this.config.logger.warn(`the transaction of task ${task.id} failed (${error.message}); rebuilding it from its changelog`);
     }
     this.reconciling = this.reconciling
       .then(async () => {
-        if (!this.assignedTaskIds.has(task.id) || this.tasks.has(task.id)) return;
+        if (this.stopped || !this.assignedTaskIds.has(task.id) || this.tasks.has(task.id)) return;
+        if (fenced) {
+          const owner = await this.groupOwnerOf(task.id);
+          if (owner !== undefined && owner !== this.memberId) {
+            // We are behind the group: the rebalance our consumer is about to see gives us a new assignment.
+            this.config.logger.warn(`task ${task.id} now belongs to member ${owner}; dropped here`);
+            return;
+          }
+        }
+        // The task's new producer fences the failed one; it restarts at the committed offsets.
         await this.createTasks(this.generation, [task.id]);
         const restarted = this.tasks.get(task.id);
         if (restarted !== undefined) {
-          this.consumer?.resume(restarted.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+          this.consumerOp((c) => c.resume(restarted.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] }))));
         }
       })
-      .catch((err: unknown) => this.fail(err as Error));
+      .catch((err: unknown) => this.handleError(err as Error));
+  }
+
+  /** The member the group's current assignment gives a task to, as the broker describes the group. */
+  private async groupOwnerOf(taskId: string): Promise<string | undefined> {
+    const members = await describeGroupMembers(this.admin!, this.config.applicationId, this.topology);
+    return members.find((m) => m.assigned && m.activeTasks.includes(taskId))?.memberId;
+  }
+
+  /**
+   * Every error of the thread ends here: a broker that cannot be reached is ridden out (for up to
+   * brokerUnavailableTimeoutMs); anything else is fatal.
+   */
+  private handleError(error: Error): void {
+    if (this.stopped) return;
+    if (this.config.brokerUnavailableTimeoutMs > 0 && isBrokerUnavailable(error)) this.brokerUnavailable(error);
+    else this.fail(error);
+  }
+
+  /**
+   * The broker cannot be reached: suspend every task (close it without committing; under exactly-once its
+   * open transaction is aborted by the next producer of its id), wait until the broker answers, then
+   * re-create the assigned tasks from their last commit, as after a rebalance. Meanwhile the instance is
+   * REBALANCING and kafkajs' consumer rejoins the group by itself.
+   */
+  private brokerUnavailable(error: Error): void {
+    const fatal = this.outage.report(error);
+    if (fatal !== undefined) {
+      this.fail(fatal);
+      return;
+    }
+    this.rebalancing = true;
+    this.hooks.onRebalancing(true);
+    if (this.recovery !== undefined) return;
+    this.recovery = this.rideOutOutage(error).finally(() => {
+      this.recovery = undefined;
+    });
+  }
+
+  private async rideOutOutage(first: Error): Promise<void> {
+    let last = first;
+    for (;;) {
+      await this.suspendTasks();
+      if (!(await this.waitForBroker(last))) return;
+      if (this.consumerDown) {
+        try {
+          await this.consumer!.connect();
+          await this.consumer!.run(this.runOptions);
+          this.consumerDown = false;
+        } catch (err) {
+          last = err as Error;
+          continue;
+        }
+      }
+      const attempt = this.reconciling.then(() => this.reconcile(this.generation, this.assignedTaskIds));
+      this.reconciling = attempt.catch(() => {});
+      try {
+        await attempt;
+      } catch (err) {
+        if (this.stopped) return;
+        if (!isBrokerUnavailable(err)) {
+          this.fail(err as Error);
+          return;
+        }
+        last = err as Error;
+        const fatal = this.outage.report(last);
+        if (fatal !== undefined) {
+          this.fail(fatal);
+          return;
+        }
+        continue;
+      }
+      if (!this.stopped) this.outage.ended();
+      return;
+    }
+  }
+
+  /** Closes every task without a commit (nothing can be committed while the broker is away). */
+  private async suspendTasks(): Promise<void> {
+    const tasks = [...this.tasks.values()];
+    if (tasks.length === 0) return;
+    for (const task of tasks) this.removeTask(task);
+    this.consumerOp((c) => c.pause(tasks.flatMap((t) => t.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })))));
+    // Abandoned, not aborted: an abort would only retry against the missing broker.
+    await Promise.all(tasks.map(async (task) => {
+      await task.transactions?.abandon();
+      await task.close();
+    }));
+    this.config.logger.info(`suspended tasks ${tasks.map((t) => t.id).sort().join(', ')} until the broker answers`);
+  }
+
+  /** Polls the group coordinator until it answers; false when the thread stopped or the outage became fatal. */
+  private async waitForBroker(first: Error): Promise<boolean> {
+    let last = first;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 3000)) {
+      if (this.stopped) return false;
+      const fatal = this.outage.expired(last);
+      if (fatal !== undefined) {
+        this.fail(fatal);
+        return false;
+      }
+      try {
+        await this.admin!.fetchOffsets({ groupId: this.config.applicationId, topics: this.topology.subtopologies[0]!.sourceTopics.slice(0, 1) });
+        return !this.stopped;
+      } catch (err) {
+        last = err as Error;
+      }
+      await sleep(delay);
+    }
   }
 
   private fail(error: Error): void {
@@ -618,14 +849,14 @@ export class StreamThread {
     this.closing = true;
     if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
     const consumer = this.consumer;
-    if (consumer !== undefined) {
-      const paused = [...this.byPartition.keys()].map((k) => {
-        const split = k.lastIndexOf(':');
-        return { topic: k.slice(0, split), partitions: [Number(k.slice(split + 1))] };
-      });
-      if (paused.length > 0) consumer.pause(paused);
-    }
+    const paused = [...this.byPartition.keys()].map((k) => {
+      const split = k.lastIndexOf(':');
+      return { topic: k.slice(0, split), partitions: [Number(k.slice(split + 1))] };
+    });
+    if (paused.length > 0) this.consumerOp((c) => c.pause(paused));
     await this.waitForBatches();
+    // Task creations in progress see `closing` at their next step, close what they opened and settle.
+    await this.recovery?.catch(() => {});
     await this.reconciling.catch(() => {});
     if (!this.failed) {
       try {
@@ -634,7 +865,10 @@ export class StreamThread {
         this.config.logger.warn(`final commit failed: ${(err as Error).message}`);
       }
     }
-    for (const task of this.tasks.values()) await task.close();
+    for (const task of [...this.tasks.values()]) {
+      this.removeTask(task);
+      await task.close();
+    }
     this.tasks.clear();
     this.byPartition.clear();
     await this.standbys?.close();

@@ -122,4 +122,14 @@ export class TaskTransactions {
     await this.abort();
     await this.producer.disconnect().catch(() => {});
   }
+
+  /**
+   * Drops the open transaction without aborting it and disconnects: for a broker that cannot be reached,
+   * where an abort would only retry. The next producer of this transactional id aborts it when it starts.
+   */
+  async abandon(): Promise<void> {
+    this.transaction = undefined;
+    this.pipeline.reset();
+    await this.producer.disconnect().catch(() => {});
+  }
 }

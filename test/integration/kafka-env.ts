@@ -3,8 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { inject } from 'vitest';
 
+let brokersOverride: string[] | undefined;
+
 export function brokers(): string[] {
-  return inject('kafkaBrokers').split(',').map((b) => b.trim());
+  return brokersOverride ?? inject('kafkaBrokers').split(',').map((b) => b.trim());
+}
+
+/** Points every helper of this file (and the harness) at another cluster, e.g. a broker a test restarts; undefined resets. */
+export function useBrokers(list: string[] | undefined): void {
+  brokersOverride = list === undefined ? undefined : [...list];
 }
 
 export function kafkaClient(clientId = 'test'): Kafka {

