@@ -33,6 +33,21 @@ export interface GeneratorOptions {
   malformedRate?: number;
   /** How far out of order a record may be, default 20 s. */
   maxDisorderMs?: number;
+  /**
+   * Fraction of a user's sessions followed by a "bridging" view, default 0: the next session starts less
+   * than two gaps later, and a view between the two arrives late (after `bridgeDelayMs` of the second
+   * session), merging two sessions that were already stored and logged into one.
+   */
+  bridgeRate?: number;
+  /** How long after the second session's start a bridging view arrives, default 10 min of event time. */
+  bridgeDelayMs?: number;
+  /**
+   * Fraction of views reported late, default 0: each arrives up to `lateDelayMs` of event time after it
+   * happened, usually inside its session as already stored, so the session is put back with the same window.
+   */
+  lateRate?: number;
+  /** Default 2 min. */
+  lateDelayMs?: number;
 }
 
 const PAGES = ['/', '/search', '/product', '/cart', '/checkout', '/help', '/account', '/blog', '/about', '/pricing'];
@@ -59,8 +74,13 @@ export function generatePageViews(options: GeneratorOptions): GeneratedEvent[] {
     next[u] = start + rand() * 2 * 3600_000;
     left[u] = 1 + Math.floor(rand() * 60);
   }
+  const bridgeRate = options.bridgeRate ?? 0;
+  const bridgeDelay = options.bridgeDelayMs ?? 10 * 60_000;
+  const lateRate = options.lateRate ?? 0;
+  const lateDelay = options.lateDelayMs ?? 2 * 60_000;
+  const late: Array<{ arrival: number; event: GeneratedEvent }> = [];
   const events: GeneratedEvent[] = [];
-  while (events.length < options.events) {
+  while (events.length + late.length < options.events) {
     // Pick the user whose next view is earliest among a few random candidates: roughly time-ordered.
     let u = Math.floor(rand() * users);
     for (let k = 0; k < 3; k++) {
@@ -69,7 +89,7 @@ export function generatePageViews(options: GeneratorOptions): GeneratedEvent[] {
     }
     const timestamp = Math.round(next[u]!);
     const status = rand() < 0.02 ? 503 : rand() < 0.05 ? 404 : 200;
-    events.push({
+    const event: GeneratedEvent = {
       view: {
         userId: `user-${u}`,
         page: PAGES[Math.floor(rand() * PAGES.length)]!,
@@ -78,9 +98,17 @@ export function generatePageViews(options: GeneratorOptions): GeneratedEvent[] {
         timestamp,
       },
       malformed: rand() < malformedRate,
-    });
+    };
+    if (lateRate > 0 && rand() < lateRate) late.push({ arrival: timestamp + rand() * lateDelay, event });
+    else events.push(event);
     if (--left[u]! > 0) {
       next[u] = timestamp + 1000 + rand() * (INACTIVITY_GAP_MS / 3);
+    } else if (bridgeRate > 0 && rand() < bridgeRate) {
+      // The next session starts within two gaps; a view halfway between arrives late and joins them.
+      next[u] = timestamp + INACTIVITY_GAP_MS + 60_000 + rand() * (INACTIVITY_GAP_MS - 120_000);
+      left[u] = 1 + Math.floor(rand() * 60);
+      const view = { ...event.view, timestamp: Math.round((timestamp + next[u]!) / 2), status: 200 };
+      late.push({ arrival: next[u]! + bridgeDelay, event: { view, malformed: false } });
     } else {
       next[u] = timestamp + INACTIVITY_GAP_MS + 60_000 + rand() * 4 * 3600_000;
       left[u] = 1 + Math.floor(rand() * 60);
@@ -96,7 +124,20 @@ export function generatePageViews(options: GeneratorOptions): GeneratedEvent[] {
       }
     }
   }
-  return events;
+  return late.length === 0 ? events : withLateArrivals(events, late);
+}
+
+/** Inserts each late event before the first event whose time is past its arrival time. */
+function withLateArrivals(events: GeneratedEvent[], late: Array<{ arrival: number; event: GeneratedEvent }>): GeneratedEvent[] {
+  late.sort((a, b) => a.arrival - b.arrival);
+  const out: GeneratedEvent[] = [];
+  let next = 0;
+  for (const e of events) {
+    while (next < late.length && late[next]!.arrival <= e.view.timestamp) out.push(late[next++]!.event);
+    out.push(e);
+  }
+  while (next < late.length) out.push(late[next++]!.event);
+  return out;
 }
 
 /** One session as the oracle computes it offline. */
