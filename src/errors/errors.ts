@@ -46,8 +46,11 @@ export class ProcessingError extends StreamsError {
     readonly origin: RecordOrigin | undefined,
     readonly processorName: string,
     cause: unknown,
+    /** Where a record read from a repartition topic entered the application (`topic-partition@offset`). */
+    readonly inputOrigin?: string,
   ) {
-    const where = origin === undefined ? '' : ` on the record at ${origin.topic}-${origin.partition}@${origin.offset}`;
+    const from = inputOrigin === undefined ? '' : ` (from the input record at ${inputOrigin})`;
+    const where = origin === undefined ? '' : ` on the record at ${origin.topic}-${origin.partition}@${origin.offset}${from}`;
     super(
       `Processor ${processorName} failed${where}: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },

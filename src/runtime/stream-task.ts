@@ -57,7 +57,15 @@ export interface StreamTaskOptions {
   readonly productionExceptionHandler?: ProductionExceptionHandler;
   /** The largest record the broker accepts (its `message.max.bytes`); default 1 048 588. */
   readonly maxRecordBytes?: number;
+  /**
+   * Records written to repartition topics carry the input record they came from in a header
+   * (`ORIGIN_HEADER`), so that an error downstream names it; on when failed records are dead-lettered.
+   */
+  readonly traceInputOrigins?: boolean;
 }
+
+/** Header of a repartition record naming the input record it came from, as `topic-partition@offset`. */
+export const ORIGIN_HEADER = 'kstreams.origin';
 
 /** What happens to an output record that cannot be produced, as Kafka Streams' ProductionExceptionHandler. */
 export type ProductionExceptionHandler = 'fail' | 'continue';
@@ -76,6 +84,8 @@ export class StreamTask {
   private readonly punctuation = new PunctuationQueue();
   private current: NodeRuntime | undefined;
   private metadata: RecordMetadata | undefined;
+  /** The input record behind the current one, when it came through a repartition topic (traced). */
+  private inputOrigin: string | undefined;
   private time: number;
   private initialized = false;
   private readonly dropped: DroppedRecordsLog;
@@ -164,6 +174,13 @@ export class StreamTask {
       }
     }
     this.metadata = origin;
+    this.inputOrigin = undefined;
+    if (headers[ORIGIN_HEADER] !== undefined) {
+      // Ours, not the user's: kept aside for errors and the next repartition, never forwarded.
+      this.inputOrigin = String(headers[ORIGIN_HEADER]);
+      headers = { ...headers };
+      delete headers[ORIGIN_HEADER];
+    }
     if (timestamp > this.time) this.time = timestamp;
     const record: StreamRecord<unknown, unknown> = { key: typedKey, value: typedValue, timestamp, headers };
     try {
@@ -171,7 +188,8 @@ export class StreamTask {
     } catch (err) {
       // A store's own failure (I/O, corruption) is the machine's, not the record's: it is never dead-lettered.
       const passThrough = err instanceof ProcessingError || err instanceof ProductionError || err instanceof StateStoreError;
-      throw passThrough ? err : new ProcessingError(origin, this.current?.def.name ?? def.name, err);
+      if (passThrough) throw err;
+      throw new ProcessingError(origin, this.current?.def.name ?? def.name, err, this.inputOrigin);
     } finally {
       this.current = undefined;
     }
@@ -241,7 +259,13 @@ export class StreamTask {
       const inner = keySerde.inner.serialize((record.key as { key: unknown }).key, topic);
       partition = partitionForKey(inner, this.options.sink.partitionsFor(topic));
     }
-    this.options.sink.send({ topic, key, value, timestamp: record.timestamp, headers: record.headers, partition });
+    let headers = record.headers;
+    if (this.options.traceInputOrigins === true && this.metadata !== undefined && typeof sink.topic !== 'function' && sink.topic.internal) {
+      // The first origin stays: a record that crosses two repartitions still names the input record.
+      const input = this.inputOrigin ?? `${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset}`;
+      headers = { ...headers, [ORIGIN_HEADER]: input };
+    }
+    this.options.sink.send({ topic, key, value, timestamp: record.timestamp, headers, partition });
   }
 
   /** An output record that cannot be produced: fail naming it, or (handler 'continue') log and drop it. */

@@ -28,6 +28,11 @@ export interface TopologyTestDriverOptions {
   productionExceptionHandler?: ProductionExceptionHandler;
   /** The broker's record size limit to check output against; default 1 048 588. */
   maxRecordBytes?: number;
+  /**
+   * As KafkaStreams does when failed records are dead-lettered: records crossing a repartition topic keep
+   * the input record they came from, and a processing error names it. Default false.
+   */
+  traceInputOrigins?: boolean;
 }
 
 /** Dropped and processed records, summed over the driver's tasks. */
@@ -70,6 +75,7 @@ export class TopologyTestDriver {
           logger: options.logger ?? silentLogger,
           productionExceptionHandler: options.productionExceptionHandler,
           maxRecordBytes: options.maxRecordBytes,
+          traceInputOrigins: options.traceInputOrigins,
         }),
     );
     for (const task of this.tasks) task.init();

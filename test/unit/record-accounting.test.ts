@@ -126,3 +126,31 @@ describe('dropped records are counted', () => {
     expect(lines[2]).toMatch(/FILTER dropped 1 records with a null key; 1 in all/);
   });
 });
+
+describe('an error after a repartition names the input record', () => {
+  it('the processing error of a repartitioned record says where it entered the application', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('views', Consumed.with(Serdes.String(), Serdes.String()))
+      .selectKey((_k, v) => v)
+      .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+      .aggregate<number>(
+        () => 0,
+        (_k, v, agg) => {
+          boom(v);
+          return agg + 1;
+        },
+        Materialized.as<string, number>('counts').withValueSerde(Serdes.Int32()),
+      )
+      .toStream()
+      .to('out', Produced.with(Serdes.String(), Serdes.Int32()));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'origins' }), { traceInputOrigins: true });
+    const input = driver.createInputTopic('views', Serdes.String(), Serdes.String());
+    const output = driver.createOutputTopic('out', Serdes.String(), Serdes.Int32());
+    input.pipeInput('k', 'fine', 0);
+    expect(() => input.pipeInput('k', 'boom', 1)).toThrow(/origins-counts-repartition-0@1 \(from the input record at views-0@1\)/);
+    // The header is ours: output records never carry it.
+    expect(output.readRecordsToList().map((r) => Object.keys(r.headers))).toEqual([[]]);
+  });
+});
+
