@@ -83,8 +83,15 @@ export class LevelDbBytesStore implements BytesStore {
 
   /** A LevelDB error as ours: corruption means a damaged store, anything else a store that cannot be used. */
   private static failure(path: string, action: string, err: unknown): StateStoreError {
-    const message = err instanceof Error ? err.message : String(err);
-    if ((err as { code?: string }).code === 'LEVEL_CORRUPTION') return new DamagedStoreError(path, `${action}: ${message}`, { cause: err });
+    // abstract-level wraps LevelDB's error (e.g. 'Database failed to open'): the cause says what happened.
+    const messages: string[] = [];
+    let corrupt = false;
+    for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+      messages.push(e.message);
+      if ((e as { code?: unknown }).code === 'LEVEL_CORRUPTION') corrupt = true;
+    }
+    const message = messages.length === 0 ? String(err) : messages.join(': ');
+    if (corrupt) return new DamagedStoreError(path, `${action}: ${message}`, { cause: err });
     return new StateStoreError(`Could not ${action} the LevelDB store at ${path}: ${message}`, { cause: err });
   }
 
