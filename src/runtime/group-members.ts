@@ -1,6 +1,6 @@
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import type { Topology } from '../dsl/topology.js';
-import { decodeSubscription, type SubscriptionInfo } from './task-assignor.js';
+import { decodeAssignmentInfo, decodeSubscription, type SubscriptionInfo } from './task-assignor.js';
 import { formatTaskId } from './task-id.js';
 
 /** One member of the application's group as the broker describes it, decoded with our protocol. */
@@ -11,6 +11,8 @@ export interface GroupMember {
   /** False while the member has no (readable) assignment, between a join and its sync. */
   readonly assigned: boolean;
   readonly activeTasks: string[];
+  /** Why the leader gave this member no task (its topology differs from the group's), if it refused it. */
+  readonly refused?: string;
 }
 
 /**
@@ -30,9 +32,12 @@ export async function describeGroupMembers(admin: Admin, groupId: string, topolo
     }
     const activeTasks = new Set<string>();
     let assigned = false;
+    let refused: string | undefined;
     if (member.memberAssignment.length > 0) {
       try {
-        const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
+        const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+        refused = decodeAssignmentInfo(decoded?.userData).refused;
+        const assignment = decoded?.assignment ?? {};
         for (const [topic, partitions] of Object.entries(assignment)) {
           const sub = topology.subtopologyOfTopic(topic);
           if (sub !== undefined) for (const p of partitions) activeTasks.add(formatTaskId({ subtopology: sub.id, partition: p }));
@@ -42,7 +47,7 @@ export async function describeGroupMembers(admin: Admin, groupId: string, topolo
         // unreadable: treated as not assigned yet
       }
     }
-    members.push({ memberId: member.memberId, clientId: member.clientId, subscription, assigned, activeTasks: [...activeTasks].sort() });
+    members.push({ memberId: member.memberId, clientId: member.clientId, subscription, assigned, activeTasks: [...activeTasks].sort(), refused });
   }
   return members;
 }

@@ -13,16 +13,105 @@ export interface SubscriptionInfo {
   readonly server?: string;
   /** Tasks whose state this member holds on disk without running them: taskId -> changelog offsets summed. */
   readonly state?: Record<string, number>;
+  /** The member's topology as tasks see it (see topologySummary); members that differ are refused. */
+  readonly topology?: readonly string[];
 }
 
 export function decodeSubscription(userData: Buffer | null | undefined): SubscriptionInfo {
   if (userData === null || userData === undefined || userData.length === 0) return { active: {} };
   try {
     const parsed = JSON.parse(userData.toString('utf8')) as Partial<SubscriptionInfo>;
-    return { active: parsed.active ?? {}, server: typeof parsed.server === 'string' ? parsed.server : undefined, state: parsed.state ?? {} };
+    return {
+      active: parsed.active ?? {},
+      server: typeof parsed.server === 'string' ? parsed.server : undefined,
+      state: parsed.state ?? {},
+      topology: Array.isArray(parsed.topology) ? parsed.topology.map(String) : undefined,
+    };
   } catch {
     return { active: {} };
   }
+}
+
+/** What the leader tells each member besides its partitions; `refused` says why it got no task. */
+export interface AssignmentInfo {
+  readonly active: readonly string[];
+  readonly refused?: string;
+}
+
+export function decodeAssignmentInfo(userData: Buffer | null | undefined): AssignmentInfo {
+  if (userData === null || userData === undefined || userData.length === 0) return { active: [] };
+  try {
+    const parsed = JSON.parse(userData.toString('utf8')) as Partial<AssignmentInfo>;
+    return { active: Array.isArray(parsed.active) ? parsed.active : [], refused: typeof parsed.refused === 'string' ? parsed.refused : undefined };
+  } catch {
+    return { active: [] };
+  }
+}
+
+/**
+ * The topology as far as tasks are concerned, one line per sub-topology: the topics it reads and the stores
+ * it keeps. Two members that agree on this run the same tasks with the same state; processors may differ
+ * (a rolling upgrade that adds a filter), which changes no task.
+ */
+export function topologySummary(topology: Topology): string[] {
+  return topology.subtopologies.map((sub) => {
+    const stores = sub.stores.map((d) => `${d.name} (${d.type})`).sort();
+    return `sub-topology ${sub.id}: topics [${[...sub.sourceTopics].sort().join(', ')}], stores [${stores.join(', ')}]`;
+  });
+}
+
+/** How one topology differs from another, for an error message. */
+export function describeTopologyDifference(mine: readonly string[], theirs: readonly string[]): string {
+  const onlyMine = mine.filter((l) => !theirs.includes(l));
+  const onlyTheirs = theirs.filter((l) => !mine.includes(l));
+  const parts: string[] = [];
+  const count = (n: number) => `${n} sub-topolog${n === 1 ? 'y' : 'ies'}`;
+  if (mine.length !== theirs.length) parts.push(`${count(mine.length)} here, ${count(theirs.length)} in the group`);
+  if (onlyMine.length > 0) parts.push(`only here: ${onlyMine.join('; ')}`);
+  if (onlyTheirs.length > 0) parts.push(`only in the group: ${onlyTheirs.join('; ')}`);
+  return parts.join('; ') || 'the order of sub-topologies differs';
+}
+
+/**
+ * Which members run the group's topology. Members report their topology summary; the one kept is the one
+ * of the most members that already run tasks, then of the most members, then the leader's (the oldest
+ * member, usually), so a newcomer with another topology never displaces a running fleet. The others are
+ * refused with a reason naming what differs. Members that report no topology are kept.
+ */
+export function splitByTopology(
+  members: ReadonlyArray<{ memberId: string; owned: readonly string[]; topology?: readonly string[] }>,
+  leaderTopology: readonly string[] | undefined,
+  applicationId: string,
+): { accepted: Set<string>; refused: Map<string, string>; topology: readonly string[] | undefined } {
+  const key = (t: readonly string[]) => t.join('\n');
+  const votes = new Map<string, { topology: readonly string[]; running: number; members: number }>();
+  for (const m of members) {
+    if (m.topology === undefined) continue;
+    const v = votes.get(key(m.topology)) ?? { topology: m.topology, running: 0, members: 0 };
+    v.members++;
+    if (m.owned.length > 0) v.running++;
+    votes.set(key(m.topology), v);
+  }
+  const leaderKey = leaderTopology === undefined ? undefined : key(leaderTopology);
+  const ranked = [...votes.entries()].sort(
+    ([ka, a], [kb, b]) => b.running - a.running || b.members - a.members || Number(kb === leaderKey) - Number(ka === leaderKey) || (ka < kb ? -1 : 1),
+  );
+  const winner = ranked[0]?.[1].topology;
+  const accepted = new Set<string>();
+  const refused = new Map<string, string>();
+  for (const m of members) {
+    if (m.topology === undefined || winner === undefined || key(m.topology) === key(winner)) {
+      accepted.add(m.memberId);
+      continue;
+    }
+    refused.set(
+      m.memberId,
+      `member ${m.memberId} was refused by the group of application '${applicationId}': its topology differs from the one ` +
+        `the group runs (${describeTopologyDifference(m.topology, winner)}). Instances of one applicationId must run the ` +
+        'same topology: stop the old version before starting a changed one, or give the new one its own applicationId.',
+    );
+  }
+  return { accepted, refused, topology: winner };
 }
 
 /**
@@ -115,6 +204,11 @@ export function taskAssignor(
   topology: Topology,
   metadata: () => TopologyMetadata,
   subscription: () => SubscriptionInfo,
+  /**
+   * Called on the leader when it refuses members (memberId -> reason), with `self` set when the leader's
+   * own topology is not the group's (then it assigns nothing and must leave).
+   */
+  onRefused: (refused: ReadonlyMap<string, string>, self: string | undefined) => void = () => {},
 ): PartitionAssigner {
   return () => ({
     name: ASSIGNOR_NAME,
@@ -139,9 +233,25 @@ export function taskAssignor(
       const decoded = members.map((m) => {
         const meta = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
         const info = decodeSubscription(meta?.userData);
-        return { memberId: m.memberId, owned: Object.keys(info.active), state: info.state };
+        return { memberId: m.memberId, owned: Object.keys(info.active), state: info.state, topology: info.topology };
       });
-      const assignment = computeAssignment(decoded, taskIds);
+      const own = subscription().topology ?? topologySummary(topology);
+      const { accepted, refused, topology: kept } = splitByTopology(decoded, own, topology.applicationId);
+      // The task list comes from this leader's topology: if the group runs another one, assign nothing and
+      // leave; a leader of the group's topology assigns every task at the next rebalance.
+      const leaderRefused = kept !== undefined && kept.join('\n') !== own.join('\n');
+      if (refused.size > 0 || leaderRefused) {
+        const self = leaderRefused
+          ? `this instance (the group's leader) was refused by the group of application '${topology.applicationId}': its topology ` +
+            `differs from the one the group runs (${describeTopologyDifference(own, kept)}). Instances of one applicationId must ` +
+            'run the same topology: stop the old version before starting a changed one, or give the new one its own applicationId.'
+          : undefined;
+        onRefused(refused, self);
+      }
+      const assignment = leaderRefused
+        ? new Map(decoded.map((m) => [m.memberId, [] as string[]]))
+        : computeAssignment(decoded.filter((m) => accepted.has(m.memberId)), taskIds);
+      for (const m of decoded) if (!assignment.has(m.memberId)) assignment.set(m.memberId, []);
       return [...assignment].map(([memberId, tasks]) => {
         const topics: Record<string, number[]> = {};
         for (const task of tasks) {
@@ -153,7 +263,7 @@ export function taskAssignor(
           memberAssignment: AssignerProtocol.MemberAssignment.encode({
             version: 1,
             assignment: topics,
-            userData: Buffer.from(JSON.stringify({ active: tasks })),
+            userData: Buffer.from(JSON.stringify({ active: tasks, refused: refused.get(memberId) } satisfies AssignmentInfo)),
           }),
         };
       });

@@ -1,5 +1,16 @@
+import { AssignerProtocol } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { computeAssignment, computeStandbys } from '../../src/runtime/task-assignor.js';
+import { buildSessionizeTopology } from '../../examples/sessionize/topology.js';
+import { Consumed, Materialized, Serdes, StreamsBuilder, type Topology } from '../../src/index.js';
+import {
+  computeAssignment,
+  computeStandbys,
+  decodeAssignmentInfo,
+  splitByTopology,
+  taskAssignor,
+  topologySummary,
+  type SubscriptionInfo,
+} from '../../src/runtime/task-assignor.js';
 
 const tasks = ['0_0', '0_1', '0_2', '0_3', '0_4', '0_5', '1_0', '1_1', '1_2', '1_3', '1_4', '1_5'];
 
@@ -94,5 +105,81 @@ describe('task assignment', () => {
       for (const [m, t] of result) everRan.set(m, new Set([...(everRan.get(m) ?? []), ...t]));
       owned = result;
     }
+  });
+});
+
+describe('members with another topology', () => {
+  const sessionize = buildSessionizeTopology({ applicationId: 'clicks' });
+  // The same input, counted per key: one sub-topology with another store, where sessionize has two.
+  const counting = (() => {
+    const builder = new StreamsBuilder();
+    builder.stream('page-views', Consumed.with(Serdes.String(), Serdes.String())).groupByKey().count(Materialized.as('view-count'));
+    return builder.build({ applicationId: 'clicks' });
+  })();
+  const metadata = { partitionsBySubtopology: new Map([[0, 6], [1, 6]]), partitionsByTopic: new Map<string, number>() };
+  const allTasks = [...tasks];
+
+  function member(memberId: string, topology: Topology, owned: string[] = []) {
+    const info: SubscriptionInfo = { active: Object.fromEntries(owned.map((t) => [t, 'token'])), topology: topologySummary(topology) };
+    return {
+      memberId,
+      memberMetadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics: ['page-views'], userData: Buffer.from(JSON.stringify(info)) }),
+    };
+  }
+
+  async function assign(leader: Topology, members: ReturnType<typeof member>[]) {
+    const refusals: Array<{ refused: ReadonlyMap<string, string>; self: string | undefined }> = [];
+    const assigner = taskAssignor(leader, () => metadata, () => ({ active: {}, topology: topologySummary(leader) }), (refused, self) =>
+      refusals.push({ refused, self }),
+    )({} as never);
+    const result = await assigner.assign({ members, topics: ['page-views'] });
+    const byMember = new Map<string, { tasks: string[]; refused?: string; partitions: number }>();
+    for (const { memberId, memberAssignment } of result) {
+      const decoded = AssignerProtocol.MemberAssignment.decode(memberAssignment)!;
+      const info = decodeAssignmentInfo(decoded.userData);
+      byMember.set(memberId, { tasks: [...info.active], refused: info.refused, partitions: Object.values(decoded.assignment).flat().length });
+    }
+    return { byMember, refusals };
+  }
+
+  it('accepts members that agree on sub-topologies, topics and stores', async () => {
+    const { byMember, refusals } = await assign(sessionize, [member('a', sessionize), member('b', buildSessionizeTopology({ applicationId: 'clicks' }))]);
+    expect(refusals).toEqual([]);
+    expect([...byMember.values()].flatMap((m) => m.tasks).sort()).toEqual(allTasks);
+  });
+
+  it('refuses a newcomer whose topology differs, saying what differs, and assigns every task to the others', async () => {
+    const { byMember, refusals } = await assign(sessionize, [
+      member('a', sessionize, ['0_0', '0_1', '0_2', '1_0', '1_1', '1_2']),
+      member('b', sessionize, ['0_3', '0_4', '0_5', '1_3', '1_4', '1_5']),
+      member('c-new', counting),
+    ]);
+    const c = byMember.get('c-new')!;
+    expect(c.tasks).toEqual([]);
+    expect(c.partitions).toBe(0);
+    expect(c.refused).toMatch(/member c-new was refused by the group of application 'clicks': its topology differs/);
+    expect(c.refused).toContain('1 sub-topology here, 2 sub-topologies in the group');
+    expect(c.refused).toContain('view-count');
+    expect([...byMember.values()].flatMap((m) => m.tasks).sort()).toEqual(allTasks);
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]!.self).toBeUndefined();
+  });
+
+  it('keeps the running fleet even when the leader is the newcomer: the leader assigns nothing and is told to leave', async () => {
+    const { byMember, refusals } = await assign(counting, [member('a', sessionize, ['0_0', '1_0']), member('leader', counting)]);
+    expect([...byMember.values()].flatMap((m) => m.tasks)).toEqual([]);
+    expect(byMember.get('leader')!.refused).toMatch(/its topology differs/);
+    expect(byMember.get('a')!.refused).toBeUndefined();
+    expect(refusals[0]!.self).toMatch(/the group's leader\) was refused/);
+  });
+
+  it('breaks a tie between fresh members with the leader’s topology', () => {
+    const members = [
+      { memberId: 'x', owned: [], topology: topologySummary(counting) },
+      { memberId: 'y', owned: [], topology: topologySummary(sessionize) },
+    ];
+    const split = splitByTopology(members, topologySummary(sessionize), 'clicks');
+    expect([...split.accepted]).toEqual(['y']);
+    expect([...split.refused.keys()]).toEqual(['x']);
   });
 });
