@@ -21,7 +21,7 @@ import { RecordErrorPolicy } from './record-error-policy.js';
 import { RestoreProgress } from './restore-progress.js';
 import { RepartitionPurger } from './repartition-purger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
-import { ASSIGNOR_NAME, computeStandbys, taskAssignor, type SubscriptionInfo } from './task-assignor.js';
+import { ASSIGNOR_NAME, computeStandbys, taskAssignor, topologySummary, type SubscriptionInfo } from './task-assignor.js';
 import { BrokerOutage, isBrokerUnavailable } from './broker-outage.js';
 import { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
@@ -120,6 +120,8 @@ export class StreamThread {
   /** The consumer crashed without restarting itself (kafkajs gives up on some errors): restart it after an outage. */
   private consumerDown = false;
   private runOptions: Parameters<Consumer['run']>[0] = {};
+  /** What the group compares to refuse members with another topology. */
+  private readonly topologyLines: string[];
   readonly deserializationErrors: RecordErrorPolicy;
   readonly processingErrors: RecordErrorPolicy;
 
@@ -134,6 +136,7 @@ export class StreamThread {
     this.reader = new ChangelogReader(config, this.eos);
     this.restoreProgress = new RestoreProgress(config.logger);
     this.outage = new BrokerOutage(config.brokerUnavailableTimeoutMs, config.logger);
+    this.topologyLines = topologySummary(topology);
     this.standbys = config.numStandbyReplicas > 0 ? new StandbyManager(topology, config, this.reader) : undefined;
     this.deserializationErrors = new RecordErrorPolicy(config.deserializationExceptionHandler, 'deserialization', config.logger);
     this.processingErrors = new RecordErrorPolicy(config.processingExceptionHandler, 'processing', config.logger);
@@ -170,7 +173,9 @@ export class StreamThread {
     this.pipeline = new ProducerPipeline(this.producer);
     const consumer = this.kafka.consumer({
       groupId: config.applicationId,
-      partitionAssigners: [taskAssignor(this.topology, () => this.metadata, () => this.subscriptionInfo())],
+      partitionAssigners: [
+        taskAssignor(this.topology, () => this.metadata, () => this.subscriptionInfo(), (refused, self) => this.onRefused(refused, self)),
+      ],
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
       rebalanceTimeout: Math.max(60_000, config.handoverTimeoutMs * 2),
@@ -233,7 +238,19 @@ export class StreamThread {
     const active: Record<string, string> = {};
     for (const task of this.tasks.values()) active[task.id] = task.token;
     const state = localTaskOffsets(this.config.stateDir, this.config.applicationId, new Set(this.tasks.keys()));
-    return { active, server: this.config.applicationServer, state };
+    return { active, server: this.config.applicationServer, state, topology: this.topologyLines };
+  }
+
+  /** As the group's leader: members with another topology get no task; if that is us, we leave. */
+  private onRefused(refused: ReadonlyMap<string, string>, self: string | undefined): void {
+    for (const reason of refused.values()) this.config.logger.error(`topology mismatch: ${reason}`);
+    if (self !== undefined) setImmediate(() => this.fail(new StreamsRuntimeError(self)));
+  }
+
+  /** A member given no task looks up why: the leader may have refused its topology. */
+  private async checkRefused(): Promise<void> {
+    const me = (await describeGroupMembers(this.admin!, this.config.applicationId, this.topology)).find((m) => m.memberId === this.memberId);
+    if (me?.refused !== undefined && !this.stopped) this.fail(new StreamsRuntimeError(`This instance (client ${this.config.clientId}): ${me.refused}`));
   }
 
   /** Synchronous part of a new assignment: pause what is not ready, then reconcile in order. */
@@ -287,6 +304,8 @@ export class StreamThread {
   }
 
   private async reconcile(generation: number, assigned: Set<string>): Promise<void> {
+    if (this.stopped) return;
+    if (assigned.size === 0) await this.checkRefused();
     if (this.stopped) return;
     this.config.logger.info(`assignment of generation ${generation}: ${[...assigned].sort().join(', ') || 'no tasks'}`);
     const revoked = [...this.tasks.values()].filter((t) => !assigned.has(t.id));
@@ -752,7 +771,14 @@ export class StreamThread {
     this.rebalancing = true;
     this.hooks.onRebalancing(true);
     if (this.recovery !== undefined) return;
+    // Fatal on time even while a kafkajs call is still retrying.
+    const deadline = setTimeout(() => {
+      const expired = this.outage.expired(error);
+      if (expired !== undefined) this.fail(expired);
+    }, Math.max(0, this.config.brokerUnavailableTimeoutMs - this.outage.elapsedMs) + 10);
+    deadline.unref();
     this.recovery = this.rideOutOutage(error).finally(() => {
+      clearTimeout(deadline);
       this.recovery = undefined;
     });
   }
