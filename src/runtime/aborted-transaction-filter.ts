@@ -10,6 +10,12 @@
  * the batch's last offset, then drop the batch if it is transactional and its producer is marked; an abort
  * marker unmarks its producer. The filtered response carries no aborted list, so kafkajs' own filter
  * passes everything through.
+ *
+ * Dropped records stay in the response flagged as control records, which kafkajs hides from the
+ * application but counts for positions. Removing them would make a fetch that holds only aborted records
+ * (a fetch starting at the first offset of a large aborted transaction) look truly empty: kafkajs then
+ * never resolves past it and fetches the same offset for ever, and so did restoration. Flagged, the batch is
+ * "empty due to filtering", its lastOffset() is the last aborted record, and the position moves on.
  */
 import { createRequire } from 'node:module';
 
@@ -45,7 +51,7 @@ type Fetch = (this: unknown, request: unknown) => Promise<FetchResponse>;
 const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
 const INSTALLED = Symbol.for('kstreams-ts.abortedTransactionFilter');
 
-/** The records of a fetched partition that belong to no aborted transaction (control records kept). */
+/** A fetched partition's records, those of aborted transactions flagged as control records (skipped, still counted for positions). */
 export function dropAbortedRecords(messages: readonly FetchedMessage[], aborted: readonly AbortedTransaction[]): FetchedMessage[] {
   const pending = [...aborted].sort((a, b) => (BigInt(a.firstOffset) < BigInt(b.firstOffset) ? -1 : 1));
   const abortedProducers = new Set<string>();
@@ -71,7 +77,7 @@ export function dropAbortedRecords(messages: readonly FetchedMessage[], aborted:
         dropBatch = true;
       }
     }
-    if (!dropBatch) kept.push(message);
+    kept.push(dropBatch ? { ...message, isControlRecord: true } : message);
   }
   return kept;
 }

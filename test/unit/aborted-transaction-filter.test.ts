@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dropAbortedRecords } from '../../src/runtime/aborted-transaction-filter.js';
+import { toBatch } from '../../src/runtime/kafkajs-internals.js';
 
 const ABORT = Buffer.from([0, 0, 0, 0]);
 const COMMIT = Buffer.from([0, 0, 0, 1]);
@@ -46,5 +47,25 @@ describe('read_committed filtering of aborted transactions', () => {
   it('passes everything through when nothing aborted', () => {
     const log = [...batch('A', 0, 3), ...marker('A', 3, COMMIT)];
     expect(offsets(dropAbortedRecords(log, []))).toEqual([0, 1, 2]);
+  });
+});
+
+describe('a fetch that holds only aborted records', () => {
+  it('still moves the position past them (kafkajs sees a batch emptied by filtering, not an empty one)', () => {
+    // The committed position is the first offset of a large aborted transaction: the whole fetch response
+    // (cut by maxBytes before the abort marker) is aborted records of two producers.
+    const fetched = [...batch('A', 100, 3), ...batch('B', 103, 3), ...batch('A', 106, 2)];
+    const aborted = [
+      { producerId: 'A', firstOffset: '100' },
+      { producerId: 'B', firstOffset: '103' },
+    ];
+    const filtered = dropAbortedRecords(fetched, aborted);
+    const result = toBatch('t', '100', { partition: 0, errorCode: 0, highWatermark: '200', messages: filtered as never });
+    expect(result.messages).toEqual([]);
+    // What kafkajs' runner checks before it resolves the offset of an all-filtered batch.
+    const kafkajsBatch = result as unknown as { isEmptyDueToFiltering(): boolean; lastOffset(): string };
+    expect(kafkajsBatch.isEmptyDueToFiltering()).toBe(true);
+    expect(kafkajsBatch.lastOffset()).toBe('107');
+    expect(result.messagesWithinOffset.map((m) => Number(m.offset))).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
   });
 });
