@@ -125,6 +125,8 @@ export class ActiveTask {
       initialStreamTime,
       productionExceptionHandler: config.productionExceptionHandler,
       maxRecordBytes: config.maxRecordBytes,
+      // Only worth a header per repartitioned record when failed records are dead-lettered.
+      traceInputOrigins: typeof config.processingExceptionHandler === 'object',
     });
     return task;
   }
