@@ -9,7 +9,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { canStartLocalKafka, startLocalKafka, type LocalKafka } from '../../scripts/local-kafka.js';
-import { KafkaStreams, Materialized, Serdes, StreamsBuilder, type KafkaStreamsState, type Logger } from '../../src/index.js';
+import { Consumed, KafkaStreams, Materialized, Serdes, StreamsBuilder, type KafkaStreamsState, type Logger } from '../../src/index.js';
 import { useBrokers } from './kafka-env.js';
 import { SessionizeHarness, waitForState, type Instance } from './sessionize-harness.js';
 
@@ -59,6 +59,89 @@ let harness: SessionizeHarness | undefined;
 afterEach(async () => {
   await harness?.cleanup();
   harness = undefined;
+});
+
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else {
+        const st = statSync(path);
+        out[path.slice(dir.length)] = `${st.size}@${st.mtimeMs}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('one group, one topology, nothing after close', () => {
+  it('refuses an instance whose topology differs, saying what differs; the group still runs every task', async () => {
+    harness = new SessionizeHarness('at_least_once');
+    const h = harness;
+    await h.createTopics();
+    await h.produce(SessionizeHarness.events(3000, 11));
+    const a = await h.start();
+    const statesA = watchStates(a.app);
+    await waitFor('the first instance to run all 12 tasks', () => a.app.state === 'RUNNING' && a.app.localTaskIds().length === 12, 90_000);
+    const logger = new CapturingLogger(false);
+    // Same application id and input, another shape: one sub-topology counting views per key.
+    const counting = (o: { applicationId?: string; inputTopic?: string }) => {
+      const builder = new StreamsBuilder();
+      builder.stream(o.inputTopic!, Consumed.with(Serdes.String(), Serdes.Buffer())).groupByKey().count(Materialized.as('view-count'));
+      return builder.build({ applicationId: o.applicationId! });
+    };
+    const b = await h.start(undefined, { logger }, counting);
+    await waitForState(b.app, 'ERROR', 90_000);
+    const failure = logger.lines.find((l) => l.level === 'error' && /processing failed/.test(l.message))?.message ?? '';
+    expect(failure).toMatch(/refused by the group of application '[^']+': its topology differs from the one the group runs/);
+    expect(failure).toContain('1 sub-topology here, 2 sub-topologies in the group');
+    expect(failure).toContain('view-count');
+    expect(b.app.localTaskIds()).toEqual([]);
+    await waitFor('the first instance to run all 12 tasks again', () => a.app.state === 'RUNNING' && a.app.localTaskIds().length === 12, 90_000);
+    await h.waitForLagZero();
+    await h.expectOracle();
+    expect(statesA).not.toContain('ERROR');
+  });
+
+  it('close() during task creation stops it: after close resolves nothing in the state folder changes', async () => {
+    harness = new SessionizeHarness('exactly_once_v2');
+    const h = harness;
+    await h.createTopics();
+    await h.produce(SessionizeHarness.events(20_000, 12));
+    const a = await h.start();
+    await h.waitForLagZero(120_000);
+    await a.app.close();
+    // A new instance on an empty folder restores all 12 tasks, slowly (small batches); close it in the middle.
+    const dir = h.newStateDir();
+    const b = await h.start(dir, { restoreBatchRecords: 5 });
+    await waitFor('a restoration in progress', () => b.app.metrics().restoreRemainingRecords > 0, 90_000);
+    await b.app.close();
+    const closedTree = tree(dir);
+    expect(Object.keys(closedTree).length).toBeGreaterThan(0);
+    // The group goes on without b: a third instance takes every task and processes new input to the end.
+    const c = await h.start();
+    await h.produce(SessionizeHarness.events(2000, 13, Date.UTC(2030, 0, 1)));
+    await waitFor('the third instance to run all 12 tasks', () => c.app.state === 'RUNNING' && c.app.localTaskIds().length === 12, 120_000);
+    await h.waitForLagZero(120_000);
+    expect(tree(dir)).toEqual(closedTree);
+    // And no store of b is still open in this process (LevelDB would refuse a second open of a locked store).
+    const { ClassicLevel } = await import('classic-level');
+    for (const task of readdirSync(join(dir, h.applicationId))) {
+      const storeDir = join(dir, h.applicationId, task, 'session-stats');
+      if (!statSync(join(dir, h.applicationId, task)).isDirectory()) continue;
+      try {
+        statSync(storeDir);
+      } catch {
+        continue;
+      }
+      const db = new ClassicLevel(storeDir);
+      await db.open();
+      await db.close();
+    }
+  });
 });
 
 const canRestart = canStartLocalKafka();
