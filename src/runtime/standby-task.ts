@@ -2,6 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { Topology } from '../dsl/topology.js';
+import { DamagedStoreError } from '../errors/errors.js';
 import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import { changelogTopicName } from '../stores/store-definition.js';
@@ -40,7 +41,7 @@ export class StandbyTask {
     const task = new StandbyTask(config, partition, subtopologyId);
     for (const definition of topology.subtopologies[subtopologyId]!.stores) {
       if (!definition.persistent || !definition.loggingEnabled) continue;
-      const bytes = await LevelDbBytesStore.open(join(task.directory, definition.name));
+      const bytes = await openReplica(join(task.directory, definition.name), task.id, definition.name, config);
       try {
         await StoreSchemas.checkLocal(definition, bytes);
       } catch (err) {
@@ -104,5 +105,20 @@ export class StandbyTask {
       await bytes.close();
       if (wipe) await LevelDbBytesStore.destroy(bytes.path);
     }
+  }
+}
+
+/** A damaged replica is worth nothing: it is wiped (with a WARN naming why) and caught up from scratch. */
+async function openReplica(path: string, taskId: string, storeName: string, config: ResolvedStreamsConfig): Promise<LevelDbBytesStore> {
+  try {
+    return await LevelDbBytesStore.open(path);
+  } catch (err) {
+    if (!(err instanceof DamagedStoreError)) throw err;
+    config.logger.warn(`standby ${taskId}: replica of ${storeName} at ${path} cannot be trusted: ${err.reason}; wiping it, reading its changelog again`, {
+      path,
+      reason: err.reason,
+    });
+    await LevelDbBytesStore.destroy(path);
+    return LevelDbBytesStore.open(path);
   }
 }
