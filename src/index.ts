@@ -4,7 +4,13 @@
  */
 // First: it must run before kafkajs loads (see the module).
 import './runtime/kafkajs-preload.js';
-export { StreamsBuilder } from './dsl/streams-builder.js';
+export { StreamsBuilder, type StreamsBuilderOptions } from './dsl/streams-builder.js';
+export {
+  InvalidTimestampError,
+  TimestampExtractors,
+  type ConsumedRecord,
+  type TimestampExtractor,
+} from './dsl/timestamp-extractor.js';
 export { KStream } from './dsl/kstream.js';
 export { BranchedKStream } from './dsl/branched-kstream.js';
 export { KGroupedStream } from './dsl/kgrouped-stream.js';
@@ -58,6 +64,7 @@ export type { StoreDefinition, StoreType } from './stores/store-definition.js';
 
 export {
   ConfigError,
+  DamagedStoreError,
   DeserializationError,
   ProcessingError,
   ProductionError,

@@ -6,7 +6,7 @@
  *
  *   kstreams diff examples/sessionize/topology.ts examples/sessionize/topology-v2.ts
  */
-import { Consumed, Materialized, Produced, Serdes, SessionWindows, StreamsBuilder, type Serde, type Topology } from '../../src/index.js';
+import { Consumed, Grouped, Materialized, Produced, Serdes, SessionWindows, StreamsBuilder, type Serde, type Topology } from '../../src/index.js';
 import { GRACE_MS, INACTIVITY_GAP_MS, addView, mergeStats, pageViewSerde, sessionStatsSchema, type PageView, type SessionStats, type SessionizeOptions } from './topology.js';
 import { sessionKeySerde } from './topology.js';
 
@@ -24,11 +24,11 @@ export function buildSessionizeTopologyV2(options: SessionizeOptions = {}): Topo
   const statsSerde: Serde<SessionStatsV2> = Serdes.Avro<SessionStatsV2>(sessionStatsV2Schema);
   const builder = new StreamsBuilder();
   builder
-    .stream(options.inputTopic ?? 'page-views', Consumed.with(Serdes.String(), pageViewSerde))
+    .stream(options.inputTopic ?? 'page-views', Consumed.with(Serdes.String(), pageViewSerde).withTimestampExtractor((r) => r.value.timestamp))
     .filter((_key, view) => view.status < 500)
     .filterNot((_key, view) => view.page.startsWith('/internal/'))
     .selectKey((_key, view) => view.userId)
-    .groupByKey()
+    .groupByKey(Grouped.with(Serdes.String(), pageViewSerde))
     .windowedBy(SessionWindows.ofInactivityGapAndGrace(INACTIVITY_GAP_MS, options.graceMs ?? GRACE_MS))
     .aggregate(
       (): SessionStatsV2 => ({ count: 0, bytes: 0, pages: [], firstSeen: Number.MAX_SAFE_INTEGER, lastSeen: 0, notFound: 0 }),

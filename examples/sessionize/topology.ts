@@ -7,6 +7,7 @@
  */
 import {
   Consumed,
+  Grouped,
   Materialized,
   Produced,
   Serdes,
@@ -113,12 +114,17 @@ export interface SessionizeOptions {
 }
 
 export function buildSessionizeTopology(options: SessionizeOptions = {}): Topology {
+  const viewSerde = options.viewSerde ?? pageViewSerde;
   const builder = new StreamsBuilder();
   builder
-    .stream(options.inputTopic ?? 'page-views', Consumed.with(Serdes.String(), options.viewSerde ?? pageViewSerde))
+    .stream(
+      options.inputTopic ?? 'page-views',
+      // Sessions are cut on the time the server reported the view, whatever time the record was produced.
+      Consumed.with(Serdes.String(), viewSerde).withTimestampExtractor((record) => record.value.timestamp),
+    )
     .filter((_key, view) => view.status < 500)
     .selectKey((_key, view) => view.userId)
-    .groupByKey()
+    .groupByKey(Grouped.with(Serdes.String(), viewSerde))
     .windowedBy(SessionWindows.ofInactivityGapAndGrace(INACTIVITY_GAP_MS, options.graceMs ?? GRACE_MS))
     .aggregate(
       emptyStats,

@@ -38,11 +38,16 @@ export class KGroupedStream<K, V> {
 
   /** Combines the values of a key with `reducer`; the first value is the first aggregate. */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<K, V> {
-    return this.aggregateAs<V>('KSTREAM-REDUCE-', undefined, (_k, v, agg) => reducer(agg, v), materialized, undefined);
+    return this.aggregateAs<V>('KSTREAM-REDUCE-', undefined, (_k, v, agg) => reducer(agg, v), materialized, this.inputValueSerde());
   }
 
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>): KTable<K, VA> {
     return this.aggregateAs('KSTREAM-AGGREGATE-', initializer, aggregator, materialized, undefined);
+  }
+
+  /** A reduce's values keep the input's type, and so its serde. */
+  private inputValueSerde(): Serde<V> | undefined {
+    return (this.source.grouped?.valueSerde ?? this.source.valueSerde) as Serde<V> | undefined;
   }
 
   private aggregateAs<VA>(

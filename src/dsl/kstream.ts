@@ -134,12 +134,14 @@ export class KStream<K, V> {
   /** Writes every record to a topic, or to the topic `extractor` picks for it. */
   to(topic: string | TopicNameExtractor<K, V>, produced?: Produced<K, V>): void {
     const name = produced?.processorName ?? this.graph.newProcessorName('KSTREAM-SINK-');
+    const who = `Sink ${name}${typeof topic === 'string' ? ` (topic ${topic})` : ''}`;
+    const hint = 'pass Produced.with(keySerde, valueSerde) to to()';
     this.graph.addSink({
       name,
       parents: [this.nodeName],
       topic: typeof topic === 'string' ? { name: topic, internal: false } : (topic as TopicNameExtractor<unknown, unknown>),
-      keySerde: (produced?.keySerde ?? this.keySerde) as Serde<unknown> | undefined,
-      valueSerde: (produced?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined,
+      keySerde: this.graph.serdeFor('key', who, hint, produced?.keySerde as Serde<unknown> | undefined, this.keySerde as Serde<unknown> | undefined),
+      valueSerde: this.graph.serdeFor('value', who, hint, produced?.valueSerde as Serde<unknown> | undefined, this.valueSerde as Serde<unknown> | undefined),
       partitioner: produced?.partitioner as ((t: string, k: unknown, v: unknown, n: number) => number | undefined) | undefined,
     });
   }

@@ -74,7 +74,7 @@ export class KTable<K, V> {
       storeName,
       this.window.closeAfterMs,
       this.keySerde as unknown as Serde<Windowed<unknown>>,
-      (this.valueSerde ?? Serdes.Json<V>()) as Serde<unknown>,
+      this.graph.serdeFor('value', `suppress ${name}`, 'pass Materialized...withValueSerde(serde) to the aggregation', this.valueSerde as Serde<unknown> | undefined),
     );
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
     this.graph.addStore({

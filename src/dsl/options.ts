@@ -1,21 +1,32 @@
 import type { Serde } from '../serdes/serde.js';
 import type { StreamRecord } from './record.js';
+import type { TimestampExtractor } from './timestamp-extractor.js';
 
-/** How a stream reads its source topic. */
+/**
+ * How a stream reads its source topic: serdes, the timestamp extractor that gives each record its event
+ * time, and the source's name. A stream read without serdes reads raw Buffers (or the builder's default
+ * serdes), and its type says so: type arguments come only with the serdes that make them true.
+ */
 export class Consumed<K, V> {
   private constructor(
     readonly keySerde?: Serde<K>,
     readonly valueSerde?: Serde<V>,
     readonly processorName?: string,
+    readonly timestampExtractor?: TimestampExtractor<K, V>,
   ) {}
   static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Consumed<K, V> {
     return new Consumed(keySerde, valueSerde);
   }
-  static as<K, V>(processorName: string): Consumed<K, V> {
-    return new Consumed<K, V>(undefined, undefined, processorName);
+  /** A named source without serdes: its records are typed `unknown` (raw Buffers unless the builder has defaults). */
+  static as(processorName: string): Consumed<unknown, unknown> {
+    return new Consumed<unknown, unknown>(undefined, undefined, processorName);
   }
   withName(processorName: string): Consumed<K, V> {
-    return new Consumed(this.keySerde, this.valueSerde, processorName);
+    return new Consumed(this.keySerde, this.valueSerde, processorName, this.timestampExtractor);
+  }
+  /** Event time from the data (for example the time the web server reported a view), not the produce time. */
+  withTimestampExtractor(extractor: TimestampExtractor<K, V>): Consumed<K, V> {
+    return new Consumed(this.keySerde, this.valueSerde, this.processorName, extractor);
   }
 }
 

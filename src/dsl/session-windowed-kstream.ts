@@ -28,7 +28,7 @@ export class SessionWindowedKStream<K, V> {
     const init = (): V => null as V;
     const add = (_k: K, v: V, agg: V): V => (agg === null ? v : reducer(agg, v));
     const merge = (_k: K, a: V, b: V): V => (a === null ? b : b === null ? a : reducer(a, b));
-    return this.build(init, add, merge, materialized, undefined, 'KSTREAM-REDUCE-');
+    return this.build(init, add, merge, materialized, (this.source.grouped?.valueSerde ?? this.source.valueSerde) as Serde<V> | undefined, 'KSTREAM-REDUCE-');
   }
 
   /**

@@ -1,9 +1,18 @@
 import type { StoreDefinition } from '../stores/store-definition.js';
 import type { Serde } from '../serdes/serde.js';
-import { InternalBuilder } from './internals/internal-builder.js';
+import { Serdes } from '../serdes/serdes.js';
+import { InternalBuilder, type BuilderDefaults } from './internals/internal-builder.js';
 import { KStream } from './kstream.js';
 import type { Consumed } from './options.js';
+import type { TimestampExtractor } from './timestamp-extractor.js';
 import { Topology, type TopologyConfig } from './topology.js';
+
+/** Defaults of a StreamsBuilder; see its constructor. */
+export interface StreamsBuilderOptions<DK, DV> {
+  readonly defaultKeySerde?: Serde<DK>;
+  readonly defaultValueSerde?: Serde<DV>;
+  readonly defaultTimestampExtractor?: TimestampExtractor;
+}
 
 /**
  * The entry point of the DSL: read topics as streams, chain operators, then `build()` the topology.
@@ -19,12 +28,25 @@ import { Topology, type TopologyConfig } from './topology.js';
  * const topology = builder.build({ applicationId: 'clicks' });
  * ```
  */
-export class StreamsBuilder {
-  private readonly graph = new InternalBuilder();
+export class StreamsBuilder<DK = Buffer, DV = Buffer> {
+  private readonly graph: InternalBuilder;
   private readonly subscribed = new Set<string>();
 
+  /**
+   * `defaultKeySerde` and `defaultValueSerde` serve every source, sink, grouping and store given no serde
+   * and inheriting none (Kafka Streams' `default.key.serde` / `default.value.serde`); without them, sources
+   * read raw Buffers and an operator that needs a serde it cannot know fails `build()` naming the operator.
+   * `defaultTimestampExtractor` gives event time to sources without their own (default: the record's Kafka
+   * timestamp, failing on a negative one).
+   */
+  constructor(options: StreamsBuilderOptions<DK, DV> = {}) {
+    this.graph = new InternalBuilder(options as BuilderDefaults);
+  }
+
   /** A stream of the records of one or more topics (records of each partition in offset order). */
-  stream<K = Buffer, V = Buffer>(topics: string | readonly string[], consumed?: Consumed<K, V>): KStream<K, V> {
+  stream(topics: string | readonly string[]): KStream<DK, DV>;
+  stream<K, V>(topics: string | readonly string[], consumed: Consumed<K, V>): KStream<K, V>;
+  stream<K, V>(topics: string | readonly string[], consumed?: Consumed<K, V>): KStream<K, V> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
     for (const topic of list) {
       if (this.subscribed.has(topic)) {
@@ -33,13 +55,17 @@ export class StreamsBuilder {
       this.subscribed.add(topic);
     }
     const name = consumed?.processorName ?? this.graph.newProcessorName('KSTREAM-SOURCE-');
+    const bytes = Serdes.Buffer() as Serde<unknown>;
+    const keySerde = (consumed?.keySerde as Serde<unknown> | undefined) ?? this.graph.defaults.defaultKeySerde ?? bytes;
+    const valueSerde = (consumed?.valueSerde as Serde<unknown> | undefined) ?? this.graph.defaults.defaultValueSerde ?? bytes;
     this.graph.addSource({
       name,
       topics: list.map((t) => ({ name: t, internal: false })),
-      keySerde: consumed?.keySerde as Serde<unknown> | undefined,
-      valueSerde: consumed?.valueSerde as Serde<unknown> | undefined,
+      keySerde,
+      valueSerde,
+      timestampExtractor: (consumed?.timestampExtractor as TimestampExtractor | undefined) ?? this.graph.defaults.defaultTimestampExtractor,
     });
-    return new KStream<K, V>(this.graph, name, consumed?.keySerde, consumed?.valueSerde, false);
+    return new KStream<K, V>(this.graph, name, keySerde as Serde<K>, valueSerde as Serde<V>, false);
   }
 
   /** Adds a store for the Processor API; connect it by passing its name to `stream.process(...)`. */

@@ -24,7 +24,7 @@ export class TimeWindowedKStream<K, V> {
   }
 
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
-    return this.build<V>('KSTREAM-REDUCE-', undefined, (_k, v, agg) => reducer(agg, v), materialized, undefined);
+    return this.build<V>('KSTREAM-REDUCE-', undefined, (_k, v, agg) => reducer(agg, v), materialized, (this.source.grouped?.valueSerde ?? this.source.valueSerde) as Serde<V> | undefined);
   }
 
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>): KTable<Windowed<K>, VA> {

@@ -1,7 +1,7 @@
 import type { Logger } from './logger.js';
 
 /** Why a processor dropped a record on purpose. */
-export type DropReason = 'late' | 'null-key';
+export type DropReason = 'late' | 'null-key' | 'invalid-timestamp';
 
 /** At most one WARN line per task in this interval; the counts in between are summed into it. */
 export const DROP_LOG_INTERVAL_MS = 10_000;
@@ -48,7 +48,8 @@ export class DroppedRecordsLog {
     this.lastLoggedAt = now;
     for (const [id, { count, total, lastDetail }] of this.pending) {
       const [processor, reason] = id.split('\u0000') as [string, DropReason];
-      const what = reason === 'late' ? 'late records (their window had closed)' : 'records with a null key';
+      const what =
+        reason === 'late' ? 'late records (their window had closed)' : reason === 'null-key' ? 'records with a null key' : 'records with an invalid timestamp';
       this.logger.warn(`task ${this.taskId}: ${processor} dropped ${count} ${what}; ${total} in all; last: ${lastDetail}`, {
         task: this.taskId,
         processor,

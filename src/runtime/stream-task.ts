@@ -3,8 +3,7 @@ import type { Headers, RecordMetadata, StreamRecord } from '../dsl/record.js';
 import type { NodeDef, SinkNodeDef, SourceNodeDef } from '../dsl/internals/graph.js';
 import type { Subtopology, Topology } from '../dsl/topology.js';
 import { DeserializationError, ProcessingError, ProductionError, StateStoreError, StreamsError, type RecordOrigin } from '../errors/errors.js';
-import { Serdes } from '../serdes/serdes.js';
-import type { Serde } from '../serdes/serde.js';
+import { TimestampExtractors } from '../dsl/timestamp-extractor.js';
 import { isWindowedSerde } from '../serdes/windowed-serdes.js';
 import type { StoreContext } from '../stores/caching-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
@@ -15,9 +14,6 @@ import { partitionForKey } from './murmur2.js';
 import { PunctuationQueue } from './punctuation-queue.js';
 import type { RecordSink } from './record-sink.js';
 
-/** Sources without serdes read raw bytes; sinks and stores without serdes write JSON. */
-const DEFAULT_SOURCE_SERDE = Serdes.Buffer() as Serde<unknown>;
-const DEFAULT_SINK_SERDE = Serdes.Json<unknown>();
 
 interface NodeRuntime {
   readonly def: NodeDef;
@@ -34,6 +30,8 @@ export class TaskCounters {
   punctuateMsTotal = 0;
   /** Output records the production exception handler dropped. */
   droppedProduction = 0;
+  /** Input records whose extracted timestamp was negative. */
+  droppedInvalidTimestamp = 0;
 }
 
 /** What internal (DSL) processors may do beyond the public context. */
@@ -89,6 +87,8 @@ export class StreamTask {
   private time: number;
   private initialized = false;
   private readonly dropped: DroppedRecordsLog;
+  /** Per source topic, the largest timestamp its extractor returned (Kafka Streams' partition time). */
+  private readonly partitionTimes = new Map<string, number>();
 
   constructor(private readonly options: StreamTaskOptions) {
     const { subtopology, partition } = options;
@@ -155,8 +155,8 @@ export class StreamTask {
     if (source === undefined) throw new StreamsError(`Task ${this.id} does not read topic ${topic}`);
     const def = source.def as SourceNodeDef;
     const origin: RecordOrigin = { topic, partition, offset };
-    const keySerde = def.keySerde ?? DEFAULT_SOURCE_SERDE;
-    const valueSerde = def.valueSerde ?? DEFAULT_SOURCE_SERDE;
+    const keySerde = def.keySerde;
+    const valueSerde = def.valueSerde;
     let typedKey: unknown = null;
     let typedValue: unknown = null;
     if (key !== null) {
@@ -171,6 +171,14 @@ export class StreamTask {
         typedValue = valueSerde.deserialize(value, topic);
       } catch (err) {
         throw new DeserializationError(origin, 'value', valueSerde.name, err);
+      }
+    }
+    if (def.timestampExtractor !== undefined || timestamp < 0) {
+      timestamp = this.extractTimestamp(def, origin, typedKey, typedValue, timestamp, headers);
+      if (!(timestamp >= 0)) {
+        this.counters.droppedInvalidTimestamp++;
+        this.dropped.record(def.name, 'invalid-timestamp', `${topic}-${partition}@${offset}: extracted timestamp ${timestamp}`);
+        return;
       }
     }
     this.metadata = origin;
@@ -195,6 +203,25 @@ export class StreamTask {
     }
     this.counters.processed++;
     if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', this.time);
+  }
+
+  /**
+   * The event time of a record: its source's extractor, or Kafka Streams' default that refuses a negative
+   * Kafka timestamp. An extractor that throws fails like any user function (a ProcessingError the record
+   * error policy handles); the default's refusal is fatal.
+   */
+  private extractTimestamp(def: SourceNodeDef, origin: RecordOrigin, key: unknown, value: unknown, timestamp: number, headers: Headers): number {
+    const extractor = def.timestampExtractor ?? TimestampExtractors.failOnInvalidTimestamp;
+    const partitionTime = this.partitionTimes.get(origin.topic) ?? -1;
+    let extracted: number;
+    try {
+      extracted = extractor({ topic: origin.topic, partition: origin.partition, offset: origin.offset, key, value, timestamp, headers }, partitionTime);
+    } catch (err) {
+      if (err instanceof StreamsError) throw err;
+      throw new ProcessingError(origin, `${def.name} (timestamp extractor)`, err);
+    }
+    if (extracted > partitionTime) this.partitionTimes.set(origin.topic, extracted);
+    return extracted;
   }
 
   /** Fires wall-clock punctuators that are due at `now`. */
@@ -235,8 +262,8 @@ export class StreamTask {
 
   private writeSink(sink: SinkNodeDef, record: StreamRecord<unknown, unknown>): void {
     const topic = typeof sink.topic === 'function' ? sink.topic(record) : this.options.topology.topicName(sink.topic);
-    const keySerde = sink.keySerde ?? DEFAULT_SINK_SERDE;
-    const valueSerde = sink.valueSerde ?? DEFAULT_SINK_SERDE;
+    const keySerde = sink.keySerde;
+    const valueSerde = sink.valueSerde;
     let key: Buffer | null;
     let value: Buffer | null;
     try {

@@ -6,7 +6,7 @@
  * of the views that remain, and the counts must add up to the input.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Consumed, DEAD_LETTER_HEADERS, Materialized, Produced, Serdes, SessionWindows, StreamsBuilder, type Topology } from '../../src/index.js';
+import { Consumed, DEAD_LETTER_HEADERS, Grouped, Materialized, Produced, Serdes, SessionWindows, StreamsBuilder, type Topology } from '../../src/index.js';
 import { oracleSessions } from '../../examples/sessionize/generator.js';
 import { readTopic } from '../../examples/sessionize/kafka-io.js';
 import {
@@ -34,7 +34,7 @@ function topologyWithBadRecords(options: SessionizeOptions): Topology {
     .filter((_key, view) => view.status < 500)
     // A null key, as a server reports a view without a user: the repartition drops and counts it.
     .selectKey((_key, view) => (anonymous(view) ? (null as unknown as string) : view.userId))
-    .groupByKey()
+    .groupByKey(Grouped.with(Serdes.String(), pageViewSerde))
     .windowedBy(SessionWindows.ofInactivityGapAndGrace(INACTIVITY_GAP_MS, options.graceMs!))
     .aggregate<SessionStats>(
       emptyStats,

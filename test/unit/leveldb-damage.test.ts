@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Consumed, Serdes, StreamsBuilder, TopologyTestDriver } from '../../src/index.js';
+import { Consumed, Produced, Serdes, StreamsBuilder, TopologyTestDriver } from '../../src/index.js';
 import { DamagedStoreError, ProcessingError, StateStoreError } from '../../src/errors/errors.js';
 import { RecordErrorPolicy, isMachineError } from '../../src/runtime/record-error-policy.js';
 import type { ProducerPipeline } from '../../src/runtime/producer-pipeline.js';
@@ -261,7 +261,7 @@ describe('store failures are the machine’s, never a record’s', () => {
         if (v === 'user') throw new Error('user bug');
         return v;
       })
-      .to('out');
+      .to('out', Produced.with(Serdes.String(), Serdes.String()));
     const driver = new TopologyTestDriver(builder.build({ applicationId: 'machine-errors' }));
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
     let thrown: unknown;

@@ -203,7 +203,7 @@ describe('grouping and aggregation', () => {
       builder
         .stream('in', Consumed.with(S, N))
         .selectKey((_k, v) => String(v))
-        .groupByKey()
+        .groupByKey(Grouped.with(S, N))
         .count()
         .toStream()
         .to('out');
@@ -397,12 +397,12 @@ describe('bad input', () => {
     const { input } = run((s) =>
       s
         .mapValues(
-          () => {
+          (): number => {
             throw new Error('boom');
           },
           Named.as('explode'),
         )
-        .to('out'),
+        .to('out', Produced.with(S, N)),
     );
     expect(() => input.pipeInput('a', 1)).toThrow(ProcessingError);
     expect(() => input.pipeInput('a', 1)).toThrow(/Processor explode failed on the record at in-0@1: boom/);

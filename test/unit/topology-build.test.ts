@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Consumed,
+  Grouped,
   Materialized,
   Produced,
   Serdes,
@@ -19,7 +20,7 @@ function sessionize() {
     .stream('page-views', Consumed.with(S, Serdes.Json<{ sessionId: string; status: number }>()))
     .filter((_k, v) => v.status < 500)
     .selectKey((_k, v) => v.sessionId)
-    .groupByKey()
+    .groupByKey(Grouped.with(S, Serdes.Json<{ sessionId: string; status: number }>()))
     .windowedBy(SessionWindows.ofInactivityGapAndGrace(30 * 60_000, 60_000))
     .count(Materialized.as('session-stats'))
     .toStream()

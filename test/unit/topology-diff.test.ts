@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Materialized, Serdes, SessionWindows, StreamsBuilder, diffTopologies } from '../../src/index.js';
+import { Consumed, Materialized, Serdes, SessionWindows, StreamsBuilder, diffTopologies } from '../../src/index.js';
 import { buildSessionizeTopology } from '../../examples/sessionize/topology.js';
 import { buildSessionizeTopologyV2 } from '../../examples/sessionize/topology-v2.js';
 
 function counting(named: boolean, extraFilter: boolean) {
   const builder = new StreamsBuilder();
-  let stream = builder.stream<string, string>('in');
+  let stream = builder.stream('in', Consumed.with(Serdes.String(), Serdes.String()));
   if (extraFilter) stream = stream.filter(() => true);
   const grouped = stream.groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(1000));
   const table = named ? grouped.count(Materialized.as<string, number>('counts').withValueSerde(Serdes.Int64())) : grouped.count();

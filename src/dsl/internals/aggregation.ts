@@ -4,7 +4,6 @@ import type { Grouped, Materialized } from '../options.js';
 import type { ProcessorSupplier } from '../processor-api.js';
 import type { InternalBuilder } from './internal-builder.js';
 import { insertRepartition } from './repartition.js';
-import { Serdes } from '../../serdes/serdes.js';
 
 /** What a grouped stream hands to its aggregations. */
 export interface GroupedSource {
@@ -20,7 +19,10 @@ export interface AggregationSpec {
   readonly prefix: string;
   readonly materialized: Materialized<unknown, unknown> | undefined;
   readonly storeType: StoreType;
-  /** The value serde when neither Materialized nor the stream gives one. */
+  /**
+   * The value serde when Materialized gives none: count's Int64, reduce's input value serde (same type);
+   * undefined for aggregate, whose values are of a new type (then the builder's default, or a problem).
+   */
   readonly defaultValueSerde: Serde<unknown> | undefined;
   readonly retentionMs?: number;
   readonly windowSizeMs?: number;
@@ -41,9 +43,23 @@ export interface AggregationResult {
  */
 export function addAggregation(graph: InternalBuilder, source: GroupedSource, spec: AggregationSpec): AggregationResult {
   const storeName = spec.materialized?.storeName ?? graph.newStoreName(spec.prefix);
-  const keySerde = spec.materialized?.keySerde ?? source.grouped?.keySerde ?? source.keySerde ?? Serdes.Json<unknown>();
+  const who = `Store '${storeName}' of the ${spec.prefix.replace(/^KSTREAM-|-$/g, '').toLowerCase()}`;
+  const keySerde = graph.serdeFor(
+    'key',
+    who,
+    'pass Grouped.with(keySerde, valueSerde) to the grouping, or Materialized.with(keySerde, valueSerde)',
+    spec.materialized?.keySerde,
+    source.grouped?.keySerde,
+    source.keySerde,
+  );
   const groupedValueSerde = source.grouped?.valueSerde ?? source.valueSerde;
-  const valueSerde = spec.materialized?.valueSerde ?? spec.defaultValueSerde ?? groupedValueSerde ?? Serdes.Json<unknown>();
+  const valueSerde = graph.serdeFor(
+    'value',
+    who,
+    "pass Materialized.as<K, V>('name').withValueSerde(serde)",
+    spec.materialized?.valueSerde,
+    spec.defaultValueSerde,
+  );
   let parent = source.parentName;
   if (source.repartitionRequired) {
     parent = insertRepartition(graph, parent, source.grouped?.name ?? storeName, keySerde, groupedValueSerde);

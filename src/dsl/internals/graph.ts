@@ -1,6 +1,7 @@
 import type { Serde } from '../../serdes/serde.js';
 import type { ProcessorSupplier } from '../processor-api.js';
 import type { StreamPartitioner, TopicNameExtractor } from '../options.js';
+import type { TimestampExtractor } from '../timestamp-extractor.js';
 
 /** A topic as the graph names it; internal topics get the application id as prefix when the topology is built. */
 export interface TopicRef {
@@ -13,8 +14,10 @@ export interface SourceNodeDef {
   readonly name: string;
   readonly index: number;
   readonly topics: readonly TopicRef[];
-  readonly keySerde?: Serde<unknown>;
-  readonly valueSerde?: Serde<unknown>;
+  readonly keySerde: Serde<unknown>;
+  readonly valueSerde: Serde<unknown>;
+  /** Event time of each record; undefined: the Kafka timestamp, failing on a negative one. */
+  readonly timestampExtractor?: TimestampExtractor;
 }
 
 export interface ProcessorNodeDef {
@@ -32,8 +35,8 @@ export interface SinkNodeDef {
   readonly index: number;
   readonly parents: readonly string[];
   readonly topic: TopicRef | TopicNameExtractor<unknown, unknown>;
-  readonly keySerde?: Serde<unknown>;
-  readonly valueSerde?: Serde<unknown>;
+  readonly keySerde: Serde<unknown>;
+  readonly valueSerde: Serde<unknown>;
   readonly partitioner?: StreamPartitioner<unknown, unknown>;
 }
 

@@ -1,4 +1,6 @@
+import type { Serde } from '../../serdes/serde.js';
 import type { StoreDefinition } from '../../stores/store-definition.js';
+import type { TimestampExtractor } from '../timestamp-extractor.js';
 import type { NodeDef, ProcessorNodeDef, RepartitionTopicDef, SinkNodeDef, SourceNodeDef } from './graph.js';
 
 type WithoutIndex<T> = Omit<T, 'index' | 'kind'>;
@@ -10,11 +12,28 @@ type WithoutIndex<T> = Omit<T, 'index' | 'kind'>;
  */
 export class InternalBuilder {
   private counter = 0;
+
+  constructor(readonly defaults: BuilderDefaults = {}) {}
+
   readonly nodes = new Map<string, NodeDef>();
   readonly stores = new Map<string, StoreDefinition>();
   readonly repartitionTopics = new Map<string, RepartitionTopicDef>();
   /** Problems found while declaring; reported together by `build()`. */
   readonly problems: string[] = [];
+
+  /**
+   * The serde of a key or value: the first of `known` that is defined, else the builder's default. With
+   * neither, the problem is recorded, naming `who` needs it and `hint` (what to pass), and build() fails
+   * with it; the placeholder returned meanwhile is never run.
+   */
+  serdeFor(kind: 'key' | 'value', who: string, hint: string, ...known: ReadonlyArray<Serde<unknown> | undefined>): Serde<unknown> {
+    for (const serde of known) if (serde !== undefined) return serde;
+    const fallback = kind === 'key' ? this.defaults.defaultKeySerde : this.defaults.defaultValueSerde;
+    if (fallback !== undefined) return fallback;
+    const option = kind === 'key' ? 'defaultKeySerde' : 'defaultValueSerde';
+    this.problems.push(`${who} needs a ${kind} serde and none is known: ${hint}, or give the StreamsBuilder a ${option}.`);
+    return missingSerde(who, kind);
+  }
 
   nextIndex(): number {
     return this.counter++;
@@ -78,3 +97,18 @@ export class InternalBuilder {
     this.repartitionTopics.set(topic.name, topic);
   }
 }
+
+/** What a StreamsBuilder uses where an operator is given no serde or timestamp extractor of its own. */
+export interface BuilderDefaults {
+  readonly defaultKeySerde?: Serde<unknown>;
+  readonly defaultValueSerde?: Serde<unknown>;
+  readonly defaultTimestampExtractor?: TimestampExtractor;
+}
+
+function missingSerde(who: string, kind: string): Serde<unknown> {
+  const fail = (): never => {
+    throw new Error(`${who} has no ${kind} serde`);
+  };
+  return { name: 'missing', serialize: fail, deserialize: fail };
+}
+

@@ -20,9 +20,13 @@ export function insertRepartition(
   const filterName = `${baseName}-repartition-filter`;
   const sinkName = `${baseName}-repartition-sink`;
   const sourceName = `${baseName}-repartition-source`;
+  const who = `The repartition topic ${topic.name}`;
+  const hint = 'pass Grouped.with(keySerde, valueSerde) to the grouping (or Repartitioned.with to repartition())';
+  const keys = graph.serdeFor('key', who, hint, keySerde);
+  const values = graph.serdeFor('value', who, hint, valueSerde);
   graph.addProcessor({ name: filterName, parents: [parentName], supplier: dropNullKeys(), stores: [] });
-  graph.addSink({ name: sinkName, parents: [filterName], topic, keySerde, valueSerde });
-  graph.addSource({ name: sourceName, topics: [topic], keySerde, valueSerde });
+  graph.addSink({ name: sinkName, parents: [filterName], topic, keySerde: keys, valueSerde: values });
+  graph.addSource({ name: sourceName, topics: [topic], keySerde: keys, valueSerde: values });
   graph.addRepartitionTopic({ name: topic.name, numberOfPartitions });
   return sourceName;
 }
