@@ -1,4 +1,5 @@
 import { Kafka, logLevel as kafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
+import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { installAbortedTransactionFilter } from './aborted-transaction-filter.js';
@@ -72,6 +73,8 @@ export interface StreamsMetrics {
   readonly processedTotal: number;
   readonly droppedLateTotal: number;
   readonly droppedNullKeyTotal: number;
+  /** Input records whose extracted timestamp was negative (dropped by the timestamp extractor's choice). */
+  readonly droppedInvalidTimestampTotal: number;
   /** Output records the production exception handler dropped ('continue'). */
   readonly droppedProductionTotal: number;
   /** Records skipped or dead-lettered by the deserialization and processing exception handlers. */
@@ -144,7 +147,7 @@ export class KafkaStreams {
   private metadata: TopologyMetadata | undefined;
   private metricsServer: MetricsServer | undefined;
   private metricsAt: AddressInfo | undefined;
-  private retiredProcessed = { processed: 0, droppedLate: 0, droppedNullKey: 0, droppedProduction: 0 };
+  private readonly retiredProcessed: RecordCounts = emptyRecordCounts();
 
   constructor(
     private readonly topology: Topology,
@@ -283,17 +286,8 @@ export class KafkaStreams {
 
   /** Keeps a replaced thread's record counters (its live tasks' and those it retired), so metrics never go back. */
   private retire(thread: StreamThread): void {
-    const r = thread.retiredTaskCounters;
-    this.retiredProcessed.processed += r.processed;
-    this.retiredProcessed.droppedLate += r.droppedLate;
-    this.retiredProcessed.droppedNullKey += r.droppedNullKey;
-    this.retiredProcessed.droppedProduction += r.droppedProduction;
-    for (const task of thread.activeTasks.values()) {
-      this.retiredProcessed.processed += task.streamTask.counters.processed;
-      this.retiredProcessed.droppedLate += task.streamTask.counters.droppedLate;
-      this.retiredProcessed.droppedNullKey += task.streamTask.counters.droppedNullKey;
-      this.retiredProcessed.droppedProduction += task.streamTask.counters.droppedProduction;
-    }
+    addRecordCounts(this.retiredProcessed, thread.retiredTaskCounters);
+    for (const task of thread.activeTasks.values()) addRecordCounts(this.retiredProcessed, task.streamTask.counters);
   }
 
   /**
@@ -381,19 +375,13 @@ export class KafkaStreams {
   metrics(): StreamsMetrics {
     const thread = this.thread;
     // Counters of tasks the thread no longer runs (handed over, recovered, closed) stay in the totals.
-    const retired = thread?.retiredTaskCounters;
-    let processed = this.retiredProcessed.processed + (retired?.processed ?? 0);
-    let droppedLate = this.retiredProcessed.droppedLate + (retired?.droppedLate ?? 0);
-    let droppedNullKey = this.retiredProcessed.droppedNullKey + (retired?.droppedNullKey ?? 0);
+    const totals = addRecordCounts(emptyRecordCounts(), this.retiredProcessed);
+    if (thread !== undefined) addRecordCounts(totals, thread.retiredTaskCounters);
     let recordsLag = 0;
-    let droppedProduction = this.retiredProcessed.droppedProduction + (retired?.droppedProduction ?? 0);
     const tasks: TaskMetrics[] = [];
     for (const task of thread?.activeTasks.values() ?? []) {
       const c = task.streamTask.counters;
-      processed += c.processed;
-      droppedLate += c.droppedLate;
-      droppedNullKey += c.droppedNullKey;
-      droppedProduction += c.droppedProduction;
+      addRecordCounts(totals, c);
       const lag: Record<string, number> = {};
       for (const [key, value] of task.recordsLag) {
         lag[key.replace(/:(\d+)$/, '-$1')] = Number(value);
@@ -425,10 +413,11 @@ export class KafkaStreams {
       activeTasks: this.localTaskIds(),
       standbyTasks: thread?.standbys?.taskIds ?? [],
       standbyRecordsTotal: thread?.standbys?.appliedRecords ?? 0,
-      processedTotal: processed,
-      droppedLateTotal: droppedLate,
-      droppedNullKeyTotal: droppedNullKey,
-      droppedProductionTotal: droppedProduction,
+      processedTotal: totals.processed,
+      droppedLateTotal: totals.droppedLate,
+      droppedNullKeyTotal: totals.droppedNullKey,
+      droppedInvalidTimestampTotal: totals.droppedInvalidTimestamp,
+      droppedProductionTotal: totals.droppedProduction,
       skippedRecordsTotal: (deserialization?.skipped ?? 0) + (processing?.skipped ?? 0),
       deadLetterRecordsTotal: (deserialization?.deadLettered ?? 0) + (processing?.deadLettered ?? 0),
       commitTotal: counters.commits,

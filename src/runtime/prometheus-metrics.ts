@@ -49,9 +49,10 @@ export function createPrometheusRegistry(source: () => StreamsMetrics, labels: R
     for (const t of m.tasks) c.inc({ task_id: t.taskId }, t.processedTotal);
   });
   counter('kstreams_instance_process_total', 'Records processed by the instance (tasks it no longer has included)', [], (c, m) => c.inc(m.processedTotal));
-  counter('kstreams_dropped_records_total', 'Records dropped: late (after the grace), without a key, or output the production handler dropped', ['reason'], (c, m) => {
+  counter('kstreams_dropped_records_total', 'Records dropped: late (after the grace), without a key, with an invalid timestamp, or output the production handler dropped', ['reason'], (c, m) => {
     c.inc({ reason: 'late' }, m.droppedLateTotal);
     c.inc({ reason: 'null_key' }, m.droppedNullKeyTotal);
+    c.inc({ reason: 'invalid_timestamp' }, m.droppedInvalidTimestampTotal);
     c.inc({ reason: 'production' }, m.droppedProductionTotal);
   });
   counter('kstreams_skipped_records_total', 'Records skipped or dead-lettered by the exception handlers', [], (c, m) => c.inc(m.skippedRecordsTotal));

@@ -10,6 +10,7 @@ import type { ManagedStore } from '../stores/managed-store.js';
 import type { StoreDefinition } from '../stores/store-definition.js';
 import type { Logger } from './logger.js';
 import { DroppedRecordsLog, type DropReason } from './dropped-records-log.js';
+import type { RecordCounts } from './record-counts.js';
 import { partitionForKey } from './murmur2.js';
 import { PunctuationQueue } from './punctuation-queue.js';
 import type { RecordSink } from './record-sink.js';
@@ -22,7 +23,7 @@ interface NodeRuntime {
 }
 
 /** Counters of one task, read by metrics. */
-export class TaskCounters {
+export class TaskCounters implements RecordCounts {
   processed = 0;
   droppedLate = 0;
   droppedNullKey = 0;

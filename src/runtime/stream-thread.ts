@@ -7,6 +7,7 @@ import {
   type Kafka,
   type Producer,
 } from 'kafkajs';
+import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { Headers } from '../dsl/record.js';
 import type { Topology } from '../dsl/topology.js';
@@ -62,13 +63,6 @@ export interface ThreadCounters {
   restoredRecords: number;
 }
 
-/** Record counters of tasks this thread no longer runs (handed over, recovered, suspended, closed). */
-export interface RetiredTaskCounters {
-  processed: number;
-  droppedLate: number;
-  droppedNullKey: number;
-  droppedProduction: number;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -112,7 +106,8 @@ export class StreamThread {
   /** Consecutive failed transactions per task. */
   private readonly transactionFailures = new Map<string, number>();
   readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
-  readonly retiredTaskCounters: RetiredTaskCounters = { processed: 0, droppedLate: 0, droppedNullKey: 0, droppedProduction: 0 };
+  /** Record counts of tasks this thread no longer runs (handed over, recovered, suspended, closed). */
+  readonly retiredTaskCounters: RecordCounts = emptyRecordCounts();
   private readonly retired = new WeakSet<ActiveTask>();
   private readonly outage: BrokerOutage;
   /** The suspend-wait-resume cycle of a broker outage in progress. */
@@ -382,11 +377,7 @@ export class StreamThread {
   private retireCounters(task: ActiveTask): void {
     if (this.retired.has(task) || task.state === 'created' || task.state === 'restoring') return;
     this.retired.add(task);
-    const c = task.streamTask.counters;
-    this.retiredTaskCounters.processed += c.processed;
-    this.retiredTaskCounters.droppedLate += c.droppedLate;
-    this.retiredTaskCounters.droppedNullKey += c.droppedNullKey;
-    this.retiredTaskCounters.droppedProduction += c.droppedProduction;
+    addRecordCounts(this.retiredTaskCounters, task.streamTask.counters);
   }
 
   /** Committed offsets (with metadata) of the application's group for the given topics. */

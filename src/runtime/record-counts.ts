@@ -1,0 +1,27 @@
+/**
+ * What happened to input records, summed over tasks: every record is processed, or dropped for one of these
+ * reasons and counted (records the exception handlers skip or dead-letter are counted by their policies).
+ * Totals only ever grow: counts of tasks that moved away or of replaced threads are kept in a sum.
+ */
+export interface RecordCounts {
+  processed: number;
+  droppedLate: number;
+  droppedNullKey: number;
+  droppedInvalidTimestamp: number;
+  /** Output records the production exception handler dropped. */
+  droppedProduction: number;
+}
+
+export function emptyRecordCounts(): RecordCounts {
+  return { processed: 0, droppedLate: 0, droppedNullKey: 0, droppedInvalidTimestamp: 0, droppedProduction: 0 };
+}
+
+/** Adds `from` into `into` and returns `into`. */
+export function addRecordCounts(into: RecordCounts, from: Readonly<RecordCounts>): RecordCounts {
+  into.processed += from.processed;
+  into.droppedLate += from.droppedLate;
+  into.droppedNullKey += from.droppedNullKey;
+  into.droppedInvalidTimestamp += from.droppedInvalidTimestamp;
+  into.droppedProduction += from.droppedProduction;
+  return into;
+}
