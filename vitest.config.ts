@@ -13,6 +13,15 @@ export default defineConfig({
       },
       {
         test: {
+          // Kafka Streams' own TopologyTestDriver against ours (one JVM; Java 17 and Maven, see test/differential).
+          name: 'differential',
+          include: ['test/differential/**/*.test.ts'],
+          testTimeout: 60_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/setup/broker.ts'],

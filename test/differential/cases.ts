@@ -1,0 +1,141 @@
+/**
+ * The shape of a differential case and of its canonical output, shared by the generator, both runners and
+ * the comparison. A case is plain JSON: the Java runner (java/src/main/java/differential/DifferentialRunner.java)
+ * reads the same objects, one per line.
+ */
+
+export type ValueType = 'string' | 'long';
+export type Value = string | number;
+export type Op = 'count' | 'reduce' | 'aggregate';
+
+export type WindowSpec =
+  | { readonly type: 'none' }
+  | { readonly type: 'session'; readonly gap: number; readonly grace: number; readonly noGrace: boolean }
+  | {
+      readonly type: 'tumbling' | 'hopping';
+      readonly size: number;
+      readonly advance: number;
+      readonly grace: number;
+      readonly noGrace: boolean;
+    };
+
+/**
+ * The record cache of the aggregation's store:
+ * - `off`: `statestore.cache.max.bytes` = 0 (ours: `cacheMaxBytes: 0`);
+ * - `on`: a 10 MiB cache (Kafka Streams' default), caching left at the store's default (enabled);
+ * - `store-off` / `store-on`: a 10 MiB cache and `Materialized.withCachingDisabled()` / `withCachingEnabled()`.
+ */
+export type Caching = 'off' | 'on' | 'store-off' | 'store-on';
+export const CACHING_MODES: readonly Caching[] = ['off', 'on', 'store-off', 'store-on'];
+
+export interface InputRecord {
+  readonly key: string | null;
+  readonly value: Value | null;
+  readonly ts: number;
+}
+
+export interface DifferentialCase {
+  /** `<seed>:<index>`: replay with `npx tsx test/differential/replay.ts --seed <seed> --case <index>`. */
+  readonly id: string;
+  readonly seed: number;
+  readonly index: number;
+  /** What the case is built to exercise, e.g. `session-reduce-nullvalues` (see generator.ts). */
+  readonly family: string;
+  /**
+   * `aggregate`: in → [filter] → groupByKey → [windowedBy] → count/reduce/aggregate → [suppress] → out.
+   * `passthrough`: `stream('in').to('out')` with no serdes given (default serdes).
+   */
+  readonly topology: 'aggregate' | 'passthrough';
+  readonly valueType: ValueType;
+  readonly op: Op;
+  readonly window: WindowSpec;
+  /** `suppress(Suppressed.untilWindowCloses(unbounded()))` after a windowed aggregation. */
+  readonly suppress: boolean;
+  /** A `filter` before the grouping that drops the records whose value is the marker (see valueOps). */
+  readonly filter: boolean;
+  readonly caching: Caching;
+  readonly records: readonly InputRecord[];
+}
+
+/** One output record; a windowed key prints as `key@start-end`. */
+export interface OutputRecord {
+  readonly key: string | null;
+  readonly value: Value | null;
+  readonly ts: number;
+}
+
+export type CaseOutcome =
+  | { readonly kind: 'records'; readonly records: readonly OutputRecord[] }
+  /** The run threw; both sides throwing counts as agreement, whatever the messages. */
+  | { readonly kind: 'error'; readonly message: string }
+  /** Our API lacks an option the case needs (e.g. Materialized.withCachingDisabled()). */
+  | { readonly kind: 'unsupported'; readonly reason: string };
+
+/**
+ * The functions a case aggregates with, per value type: deterministic, total on null, and written the same
+ * way in DifferentialRunner.java (`STRINGS` and `LONGS`). Concatenations keep the order of arguments visible;
+ * `null` prints as "null" in both languages' string concatenation.
+ */
+export interface ValueOps<V extends Value> {
+  init(): V;
+  aggregate(agg: V | null, value: V | null): V;
+  merge(left: V | null, right: V | null): V;
+  reduce(left: V | null, right: V | null): V;
+  /** The marker a `filter` case drops. */
+  dropped(value: V | null): boolean;
+}
+
+const nz = (value: number | null, otherwise: number): number => (value === null ? otherwise : value);
+
+export const STRING_OPS: ValueOps<string> = {
+  init: () => '',
+  aggregate: (agg, value) => `${agg}|${value}`,
+  merge: (left, right) => `${left}&${right}`,
+  reduce: (left, right) => `${left}+${right}`,
+  dropped: (value) => value === 'X',
+};
+
+export const LONG_OPS: ValueOps<number> = {
+  init: () => 0,
+  aggregate: (agg, value) => nz(agg, 0) + nz(value, 100),
+  merge: (left, right) => nz(left, 0) + nz(right, 0),
+  reduce: (left, right) => nz(left, 0) + nz(right, 100),
+  dropped: (value) => value !== null && value < 0,
+};
+
+/** A case in one line, for failure messages. */
+export function describeCase(c: DifferentialCase): string {
+  const w = c.window;
+  const window =
+    w.type === 'none'
+      ? 'no window'
+      : w.type === 'session'
+        ? `session gap ${w.gap} ${w.noGrace ? 'NoGrace' : `grace ${w.grace}`}`
+        : `${w.type} size ${w.size}${w.type === 'hopping' ? ` advance ${w.advance}` : ''} ${w.noGrace ? 'NoGrace' : `grace ${w.grace}`}`;
+  if (c.topology === 'passthrough') return `stream('in').to('out'), default serdes, caching ${c.caching}`;
+  return [
+    `${c.op} of ${c.valueType}s`,
+    window,
+    c.filter ? 'filter before' : '',
+    c.suppress ? 'suppress(untilWindowCloses)' : '',
+    `caching ${c.caching}`,
+  ]
+    .filter((s) => s !== '')
+    .join(', ');
+}
+
+export function formatRecord(r: InputRecord | OutputRecord): string {
+  const value = r.value === null ? 'null' : typeof r.value === 'string' ? JSON.stringify(r.value) : String(r.value);
+  return `${r.key === null ? 'null' : r.key}=${value}@${r.ts}`;
+}
+
+export function formatOutcome(outcome: CaseOutcome): string {
+  switch (outcome.kind) {
+    case 'records':
+      return outcome.records.length === 0 ? '(no records)' : outcome.records.map(formatRecord).join(', ');
+    case 'error':
+      return `error: ${outcome.message}`;
+    case 'unsupported':
+      return `unsupported by ours: ${outcome.reason}`;
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Seeded generation of differential cases. Case `index` of seed `seed` depends on those two numbers only
+ * (not on how many cases are generated), so `replay.ts --seed S --case K` rebuilds exactly the case a run
+ * reported.
+ *
+ * Cases are spread round-robin over families, `<window>-<op>-<scenario>`, each built to exercise one thing:
+ * - window: `session` (grace > 0), `session0` (grace 0, half of them `ofInactivityGapWithNoGrace`),
+ *   `tumbling`, `hopping`, `none` (a non-windowed aggregation);
+ * - op: `count`, `reduce`, `aggregate`;
+ * - scenario:
+ *   - `inorder`: non-decreasing timestamps, steps chosen to land on exact gap / size / grace boundaries;
+ *   - `ooo`: out of order, including records at and past the grace boundary (late);
+ *   - `nullkeys`: in-order keyed records, and null-key records whose timestamps often jump ahead;
+ *   - `filter`: as `nullkeys`, with records a `filter` drops before the grouping instead of null keys;
+ *   - `nullvalues`: in-order timestamps, some values null;
+ *   - `suppress`: `suppress(untilWindowCloses)` on an out-of-order input (windowed only);
+ *   - `mixed`: all of the above at once.
+ * plus `passthrough-default-serdes`: `stream('in').to('out')` with no serdes.
+ * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
+ */
+import type { Caching, DifferentialCase, InputRecord, Op, Value, ValueType, WindowSpec } from './cases.js';
+
+/** A small, fast, seedable PRNG (mulberry32). */
+export class Random {
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+}
+
+/** Mixes a run's seed and a case's index into the case's own seed. */
+function caseSeed(seed: number, index: number): number {
+  let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+type WindowKind = 'session' | 'session0' | 'tumbling' | 'hopping' | 'none';
+type Scenario = 'inorder' | 'ooo' | 'nullkeys' | 'filter' | 'nullvalues' | 'suppress' | 'mixed';
+
+const WINDOW_KINDS: readonly WindowKind[] = ['session', 'session0', 'tumbling', 'hopping', 'none'];
+const OPS: readonly Op[] = ['count', 'reduce', 'aggregate'];
+const SCENARIOS: readonly Scenario[] = ['inorder', 'ooo', 'nullkeys', 'filter', 'nullvalues', 'suppress', 'mixed'];
+
+export const PASSTHROUGH_FAMILY = 'passthrough-default-serdes';
+
+/** Every family, in the order cases are dealt to them. */
+export const FAMILIES: readonly string[] = [
+  ...WINDOW_KINDS.flatMap((window) =>
+    OPS.flatMap((op) =>
+      SCENARIOS.filter((s) => !(s === 'suppress' && window === 'none')).map((s) => `${window}-${op}-${s}`),
+    ),
+  ),
+  PASSTHROUGH_FAMILY,
+];
+
+function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
+  switch (kind) {
+    case 'none':
+      return { type: 'none' };
+    case 'session':
+      return { type: 'session', gap: rnd.pick([5, 10]), grace: rnd.pick([1, 3, 5, 10]), noGrace: false };
+    case 'session0':
+      return { type: 'session', gap: rnd.pick([5, 10]), grace: 0, noGrace: rnd.chance(0.5) };
+    case 'tumbling':
+    case 'hopping': {
+      const size = rnd.pick([10, 20]);
+      const advance = kind === 'tumbling' ? size : rnd.pick([size / 2, size / 5]);
+      const grace = rnd.pick([0, 0, 3, 5, 10]);
+      return { type: kind, size, advance, grace, noGrace: grace === 0 && rnd.chance(0.5) };
+    }
+  }
+}
+
+/** The time scale of a window: steps of this size cross its boundaries. */
+function scaleOf(window: WindowSpec): { unit: number; grace: number } {
+  switch (window.type) {
+    case 'none':
+      return { unit: 10, grace: 0 };
+    case 'session':
+      return { unit: window.gap, grace: window.grace };
+    default:
+      return { unit: window.advance, grace: window.grace };
+  }
+}
+
+/** A forward step that often lands exactly on, just before or just after a boundary. */
+function forwardStep(rnd: Random, unit: number, grace: number): number {
+  return rnd.pick([0, 1, 2, unit - 1, unit, unit + 1, grace, grace + 1, unit + grace, unit + grace + 1, rnd.int(0, 3 * unit)]);
+}
+
+/** A backward step: within the window, at the grace boundary, or well past it (late). */
+function backwardStep(rnd: Random, unit: number, grace: number): number {
+  return rnd.pick([1, 2, unit - 1, unit, grace, grace + 1, unit + grace, unit + grace + 1, rnd.int(0, 2 * unit + grace + 3)]);
+}
+
+function valueFor(type: ValueType, rnd: Random): Value {
+  return type === 'string' ? rnd.pick(['a', 'b', 'c', 'd', 'e']) : rnd.int(1, 9);
+}
+
+const DROPPED: Record<ValueType, Value> = { string: 'X', long: -1 };
+
+function generateRecords(scenario: Scenario, valueType: ValueType, window: WindowSpec, rnd: Random): InputRecord[] {
+  const { unit, grace } = scaleOf(window);
+  const keys = ['a', 'b', 'c'].slice(0, rnd.int(1, 3));
+  const count = rnd.int(3, 16);
+  const records: InputRecord[] = [];
+  let maxTs = rnd.pick([0, 0, rnd.int(0, 30)]);
+  // Timestamp of the next record that reaches the aggregation (keyed, kept by the filter).
+  let keptTs = maxTs;
+  const outOfOrder = scenario === 'ooo' || scenario === 'suppress' || scenario === 'mixed';
+  for (let i = 0; i < count; i++) {
+    const key = rnd.pick(keys);
+    let value: Value | null = valueFor(valueType, rnd);
+    const special =
+      (scenario === 'nullkeys' || scenario === 'filter' || scenario === 'mixed') && i > 0 && rnd.chance(0.3);
+    if (special) {
+      // A record that never reaches the aggregation (null key, or dropped by the filter), often far ahead.
+      const ts = keptTs + rnd.pick([unit, unit + grace, unit + grace + 1, 2 * unit + grace, rnd.int(0, 4 * unit)]);
+      const nullKey = scenario === 'nullkeys' || (scenario === 'mixed' && rnd.chance(0.5));
+      records.push(nullKey ? { key: null, value, ts } : { key, value: DROPPED[valueType], ts });
+      maxTs = Math.max(maxTs, ts);
+      continue;
+    }
+    if ((scenario === 'nullvalues' || scenario === 'mixed') && rnd.chance(0.3)) value = null;
+    let ts: number;
+    if (outOfOrder && i > 0 && rnd.chance(0.4)) ts = Math.max(0, maxTs - backwardStep(rnd, unit, grace));
+    else ts = (i === 0 ? keptTs : keptTs + forwardStep(rnd, unit, grace));
+    keptTs = Math.max(keptTs, ts);
+    maxTs = Math.max(maxTs, ts);
+    records.push({ key, value, ts });
+  }
+  return records;
+}
+
+/**
+ * The cache mode of each round over the families: every family gets every mode once `CACHE_CYCLE.length`
+ * rounds are dealt, `off` and `on` twice as often as the per-store switches.
+ */
+export const CACHE_CYCLE: readonly Caching[] = ['off', 'on', 'off', 'on', 'store-off', 'store-on'];
+
+/** Case `index` of run `seed`. */
+export function generateCase(seed: number, index: number): DifferentialCase {
+  const rnd = new Random(caseSeed(seed, index));
+  const family = FAMILIES[index % FAMILIES.length]!;
+  const caching = CACHE_CYCLE[Math.floor(index / FAMILIES.length) % CACHE_CYCLE.length]!;
+  const valueType: ValueType = rnd.pick(['string', 'long']);
+  const id = `${seed}:${index}`;
+  if (family === PASSTHROUGH_FAMILY) {
+    const records: InputRecord[] = [];
+    for (let i = rnd.int(1, 5), ts = 0; i > 0; i--, ts += rnd.int(0, 5)) {
+      records.push({ key: rnd.chance(0.2) ? null : rnd.pick(['a', 'b']), value: rnd.chance(0.2) ? null : `v${rnd.int(0, 99)}`, ts });
+    }
+    return {
+      id, seed, index, family, topology: 'passthrough', valueType: 'string', op: 'count',
+      window: { type: 'none' }, suppress: false, filter: false, caching, records,
+    };
+  }
+  const [windowKind, op, scenario] = family.split('-') as [WindowKind, Op, Scenario];
+  const window = windowFor(windowKind, rnd);
+  const filter = scenario === 'filter' || (scenario === 'mixed' && rnd.chance(0.5));
+  const suppress = scenario === 'suppress' || (scenario === 'mixed' && window.type !== 'none' && rnd.chance(0.5));
+  let records = generateRecords(scenario, valueType, window, rnd);
+  if (!filter) {
+    // Without a filter the marker is an ordinary value; keep it out so that the case reads plainly.
+    records = records.map((r) => (r.key !== null && r.value === DROPPED[valueType] ? { ...r, value: valueFor(valueType, rnd) } : r));
+  }
+  return { id, seed, index, family, topology: 'aggregate', valueType, op, window, suppress, filter, caching, records };
+}
+
+export function generateCases(seed: number, count: number): DifferentialCase[] {
+  return Array.from({ length: count }, (_, index) => generateCase(seed, index));
+}

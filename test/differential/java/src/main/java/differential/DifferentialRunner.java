@@ -1,0 +1,292 @@
+package differential;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.Suppressed;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.test.TestRecord;
+
+/**
+ * The Kafka Streams side of the differential suite (test/differential). Reads cases as JSON lines from stdin
+ * (one object per line, the shape of `DifferentialCase` in test/differential/cases.ts), runs each through Kafka
+ * Streams' own TopologyTestDriver, and prints one JSON line per case, in input order:
+ *   {"id": "...", "records": [{"key": "a@0-10", "value": 2, "ts": 10}, ...]}   or   {"id": "...", "error": "..."}
+ * Windowed keys print as key@start-end. The aggregation functions must stay identical to the TypeScript
+ * side's (test/differential/ours.ts); a comment there and here names each.
+ */
+public final class DifferentialRunner {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The per-value-type functions of a case: the same on both sides, deterministic, null-safe. */
+  interface Ops<V> {
+    Serde<V> serde();
+    V fromJson(JsonNode node);
+    void toJson(ObjectNode out, String field, V value);
+    V init();
+    V aggregate(V agg, V value);
+    V merge(V left, V right);
+    V reduce(V left, V right);
+    /** The filter family drops records whose value is the marker ("X" or a negative long). */
+    boolean dropped(V value);
+  }
+
+  static final Ops<String> STRINGS = new Ops<>() {
+    public Serde<String> serde() { return Serdes.String(); }
+    public String fromJson(JsonNode node) { return node == null || node.isNull() ? null : node.asText(); }
+    public void toJson(ObjectNode out, String field, String value) { out.put(field, value); }
+    public String init() { return ""; }
+    // "null" is how both Java and JavaScript print a null in a string concatenation.
+    public String aggregate(String agg, String value) { return agg + "|" + value; }
+    public String merge(String left, String right) { return left + "&" + right; }
+    public String reduce(String left, String right) { return left + "+" + right; }
+    public boolean dropped(String value) { return "X".equals(value); }
+  };
+
+  static final Ops<Long> LONGS = new Ops<>() {
+    public Serde<Long> serde() { return Serdes.Long(); }
+    public Long fromJson(JsonNode node) { return node == null || node.isNull() ? null : node.asLong(); }
+    public void toJson(ObjectNode out, String field, Long value) {
+      if (value == null) out.putNull(field); else out.put(field, value.longValue());
+    }
+    public Long init() { return 0L; }
+    public Long aggregate(Long agg, Long value) { return nz(agg, 0) + nz(value, 100); }
+    public Long merge(Long left, Long right) { return nz(left, 0) + nz(right, 0); }
+    public Long reduce(Long left, Long right) { return nz(left, 0) + nz(right, 100); }
+    public boolean dropped(Long value) { return value != null && value < 0; }
+  };
+
+  static long nz(Long value, long otherwise) { return value == null ? otherwise : value; }
+
+  public static void main(String[] args) throws Exception {
+    int threads = Math.max(1, Integer.parseInt(System.getProperty("threads", "2")));
+    Path stateRoot = Files.createTempDirectory("kstreams-differential-");
+    List<JsonNode> cases = new ArrayList<>();
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (!line.isBlank()) cases.add(JSON.readTree(line));
+      }
+    }
+    PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<String>> results = new ArrayList<>();
+      for (int i = 0; i < cases.size(); i++) {
+        JsonNode c = cases.get(i);
+        Path dir = stateRoot.resolve("case-" + i);
+        results.add(pool.submit(() -> runCase(c, dir)));
+      }
+      for (Future<String> result : results) out.println(result.get());
+    } finally {
+      pool.shutdown();
+      out.flush();
+      deleteRecursively(stateRoot);
+    }
+  }
+
+  static String runCase(JsonNode c, Path stateDir) {
+    ObjectNode result = JSON.createObjectNode();
+    result.put("id", c.get("id").asText());
+    try {
+      ArrayNode records = "long".equals(c.get("valueType").asText())
+          ? run(c, LONGS, stateDir)
+          : run(c, STRINGS, stateDir);
+      result.set("records", records);
+    } catch (Throwable e) {
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+      result.put("error", e.getClass().getSimpleName() + ": " + e.getMessage()
+          + (root != e ? " (cause " + root.getClass().getSimpleName() + ": " + root.getMessage() + ")" : ""));
+    } finally {
+      try {
+        deleteRecursively(stateDir);
+      } catch (IOException e) {
+        // Left for the final cleanup of the whole folder.
+      }
+    }
+    return result.toString();
+  }
+
+  static Properties properties(JsonNode c, Path stateDir) {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "differential");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    String caching = c.get("caching").asText();
+    // "off": no record cache at all; the other modes keep the default budget (10 MiB) and differ per store.
+    long cacheBytes = "off".equals(caching) ? 0L : 10L * 1024 * 1024;
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(cacheBytes));
+    return props;
+  }
+
+  static <S extends StateStore, V> Materialized<String, V, S> materialized(JsonNode c, Serde<V> valueSerde) {
+    Materialized<String, V, S> m = Materialized.with(Serdes.String(), valueSerde);
+    switch (c.get("caching").asText()) {
+      case "store-off": return m.withCachingDisabled();
+      case "store-on": return m.withCachingEnabled();
+      default: return m;
+    }
+  }
+
+  static <V> ArrayNode run(JsonNode c, Ops<V> ops, Path stateDir) throws IOException {
+    String topology = c.get("topology").asText();
+    if ("passthrough".equals(topology)) return runPassthrough(c, stateDir);
+    StreamsBuilder builder = new StreamsBuilder();
+    KStream<String, V> stream = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
+    if (c.get("filter").asBoolean()) stream = stream.filter((k, v) -> !ops.dropped(v));
+    KGroupedStream<String, V> grouped = stream.groupByKey(Grouped.with(Serdes.String(), ops.serde()));
+    String op = c.get("op").asText();
+    JsonNode window = c.get("window");
+    String windowType = window.get("type").asText();
+    boolean suppress = c.get("suppress").asBoolean();
+    // The serde of the results: count is a long whatever the input's type.
+    Serde<?> valueOut = "count".equals(op) ? Serdes.Long() : ops.serde();
+    Serde<?> keyOut;
+    KTable<?, ?> table;
+    if ("none".equals(windowType)) {
+      keyOut = Serdes.String();
+      switch (op) {
+        case "count": table = grouped.count(materialized(c, Serdes.Long())); break;
+        case "reduce": table = grouped.reduce(ops::reduce, materialized(c, ops.serde())); break;
+        default: table = grouped.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v), materialized(c, ops.serde()));
+      }
+    } else if ("session".equals(windowType)) {
+      long gap = window.get("gap").asLong();
+      SessionWindows windows = window.get("noGrace").asBoolean()
+          ? SessionWindows.ofInactivityGapWithNoGrace(Duration.ofMillis(gap))
+          : SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(gap), Duration.ofMillis(window.get("grace").asLong()));
+      keyOut = WindowedSerdes.sessionWindowedSerdeFrom(String.class);
+      var sessions = grouped.windowedBy(windows);
+      KTable<Windowed<String>, ?> t;
+      switch (op) {
+        case "count": t = sessions.count(materialized(c, Serdes.Long())); break;
+        case "reduce": t = sessions.reduce(ops::reduce, materialized(c, ops.serde())); break;
+        default: t = sessions.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v),
+            (k, left, right) -> ops.merge(left, right), materialized(c, ops.serde()));
+      }
+      table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
+    } else {
+      long size = window.get("size").asLong();
+      long advance = window.get("advance").asLong();
+      TimeWindows windows = window.get("noGrace").asBoolean()
+          ? TimeWindows.ofSizeWithNoGrace(Duration.ofMillis(size))
+          : TimeWindows.ofSizeAndGrace(Duration.ofMillis(size), Duration.ofMillis(window.get("grace").asLong()));
+      if (advance != size) windows = windows.advanceBy(Duration.ofMillis(advance));
+      keyOut = WindowedSerdes.timeWindowedSerdeFrom(String.class, size);
+      var timed = grouped.windowedBy(windows);
+      KTable<Windowed<String>, ?> t;
+      switch (op) {
+        case "count": t = timed.count(materialized(c, Serdes.Long())); break;
+        case "reduce": t = timed.reduce(ops::reduce, materialized(c, ops.serde())); break;
+        default: t = timed.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v), materialized(c, ops.serde()));
+      }
+      table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
+    }
+    writeTo(table, keyOut, valueOut);
+    return drive(builder.build(), c, stateDir, ops, keyOut.deserializer(), valueOut.deserializer());
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static void writeTo(KTable table, Serde keySerde, Serde valueSerde) {
+    table.toStream().to("out", Produced.with(keySerde, valueSerde));
+  }
+
+  static <V> ArrayNode drive(Topology topology, JsonNode c, Path stateDir, Ops<V> ops,
+                             Deserializer<?> keyDeserializer, Deserializer<?> valueDeserializer) {
+    ArrayNode records = JSON.createArrayNode();
+    try (TopologyTestDriver driver = new TopologyTestDriver(topology, properties(c, stateDir))) {
+      TestInputTopic<String, V> input = driver.createInputTopic("in", Serdes.String().serializer(), ops.serde().serializer());
+      TestOutputTopic<?, ?> output = driver.createOutputTopic("out", keyDeserializer, valueDeserializer);
+      for (JsonNode r : c.get("records")) {
+        JsonNode key = r.get("key");
+        input.pipeInput(key.isNull() ? null : key.asText(), ops.fromJson(r.get("value")), r.get("ts").asLong());
+      }
+      for (TestRecord<?, ?> record : output.readRecordsToList()) {
+        ObjectNode node = records.addObject();
+        Object key = record.key();
+        if (key == null) node.putNull("key");
+        else if (key instanceof Windowed) {
+          Windowed<?> w = (Windowed<?>) key;
+          node.put("key", w.key() + "@" + w.window().start() + "-" + w.window().end());
+        } else node.put("key", key.toString());
+        Object value = record.value();
+        if (value == null) node.putNull("value");
+        else if (value instanceof Long) node.put("value", ((Long) value).longValue());
+        else node.put("value", value.toString());
+        node.put("ts", record.timestamp());
+      }
+    }
+    return records;
+  }
+
+  /** `stream("in").to("out")` with no serdes given: what a user gets from default.key/value.serde = bytes. */
+  static ArrayNode runPassthrough(JsonNode c, Path stateDir) {
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream("in").to("out");
+    Properties props = properties(c, stateDir);
+    props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
+    props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
+    ArrayNode records = JSON.createArrayNode();
+    try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props)) {
+      TestInputTopic<String, String> input = driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer());
+      TestOutputTopic<String, String> output = driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.String().deserializer());
+      for (JsonNode r : c.get("records")) {
+        JsonNode key = r.get("key");
+        JsonNode value = r.get("value");
+        input.pipeInput(key.isNull() ? null : key.asText(), value.isNull() ? null : value.asText(), r.get("ts").asLong());
+      }
+      for (TestRecord<String, String> record : output.readRecordsToList()) {
+        ObjectNode node = records.addObject();
+        node.put("key", record.key());
+        node.put("value", record.value());
+        node.put("ts", record.timestamp());
+      }
+    }
+    return records;
+  }
+
+  static void deleteRecursively(Path root) throws IOException {
+    if (!Files.exists(root)) return;
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) Files.deleteIfExists(p);
+    }
+  }
+}

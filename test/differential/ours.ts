@@ -1,0 +1,171 @@
+/**
+ * Our side of the differential suite: builds each case's topology with our DSL, runs its records through our
+ * TopologyTestDriver, and returns the canonical output (the same form DifferentialRunner.java prints).
+ *
+ * Where our API lacks an option a case needs, the case's outcome is `unsupported` (it is then neither
+ * compared nor counted as agreeing). Options are looked up at run time, so a case starts to run, and to be
+ * compared, as soon as the option exists; nothing here has to change.
+ */
+import {
+  Consumed,
+  Grouped,
+  Materialized,
+  Produced,
+  Serdes,
+  SessionWindows,
+  StreamsBuilder,
+  Suppressed,
+  TimeWindows,
+  TopologyTestDriver,
+  WindowedSerdes,
+  type KGroupedStream,
+  type KTable,
+  type Serde,
+  type Topology,
+  type Windowed,
+} from '../../src/index.js';
+import {
+  LONG_OPS,
+  STRING_OPS,
+  type CaseOutcome,
+  type DifferentialCase,
+  type OutputRecord,
+  type Value,
+  type ValueOps,
+} from './cases.js';
+
+const CACHE_BYTES = 10 * 1024 * 1024;
+
+class Unsupported extends Error {}
+
+/** The caching switches of Kafka Streams' Materialized, which ours may not have yet. */
+interface CachingSwitches<K, V> {
+  withCachingDisabled?: () => Materialized<K, V>;
+  withCachingEnabled?: () => Materialized<K, V>;
+}
+
+function materialized<V>(c: DifferentialCase, valueSerde: Serde<V>): Materialized<string, V> {
+  const m = Materialized.with<string, V>(Serdes.String(), valueSerde);
+  if (c.caching !== 'store-off' && c.caching !== 'store-on') return m;
+  const method = c.caching === 'store-off' ? 'withCachingDisabled' : 'withCachingEnabled';
+  const switches = m as unknown as CachingSwitches<string, V>;
+  const call = switches[method];
+  if (typeof call !== 'function') throw new Unsupported(`Materialized.${method}()`);
+  return call.call(m);
+}
+
+/** The topology's output as it is written: keys of windowed results as `key@start-end`. */
+function keyText(key: string | Windowed<string> | null): string | null {
+  if (key === null) return null;
+  if (typeof key === 'string') return key;
+  return `${key.key}@${key.window.start}-${key.window.end}`;
+}
+
+function drive<V extends Value>(
+  topology: Topology,
+  c: DifferentialCase,
+  valueSerde: Serde<V>,
+  keyOut: Serde<string> | Serde<Windowed<string>>,
+  valueOut: Serde<Value>,
+): OutputRecord[] {
+  const driver = new TopologyTestDriver(topology, { cacheMaxBytes: c.caching === 'off' ? 0 : CACHE_BYTES });
+  try {
+    const input = driver.createInputTopic('in', Serdes.String(), valueSerde);
+    const output = driver.createOutputTopic('out', keyOut as Serde<string | Windowed<string>>, valueOut);
+    for (const r of c.records) input.pipeInput(r.key, r.value as V | null, r.ts);
+    return output.readRecordsToList().map((r) => ({ key: keyText(r.key), value: r.value, ts: r.timestamp }));
+  } finally {
+    driver.close();
+  }
+}
+
+function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, ops: ValueOps<V>): OutputRecord[] {
+  const builder = new StreamsBuilder();
+  let stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+  if (c.filter) stream = stream.filter((_k, v) => !ops.dropped(v));
+  const grouped: KGroupedStream<string, V> = stream.groupByKey(Grouped.with(Serdes.String(), valueSerde));
+  const valueOut = (c.op === 'count' ? Serdes.Int64() : valueSerde) as Serde<Value>;
+  const reducer = (left: V, right: V): V => ops.reduce(left, right);
+  const aggregator = (_k: string, value: V, agg: V): V => ops.aggregate(agg, value);
+  const w = c.window;
+  let keyOut: Serde<string> | Serde<Windowed<string>>;
+  let table: KTable<string, Value> | KTable<Windowed<string>, Value>;
+  if (w.type === 'none') {
+    keyOut = Serdes.String();
+    table =
+      c.op === 'count'
+        ? grouped.count(materialized(c, Serdes.Int64()))
+        : c.op === 'reduce'
+          ? grouped.reduce(reducer, materialized(c, valueSerde))
+          : grouped.aggregate(() => ops.init(), aggregator, materialized(c, valueSerde));
+  } else {
+    let windowed: KTable<Windowed<string>, Value>;
+    if (w.type === 'session') {
+      const windows = w.noGrace
+        ? SessionWindows.ofInactivityGapWithNoGrace(w.gap)
+        : SessionWindows.ofInactivityGapAndGrace(w.gap, w.grace);
+      keyOut = WindowedSerdes.sessionWindowed(Serdes.String());
+      const sessions = grouped.windowedBy(windows);
+      windowed =
+        c.op === 'count'
+          ? sessions.count(materialized(c, Serdes.Int64()))
+          : c.op === 'reduce'
+            ? sessions.reduce(reducer, materialized(c, valueSerde))
+            : sessions.aggregate(() => ops.init(), aggregator, (_k, left, right) => ops.merge(left, right), materialized(c, valueSerde));
+    } else {
+      let windows = w.noGrace ? TimeWindows.ofSizeWithNoGrace(w.size) : TimeWindows.ofSizeAndGrace(w.size, w.grace);
+      if (w.advance !== w.size) windows = windows.advanceBy(w.advance);
+      keyOut = WindowedSerdes.timeWindowed(Serdes.String(), w.size);
+      const timed = grouped.windowedBy(windows);
+      windowed =
+        c.op === 'count'
+          ? timed.count(materialized(c, Serdes.Int64()))
+          : c.op === 'reduce'
+            ? timed.reduce(reducer, materialized(c, valueSerde))
+            : timed.aggregate(() => ops.init(), aggregator, materialized(c, valueSerde));
+    }
+    table = c.suppress ? windowed.suppress(Suppressed.untilWindowCloses()) : windowed;
+  }
+  (table as KTable<unknown, Value>)
+    .toStream()
+    .to('out', Produced.with(keyOut as Serde<unknown>, valueOut));
+  return drive(builder.build({ applicationId: 'differential' }), c, valueSerde, keyOut, valueOut);
+}
+
+/** `stream('in').to('out')` with no serdes given; input written and output read as UTF-8 strings. */
+function runPassthrough(c: DifferentialCase): OutputRecord[] {
+  const builder = new StreamsBuilder();
+  builder.stream('in').to('out');
+  const driver = new TopologyTestDriver(builder.build({ applicationId: 'differential' }), {
+    cacheMaxBytes: c.caching === 'off' ? 0 : CACHE_BYTES,
+  });
+  try {
+    const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());
+    const output = driver.createOutputTopic('out', Serdes.Buffer(), Serdes.Buffer());
+    for (const r of c.records) input.pipeInput(r.key, r.value === null ? null : String(r.value), r.ts);
+    return output.readRecordsToList().map((r) => ({
+      key: r.key === null ? null : r.key.toString('utf8'),
+      value: r.value === null ? null : r.value.toString('utf8'),
+      ts: r.timestamp,
+    }));
+  } finally {
+    driver.close();
+  }
+}
+
+/** Runs one case through our TopologyTestDriver. Never throws: a failure is the case's outcome. */
+export function runOurs(c: DifferentialCase): CaseOutcome {
+  try {
+    const records =
+      c.topology === 'passthrough'
+        ? runPassthrough(c)
+        : c.valueType === 'long'
+          ? runAggregate(c, Serdes.Int64(), LONG_OPS)
+          : runAggregate(c, Serdes.String(), STRING_OPS);
+    return { kind: 'records', records };
+  } catch (error) {
+    if (error instanceof Unsupported) return { kind: 'unsupported', reason: error.message };
+    const e = error as Error;
+    return { kind: 'error', message: `${e.name}: ${e.message}` };
+  }
+}
