@@ -14,16 +14,17 @@
  * logged, merging them. After the last failure the group's lag must reach zero within a bound (liveness).
  * `CRASH_FULL=1` runs the long version (more events, more kills); CI runs the short one.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { canStartLocalKafka, startLocalKafka, type LocalKafka } from '../../scripts/local-kafka.js';
 import type { ProcessingGuarantee } from '../../src/index.js';
 import { parseSessionChangelogKey } from '../../src/stores/bucket-codec.js';
 import { generatePageViews, oracleSessions, type OracleSession } from '../../examples/sessionize/generator.js';
 import { readTopic } from '../../examples/sessionize/kafka-io.js';
 import { buildSessionizeTopology, sessionStatsSerde } from '../../examples/sessionize/topology.js';
-import { brokers } from './kafka-env.js';
+import { brokers, useBrokers } from './kafka-env.js';
 import { PARTITIONS, REPLAY_GRACE_MS, SessionizeHarness } from './sessionize-harness.js';
 import { Worker } from '../../examples/sessionize/worker-process.js';
 
@@ -111,7 +112,28 @@ async function changelogSessions(applicationId: string, readCommitted: boolean):
   return sessions;
 }
 
-type Failure = 'sigkill' | 'sigterm';
+/**
+ * How the controller fails the application: SIGKILL a worker, SIGTERM one (a clean restart), or SIGKILL the
+ * broker (`broker`, given) and start it again once every worker has logged that it is unavailable.
+ */
+type Failure = 'sigkill' | 'sigterm' | { broker: LocalKafka; outages: number };
+
+/** True once the worker's log has a line matching `pattern`. */
+const logged = (w: Worker, pattern: RegExp): boolean => {
+  try {
+    return pattern.test(readFileSync(w.logFile, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+async function waitUntil(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
 
 async function chaosRun(guarantee: ProcessingGuarantee, failure: Failure, seed: number) {
   harness = new SessionizeHarness(guarantee);
@@ -133,12 +155,34 @@ async function chaosRun(guarantee: ProcessingGuarantee, failure: Failure, seed: 
     // Small restore batches make restoration long enough to be killed in the middle of.
     RESTORE_BATCH_RECORDS: '20',
     LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'info',
+    // kafkajs' production retries (under vitest, NODE_ENV=test selects its short test ones).
+    NODE_ENV: 'production',
   };
   workers = [0, 1, 2].map((i) => new Worker(env, h.newStateDir(), join(tmpdir(), `${h.applicationId}-worker-${i}.log`)));
   console.log(`[crash test] worker logs: ${workers.map((w) => w.logFile).join(' ')}`);
   for (const w of workers) w.start();
   for (const w of workers) expect(await w.waitFor('started')).toBe(true);
 
+  const began = Date.now();
+  if (typeof failure === 'object') {
+    // The input in shares, a broker outage after each but the last, while the workers are still at work.
+    const share = Math.ceil(events.length / (failure.outages + 1));
+    for (let outage = 0; outage <= failure.outages; outage++) {
+      await h.produce(events.slice(outage * share, (outage + 1) * share));
+      if (outage === failure.outages) break;
+      await waitUntil('processing', () => workers.every((w) => logged(w, /is running/)), 60_000);
+      await failure.broker.kill('SIGKILL');
+      const marks = workers.map((w) => (logged(w, /broker unavailable/) ? readFileSync(w.logFile, 'utf8').match(/broker unavailable/g)!.length : 0));
+      await waitUntil(
+        'every worker to report the broker unavailable',
+        () => workers.every((w, i) => (readFileSync(w.logFile, 'utf8').match(/broker unavailable/g)?.length ?? 0) > marks[i]!),
+        120_000,
+      );
+      await failure.broker.restart();
+    }
+    for (const w of workers) expect(w.events.filter((e) => e.event === 'state').map((e) => e.state)).not.toContain('ERROR');
+    return finish(h, guarantee, `broker SIGKILL x${failure.outages}`, failure.outages, 0, began, events);
+  }
   let producing = true;
   const producer = (async () => {
     const batch = Math.ceil(EVENTS / 40);
@@ -153,7 +197,6 @@ async function chaosRun(guarantee: ProcessingGuarantee, failure: Failure, seed: 
   const minFailures = failure === 'sigkill' ? MIN_KILLS : 3;
   let failures = 0;
   let killsDuringRestore = 0;
-  const began = Date.now();
   while ((producing || failures < minFailures || (failure === 'sigkill' && killsDuringRestore < 1)) && failures < 40 && Date.now() - began < 180_000) {
     if (failure === 'sigterm' && failures >= minFailures) {
       await sleep(200);
@@ -184,7 +227,19 @@ async function chaosRun(guarantee: ProcessingGuarantee, failure: Failure, seed: 
   await producer;
   expect(failures).toBeGreaterThanOrEqual(minFailures);
   if (failure === 'sigkill') expect(killsDuringRestore).toBeGreaterThanOrEqual(1);
+  return finish(h, guarantee, failure, failures, killsDuringRestore, began, events);
+}
 
+/** After the last failure: lag to zero within the bound, then output and changelog against the oracle. */
+async function finish(
+  h: SessionizeHarness,
+  guarantee: ProcessingGuarantee,
+  label: string,
+  failures: number,
+  killsDuringRestore: number,
+  began: number,
+  events: ReturnType<typeof generatePageViews>,
+) {
   const lastFailure = Date.now();
   await h.waitForLagZero(CATCH_UP_BOUND_MS);
   const catchUpSeconds = (Date.now() - lastFailure) / 1000;
@@ -197,7 +252,7 @@ async function chaosRun(guarantee: ProcessingGuarantee, failure: Failure, seed: 
   const outputVsChangelog = compare(sessions, changelog);
   const seconds = (Date.now() - began) / 1000;
   console.log(
-    `[crash test] ${guarantee}, ${failure}: ${failures} failures (${killsDuringRestore} during restoration), ${EVENTS} events, ` +
+    `[crash test] ${guarantee}, ${label}: ${failures} failures (${killsDuringRestore} during restoration), ${EVENTS} events, ` +
       `${expected.size} sessions, ${seconds.toFixed(0)} s, lag 0 ${catchUpSeconds.toFixed(1)} s after the last failure\n  ` +
       `${report('output vs oracle', output)}\n  ${report('changelog replay vs oracle', replayed)}\n  ` +
       `${report('changelog replay vs output', outputVsChangelog)}`,
@@ -232,3 +287,25 @@ describe('chaos: crashes and restarts while processing', () => {
     });
   });
 });
+
+const canRestartBroker = canStartLocalKafka();
+
+describe.skipIf(!canRestartBroker)('chaos: the broker crashes', () => {
+  let kafka: LocalKafka;
+  beforeAll(async () => {
+    // A broker of this file's own, to kill: the shared one serves the other test files.
+    kafka = await startLocalKafka({ log: (line) => console.error(`[crash broker] ${line}`) });
+    useBrokers([kafka.bootstrap]);
+  });
+  afterAll(async () => {
+    useBrokers(undefined);
+    await kafka?.stop();
+  });
+
+  it('exactly_once_v2, broker SIGKILLed and restarted: output and changelog replay equal the oracle, no worker fails', async () => {
+    const { output, replayed } = await chaosRun('exactly_once_v2', { broker: kafka, outages: FULL ? 2 : 1 }, 404);
+    expect(counts(output), report('output vs oracle', output)).toEqual({ missing: 0, extra: 0, over: 0, under: 0, otherwise: 0 });
+    expect(counts(replayed), report('changelog replay vs oracle', replayed)).toEqual({ missing: 0, extra: 0, over: 0, under: 0, otherwise: 0 });
+  });
+});
+
