@@ -119,7 +119,7 @@ export class ActiveTask {
       subtopology,
       partition,
       sink: { send: (record) => pipeline.enqueue(record), partitionsFor },
-      createStore: (definition, context) => createStore(definition, bytesStores.get(definition.name)!, storeBudgetBytes, context),
+      createStore: (definition) => createStore(definition, bytesStores.get(definition.name)!, storeBudgetBytes),
       wallClock: () => Date.now(),
       logger,
       initialStreamTime,

@@ -50,7 +50,7 @@ export class StandbyTask {
         throw err;
       }
       // Only its changelog decoding is used: nothing expires in a replica (the active task decides that).
-      const store = createStore(definition, bytes, 0, { streamTime: () => Number.NEGATIVE_INFINITY });
+      const store = createStore(definition, bytes, 0);
       task.stores.push({ store, bytes, topic: changelogTopicName(config.applicationId, definition.name) });
     }
     return task;

@@ -5,7 +5,6 @@ import type { Subtopology, Topology } from '../dsl/topology.js';
 import { DeserializationError, ProcessingError, ProductionError, StateStoreError, StreamsError, type RecordOrigin } from '../errors/errors.js';
 import { TimestampExtractors } from '../dsl/timestamp-extractor.js';
 import { isWindowedSerde } from '../serdes/windowed-serdes.js';
-import type { StoreContext } from '../stores/caching-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { StoreDefinition } from '../stores/store-definition.js';
 import type { Logger } from './logger.js';
@@ -46,8 +45,8 @@ export interface StreamTaskOptions {
   readonly subtopology: Subtopology;
   readonly partition: number;
   readonly sink: RecordSink;
-  /** Creates the typed store of a definition; the task passes its stream time in `context`. */
-  readonly createStore: (definition: StoreDefinition, context: StoreContext) => ManagedStore;
+  /** Creates the typed store of a definition. */
+  readonly createStore: (definition: StoreDefinition) => ManagedStore;
   readonly wallClock: () => number;
   readonly logger: Logger;
   /** Stream time to start from (restored from committed offset metadata); default -Infinity. */
@@ -96,9 +95,11 @@ export class StreamTask {
     this.id = `${subtopology.id}_${partition}`;
     this.time = options.initialStreamTime ?? Number.NEGATIVE_INFINITY;
     this.dropped = new DroppedRecordsLog(this.id, options.logger, options.wallClock);
-    const storeContext: StoreContext = { streamTime: () => this.time };
     for (const definition of subtopology.stores) {
-      this.stores.set(definition.name, options.createStore(definition, storeContext));
+      const store = options.createStore(definition);
+      // Resuming: what the stores had observed is at most the task's stream time at its last commit.
+      if (Number.isFinite(this.time)) store.observe(this.time);
+      this.stores.set(definition.name, store);
     }
     for (const def of subtopology.nodes) this.nodes.set(def.name, { def, children: [] });
     for (const node of this.nodes.values()) {

@@ -7,11 +7,6 @@ export interface FlushResult {
   readonly changelog: BytesEntry[];
 }
 
-/** What a store needs from its task. */
-export interface StoreContext {
-  /** The task's stream time, used to expire sessions and windows past retention. */
-  streamTime(): number;
-}
 
 interface Slot<E> {
   keyBytes: Buffer | undefined;
@@ -44,6 +39,18 @@ export abstract class CachingStore<K, E> {
     readonly bytes: BytesStore,
     private cacheBudgetBytes: number,
   ) {}
+
+  /**
+   * Raises the stream time the store has observed. Session and window stores expire entries by their own
+   * observed time (the largest session end / window start written or restored), as Kafka Streams' segmented
+   * stores do, not by the task's; the task raises it once at start to the stream time it resumes from.
+   */
+  observe(_time: number): void {}
+
+  /** The stream time the store has observed (-Infinity for stores that do not expire anything). */
+  observedTime(): number {
+    return Number.NEGATIVE_INFINITY;
+  }
 
   protected abstract decode(bytes: Buffer): E;
   /** The LevelDB value of an entry; null when the entry is empty and its key should be deleted. */

@@ -13,6 +13,9 @@ export interface ManagedStore extends StateStore {
   needsFlush(): boolean;
   setCacheBudget(bytes: number): void;
   hitRatio(): { hits: number; misses: number };
+  /** Raises the store's observed stream time (windowed stores expire entries by it). */
+  observe(time: number): void;
+  observedTime(): number;
   /** Turns a batch of changelog records (in offset order) into the LevelDB entries that apply them. */
   restoreEntries(records: readonly BytesEntry[]): BytesEntry[];
 }

@@ -9,7 +9,7 @@ import {
   type SessionSlot,
 } from './bucket-codec.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import { CachingStore, type StoreContext } from './caching-store.js';
+import { CachingStore } from './caching-store.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from './store-definition.js';
 import type { SessionStore } from './state-store.js';
@@ -37,12 +37,13 @@ export class CachingSessionStore<K, V>
 {
   private readonly valueSerde: Serde<V>;
   private readonly retentionMs: number;
+  /** The largest session end written, removed or restored: what sessions expire by. */
+  private observed = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly definition: StoreDefinition,
     bytes: BytesStore,
     cacheBudgetBytes: number,
-    private readonly context: StoreContext,
   ) {
     super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes);
     this.valueSerde = definition.valueSerde as Serde<V>;
@@ -70,9 +71,21 @@ export class CachingSessionStore<K, V>
     return records;
   }
 
-  /** Sessions ending at or before this are expired (Kafka Streams: live iff end >= streamTime - retention + 1). */
+  override observe(time: number): void {
+    if (time > this.observed) this.observed = time;
+  }
+
+  override observedTime(): number {
+    return this.observed;
+  }
+
+  /**
+   * Sessions ending at or before this are expired: Kafka Streams' segmented store serves a session iff its
+   * end >= observed time - retention + 1, where the observed time is the store's own (records that never
+   * reach the store, filtered or dropped upstream, do not move it).
+   */
   private expiry(): number {
-    return this.context.streamTime() - this.retentionMs;
+    return this.observed - this.retentionMs;
   }
 
   private live(key: K): SessionSlot<V>[] {
@@ -112,6 +125,7 @@ export class CachingSessionStore<K, V>
 
   put(session: Windowed<K>, aggregate: V): void {
     const { start, end } = session.window;
+    this.observe(end);
     this.mutate(session.key, (bucket) => {
       const existing = bucket.sessions.find((s) => s.start === start && s.end === end);
       const id = `${start}:${end}`;
@@ -132,6 +146,7 @@ export class CachingSessionStore<K, V>
 
   remove(session: Windowed<K>): void {
     const { start, end } = session.window;
+    this.observe(end);
     this.mutate(session.key, (bucket) => {
       const index = bucket.sessions.findIndex((s) => s.start === start && s.end === end);
       if (index < 0) return false;
@@ -148,6 +163,7 @@ export class CachingSessionStore<K, V>
     const buckets = new Map<string, { keyBytes: Buffer; sessions: SessionSlot<Buffer>[] }>();
     for (const [changelogKey, value] of records) {
       const { keyBytes, start, end } = parseSessionChangelogKey(changelogKey);
+      this.observe(end);
       const id = keyBytes.toString('latin1');
       let bucket = buckets.get(id);
       if (bucket === undefined) {

@@ -1,5 +1,4 @@
 import type { BytesStore } from './bytes-store.js';
-import type { StoreContext } from './caching-store.js';
 import { CachingKeyValueStore } from './key-value-store.js';
 import type { ManagedStore } from './managed-store.js';
 import { CachingSessionStore } from './session-store.js';
@@ -11,14 +10,13 @@ export function createStore(
   definition: StoreDefinition,
   bytes: BytesStore,
   cacheBudgetBytes: number,
-  context: StoreContext,
 ): ManagedStore {
   switch (definition.type) {
     case 'keyValue':
       return new CachingKeyValueStore(definition, bytes, cacheBudgetBytes);
     case 'session':
-      return new CachingSessionStore(definition, bytes, cacheBudgetBytes, context);
+      return new CachingSessionStore(definition, bytes, cacheBudgetBytes);
     case 'window':
-      return new CachingWindowStore(definition, bytes, cacheBudgetBytes, context);
+      return new CachingWindowStore(definition, bytes, cacheBudgetBytes);
   }
 }

@@ -2,7 +2,7 @@ import type { KeyValue } from '../dsl/record.js';
 import type { Serde } from '../serdes/serde.js';
 import { decodeWindows, encodeWindows, parseWindowChangelogKey, windowChangelogKey, type WindowSlot } from './bucket-codec.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import { CachingStore, type StoreContext } from './caching-store.js';
+import { CachingStore } from './caching-store.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from './store-definition.js';
 import type { WindowStore } from './state-store.js';
@@ -20,12 +20,13 @@ interface WindowBucket<V> {
 export class CachingWindowStore<K, V> extends CachingStore<K, WindowBucket<V>> implements WindowStore<K, V>, ManagedStore {
   private readonly valueSerde: Serde<V>;
   private readonly retentionMs: number;
+  /** The largest window start written or restored: what windows expire by (see CachingSessionStore). */
+  private observed = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly definition: StoreDefinition,
     bytes: BytesStore,
     cacheBudgetBytes: number,
-    private readonly context: StoreContext,
   ) {
     super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes);
     this.valueSerde = definition.valueSerde as Serde<V>;
@@ -51,11 +52,21 @@ export class CachingWindowStore<K, V> extends CachingStore<K, WindowBucket<V>> i
     return records;
   }
 
+  override observe(time: number): void {
+    if (time > this.observed) this.observed = time;
+  }
+
+  override observedTime(): number {
+    return this.observed;
+  }
+
+  /** Windows starting at or before this are expired (Kafka Streams: served iff start >= observed - retention + 1). */
   private expiry(): number {
-    return this.context.streamTime() - this.retentionMs;
+    return this.observed - this.retentionMs;
   }
 
   put(key: K, value: V | null, windowStart: number): void {
+    this.observe(windowStart);
     const bucket = this.read(key) ?? { windows: [] };
     const index = bucket.windows.findIndex((w) => w.start === windowStart);
     if (value === null) {
@@ -91,6 +102,7 @@ export class CachingWindowStore<K, V> extends CachingStore<K, WindowBucket<V>> i
     const buckets = new Map<string, { keyBytes: Buffer; windows: WindowSlot<Buffer>[] }>();
     for (const [changelogKey, value] of records) {
       const { keyBytes, start } = parseWindowChangelogKey(changelogKey);
+      this.observe(start);
       const id = keyBytes.toString('latin1');
       let bucket = buckets.get(id);
       if (bucket === undefined) {

@@ -70,7 +70,7 @@ export class TopologyTestDriver {
           subtopology,
           partition: 0,
           sink: { send: (record) => this.pending.push(record), partitionsFor: () => 1 },
-          createStore: (definition, context) => createStore(definition, new InMemoryBytesStore(), budget, context),
+          createStore: (definition) => createStore(definition, new InMemoryBytesStore(), budget),
           wallClock: () => this.wallClock,
           logger: options.logger ?? silentLogger,
           productionExceptionHandler: options.productionExceptionHandler,

@@ -81,16 +81,14 @@ describe('changelog replay equals the live store (store level)', () => {
     const GAP = 10;
     fc.assert(
       fc.property(storeOps, cacheBudget, fc.integer({ min: 1, max: 7 }), (ops: StoreOp[], budget, batch) => {
-        let time = Number.NEGATIVE_INFINITY;
         const clock = new EventClock();
-        const logged = new LoggedStore(Stores.sessionStore('s', 60, Serdes.String(), Serdes.Int32()), budget, () => time);
+        const logged = new LoggedStore(Stores.sessionStore('s', 60, Serdes.String(), Serdes.Int32()), budget);
         const sessions = () => logged.store as unknown as SessionStore<string, number>;
         for (const o of [...ops, { op: 'commit' as const }]) {
           switch (o.op) {
             case 'record': {
               // What the session aggregate does: merge every session within the gap into one.
               const t = clock.next(o.dt);
-              time = Math.max(time, t);
               const found = sessions().findSessions(o.key, t - GAP, t + GAP);
               let start = t;
               let end = t;
@@ -129,14 +127,12 @@ describe('changelog replay equals the live store (store level)', () => {
   });
 
   it('session store: the minimal case of the report (a logged window re-put, then merged away)', () => {
-    let time = 0;
-    const logged = new LoggedStore(Stores.sessionStore('s', 1_000_000, Serdes.String(), Serdes.Int32()), 1 << 20, () => time);
+    const logged = new LoggedStore(Stores.sessionStore('s', 1_000_000, Serdes.String(), Serdes.Int32()), 1 << 20);
     const sessions = logged.store as unknown as SessionStore<string, number>;
     const T = 1000;
     sessions.put({ key: 'u', window: { start: T, end: T + 60 } }, 2);
     logged.commit();
     // T+30 merges into [T, T+60] (same window, put back), then T+120 merges it into [T, T+120].
-    time = T + 120;
     sessions.remove({ key: 'u', window: { start: T, end: T + 60 } });
     sessions.put({ key: 'u', window: { start: T, end: T + 60 } }, 3);
     sessions.remove({ key: 'u', window: { start: T, end: T + 60 } });
@@ -148,15 +144,13 @@ describe('changelog replay equals the live store (store level)', () => {
   it('window store: puts, deletes, expiry', () => {
     fc.assert(
       fc.property(storeOps, cacheBudget, fc.integer({ min: 1, max: 7 }), (ops: StoreOp[], budget, batch) => {
-        let time = Number.NEGATIVE_INFINITY;
         const clock = new EventClock();
-        const logged = new LoggedStore(Stores.windowStore('w', 50, 10, Serdes.String(), Serdes.Int32()), budget, () => time);
+        const logged = new LoggedStore(Stores.windowStore('w', 50, 10, Serdes.String(), Serdes.Int32()), budget);
         const windows = () => logged.store as unknown as WindowStore<string, number>;
         for (const o of [...ops, { op: 'commit' as const }]) {
           switch (o.op) {
             case 'record': {
               const t = clock.next(o.dt);
-              time = Math.max(time, t);
               const start = t - (t % 10);
               windows().put(o.key, (windows().fetch(o.key, start) ?? 0) + 1, start);
               break;
@@ -186,7 +180,7 @@ describe('changelog replay equals the live store (store level)', () => {
   it('key-value store: puts and deletes', () => {
     fc.assert(
       fc.property(storeOps, cacheBudget, fc.integer({ min: 1, max: 7 }), (ops: StoreOp[], budget, batch) => {
-        const logged = new LoggedStore(Stores.keyValueStore('kv', Serdes.String(), Serdes.Int32()), budget, () => 0);
+        const logged = new LoggedStore(Stores.keyValueStore('kv', Serdes.String(), Serdes.Int32()), budget);
         const kv = () => logged.store as unknown as KeyValueStore<string, number>;
         for (const o of [...ops, { op: 'commit' as const }]) {
           switch (o.op) {
@@ -230,7 +224,7 @@ class LoggedTask {
       partition: 0,
       sink: { send: () => {}, partitionsFor: () => 1 },
       createStore: (definition) => {
-        const logged = new LoggedStore(definition, budget, () => this.task.streamTime);
+        const logged = new LoggedStore(definition, budget);
         this.stores.set(definition.name, logged);
         // The task keeps the typed store it was given: aborts are not modelled at this level.
         return logged.store;

@@ -16,23 +16,27 @@ export class LoggedStore {
   readonly bytes = new InMemoryBytesStore();
   readonly changelog: BytesEntry[] = [];
   store: ManagedStore;
+  /** The store's observed time at the last commit: where a rebuilt task resumes (its committed stream time). */
+  private committedTime = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly definition: StoreDefinition,
     private readonly cacheBudgetBytes: number,
-    readonly streamTime: () => number,
   ) {
     this.store = this.open(this.bytes);
   }
 
   private open(bytes: InMemoryBytesStore): ManagedStore {
-    return createStore(this.definition, bytes, this.cacheBudgetBytes, { streamTime: this.streamTime });
+    const store = createStore(this.definition, bytes, this.cacheBudgetBytes);
+    store.observe(this.committedTime);
+    return store;
   }
 
   commit(): void {
     const { local, changelog } = this.store.flush();
     this.bytes.apply(local);
     this.changelog.push(...changelog);
+    this.committedTime = this.store.observedTime();
   }
 
   /** Forgets everything since the last commit: a new typed store over the committed bytes. */
@@ -51,7 +55,9 @@ export class LoggedStore {
     const bytes = new InMemoryBytesStore();
     const store = this.open(bytes);
     for (let i = 0; i < this.changelog.length; i += batch) bytes.apply(store.restoreEntries(this.changelog.slice(i, i + batch)));
-    return this.open(bytes);
+    const restored = this.open(bytes);
+    restored.observe(store.observedTime());
+    return restored;
   }
 }
 
