@@ -68,8 +68,11 @@ export function sessionWindowAggregate(
           }
         }
         const sessionKey: Windowed<unknown> = { key, window: { start, end } };
-        store.put(sessionKey, aggregate);
-        context.forward({ key: sessionKey, value: aggregate, timestamp: end, headers: record.headers });
+        // A null aggregate (a reduce whose values so far are null) is stored as nothing, and forwarded as a
+        // tombstone, as Kafka Streams' put of a null session does.
+        if (aggregate === null || aggregate === undefined) store.remove(sessionKey);
+        else store.put(sessionKey, aggregate);
+        context.forward({ key: sessionKey, value: aggregate ?? null, timestamp: end, headers: record.headers });
       },
     };
   };

@@ -41,12 +41,18 @@ export function suppressFinalResults(
 
     const emitClosed = (): void => {
       const expiry = observedStreamTime - closeAfterMs;
+      const closed: Array<[string, Buffered]> = [];
       for (let end = byEnd.peekPriority(); end !== undefined && end <= expiry; end = byEnd.peekPriority()) {
         const id = byEnd.pop()!;
         const entry = entries.get(id);
         // A heap slot outlives an update or removal of its window; only the live entry with that end counts.
         if (entry === undefined || entry.key.window.end !== end) continue;
         entries.delete(id);
+        closed.push([id, entry]);
+      }
+      // Kafka Streams' buffer emits by window end, then by the serialized key (ids are its bytes as latin1).
+      if (closed.length > 1) closed.sort(([a, x], [b, y]) => x.key.window.end - y.key.window.end || (a < b ? -1 : a > b ? 1 : 0));
+      for (const [, entry] of closed) {
         store.delete(entry.keyBytes);
         context.forward({ key: entry.key, value: entry.value, timestamp: entry.timestamp, headers: {} });
       }
