@@ -4,12 +4,19 @@ import type { BytesEntry, BytesStore } from './bytes-store.js';
 import { CachingStore } from './caching-store.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from './store-definition.js';
-import type { KeyValueStore } from './state-store.js';
+import type { TimestampedKeyValueStore, ValueAndTimestamp } from './state-store.js';
+import { StoredValueCodec } from './timestamped-value.js';
 import { StateStoreError } from '../errors/errors.js';
 
-/** A key-value store: the cache over a byte store; the changelog record of a key is its latest value. */
-export class CachingKeyValueStore<K, V> extends CachingStore<K, V> implements KeyValueStore<K, V>, ManagedStore {
-  private readonly valueSerde: Serde<V>;
+/**
+ * A key-value store: the cache over a byte store; the changelog record of a key is its latest value (with its
+ * timestamp first when the store is timestamped).
+ */
+export class CachingKeyValueStore<K, V>
+  extends CachingStore<K, ValueAndTimestamp<V>>
+  implements TimestampedKeyValueStore<K, V>, ManagedStore
+{
+  private readonly codec: StoredValueCodec<V>;
 
   constructor(
     readonly definition: StoreDefinition,
@@ -17,33 +24,41 @@ export class CachingKeyValueStore<K, V> extends CachingStore<K, V> implements Ke
     cacheBudgetBytes: number,
   ) {
     super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes);
-    this.valueSerde = definition.valueSerde as Serde<V>;
+    this.codec = new StoredValueCodec(definition.valueSerde as Serde<V>, definition.timestamped === true);
   }
 
-  protected decode(bytes: Buffer): V {
-    return this.valueSerde.deserialize(bytes);
+  protected decode(bytes: Buffer): ValueAndTimestamp<V> {
+    return this.codec.decode(bytes);
   }
 
-  protected encode(entry: V): Buffer {
-    return this.valueSerde.serialize(entry);
+  protected encode(entry: ValueAndTimestamp<V>): Buffer {
+    return this.codec.encode(entry);
   }
 
-  protected changelogFor(keyBytes: Buffer, _entry: V | undefined, encoded: Buffer | null): BytesEntry[] {
+  protected changelogFor(keyBytes: Buffer, _entry: ValueAndTimestamp<V> | undefined, encoded: Buffer | null): BytesEntry[] {
     return [[keyBytes, encoded]];
   }
 
   get(key: K): V | undefined {
+    return this.read(key)?.value;
+  }
+
+  getWithTimestamp(key: K): ValueAndTimestamp<V> | undefined {
     return this.read(key);
   }
 
   put(key: K, value: V | null): void {
-    this.write(key, value === null ? undefined : value);
+    this.write(key, value === null ? undefined : { value, timestamp: -1 });
+  }
+
+  putWithTimestamp(key: K, value: V | null, timestamp: number): void {
+    this.write(key, value === null ? undefined : { value, timestamp });
   }
 
   delete(key: K): V | undefined {
     const old = this.read(key);
     if (old !== undefined) this.write(key, undefined);
-    return old;
+    return old?.value;
   }
 
   all(): KeyValue<K, V>[] {
@@ -53,8 +68,8 @@ export class CachingKeyValueStore<K, V> extends CachingStore<K, V> implements Ke
       );
     }
     const merged = new Map<string, [Buffer, V | undefined]>();
-    for (const [k, v] of this.bytes.entriesSync()) merged.set(k.toString('latin1'), [k, this.decode(v)]);
-    for (const [k, v] of this.dirtyEntries()) merged.set(k.toString('latin1'), [k, v]);
+    for (const [k, v] of this.bytes.entriesSync()) merged.set(k.toString('latin1'), [k, this.decode(v).value]);
+    for (const [k, v] of this.dirtyEntries()) merged.set(k.toString('latin1'), [k, v?.value]);
     return [...merged.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .filter(([, [, v]]) => v !== undefined)

@@ -32,6 +32,19 @@ export interface SessionStore<K, AGG> extends StateStore {
   remove(session: Windowed<K>): void;
 }
 
+/** A value and the timestamp of its latest update (Kafka Streams' ValueAndTimestamp). */
+export interface ValueAndTimestamp<V> {
+  readonly value: V;
+  readonly timestamp: number;
+}
+
+/** A key-value store whose values carry a timestamp (the DSL's aggregations). */
+export interface TimestampedKeyValueStore<K, V> extends KeyValueStore<K, V> {
+  getWithTimestamp(key: K): ValueAndTimestamp<V> | undefined;
+  /** `null` deletes the key. */
+  putWithTimestamp(key: K, value: V | null, timestamp: number): void;
+}
+
 export interface WindowStore<K, V> extends StateStore {
   /** `null` deletes the window. */
   put(key: K, value: V | null, windowStart: number): void;
@@ -39,3 +52,11 @@ export interface WindowStore<K, V> extends StateStore {
   /** Windows of `key` whose start is in [timeFrom, timeTo], oldest first; the key of each result is its start. */
   fetchRange(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[];
 }
+
+/** A window store whose values carry a timestamp (the DSL's windowed aggregations). */
+export interface TimestampedWindowStore<K, V> extends WindowStore<K, V> {
+  fetchWithTimestamp(key: K, windowStart: number): ValueAndTimestamp<V> | undefined;
+  /** `null` deletes the window. */
+  putWithTimestamp(key: K, value: V | null, windowStart: number, timestamp: number): void;
+}
+

@@ -20,6 +20,12 @@ export interface StoreDefinition {
   readonly retentionMs?: number;
   /** Window stores: the window size, to tell a window's end from its start. */
   readonly windowSizeMs?: number;
+  /**
+   * Key-value and window stores of the DSL's aggregations: each value carries the timestamp of its latest
+   * update (the largest record timestamp that went into it), as Kafka Streams' timestamped stores; their
+   * changelog values are `[timestamp i64][value]`, Kafka Streams' layout.
+   */
+  readonly timestamped?: boolean;
 }
 
 /** Kafka Streams' `windowstore.changelog.additional.retention.ms` default: one day beyond the store's retention. */

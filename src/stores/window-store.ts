@@ -5,10 +5,11 @@ import type { BytesEntry, BytesStore } from './bytes-store.js';
 import { CachingStore } from './caching-store.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from './store-definition.js';
-import type { WindowStore } from './state-store.js';
+import type { TimestampedWindowStore, ValueAndTimestamp } from './state-store.js';
+import { StoredValueCodec } from './timestamped-value.js';
 
 interface WindowBucket<V> {
-  windows: WindowSlot<V>[];
+  windows: WindowSlot<ValueAndTimestamp<V>>[];
   changed?: Set<number>;
 }
 
@@ -17,8 +18,11 @@ interface WindowBucket<V> {
  * per window with Kafka Streams' window key layout. Windows that started more than `retentionMs` before
  * stream time are dropped from reads and from the bucket at its next write.
  */
-export class CachingWindowStore<K, V> extends CachingStore<K, WindowBucket<V>> implements WindowStore<K, V>, ManagedStore {
-  private readonly valueSerde: Serde<V>;
+export class CachingWindowStore<K, V>
+  extends CachingStore<K, WindowBucket<V>>
+  implements TimestampedWindowStore<K, V>, ManagedStore
+{
+  private readonly codec: StoredValueCodec<V>;
   private readonly retentionMs: number;
   /** The largest window start written or restored: what windows expire by (see CachingSessionStore). */
   private observed = Number.NEGATIVE_INFINITY;
@@ -29,16 +33,16 @@ export class CachingWindowStore<K, V> extends CachingStore<K, WindowBucket<V>> i
     cacheBudgetBytes: number,
   ) {
     super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes);
-    this.valueSerde = definition.valueSerde as Serde<V>;
+    this.codec = new StoredValueCodec(definition.valueSerde as Serde<V>, definition.timestamped === true);
     this.retentionMs = definition.retentionMs ?? Number.POSITIVE_INFINITY;
   }
 
   protected decode(bytes: Buffer): WindowBucket<V> {
-    return { windows: decodeWindows(bytes, (b) => this.valueSerde.deserialize(b)) };
+    return { windows: decodeWindows(bytes, (b) => this.codec.decode(b)) };
   }
 
   protected encode(bucket: WindowBucket<V>): Buffer | null {
-    return bucket.windows.length === 0 ? null : encodeWindows(bucket.windows, (v) => this.valueSerde.serialize(v));
+    return bucket.windows.length === 0 ? null : encodeWindows(bucket.windows, (v) => this.codec.encode(v));
   }
 
   protected changelogFor(keyBytes: Buffer, bucket: WindowBucket<V> | undefined): BytesEntry[] {
@@ -66,6 +70,10 @@ export class CachingWindowStore<K, V> extends CachingStore<K, WindowBucket<V>> i
   }
 
   put(key: K, value: V | null, windowStart: number): void {
+    this.putWithTimestamp(key, value, windowStart, -1);
+  }
+
+  putWithTimestamp(key: K, value: V | null, windowStart: number, timestamp: number): void {
     this.observe(windowStart);
     const bucket = this.read(key) ?? { windows: [] };
     const index = bucket.windows.findIndex((w) => w.start === windowStart);
@@ -73,9 +81,9 @@ export class CachingWindowStore<K, V> extends CachingStore<K, WindowBucket<V>> i
       if (index < 0) return;
       bucket.windows.splice(index, 1);
     } else if (index >= 0) {
-      bucket.windows[index] = { start: windowStart, value };
+      bucket.windows[index] = { start: windowStart, value: { value, timestamp } };
     } else {
-      bucket.windows.push({ start: windowStart, value });
+      bucket.windows.push({ start: windowStart, value: { value, timestamp } });
       bucket.windows.sort((a, b) => a.start - b.start);
     }
     (bucket.changed ??= new Set()).add(windowStart);
@@ -87,6 +95,10 @@ export class CachingWindowStore<K, V> extends CachingStore<K, WindowBucket<V>> i
   }
 
   fetch(key: K, windowStart: number): V | undefined {
+    return this.fetchWithTimestamp(key, windowStart)?.value;
+  }
+
+  fetchWithTimestamp(key: K, windowStart: number): ValueAndTimestamp<V> | undefined {
     if (windowStart <= this.expiry()) return undefined;
     return this.read(key)?.windows.find((w) => w.start === windowStart)?.value;
   }
@@ -95,7 +107,7 @@ export class CachingWindowStore<K, V> extends CachingStore<K, WindowBucket<V>> i
     const from = Math.max(timeFrom, this.expiry() + 1);
     return (this.read(key)?.windows ?? [])
       .filter((w) => w.start >= from && w.start <= timeTo)
-      .map((w) => ({ key: w.start, value: w.value }));
+      .map((w) => ({ key: w.start, value: w.value.value }));
   }
 
   restoreEntries(records: readonly BytesEntry[]): BytesEntry[] {

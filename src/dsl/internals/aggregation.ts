@@ -83,6 +83,8 @@ export function addAggregation(graph: InternalBuilder, source: GroupedSource, sp
     changelogConfig: spec.materialized?.changelogConfig ?? {},
     retentionMs,
     windowSizeMs: spec.windowSizeMs,
+    // Results are stamped with the largest timestamp that went into them (Kafka Streams' timestamped stores).
+    timestamped: spec.storeType !== 'session',
   });
   graph.connectStore(processorName, storeName);
   return { processorName, storeName, keySerde, valueSerde };

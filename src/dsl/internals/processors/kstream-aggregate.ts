@@ -1,11 +1,11 @@
 import type { ProcessorSupplier } from '../../processor-api.js';
-import type { KeyValueStore } from '../../../stores/state-store.js';
+import type { TimestampedKeyValueStore } from '../../../stores/state-store.js';
 import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
 import type { Aggregator, Initializer } from './functions.js';
 
 /**
  * Aggregation of a grouped stream into a key-value store (count, reduce and aggregate): the new aggregate of
- * the key is stored and forwarded. Records with a null key or value are dropped, as in Kafka Streams.
+ * the key is stored and forwarded, stamped with the largest record timestamp that went into it. Records with a null key or value are dropped, as in Kafka Streams.
  * `initializer` undefined means reduce: the first value becomes the aggregate.
  */
 export function kstreamAggregate(
@@ -15,7 +15,7 @@ export function kstreamAggregate(
 ): ProcessorSupplier<unknown, unknown, unknown, unknown> {
   return () => {
     let context!: InternalProcessorContext<unknown, unknown>;
-    let store!: KeyValueStore<unknown, unknown>;
+    let store!: TimestampedKeyValueStore<unknown, unknown>;
     return {
       init(ctx) {
         context = ctx as InternalProcessorContext<unknown, unknown>;
@@ -26,15 +26,17 @@ export function kstreamAggregate(
           context.recordDropped('null-key', 'null key or value');
           return;
         }
-        const old = store.get(record.key);
+        const old = store.getWithTimestamp(record.key);
         const next =
           old === undefined
             ? initializer === undefined
               ? record.value
               : aggregator(record.key, record.value, initializer())
-            : aggregator(record.key, record.value, old);
-        store.put(record.key, next);
-        context.forward({ ...record, value: next });
+            : aggregator(record.key, record.value, old.value);
+        // The result carries the largest timestamp that went into it, as in Kafka Streams (KStreamAggregate).
+        const timestamp = old === undefined ? record.timestamp : Math.max(record.timestamp, old.timestamp);
+        store.putWithTimestamp(record.key, next, timestamp);
+        context.forward({ ...record, value: next, timestamp });
       },
     };
   };

@@ -1,7 +1,7 @@
 import type { ProcessorSupplier } from '../../processor-api.js';
 import type { Windowed } from '../../windowed.js';
 import type { TimeWindows } from '../../windows.js';
-import type { WindowStore } from '../../../stores/state-store.js';
+import type { TimestampedWindowStore } from '../../../stores/state-store.js';
 import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
 import type { Aggregator, Initializer } from './functions.js';
 
@@ -18,7 +18,7 @@ export function timeWindowAggregate(
 ): ProcessorSupplier<unknown, unknown, Windowed<unknown>, unknown> {
   return () => {
     let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
-    let store!: WindowStore<unknown, unknown>;
+    let store!: TimestampedWindowStore<unknown, unknown>;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
     return {
       init(ctx) {
@@ -39,25 +39,26 @@ export function timeWindowAggregate(
         const closeTime = observedStreamTime - windows.gracePeriodMs;
         let dropped = false;
         // The aggregator runs for every window first: if it throws for one, no window has changed.
-        const updates: Array<{ start: number; end: number; value: unknown }> = [];
+        const updates: Array<{ start: number; end: number; value: unknown; timestamp: number }> = [];
         for (const start of windows.windowStartsFor(t)) {
           const end = start + windows.sizeMs;
           if (end <= closeTime) {
             dropped = true;
             continue;
           }
-          const old = store.fetch(key, start);
+          const old = store.fetchWithTimestamp(key, start);
           const next =
             old === undefined
               ? initializer === undefined
                 ? record.value
                 : aggregator(key, record.value, initializer())
-              : aggregator(key, record.value, old);
-          updates.push({ start, end, value: next });
+              : aggregator(key, record.value, old.value);
+          // Stamped with the largest timestamp in the window, as Kafka Streams' KStreamWindowAggregate does.
+          updates.push({ start, end, value: next, timestamp: old === undefined ? t : Math.max(t, old.timestamp) });
         }
-        for (const { start, end, value } of updates) {
-          store.put(key, value, start);
-          context.forward({ key: { key, window: { start, end } }, value, timestamp: t, headers: record.headers });
+        for (const { start, end, value, timestamp } of updates) {
+          store.putWithTimestamp(key, value ?? null, start, timestamp);
+          context.forward({ key: { key, window: { start, end } }, value: value ?? null, timestamp, headers: record.headers });
         }
         if (dropped) context.recordDropped('late', `a window of ${t} closed at ${closeTime}`);
       },
