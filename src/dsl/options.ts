@@ -107,6 +107,8 @@ export class Materialized<K, V> {
     readonly retentionMs?: number,
     readonly loggingEnabled: boolean = true,
     readonly changelogConfig: Readonly<Record<string, string>> = {},
+    /** Undefined: on (Kafka Streams' default for the DSL's stores). */
+    readonly cachingEnabled?: boolean,
   ) {}
   static as<K, V>(storeName: string): Materialized<K, V> {
     return new Materialized<K, V>(storeName);
@@ -114,23 +116,38 @@ export class Materialized<K, V> {
   static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Materialized<K, V> {
     return new Materialized<K, V>(undefined, keySerde, valueSerde);
   }
+  private copy(changes: Partial<Materialized<K, V>>): Materialized<K, V> {
+    const m = { ...this, ...changes };
+    return new Materialized(m.storeName, m.keySerde, m.valueSerde, m.retentionMs, m.loggingEnabled, m.changelogConfig, m.cachingEnabled);
+  }
   withKeySerde(serde: Serde<K>): Materialized<K, V> {
-    return new Materialized(this.storeName, serde, this.valueSerde, this.retentionMs, this.loggingEnabled, this.changelogConfig);
+    return this.copy({ keySerde: serde });
   }
   withValueSerde(serde: Serde<V>): Materialized<K, V> {
-    return new Materialized(this.storeName, this.keySerde, serde, this.retentionMs, this.loggingEnabled, this.changelogConfig);
+    return this.copy({ valueSerde: serde });
   }
   /** How long windows and sessions stay queryable; at least the window's size (or gap) plus grace. */
   withRetention(retentionMs: number): Materialized<K, V> {
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, retentionMs, this.loggingEnabled, this.changelogConfig);
+    return this.copy({ retentionMs });
   }
   /** Extra topic configs for the changelog topic. */
   withLoggingEnabled(config: Record<string, string> = {}): Materialized<K, V> {
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, this.retentionMs, true, { ...config });
+    return this.copy({ loggingEnabled: true, changelogConfig: { ...config } });
   }
   /** No changelog: the store cannot be restored after a crash or a move. */
   withLoggingDisabled(): Materialized<K, V> {
-    return new Materialized(this.storeName, this.keySerde, this.valueSerde, this.retentionMs, false, {});
+    return this.copy({ loggingEnabled: false, changelogConfig: {} });
+  }
+  /**
+   * The default: results are forwarded when the store's cache flushes (each commit, or when the cache is
+   * full), the latest per key, so a key updated many times between commits produces one output record.
+   */
+  withCachingEnabled(): Materialized<K, V> {
+    return this.copy({ cachingEnabled: true });
+  }
+  /** Every update of a result is forwarded at once. */
+  withCachingDisabled(): Materialized<K, V> {
+    return this.copy({ cachingEnabled: false });
   }
 }
 

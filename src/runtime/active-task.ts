@@ -268,8 +268,7 @@ export class ActiveTask {
   snapshot(pipeline: ProducerPipeline, handover: boolean): CommitSnapshot {
     const local: CommitSnapshot['local'] = [];
     const now = Date.now();
-    for (const store of this.stream.stores.values()) {
-      const { local: entries, changelog } = store.flush();
+    for (const [store, { local: entries, changelog }] of this.stream.flushStores()) {
       const changelogTopic = store.definition.loggingEnabled ? changelogTopicName(this.config.applicationId, store.name) : undefined;
       if (changelogTopic !== undefined) {
         const headers = this.changelogHeaders.get(store.name) ?? {};

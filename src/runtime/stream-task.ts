@@ -5,6 +5,7 @@ import type { Subtopology, Topology } from '../dsl/topology.js';
 import { DeserializationError, ProcessingError, ProductionError, StateStoreError, StreamsError, type RecordOrigin } from '../errors/errors.js';
 import { TimestampExtractors } from '../dsl/timestamp-extractor.js';
 import { isWindowedSerde } from '../serdes/windowed-serdes.js';
+import type { FlushResult } from '../stores/caching-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { StoreDefinition } from '../stores/store-definition.js';
 import type { Logger } from './logger.js';
@@ -339,6 +340,28 @@ export class StreamTask {
         this.dropped.record(node.def.name, reason, `${at}${detail}`);
       },
     };
+  }
+
+  /**
+   * Flushes every store, upstream first (the topology's order), so that what a caching store forwards on
+   * flush reaches the processors and stores after it before those flush. Returns each store's entries and
+   * changelog records, for the commit.
+   */
+  flushStores(): Array<[ManagedStore, FlushResult]> {
+    this.metadata = undefined;
+    this.inputOrigin = undefined;
+    const results: Array<[ManagedStore, FlushResult]> = [];
+    for (const store of this.stores.values()) {
+      try {
+        results.push([store, store.flush()]);
+      } catch (err) {
+        if (err instanceof ProcessingError || err instanceof ProductionError || err instanceof StateStoreError) throw err;
+        throw new ProcessingError(undefined, this.current?.def.name ?? `the flush of store ${store.name}`, err);
+      } finally {
+        this.current = undefined;
+      }
+    }
+    return results;
   }
 
   /** Closes the processors (children last). Stores are closed by their owner. */

@@ -1,5 +1,7 @@
+import type { StreamRecord } from '../dsl/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
+import type { StoreDefinition } from './store-definition.js';
 
 /** Changes made since the last flush: what goes to LevelDB, and what goes to the changelog topic. */
 export interface FlushResult {
@@ -8,11 +10,15 @@ export interface FlushResult {
 }
 
 
-interface Slot<E> {
+interface Slot<K, E> {
+  key: K;
   keyBytes: Buffer | undefined;
   entry: E | undefined;
   dirty: boolean;
 }
+
+/** Receives what a caching store forwards when it flushes: the latest change per entry. */
+export type FlushListener<K, V> = (record: StreamRecord<K, V | null>) => void;
 
 /** An estimate of JS object overhead per cached entry, beyond its encoded size. */
 const ENTRY_OVERHEAD_BYTES = 128;
@@ -27,11 +33,14 @@ const ENTRY_OVERHEAD_BYTES = 128;
  * each flush, plus a fixed overhead.
  */
 export abstract class CachingStore<K, E> {
-  private readonly slots = new Map<unknown, Slot<E>>();
-  private dirtyCount = 0;
+  private readonly slots = new Map<unknown, Slot<K, E>>();
+  /** Dirty slots in the order they became dirty: the order a flush logs and forwards them in. */
+  private dirty: Array<Slot<K, E>> = [];
   private averageEntryBytes = 256;
   private cacheHits = 0;
   private cacheMisses = 0;
+
+  abstract readonly definition: StoreDefinition;
 
   constructor(
     readonly name: string,
@@ -59,14 +68,14 @@ export abstract class CachingStore<K, E> {
    * Changelog records for the changes to one entry since the last flush; called once per dirty entry with
    * what `encode` returned for it.
    */
-  protected abstract changelogFor(keyBytes: Buffer, entry: E | undefined, encoded: Buffer | null): BytesEntry[];
+  protected abstract changelogFor(keyBytes: Buffer, entry: E | undefined, encoded: Buffer | null, key: K): BytesEntry[];
 
   /** Map key of the cache: primitive keys as they are, others by their bytes. */
   private idOf(key: K): unknown {
     return typeof key === 'string' || typeof key === 'number' ? key : this.keySerde.serialize(key).toString('latin1');
   }
 
-  private slotOf(key: K): Slot<E> {
+  private slotOf(key: K): Slot<K, E> {
     const id = this.idOf(key);
     const slot = this.slots.get(id);
     if (slot !== undefined) {
@@ -79,7 +88,7 @@ export abstract class CachingStore<K, E> {
     this.cacheMisses++;
     const keyBytes = this.keySerde.serialize(key);
     const raw = this.bytes.get(keyBytes);
-    const loaded: Slot<E> = { keyBytes, entry: raw === undefined ? undefined : this.decode(raw), dirty: false };
+    const loaded: Slot<K, E> = { key, keyBytes, entry: raw === undefined ? undefined : this.decode(raw), dirty: false };
     this.slots.set(id, loaded);
     return loaded;
   }
@@ -94,13 +103,13 @@ export abstract class CachingStore<K, E> {
     slot.entry = entry;
     if (!slot.dirty) {
       slot.dirty = true;
-      this.dirtyCount++;
+      this.dirty.push(slot);
     }
   }
 
   /** True when the dirty entries alone fill the budget: the task should commit soon. */
   needsFlush(): boolean {
-    return this.dirtyCount * (this.averageEntryBytes + ENTRY_OVERHEAD_BYTES) >= this.cacheBudgetBytes;
+    return this.dirty.length * (this.averageEntryBytes + ENTRY_OVERHEAD_BYTES) >= this.cacheBudgetBytes;
   }
 
   setCacheBudget(bytes: number): void {
@@ -111,23 +120,27 @@ export abstract class CachingStore<K, E> {
     return { hits: this.cacheHits, misses: this.cacheMisses };
   }
 
-  /** Encodes every dirty entry into LevelDB entries and changelog records, and marks them clean. */
+  /**
+   * Encodes every dirty entry into LevelDB entries and changelog records, in the order the entries became
+   * dirty, and marks them clean. With forwarding on, each change is also forwarded to the flush listener
+   * (once per entry, its latest value), as Kafka Streams' caching layer forwards on flush.
+   */
   flush(): FlushResult {
     const local: BytesEntry[] = [];
     const changelog: BytesEntry[] = [];
-    if (this.dirtyCount === 0) return { local, changelog };
+    if (this.dirty.length === 0) return { local, changelog };
     let encodedBytes = 0;
-    for (const slot of this.slots.values()) {
-      if (!slot.dirty) continue;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const slot of dirty) {
       const keyBytes = slot.keyBytes!;
       const value = slot.entry === undefined ? null : this.encode(slot.entry);
       if (value !== null) encodedBytes += value.length + keyBytes.length;
       local.push([keyBytes, value]);
-      for (const record of this.changelogFor(keyBytes, slot.entry, value)) changelog.push(record);
+      for (const record of this.changelogFor(keyBytes, slot.entry, value, slot.key)) changelog.push(record);
       slot.dirty = false;
     }
     if (local.length > 0) this.averageEntryBytes = 0.7 * this.averageEntryBytes + (0.3 * encodedBytes) / local.length;
-    this.dirtyCount = 0;
     this.evict();
     return { local, changelog };
   }
@@ -135,8 +148,24 @@ export abstract class CachingStore<K, E> {
   /** Forgets every change since the last flush (an aborted transaction): the next read goes to LevelDB. */
   discardChanges(): void {
     for (const [id, slot] of this.slots) if (slot.dirty) this.slots.delete(id);
-    this.dirtyCount = 0;
+    this.dirty = [];
     this.afterDiscard();
+  }
+
+  /** Where a flush forwards the store's changes; set by the processor that owns the store, when caching is on. */
+  protected listener: FlushListener<unknown, unknown> | undefined;
+
+  setFlushListener(listener: FlushListener<unknown, unknown>): void {
+    this.listener = listener;
+  }
+
+  /**
+   * Whether the owning processor forwards its results through this store's flushes (Kafka Streams' record
+   * cache: one result per entry and flush) rather than at once: on for the DSL's stores unless
+   * `withCachingDisabled()`, off when the cache has no budget.
+   */
+  get cachingEnabled(): boolean {
+    return this.definition.cachingEnabled === true && this.cacheBudgetBytes > 0;
   }
 
   protected afterDiscard(): void {}

@@ -35,7 +35,15 @@ export class CachingKeyValueStore<K, V>
     return this.codec.encode(entry);
   }
 
-  protected changelogFor(keyBytes: Buffer, _entry: ValueAndTimestamp<V> | undefined, encoded: Buffer | null): BytesEntry[] {
+  protected changelogFor(keyBytes: Buffer, entry: ValueAndTimestamp<V> | undefined, encoded: Buffer | null, key: K): BytesEntry[] {
+    if (this.listener !== undefined) {
+      if (entry !== undefined) this.listener({ key, value: entry.value, timestamp: entry.timestamp, headers: {} });
+      else {
+        // A deletion is forwarded only when there was something to delete (it is on disk until this flush).
+        const old = this.bytes.get(keyBytes);
+        if (old !== undefined) this.listener({ key, value: null, timestamp: this.decode(old).timestamp, headers: {} });
+      }
+    }
     return [[keyBytes, encoded]];
   }
 

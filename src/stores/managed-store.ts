@@ -1,6 +1,6 @@
 import type { StoreDefinition } from './store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import type { FlushResult } from './caching-store.js';
+import type { FlushListener, FlushResult } from './caching-store.js';
 import type { StateStore } from './state-store.js';
 
 /** What the runtime does with every store of a task, whatever its type. */
@@ -16,6 +16,9 @@ export interface ManagedStore extends StateStore {
   /** Raises the store's observed stream time (windowed stores expire entries by it). */
   observe(time: number): void;
   observedTime(): number;
+  /** See CachingStore.cachingEnabled. */
+  readonly cachingEnabled: boolean;
+  setFlushListener(listener: FlushListener<unknown, unknown>): void;
   /** Turns a batch of changelog records (in offset order) into the LevelDB entries that apply them. */
   restoreEntries(records: readonly BytesEntry[]): BytesEntry[];
 }

@@ -58,13 +58,15 @@ export class CachingSessionStore<K, V>
     return bucket.sessions.length === 0 ? null : encodeSessions(bucket.sessions, (v) => this.valueSerde.serialize(v));
   }
 
-  protected changelogFor(keyBytes: Buffer, bucket: SessionBucket<V> | undefined): BytesEntry[] {
+  protected changelogFor(keyBytes: Buffer, bucket: SessionBucket<V> | undefined, _encoded: Buffer | null, key: K): BytesEntry[] {
     if (bucket?.changed === undefined) return [];
     const records: BytesEntry[] = [];
     for (const id of bucket.changed) {
       const [start, end] = id.split(':').map(Number) as [number, number];
       const session = bucket.sessions.find((s) => s.start === start && s.end === end);
       records.push([sessionChangelogKey(keyBytes, start, end), session === undefined ? null : session.bytes!]);
+      // What is logged is what is forwarded: a changed session's latest value, or a tombstone for a logged one.
+      this.listener?.({ key: { key, window: { start, end } }, value: session === undefined ? null : session.value, timestamp: end, headers: {} });
     }
     bucket.changed = undefined;
     bucket.unlogged = undefined;
@@ -118,7 +120,9 @@ export class CachingSessionStore<K, V>
     if (!change(bucket)) return;
     const expiry = this.expiry();
     if (bucket.sessions.length > 0 && bucket.sessions[0]!.end <= expiry) {
-      bucket.sessions = bucket.sessions.filter((s) => s.end > expiry);
+      // Changed sessions stay until flushed, expired or not: Kafka Streams' cache keeps (and forwards) them.
+      const changed = bucket.changed;
+      bucket.sessions = bucket.sessions.filter((s) => s.end > expiry || changed?.has(`${s.start}:${s.end}`) === true);
     }
     this.write(key, bucket);
   }

@@ -26,6 +26,11 @@ export interface StoreDefinition {
    * changelog values are `[timestamp i64][value]`, Kafka Streams' layout.
    */
   readonly timestamped?: boolean;
+  /**
+   * The owning DSL processor forwards its results when the store's cache flushes (on commit, or when the
+   * cache is full): the latest result per key, not every update (Kafka Streams' record cache).
+   */
+  readonly cachingEnabled?: boolean;
 }
 
 /** Kafka Streams' `windowstore.changelog.additional.retention.ms` default: one day beyond the store's retention. */

@@ -45,12 +45,23 @@ export class CachingWindowStore<K, V>
     return bucket.windows.length === 0 ? null : encodeWindows(bucket.windows, (v) => this.codec.encode(v));
   }
 
-  protected changelogFor(keyBytes: Buffer, bucket: WindowBucket<V> | undefined): BytesEntry[] {
+  protected changelogFor(keyBytes: Buffer, bucket: WindowBucket<V> | undefined, _encoded: Buffer | null, key: K): BytesEntry[] {
     if (bucket?.changed === undefined) return [];
     const records: BytesEntry[] = [];
+    let persisted: Array<WindowSlot<ValueAndTimestamp<V>>> | undefined;
     for (const start of bucket.changed) {
       const window = bucket.windows.find((w) => w.start === start);
       records.push([windowChangelogKey(keyBytes, start), window === undefined ? null : window.bytes!]);
+      if (this.listener === undefined) continue;
+      const windowed = { key, window: { start, end: start + (this.definition.windowSizeMs ?? 0) } };
+      if (window !== undefined) {
+        this.listener({ key: windowed, value: window.value.value, timestamp: window.value.timestamp, headers: {} });
+        continue;
+      }
+      // A deleted window is forwarded only when it was on disk before this flush.
+      persisted ??= ((raw) => (raw === undefined ? [] : this.decode(raw).windows))(this.bytes.get(keyBytes));
+      const old = persisted.find((w) => w.start === start);
+      if (old !== undefined) this.listener({ key: windowed, value: null, timestamp: old.value.timestamp, headers: {} });
     }
     bucket.changed = undefined;
     return records;
@@ -89,7 +100,9 @@ export class CachingWindowStore<K, V>
     (bucket.changed ??= new Set()).add(windowStart);
     const expiry = this.expiry();
     if (bucket.windows.length > 0 && bucket.windows[0]!.start <= expiry) {
-      bucket.windows = bucket.windows.filter((w) => w.start > expiry);
+      // Changed windows stay until flushed, expired or not: Kafka Streams' cache keeps (and forwards) them.
+      const changed = bucket.changed;
+      bucket.windows = bucket.windows.filter((w) => w.start > expiry || changed.has(w.start));
     }
     this.write(key, bucket);
   }

@@ -98,15 +98,23 @@ export class TopologyTestDriver {
   pipeRaw(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
     this.ensureOpen();
     this.deliver(topic, key, value, timestamp, headers);
-    // Outputs to topics the topology reads are processed too, in the order they were written.
-    while (this.pending.length > 0) {
-      const record = this.pending.shift()!;
+    this.completeAllWork();
+  }
+
+  /**
+   * Commits after the record, as Kafka Streams' driver does, then processes what the record and the commit
+   * wrote to topics the topology reads (repartition topics), each record followed by a commit, in order.
+   */
+  private completeAllWork(): void {
+    for (;;) {
+      this.commit();
+      const record = this.pending.shift();
+      if (record === undefined) return;
       this.record(record);
       if (this.topology.subtopologyOfTopic(record.topic) !== undefined) {
         this.deliver(record.topic, record.key, record.value, record.timestamp, record.headers);
       }
     }
-    this.commit();
   }
 
   private deliver(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
@@ -122,10 +130,10 @@ export class TopologyTestDriver {
     else list.push(record);
   }
 
+  /** Flushes every store (caching stores forward their results now) and records the changelog. */
   private commit(): void {
     for (const task of this.tasks) {
-      for (const store of task.stores.values()) {
-        const { local, changelog } = store.flush();
+      for (const [store, { local, changelog }] of task.flushStores()) {
         void store.bytes.apply(local);
         if (!store.definition.loggingEnabled) continue;
         const topic = changelogTopicName(this.topology.applicationId, store.name);
@@ -155,14 +163,7 @@ export class TopologyTestDriver {
     this.ensureOpen();
     this.wallClock += ms;
     for (const task of this.tasks) task.punctuateWallClock(this.wallClock);
-    while (this.pending.length > 0) {
-      const record = this.pending.shift()!;
-      this.record(record);
-      if (this.topology.subtopologyOfTopic(record.topic) !== undefined) {
-        this.deliver(record.topic, record.key, record.value, record.timestamp, record.headers);
-      }
-    }
-    this.commit();
+    this.completeAllWork();
   }
 
   private store(name: string): ManagedStore {

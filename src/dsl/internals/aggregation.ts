@@ -85,6 +85,7 @@ export function addAggregation(graph: InternalBuilder, source: GroupedSource, sp
     windowSizeMs: spec.windowSizeMs,
     // Results are stamped with the largest timestamp that went into them (Kafka Streams' timestamped stores).
     timestamped: spec.storeType !== 'session',
+    cachingEnabled: spec.materialized?.cachingEnabled ?? true,
   });
   graph.connectStore(processorName, storeName);
   return { processorName, storeName, keySerde, valueSerde };

@@ -1,6 +1,7 @@
 import type { ProcessorSupplier } from '../../processor-api.js';
 import type { TimestampedKeyValueStore } from '../../../stores/state-store.js';
 import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer } from './functions.js';
 
 /**
@@ -16,10 +17,12 @@ export function kstreamAggregate(
   return () => {
     let context!: InternalProcessorContext<unknown, unknown>;
     let store!: TimestampedKeyValueStore<unknown, unknown>;
+    let forwardNow = true;
     return {
       init(ctx) {
         context = ctx as InternalProcessorContext<unknown, unknown>;
         store = context.getStateStore(storeName);
+        forwardNow = !forwardThroughCache(store, context);
       },
       process(record) {
         if (record.key === null || record.key === undefined || record.value === null || record.value === undefined) {
@@ -36,7 +39,7 @@ export function kstreamAggregate(
         // The result carries the largest timestamp that went into it, as in Kafka Streams (KStreamAggregate).
         const timestamp = old === undefined ? record.timestamp : Math.max(record.timestamp, old.timestamp);
         store.putWithTimestamp(record.key, next, timestamp);
-        context.forward({ ...record, value: next, timestamp });
+        if (forwardNow) context.forward({ ...record, value: next, timestamp });
       },
     };
   };

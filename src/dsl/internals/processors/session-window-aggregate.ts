@@ -4,6 +4,7 @@ import type { Windowed } from '../../windowed.js';
 import type { SessionWindows } from '../../windows.js';
 import type { SessionStore } from '../../../stores/state-store.js';
 import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer, Merger } from './functions.js';
 
 /**
@@ -29,11 +30,13 @@ export function sessionWindowAggregate(
     let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
     let store!: SessionStore<unknown, unknown>;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
+    let forwardNow = true;
     return {
       init(ctx) {
         context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
         store = context.getStateStore(storeName);
         observedStreamTime = context.currentStreamTimeMs();
+        forwardNow = !forwardThroughCache(store, context);
       },
       process(record) {
         const key = record.key;
@@ -64,7 +67,7 @@ export function sessionWindowAggregate(
         if (start !== t || end !== t) {
           for (const session of found) {
             store.remove(session.key);
-            context.forward({ key: session.key, value: null, timestamp: session.key.window.end, headers: record.headers });
+            if (forwardNow) context.forward({ key: session.key, value: null, timestamp: session.key.window.end, headers: record.headers });
           }
         }
         const sessionKey: Windowed<unknown> = { key, window: { start, end } };
@@ -72,7 +75,7 @@ export function sessionWindowAggregate(
         // tombstone, as Kafka Streams' put of a null session does.
         if (aggregate === null || aggregate === undefined) store.remove(sessionKey);
         else store.put(sessionKey, aggregate);
-        context.forward({ key: sessionKey, value: aggregate ?? null, timestamp: end, headers: record.headers });
+        if (forwardNow) context.forward({ key: sessionKey, value: aggregate ?? null, timestamp: end, headers: record.headers });
       },
     };
   };

@@ -3,6 +3,7 @@ import type { Windowed } from '../../windowed.js';
 import type { TimeWindows } from '../../windows.js';
 import type { TimestampedWindowStore } from '../../../stores/state-store.js';
 import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer } from './functions.js';
 
 /**
@@ -20,11 +21,13 @@ export function timeWindowAggregate(
     let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
     let store!: TimestampedWindowStore<unknown, unknown>;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
+    let forwardNow = true;
     return {
       init(ctx) {
         context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
         store = context.getStateStore(storeName);
         observedStreamTime = context.currentStreamTimeMs();
+        forwardNow = !forwardThroughCache(store, context);
       },
       process(record) {
         const key = record.key;
@@ -58,7 +61,7 @@ export function timeWindowAggregate(
         }
         for (const { start, end, value, timestamp } of updates) {
           store.putWithTimestamp(key, value ?? null, start, timestamp);
-          context.forward({ key: { key, window: { start, end } }, value: value ?? null, timestamp, headers: record.headers });
+          if (forwardNow) context.forward({ key: { key, window: { start, end } }, value: value ?? null, timestamp, headers: record.headers });
         }
         if (dropped) context.recordDropped('late', `a window of ${t} closed at ${closeTime}`);
       },
