@@ -40,7 +40,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'record is stored, so with grace 0 a record exactly one gap after a session still merges with it; ours ' +
       'expires the session first (a@0, a@10, a@21 with gap 10: Kafka Streams a@0-10=2, ours a@10-10=1).',
     witness: {
-      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, caching: 'off',
+      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, extractor: false, caching: 'off',
       window: { type: 'session', gap: 10, grace: 0, noGrace: true },
       records: [{ key: 'a', value: 'x', ts: 0 }, { key: 'a', value: 'x', ts: 10 }, { key: 'a', value: 'x', ts: 21 }],
     },
@@ -58,7 +58,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'that never reach it do not move; ours uses the task\'s, so a null-key or filtered record far ahead makes ' +
       'later records late, or expires their session or window (a count restarts at 1).',
     witness: {
-      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, caching: 'off',
+      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, extractor: false, caching: 'off',
       window: { type: 'session', gap: 10, grace: 5, noGrace: false },
       records: [{ key: 'k', value: 'x', ts: 100 }, { key: null, value: 'x', ts: 200 }, { key: 'k', value: 'x', ts: 105 }],
     },
@@ -71,7 +71,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'Kafka Streams stores nothing for a session whose reduce result is null and forwards a tombstone; ours ' +
       'fails with a TypeError from the String serde.',
     witness: {
-      topology: 'aggregate', valueType: 'string', op: 'reduce', suppress: false, filter: false, caching: 'off',
+      topology: 'aggregate', valueType: 'string', op: 'reduce', suppress: false, filter: false, extractor: false, caching: 'off',
       window: { type: 'session', gap: 5, grace: 0, noGrace: true },
       records: [{ key: 'c', value: null, ts: 4 }],
     },
@@ -84,7 +84,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'Kafka Streams 3.9 drops only null keys in time-window aggregations: count counts a null value, reduce ' +
       'and aggregate pass it to the reducer / aggregator. Ours drops null values.',
     witness: {
-      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, caching: 'off',
+      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, extractor: false, caching: 'off',
       window: { type: 'tumbling', size: 10, advance: 10, grace: 0, noGrace: true },
       records: [{ key: 'a', value: null, ts: 0 }],
     },
@@ -95,7 +95,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     categories: ['*-suppress/*', '*-mixed/*'],
     note: 'Kafka Streams emits the windows that close at once by window end, then by serialized key; ours in arrival order.',
     witness: {
-      topology: 'aggregate', valueType: 'string', op: 'count', suppress: true, filter: false, caching: 'off',
+      topology: 'aggregate', valueType: 'string', op: 'count', suppress: true, filter: false, extractor: false, caching: 'off',
       window: { type: 'tumbling', size: 10, advance: 10, grace: 0, noGrace: true },
       records: [{ key: 'b', value: 'x', ts: 1 }, { key: 'a', value: 'x', ts: 2 }, { key: 'c', value: 'x', ts: 20 }],
     },
@@ -108,7 +108,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'Kafka Streams stamps each result of a time window, of suppress and of a non-windowed aggregation with ' +
       'the largest timestamp seen for that key / window; ours with the current record\'s.',
     witness: {
-      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, caching: 'off',
+      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, extractor: false, caching: 'off',
       window: NO_WINDOW,
       records: [{ key: 'a', value: 'x', ts: 5 }, { key: 'a', value: 'x', ts: 3 }],
     },
@@ -116,13 +116,13 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: 'record-cache-coalescing',
     bullet: 'The record cache does not coalesce output',
-    categories: ['session-*/cache-on', 'session0-*/cache-on'],
+    categories: ['session-*/cache-on', 'session0-*/cache-on', 'extractor-session-count/cache-on'],
     note:
       'With caching on, Kafka Streams\' driver flushes the cache after each record and forwards only the ' +
       'latest value per key: a record inside an existing session replaces it without a tombstone in between. ' +
       'Ours forwards the tombstone and the update.',
     witness: {
-      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, caching: 'on',
+      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, extractor: false, caching: 'on',
       window: { type: 'session', gap: 10, grace: 10, noGrace: false },
       records: [{ key: 'a', value: 'x', ts: 0 }, { key: 'a', value: 'x', ts: 5 }, { key: 'a', value: 'x', ts: 3 }],
     },
@@ -133,7 +133,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     categories: ['*/cache-store-off', '*/cache-store-on'],
     note: 'Our Materialized has no withCachingDisabled() / withCachingEnabled(): these cases are unsupported by ours.',
     witness: {
-      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, caching: 'store-off',
+      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, extractor: false, caching: 'store-off',
       window: NO_WINDOW,
       records: [{ key: 'a', value: 'x', ts: 0 }],
     },
