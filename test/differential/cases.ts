@@ -54,6 +54,11 @@ export interface DifferentialCase {
   /** A `filter` before the grouping that drops the records whose value is the marker (see valueOps). */
   readonly filter: boolean;
   readonly caching: Caching;
+  /**
+   * Timestamps from the data: a `Consumed` timestamp extractor that takes each record's event time from its
+   * (long) value, and the record's own timestamp (the produce time) when the value is null.
+   */
+  readonly extractor: boolean;
   readonly records: readonly InputRecord[];
 }
 
@@ -118,6 +123,7 @@ export function describeCase(c: DifferentialCase): string {
     window,
     c.filter ? 'filter before' : '',
     c.suppress ? 'suppress(untilWindowCloses)' : '',
+    c.extractor ? 'event time = value (timestamp extractor)' : '',
     `caching ${c.caching}`,
   ]
     .filter((s) => s !== '')

@@ -15,7 +15,9 @@
  *   - `nullvalues`: in-order timestamps, some values null;
  *   - `suppress`: `suppress(untilWindowCloses)` on an out-of-order input (windowed only);
  *   - `mixed`: all of the above at once.
- * plus `passthrough-default-serdes`: `stream('in').to('out')` with no serdes.
+ * plus `passthrough-default-serdes`: `stream('in').to('out')` with no serdes, and `extractor-session-count`: a
+ * session count on the event time that a timestamp extractor takes from each record's value (produce times
+ * increase; event times are out of order, some negative).
  * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
  */
 import type { Caching, DifferentialCase, InputRecord, Op, Value, ValueType, WindowSpec } from './cases.js';
@@ -61,6 +63,7 @@ const OPS: readonly Op[] = ['count', 'reduce', 'aggregate'];
 const SCENARIOS: readonly Scenario[] = ['inorder', 'ooo', 'nullkeys', 'filter', 'nullvalues', 'suppress', 'mixed'];
 
 export const PASSTHROUGH_FAMILY = 'passthrough-default-serdes';
+export const EXTRACTOR_FAMILY = 'extractor-session-count';
 
 /** Every family, in the order cases are dealt to them. */
 export const FAMILIES: readonly string[] = [
@@ -70,6 +73,7 @@ export const FAMILIES: readonly string[] = [
     ),
   ),
   PASSTHROUGH_FAMILY,
+  EXTRACTOR_FAMILY,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -171,7 +175,20 @@ export function generateCase(seed: number, index: number): DifferentialCase {
     }
     return {
       id, seed, index, family, topology: 'passthrough', valueType: 'string', op: 'count',
-      window: { type: 'none' }, suppress: false, filter: false, caching, records,
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, records,
+    };
+  }
+  if (family === EXTRACTOR_FAMILY) {
+    const window = windowFor('session', rnd);
+    const events = generateRecords('ooo', 'long', window, rnd);
+    const records = events.map((r, i) => ({
+      key: r.key,
+      value: rnd.chance(0.1) ? -rnd.int(1, 5) : rnd.chance(0.1) ? null : r.ts,
+      ts: 1000 + 10 * i,
+    }));
+    return {
+      id, seed, index, family, topology: 'aggregate', valueType: 'long', op: 'count',
+      window, suppress: false, filter: false, caching, extractor: true, records,
     };
   }
   const [windowKind, op, scenario] = family.split('-') as [WindowKind, Op, Scenario];
@@ -183,7 +200,7 @@ export function generateCase(seed: number, index: number): DifferentialCase {
     // Without a filter the marker is an ordinary value; keep it out so that the case reads plainly.
     records = records.map((r) => (r.key !== null && r.value === DROPPED[valueType] ? { ...r, value: valueFor(valueType, rnd) } : r));
   }
-  return { id, seed, index, family, topology: 'aggregate', valueType, op, window, suppress, filter, caching, records };
+  return { id, seed, index, family, topology: 'aggregate', valueType, op, window, suppress, filter, caching, extractor: false, records };
 }
 
 export function generateCases(seed: number, count: number): DifferentialCase[] {

@@ -44,6 +44,13 @@ interface CachingSwitches<K, V> {
   withCachingEnabled?: () => Materialized<K, V>;
 }
 
+function consumed<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>): Consumed<string, V> {
+  const plain = Consumed.with(Serdes.String(), valueSerde);
+  if (!c.extractor) return plain;
+  // The event time is the (long) value; a record without one keeps its own timestamp.
+  return plain.withTimestampExtractor((record) => (record.value === null ? record.timestamp : Number(record.value)));
+}
+
 function materialized<V>(c: DifferentialCase, valueSerde: Serde<V>): Materialized<string, V> {
   const m = Materialized.with<string, V>(Serdes.String(), valueSerde);
   if (c.caching !== 'store-off' && c.caching !== 'store-on') return m;
@@ -81,7 +88,7 @@ function drive<V extends Value>(
 
 function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, ops: ValueOps<V>): OutputRecord[] {
   const builder = new StreamsBuilder();
-  let stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+  let stream = builder.stream('in', consumed(c, valueSerde));
   if (c.filter) stream = stream.filter((_k, v) => !ops.dropped(v));
   const grouped: KGroupedStream<string, V> = stream.groupByKey(Grouped.with(Serdes.String(), valueSerde));
   const valueOut = (c.op === 'count' ? Serdes.Int64() : valueSerde) as Serde<Value>;

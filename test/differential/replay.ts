@@ -4,7 +4,7 @@
  *   npx tsx test/differential/replay.ts --seed 20250914 --case 17     one case, as the test reported it
  *   npx tsx test/differential/replay.ts --witness store-expiry         a known difference's witness case
  *   npx tsx test/differential/replay.ts --seed 20250914 --cases 2000 [--summary] [--smallest] [--minimize]
- *        [--only <glob over categories, e.g. 'session-*-inorder/cache-off'>]
+ *        [--only <globs over categories, comma-separated, e.g. 'session0-*,tumbling-*-ooo/cache-on'>]
  *     a whole run: the table of agreeing / total per category (--summary, the default), the smallest
  *     differing case of each category (--smallest), or each category's smallest difference shrunk record by
  *     record to one that still differs (--minimize; a few JVM runs).
@@ -87,7 +87,10 @@ if (values.witness !== undefined) {
   const seed = Number(values.seed ?? DEFAULT_SEED);
   const count = Number(values.cases ?? DEFAULT_CASES);
   let results = await runSeed(seed, count, log);
-  if (values.only !== undefined) results = results.filter((r) => globMatches(values.only!, r.category));
+  if (values.only !== undefined) {
+    const patterns = values.only.split(',');
+    results = results.filter((r) => patterns.some((p) => globMatches(p, r.category)));
+  }
   if (values.smallest || values.minimize) {
     let smallest = [...smallestDifferencePerCategory(results).values()];
     if (values.minimize) smallest = await minimize(smallest.filter((r) => r.status === 'differ'));

@@ -170,7 +170,13 @@ public final class DifferentialRunner {
     String topology = c.get("topology").asText();
     if ("passthrough".equals(topology)) return runPassthrough(c, stateDir);
     StreamsBuilder builder = new StreamsBuilder();
-    KStream<String, V> stream = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
+    Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
+    if (c.path("extractor").asBoolean(false)) {
+      // The event time is the (long) value; a record without one keeps its own timestamp.
+      consumed = consumed.withTimestampExtractor(
+          (record, partitionTime) -> record.value() == null ? record.timestamp() : ((Number) record.value()).longValue());
+    }
+    KStream<String, V> stream = builder.stream("in", consumed);
     if (c.get("filter").asBoolean()) stream = stream.filter((k, v) -> !ops.dropped(v));
     KGroupedStream<String, V> grouped = stream.groupByKey(Grouped.with(Serdes.String(), ops.serde()));
     String op = c.get("op").asText();
