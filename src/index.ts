@@ -10,18 +10,18 @@ export {
   TimestampExtractors,
   type ConsumedRecord,
   type TimestampExtractor,
-} from './dsl/timestamp-extractor.js';
+} from './processor/timestamp-extractor.js';
 export { KStream } from './dsl/kstream.js';
 export { BranchedKStream } from './dsl/branched-kstream.js';
 export { KGroupedStream } from './dsl/kgrouped-stream.js';
 export { SessionWindowedKStream } from './dsl/session-windowed-kstream.js';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.js';
 export { KTable } from './dsl/ktable.js';
-export { Topology, type TopologyConfig, type Subtopology, type InternalTopic } from './dsl/topology.js';
-export { TopologyDescription } from './dsl/topology-description.js';
+export { Topology, type TopologyConfig, type Subtopology, type InternalTopic } from './processor/topology.js';
+export { TopologyDescription } from './processor/topology-description.js';
 export { SessionWindows, TimeWindows } from './dsl/windows.js';
-export type { Window, Windowed } from './dsl/windowed.js';
-export type { Headers, KeyValue, RecordMetadata, StreamRecord } from './dsl/record.js';
+export type { Window, Windowed } from './processor/windowed.js';
+export type { Headers, KeyValue, RecordMetadata, StreamRecord } from './processor/record.js';
 export {
   Branched,
   Consumed,
@@ -51,7 +51,7 @@ export type {
   ProcessorSupplier,
   PunctuationType,
   Punctuator,
-} from './dsl/processor-api.js';
+} from './processor/processor-api.js';
 
 export type { Serde } from './serdes/serde.js';
 export { Serdes } from './serdes/serdes.js';
@@ -60,7 +60,7 @@ export { WindowedSerdes, type WindowedSerde } from './serdes/windowed-serdes.js'
 
 export type { KeyValueStore, SessionStore, StateStore, WindowStore } from './stores/state-store.js';
 export { Stores } from './stores/stores.js';
-export type { StoreDefinition, StoreType } from './stores/store-definition.js';
+export type { StoreDefinition, StoreType } from './processor/store-definition.js';
 
 export {
   ConfigError,
@@ -84,7 +84,7 @@ export {
   type TestRecord,
   type TopologyTestDriverOptions,
 } from './testing/topology-test-driver.js';
-export { consoleLogger, pinoLogger, type Logger, type LogLevel } from './runtime/logger.js';
+export { consoleLogger, pinoLogger, type Logger, type LogLevel } from './logging/logger.js';
 
 export {
   KafkaStreams,
@@ -107,7 +107,8 @@ export {
 export type { StreamsConfig, ProcessingGuarantee } from './config/streams-config.js';
 export type { StateRestoreListener, RestoringPartition } from './runtime/state-restore-listener.js';
 export { consumerLag, type PartitionLag } from './runtime/consumer-lag.js';
-export { DEAD_LETTER_HEADERS, type RecordErrorHandler } from './runtime/record-error-policy.js';
+export { DEAD_LETTER_HEADERS } from './runtime/record-error-policy.js';
+export type { RecordErrorHandler } from './config/record-error-handler.js';
 export {
   resetApplication,
   formatResetReport,

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { Topology } from '../dsl/topology.js';
+import { Topology } from '../processor/topology.js';
 import { consumerLag } from '../runtime/consumer-lag.js';
 import { formatResetReport, resetApplication, type ResetTarget } from '../tools/application-reset.js';
 import { diffTopologies, formatTopologyDiff } from '../tools/topology-diff.js';

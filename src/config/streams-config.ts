@@ -1,9 +1,9 @@
-import type { RecordErrorHandler } from '../runtime/record-error-policy.js';
+import type { RecordErrorHandler } from './record-error-handler.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
 import { ConfigError } from '../errors/errors.js';
-import { pinoLogger, type Logger, type LogLevel } from '../runtime/logger.js';
+import { pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
 

@@ -6,8 +6,8 @@ import * as ops from './internals/processors/stateless.js';
 import { insertRepartition } from './internals/repartition.js';
 import { KGroupedStream } from './kgrouped-stream.js';
 import type { Grouped, Named, Produced, Repartitioned, TopicNameExtractor } from './options.js';
-import type { ProcessorSupplier } from './processor-api.js';
-import type { KeyValue } from './record.js';
+import type { ProcessorSupplier } from '../processor/processor-api.js';
+import type { KeyValue } from '../processor/record.js';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 

@@ -8,8 +8,8 @@ import { passThrough } from './internals/processors/stateless.js';
 import { suppressFinalResults } from './internals/processors/suppress-final-results.js';
 import { KStream } from './kstream.js';
 import type { Named, Suppressed } from './options.js';
-import type { ProcessorSupplier } from './processor-api.js';
-import type { Windowed } from './windowed.js';
+import type { ProcessorSupplier } from '../processor/processor-api.js';
+import type { Windowed } from '../processor/windowed.js';
 
 /** For windowed tables: how long after a window's end it closes (grace, or gap + grace for sessions). */
 interface WindowInfo {

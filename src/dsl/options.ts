@@ -1,6 +1,9 @@
 import type { Serde } from '../serdes/serde.js';
-import type { StreamRecord } from './record.js';
-import type { TimestampExtractor } from './timestamp-extractor.js';
+import type { StreamPartitioner } from '../processor/stream-partitioner.js';
+import type { TimestampExtractor } from '../processor/timestamp-extractor.js';
+
+export type { StreamPartitioner } from '../processor/stream-partitioner.js';
+export type { TopicNameExtractor } from '../processor/topic-name-extractor.js';
 
 /**
  * How a stream reads its source topic: serdes, the timestamp extractor that gives each record its event
@@ -29,9 +32,6 @@ export class Consumed<K, V> {
     return new Consumed(this.keySerde, this.valueSerde, this.processorName, extractor);
   }
 }
-
-/** Picks the partition of an output record; `undefined` leaves it to the default (murmur2 of the key bytes). */
-export type StreamPartitioner<K, V> = (topic: string, key: K, value: V, numPartitions: number) => number | undefined;
 
 /** How a stream writes to a topic. */
 export class Produced<K, V> {
@@ -190,6 +190,3 @@ export class Branched<K, V> {
     return new Branched<K, V>(name, chain);
   }
 }
-
-/** Chooses the output topic of a record, for `to(extractor)`. */
-export type TopicNameExtractor<K, V> = (record: StreamRecord<K, V>) => string;

@@ -7,7 +7,7 @@ import type { Aggregator, Initializer, Merger, Reducer } from './internals/proce
 import { sessionWindowAggregate } from './internals/processors/session-window-aggregate.js';
 import { KTable } from './ktable.js';
 import type { Materialized } from './options.js';
-import type { Windowed } from './windowed.js';
+import type { Windowed } from '../processor/windowed.js';
 import type { SessionWindows } from './windows.js';
 
 /** A grouped stream cut into sessions of activity per key. */

@@ -1,11 +1,11 @@
-import type { StoreDefinition } from '../stores/store-definition.js';
+import type { StoreDefinition } from '../processor/store-definition.js';
 import type { Serde } from '../serdes/serde.js';
 import { Serdes } from '../serdes/serdes.js';
 import { InternalBuilder, type BuilderDefaults } from './internals/internal-builder.js';
 import { KStream } from './kstream.js';
 import type { Consumed } from './options.js';
-import type { TimestampExtractor } from './timestamp-extractor.js';
-import { Topology, type TopologyConfig } from './topology.js';
+import type { TimestampExtractor } from '../processor/timestamp-extractor.js';
+import { Topology, type TopologyConfig } from '../processor/topology.js';
 
 /** Defaults of a StreamsBuilder; see its constructor. */
 export interface StreamsBuilderOptions<DK, DV> {

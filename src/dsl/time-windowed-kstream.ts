@@ -7,7 +7,7 @@ import type { Aggregator, Initializer, Reducer } from './internals/processors/fu
 import { timeWindowAggregate } from './internals/processors/time-window-aggregate.js';
 import { KTable } from './ktable.js';
 import type { Materialized } from './options.js';
-import type { Windowed } from './windowed.js';
+import type { Windowed } from '../processor/windowed.js';
 import type { TimeWindows } from './windows.js';
 
 /** A grouped stream cut into fixed time windows (tumbling or hopping). */

@@ -1,5 +1,5 @@
 import { StreamsRuntimeError } from '../errors/errors.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logging/logger.js';
 
 /** kafkajs errors that mean the broker (or a coordinator or leader on it) cannot be reached right now. */
 const UNAVAILABLE_NAMES = new Set([

@@ -1,7 +1,5 @@
-import type { Logger } from './logger.js';
-
-/** Why a processor dropped a record on purpose. */
-export type DropReason = 'late' | 'null-key' | 'invalid-timestamp';
+import type { Logger } from '../logging/logger.js';
+import type { DropReason } from '../processor/internals/internal-processor-context.js';
 
 /** At most one WARN line per task in this interval; the counts in between are summed into it. */
 export const DROP_LOG_INTERVAL_MS = 10_000;

@@ -1,5 +1,5 @@
 import { AssignerProtocol, type Admin } from 'kafkajs';
-import type { Topology } from '../dsl/topology.js';
+import type { Topology } from '../processor/topology.js';
 import { decodeAssignmentInfo, decodeSubscription, type SubscriptionInfo } from './task-assignor.js';
 import { formatTaskId } from './task-id.js';
 

@@ -2,9 +2,9 @@ import kafkajs, { type Admin } from 'kafkajs';
 
 // Node's ESM loader does not see this enum among kafkajs' named (CommonJS) exports.
 const { ConfigResourceTypes } = kafkajs;
-import type { Topology } from '../dsl/topology.js';
+import type { Topology } from '../processor/topology.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logging/logger.js';
 
 /** Partition counts the running application works with. */
 export interface TopologyMetadata {

@@ -1,4 +1,4 @@
-import type { Cancellable, PunctuationType, Punctuator } from '../dsl/processor-api.js';
+import type { Cancellable, PunctuationType, Punctuator } from '../processor/processor-api.js';
 
 interface Schedule {
   readonly type: PunctuationType;

@@ -1,7 +1,7 @@
-import type { KeyValue } from '../dsl/record.js';
-import type { Windowed } from '../dsl/windowed.js';
+import type { KeyValue } from '../processor/record.js';
+import type { Windowed } from '../processor/windowed.js';
 import { StreamsError } from '../errors/errors.js';
-import type { StoreType } from '../stores/store-definition.js';
+import type { StoreType } from '../processor/store-definition.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 

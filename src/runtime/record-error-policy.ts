@@ -1,20 +1,8 @@
-import type { Headers } from '../dsl/record.js';
+import type { Headers } from '../processor/record.js';
 import { StateStoreError } from '../errors/errors.js';
-import type { Logger } from './logger.js';
+import type { RecordErrorHandler } from '../config/record-error-handler.js';
+import type { Logger } from '../logging/logger.js';
 import type { ProducerPipeline } from './producer-pipeline.js';
-
-/**
- * What happens to an input record that cannot be read (deserialization) or whose processing throws:
- * - `'fail'` (the default): the instance stops with an error naming the record; nothing after the last
- *   commit is trusted, so the record is met again after a restart.
- * - `'logAndContinue'`: logged and skipped.
- * - `{ deadLetterTopic }`: its original key and value bytes go to that topic (which must exist), with
- *   headers naming where it came from and what went wrong; processing continues. Under exactly-once the
- *   dead letter joins the task's transaction.
- * Whatever the handler, an error of the machine (see isMachineError) is fatal: it says nothing about the
- * record, and skipping or dead-lettering good records would hide it.
- */
-export type RecordErrorHandler = 'fail' | 'logAndContinue' | { readonly deadLetterTopic: string };
 
 /** Header names of a dead letter, as Kafka Streams (KIP-1034) names them. */
 export const DEAD_LETTER_HEADERS = {

@@ -1,4 +1,4 @@
-import type { Headers } from '../dsl/record.js';
+import type { Headers } from '../processor/record.js';
 
 /** An output record, serialized, on its way to a topic. */
 export interface OutgoingRecord {

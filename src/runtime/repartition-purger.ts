@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logging/logger.js';
 
 /**
  * Deletes repartition records the application has committed past, as Kafka Streams does (its repartition

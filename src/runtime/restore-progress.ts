@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { RestoringPartition, StateRestoreListener } from './state-restore-listener.js';
 
 /** One store's restoration in progress. */

@@ -1,5 +1,5 @@
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
-import type { Topology } from '../dsl/topology.js';
+import type { Topology } from '../processor/topology.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { StandbyTask } from './standby-task.js';
 import { parseTaskId } from './task-id.js';

@@ -1,11 +1,11 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
-import type { Topology } from '../dsl/topology.js';
+import type { Topology } from '../processor/topology.js';
 import { DamagedStoreError } from '../errors/errors.js';
 import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
-import { changelogTopicName } from '../stores/store-definition.js';
+import { changelogTopicName } from '../processor/store-definition.js';
 import { createStore } from '../stores/store-factory.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { replayChangelog } from './changelog-replay.js';

@@ -1,9 +1,9 @@
 import { isSchemaEvolving } from '../serdes/avro-serde.js';
-import type { StoreDefinition } from '../stores/store-definition.js';
+import type { StoreDefinition } from '../processor/store-definition.js';
 import { rabinFingerprint } from '../serdes/rabin-fingerprint.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Topology } from '../dsl/topology.js';
+import type { Topology } from '../processor/topology.js';
 import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 
 /** The changelog record header that names the writer schema of the record's value. */

@@ -1,15 +1,16 @@
-import type { Cancellable, Processor, ProcessorContext, PunctuationType, Punctuator } from '../dsl/processor-api.js';
-import type { Headers, RecordMetadata, StreamRecord } from '../dsl/record.js';
-import type { NodeDef, SinkNodeDef, SourceNodeDef } from '../dsl/internals/graph.js';
-import type { Subtopology, Topology } from '../dsl/topology.js';
+import type { Cancellable, Processor, PunctuationType, Punctuator } from '../processor/processor-api.js';
+import type { Headers, RecordMetadata, StreamRecord } from '../processor/record.js';
+import type { NodeDef, SinkNodeDef, SourceNodeDef } from '../processor/internals/graph.js';
+import type { InternalProcessorContext } from '../processor/internals/internal-processor-context.js';
+import type { Subtopology, Topology } from '../processor/topology.js';
 import { DeserializationError, ProcessingError, ProductionError, StateStoreError, StreamsError, type RecordOrigin } from '../errors/errors.js';
-import { TimestampExtractors } from '../dsl/timestamp-extractor.js';
+import { TimestampExtractors } from '../processor/timestamp-extractor.js';
 import { isWindowedSerde } from '../serdes/windowed-serdes.js';
 import type { FlushResult } from '../stores/caching-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
-import type { StoreDefinition } from '../stores/store-definition.js';
-import type { Logger } from './logger.js';
-import { DroppedRecordsLog, type DropReason } from './dropped-records-log.js';
+import type { StoreDefinition } from '../processor/store-definition.js';
+import type { Logger } from '../logging/logger.js';
+import { DroppedRecordsLog } from './dropped-records-log.js';
 import type { RecordCounts } from './record-counts.js';
 import { partitionForKey } from './murmur2.js';
 import { PunctuationQueue } from './punctuation-queue.js';
@@ -33,12 +34,6 @@ export class TaskCounters implements RecordCounts {
   droppedProduction = 0;
   /** Input records whose extracted timestamp was negative. */
   droppedInvalidTimestamp = 0;
-}
-
-/** What internal (DSL) processors may do beyond the public context. */
-export interface InternalProcessorContext<K, V> extends ProcessorContext<K, V> {
-  /** Counts a record the processor drops (late, null key), and logs it rate-limited. */
-  recordDropped(reason: DropReason, detail: string): void;
 }
 
 export interface StreamTaskOptions {

@@ -9,8 +9,8 @@ import {
 } from 'kafkajs';
 import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
-import type { Headers } from '../dsl/record.js';
-import type { Topology } from '../dsl/topology.js';
+import type { Headers } from '../processor/record.js';
+import type { Topology } from '../processor/topology.js';
 import { DeserializationError, ProcessingError, StreamsRuntimeError } from '../errors/errors.js';
 import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-task.js';
 import { ChangelogReader } from './changelog-reader.js';

@@ -1,5 +1,5 @@
 import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
-import type { Topology } from '../dsl/topology.js';
+import type { Topology } from '../processor/topology.js';
 import { formatTaskId } from './task-id.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 

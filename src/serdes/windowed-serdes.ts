@@ -1,4 +1,4 @@
-import type { Windowed } from '../dsl/windowed.js';
+import type { Windowed } from '../processor/windowed.js';
 import type { Serde } from './serde.js';
 
 /**

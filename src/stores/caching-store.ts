@@ -1,7 +1,7 @@
-import type { StreamRecord } from '../dsl/record.js';
+import type { StreamRecord } from '../processor/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import type { StoreDefinition } from './store-definition.js';
+import type { StoreDefinition } from '../processor/store-definition.js';
 
 /** Changes made since the last flush: what goes to LevelDB, and what goes to the changelog topic. */
 export interface FlushResult {

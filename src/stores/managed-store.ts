@@ -1,4 +1,4 @@
-import type { StoreDefinition } from './store-definition.js';
+import type { StoreDefinition } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { FlushListener, FlushResult } from './caching-store.js';
 import type { StateStore } from './state-store.js';

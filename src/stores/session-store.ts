@@ -1,5 +1,5 @@
-import type { KeyValue } from '../dsl/record.js';
-import type { Windowed } from '../dsl/windowed.js';
+import type { KeyValue } from '../processor/record.js';
+import type { Windowed } from '../processor/windowed.js';
 import type { Serde } from '../serdes/serde.js';
 import {
   decodeSessions,
@@ -11,7 +11,7 @@ import {
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import { CachingStore } from './caching-store.js';
 import type { ManagedStore } from './managed-store.js';
-import type { StoreDefinition } from './store-definition.js';
+import type { StoreDefinition } from '../processor/store-definition.js';
 import type { SessionStore } from './state-store.js';
 
 /** All sessions of one key, and which of them changed since the last flush (as `start:end`). */

@@ -1,5 +1,5 @@
-import type { KeyValue } from '../dsl/record.js';
-import type { Windowed } from '../dsl/windowed.js';
+import type { KeyValue } from '../processor/record.js';
+import type { Windowed } from '../processor/windowed.js';
 
 /**
  * The stores a processor sees. All calls are synchronous: reads are served by the store's cache, or on a miss

@@ -2,7 +2,7 @@ import type { BytesStore } from './bytes-store.js';
 import { CachingKeyValueStore } from './key-value-store.js';
 import type { ManagedStore } from './managed-store.js';
 import { CachingSessionStore } from './session-store.js';
-import type { StoreDefinition } from './store-definition.js';
+import type { StoreDefinition } from '../processor/store-definition.js';
 import { CachingWindowStore } from './window-store.js';
 
 /** The typed store of a definition over a byte store. */

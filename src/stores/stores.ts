@@ -1,5 +1,5 @@
 import type { Serde } from '../serdes/serde.js';
-import type { StoreDefinition } from './store-definition.js';
+import type { StoreDefinition } from '../processor/store-definition.js';
 
 interface StoreOptions {
   /** Default true: LevelDB on disk. false keeps the store in memory and rebuilds it from its changelog. */

@@ -1,10 +1,10 @@
-import type { KeyValue } from '../dsl/record.js';
+import type { KeyValue } from '../processor/record.js';
 import type { Serde } from '../serdes/serde.js';
 import { decodeWindows, encodeWindows, parseWindowChangelogKey, windowChangelogKey, type WindowSlot } from './bucket-codec.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import { CachingStore } from './caching-store.js';
 import type { ManagedStore } from './managed-store.js';
-import type { StoreDefinition } from './store-definition.js';
+import type { StoreDefinition } from '../processor/store-definition.js';
 import type { TimestampedWindowStore, ValueAndTimestamp } from './state-store.js';
 import { StoredValueCodec } from './timestamped-value.js';
 

@@ -1,14 +1,14 @@
 import type { ProductionExceptionHandler } from '../runtime/stream-task.js';
-import type { Headers, KeyValue } from '../dsl/record.js';
-import type { Topology } from '../dsl/topology.js';
+import type { Headers, KeyValue } from '../processor/record.js';
+import type { Topology } from '../processor/topology.js';
 import { StreamsError } from '../errors/errors.js';
 import type { Serde } from '../serdes/serde.js';
 import { InMemoryBytesStore } from '../stores/bytes-store.js';
 import { createStore } from '../stores/store-factory.js';
-import { changelogTopicName } from '../stores/store-definition.js';
+import { changelogTopicName } from '../processor/store-definition.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
-import { silentLogger, type Logger } from '../runtime/logger.js';
+import { silentLogger, type Logger } from '../logging/logger.js';
 import type { OutgoingRecord } from '../runtime/record-sink.js';
 import { StreamTask } from '../runtime/stream-task.js';
 

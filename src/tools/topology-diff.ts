@@ -1,4 +1,4 @@
-import type { Topology } from '../dsl/topology.js';
+import type { Topology } from '../processor/topology.js';
 
 /** What an upgrade from one topology to the next does to state and internal topics. */
 export interface TopologyDiff {

@@ -8,7 +8,7 @@ import { existsSync, openSync, readdirSync, rmSync, statSync, truncateSync, unli
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/runtime/logger.js';
+import type { Logger } from '../../src/logging/logger.js';
 import type { StreamsConfig } from '../../src/index.js';
 import type { GeneratedEvent } from '../../examples/sessionize/generator.js';
 import { readTopic } from '../../examples/sessionize/kafka-io.js';

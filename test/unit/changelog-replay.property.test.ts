@@ -19,7 +19,7 @@ import {
   TimeWindows,
   type Topology,
 } from '../../src/index.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/logging/logger.js';
 import { StreamTask } from '../../src/runtime/stream-task.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../../src/stores/state-store.js';
 import { Stores } from '../../src/stores/stores.js';

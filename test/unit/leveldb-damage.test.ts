@@ -7,7 +7,7 @@ import { Consumed, Produced, Serdes, StreamsBuilder, TopologyTestDriver } from '
 import { DamagedStoreError, ProcessingError, StateStoreError } from '../../src/errors/errors.js';
 import { RecordErrorPolicy, isMachineError } from '../../src/runtime/record-error-policy.js';
 import type { ProducerPipeline } from '../../src/runtime/producer-pipeline.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { silentLogger } from '../../src/logging/logger.js';
 import { LevelDbBytesStore } from '../../src/stores/leveldb-bytes-store.js';
 import { inspectLevelDbFolder } from '../../src/stores/leveldb-files.js';
 import { makeReadOnly } from './support/read-only-folder.js';

@@ -17,7 +17,7 @@ import {
   WindowedSerdes,
   type Serde,
 } from '../../src/index.js';
-import type { Logger } from '../../src/runtime/logger.js';
+import type { Logger } from '../../src/logging/logger.js';
 import { DROP_LOG_INTERVAL_MS, DroppedRecordsLog } from '../../src/runtime/dropped-records-log.js';
 
 const boom = (value: string): void => {

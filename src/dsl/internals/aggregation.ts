@@ -1,7 +1,7 @@
 import type { Serde } from '../../serdes/serde.js';
-import type { StoreType } from '../../stores/store-definition.js';
+import type { StoreType } from '../../processor/store-definition.js';
 import type { Grouped, Materialized } from '../options.js';
-import type { ProcessorSupplier } from '../processor-api.js';
+import type { ProcessorSupplier } from '../../processor/processor-api.js';
 import type { InternalBuilder } from './internal-builder.js';
 import { insertRepartition } from './repartition.js';
 

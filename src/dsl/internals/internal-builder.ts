@@ -1,7 +1,7 @@
 import type { Serde } from '../../serdes/serde.js';
-import type { StoreDefinition } from '../../stores/store-definition.js';
-import type { TimestampExtractor } from '../timestamp-extractor.js';
-import type { NodeDef, ProcessorNodeDef, RepartitionTopicDef, SinkNodeDef, SourceNodeDef } from './graph.js';
+import type { StoreDefinition } from '../../processor/store-definition.js';
+import type { TimestampExtractor } from '../../processor/timestamp-extractor.js';
+import type { DeclaredGraph, NodeDef, ProcessorNodeDef, RepartitionTopicDef, SinkNodeDef, SourceNodeDef } from '../../processor/internals/graph.js';
 
 type WithoutIndex<T> = Omit<T, 'index' | 'kind'>;
 
@@ -10,7 +10,7 @@ type WithoutIndex<T> = Omit<T, 'index' | 'kind'>;
  * and a 10-digit counter shared by processors and stores (`KSTREAM-FILTER-0000000001`), so that the same
  * code always yields the same names, and so the same internal topics and stores across deployments.
  */
-export class InternalBuilder {
+export class InternalBuilder implements DeclaredGraph {
   private counter = 0;
 
   constructor(readonly defaults: BuilderDefaults = {}) {}

@@ -4,12 +4,12 @@
  * the uncommitted state away (the task is rebuilt from its byte store, as after a failed transaction), and a
  * replay of the whole log into an empty store (restoration from the changelog's beginning).
  */
-import type { KeyValue } from '../../../src/dsl/record.js';
-import type { Windowed } from '../../../src/dsl/windowed.js';
+import type { KeyValue } from '../../../src/processor/record.js';
+import type { Windowed } from '../../../src/processor/windowed.js';
 import { InMemoryBytesStore, type BytesEntry } from '../../../src/stores/bytes-store.js';
 import type { ManagedStore } from '../../../src/stores/managed-store.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../../../src/stores/state-store.js';
-import type { StoreDefinition } from '../../../src/stores/store-definition.js';
+import type { StoreDefinition } from '../../../src/processor/store-definition.js';
 import { createStore } from '../../../src/stores/store-factory.js';
 
 export class LoggedStore {

@@ -1,4 +1,4 @@
-import type { ProcessorContext } from '../../processor-api.js';
+import type { ProcessorContext } from '../../../processor/processor-api.js';
 import type { StateStore } from '../../../stores/state-store.js';
 
 interface CachedStore {

@@ -1,6 +1,6 @@
-import type { ProcessorSupplier } from '../../processor-api.js';
+import type { ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { TimestampedKeyValueStore } from '../../../stores/state-store.js';
-import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer } from './functions.js';
 

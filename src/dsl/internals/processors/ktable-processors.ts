@@ -1,4 +1,4 @@
-import type { ProcessorContext, ProcessorSupplier } from '../../processor-api.js';
+import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { Predicate, ValueMapper } from './functions.js';
 
 type Supplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;

@@ -1,9 +1,9 @@
-import type { ProcessorSupplier } from '../../processor-api.js';
-import type { KeyValue } from '../../record.js';
-import type { Windowed } from '../../windowed.js';
+import type { ProcessorSupplier } from '../../../processor/processor-api.js';
+import type { KeyValue } from '../../../processor/record.js';
+import type { Windowed } from '../../../processor/windowed.js';
 import type { SessionWindows } from '../../windows.js';
 import type { SessionStore } from '../../../stores/state-store.js';
-import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer, Merger } from './functions.js';
 

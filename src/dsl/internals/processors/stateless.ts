@@ -1,6 +1,6 @@
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../../processor-api.js';
-import type { KeyValue, StreamRecord } from '../../record.js';
-import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../../../processor/processor-api.js';
+import type { KeyValue, StreamRecord } from '../../../processor/record.js';
+import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import type { ForeachAction, KeyValueMapper, Predicate, ValueMapper } from './functions.js';
 
 type AnyRecord = StreamRecord<unknown, unknown>;

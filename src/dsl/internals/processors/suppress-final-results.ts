@@ -1,8 +1,8 @@
-import type { ProcessorSupplier } from '../../processor-api.js';
-import type { Windowed } from '../../windowed.js';
+import type { ProcessorSupplier } from '../../../processor/processor-api.js';
+import type { Windowed } from '../../../processor/windowed.js';
 import type { Serde } from '../../../serdes/serde.js';
 import type { KeyValueStore } from '../../../stores/state-store.js';
-import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import { MinHeap } from './min-heap.js';
 
 interface Buffered {

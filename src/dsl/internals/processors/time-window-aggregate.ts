@@ -1,8 +1,8 @@
-import type { ProcessorSupplier } from '../../processor-api.js';
-import type { Windowed } from '../../windowed.js';
+import type { ProcessorSupplier } from '../../../processor/processor-api.js';
+import type { Windowed } from '../../../processor/windowed.js';
 import type { TimeWindows } from '../../windows.js';
 import type { TimestampedWindowStore } from '../../../stores/state-store.js';
-import type { InternalProcessorContext } from '../../../runtime/stream-task.js';
+import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer } from './functions.js';
 

@@ -1,7 +1,6 @@
 import { TopologyError } from '../errors/errors.js';
-import { changelogTopicConfig, changelogTopicName, type StoreDefinition } from '../stores/store-definition.js';
-import type { NodeDef, SinkNodeDef, SourceNodeDef, TopicRef } from './internals/graph.js';
-import type { InternalBuilder } from './internals/internal-builder.js';
+import { changelogTopicConfig, changelogTopicName, type StoreDefinition } from './store-definition.js';
+import type { DeclaredGraph, NodeDef, SinkNodeDef, SourceNodeDef, TopicRef } from './internals/graph.js';
 import { TopologyDescription } from './topology-description.js';
 
 export interface TopologyConfig {
@@ -47,7 +46,7 @@ export class Topology {
   readonly stores: ReadonlyMap<string, StoreDefinition>;
 
   /** Use `StreamsBuilder.build()`. */
-  constructor(graph: InternalBuilder, config: TopologyConfig) {
+  constructor(graph: DeclaredGraph, config: TopologyConfig) {
     if (typeof config?.applicationId !== 'string' || !APPLICATION_ID.test(config.applicationId)) {
       throw new TopologyError(
         `applicationId must be a non-empty string of letters, digits, '.', '_' or '-' (it prefixes topic names), ` +
@@ -81,7 +80,7 @@ export class Topology {
     return new TopologyDescription(this);
   }
 
-  private collectInternalTopics(graph: InternalBuilder): InternalTopic[] {
+  private collectInternalTopics(graph: DeclaredGraph): InternalTopic[] {
     const topics: InternalTopic[] = [];
     for (const repartition of graph.repartitionTopics.values()) {
       const name = this.topicName({ name: repartition.name, internal: true });
@@ -113,7 +112,7 @@ export class Topology {
   }
 }
 
-function validate(graph: InternalBuilder): string[] {
+function validate(graph: DeclaredGraph): string[] {
   const problems: string[] = [];
   const nodes = [...graph.nodes.values()];
   if (!nodes.some((n) => n.kind === 'source')) {
@@ -153,7 +152,7 @@ function validate(graph: InternalBuilder): string[] {
 }
 
 /** Union-find over nodes joined by an edge or a shared store; each component is one sub-topology. */
-function split(graph: InternalBuilder, resolve: (ref: TopicRef) => string): Subtopology[] {
+function split(graph: DeclaredGraph, resolve: (ref: TopicRef) => string): Subtopology[] {
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let root = x;

@@ -1,6 +1,8 @@
 import type { Serde } from '../../serdes/serde.js';
 import type { ProcessorSupplier } from '../processor-api.js';
-import type { StreamPartitioner, TopicNameExtractor } from '../options.js';
+import type { StoreDefinition } from '../store-definition.js';
+import type { StreamPartitioner } from '../stream-partitioner.js';
+import type { TopicNameExtractor } from '../topic-name-extractor.js';
 import type { TimestampExtractor } from '../timestamp-extractor.js';
 
 /** A topic as the graph names it; internal topics get the application id as prefix when the topology is built. */
@@ -46,4 +48,17 @@ export type NodeDef = SourceNodeDef | ProcessorNodeDef | SinkNodeDef;
 export interface RepartitionTopicDef {
   readonly name: string;
   readonly numberOfPartitions?: number;
+}
+
+/**
+ * The declared graph a Topology is built from: what the DSL's InternalBuilder collects (or any other
+ * builder). The Topology only reads it, once, in its constructor.
+ */
+export interface DeclaredGraph {
+  /** Every node by name, in declaration order. */
+  readonly nodes: ReadonlyMap<string, NodeDef>;
+  readonly stores: ReadonlyMap<string, StoreDefinition>;
+  readonly repartitionTopics: ReadonlyMap<string, RepartitionTopicDef>;
+  /** Problems found while declaring; the Topology refuses to build when there are any. */
+  readonly problems: readonly string[];
 }

@@ -1,0 +1,10 @@
+import type { ProcessorContext } from '../processor-api.js';
+
+/** Why a processor dropped a record on purpose. */
+export type DropReason = 'late' | 'null-key' | 'invalid-timestamp';
+
+/** What internal (DSL) processors may do beyond the public context. */
+export interface InternalProcessorContext<K, V> extends ProcessorContext<K, V> {
+  /** Counts a record the processor drops (late, null key), and logs it rate-limited. */
+  recordDropped(reason: DropReason, detail: string): void;
+}
