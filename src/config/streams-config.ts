@@ -28,6 +28,18 @@ export interface StreamsConfig {
   maxPollRecords?: number;
   /** Records waiting for the producer beyond which processing pauses; default 50 000. */
   maxBufferedRecords?: number;
+  /**
+   * Fetched records buffered per input partition beyond which fetching it pauses (it resumes once the
+   * buffer is below again); default 1000, as Kafka Streams' `buffered.records.per.partition`. One fetch may
+   * add up to 1 MiB of records on top.
+   */
+  bufferedRecordsPerPartition?: number;
+  /**
+   * How long a task that reads several partitions waits for an empty one that is caught up before it
+   * processes the others (Kafka Streams' `max.task.idle.ms`); default 0. A partition with records known to
+   * be on the broker is always waited for, until they are fetched; -1 never waits.
+   */
+  maxTaskIdleMs?: number;
   /** Changelog records per restore batch (one LevelDB write each); default 10 000. */
   restoreBatchRecords?: number;
   /** Default 30 000 ms (kafkajs' default). */
@@ -82,6 +94,8 @@ export interface ResolvedStreamsConfig {
   readonly cacheMaxBytes: number;
   readonly maxPollRecords: number;
   readonly maxBufferedRecords: number;
+  readonly bufferedRecordsPerPartition: number;
+  readonly maxTaskIdleMs: number;
   readonly restoreBatchRecords: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -161,6 +175,8 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     cacheMaxBytes: integer('cacheMaxBytes', config.cacheMaxBytes, 10 * 1024 * 1024, 0),
     maxPollRecords: integer('maxPollRecords', config.maxPollRecords, 1000, 1),
     maxBufferedRecords: integer('maxBufferedRecords', config.maxBufferedRecords, 50_000, 1),
+    bufferedRecordsPerPartition: integer('bufferedRecordsPerPartition', config.bufferedRecordsPerPartition, 1000, 1),
+    maxTaskIdleMs: integer('maxTaskIdleMs', config.maxTaskIdleMs, 0, -1),
     restoreBatchRecords: integer('restoreBatchRecords', config.restoreBatchRecords, 10_000, 1),
     sessionTimeoutMs,
     heartbeatIntervalMs,
