@@ -40,6 +40,13 @@ export interface StreamsConfig {
    * be on the broker is always waited for, until they are fetched; -1 never waits.
    */
   maxTaskIdleMs?: number;
+  /**
+   * How far out of event-time order this instance's records may reach a repartition topic; default 60 000.
+   * Each task has its own producer, so requests of different tasks land in any order: the tasks that feed
+   * a repartition topic wait for each other's acknowledgements to stay within this skew. Keep it below the
+   * grace of the windows downstream, or replayed backlogs lose records as late there. -1 turns it off.
+   */
+  maxRepartitionSkewMs?: number;
   /** Changelog records per restore batch (one LevelDB write each); default 10 000. */
   restoreBatchRecords?: number;
   /** Default 30 000 ms (kafkajs' default). */
@@ -96,6 +103,7 @@ export interface ResolvedStreamsConfig {
   readonly maxBufferedRecords: number;
   readonly bufferedRecordsPerPartition: number;
   readonly maxTaskIdleMs: number;
+  readonly maxRepartitionSkewMs: number;
   readonly restoreBatchRecords: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -177,6 +185,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     maxBufferedRecords: integer('maxBufferedRecords', config.maxBufferedRecords, 50_000, 1),
     bufferedRecordsPerPartition: integer('bufferedRecordsPerPartition', config.bufferedRecordsPerPartition, 1000, 1),
     maxTaskIdleMs: integer('maxTaskIdleMs', config.maxTaskIdleMs, 0, -1),
+    maxRepartitionSkewMs: integer('maxRepartitionSkewMs', config.maxRepartitionSkewMs, 60_000, -1),
     restoreBatchRecords: integer('restoreBatchRecords', config.restoreBatchRecords, 10_000, 1),
     sessionTimeoutMs,
     heartbeatIntervalMs,

@@ -17,6 +17,7 @@ import { PartitionGroup } from './partition-group.js';
 import { RecordQueue, type FetchedRecord, type PreparedRecord } from './record-queue.js';
 import type { PreparedInput } from './stream-task.js';
 import { TaskScheduler } from './task-scheduler.js';
+import { WriteOrderGate } from './write-order-gate.js';
 import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { ProducerPipeline } from './producer-pipeline.js';
@@ -122,6 +123,12 @@ export class StreamThread {
   private loop: Promise<void> | undefined;
   /** Ends the loop's wait for work. */
   private wakeUp: (() => void) | undefined;
+  /** Keeps what tasks write to repartition topics close to event-time order; undefined when turned off. */
+  private readonly gate: WriteOrderGate<ActiveTask> | undefined;
+  /** Per sub-topology: true when it writes a repartition topic (its tasks pass the gate). */
+  private readonly gated: boolean[];
+  /** Per sub-topology, during a round: the largest timestamp its tasks may process (see WriteOrderGate). */
+  private readonly limits: number[];
   /** A commit started because a cache is full; one at a time. */
   private flushing: Promise<void> | undefined;
   private readonly purger: RepartitionPurger;
@@ -162,6 +169,9 @@ export class StreamThread {
     this.deserializationErrors = new RecordErrorPolicy(config.deserializationExceptionHandler, 'deserialization', config.logger);
     this.processingErrors = new RecordErrorPolicy(config.processingExceptionHandler, 'processing', config.logger);
     const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
+    this.gated = topology.subtopologies.map((s) => s.nodes.some((n) => n.kind === 'sink' && typeof n.topic !== 'function' && n.topic.internal));
+    this.limits = this.gated.map(() => Number.POSITIVE_INFINITY);
+    this.gate = config.maxRepartitionSkewMs >= 0 ? new WriteOrderGate(config.maxRepartitionSkewMs, (t) => t.pipeline) : undefined;
     this.purger = new RepartitionPurger(() => this.admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
   }
 
@@ -410,6 +420,7 @@ export class StreamThread {
   private removeTask(task: ActiveTask): void {
     if (this.tasks.get(task.id) === task) this.tasks.delete(task.id);
     if (this.running.get(task.id)?.task === task) this.running.delete(task.id);
+    this.gate?.remove(task);
     for (const { topic, partition } of task.inputPartitions) {
       const key = `${topic}:${partition}`;
       if (this.byPartition.get(key) === task) {
@@ -682,11 +693,15 @@ export class StreamThread {
     const touched = new Set<RunningTask>();
     let done = 0;
     while (done < budget && !this.stopped) {
+      this.updateLimits();
       const slice = this.scheduler.next(this.running.values(), (r) => this.headOf(r, now));
       if (slice === undefined) break;
       touched.add(slice.task);
-      done += this.processSlice(slice.task, slice.until, budget - done, now);
+      const sub = slice.task.task.subtopologyId;
+      done += this.processSlice(slice.task, Math.min(slice.until, this.limits[sub]!), budget - done, now);
     }
+    // From here the producers send what the round enqueued.
+    this.gate?.sealed();
     // Before the loop yields (commits run only then): positions, lag, wall-clock punctuation, sends.
     for (const r of this.running.values()) {
       for (const q of r.group.queues) this.markPosition(`${q.topic}:${q.partition}`, q);
@@ -710,12 +725,24 @@ export class StreamThread {
     return done;
   }
 
+  /** Per gated sub-topology: the oldest output not acknowledged yet, plus the skew allowed. */
+  private updateLimits(): void {
+    const gate = this.gate;
+    if (gate === undefined) return;
+    this.limits.fill(Number.POSITIVE_INFINITY);
+    for (const { task } of this.running.values()) {
+      const sub = task.subtopologyId;
+      if (this.gated[sub] === true) this.limits[sub] = Math.min(this.limits[sub]!, gate.oldest(task) + gate.skew);
+    }
+  }
+
   /** The timestamp of the record a task would process next, or undefined when it cannot process now. */
   private headOf(r: RunningTask, now: number): number | undefined {
     const { task } = r;
     if (task.state !== 'running' || task.commitInFlight !== undefined) return undefined;
     if (task.pipeline.pending > this.producerBound) return undefined;
-    return this.nextQueue(r, now)?.peek()?.timestamp;
+    const head = this.nextQueue(r, now)?.peek()?.timestamp;
+    return head === undefined || head > this.limits[task.subtopologyId]! ? undefined : head;
   }
 
   /** The task's next queue; a head that cannot be prepared goes to the error policy (or fails the thread). */
@@ -745,12 +772,15 @@ export class StreamThread {
   /** Processes a task's records while they are due before `until`; returns how many it took. */
   private processSlice(r: RunningTask, until: number, max: number, now: number): number {
     const stream = r.task.streamTask;
+    const enqueuedBefore = r.task.pipeline.enqueuedTotal;
+    let from = Number.NaN;
     let n = 0;
     while (n < max) {
       const queue = this.nextQueue(r, now);
       const head = queue?.peek();
       if (queue === undefined || head === undefined || head.timestamp > until) break;
       queue.take();
+      if (n === 0) from = head.timestamp;
       n++;
       try {
         stream.processPrepared(head.input);
@@ -759,6 +789,7 @@ export class StreamThread {
       }
       if (this.stopped || r.task.state !== 'running') break;
     }
+    if (n > 0 && this.gated[r.task.subtopologyId] === true) this.gate?.slice(r.task, from, enqueuedBefore);
     return n;
   }
 
@@ -781,6 +812,8 @@ export class StreamThread {
         const deadline = r.group.nextIdleDeadline;
         if (deadline !== undefined && deadline > now) delay = Math.min(delay, deadline - now);
         const pipeline = r.task.pipeline;
+        // Acknowledgements move the gate; a failed pipeline is handled by its commit, not here.
+        if (this.gate?.waiting(r.task) === true) pipeline.flush().then(done, () => {});
         if (r.task.state === 'running' && pipeline.pending > this.producerBound) {
           pipeline.drainBelow(this.producerBound >> 1).then(done, (err: unknown) => {
             // Thrown into the loop this would stop it for good; a broker outage is survivable.
