@@ -8,6 +8,10 @@
  *                records/s, and every contender's results checked against an offline oracle
  *   catchup      peak RSS catching up on a backlog of N and of 5×N events (CATCHUP_EVENTS, default 100 000)
  *   guarantees   only ours: exactly_once_v2 against at_least_once (BENCH_EVENTS, default 200 000)
+ *   replay       a backlog spanning hours of event time (REPLAY_EVENTS, default 300 000, logged by six web
+ *                servers so one user's views are on every partition), sessions with a 5-minute grace, processed
+ *                by one and by two instances of ours and of Kafka Streams (one stream thread per instance):
+ *                records dropped as late by each, and events/s
  *   failover     kill-to-first-output of a moved task, with and without a standby replica, for a store of
  *                FAILOVER_SESSIONS sessions (default 1 000 000)
  *
@@ -24,7 +28,7 @@ import { oracleSessions } from '../examples/sessionize/generator.js';
 import { readTopic } from '../examples/sessionize/kafka-io.js';
 import { sessionKeySerde, sessionStatsSerde } from '../examples/sessionize/topology.js';
 
-const SUITES = ['compare', 'catchup', 'guarantees', 'failover'] as const;
+const SUITES = ['compare', 'catchup', 'guarantees', 'failover', 'replay'] as const;
 const DEFAULT_SUITES: Suite[] = ['compare', 'catchup', 'failover'];
 type Suite = (typeof SUITES)[number];
 
@@ -235,6 +239,77 @@ async function guarantees(broker: BenchBroker): Promise<void> {
   results.guarantees = { events: n, atLeastOnce: alos, exactlyOnce: eos, throughputRatio: ratio };
 }
 
+/** Instances of one application side by side until the group's lag is zero; their figures, summed. */
+async function replay(broker: BenchBroker): Promise<void> {
+  const n = Number(process.env.REPLAY_EVENTS ?? 300_000);
+  const graceMs = 5 * 60_000;
+  const classpath = ensureKafkaStreamsPeer((line) => console.log(`  ${line}`));
+  const input = `bench-replay-${run}`;
+  console.log(`\n[replay] filling ${n} events logged by ${PARTITIONS} servers (no malformed ones)...`);
+  const generated = await fillInputTopic(broker.kafka, input, n, 41, 'avro', true);
+  const spanHours = (generated[generated.length - 1]!.view.timestamp - generated[0]!.view.timestamp) / 3600_000;
+  generated.length = 0;
+
+  const oursRun = async (instances: number) => {
+    const applicationId = `bench-replay-ours-${instances}-${run}`;
+    const output = `${applicationId}-out`;
+    await createTopic(broker.kafka, output);
+    const dirs = Array.from({ length: instances }, () => mkdtempSync(join(tmpdir(), 'kstreams-bench-')));
+    try {
+      const env = { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, GUARANTEE: 'at_least_once', GRACE_MS: String(graceMs) };
+      const runs = await Promise.all(dirs.map((dir, i) => runOurs({ ...env, STATE_DIR: dir }, `ours-replay-${instances}-${i}`)));
+      const dropped = runs.reduce((sum, r) => sum + Number((r.metrics as { droppedLateTotal: number }).droppedLateTotal), 0);
+      return { seconds: Math.max(...runs.map((r) => r.seconds)), dropped };
+    } finally {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const javaRun = async (instances: number) => {
+    const applicationId = `bench-replay-java-${instances}-${run}`;
+    const output = `${applicationId}-out`;
+    await createTopic(broker.kafka, output);
+    const dirs = Array.from({ length: instances }, () => mkdtempSync(join(tmpdir(), 'kstreams-bench-java-')));
+    const admin = broker.kafka.admin();
+    await admin.connect();
+    try {
+      const env = {
+        KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output,
+        GUARANTEE: 'at_least_once', COMMIT_INTERVAL_MS: '1000', FORMAT: 'avro', GRACE_MS: String(graceMs), THREADS: '1',
+      };
+      const runs = await Promise.all(dirs.map((dir) => runKafkaStreams(classpath, { ...env, STATE_DIR: dir }, admin)));
+      // No malformed input here: Kafka Streams' dropped-records-total counts late records only.
+      return { seconds: Math.max(...runs.map((r) => r.seconds)), dropped: runs.reduce((sum, r) => sum + r.dropped, 0) };
+    } finally {
+      await admin.disconnect();
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  console.log('[replay] ours, one instance...');
+  const ours1 = await oursRun(1);
+  console.log('[replay] ours, two instances...');
+  const ours2 = await oursRun(2);
+  console.log('[replay] Kafka Streams, one instance (one stream thread)...');
+  const java1 = await javaRun(1);
+  console.log('[replay] Kafka Streams, two instances...');
+  const java2 = await javaRun(2);
+  const rate = (r: { seconds: number }) => n / r.seconds;
+  const rows = [
+    { contender: 'ours, 1 instance', 'dropped as late': ours1.dropped, 'late %': ((100 * ours1.dropped) / n).toFixed(2), 'events/s': Math.round(rate(ours1)) },
+    { contender: 'ours, 2 instances', 'dropped as late': ours2.dropped, 'late %': ((100 * ours2.dropped) / n).toFixed(2), 'events/s': Math.round(rate(ours2)) },
+    { contender: 'Kafka Streams 3.9.1, 1 instance', 'dropped as late': java1.dropped, 'late %': ((100 * java1.dropped) / n).toFixed(2), 'events/s': Math.round(rate(java1)) },
+    { contender: 'Kafka Streams 3.9.1, 2 instances', 'dropped as late': java2.dropped, 'late %': ((100 * java2.dropped) / n).toFixed(2), 'events/s': Math.round(rate(java2)) },
+  ];
+  table(rows);
+  const ratios = { oneInstanceOursOverKafkaStreams: rate(ours1) / rate(java1), twoInstancesOursOverKafkaStreams: rate(ours2) / rate(java2) };
+  const goals = { oursDropsNoneWithOne: ours1.dropped === 0, oursDropsFewerWithTwo: ours2.dropped < java2.dropped || (ours2.dropped === 0 && java2.dropped === 0) };
+  console.log(`[replay] ${n} events over ${spanHours.toFixed(1)} h of event time, grace 5 min; events/s ours/Kafka Streams: ` +
+    `${ratios.oneInstanceOursOverKafkaStreams.toFixed(2)} (one instance), ${ratios.twoInstancesOursOverKafkaStreams.toFixed(2)} (two)`);
+  console.log(`[replay] goals: ours drops none with one instance: ${goals.oursDropsNoneWithOne ? 'yes' : 'NO'}; ` +
+    `fewer than Kafka Streams with two: ${goals.oursDropsFewerWithTwo ? 'yes' : 'NO'} (${ours2.dropped} against ${java2.dropped})`);
+  results.replay = { events: n, spanHours, graceMs, rows, ratios, goals };
+  if (!goals.oursDropsNoneWithOne) process.exitCode = 1;
+}
+
 async function failoverSuite(broker: BenchBroker): Promise<void> {
   const sessions = Number(process.env.FAILOVER_SESSIONS ?? 1_000_000);
   console.log(`\n[failover] two instances, a store of about ${sessions} sessions, one instance SIGKILLed...`);
@@ -258,6 +333,7 @@ try {
     if (suite === 'failover') await failoverSuite(broker);
     if (suite === 'catchup') await catchup(broker);
     if (suite === 'guarantees') await guarantees(broker);
+    if (suite === 'replay') await replay(broker);
   }
 } finally {
   await broker.stop();

@@ -34,13 +34,17 @@ export function viewSerdeFor(format: ViewFormat): Serde<PageView> | undefined {
   return format === 'json' ? Serdes.Json<PageView>() : undefined;
 }
 
-export async function fillInputTopic(kafka: Kafka, topic: string, events: number, seed = 1, format: ViewFormat = 'avro'): Promise<GeneratedEvent[]> {
+/**
+ * `byServer`: written as web servers log them (one user's views on every partition, see produceEvents),
+ * and without malformed records, so that every record a contender drops was dropped as late.
+ */
+export async function fillInputTopic(kafka: Kafka, topic: string, events: number, seed = 1, format: ViewFormat = 'avro', byServer = false): Promise<GeneratedEvent[]> {
   await createTopic(kafka, topic);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
-    const generated = generatePageViews({ events, seed, users: Math.max(20, Math.round(events / 20)) });
-    await produceEvents(producer, topic, generated, 5000, viewSerdeFor(format));
+    const generated = generatePageViews({ events, seed, users: Math.max(20, Math.round(events / 20)), ...(byServer ? { malformedRate: 0 } : {}) });
+    await produceEvents(producer, topic, generated, 5000, viewSerdeFor(format), byServer ? PARTITIONS : undefined);
     return generated;
   } finally {
     await producer.disconnect();

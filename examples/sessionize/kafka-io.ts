@@ -7,20 +7,30 @@ import { pageViewSerde, sessionKeySerde, sessionStatsSerde, type PageView, type 
 
 export const MALFORMED = Buffer.from('GET /index.html HTTP/1.1" 200 -- not an avro record');
 
-/** Writes the events keyed by user (so one user's views keep their order), with event-time timestamps. */
+/**
+ * Writes the events with event-time timestamps, keyed by user (so one user's views keep their order), or
+ * with `servers` as web servers log them: view i is logged by server i % servers (its key) into partition
+ * i % servers, so one user's views are spread over every partition and meet again only after the
+ * repartition by user. The topic needs at least `servers` partitions.
+ */
 export async function produceEvents(
   producer: Producer,
   topic: string,
   events: readonly GeneratedEvent[],
   batchSize = 5000,
   viewSerde: Serde<PageView> = pageViewSerde,
+  servers?: number,
 ): Promise<void> {
   for (let i = 0; i < events.length; i += batchSize) {
-    const messages = events.slice(i, i + batchSize).map(({ view, malformed }) => ({
-      key: view.userId,
-      value: malformed ? MALFORMED : viewSerde.serialize(view),
-      timestamp: String(view.timestamp),
-    }));
+    const messages = events.slice(i, i + batchSize).map(({ view, malformed }, j) => {
+      const server = servers === undefined ? undefined : (i + j) % servers;
+      return {
+        key: server === undefined ? view.userId : `web-${server}`,
+        value: malformed ? MALFORMED : viewSerde.serialize(view),
+        timestamp: String(view.timestamp),
+        partition: server,
+      };
+    });
     await producer.send({ topic, messages });
   }
 }

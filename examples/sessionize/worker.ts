@@ -60,5 +60,5 @@ emit('started');
 // What the instance runs, once a second: for tests and for a human watching.
 setInterval(() => {
   const m = app.metrics();
-  emit('tasks', { state: m.state, active: m.activeTasks, standby: m.standbyTasks, standbyRecords: m.standbyRecordsTotal });
+  emit('tasks', { state: m.state, active: m.activeTasks, standby: m.standbyTasks, standbyRecords: m.standbyRecordsTotal, droppedLate: m.droppedLateTotal });
 }, 1000).unref();

@@ -28,6 +28,25 @@ export interface StreamsConfig {
   maxPollRecords?: number;
   /** Records waiting for the producer beyond which processing pauses; default 50 000. */
   maxBufferedRecords?: number;
+  /**
+   * Fetched records buffered per input partition beyond which fetching it pauses (it resumes once the
+   * buffer is below again); default 1000, as Kafka Streams' `buffered.records.per.partition`. One fetch may
+   * add up to 1 MiB of records on top.
+   */
+  bufferedRecordsPerPartition?: number;
+  /**
+   * How long a task that reads several partitions waits for an empty one that is caught up before it
+   * processes the others (Kafka Streams' `max.task.idle.ms`); default 0. A partition with records known to
+   * be on the broker is always waited for, until they are fetched; -1 never waits.
+   */
+  maxTaskIdleMs?: number;
+  /**
+   * How far out of event-time order this instance's records may reach a repartition topic; default 60 000.
+   * Each task has its own producer, so requests of different tasks land in any order: the tasks that feed
+   * a repartition topic wait for each other's acknowledgements to stay within this skew. Keep it below the
+   * grace of the windows downstream, or replayed backlogs lose records as late there. -1 turns it off.
+   */
+  maxRepartitionSkewMs?: number;
   /** Changelog records per restore batch (one LevelDB write each); default 10 000. */
   restoreBatchRecords?: number;
   /** Default 30 000 ms (kafkajs' default). */
@@ -82,6 +101,9 @@ export interface ResolvedStreamsConfig {
   readonly cacheMaxBytes: number;
   readonly maxPollRecords: number;
   readonly maxBufferedRecords: number;
+  readonly bufferedRecordsPerPartition: number;
+  readonly maxTaskIdleMs: number;
+  readonly maxRepartitionSkewMs: number;
   readonly restoreBatchRecords: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -161,6 +183,9 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     cacheMaxBytes: integer('cacheMaxBytes', config.cacheMaxBytes, 10 * 1024 * 1024, 0),
     maxPollRecords: integer('maxPollRecords', config.maxPollRecords, 1000, 1),
     maxBufferedRecords: integer('maxBufferedRecords', config.maxBufferedRecords, 50_000, 1),
+    bufferedRecordsPerPartition: integer('bufferedRecordsPerPartition', config.bufferedRecordsPerPartition, 1000, 1),
+    maxTaskIdleMs: integer('maxTaskIdleMs', config.maxTaskIdleMs, 0, -1),
+    maxRepartitionSkewMs: integer('maxRepartitionSkewMs', config.maxRepartitionSkewMs, 60_000, -1),
     restoreBatchRecords: integer('restoreBatchRecords', config.restoreBatchRecords, 10_000, 1),
     sessionTimeoutMs,
     heartbeatIntervalMs,

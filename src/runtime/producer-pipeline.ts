@@ -44,6 +44,16 @@ export class ProducerPipeline {
     return this.enqueued - this.acknowledged;
   }
 
+  /** Records enqueued since the pipeline was created. */
+  get enqueuedTotal(): number {
+    return this.enqueued;
+  }
+
+  /** Of those, records the broker acknowledged (or that were discarded with an aborted transaction). */
+  get acknowledgedTotal(): number {
+    return this.acknowledged;
+  }
+
   get stats(): { records: number; batches: number } {
     return { records: this.sentRecords, batches: this.sentBatches };
   }

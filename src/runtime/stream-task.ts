@@ -58,6 +58,16 @@ export interface StreamTaskOptions {
   readonly traceInputOrigins?: boolean;
 }
 
+/** A raw input record deserialized and timestamped by `StreamTask.prepare`, not processed yet. */
+export interface PreparedInput {
+  readonly origin: RecordOrigin;
+  readonly key: unknown;
+  readonly value: unknown;
+  /** The time it will be processed with (the source's extractor applied). */
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
 /** Header of a repartition record naming the input record it came from, as `topic-partition@offset`. */
 export const ORIGIN_HEADER = 'kstreams.origin';
 
@@ -136,9 +146,9 @@ export class StreamTask {
   }
 
   /**
-   * Processes one raw record of a source topic. Throws DeserializationError when a serde cannot read it
-   * (nothing has been processed then), ProcessingError when a processor throws, and a store's
-   * StateStoreError as it is.
+   * Processes one raw record of a source topic: `prepare`, then `processPrepared`. Throws
+   * DeserializationError when a serde cannot read it (nothing has been processed then), ProcessingError when
+   * a processor throws, and a store's StateStoreError as it is.
    */
   process(
     topic: string,
@@ -149,6 +159,26 @@ export class StreamTask {
     timestamp: number,
     headers: Headers,
   ): void {
+    const prepared = this.prepare(topic, partition, offset, key, value, timestamp, headers);
+    if (prepared !== undefined) this.processPrepared(prepared);
+  }
+
+  /**
+   * The first half of processing, with no effect on stores or output: deserializes a raw record and
+   * extracts its timestamp, so the runtime can order records by the time they will be processed with.
+   * Returns undefined for a record dropped for an invalid timestamp (counted). Throws DeserializationError,
+   * or ProcessingError when the extractor throws. Records of one partition must be prepared in offset order
+   * (the extractor sees the partition time of those before).
+   */
+  prepare(
+    topic: string,
+    partition: number,
+    offset: string,
+    key: Buffer | null,
+    value: Buffer | null,
+    timestamp: number,
+    headers: Headers,
+  ): PreparedInput | undefined {
     const source = this.sourceNodes.get(topic);
     if (source === undefined) throw new StreamsError(`Task ${this.id} does not read topic ${topic}`);
     const def = source.def as SourceNodeDef;
@@ -176,9 +206,18 @@ export class StreamTask {
       if (!(timestamp >= 0)) {
         this.counters.droppedInvalidTimestamp++;
         this.dropped.record(def.name, 'invalid-timestamp', `${topic}-${partition}@${offset}: extracted timestamp ${timestamp}`);
-        return;
+        return undefined;
       }
     }
+    return { origin, key: typedKey, value: typedValue, timestamp, headers };
+  }
+
+  /** The second half: drives a prepared record through the processors (see `process` for what it throws). */
+  processPrepared(prepared: PreparedInput): void {
+    const { origin, timestamp } = prepared;
+    const source = this.sourceNodes.get(origin.topic);
+    if (source === undefined) throw new StreamsError(`Task ${this.id} does not read topic ${origin.topic}`);
+    let headers = prepared.headers;
     this.metadata = origin;
     this.inputOrigin = undefined;
     if (headers[ORIGIN_HEADER] !== undefined) {
@@ -188,14 +227,14 @@ export class StreamTask {
       delete headers[ORIGIN_HEADER];
     }
     if (timestamp > this.time) this.time = timestamp;
-    const record: StreamRecord<unknown, unknown> = { key: typedKey, value: typedValue, timestamp, headers };
+    const record: StreamRecord<unknown, unknown> = { key: prepared.key, value: prepared.value, timestamp, headers };
     try {
       this.forward(source, record, undefined);
     } catch (err) {
       // A store's own failure (I/O, corruption) is the machine's, not the record's: it is never dead-lettered.
       const passThrough = err instanceof ProcessingError || err instanceof ProductionError || err instanceof StateStoreError;
       if (passThrough) throw err;
-      throw new ProcessingError(origin, this.current?.def.name ?? def.name, err, this.inputOrigin);
+      throw new ProcessingError(origin, this.current?.def.name ?? source.def.name, err, this.inputOrigin);
     } finally {
       this.current = undefined;
     }

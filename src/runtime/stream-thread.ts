@@ -13,6 +13,11 @@ import type { Headers } from '../processor/record.js';
 import type { Topology } from '../processor/topology.js';
 import { DeserializationError, ProcessingError, StreamsRuntimeError } from '../errors/errors.js';
 import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-task.js';
+import { PartitionGroup } from './partition-group.js';
+import { RecordQueue, type FetchedRecord, type PreparedRecord } from './record-queue.js';
+import type { PreparedInput } from './stream-task.js';
+import { TaskScheduler } from './task-scheduler.js';
+import { WriteOrderGate } from './write-order-gate.js';
 import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { ProducerPipeline } from './producer-pipeline.js';
@@ -56,6 +61,18 @@ function toHeaders(headers: IHeaders | undefined): Headers {
   return out;
 }
 
+/** A buffered record, deserialized and timestamped when it became the head of its queue. */
+interface QueuedRecord extends PreparedRecord {
+  readonly input: PreparedInput;
+  readonly raw: FetchedRecord;
+}
+
+/** A task the processing loop runs: its input queues and the choice among them. */
+interface RunningTask {
+  readonly task: ActiveTask;
+  readonly group: PartitionGroup<QueuedRecord>;
+}
+
 /** Totals an instance reports through metrics. */
 export interface ThreadCounters {
   commits: number;
@@ -95,9 +112,25 @@ export class StreamThread {
   private closing = false;
   private failed = false;
   private memberId: string | undefined;
-  private inFlightBatches = 0;
   private readonly eos: boolean;
-  private batchesDone: Array<() => void> = [];
+  /** Tasks the loop processes, by id, with their input queues (also by `topic:partition`). */
+  private readonly running = new Map<string, RunningTask>();
+  private readonly queues = new Map<string, RecordQueue<QueuedRecord>>();
+  /** Partitions paused because their queue is full (resumed by the loop once it is below the bound). */
+  private readonly fullPartitions = new Set<string>();
+  private readonly scheduler = new TaskScheduler<RunningTask>((r) => r.task.subtopologyId);
+  /** The processing loop, from start until the thread stops. */
+  private loop: Promise<void> | undefined;
+  /** Ends the loop's wait for work. */
+  private wakeUp: (() => void) | undefined;
+  /** Keeps what tasks write to repartition topics close to event-time order; undefined when turned off. */
+  private readonly gate: WriteOrderGate<ActiveTask> | undefined;
+  /** Per sub-topology: true when it writes a repartition topic (its tasks pass the gate). */
+  private readonly gated: boolean[];
+  /** Per sub-topology, during a round: the largest timestamp its tasks may process (see WriteOrderGate). */
+  private readonly limits: number[];
+  /** A commit started because a cache is full; one at a time. */
+  private flushing: Promise<void> | undefined;
   private readonly purger: RepartitionPurger;
   readonly restoreProgress: RestoreProgress;
   readonly standbys: StandbyManager | undefined;
@@ -136,6 +169,9 @@ export class StreamThread {
     this.deserializationErrors = new RecordErrorPolicy(config.deserializationExceptionHandler, 'deserialization', config.logger);
     this.processingErrors = new RecordErrorPolicy(config.processingExceptionHandler, 'processing', config.logger);
     const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
+    this.gated = topology.subtopologies.map((s) => s.nodes.some((n) => n.kind === 'sink' && typeof n.topic !== 'function' && n.topic.internal));
+    this.limits = this.gated.map(() => Number.POSITIVE_INFINITY);
+    this.gate = config.maxRepartitionSkewMs >= 0 ? new WriteOrderGate(config.maxRepartitionSkewMs, (t) => t.pipeline) : undefined;
     this.purger = new RepartitionPurger(() => this.admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
   }
 
@@ -200,8 +236,11 @@ export class StreamThread {
       // firstOffset is null when nothing at or past the fetch position came back: lastOffset is then a guess
       // (the high watermark, beyond the stable offset under read_committed), never a position to commit.
       if (payload.batchSize !== 0 || payload.firstOffset === null) return;
-      const task = this.byPartition.get(`${payload.topic}:${payload.partition}`);
-      if (task?.state === 'running') task.markConsumed(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+      // Queued behind the records fetched before it: the position passes it once they are processed.
+      const key = `${payload.topic}:${payload.partition}`;
+      const queue = this.queues.get(key);
+      if (queue === undefined || this.stopped) return;
+      if (queue.add([], BigInt(payload.lastOffset) + 1n, BigInt(payload.highWatermark))) this.markPosition(key, queue);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.stopped) return;
@@ -222,6 +261,7 @@ export class StreamThread {
       eachBatch: (payload) => this.onBatch(payload),
     };
     await consumer.run(this.runOptions);
+    this.loop = this.runLoop().catch((err: unknown) => this.fail(err as Error));
     this.standbys?.start();
     this.commitTimer = setInterval(() => {
       void this.commitAll(false).catch((err: unknown) => this.handleError(err as Error));
@@ -267,14 +307,24 @@ export class StreamThread {
       if (waiting.length > 0) paused.push({ topic, partitions: waiting });
     }
     if (paused.length > 0) this.consumerOp((c) => c.pause(paused));
-    // Tasks that stay keep their position: kafkajs would restart them from the last commit.
+    // Tasks that stay keep their position: kafkajs would restart them from the last commit. Their queues
+    // start again there too (what they held is fetched again), so nothing fetched before the rebalance is
+    // processed after it out of order with what kafkajs delivers next.
+    // A task that leaves stops processing now: what it processed is what its handover commit says.
+    const unpaused: Array<{ topic: string; partitions: number[] }> = [];
     for (const task of this.tasks.values()) {
-      if (!taskIds.has(task.id)) continue;
+      if (!taskIds.has(task.id)) {
+        this.running.delete(task.id);
+        continue;
+      }
       for (const { topic, partition } of task.inputPartitions) {
         const next = task.nextOffset(topic, partition);
+        if (this.fullPartitions.delete(`${topic}:${partition}`)) unpaused.push({ topic, partitions: [partition] });
         if (next !== undefined) this.consumerOp((c) => c.seek({ topic, partition, offset: next.toString() }));
       }
+      if (task.state === 'running') this.addRunning(task);
     }
+    if (unpaused.length > 0) this.consumerOp((c) => c.resume(unpaused));
     this.reconciling = this.reconciling
       .then(() => this.reconcile(generation, taskIds))
       .catch((err: unknown) => this.handleError(err as Error));
@@ -323,7 +373,9 @@ export class StreamThread {
     if (generation !== this.generation || this.stopped) return;
     const resume: Array<{ topic: string; partitions: number[] }> = [];
     for (const task of this.tasks.values()) {
-      for (const { topic, partition } of task.inputPartitions) resume.push({ topic, partitions: [partition] });
+      for (const { topic, partition } of task.inputPartitions) {
+        if (!this.fullPartitions.has(`${topic}:${partition}`)) resume.push({ topic, partitions: [partition] });
+      }
     }
     if (resume.length > 0) this.consumerOp((c) => c.resume(resume));
     this.rebalancing = false;
@@ -367,9 +419,15 @@ export class StreamThread {
   /** Forgets a task (only this instance of it: a re-created task of the same id stays) and keeps its counters. */
   private removeTask(task: ActiveTask): void {
     if (this.tasks.get(task.id) === task) this.tasks.delete(task.id);
+    if (this.running.get(task.id)?.task === task) this.running.delete(task.id);
+    this.gate?.remove(task);
     for (const { topic, partition } of task.inputPartitions) {
       const key = `${topic}:${partition}`;
-      if (this.byPartition.get(key) === task) this.byPartition.delete(key);
+      if (this.byPartition.get(key) === task) {
+        this.byPartition.delete(key);
+        this.queues.delete(key);
+        this.fullPartitions.delete(key);
+      }
     }
     this.retireCounters(task);
   }
@@ -493,6 +551,7 @@ export class StreamThread {
           this.config.logger.info(`task ${id} is running (generation ${generation})`);
           this.tasks.set(id, task);
           for (const { topic, partition: p } of task.inputPartitions) this.byPartition.set(`${topic}:${p}`, task);
+          this.addRunning(task);
           task = undefined;
           transactions = undefined;
           producer = undefined;
@@ -544,68 +603,227 @@ export class StreamThread {
     return n;
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const task = this.byPartition.get(`${batch.topic}:${batch.partition}`);
-    if (task === undefined || task.state !== 'running' || this.closing || this.failed) return;
-    this.inFlightBatches++;
-    try {
-      const { topic, partition, messages } = batch;
-      const pipeline = task.pipeline;
-      const stream = task.streamTask;
-      const slice = this.config.maxPollRecords;
-      // Skip what the task processed already (a rebalance rewinds kafkajs to the last commit).
-      let first = 0;
-      const next = task.nextOffset(topic, partition);
-      if (next !== undefined) while (first < messages.length && BigInt(messages[first]!.offset) < next) first++;
-      if (first === messages.length) {
-        if (first > 0) resolveOffset(messages[first - 1]!.offset);
-        return;
-      }
-      for (let i = first; i < messages.length; i += slice) {
-        // Under exactly-once, records processed during a commit would join the transaction being committed.
-        // A failed commit is handled where it was started (recovery or a fatal error), not here.
-        while (task.commitInFlight !== undefined) await task.commitInFlight.catch(() => {});
-        if (!isRunning() || isStale() || task.state !== 'running' || this.closing || this.failed) return;
-        const end = Math.min(i + slice, messages.length);
-        for (let j = i; j < end; j++) {
-          const m = messages[j]!;
-          const headers = toHeaders(m.headers);
-          try {
-            stream.process(topic, partition, m.offset, m.key ?? null, m.value ?? null, Number(m.timestamp), headers);
-          } catch (err) {
-            const policy = err instanceof DeserializationError ? this.deserializationErrors : err instanceof ProcessingError ? this.processingErrors : undefined;
-            const failed = { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: Number(m.timestamp), headers };
-            if (policy?.handle(err as Error, failed, pipeline) === true) continue;
-            this.fail(err as Error);
-            return;
-          }
-        }
-        // At the end of a batch, kafkajs' lastOffset also covers transaction markers and aborted records it
-        // filtered out: the committed position moves past them, as the Java consumer's position() does.
-        const last = end === messages.length ? batch.lastOffset() : messages[end - 1]!.offset;
-        const nextOffset = BigInt(last) + 1n;
-        task.markConsumed(topic, partition, nextOffset);
-        const behind = BigInt(batch.highWatermark) - nextOffset;
-        task.recordsLag.set(`${topic}:${partition}`, behind > 0n ? behind : 0n);
-        resolveOffset(last);
-        stream.punctuateWallClock(Date.now());
-        pipeline.kick();
-        // The bound is the instance's: each task's producer gets its share.
-        const buffered = Math.max(500, Math.floor(this.config.maxBufferedRecords / Math.max(1, this.tasks.size)));
-        try {
-          if (pipeline.pending > buffered) await pipeline.drainBelow(buffered >> 1);
-          if (task.needsFlush()) await this.commitAll(false);
-        } catch (err) {
-          // Thrown into kafkajs this would crash the consumer for good; a broker outage is survivable.
-          this.handleError(err as Error);
-          return;
-        }
-        await heartbeat();
-      }
-    } finally {
-      this.inFlightBatches--;
-      if (this.inFlightBatches === 0) for (const done of this.batchesDone.splice(0)) done();
+  /** Gives a task that starts running its input queues; the loop takes it from here. */
+  private addRunning(task: ActiveTask): void {
+    const stream = task.streamTask;
+    const queues = task.inputPartitions.map(({ topic, partition }) => {
+      const queue = new RecordQueue<QueuedRecord>(topic, partition, (raw) => {
+        const headers = toHeaders(raw.headers as IHeaders | undefined);
+        const input = stream.prepare(topic, partition, raw.offset, raw.key, raw.value, Number(raw.timestamp), headers);
+        return input === undefined ? undefined : { timestamp: input.timestamp, input, raw };
+      });
+      queue.reset(task.nextOffset(topic, partition));
+      this.queues.set(`${topic}:${partition}`, queue);
+      return queue;
+    });
+    this.running.set(task.id, { task, group: new PartitionGroup(queues, this.config.maxTaskIdleMs) });
+    this.wake();
+  }
+
+  /**
+   * kafkajs' fetch loop hands each fetched batch here and waits for the call to return before it fetches
+   * again; so this only queues the records and returns. A queue that is full pauses its partition.
+   * kafkajs' resolved offset is nothing but its next fetch position (autoCommit is off: kafkajs never
+   * commits on its own); commits carry each queue's position, which covers processed records only.
+   */
+  private onBatch({ batch, resolveOffset, isStale }: EachBatchPayload): Promise<void> {
+    const key = `${batch.topic}:${batch.partition}`;
+    const queue = this.queues.get(key);
+    // Not resolved: a task that is not running yet fetches these again from its start position.
+    if (queue === undefined || this.stopped || isStale()) return Promise.resolve();
+    if (batch.messages.length > 0) {
+      if (queue.add(batch.messages, BigInt(batch.lastOffset()) + 1n, BigInt(batch.highWatermark))) this.markPosition(key, queue);
+      resolveOffset(batch.lastOffset());
     }
+    if (queue.size >= this.config.bufferedRecordsPerPartition && !this.fullPartitions.has(key)) {
+      this.fullPartitions.add(key);
+      this.consumerOp((c) => c.pause([{ topic: batch.topic, partitions: [batch.partition] }]));
+    }
+    this.wake();
+    return Promise.resolve();
+  }
+
+  /** The task commits its queue's position: every record before it was processed or skipped. */
+  private markPosition(key: string, queue: RecordQueue<QueuedRecord>): void {
+    const task = this.byPartition.get(key);
+    const position = queue.position;
+    if (task?.state !== 'running' || position === undefined) return;
+    task.markConsumed(queue.topic, queue.partition, position);
+    const lag = queue.recordsLag;
+    if (lag !== undefined) task.recordsLag.set(key, lag);
+  }
+
+  private wake(): void {
+    const wakeUp = this.wakeUp;
+    this.wakeUp = undefined;
+    wakeUp?.();
+  }
+
+  /** Records waiting in a task's producer beyond which the task waits (the instance's bound, shared). */
+  private get producerBound(): number {
+    return Math.max(500, Math.floor(this.config.maxBufferedRecords / Math.max(1, this.tasks.size)));
+  }
+
+  /**
+   * The processing loop: rounds of at most `maxPollRecords` records, each synchronous (no promise per
+   * record), with the async work between rounds: producer back-pressure, a commit when a cache is full,
+   * and waiting for records when there is nothing to do.
+   */
+  private async runLoop(): Promise<void> {
+    while (!this.stopped) {
+      const processed = this.processRound();
+      if (this.stopped) return;
+      if (this.flushing === undefined && [...this.running.values()].some((r) => r.task.needsFlush())) {
+        this.flushing = this.commitAll(false)
+          .catch((err: unknown) => this.handleError(err as Error))
+          .finally(() => {
+            this.flushing = undefined;
+            this.wake();
+          });
+      }
+      if (processed > 0) await new Promise((resolve) => setImmediate(resolve));
+      else await this.waitForWork();
+    }
+  }
+
+  /** One round; returns how many records it took. Errors end in the record error policies or fail(). */
+  private processRound(): number {
+    const now = Date.now();
+    const budget = this.config.maxPollRecords;
+    const touched = new Set<RunningTask>();
+    let done = 0;
+    while (done < budget && !this.stopped) {
+      this.updateLimits();
+      const slice = this.scheduler.next(this.running.values(), (r) => this.headOf(r, now));
+      if (slice === undefined) break;
+      touched.add(slice.task);
+      const sub = slice.task.task.subtopologyId;
+      done += this.processSlice(slice.task, Math.min(slice.until, this.limits[sub]!), budget - done, now);
+    }
+    // From here the producers send what the round enqueued.
+    this.gate?.sealed();
+    // Before the loop yields (commits run only then): positions, lag, wall-clock punctuation, sends.
+    for (const r of this.running.values()) {
+      for (const q of r.group.queues) this.markPosition(`${q.topic}:${q.partition}`, q);
+    }
+    for (const key of this.fullPartitions) {
+      const queue = this.queues.get(key);
+      if (queue !== undefined && queue.size >= this.config.bufferedRecordsPerPartition) continue;
+      this.fullPartitions.delete(key);
+      if (queue !== undefined) this.consumerOp((c) => c.resume([{ topic: queue.topic, partitions: [queue.partition] }]));
+    }
+    for (const r of touched) {
+      if (this.stopped || r.task.state !== 'running') continue;
+      try {
+        r.task.streamTask.punctuateWallClock(now);
+      } catch (err) {
+        this.fail(err as Error);
+        return done;
+      }
+      r.task.pipeline.kick();
+    }
+    return done;
+  }
+
+  /** Per gated sub-topology: the oldest output not acknowledged yet, plus the skew allowed. */
+  private updateLimits(): void {
+    const gate = this.gate;
+    if (gate === undefined) return;
+    this.limits.fill(Number.POSITIVE_INFINITY);
+    for (const { task } of this.running.values()) {
+      const sub = task.subtopologyId;
+      if (this.gated[sub] === true) this.limits[sub] = Math.min(this.limits[sub]!, gate.oldest(task) + gate.skew);
+    }
+  }
+
+  /** The timestamp of the record a task would process next, or undefined when it cannot process now. */
+  private headOf(r: RunningTask, now: number): number | undefined {
+    const { task } = r;
+    if (task.state !== 'running' || task.commitInFlight !== undefined) return undefined;
+    if (task.pipeline.pending > this.producerBound) return undefined;
+    const head = this.nextQueue(r, now)?.peek()?.timestamp;
+    return head === undefined || head > this.limits[task.subtopologyId]! ? undefined : head;
+  }
+
+  /** The task's next queue; a head that cannot be prepared goes to the error policy (or fails the thread). */
+  private nextQueue(r: RunningTask, now: number): RecordQueue<QueuedRecord> | undefined {
+    for (;;) {
+      try {
+        return r.group.next(now);
+      } catch (err) {
+        const queue = r.group.failed;
+        const raw = queue?.rawHead;
+        if (queue === undefined || raw === undefined || !this.recordFailed(r.task, queue, raw, err)) return undefined;
+        queue.skipHead();
+      }
+    }
+  }
+
+  /** Applies the record error policy; false when the thread failed instead. */
+  private recordFailed(task: ActiveTask, queue: RecordQueue<QueuedRecord>, raw: FetchedRecord, err: unknown): boolean {
+    const policy = err instanceof DeserializationError ? this.deserializationErrors : err instanceof ProcessingError ? this.processingErrors : undefined;
+    const headers = toHeaders(raw.headers as IHeaders | undefined);
+    const failed = { topic: queue.topic, partition: queue.partition, offset: raw.offset, key: raw.key, value: raw.value, timestamp: Number(raw.timestamp), headers };
+    if (policy?.handle(err as Error, failed, task.pipeline) === true) return true;
+    this.fail(err as Error);
+    return false;
+  }
+
+  /** Processes a task's records while they are due before `until`; returns how many it took. */
+  private processSlice(r: RunningTask, until: number, max: number, now: number): number {
+    const stream = r.task.streamTask;
+    const enqueuedBefore = r.task.pipeline.enqueuedTotal;
+    let from = Number.NaN;
+    let n = 0;
+    while (n < max) {
+      const queue = this.nextQueue(r, now);
+      const head = queue?.peek();
+      if (queue === undefined || head === undefined || head.timestamp > until) break;
+      queue.take();
+      if (n === 0) from = head.timestamp;
+      n++;
+      try {
+        stream.processPrepared(head.input);
+      } catch (err) {
+        if (!this.recordFailed(r.task, queue, head.raw, err)) break;
+      }
+      if (this.stopped || r.task.state !== 'running') break;
+    }
+    if (n > 0 && this.gated[r.task.subtopologyId] === true) this.gate?.slice(r.task, from, enqueuedBefore);
+    return n;
+  }
+
+  /**
+   * Waits for a fetch, a task, a finished commit, a producer below its bound, the end of a task's idle
+   * wait, or the thread's end. A re-check after a second at most guards against a missed wake-up.
+   */
+  private waitForWork(): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.wakeUp === done) this.wakeUp = undefined;
+        resolve();
+      };
+      this.wakeUp = done;
+      const now = Date.now();
+      let delay = 1000;
+      for (const r of this.running.values()) {
+        const deadline = r.group.nextIdleDeadline;
+        if (deadline !== undefined && deadline > now) delay = Math.min(delay, deadline - now);
+        const pipeline = r.task.pipeline;
+        // Acknowledgements move the gate; a failed pipeline is handled by its commit, not here.
+        if (this.gate?.waiting(r.task) === true) pipeline.flush().then(done, () => {});
+        if (r.task.state === 'running' && pipeline.pending > this.producerBound) {
+          pipeline.drainBelow(this.producerBound >> 1).then(done, (err: unknown) => {
+            // Thrown into the loop this would stop it for good; a broker outage is survivable.
+            this.handleError(err as Error);
+            done();
+          });
+        }
+      }
+      timer = setTimeout(done, delay);
+    });
   }
 
   /** Commits every running task (under a lock: commits never overlap). */
@@ -674,6 +892,7 @@ export class StreamThread {
     const next = previous.then(run);
     const tracked = next.finally(() => {
       if (task.commitInFlight === tracked) task.commitInFlight = undefined;
+      this.wake();
     });
     task.commitInFlight = tracked;
     return next;
@@ -849,12 +1068,8 @@ export class StreamThread {
   private fail(error: Error): void {
     if (this.failed || this.closing) return;
     this.failed = true;
+    this.wake();
     this.hooks.onError(error);
-  }
-
-  private waitForBatches(): Promise<void> {
-    if (this.inFlightBatches === 0) return Promise.resolve();
-    return new Promise((resolve) => this.batchesDone.push(resolve));
   }
 
   /**
@@ -871,7 +1086,9 @@ export class StreamThread {
       return { topic: k.slice(0, split), partitions: [Number(k.slice(split + 1))] };
     });
     if (paused.length > 0) this.consumerOp((c) => c.pause(paused));
-    await this.waitForBatches();
+    // The loop stops at the end of its round (rounds are synchronous: none is half done now).
+    this.wake();
+    await this.loop;
     // Task creations in progress see `closing` at their next step, close what they opened and settle.
     await this.recovery?.catch(() => {});
     await this.reconciling.catch(() => {});
