@@ -79,7 +79,7 @@ export interface StreamsConfig {
   applicationServer?: string;
   /** Serve `/metrics` (Prometheus) and `/health` on this port (0: any free port); default: no server. */
   metricsPort?: number;
-  /** Interface of the metrics server; default '0.0.0.0'. */
+  /** Interface of the metrics server; default '127.0.0.1' (this machine only): set '0.0.0.0' to expose it. */
   metricsHost?: string;
   /** How often committed repartition records are deleted; default 30 000 ms (Kafka Streams' default). */
   repartitionPurgeIntervalMs?: number;
@@ -198,7 +198,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     productionExceptionHandler: oneOf('productionExceptionHandler', config.productionExceptionHandler, ['fail', 'continue'] as const, 'fail'),
     maxRecordBytes: integer('maxRecordBytes', config.maxRecordBytes, 1_048_588, 1024),
     metricsPort: config.metricsPort === undefined ? undefined : integer('metricsPort', config.metricsPort, 0, 0),
-    metricsHost: config.metricsHost ?? '0.0.0.0',
+    metricsHost: config.metricsHost ?? '127.0.0.1',
     applicationServer: hostPort('applicationServer', config.applicationServer),
     repartitionPurgeIntervalMs: integer('repartitionPurgeIntervalMs', config.repartitionPurgeIntervalMs, 30_000, 0),
     logger: config.logger ?? pinoLogger(config.logLevel ?? 'info', { applicationId: config.applicationId }),
