@@ -16,7 +16,7 @@ import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-t
 import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { ProducerPipeline } from './producer-pipeline.js';
-import { describeGroupMembers, statefulTaskIds } from './group-members.js';
+import { describeGroup, describeGroupMembers, statefulTaskIds } from './group-members.js';
 import { localTaskOffsets } from './local-state.js';
 import { RecordErrorPolicy } from './record-error-policy.js';
 import { RestoreProgress } from './restore-progress.js';
@@ -27,6 +27,7 @@ import { BrokerOutage, isBrokerUnavailable } from './broker-outage.js';
 import { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
 import { TaskFencedError, TaskTransactions } from './task-transactions.js';
+import { placeBatch, skippedBatchContinues } from './input-position.js';
 
 /** Answers to a commit that mean the group is rebalancing, not that anything is wrong. */
 const REBALANCE_ERRORS = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS']);
@@ -63,6 +64,11 @@ export interface ThreadCounters {
   restoredRecords: number;
 }
 
+
+/** The offset kafkajs fetched a batch from (its fetch position; the Batch type does not declare it). */
+function fetchedOffsetOf(batch: EachBatchPayload['batch']): string {
+  return (batch as unknown as { fetchedOffset: string }).fetchedOffset;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -114,6 +120,11 @@ export class StreamThread {
   private recovery: Promise<void> | undefined;
   /** The consumer crashed without restarting itself (kafkajs gives up on some errors): restart it after an outage. */
   private consumerDown = false;
+  /**
+   * The consumer crashed: kafkajs dropped its group membership (a restarted consumer joins as a new member),
+   * so the last assignment no longer gives us anything. No task is (re)created until the next join.
+   */
+  private membershipLost = false;
   private runOptions: Parameters<Consumer['run']>[0] = {};
   /** What the group compares to refuse members with another topology. */
   private readonly topologyLines: string[];
@@ -193,6 +204,7 @@ export class StreamThread {
         void consumer.disconnect().catch(() => {});
         return;
       }
+      this.membershipLost = false;
       this.onAssignment(payload.memberId, payload.memberAssignment);
     });
     // Batches that hold only transaction markers never reach eachBatch; kafkajs moves past them itself.
@@ -201,13 +213,18 @@ export class StreamThread {
       // (the high watermark, beyond the stable offset under read_committed), never a position to commit.
       if (payload.batchSize !== 0 || payload.firstOffset === null) return;
       const task = this.byPartition.get(`${payload.topic}:${payload.partition}`);
-      if (task?.state === 'running') task.markConsumed(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+      if (task?.state !== 'running') return;
+      // Only a batch that continues the task's position moves it (see input-position.ts).
+      const next = task.nextOffset(payload.topic, payload.partition);
+      if (next === undefined || !skippedBatchContinues(next, BigInt(payload.firstOffset))) return;
+      task.markConsumed(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.stopped) return;
       // kafkajs has disconnected; it rejoins by itself when payload.restart, else we restart it after an outage.
       this.rebalancing = true;
       this.hooks.onRebalancing(true);
+      this.membershipLost = true;
       if (!payload.restart) this.consumerDown = true;
       if (payload.restart && !isBrokerUnavailable(payload.error)) return;
       this.handleError(new StreamsRuntimeError(`The consumer crashed: ${payload.error.message}`, { cause: payload.error }));
@@ -432,7 +449,7 @@ export class StreamThread {
     const owners = this.eos ? new Map<string, string>() : await this.previousOwners();
     const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
     const budget = Math.floor(this.config.cacheMaxBytes / Math.max(1, this.countStores(taskIds)));
-    const abandoned = (): boolean => generation !== this.generation || this.stopped;
+    const abandoned = (): boolean => generation !== this.generation || this.stopped || this.membershipLost;
     const results = await Promise.allSettled(
       taskIds.map(async (id) => {
         const [sub, partition] = id.split('_').map(Number) as [number, number];
@@ -455,6 +472,12 @@ export class StreamThread {
             if (abandoned()) return;
           }
           const committed = await this.committedOffsets(topics);
+          // Where the group has committed nothing, the task starts at the log start (subscribed fromBeginning).
+          const starts = new Map<string, bigint>();
+          for (const topic of subtopology.sourceTopics) {
+            const c = committed.get(`${topic}:${partition}`);
+            starts.set(topic, c !== undefined && c.offset >= 0n ? c.offset : await this.logStartOffset(topic, partition));
+          }
           let streamTime = Number.NEGATIVE_INFINITY;
           for (const topic of subtopology.sourceTopics) {
             const st = committed.get(`${topic}:${partition}`)?.metadata.st;
@@ -479,13 +502,12 @@ export class StreamThread {
           task.transactions = transactions;
           task.producer = producer;
           if (abandoned()) return;
-          for (const topic of subtopology.sourceTopics) {
-            const c = committed.get(`${topic}:${partition}`);
-            if (c === undefined || c.offset < 0n) continue;
-            task.setCommitted(topic, partition, c.offset);
-            // kafkajs resolved this partition's position when the group assigned it, possibly before the
-            // previous owner's last commit: start exactly where the state restored below ends.
-            this.consumerOp((consumer) => consumer.seek({ topic, partition, offset: c.offset.toString() }));
+          for (const [topic, start] of starts) {
+            task.setCommitted(topic, partition, start);
+            // kafkajs' position is not the task's: it was resolved when the group assigned the partition
+            // (possibly before the previous owner's last commit), or it is where an earlier incarnation of the
+            // task in this member stopped (its transaction aborted). Start exactly where the restored state ends.
+            this.consumerOp((consumer) => consumer.seek({ topic, partition, offset: start.toString() }));
           }
           this.counters.restoredRecords += await task.restore(this.reader, this.cancellable(this.restoreProgress.listener(this.hooks.restoreListener())));
           if (abandoned() || !this.assignedTaskIds.has(id) || this.tasks.has(id)) return;
@@ -553,15 +575,26 @@ export class StreamThread {
       const pipeline = task.pipeline;
       const stream = task.streamTask;
       const slice = this.config.maxPollRecords;
-      // Skip what the task processed already (a rebalance rewinds kafkajs to the last commit).
-      let first = 0;
+      // Skip what the task processed already (a rebalance rewinds kafkajs to the last commit), and process
+      // nothing of a fetch that began past the task's position (see input-position.ts).
       const next = task.nextOffset(topic, partition);
-      if (next !== undefined) while (first < messages.length && BigInt(messages[first]!.offset) < next) first++;
-      if (first === messages.length) {
-        if (first > 0) resolveOffset(messages[first - 1]!.offset);
+      if (next === undefined) {
+        this.fail(new StreamsRuntimeError(`task ${task.id} has no position in ${topic}-${partition}`));
         return;
       }
-      for (let i = first; i < messages.length; i += slice) {
+      const placement = placeBatch(next, BigInt(fetchedOffsetOf(batch)), messages.map((m) => m.offset));
+      if (placement.kind === 'ahead') {
+        await this.realign(task, topic, partition, next, BigInt(fetchedOffsetOf(batch)));
+        return;
+      }
+      if (placement.kind === 'processed') {
+        // The batch continues the task's position: past `next` it holds only records a consumer skips.
+        const last = batch.lastOffset();
+        task.markConsumed(topic, partition, BigInt(last) + 1n);
+        resolveOffset(last);
+        return;
+      }
+      for (let i = placement.from; i < messages.length; i += slice) {
         // Under exactly-once, records processed during a commit would join the transaction being committed.
         // A failed commit is handled where it was started (recovery or a fatal error), not here.
         while (task.commitInFlight !== undefined) await task.commitInFlight.catch(() => {});
@@ -606,6 +639,36 @@ export class StreamThread {
       this.inFlightBatches--;
       if (this.inFlightBatches === 0) for (const done of this.batchesDone.splice(0)) done();
     }
+  }
+
+  /**
+   * kafkajs fetched a partition from past the task's position: seek back to it, so the task sees every
+   * record in between. Records below the log start were deleted (retention) before the task read them: the
+   * task moves on to the log start, as a consumer reset to the earliest offset would.
+   */
+  private async realign(task: ActiveTask, topic: string, partition: number, next: bigint, fetched: bigint): Promise<void> {
+    let target = next;
+    try {
+      const start = await this.logStartOffset(topic, partition);
+      if (start > next) target = start;
+    } catch (err) {
+      this.config.logger.debug(`log start of ${topic}-${partition} unknown (${(err as Error).message}); seeking back to ${next}`);
+    }
+    if (task.state !== 'running' || this.byPartition.get(`${topic}:${partition}`) !== task || this.stopped) return;
+    if (target > next) {
+      this.config.logger.warn(`task ${task.id}: records [${next}, ${target}) of ${topic}-${partition} were deleted before it read them`);
+      task.markConsumed(topic, partition, target);
+    } else {
+      this.config.logger.debug(`task ${task.id}: ${topic}-${partition} was fetched from ${fetched}, past its position ${next}; seeking back`);
+    }
+    this.consumerOp((c) => c.seek({ topic, partition, offset: target.toString() }));
+  }
+
+  /** The first offset still in a partition's log. */
+  private async logStartOffset(topic: string, partition: number): Promise<bigint> {
+    const offsets = await this.admin!.fetchTopicOffsets(topic);
+    const low = offsets.find((o) => o.partition === partition)?.low;
+    return low === undefined ? 0n : BigInt(low);
   }
 
   /** Commits every running task (under a lock: commits never overlap). */
@@ -712,12 +775,16 @@ export class StreamThread {
     }
     this.reconciling = this.reconciling
       .then(async () => {
-        if (this.stopped || !this.assignedTaskIds.has(task.id) || this.tasks.has(task.id)) return;
+        if (this.stopped || this.membershipLost || !this.assignedTaskIds.has(task.id) || this.tasks.has(task.id)) return;
         if (fenced) {
-          const owner = await this.groupOwnerOf(task.id);
-          if (owner !== undefined && owner !== this.memberId) {
+          // Re-created only if the group, settled, gives it to us: during a rebalance the description still
+          // shows the previous assignment, and re-creating the task would fence its new owner in turn.
+          const { stable, owner } = await this.groupOwnerOf(task.id);
+          if (!stable || owner !== this.memberId) {
             // We are behind the group: the rebalance our consumer is about to see gives us a new assignment.
-            this.config.logger.warn(`task ${task.id} now belongs to member ${owner}; dropped here`);
+            this.config.logger.warn(
+              `task ${task.id} ${stable ? `now belongs to ${owner === undefined ? 'no member' : `member ${owner}`}` : 'is being reassigned (the group rebalances)'}; dropped here`,
+            );
             return;
           }
         }
@@ -731,10 +798,10 @@ export class StreamThread {
       .catch((err: unknown) => this.handleError(err as Error));
   }
 
-  /** The member the group's current assignment gives a task to, as the broker describes the group. */
-  private async groupOwnerOf(taskId: string): Promise<string | undefined> {
-    const members = await describeGroupMembers(this.admin!, this.config.applicationId, this.topology);
-    return members.find((m) => m.assigned && m.activeTasks.includes(taskId))?.memberId;
+  /** The member the group's current assignment gives a task to, and whether that assignment is settled. */
+  private async groupOwnerOf(taskId: string): Promise<{ stable: boolean; owner: string | undefined }> {
+    const { state, members } = await describeGroup(this.admin!, this.config.applicationId, this.topology);
+    return { stable: state === 'Stable', owner: members.find((m) => m.assigned && m.activeTasks.includes(taskId))?.memberId };
   }
 
   /**
@@ -788,6 +855,13 @@ export class StreamThread {
           last = err as Error;
           continue;
         }
+      }
+      if (this.membershipLost) {
+        // Crashed for good meanwhile (after the check above): restart it first.
+        if (this.consumerDown) continue;
+        // The last assignment is void: the join of the restarted consumer re-creates the tasks.
+        if (!this.stopped) this.outage.ended();
+        return;
       }
       const attempt = this.reconciling.then(() => this.reconcile(this.generation, this.assignedTaskIds));
       this.reconciling = attempt.catch(() => {});
