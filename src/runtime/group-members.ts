@@ -20,6 +20,11 @@ export interface GroupMember {
  * A member between joins may show empty or foreign metadata: it is left out.
  */
 export async function describeGroupMembers(admin: Admin, groupId: string, topology: Topology): Promise<GroupMember[]> {
+  return (await describeGroup(admin, groupId, topology)).members;
+}
+
+/** The group's state (`Stable`, `PreparingRebalance`, `CompletingRebalance`, `Empty`, `Dead`) and its members. */
+export async function describeGroup(admin: Admin, groupId: string, topology: Topology): Promise<{ state: string; members: GroupMember[] }> {
   const { groups } = await admin.describeGroups([groupId]);
   const members: GroupMember[] = [];
   for (const member of groups[0]?.members ?? []) {
@@ -49,7 +54,7 @@ export async function describeGroupMembers(admin: Admin, groupId: string, topolo
     }
     members.push({ memberId: member.memberId, clientId: member.clientId, subscription, assigned, activeTasks: [...activeTasks].sort(), refused });
   }
-  return members;
+  return { state: groups[0]?.state ?? 'Dead', members };
 }
 
 /** Tasks of sub-topologies with persistent, logged stores: the ones standby replicas are kept of. */

@@ -87,6 +87,14 @@ export class RecordQueue<P extends PreparedRecord> {
     return this.buffered === 0;
   }
 
+  /**
+   * The offset the next fetched batch must start at or before: past what was fetched so far. A batch fetched
+   * from further on would leave records unseen.
+   */
+  get fetchPosition(): bigint | undefined {
+    return this.fetched;
+  }
+
   /** The offset after the last record taken (or skipped); what a commit of this partition may say. */
   get position(): bigint | undefined {
     return this.pos;

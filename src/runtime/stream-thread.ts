@@ -21,7 +21,7 @@ import { WriteOrderGate } from './write-order-gate.js';
 import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { ProducerPipeline } from './producer-pipeline.js';
-import { describeGroupMembers, statefulTaskIds } from './group-members.js';
+import { describeGroup, describeGroupMembers, statefulTaskIds } from './group-members.js';
 import { localTaskOffsets } from './local-state.js';
 import { RecordErrorPolicy } from './record-error-policy.js';
 import { RestoreProgress } from './restore-progress.js';
@@ -32,6 +32,7 @@ import { BrokerOutage, isBrokerUnavailable } from './broker-outage.js';
 import { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
 import { TaskFencedError, TaskTransactions } from './task-transactions.js';
+import { placeBatch, skippedBatchContinues } from './input-position.js';
 
 /** Answers to a commit that mean the group is rebalancing, not that anything is wrong. */
 const REBALANCE_ERRORS = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS']);
@@ -80,6 +81,11 @@ export interface ThreadCounters {
   restoredRecords: number;
 }
 
+
+/** The offset kafkajs fetched a batch from (its fetch position; the Batch type does not declare it). */
+function fetchedOffsetOf(batch: EachBatchPayload['batch']): string {
+  return (batch as unknown as { fetchedOffset: string }).fetchedOffset;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -147,6 +153,11 @@ export class StreamThread {
   private recovery: Promise<void> | undefined;
   /** The consumer crashed without restarting itself (kafkajs gives up on some errors): restart it after an outage. */
   private consumerDown = false;
+  /**
+   * The consumer crashed: kafkajs dropped its group membership (a restarted consumer joins as a new member),
+   * so the last assignment no longer gives us anything. No task is (re)created until the next join.
+   */
+  private membershipLost = false;
   private runOptions: Parameters<Consumer['run']>[0] = {};
   /** What the group compares to refuse members with another topology. */
   private readonly topologyLines: string[];
@@ -229,6 +240,7 @@ export class StreamThread {
         void consumer.disconnect().catch(() => {});
         return;
       }
+      this.membershipLost = false;
       this.onAssignment(payload.memberId, payload.memberAssignment);
     });
     // Batches that hold only transaction markers never reach eachBatch; kafkajs moves past them itself.
@@ -236,10 +248,13 @@ export class StreamThread {
       // firstOffset is null when nothing at or past the fetch position came back: lastOffset is then a guess
       // (the high watermark, beyond the stable offset under read_committed), never a position to commit.
       if (payload.batchSize !== 0 || payload.firstOffset === null) return;
-      // Queued behind the records fetched before it: the position passes it once they are processed.
+      // Queued behind the records fetched before it: the position passes it once they are processed. Only a
+      // batch that continues what the queue has fetched moves it (see input-position.ts).
       const key = `${payload.topic}:${payload.partition}`;
       const queue = this.queues.get(key);
       if (queue === undefined || this.stopped) return;
+      const expected = queue.fetchPosition;
+      if (expected === undefined || !skippedBatchContinues(expected, BigInt(payload.firstOffset))) return;
       if (queue.add([], BigInt(payload.lastOffset) + 1n, BigInt(payload.highWatermark))) this.markPosition(key, queue);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -247,6 +262,7 @@ export class StreamThread {
       // kafkajs has disconnected; it rejoins by itself when payload.restart, else we restart it after an outage.
       this.rebalancing = true;
       this.hooks.onRebalancing(true);
+      this.membershipLost = true;
       if (!payload.restart) this.consumerDown = true;
       if (payload.restart && !isBrokerUnavailable(payload.error)) return;
       this.handleError(new StreamsRuntimeError(`The consumer crashed: ${payload.error.message}`, { cause: payload.error }));
@@ -490,7 +506,7 @@ export class StreamThread {
     const owners = this.eos ? new Map<string, string>() : await this.previousOwners();
     const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
     const budget = Math.floor(this.config.cacheMaxBytes / Math.max(1, this.countStores(taskIds)));
-    const abandoned = (): boolean => generation !== this.generation || this.stopped;
+    const abandoned = (): boolean => generation !== this.generation || this.stopped || this.membershipLost;
     const results = await Promise.allSettled(
       taskIds.map(async (id) => {
         const [sub, partition] = id.split('_').map(Number) as [number, number];
@@ -513,6 +529,12 @@ export class StreamThread {
             if (abandoned()) return;
           }
           const committed = await this.committedOffsets(topics);
+          // Where the group has committed nothing, the task starts at the log start (subscribed fromBeginning).
+          const starts = new Map<string, bigint>();
+          for (const topic of subtopology.sourceTopics) {
+            const c = committed.get(`${topic}:${partition}`);
+            starts.set(topic, c !== undefined && c.offset >= 0n ? c.offset : await this.logStartOffset(topic, partition));
+          }
           let streamTime = Number.NEGATIVE_INFINITY;
           for (const topic of subtopology.sourceTopics) {
             const st = committed.get(`${topic}:${partition}`)?.metadata.st;
@@ -537,13 +559,12 @@ export class StreamThread {
           task.transactions = transactions;
           task.producer = producer;
           if (abandoned()) return;
-          for (const topic of subtopology.sourceTopics) {
-            const c = committed.get(`${topic}:${partition}`);
-            if (c === undefined || c.offset < 0n) continue;
-            task.setCommitted(topic, partition, c.offset);
-            // kafkajs resolved this partition's position when the group assigned it, possibly before the
-            // previous owner's last commit: start exactly where the state restored below ends.
-            this.consumerOp((consumer) => consumer.seek({ topic, partition, offset: c.offset.toString() }));
+          for (const [topic, start] of starts) {
+            task.setCommitted(topic, partition, start);
+            // kafkajs' position is not the task's: it was resolved when the group assigned the partition
+            // (possibly before the previous owner's last commit), or it is where an earlier incarnation of the
+            // task in this member stopped (its transaction aborted). Start exactly where the restored state ends.
+            this.consumerOp((consumer) => consumer.seek({ topic, partition, offset: start.toString() }));
           }
           this.counters.restoredRecords += await task.restore(this.reader, this.cancellable(this.restoreProgress.listener(this.hooks.restoreListener())));
           if (abandoned() || !this.assignedTaskIds.has(id) || this.tasks.has(id)) return;
@@ -631,6 +652,18 @@ export class StreamThread {
     const queue = this.queues.get(key);
     // Not resolved: a task that is not running yet fetches these again from its start position.
     if (queue === undefined || this.stopped || isStale()) return Promise.resolve();
+    // A fetch that began past what the queue has seen carries no proof that the records in between were
+    // processed (kafkajs' position can outlive a task): never queue it, seek back (see input-position.ts).
+    const expected = queue.fetchPosition;
+    const fetched = BigInt(fetchedOffsetOf(batch));
+    if (expected === undefined) {
+      this.handleError(new StreamsRuntimeError(`the task reading ${key} has no position in it`));
+      return Promise.resolve();
+    }
+    if (placeBatch(expected, fetched, []).kind === 'ahead') {
+      void this.realign(key, queue, expected, fetched, BigInt(batch.highWatermark));
+      return Promise.resolve();
+    }
     if (batch.messages.length > 0) {
       if (queue.add(batch.messages, BigInt(batch.lastOffset()) + 1n, BigInt(batch.highWatermark))) this.markPosition(key, queue);
       resolveOffset(batch.lastOffset());
@@ -826,6 +859,42 @@ export class StreamThread {
     });
   }
 
+  /**
+   * kafkajs fetched a partition from past the task's position: seek back to it, so the task sees every
+   * record in between. Records below the log start were deleted (retention) before the task read them: the
+   * task moves on to the log start, as a consumer reset to the earliest offset would.
+   */
+  /**
+   * A batch was fetched from `fetched`, past `expected`, the offset the queue must see next: seek back to it.
+   * If retention deleted the records in between, the queue moves on to the log start instead, with a warning
+   * (those records cannot be processed by anyone).
+   */
+  private async realign(key: string, queue: RecordQueue<QueuedRecord>, expected: bigint, fetched: bigint, highWatermark: bigint): Promise<void> {
+    const { topic, partition } = queue;
+    let target = expected;
+    try {
+      const start = await this.logStartOffset(topic, partition);
+      if (start > expected) target = start;
+    } catch (err) {
+      this.config.logger.debug(`log start of ${key} unknown (${(err as Error).message}); seeking back to ${expected}`);
+    }
+    if (this.queues.get(key) !== queue || this.stopped) return;
+    if (target > expected) {
+      this.config.logger.warn(`${topic}-${partition}: records [${expected}, ${target}) were deleted before they were read`);
+      if (queue.add([], target, highWatermark)) this.markPosition(key, queue);
+    } else {
+      this.config.logger.debug(`${topic}-${partition} was fetched from ${fetched}, past the position ${expected}; seeking back`);
+    }
+    this.consumerOp((c) => c.seek({ topic, partition, offset: target.toString() }));
+  }
+
+  /** The first offset still in a partition's log. */
+  private async logStartOffset(topic: string, partition: number): Promise<bigint> {
+    const offsets = await this.admin!.fetchTopicOffsets(topic);
+    const low = offsets.find((o) => o.partition === partition)?.low;
+    return low === undefined ? 0n : BigInt(low);
+  }
+
   /** Commits every running task (under a lock: commits never overlap). */
   commitAll(handover: boolean): Promise<void> {
     if (this.rebalancing && !handover) return Promise.resolve();
@@ -931,12 +1000,16 @@ export class StreamThread {
     }
     this.reconciling = this.reconciling
       .then(async () => {
-        if (this.stopped || !this.assignedTaskIds.has(task.id) || this.tasks.has(task.id)) return;
+        if (this.stopped || this.membershipLost || !this.assignedTaskIds.has(task.id) || this.tasks.has(task.id)) return;
         if (fenced) {
-          const owner = await this.groupOwnerOf(task.id);
-          if (owner !== undefined && owner !== this.memberId) {
+          // Re-created only if the group, settled, gives it to us: during a rebalance the description still
+          // shows the previous assignment, and re-creating the task would fence its new owner in turn.
+          const { stable, owner } = await this.groupOwnerOf(task.id);
+          if (!stable || owner !== this.memberId) {
             // We are behind the group: the rebalance our consumer is about to see gives us a new assignment.
-            this.config.logger.warn(`task ${task.id} now belongs to member ${owner}; dropped here`);
+            this.config.logger.warn(
+              `task ${task.id} ${stable ? `now belongs to ${owner === undefined ? 'no member' : `member ${owner}`}` : 'is being reassigned (the group rebalances)'}; dropped here`,
+            );
             return;
           }
         }
@@ -950,10 +1023,10 @@ export class StreamThread {
       .catch((err: unknown) => this.handleError(err as Error));
   }
 
-  /** The member the group's current assignment gives a task to, as the broker describes the group. */
-  private async groupOwnerOf(taskId: string): Promise<string | undefined> {
-    const members = await describeGroupMembers(this.admin!, this.config.applicationId, this.topology);
-    return members.find((m) => m.assigned && m.activeTasks.includes(taskId))?.memberId;
+  /** The member the group's current assignment gives a task to, and whether that assignment is settled. */
+  private async groupOwnerOf(taskId: string): Promise<{ stable: boolean; owner: string | undefined }> {
+    const { state, members } = await describeGroup(this.admin!, this.config.applicationId, this.topology);
+    return { stable: state === 'Stable', owner: members.find((m) => m.assigned && m.activeTasks.includes(taskId))?.memberId };
   }
 
   /**
@@ -1007,6 +1080,13 @@ export class StreamThread {
           last = err as Error;
           continue;
         }
+      }
+      if (this.membershipLost) {
+        // Crashed for good meanwhile (after the check above): restart it first.
+        if (this.consumerDown) continue;
+        // The last assignment is void: the join of the restarted consumer re-creates the tasks.
+        if (!this.stopped) this.outage.ended();
+        return;
       }
       const attempt = this.reconciling.then(() => this.reconcile(this.generation, this.assignedTaskIds));
       this.reconciling = attempt.catch(() => {});

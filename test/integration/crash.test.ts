@@ -171,8 +171,9 @@ async function chaosRun(guarantee: ProcessingGuarantee, failure: Failure, seed: 
       await h.produce(events.slice(outage * share, (outage + 1) * share));
       if (outage === failure.outages) break;
       await waitUntil('processing', () => workers.every((w) => logged(w, /is running/)), 60_000);
-      await failure.broker.kill('SIGKILL');
+      // Counted before the kill: a worker may report the outage before kill() has seen the broker exit.
       const marks = workers.map((w) => (logged(w, /broker unavailable/) ? readFileSync(w.logFile, 'utf8').match(/broker unavailable/g)!.length : 0));
+      await failure.broker.kill('SIGKILL');
       await waitUntil(
         'every worker to report the broker unavailable',
         () => workers.every((w, i) => (readFileSync(w.logFile, 'utf8').match(/broker unavailable/g)?.length ?? 0) > marks[i]!),
