@@ -103,9 +103,7 @@ class RestoreCancelled extends StreamsRuntimeError {}
  */
 export class StreamThread {
   private consumer: Consumer | undefined;
-  private producer: Producer | undefined;
   private admin: Admin | undefined;
-  private pipeline: ProducerPipeline | undefined;
   private readonly reader: ChangelogReader;
   private readonly tasks = new Map<string, ActiveTask>();
   private readonly byPartition = new Map<string, ActiveTask>();
@@ -140,8 +138,8 @@ export class StreamThread {
   private readonly purger: RepartitionPurger;
   readonly restoreProgress: RestoreProgress;
   readonly standbys: StandbyManager | undefined;
-  /** Pipelines of task producers (at-least-once), kept for their counters. */
-  private readonly retiredPipelines: ProducerPipeline[] = [];
+  /** Records and requests sent by the producers of tasks this thread no longer runs (metrics never go back). */
+  private readonly retiredProducerStats = { records: 0, batches: 0 };
   /** Consecutive failed transactions per task. */
   private readonly transactionFailures = new Map<string, number>();
   readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
@@ -191,11 +189,10 @@ export class StreamThread {
   }
 
   get producerStats(): { records: number; batches: number } {
-    const total = { records: 0, batches: 0 };
-    for (const p of [this.pipeline, ...this.retiredPipelines, ...[...this.tasks.values()].map((t) => t.transactions?.pipeline)]) {
-      if (p === undefined) continue;
-      total.records += p.stats.records;
-      total.batches += p.stats.batches;
+    const total = { ...this.retiredProducerStats };
+    for (const task of this.tasks.values()) {
+      total.records += task.pipeline.stats.records;
+      total.batches += task.pipeline.stats.batches;
     }
     return total;
   }
@@ -204,15 +201,6 @@ export class StreamThread {
     const { config } = this;
     this.admin = this.kafka.admin();
     await this.admin.connect();
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // murmur2 of the key bytes, as the Java producer and Kafka Streams partition.
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await this.producer.connect();
-    this.pipeline = new ProducerPipeline(this.producer);
     const consumer = this.kafka.consumer({
       groupId: config.applicationId,
       partitionAssigners: [
@@ -452,6 +440,9 @@ export class StreamThread {
     if (this.retired.has(task) || task.state === 'created' || task.state === 'restoring') return;
     this.retired.add(task);
     addRecordCounts(this.retiredTaskCounters, task.streamTask.counters);
+    const sent = task.pipeline.stats;
+    this.retiredProducerStats.records += sent.records;
+    this.retiredProducerStats.batches += sent.batches;
   }
 
   /** Committed offsets (with metadata) of the application's group for the given topics. */
@@ -613,9 +604,7 @@ export class StreamThread {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
-    const pipeline = new ProducerPipeline(producer);
-    this.retiredPipelines.push(pipeline);
-    return { producer, pipeline };
+    return { producer, pipeline: new ProducerPipeline(producer) };
   }
 
   private countStores(taskIds: string[]): number {
@@ -1187,7 +1176,6 @@ export class StreamThread {
     this.byPartition.clear();
     await this.standbys?.close();
     await consumer?.disconnect().catch(() => {});
-    await this.producer?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});
     await this.reader.close().catch(() => {});
   }
