@@ -1,7 +1,18 @@
 import type { Logger } from '../logging/logger.js';
 import type { DropReason } from '../processor/internals/internal-processor-context.js';
 
-/** At most one WARN line per task in this interval; the counts in between are summed into it. */
+/** Records dropped by a processor, or skipped by an exception handler ('logAndContinue'). */
+export type LoggedDrop = DropReason | 'deserialization-error' | 'processing-error';
+
+const WHAT: Record<LoggedDrop, string> = {
+  late: 'late records (their window had closed)',
+  'null-key': 'records with a null key',
+  'invalid-timestamp': 'records with an invalid timestamp',
+  'deserialization-error': 'records it could not deserialize (skipped)',
+  'processing-error': 'records whose processing failed (skipped)',
+};
+
+/** At most one WARN line per scope in this interval; the counts in between are summed into it. */
 export const DROP_LOG_INTERVAL_MS = 10_000;
 
 interface Pending {
@@ -20,13 +31,14 @@ export class DroppedRecordsLog {
   private readonly totals = new Map<string, number>();
   private lastLoggedAt = Number.NEGATIVE_INFINITY;
 
+  /** `scope` names who drops, as the log line begins: `task 1_0`, or `this instance`. */
   constructor(
-    private readonly taskId: string,
+    private readonly scope: string,
     private readonly logger: Logger,
     private readonly wallClock: () => number,
   ) {}
 
-  record(processor: string, reason: DropReason, detail: string): void {
+  record(processor: string, reason: LoggedDrop, detail: string): void {
     const id = `${processor}\u0000${reason}`;
     const total = (this.totals.get(id) ?? 0) + 1;
     this.totals.set(id, total);
@@ -45,11 +57,9 @@ export class DroppedRecordsLog {
   flush(now = this.wallClock()): void {
     this.lastLoggedAt = now;
     for (const [id, { count, total, lastDetail }] of this.pending) {
-      const [processor, reason] = id.split('\u0000') as [string, DropReason];
-      const what =
-        reason === 'late' ? 'late records (their window had closed)' : reason === 'null-key' ? 'records with a null key' : 'records with an invalid timestamp';
-      this.logger.warn(`task ${this.taskId}: ${processor} dropped ${count} ${what}; ${total} in all; last: ${lastDetail}`, {
-        task: this.taskId,
+      const [processor, reason] = id.split('\u0000') as [string, LoggedDrop];
+      this.logger.warn(`${this.scope}: ${processor} dropped ${count} ${WHAT[reason]}; ${total} in all; last: ${lastDetail}`, {
+        scope: this.scope,
         processor,
         reason,
         dropped: count,

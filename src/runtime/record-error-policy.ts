@@ -2,6 +2,7 @@ import type { Headers } from '../processor/record.js';
 import { StateStoreError } from '../errors/errors.js';
 import type { RecordErrorHandler } from '../config/record-error-handler.js';
 import type { Logger } from '../logging/logger.js';
+import { DroppedRecordsLog } from './dropped-records-log.js';
 import type { ProducerPipeline } from './producer-pipeline.js';
 
 /** Header names of a dead letter, as Kafka Streams (KIP-1034) names them. */
@@ -43,12 +44,21 @@ export function isMachineError(error: unknown): boolean {
 export class RecordErrorPolicy {
   deadLettered = 0;
   skipped = 0;
+  /** Skipped records are logged rate-limited: a malformed feed must not flood the log. */
+  private readonly skips: DroppedRecordsLog;
 
   constructor(
     private readonly handler: RecordErrorHandler,
     private readonly kind: 'deserialization' | 'processing',
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.skips = new DroppedRecordsLog('this instance', logger, Date.now);
+  }
+
+  /** Logs the skips not logged yet (on close). */
+  flushLog(): void {
+    this.skips.flush();
+  }
 
   /** The dead-letter topic, if any (it must exist before start). */
   get deadLetterTopic(): string | undefined {
@@ -60,7 +70,7 @@ export class RecordErrorPolicy {
     if (this.handler === 'fail' || isMachineError(error)) return false;
     this.skipped++;
     if (this.handler === 'logAndContinue') {
-      this.logger.warn(`skipping a record after a ${this.kind} error: ${error.message}`);
+      this.skips.record(record.topic, this.kind === 'deserialization' ? 'deserialization-error' : 'processing-error', error.message);
       return true;
     }
     pipeline.enqueue({

@@ -100,7 +100,7 @@ export class StreamTask {
     const { subtopology, partition } = options;
     this.id = `${subtopology.id}_${partition}`;
     this.time = options.initialStreamTime ?? Number.NEGATIVE_INFINITY;
-    this.dropped = new DroppedRecordsLog(this.id, options.logger, options.wallClock);
+    this.dropped = new DroppedRecordsLog(`task ${this.id}`, options.logger, options.wallClock);
     for (const definition of subtopology.stores) {
       const store = options.createStore(definition);
       // Resuming: what the stores had observed is at most the task's stream time at its last commit.

@@ -1174,6 +1174,8 @@ export class StreamThread {
     }
     this.tasks.clear();
     this.byPartition.clear();
+    this.deserializationErrors.flushLog();
+    this.processingErrors.flushLog();
     await this.standbys?.close();
     await consumer?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});

@@ -19,6 +19,8 @@ import {
 } from '../../src/index.js';
 import type { Logger } from '../../src/logging/logger.js';
 import { DROP_LOG_INTERVAL_MS, DroppedRecordsLog } from '../../src/runtime/dropped-records-log.js';
+import { RecordErrorPolicy } from '../../src/runtime/record-error-policy.js';
+import type { ProducerPipeline } from '../../src/runtime/producer-pipeline.js';
 
 const boom = (value: string): void => {
   if (value === 'boom') throw new Error('the aggregator rejects this record');
@@ -151,6 +153,22 @@ describe('an error after a repartition names the input record', () => {
     expect(() => input.pipeInput('k', 'boom', 1)).toThrow(/origins-counts-repartition-0@1 \(from the input record at views-0@1\)/);
     // The header is ours: output records never carry it.
     expect(output.readRecordsToList().map((r) => Object.keys(r.headers))).toEqual([[]]);
+  });
+});
+
+describe('records skipped by logAndContinue', () => {
+  it('are counted one by one and logged as one WARN line, then a summary, not a line each', () => {
+    const lines: string[] = [];
+    const logger: Logger = { debug() {}, info() {}, warn: (m) => lines.push(m), error() {} };
+    const policy = new RecordErrorPolicy('logAndContinue', 'deserialization', logger);
+    const record = { topic: 'views', partition: 0, offset: '0', key: null, value: Buffer.from('x'), timestamp: 0, headers: {} };
+    for (let i = 0; i < 56; i++) expect(policy.handle(new Error(`bad bytes ${i}`), record, {} as ProducerPipeline)).toBe(true);
+    expect(policy.skipped).toBe(56);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/this instance: views dropped 1 records it could not deserialize \(skipped\); 1 in all; last: bad bytes 0/);
+    policy.flushLog();
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/dropped 55 records it could not deserialize \(skipped\); 56 in all; last: bad bytes 55/);
   });
 });
 
