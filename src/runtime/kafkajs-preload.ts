@@ -33,8 +33,9 @@ function groupMessagesPerPartition({
 }
 
 const require = createRequire(import.meta.url);
+const MODULE = 'kafkajs/src/producer/groupMessagesPerPartition.js';
 try {
-  const path = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
+  const path = require.resolve(MODULE);
   const cache = require.cache as Record<string, unknown>;
   if (cache[path] === undefined) {
     const mod = new Module(path) as Module & { filename: string; loaded: boolean; exports: unknown };
@@ -44,7 +45,17 @@ try {
     cache[path] = mod;
   }
 } catch {
-  // Another kafkajs layout: keep its own implementation.
+  // Another kafkajs layout: keep its own implementation (linearGroupingActive() says so).
 }
 
-export {};
+/**
+ * True when kafkajs' producer uses the linear grouping above. False when kafkajs was loaded before this
+ * module (something imported kafkajs before kstreams-ts) or its layout changed: KafkaStreams warns at start.
+ */
+export function linearGroupingActive(): boolean {
+  try {
+    return require(MODULE) === groupMessagesPerPartition;
+  } catch {
+    return false;
+  }
+}
