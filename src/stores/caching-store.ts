@@ -172,9 +172,7 @@ export abstract class CachingStore<K, E> {
 
   /** Entries changed since the last flush, with their key bytes (undefined entry: deleted). */
   protected dirtyEntries(): Array<[Buffer, E | undefined]> {
-    const out: Array<[Buffer, E | undefined]> = [];
-    for (const slot of this.slots.values()) if (slot.dirty) out.push([slot.keyBytes!, slot.entry]);
-    return out;
+    return this.dirty.map((slot) => [slot.keyBytes!, slot.entry]);
   }
 
   private evict(): void {
