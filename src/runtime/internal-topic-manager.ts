@@ -24,6 +24,57 @@ async function partitionCounts(admin: Admin, topics: string[]): Promise<Map<stri
   return counts;
 }
 
+type TopicToCreate = Parameters<Admin['createTopics']>[0]['topics'][number];
+
+/**
+ * Creates topics and waits until every partition has a leader in the metadata the broker serves.
+ * kafkajs' own `waitForLeaders` gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which a broker answers
+ * for a moment after creating a topic (its metadata cache is updated asynchronously): CI saw that.
+ * A topic another instance created at the same moment counts as created.
+ */
+export async function createTopicsAndWait(admin: Admin, topics: TopicToCreate[], timeoutMs = 30_000): Promise<void> {
+  if (topics.length === 0) return;
+  let createError: unknown;
+  try {
+    await admin.createTopics({ topics, waitForLeaders: false });
+  } catch (err) {
+    createError = err;
+  }
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = createError;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      if (await allHaveLeaders(admin, names)) return;
+    } catch (err) {
+      lastError = err; // retriable while the broker catches up; reported if it never does
+    }
+    if (createError !== undefined && !mayStillAppear(createError)) break; // e.g. not authorized: say so now
+    if (Date.now() + delay > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+  const reason = lastError instanceof Error ? `: ${lastError.message}` : '';
+  throw new StreamsRuntimeError(
+    `Could not create topics ${names.join(', ')}, or they had no partition leader within ${timeoutMs} ms${reason}. ` +
+      'Check that the broker accepts topic creation (auto-create is not needed) and that the principal may create topics.',
+    lastError === undefined ? undefined : { cause: lastError },
+  );
+}
+
+/** True when a createTopics error leaves the topics possibly created (by us or by another instance). */
+function mayStillAppear(err: unknown): boolean {
+  const e = err as { retriable?: boolean; type?: string; errors?: unknown[] };
+  if (Array.isArray(e.errors)) return e.errors.every(mayStillAppear);
+  return e.retriable === true || e.type === 'TOPIC_ALREADY_EXISTS' || e.type === 'REQUEST_TIMED_OUT';
+}
+
+async function allHaveLeaders(admin: Admin, topics: string[]): Promise<boolean> {
+  const existing = new Set(await admin.listTopics());
+  if (!topics.every((t) => existing.has(t))) return false;
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+  return metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+}
+
 /**
  * Checks the topics a topology needs before it runs, and creates the internal ones, as Kafka Streams'
  * InternalTopicManager does:
@@ -97,7 +148,7 @@ export async function ensureTopics(
     throw new StreamsRuntimeError('Could not work out the partition counts of the repartition topics (a cycle?)');
   }
 
-  const toCreate: Array<{ topic: string; numPartitions: number; replicationFactor: number; configEntries: Array<{ name: string; value: string }> }> = [];
+  const toCreate: TopicToCreate[] = [];
   const problems: string[] = [];
   for (const internal of topology.internalTopics) {
     const expected = internal.kind === 'repartition' ? byTopic.get(internal.name)! : bySubtopology.get(internal.subtopologyId)!;
@@ -137,19 +188,7 @@ export async function ensureTopics(
     );
   }
   if (toCreate.length > 0) {
-    try {
-      await admin.createTopics({ topics: toCreate, waitForLeaders: true });
-    } catch (err) {
-      // Another instance may have created them at the same moment; check once more.
-      const after = await partitionCounts(admin, toCreate.map((t) => t.topic));
-      const stillMissing = toCreate.filter((t) => !after.has(t.topic));
-      if (stillMissing.length > 0) {
-        throw new StreamsRuntimeError(
-          `Could not create internal topics ${stillMissing.map((t) => t.topic).join(', ')}: ${(err as Error).message}`,
-          { cause: err },
-        );
-      }
-    }
+    await createTopicsAndWait(admin, toCreate);
     logger.info(`created internal topics: ${toCreate.map((t) => `${t.topic} (${t.numPartitions})`).join(', ')}`);
   }
   for (const topic of sinkTopics) if (!byTopic.has(topic)) byTopic.set(topic, counts.get(topic) ?? 0);

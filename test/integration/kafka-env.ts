@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { inject } from 'vitest';
+import { createTopicsAndWait } from '../../src/runtime/internal-topic-manager.js';
 
 let brokersOverride: string[] | undefined;
 
@@ -35,6 +36,6 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
 
 export async function createTopics(topics: ITopicConfig[]): Promise<void> {
   await withAdmin(async (admin) => {
-    await admin.createTopics({ topics, waitForLeaders: true });
+    await createTopicsAndWait(admin, topics);
   });
 }
