@@ -3,9 +3,11 @@
  * Every figure that depends on the machine is printed as a ratio against a baseline measured in the same run.
  *
  *   compare      one data set (BENCH_EVENTS, default 1 000 000; BENCH_FORMAT avro (default) or json) through
- *                the kafkajs pass-through ceiling, our runtime (at-least-once and exactly-once) and Apache
- *                Kafka Streams (Java, same topology and guarantees); events/s, peak RSS, restoration
- *                records/s, and every contender's results checked against an offline oracle
+ *                the kafkajs pass-through ceiling, our runtime (at-least-once and exactly-once; one instance,
+ *                and two instances sharing the group) and Apache Kafka Streams (Java, same topology and
+ *                guarantees, two stream threads); events/s, peak RSS, restoration records/s, and every
+ *                contender's results checked against an offline oracle. Then ours against @kafkats/flow
+ *                on a smaller set (FLOW_EVENTS, default 20 000; 0 skips it)
  *   catchup      peak RSS catching up on a backlog of N and of 5×N events (CATCHUP_EVENTS, default 100 000)
  *   guarantees   only ours: exactly_once_v2 against at_least_once (BENCH_EVENTS, default 200 000)
  *   replay       a backlog spanning hours of event time (REPLAY_EVENTS, default 300 000, logged by six web
@@ -67,6 +69,41 @@ async function ours(
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `instances` processes of ours sharing one application id (how Node users scale on a machine's cores),
+ * until the group's lag is zero: the slowest one's time, and the sum of their peak RSS.
+ */
+async function oursInstances(
+  broker: BenchBroker,
+  input: string,
+  guarantee: 'at_least_once' | 'exactly_once_v2',
+  label: string,
+  instances: number,
+  extra: Record<string, string> = {},
+): Promise<RunFigures & { applicationId: string; output: string }> {
+  const applicationId = `bench-${label}-${run}`;
+  const output = `${applicationId}-out`;
+  await createTopic(broker.kafka, output);
+  const dirs = Array.from({ length: instances }, () => mkdtempSync(join(tmpdir(), 'kstreams-bench-')));
+  try {
+    const env = { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, GUARANTEE: guarantee, ...extra };
+    const runs = await Promise.all(dirs.map((dir, i) => runOurs({ ...env, STATE_DIR: dir }, `${label}-${i}`)));
+    return { seconds: Math.max(...runs.map((r) => r.seconds)), peakRssMb: runs.reduce((sum, r) => sum + r.peakRssMb, 0), applicationId, output };
+  } finally {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** @kafkats/flow, the other TypeScript stream library, on the same topology (see bench/lib/flow-process.ts). */
+async function flowPeer(broker: BenchBroker, input: string, guarantee: 'at_least_once' | 'exactly_once_v2', label: string, format: ViewFormat) {
+  const applicationId = `bench-${label}-${run}`;
+  const output = `${applicationId}-out`;
+  await createTopic(broker.kafka, output);
+  const figures = await runChild(process.execPath, ['--import', 'tsx', 'bench/lib/flow-process.ts'],
+    { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, GUARANTEE: guarantee, FORMAT: format }, label);
+  return { ...figures, applicationId, output };
 }
 
 async function kafkaStreams(broker: BenchBroker, classpath: string, input: string, guarantee: string, label: string, appId?: string, format = 'avro') {
@@ -141,6 +178,10 @@ async function compare(broker: BenchBroker): Promise<void> {
   const alos = await ours(broker, input, 'at_least_once', 'ours-alos', { FORMAT: format });
   console.log('[compare] ours, exactly_once_v2...');
   const eos = await ours(broker, input, 'exactly_once_v2', 'ours-eos', { FORMAT: format });
+  console.log('[compare] ours, two instances (two processes, one group), at_least_once...');
+  const alos2 = await oursInstances(broker, input, 'at_least_once', 'ours-alos-2', 2, { FORMAT: format });
+  console.log('[compare] ours, two instances, exactly_once_v2...');
+  const eos2 = await oursInstances(broker, input, 'exactly_once_v2', 'ours-eos-2', 2, { FORMAT: format });
   console.log('[compare] Kafka Streams (Java), at_least_once...');
   const javaAlos = await kafkaStreams(broker, classpath, input, 'at_least_once', 'java-alos', undefined, format);
   console.log('[compare] Kafka Streams (Java), exactly_once_v2...');
@@ -161,6 +202,14 @@ async function compare(broker: BenchBroker): Promise<void> {
     const [count, bytes] = v.toString().split('|');
     return { count: Number(count), bytes: Number(bytes) };
   };
+  const oursAlos2Result = await outputSummary(broker, alos2.output, (v) => {
+    const s = sessionStatsSerde.deserialize(v);
+    return { count: Number(s.count), bytes: Number(s.bytes) };
+  });
+  const oursEos2Result = await outputSummary(broker, eos2.output, (v) => {
+    const s = sessionStatsSerde.deserialize(v);
+    return { count: Number(s.count), bytes: Number(s.bytes) };
+  });
   const javaResult = await outputSummary(broker, javaAlos.output, javaDecode);
   const javaEosResult = await outputSummary(broker, javaEos.output, javaDecode);
 
@@ -170,6 +219,8 @@ async function compare(broker: BenchBroker): Promise<void> {
     { contender: 'ceiling: kafkajs pass-through', 'events/s': rate(top), 'peak RSS MB': top.peakRssMb, sessions: '-', checksum: '-' },
     { contender: 'ours, at_least_once', 'events/s': rate(alos), 'peak RSS MB': alos.peakRssMb, ...oursResult },
     { contender: 'ours, exactly_once_v2', 'events/s': rate(eos), 'peak RSS MB': eos.peakRssMb, ...oursEosResult },
+    { contender: 'ours, two instances, at_least_once', 'events/s': rate(alos2), 'peak RSS MB': alos2.peakRssMb, ...oursAlos2Result },
+    { contender: 'ours, two instances, exactly_once_v2', 'events/s': rate(eos2), 'peak RSS MB': eos2.peakRssMb, ...oursEos2Result },
     { contender: 'Kafka Streams 3.9.1, at_least_once', 'events/s': rate(javaAlos), 'peak RSS MB': javaAlos.peakRssMb, ...javaResult },
     { contender: 'Kafka Streams 3.9.1, exactly_once_v2', 'events/s': rate(javaEos), 'peak RSS MB': javaEos.peakRssMb, ...javaEosResult },
   ];
@@ -182,23 +233,79 @@ async function compare(broker: BenchBroker): Promise<void> {
     { restoration: 'Kafka Streams', records: javaRestore.restored, seconds: javaRestore.restoreSeconds.toFixed(1), 'records/s': Math.round(javaRestoreRate) },
   ]);
   const same = (a: { sessions: number | string; checksum: string }) => a.sessions === oracle.sessions && a.checksum === oracle.checksum;
-  const agreement = { ours: same(oursResult), oursExactlyOnce: same(oursEosResult), kafkaStreams: same(javaResult), kafkaStreamsExactlyOnce: same(javaEosResult) };
-  const agree = agreement.ours && agreement.oursExactlyOnce;
+  const agreement = {
+    ours: same(oursResult),
+    oursExactlyOnce: same(oursEosResult),
+    oursTwoInstances: same(oursAlos2Result),
+    oursTwoInstancesExactlyOnce: same(oursEos2Result),
+    kafkaStreams: same(javaResult), kafkaStreamsExactlyOnce: same(javaEosResult) };
+  const agree = agreement.ours && agreement.oursExactlyOnce && agreement.oursTwoInstances && agreement.oursTwoInstancesExactlyOnce;
   const ratios = {
     oursAlosOverCeiling: rate(alos) / rate(top),
     oursAlosOverKafkaStreams: rate(alos) / rate(javaAlos),
     oursEosOverKafkaStreams: rate(eos) / rate(javaEos),
+    oursTwoInstancesAlosOverKafkaStreams: rate(alos2) / rate(javaAlos),
+    oursTwoInstancesEosOverKafkaStreams: rate(eos2) / rate(javaEos),
     oursEosOverOursAlos: rate(eos) / rate(alos),
     restoreOursOverKafkaStreams: oursRestoreRate / javaRestoreRate,
   };
   console.log(`[compare] ours/ceiling ${ratios.oursAlosOverCeiling.toFixed(2)}, ours/Kafka Streams ${ratios.oursAlosOverKafkaStreams.toFixed(2)} ` +
     `(exactly-once ${ratios.oursEosOverKafkaStreams.toFixed(2)}), ours exactly-once/at-least-once ${ratios.oursEosOverOursAlos.toFixed(2)}, ` +
     `restoration ours/Kafka Streams ${ratios.restoreOursOverKafkaStreams.toFixed(2)}`);
+  console.log(`[compare] on the machine's cores (ours two instances ÷ Kafka Streams two stream threads): ` +
+    `${ratios.oursTwoInstancesAlosOverKafkaStreams.toFixed(2)} at-least-once, ${ratios.oursTwoInstancesEosOverKafkaStreams.toFixed(2)} exactly-once`);
   console.log(`[compare] Kafka Streams' dropped-records-total: ${javaAlos.dropped} (at-least-once), ${javaEos.dropped} (exactly-once); the malformed input records count here`);
   console.log(`[compare] against the oracle (${oracle.sessions} sessions, ${oracle.checksum}): ` +
     Object.entries(agreement).map(([k, v]) => `${k} ${v ? 'agrees' : 'DIFFERS'}`).join(', '));
   results.compare = { events: n, format, oracle, rows, restoration: { ours: oursRestore, kafkaStreams: javaRestore }, ratios, agreement };
   if (!agree) process.exitCode = 1;
+  if (process.env.FLOW_EVENTS !== '0') await compareWithFlow(broker, format);
+}
+
+/**
+ * Ours against @kafkats/flow on a smaller data set of its own (FLOW_EVENTS, default 20 000): its in-memory
+ * session store scans every session it holds (those of the last 24 gaps) for each record, so a million
+ * events would take hours. Both run on the same set, checked by the same oracle.
+ */
+async function compareWithFlow(broker: BenchBroker, format: ViewFormat): Promise<void> {
+  const n = Number(process.env.FLOW_EVENTS ?? 20_000);
+  const input = `bench-compare-flow-${run}`;
+  console.log(`\n[compare] @kafkats/flow: filling ${n} events of their own...`);
+  const generated = await fillInputTopic(broker.kafka, input, n, 33, format);
+  const oracle = summarize(new Map([...oracleSessions(generated)].map(([id, s]) => [id, { count: s.count, bytes: s.bytes }])));
+  generated.length = 0;
+  const oursDecode = (v: Buffer) => {
+    const s = sessionStatsSerde.deserialize(v);
+    return { count: Number(s.count), bytes: Number(s.bytes) };
+  };
+  const textDecode = (v: Buffer) => {
+    const [count, bytes] = v.toString().split('|');
+    return { count: Number(count), bytes: Number(bytes) };
+  };
+  const rows: Array<Record<string, string | number>> = [];
+  const rates: Record<string, number> = {};
+  const agreement: Record<string, boolean> = {};
+  for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
+    console.log(`[compare] ours, ${guarantee}, on the smaller set...`);
+    const o = await ours(broker, input, guarantee, `flowset-ours-${guarantee === 'at_least_once' ? 'alos' : 'eos'}`, { FORMAT: format });
+    console.log(`[compare] @kafkats/flow, ${guarantee}...`);
+    const f = await flowPeer(broker, input, guarantee, `flowset-flow-${guarantee === 'at_least_once' ? 'alos' : 'eos'}`, format);
+    for (const [name, figures, decode] of [['ours', o, oursDecode], ['@kafkats/flow 0.12.0', f, textDecode]] as const) {
+      const summary = await outputSummary(broker, figures.output, decode);
+      const agrees = summary.sessions === oracle.sessions && summary.checksum === oracle.checksum;
+      rates[`${name} ${guarantee}`] = n / figures.seconds;
+      agreement[`${name} ${guarantee}`] = agrees;
+      rows.push({ contender: `${name}, ${guarantee}`, 'events/s': Math.round(n / figures.seconds), 'peak RSS MB': Math.round(figures.peakRssMb), ...summary, oracle: agrees ? 'agrees' : 'DIFFERS' });
+    }
+  }
+  table(rows);
+  const ratios = {
+    oursOverFlowAlos: rates['ours at_least_once']! / rates['@kafkats/flow 0.12.0 at_least_once']!,
+    oursOverFlowEos: rates['ours exactly_once_v2']! / rates['@kafkats/flow 0.12.0 exactly_once_v2']!,
+  };
+  console.log(`[compare] ${n} events, oracle ${oracle.sessions} sessions: ours/@kafkats/flow ${ratios.oursOverFlowAlos.toFixed(2)} at-least-once, ` +
+    `${ratios.oursOverFlowEos.toFixed(2)} exactly-once`);
+  results.compareFlow = { events: n, format, oracle, rows, ratios, agreement };
 }
 
 function table(rows: Array<Record<string, string | number>>): void {
