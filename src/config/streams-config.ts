@@ -1,7 +1,7 @@
 import type { RecordErrorHandler } from './record-error-handler.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KafkaConfig } from 'kafkajs';
+import type { ConnectionSettings } from '../client/connection-settings.js';
 import { ConfigError } from '../errors/errors.js';
 import { pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
 
@@ -86,8 +86,8 @@ export interface StreamsConfig {
   logLevel?: LogLevel;
   /** A logger of your own (pino or console shaped); overrides logLevel. */
   logger?: Logger;
-  /** Extra kafkajs client settings (ssl, sasl, timeouts). */
-  kafka?: Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>;
+  /** How the clients reach the brokers beyond `bootstrapServers`: TLS, SASL, timeouts, retries. */
+  kafka?: ConnectionSettings;
 }
 
 export interface ResolvedStreamsConfig {
@@ -120,7 +120,7 @@ export interface ResolvedStreamsConfig {
   readonly productionExceptionHandler: 'fail' | 'continue';
   readonly maxRecordBytes: number;
   readonly logger: Logger;
-  readonly kafka: Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>;
+  readonly kafka: ConnectionSettings;
 }
 
 function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {

@@ -1,12 +1,9 @@
-import {
-  Partitioners,
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
-  type IHeaders,
-  type Kafka,
-  type Producer,
-} from 'kafkajs';
+import type { Admin } from '../client/admin.js';
+import type { EmptyFetch, FetchedBatch, FetchedRecord } from '../client/fetched-batch.js';
+import type { GroupConsumer } from '../client/group-consumer.js';
+import type { KafkaClient } from '../client/kafka-client.js';
+import type { Producer } from '../client/producer.js';
+import type { PartitionsByTopic } from '../client/topic-partitions.js';
 import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { Headers } from '../processor/record.js';
@@ -14,7 +11,7 @@ import type { Topology } from '../processor/topology.js';
 import { DeserializationError, ProcessingError, StreamsRuntimeError } from '../errors/errors.js';
 import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-task.js';
 import { PartitionGroup } from './partition-group.js';
-import { RecordQueue, type FetchedRecord, type PreparedRecord } from './record-queue.js';
+import { RecordQueue, type PreparedRecord } from './record-queue.js';
 import type { PreparedInput } from './stream-task.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { WriteOrderGate } from './write-order-gate.js';
@@ -28,7 +25,8 @@ import { RestoreProgress } from './restore-progress.js';
 import { RepartitionPurger } from './repartition-purger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { ASSIGNOR_NAME, computeStandbys, taskAssignor, topologySummary, type SubscriptionInfo } from './task-assignor.js';
-import { BrokerOutage, isBrokerUnavailable } from './broker-outage.js';
+import { BrokerOutage } from './broker-outage.js';
+import { isBrokerUnavailable } from '../client/broker-unavailable.js';
 import { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
 import { TaskFencedError, TaskTransactions } from './task-transactions.js';
@@ -55,7 +53,7 @@ export interface StreamThreadHooks {
   restoreListener(): StateRestoreListener | undefined;
 }
 
-function toHeaders(headers: IHeaders | undefined): Headers {
+function toHeaders(headers: FetchedRecord['headers']): Headers {
   if (headers === undefined) return {};
   const out: Headers = {};
   for (const [key, value] of Object.entries(headers)) out[key] = Array.isArray(value) ? value[0] : value;
@@ -82,11 +80,6 @@ export interface ThreadCounters {
 }
 
 
-/** The offset kafkajs fetched a batch from (its fetch position; the Batch type does not declare it). */
-function fetchedOffsetOf(batch: EachBatchPayload['batch']): string {
-  return (batch as unknown as { fetchedOffset: string }).fetchedOffset;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Thrown from the restore listener to stop a restoration when the thread stops (between two batches). */
@@ -102,7 +95,7 @@ class RestoreCancelled extends StreamsRuntimeError {}
  * for that mark before it restores, so it never restores a changelog the previous owner is still writing.
  */
 export class StreamThread {
-  private consumer: Consumer | undefined;
+  private consumer: GroupConsumer | undefined;
   private admin: Admin | undefined;
   private readonly reader: ChangelogReader;
   private readonly tasks = new Map<string, ActiveTask>();
@@ -156,21 +149,20 @@ export class StreamThread {
    * so the last assignment no longer gives us anything. No task is (re)created until the next join.
    */
   private membershipLost = false;
-  private runOptions: Parameters<Consumer['run']>[0] = {};
   /** What the group compares to refuse members with another topology. */
   private readonly topologyLines: string[];
   readonly deserializationErrors: RecordErrorPolicy;
   readonly processingErrors: RecordErrorPolicy;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly client: KafkaClient,
     private readonly topology: Topology,
     private readonly config: ResolvedStreamsConfig,
     private readonly metadata: TopologyMetadata,
     private readonly hooks: StreamThreadHooks,
   ) {
     this.eos = config.processingGuarantee === 'exactly_once_v2';
-    this.reader = new ChangelogReader(config, this.eos);
+    this.reader = new ChangelogReader(client.partitionReader(this.eos));
     this.restoreProgress = new RestoreProgress(config.logger);
     this.outage = new BrokerOutage(config.brokerUnavailableTimeoutMs, config.logger);
     this.topologyLines = topologySummary(topology);
@@ -199,78 +191,79 @@ export class StreamThread {
 
   async start(): Promise<void> {
     const { config } = this;
-    this.admin = this.kafka.admin();
+    this.admin = this.client.admin();
     await this.admin.connect();
-    const consumer = this.kafka.consumer({
-      groupId: config.applicationId,
-      partitionAssigners: [
-        taskAssignor(this.topology, () => this.metadata, () => this.subscriptionInfo(), (refused, self) => this.onRefused(refused, self)),
-      ],
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: config.heartbeatIntervalMs,
-      rebalanceTimeout: Math.max(60_000, config.handoverTimeoutMs * 2),
-      readUncommitted: config.processingGuarantee !== 'exactly_once_v2',
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
-      // kafkajs restarts a consumer that gave up on retriable errors (a broker away); never once we stop.
-      retry: { ...config.kafka.retry, restartOnFailure: () => Promise.resolve(!this.stopped) },
-    });
+    const consumer = this.client.groupConsumer(
+      {
+        groupId: config.applicationId,
+        assignor: taskAssignor(this.topology, () => this.metadata, () => this.subscriptionInfo(), (refused, self) => this.onRefused(refused, self)),
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        rebalanceTimeoutMs: Math.max(60_000, config.handoverTimeoutMs * 2),
+        readCommitted: this.eos,
+        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+        retry: config.kafka.retry,
+        // The consumer restarts itself after retriable errors (a broker away); never once we stop.
+        restartOnFailure: () => !this.stopped,
+      },
+      {
+        onRebalancing: () => {
+          this.rebalancing = true;
+          this.hooks.onRebalancing(true);
+        },
+        onJoin: (memberId, assignment) => this.onJoin(memberId, assignment),
+        onBatch: (batch, resolveOffset, isStale) => this.onBatch(batch, resolveOffset, isStale),
+        onEmptyFetch: (fetch) => this.onEmptyFetch(fetch),
+        onCrash: (error, restarting) => this.onCrash(error, restarting),
+      },
+    );
     this.consumer = consumer;
-    consumer.on(consumer.events.REBALANCING, () => {
-      this.rebalancing = true;
-      this.hooks.onRebalancing(true);
-    });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      // A consumer that rejoins after close (a restart kafkajs began before) must not take tasks.
-      if (this.stopped) {
-        void consumer.disconnect().catch(() => {});
-        return;
-      }
-      this.membershipLost = false;
-      this.onAssignment(payload.memberId, payload.memberAssignment);
-    });
-    // Batches that hold only transaction markers never reach eachBatch; kafkajs moves past them itself.
-    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
-      // firstOffset is null when nothing at or past the fetch position came back: lastOffset is then a guess
-      // (the high watermark, beyond the stable offset under read_committed), never a position to commit.
-      if (payload.batchSize !== 0 || payload.firstOffset === null) return;
-      // Queued behind the records fetched before it: the position passes it once they are processed. Only a
-      // batch that continues what the queue has fetched moves it (see input-position.ts).
-      const key = `${payload.topic}:${payload.partition}`;
-      const queue = this.queues.get(key);
-      if (queue === undefined || this.stopped) return;
-      const expected = queue.fetchPosition;
-      if (expected === undefined || !skippedBatchContinues(expected, BigInt(payload.firstOffset))) return;
-      if (queue.add([], BigInt(payload.lastOffset) + 1n, BigInt(payload.highWatermark))) this.markPosition(key, queue);
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (this.stopped) return;
-      // kafkajs has disconnected; it rejoins by itself when payload.restart, else we restart it after an outage.
-      this.rebalancing = true;
-      this.hooks.onRebalancing(true);
-      this.membershipLost = true;
-      if (!payload.restart) this.consumerDown = true;
-      if (payload.restart && !isBrokerUnavailable(payload.error)) return;
-      this.handleError(new StreamsRuntimeError(`The consumer crashed: ${payload.error.message}`, { cause: payload.error }));
-    });
     await consumer.connect();
     const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
-    await consumer.subscribe({ topics, fromBeginning: true });
-    this.runOptions = {
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.onBatch(payload),
-    };
-    await consumer.run(this.runOptions);
+    await consumer.subscribe(topics);
+    await consumer.run();
     this.loop = this.runLoop().catch((err: unknown) => this.fail(err as Error));
     this.standbys?.start();
     this.commitTimer = setInterval(() => {
       void this.commitAll(false).catch((err: unknown) => this.handleError(err as Error));
     }, config.commitIntervalMs);
     this.commitTimer.unref();
+  }
+
+  private onJoin(memberId: string, assignment: PartitionsByTopic): void {
+    // A consumer that rejoins after close (a restart the consumer began before) must not take tasks.
+    if (this.stopped) {
+      void this.consumer?.disconnect().catch(() => {});
+      return;
+    }
+    this.membershipLost = false;
+    this.onAssignment(memberId, assignment);
+  }
+
+  /** A fetch with no visible record: only transaction markers or aborted records were there (or nothing). */
+  private onEmptyFetch(fetch: EmptyFetch): void {
+    // No record at or past the fetch position came back: lastOffset is then a guess (the high watermark,
+    // beyond the stable offset under read_committed), never a position to commit.
+    if (fetch.firstOffset === null) return;
+    // Queued behind the records fetched before it: the position passes it once they are processed. Only a
+    // fetch that continues what the queue has fetched moves it (see input-position.ts).
+    const key = `${fetch.topic}:${fetch.partition}`;
+    const queue = this.queues.get(key);
+    if (queue === undefined || this.stopped) return;
+    const expected = queue.fetchPosition;
+    if (expected === undefined || !skippedBatchContinues(expected, BigInt(fetch.firstOffset))) return;
+    if (queue.add([], BigInt(fetch.lastOffset) + 1n, BigInt(fetch.highWatermark))) this.markPosition(key, queue);
+  }
+
+  private onCrash(error: Error, restarting: boolean): void {
+    if (this.stopped) return;
+    // The consumer has disconnected; it rejoins by itself when restarting, else we restart it after an outage.
+    this.rebalancing = true;
+    this.hooks.onRebalancing(true);
+    this.membershipLost = true;
+    if (!restarting) this.consumerDown = true;
+    if (restarting && !isBrokerUnavailable(error)) return;
+    this.handleError(new StreamsRuntimeError(`The consumer crashed: ${error.message}`, { cause: error }));
   }
 
   private subscriptionInfo(): SubscriptionInfo {
@@ -324,7 +317,7 @@ export class StreamThread {
       for (const { topic, partition } of task.inputPartitions) {
         const next = task.nextOffset(topic, partition);
         if (this.fullPartitions.delete(`${topic}:${partition}`)) unpaused.push({ topic, partitions: [partition] });
-        if (next !== undefined) this.consumerOp((c) => c.seek({ topic, partition, offset: next.toString() }));
+        if (next !== undefined) this.consumerOp((c) => c.seek(topic, partition, next.toString()));
       }
       if (task.state === 'running') this.addRunning(task);
     }
@@ -343,7 +336,7 @@ export class StreamThread {
    * pause/resume/seek on the consumer. kafkajs throws while it re-creates a crashed consumer's group state;
    * nothing is lost then: the rejoin that follows pauses, seeks and resumes every partition again.
    */
-  private consumerOp(op: (consumer: Consumer) => void): void {
+  private consumerOp(op: (consumer: GroupConsumer) => void): void {
     if (this.consumer === undefined) return;
     try {
       op(this.consumer);
@@ -515,7 +508,7 @@ export class StreamThread {
         let task: ActiveTask | undefined;
         try {
           if (this.eos) {
-            transactions = new TaskTransactions(this.kafka, `${this.config.applicationId}-${id}`, this.config.applicationId);
+            transactions = new TaskTransactions(this.client, `${this.config.applicationId}-${id}`, this.config.applicationId);
             await transactions.start();
             if (abandoned()) return;
           }
@@ -555,7 +548,7 @@ export class StreamThread {
             // kafkajs' position is not the task's: it was resolved when the group assigned the partition
             // (possibly before the previous owner's last commit), or it is where an earlier incarnation of the
             // task in this member stopped (its transaction aborted). Start exactly where the restored state ends.
-            this.consumerOp((consumer) => consumer.seek({ topic, partition, offset: start.toString() }));
+            this.consumerOp((consumer) => consumer.seek(topic, partition, start.toString()));
           }
           this.counters.restoredRecords += await task.restore(this.reader, this.cancellable(this.restoreProgress.listener(this.hooks.restoreListener())));
           if (abandoned() || !this.assignedTaskIds.has(id) || this.tasks.has(id)) return;
@@ -597,12 +590,7 @@ export class StreamThread {
   }
 
   private async taskProducer(): Promise<{ producer: Producer; pipeline: ProducerPipeline }> {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    const producer = this.client.producer();
     await producer.connect();
     return { producer, pipeline: new ProducerPipeline(producer) };
   }
@@ -618,7 +606,7 @@ export class StreamThread {
     const stream = task.streamTask;
     const queues = task.inputPartitions.map(({ topic, partition }) => {
       const queue = new RecordQueue<QueuedRecord>(topic, partition, (raw) => {
-        const headers = toHeaders(raw.headers as IHeaders | undefined);
+        const headers = toHeaders(raw.headers);
         const input = stream.prepare(topic, partition, raw.offset, raw.key, raw.value, Number(raw.timestamp), headers);
         return input === undefined ? undefined : { timestamp: input.timestamp, input, raw };
       });
@@ -636,7 +624,7 @@ export class StreamThread {
    * kafkajs' resolved offset is nothing but its next fetch position (autoCommit is off: kafkajs never
    * commits on its own); commits carry each queue's position, which covers processed records only.
    */
-  private onBatch({ batch, resolveOffset, isStale }: EachBatchPayload): Promise<void> {
+  private onBatch(batch: FetchedBatch, resolveOffset: (offset: string) => void, isStale: () => boolean): Promise<void> {
     const key = `${batch.topic}:${batch.partition}`;
     const queue = this.queues.get(key);
     // Not resolved: a task that is not running yet fetches these again from its start position.
@@ -644,7 +632,7 @@ export class StreamThread {
     // A fetch that began past what the queue has seen carries no proof that the records in between were
     // processed (kafkajs' position can outlive a task): never queue it, seek back (see input-position.ts).
     const expected = queue.fetchPosition;
-    const fetched = BigInt(fetchedOffsetOf(batch));
+    const fetched = BigInt(batch.fetchedOffset);
     if (expected === undefined) {
       this.handleError(new StreamsRuntimeError(`the task reading ${key} has no position in it`));
       return Promise.resolve();
@@ -784,7 +772,7 @@ export class StreamThread {
   /** Applies the record error policy; false when the thread failed instead. */
   private recordFailed(task: ActiveTask, queue: RecordQueue<QueuedRecord>, raw: FetchedRecord, err: unknown): boolean {
     const policy = err instanceof DeserializationError ? this.deserializationErrors : err instanceof ProcessingError ? this.processingErrors : undefined;
-    const headers = toHeaders(raw.headers as IHeaders | undefined);
+    const headers = toHeaders(raw.headers);
     const failed = { topic: queue.topic, partition: queue.partition, offset: raw.offset, key: raw.key, value: raw.value, timestamp: Number(raw.timestamp), headers };
     if (policy?.handle(err as Error, failed, task.pipeline) === true) return true;
     this.fail(err as Error);
@@ -874,7 +862,7 @@ export class StreamThread {
     } else {
       this.config.logger.debug(`${topic}-${partition} was fetched from ${fetched}, past the position ${expected}; seeking back`);
     }
-    this.consumerOp((c) => c.seek({ topic, partition, offset: target.toString() }));
+    this.consumerOp((c) => c.seek(topic, partition, target.toString()));
   }
 
   /** The first offset still in a partition's log. */
@@ -1063,7 +1051,7 @@ export class StreamThread {
       if (this.consumerDown) {
         try {
           await this.consumer!.connect();
-          await this.consumer!.run(this.runOptions);
+          await this.consumer!.run();
           this.consumerDown = false;
         } catch (err) {
           last = err as Error;

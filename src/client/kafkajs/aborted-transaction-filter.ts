@@ -16,8 +16,13 @@
  * (a fetch starting at the first offset of a large aborted transaction) look truly empty: kafkajs then
  * never resolves past it and fetches the same offset for ever, and so did restoration. Flagged, the batch is
  * "empty due to filtering", its lastOffset() is the last aborted record, and the position moves on.
+ *
+ * The patch is on Broker.prototype (kafkajs builds brokers deep inside its clients), but it filters only
+ * the fetches of our clients, which it tells by the socket factory they were created with: an
+ * application's own kafkajs clients in the same process see kafkajs' behaviour unchanged.
  */
 import { createRequire } from 'node:module';
+import { checkKafkajsVersion } from './kafkajs-version.js';
 
 const require = createRequire(import.meta.url);
 
@@ -46,7 +51,12 @@ interface FetchedPartition {
 }
 
 type FetchResponse = { responses: Array<{ partitions: FetchedPartition[] }> };
-type Fetch = (this: unknown, request: unknown) => Promise<FetchResponse>;
+type Fetch = (this: BrokerWithPool, request: unknown) => Promise<FetchResponse>;
+
+/** What the patched fetch reads of a kafkajs Broker: the factory its connections were made with. */
+interface BrokerWithPool {
+  readonly connectionPool?: { readonly socketFactory?: unknown };
+}
 
 const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
 const INSTALLED = Symbol.for('kstreams-ts.abortedTransactionFilter');
@@ -82,23 +92,54 @@ export function dropAbortedRecords(messages: readonly FetchedMessage[], aborted:
   return kept;
 }
 
-/** Installs the filter on kafkajs' Broker.fetch, once per process (every kafkajs client shares it). */
+type SocketFactory = (...args: never[]) => unknown;
+
+/** Socket factories of our clients: the filter applies to brokers connected through one of them only. */
+const ourSocketFactories = new WeakSet<object>();
+
+/**
+ * A socket factory that marks a kafkajs client as ours (same sockets as `base`): kafkajs keeps the
+ * factory on every broker's connection pool, where the patched fetch looks for it. A user's own kafkajs
+ * clients in the same process keep kafkajs' filter.
+ */
+export function filteredSocketFactory<F extends SocketFactory>(base: F): F {
+  const factory = ((...args: Parameters<F>) => base(...args)) as F;
+  ourSocketFactories.add(factory);
+  return factory;
+}
+
+function filterAborted(response: FetchResponse): FetchResponse {
+  for (const topic of response.responses) {
+    for (const partition of topic.partitions) {
+      const aborted = partition.abortedTransactions;
+      if (aborted === undefined || aborted === null || aborted.length === 0) continue;
+      partition.messages = dropAbortedRecords(partition.messages, aborted);
+      partition.abortedTransactions = [];
+    }
+  }
+  return response;
+}
+
+/**
+ * Installs the filter on kafkajs' Broker.fetch, once per process; it filters the fetches of brokers whose
+ * connection pool uses a {@link filteredSocketFactory}. Throws if the patch did not take, or if a broker
+ * has no connection pool factory to tell ours from others (another kafkajs layout).
+ */
 export function installAbortedTransactionFilter(): void {
+  checkKafkajsVersion();
   const Broker = require('kafkajs/src/broker/index.js') as { prototype: { fetch: Fetch } & Record<symbol, boolean> };
   const proto = Broker.prototype;
   if (proto[INSTALLED] === true) return;
   const original = proto.fetch;
-  proto.fetch = async function fetchFiltered(this: unknown, request: unknown): Promise<FetchResponse> {
-    const response = await original.call(this, request);
-    for (const topic of response.responses) {
-      for (const partition of topic.partitions) {
-        const aborted = partition.abortedTransactions;
-        if (aborted === undefined || aborted === null || aborted.length === 0) continue;
-        partition.messages = dropAbortedRecords(partition.messages, aborted);
-        partition.abortedTransactions = [];
-      }
+  const fetchFiltered = async function fetchFiltered(this: BrokerWithPool, request: unknown): Promise<FetchResponse> {
+    const factory = this.connectionPool?.socketFactory;
+    if (typeof factory !== 'function') {
+      throw new Error('kstreams-ts: kafkajs brokers no longer carry their socket factory; the read_committed filter cannot tell its clients');
     }
-    return response;
+    const response = await original.call(this, request);
+    return ourSocketFactories.has(factory as object) ? filterAborted(response) : response;
   };
+  proto.fetch = fetchFiltered;
+  if (proto.fetch !== fetchFiltered) throw new Error("kstreams-ts: could not patch kafkajs' Broker.fetch (read_committed filter)");
   proto[INSTALLED] = true;
 }
