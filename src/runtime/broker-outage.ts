@@ -1,6 +1,5 @@
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
-import { isBrokerUnavailable } from '../client/broker-unavailable.js';
 
 /**
  * Bookkeeping of one outage: when it began, whether it was logged, and when it becomes fatal. The first

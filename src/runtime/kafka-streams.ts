@@ -18,7 +18,6 @@ import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '.
 import type { Topology } from '../processor/topology.js';
 import { ConfigError, StreamsError } from '../errors/errors.js';
 import { ensureTopics, type TopologyMetadata } from './internal-topic-manager.js';
-import type { Logger } from '../logging/logger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamThread } from './stream-thread.js';
 

@@ -2,14 +2,13 @@ import type { Admin } from '../client/admin.js';
 import type { EmptyFetch, FetchedBatch, FetchedRecord } from '../client/fetched-batch.js';
 import type { GroupConsumer } from '../client/group-consumer.js';
 import type { KafkaClient } from '../client/kafka-client.js';
-import type { Producer } from '../client/producer.js';
 import type { PartitionsByTopic } from '../client/topic-partitions.js';
 import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { Headers } from '../processor/record.js';
 import type { Topology } from '../processor/topology.js';
 import { DeserializationError, ProcessingError, StreamsRuntimeError } from '../errors/errors.js';
-import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-task.js';
+import type { ActiveTask, CommitSnapshot } from './active-task.js';
 import { PartitionGroup } from './partition-group.js';
 import { RecordQueue, type PreparedRecord } from './record-queue.js';
 import type { PreparedInput } from './stream-task.js';
@@ -17,7 +16,6 @@ import { TaskScheduler } from './task-scheduler.js';
 import { WriteOrderGate } from './write-order-gate.js';
 import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
-import { ProducerPipeline } from './producer-pipeline.js';
 import { describeGroup, describeGroupMembers, statefulTaskIds } from './group-members.js';
 import { localTaskOffsets } from './local-state.js';
 import { RecordErrorPolicy } from './record-error-policy.js';
@@ -29,7 +27,9 @@ import { BrokerOutage } from './broker-outage.js';
 import { isBrokerUnavailable } from '../client/broker-unavailable.js';
 import { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
-import { TaskFencedError, TaskTransactions } from './task-transactions.js';
+import { TaskFencedError } from './task-transactions.js';
+import { TaskCreator } from './task-creator.js';
+import { logStartOffset } from './log-start-offset.js';
 import { placeBatch, skippedBatchContinues } from './input-position.js';
 
 /** Answers to a commit that mean the group is rebalancing, not that anything is wrong. */
@@ -82,9 +82,6 @@ export interface ThreadCounters {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Thrown from the restore listener to stop a restoration when the thread stops (between two batches). */
-class RestoreCancelled extends StreamsRuntimeError {}
-
 /**
  * The processing loop of an instance: one kafkajs consumer in the application's group (with our task
  * assignor), one producer pipeline, and the active tasks of the current assignment.
@@ -98,6 +95,7 @@ export class StreamThread {
   private consumer: GroupConsumer | undefined;
   private admin: Admin | undefined;
   private readonly reader: ChangelogReader;
+  private readonly creator: TaskCreator;
   private readonly tasks = new Map<string, ActiveTask>();
   private readonly byPartition = new Map<string, ActiveTask>();
   private assignedTaskIds = new Set<string>();
@@ -164,6 +162,16 @@ export class StreamThread {
     this.eos = config.processingGuarantee === 'exactly_once_v2';
     this.reader = new ChangelogReader(client.partitionReader(this.eos));
     this.restoreProgress = new RestoreProgress(config.logger);
+    this.creator = new TaskCreator(client, () => this.admin!, topology, config, metadata, this.reader, this.restoreProgress, {
+      stopped: () => this.stopped,
+      memberId: () => this.memberId,
+      runningTaskIds: () => this.tasks.keys(),
+      seek: (topic, partition, offset) => this.consumerOp((consumer) => consumer.seek(topic, partition, offset.toString())),
+      restoreListener: () => this.hooks.restoreListener(),
+      restored: (records) => {
+        this.counters.restoredRecords += records;
+      },
+    });
     this.outage = new BrokerOutage(config.brokerUnavailableTimeoutMs, config.logger);
     this.topologyLines = topologySummary(topology);
     this.standbys = config.numStandbyReplicas > 0 ? new StandbyManager(topology, config, this.reader) : undefined;
@@ -438,167 +446,19 @@ export class StreamThread {
     this.retiredProducerStats.batches += sent.batches;
   }
 
-  /** Committed offsets (with metadata) of the application's group for the given topics. */
-  private async committedOffsets(topics: string[]): Promise<Map<string, { offset: bigint; metadata: CommitMetadata }>> {
-    const result = new Map<string, { offset: bigint; metadata: CommitMetadata }>();
-    const fetched = await this.admin!.fetchOffsets({ groupId: this.config.applicationId, topics });
-    for (const t of fetched) {
-      for (const p of t.partitions) {
-        let metadata: CommitMetadata = {};
-        try {
-          metadata = p.metadata ? (JSON.parse(p.metadata) as CommitMetadata) : {};
-        } catch {
-          metadata = {};
-        }
-        result.set(`${t.topic}:${p.partition}`, { offset: BigInt(p.offset), metadata });
-      }
-    }
-    return result;
-  }
-
-  /** Tokens of tasks that other live members of the group still report as theirs. */
-  private async previousOwners(): Promise<Map<string, string>> {
-    const owners = new Map<string, string>();
-    for (const member of await describeGroupMembers(this.admin!, this.config.applicationId, this.topology)) {
-      if (member.memberId === this.memberId) continue;
-      for (const [task, token] of Object.entries(member.subscription.active)) owners.set(task, token);
-    }
-    return owners;
-  }
-
-  private async waitForHandover(taskId: string, token: string, firstTopic: string, partition: number, generation: number): Promise<void> {
-    const deadline = Date.now() + this.config.handoverTimeoutMs;
-    while (Date.now() < deadline && generation === this.generation && !this.stopped) {
-      const committed = await this.committedOffsets([firstTopic]);
-      const mark = committed.get(`${firstTopic}:${partition}`)?.metadata;
-      if (mark?.t === token && mark.h === true) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    if (generation === this.generation && !this.stopped) {
-      this.config.logger.warn(`task ${taskId}: no handover from its previous owner within ${this.config.handoverTimeoutMs} ms; taking it over`);
-    }
-  }
-
-  /**
-   * Opens, restores and starts tasks side by side. Each creation checks after every step whether the thread
-   * stopped (close or a fatal error) or the assignment moved on, and closes what it opened; the call returns
-   * only when every creation has settled, so nothing keeps writing files after the caller gave up.
-   */
+  /** Creates the tasks (see TaskCreator) and runs those that are still assigned here once restored. */
   private async createTasks(generation: number, taskIds: string[]): Promise<void> {
     if (this.stopped) return;
-    // Under exactly-once, fencing replaces the wait for a handover (below): no need to know the owners.
-    const owners = this.eos ? new Map<string, string>() : await this.previousOwners();
-    const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
-    const budget = Math.floor(this.config.cacheMaxBytes / Math.max(1, this.countStores(taskIds)));
-    const abandoned = (): boolean => generation !== this.generation || this.stopped || this.membershipLost;
-    const results = await Promise.allSettled(
-      taskIds.map(async (id) => {
-        const [sub, partition] = id.split('_').map(Number) as [number, number];
-        const subtopology = this.topology.subtopologies[sub]!;
-        const token = owners.get(id);
-        // Under exactly-once the fencing below makes waiting unnecessary: a previous owner still writing is
-        // fenced, its open transaction aborted, and it drops the task.
-        if (token !== undefined && !this.eos) await this.waitForHandover(id, token, subtopology.sourceTopics[0]!, partition, generation);
-        if (abandoned()) return;
-        // Under exactly-once the task's producer starts first: it fences a previous owner and completes its
-        // last transaction (commit or abort), so the offsets read below and the changelog restored below are
-        // final: nobody else writes them any more.
-        let transactions: TaskTransactions | undefined;
-        let producer: { producer: Producer; pipeline: ProducerPipeline } | undefined;
-        let task: ActiveTask | undefined;
-        try {
-          if (this.eos) {
-            transactions = new TaskTransactions(this.client, `${this.config.applicationId}-${id}`, this.config.applicationId);
-            await transactions.start();
-            if (abandoned()) return;
-          }
-          const committed = await this.committedOffsets(topics);
-          // Where the group has committed nothing, the task starts at the log start (subscribed fromBeginning).
-          const starts = new Map<string, bigint>();
-          for (const topic of subtopology.sourceTopics) {
-            const c = committed.get(`${topic}:${partition}`);
-            starts.set(topic, c !== undefined && c.offset >= 0n ? c.offset : await this.logStartOffset(topic, partition));
-          }
-          let streamTime = Number.NEGATIVE_INFINITY;
-          for (const topic of subtopology.sourceTopics) {
-            const st = committed.get(`${topic}:${partition}`)?.metadata.st;
-            if (st !== undefined && st > streamTime) streamTime = st;
-          }
-          // Under at-least-once too, each task has its own idempotent producer: kafkajs allows an idempotent
-          // producer one request in flight, so one producer per instance would serialize all its output.
-          // Per-key order holds: all records of a key come from one task.
-          if (transactions === undefined) producer = await this.taskProducer();
-          if (abandoned()) return;
-          task = await ActiveTask.open(
-            this.topology,
-            sub,
-            partition,
-            this.config,
-            this.config.logger,
-            transactions?.pipeline ?? producer!.pipeline,
-            (topic) => this.metadata.partitionsByTopic.get(topic) ?? 1,
-            budget,
-            streamTime,
-          );
-          task.transactions = transactions;
-          task.producer = producer;
-          if (abandoned()) return;
-          for (const [topic, start] of starts) {
-            task.setCommitted(topic, partition, start);
-            // kafkajs' position is not the task's: it was resolved when the group assigned the partition
-            // (possibly before the previous owner's last commit), or it is where an earlier incarnation of the
-            // task in this member stopped (its transaction aborted). Start exactly where the restored state ends.
-            this.consumerOp((consumer) => consumer.seek(topic, partition, start.toString()));
-          }
-          this.counters.restoredRecords += await task.restore(this.reader, this.cancellable(this.restoreProgress.listener(this.hooks.restoreListener())));
-          if (abandoned() || !this.assignedTaskIds.has(id) || this.tasks.has(id)) return;
-          task.start();
-          this.config.logger.info(`task ${id} is running (generation ${generation})`);
-          this.tasks.set(id, task);
-          for (const { topic, partition: p } of task.inputPartitions) this.byPartition.set(`${topic}:${p}`, task);
-          this.addRunning(task);
-          task = undefined;
-          transactions = undefined;
-          producer = undefined;
-        } catch (err) {
-          if (err instanceof RestoreCancelled) return;
-          throw err;
-        } finally {
-          // Whatever was opened and did not become a running task is closed before this creation settles.
-          if (task !== undefined) await task.close();
-          else {
-            await transactions?.close();
-            await producer?.producer.disconnect().catch(() => {});
-          }
-        }
-      }),
-    );
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure !== undefined) throw failure.reason;
-  }
-
-  /** A restore listener that stops a restoration between two batches once the thread stops. */
-  private cancellable(listener: StateRestoreListener): StateRestoreListener {
-    return {
-      onRestoreStart: (p, start, end) => listener.onRestoreStart?.(p, start, end),
-      onBatchRestored: (p, next, count) => {
-        listener.onBatchRestored?.(p, next, count);
-        if (this.stopped) throw new RestoreCancelled(`restoration of ${p.taskId} stopped: the instance is closing`);
+    await this.creator.create(taskIds, {
+      generation,
+      abandoned: () => generation !== this.generation || this.stopped || this.membershipLost,
+      wanted: (id) => this.assignedTaskIds.has(id) && !this.tasks.has(id),
+      started: (task) => {
+        this.tasks.set(task.id, task);
+        for (const { topic, partition } of task.inputPartitions) this.byPartition.set(`${topic}:${partition}`, task);
+        this.addRunning(task);
       },
-      onRestoreEnd: (p, total) => listener.onRestoreEnd?.(p, total),
-    };
-  }
-
-  private async taskProducer(): Promise<{ producer: Producer; pipeline: ProducerPipeline }> {
-    const producer = this.client.producer();
-    await producer.connect();
-    return { producer, pipeline: new ProducerPipeline(producer) };
-  }
-
-  private countStores(taskIds: string[]): number {
-    let n = 0;
-    for (const id of [...taskIds, ...this.tasks.keys()]) n += this.topology.subtopologies[Number(id.split('_')[0])]!.stores.length;
-    return n;
+    });
   }
 
   /** Gives a task that starts running its input queues; the loop takes it from here. */
@@ -850,7 +710,7 @@ export class StreamThread {
     const { topic, partition } = queue;
     let target = expected;
     try {
-      const start = await this.logStartOffset(topic, partition);
+      const start = await logStartOffset(this.admin!, topic, partition);
       if (start > expected) target = start;
     } catch (err) {
       this.config.logger.debug(`log start of ${key} unknown (${(err as Error).message}); seeking back to ${expected}`);
@@ -863,13 +723,6 @@ export class StreamThread {
       this.config.logger.debug(`${topic}-${partition} was fetched from ${fetched}, past the position ${expected}; seeking back`);
     }
     this.consumerOp((c) => c.seek(topic, partition, target.toString()));
-  }
-
-  /** The first offset still in a partition's log. */
-  private async logStartOffset(topic: string, partition: number): Promise<bigint> {
-    const offsets = await this.admin!.fetchTopicOffsets(topic);
-    const low = offsets.find((o) => o.partition === partition)?.low;
-    return low === undefined ? 0n : BigInt(low);
   }
 
   /** Commits every running task (under a lock: commits never overlap). */
