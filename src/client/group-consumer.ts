@@ -30,6 +30,11 @@ export interface GroupConsumerOptions {
   readonly readCommitted: boolean;
   /** Partitions whose batches are handed over side by side. */
   readonly partitionsConsumedConcurrently: number;
+  /**
+   * Static membership (Kafka's `group.instance.id`): the member keeps its place in the group across a
+   * restart within the session timeout, and does not leave the group when it disconnects.
+   */
+  readonly groupInstanceId?: string;
   readonly retry?: RetrySettings;
   /** Asked after a retriable failure: rejoin the group by itself? */
   restartOnFailure(): boolean;

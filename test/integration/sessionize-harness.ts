@@ -147,3 +147,12 @@ export async function waitForState(app: KafkaStreams, state: string, timeoutMs =
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Waits until `check` holds, polling every 100 ms; throws naming `what` after `timeoutMs`. */
+export async function eventually(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

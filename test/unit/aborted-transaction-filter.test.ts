@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import {
-  dropAbortedRecords,
-  filteredSocketFactory,
-  installAbortedTransactionFilter,
-} from '../../src/client/kafkajs/aborted-transaction-filter.js';
+import { dropAbortedRecords, installAbortedTransactionFilter } from '../../src/client/kafkajs/aborted-transaction-filter.js';
+import { markedSocketFactory } from '../../src/client/kafkajs/client-marks.js';
 import { toBatch } from '../../src/client/kafkajs/kafkajs-internals.js';
 
 const ABORT = Buffer.from([0, 0, 0, 0]);
@@ -99,7 +96,7 @@ describe('the scope of the filter', () => {
   it('filters the fetches of our clients only: a kafkajs client of the application keeps kafkajs’ own behaviour', async () => {
     installAbortedTransactionFilter();
     const base = () => ({});
-    const ours = await brokerWith(filteredSocketFactory(base)).fetch(request);
+    const ours = await brokerWith(markedSocketFactory(base)).fetch(request);
     expect(offsets(ours.responses[0]!.partitions[0]!.messages as never)).toEqual([2, 3]);
     const theirs = await brokerWith(base).fetch(request);
     expect(offsets(theirs.responses[0]!.partitions[0]!.messages as never)).toEqual([0, 1, 2, 3]);

@@ -18,10 +18,11 @@
  * "empty due to filtering", its lastOffset() is the last aborted record, and the position moves on.
  *
  * The patch is on Broker.prototype (kafkajs builds brokers deep inside its clients), but it filters only
- * the fetches of our clients, which it tells by the socket factory they were created with: an
- * application's own kafkajs clients in the same process see kafkajs' behaviour unchanged.
+ * the fetches of our clients (see client-marks.ts): an application's own kafkajs clients in the same
+ * process see kafkajs' behaviour unchanged.
  */
 import { createRequire } from 'node:module';
+import { markOf, type MarkedBroker } from './client-marks.js';
 import { checkKafkajsVersion } from './kafkajs-version.js';
 
 const require = createRequire(import.meta.url);
@@ -51,12 +52,7 @@ interface FetchedPartition {
 }
 
 type FetchResponse = { responses: Array<{ partitions: FetchedPartition[] }> };
-type Fetch = (this: BrokerWithPool, request: unknown) => Promise<FetchResponse>;
-
-/** What the patched fetch reads of a kafkajs Broker: the factory its connections were made with. */
-interface BrokerWithPool {
-  readonly connectionPool?: { readonly socketFactory?: unknown };
-}
+type Fetch = (this: MarkedBroker, request: unknown) => Promise<FetchResponse>;
 
 const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
 const INSTALLED = Symbol.for('kstreams-ts.abortedTransactionFilter');
@@ -92,22 +88,6 @@ export function dropAbortedRecords(messages: readonly FetchedMessage[], aborted:
   return kept;
 }
 
-type SocketFactory = (...args: never[]) => unknown;
-
-/** Socket factories of our clients: the filter applies to brokers connected through one of them only. */
-const ourSocketFactories = new WeakSet<object>();
-
-/**
- * A socket factory that marks a kafkajs client as ours (same sockets as `base`): kafkajs keeps the
- * factory on every broker's connection pool, where the patched fetch looks for it. A user's own kafkajs
- * clients in the same process keep kafkajs' filter.
- */
-export function filteredSocketFactory<F extends SocketFactory>(base: F): F {
-  const factory = ((...args: Parameters<F>) => base(...args)) as F;
-  ourSocketFactories.add(factory);
-  return factory;
-}
-
 function filterAborted(response: FetchResponse): FetchResponse {
   for (const topic of response.responses) {
     for (const partition of topic.partitions) {
@@ -121,9 +101,8 @@ function filterAborted(response: FetchResponse): FetchResponse {
 }
 
 /**
- * Installs the filter on kafkajs' Broker.fetch, once per process; it filters the fetches of brokers whose
- * connection pool uses a {@link filteredSocketFactory}. Throws if the patch did not take, or if a broker
- * has no connection pool factory to tell ours from others (another kafkajs layout).
+ * Installs the filter on kafkajs' Broker.fetch, once per process; it filters the fetches of our clients
+ * only (see client-marks.ts). Throws if the patch did not take, or if a broker cannot be told ours or not.
  */
 export function installAbortedTransactionFilter(): void {
   checkKafkajsVersion();
@@ -131,13 +110,10 @@ export function installAbortedTransactionFilter(): void {
   const proto = Broker.prototype;
   if (proto[INSTALLED] === true) return;
   const original = proto.fetch;
-  const fetchFiltered = async function fetchFiltered(this: BrokerWithPool, request: unknown): Promise<FetchResponse> {
-    const factory = this.connectionPool?.socketFactory;
-    if (typeof factory !== 'function') {
-      throw new Error('kstreams-ts: kafkajs brokers no longer carry their socket factory; the read_committed filter cannot tell its clients');
-    }
+  const fetchFiltered = async function fetchFiltered(this: MarkedBroker, request: unknown): Promise<FetchResponse> {
+    const ours = markOf(this) !== undefined;
     const response = await original.call(this, request);
-    return ourSocketFactories.has(factory as object) ? filterAborted(response) : response;
+    return ours ? filterAborted(response) : response;
   };
   proto.fetch = fetchFiltered;
   if (proto.fetch !== fetchFiltered) throw new Error("kstreams-ts: could not patch kafkajs' Broker.fetch (read_committed filter)");

@@ -7,13 +7,15 @@ import type { GroupConsumer, GroupConsumerListener, GroupConsumerOptions } from 
 import type { KafkaClient } from '../kafka-client.js';
 import type { PartitionReader } from '../partition-reader.js';
 import type { Producer, TransactionalProducer } from '../producer.js';
-import { filteredSocketFactory, installAbortedTransactionFilter } from './aborted-transaction-filter.js';
+import { installAbortedTransactionFilter } from './aborted-transaction-filter.js';
+import { markedSocketFactory, type ClientMark } from './client-marks.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
 import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
 import { ISOLATION, createRawCluster } from './kafkajs-internals.js';
 import { kafkajsLogCreator } from './kafkajs-log.js';
 import { KafkajsPartitionReader } from './kafkajs-partition-reader.js';
 import { linearGroupingActive } from './kafkajs-preload.js';
+import { installStaticMembership } from './static-membership.js';
 
 const require = createRequire(import.meta.url);
 const defaultSocketFactory = require('kafkajs/src/network/socketFactory.js') as () => ISocketFactory;
@@ -40,16 +42,19 @@ export function createKafkajsClient(options: KafkajsClientOptions): KafkaClient 
         "of CPU at high throughput): import 'kstreams-ts' before anything that imports kafkajs",
     );
   }
-  const socketFactory = filteredSocketFactory(defaultSocketFactory());
   const logs: logCreator = logger === undefined ? () => () => {} : kafkajsLogCreator(logger);
-  const kafka = new Kafka({
-    ...connection,
-    clientId: options.clientId,
-    brokers: options.brokers,
-    socketFactory,
-    logLevel: logger === undefined ? logLevel.NOTHING : logLevel.WARN,
-    logCreator: logs,
-  });
+  const kafkaOf = (socketFactory: ISocketFactory): Kafka =>
+    new Kafka({
+      ...connection,
+      clientId: options.clientId,
+      brokers: options.brokers,
+      socketFactory,
+      logLevel: logger === undefined ? logLevel.NOTHING : logLevel.WARN,
+      logCreator: logs,
+    });
+  const mark = (clientMark?: ClientMark): ISocketFactory => markedSocketFactory(defaultSocketFactory(), clientMark);
+  const socketFactory = mark();
+  const kafka = kafkaOf(socketFactory);
   return {
     admin: (): Admin => new KafkajsAdmin(kafka.admin()),
     producer: (): Producer =>
@@ -62,8 +67,13 @@ export function createKafkajsClient(options: KafkajsClientOptions): KafkaClient 
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,
       }),
-    groupConsumer: (consumerOptions: GroupConsumerOptions, listener: GroupConsumerListener): GroupConsumer =>
-      new KafkajsGroupConsumer(kafka, consumerOptions, listener),
+    groupConsumer: (consumerOptions: GroupConsumerOptions, listener: GroupConsumerListener): GroupConsumer => {
+      const { groupInstanceId } = consumerOptions;
+      if (groupInstanceId === undefined) return new KafkajsGroupConsumer(kafka, consumerOptions, listener);
+      // A static member's requests carry its instance id: its consumer gets a client of its own, so marked.
+      installStaticMembership();
+      return new KafkajsGroupConsumer(kafkaOf(mark({ groupInstanceId })), consumerOptions, listener);
+    },
     partitionReader: (readCommitted: boolean): PartitionReader =>
       new KafkajsPartitionReader(
         createRawCluster({
