@@ -68,7 +68,7 @@ interface Harness {
   rebalancing: boolean;
 }
 
-function harness(commitOffsets?: (offsets: OffsetToCommit[]) => Promise<void>): Harness {
+function harness(commitOffsets?: (offsets: OffsetToCommit[]) => Promise<void>, guarantee: 'at_least_once' | 'exactly_once_v2' = 'at_least_once'): Harness {
   const log: string[] = [];
   let release: () => void = () => {};
   const gate = new Promise<void>((resolve) => (release = resolve));
@@ -97,7 +97,7 @@ function harness(commitOffsets?: (offsets: OffsetToCommit[]) => Promise<void>): 
     restoreListener: () => undefined,
   };
   const admin = { fetchTopicOffsets: async () => [] } as unknown as Admin;
-  const config = resolveConfig({ applicationId: APP, bootstrapServers: ['unused:9092'], logger: silentLogger });
+  const config = resolveConfig({ applicationId: APP, bootstrapServers: ['unused:9092'], logger: silentLogger, processingGuarantee: guarantee });
   h.manager = new TaskManager(
     {} as KafkaClient,
     () => admin,
@@ -212,5 +212,20 @@ describe('TaskManager handover', () => {
     h.manager.reconcileLater(h.manager.assign('member-1', new Set(['0_0'])), new Set(['0_0']));
     await h.manager.settled();
     expect(h.manager.retiredTaskCounters.processed).toBe(42);
+  });
+});
+
+describe('TaskManager commits (exactly-once)', () => {
+  it('writes local state only after the transaction committed, and a failed transaction writes none and closes the task', async () => {
+    const h = harness(undefined, 'exactly_once_v2');
+    const ok = task(0, h.log);
+    const failing = task(1, h.log);
+    Object.assign(ok, { transactions: { commit: async () => void h.log.push('transaction 0_0') } });
+    Object.assign(failing, { transactions: { commit: async () => Promise.reject(new Error('transaction aborted by the broker')) } });
+    adopt(h.manager, [ok, failing]);
+    await h.manager.commitAll(false);
+    expect(h.log.filter((l) => l.includes('0_0'))).toEqual(['snapshot 0_0', 'transaction 0_0', 'write 0_0', 'committed 0_0']);
+    expect(h.log.filter((l) => l.includes('0_1') || l.startsWith('pause'))).toEqual(['snapshot 0_1', 'removed 0_1', 'pause in-1', 'close 0_1']);
+    expect([...h.manager.tasks.keys()]).toEqual(['0_0']);
   });
 });
