@@ -1,4 +1,6 @@
 /** Shared helpers for integration tests: clients for the provided broker and collision-free names. */
+// First: kstreams-ts must load before kafkajs for its producer patch (see kafkajs-preload.ts).
+import '../../src/index.js';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { inject } from 'vitest';

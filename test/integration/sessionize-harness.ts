@@ -1,4 +1,6 @@
 /** Runs the sessionization example against the test broker, with unique topics and state folders. */
+// First: kstreams-ts must load before kafkajs for its producer patch (see kafkajs-preload.ts).
+import '../../src/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
