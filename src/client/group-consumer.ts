@@ -43,6 +43,12 @@ export interface GroupConsumerOptions {
 /**
  * A member of a consumer group: joins with a custom assignor, fetches the assigned partitions, and lets the
  * runtime pause, resume and seek each of them. It never commits on its own.
+ *
+ * What the runtime assumes of it (kafkajs behaves so): it rejoins the group by itself after a rebalance or
+ * a retriable failure, with no callback before partitions move; after each join it fetches every assigned
+ * partition from the group's committed offset (the log start where there is none) unless seeked, so the
+ * runtime seeks its tasks back to their own positions; a batch may start past where a seek pointed (its
+ * position outlives a task), which the runtime detects from the batch's `fetchedOffset`.
  */
 export interface GroupConsumer {
   connect(): Promise<void>;
