@@ -3,7 +3,7 @@
  * {@link TopologyTestDriver}, run it on Kafka with `KafkaStreams`.
  */
 // First: it must run before kafkajs loads (see the module).
-import './runtime/kafkajs-preload.js';
+import './client/kafkajs/kafkajs-preload.js';
 export { StreamsBuilder, type StreamsBuilderOptions } from './dsl/streams-builder.js';
 export {
   InvalidTimestampError,
@@ -105,6 +105,8 @@ export {
   type ReadOnlyWindowStore,
 } from './runtime/queryable-stores.js';
 export type { StreamsConfig, ProcessingGuarantee } from './config/streams-config.js';
+export type { ConnectionSettings, SaslSettings, RetrySettings } from './client/connection-settings.js';
+export type { OffsetsAdmin, GroupOffsets, PartitionOffsets } from './client/admin.js';
 export type { StateRestoreListener, RestoringPartition } from './runtime/state-restore-listener.js';
 export { consumerLag, type PartitionLag } from './runtime/consumer-lag.js';
 export { DEAD_LETTER_HEADERS } from './runtime/record-error-policy.js';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Partitioners, type Kafka } from 'kafkajs';
 import { consumerLag } from '../../src/index.js';
 import { ChangelogReader } from '../../src/runtime/changelog-reader.js';
+import { createKafkajsClient } from '../../src/client/kafkajs/kafkajs-client.js';
 import { partitionForKey } from '../../src/runtime/murmur2.js';
 import { generatePageViews } from '../../examples/sessionize/generator.js';
 import { produceEvents } from '../../examples/sessionize/kafka-io.js';
@@ -87,7 +88,7 @@ export async function failover(kafka: Kafka, brokers: string[], sessions: number
     await produceEvents(producer, input, [{ view: { ...last, userId: probeUser, status: 200, timestamp: last.timestamp + 1000 }, malformed: false }]);
 
     // Watch the output (from where it ended before the kill) for the probe's session.
-    const reader = new ChangelogReader({ bootstrapServers: brokers, clientId: `${app}-watch`, kafka: {} }, false);
+    const reader = new ChangelogReader(createKafkajsClient({ brokers, clientId: `${app}-watch`, connection: {} }).partitionReader(false));
     const from = new Map(ends.map((e) => [e.partition, BigInt(e.offset)]));
     let seenAt = 0;
     try {

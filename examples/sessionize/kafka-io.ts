@@ -2,6 +2,7 @@
 import type { Producer } from 'kafkajs';
 import type { Serde, Windowed } from '../../src/index.js';
 import { ChangelogReader } from '../../src/runtime/changelog-reader.js';
+import { createKafkajsClient } from '../../src/client/kafkajs/kafkajs-client.js';
 import type { GeneratedEvent, OracleSession } from './generator.js';
 import { pageViewSerde, sessionKeySerde, sessionStatsSerde, type PageView, type SessionStats } from './topology.js';
 
@@ -42,7 +43,7 @@ export async function readTopic(
   partitions: number,
   readCommitted: boolean,
 ): Promise<Array<[Buffer, Buffer | null]>> {
-  const reader = new ChangelogReader({ bootstrapServers, clientId: 'example-reader', kafka: {} }, readCommitted);
+  const reader = new ChangelogReader(createKafkajsClient({ brokers: bootstrapServers, clientId: 'example-reader', connection: {} }).partitionReader(readCommitted));
   const records: Array<[Buffer, Buffer | null]> = [];
   try {
     for (let p = 0; p < partitions; p++) {

@@ -4,7 +4,7 @@
  *
  *   KAFKA_BROKERS, APP_ID, INPUT_TOPIC, OUTPUT_TOPIC, STATE_DIR      required
  *   GUARANTEE (at_least_once | exactly_once_v2), GRACE_MS, COMMIT_INTERVAL_MS, RESTORE_BATCH_RECORDS, LOG_LEVEL,
- *   NUM_STANDBY_REPLICAS
+ *   NUM_STANDBY_REPLICAS, GROUP_INSTANCE_ID (static membership), SESSION_TIMEOUT_MS (default 6000)
  *
  * Prints one JSON line per event on stdout (`{"event":"restore-start",...}`); SIGTERM closes it cleanly.
  */
@@ -39,7 +39,8 @@ const app = new KafkaStreams(topology, {
   commitIntervalMs: process.env.COMMIT_INTERVAL_MS === undefined ? undefined : Number(process.env.COMMIT_INTERVAL_MS),
   restoreBatchRecords: process.env.RESTORE_BATCH_RECORDS === undefined ? undefined : Number(process.env.RESTORE_BATCH_RECORDS),
   numStandbyReplicas: process.env.NUM_STANDBY_REPLICAS === undefined ? undefined : Number(process.env.NUM_STANDBY_REPLICAS),
-  sessionTimeoutMs: 6000,
+  sessionTimeoutMs: process.env.SESSION_TIMEOUT_MS === undefined ? 6000 : Number(process.env.SESSION_TIMEOUT_MS),
+  groupInstanceId: process.env.GROUP_INSTANCE_ID,
   heartbeatIntervalMs: 1000,
   logLevel: (process.env.LOG_LEVEL ?? 'warn') as 'debug' | 'info' | 'warn' | 'error',
   deserializationExceptionHandler: 'logAndContinue',

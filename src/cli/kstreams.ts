@@ -10,7 +10,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafkajsClient } from '../client/kafkajs/kafkajs-client.js';
 import { Topology } from '../processor/topology.js';
 import { consumerLag } from '../runtime/consumer-lag.js';
 import { formatResetReport, resetApplication, type ResetTarget } from '../tools/application-reset.js';
@@ -155,7 +155,7 @@ async function lag(args: string[]): Promise<void> {
   if (values.help === true) return void console.log(HELP.lag);
   const groupId = values['application-id'];
   if (groupId === undefined) throw new UsageError('--application-id is required');
-  const admin = new Kafka({ clientId: 'kstreams-lag', brokers: brokersOf(values['bootstrap-servers']), logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafkajsClient({ clientId: 'kstreams-lag', brokers: brokersOf(values['bootstrap-servers']), connection: {} }).admin();
   await admin.connect();
   try {
     let topics = list(values.topics);

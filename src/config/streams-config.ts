@@ -1,7 +1,7 @@
 import type { RecordErrorHandler } from './record-error-handler.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KafkaConfig } from 'kafkajs';
+import type { ConnectionSettings } from '../client/connection-settings.js';
 import { ConfigError } from '../errors/errors.js';
 import { pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
 
@@ -51,6 +51,12 @@ export interface StreamsConfig {
   restoreBatchRecords?: number;
   /** Default 30 000 ms (kafkajs' default). */
   sessionTimeoutMs?: number;
+  /**
+   * Static membership, as Kafka's `group.instance.id`: unique per instance and the same across its
+   * restarts. A restart within `sessionTimeoutMs` takes the same tasks back without a rebalance; a closed
+   * instance stays in the group until its session times out (its tasks wait until then). Default: none.
+   */
+  groupInstanceId?: string;
   /** Default 3 000 ms. */
   heartbeatIntervalMs?: number;
   /** Partitions processed side by side; default: all assigned (kafkajs' partitionsConsumedConcurrently). */
@@ -86,8 +92,8 @@ export interface StreamsConfig {
   logLevel?: LogLevel;
   /** A logger of your own (pino or console shaped); overrides logLevel. */
   logger?: Logger;
-  /** Extra kafkajs client settings (ssl, sasl, timeouts). */
-  kafka?: Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>;
+  /** How the clients reach the brokers beyond `bootstrapServers`: TLS, SASL, timeouts, retries. */
+  kafka?: ConnectionSettings;
 }
 
 export interface ResolvedStreamsConfig {
@@ -106,6 +112,7 @@ export interface ResolvedStreamsConfig {
   readonly maxRepartitionSkewMs: number;
   readonly restoreBatchRecords: number;
   readonly sessionTimeoutMs: number;
+  readonly groupInstanceId: string | undefined;
   readonly heartbeatIntervalMs: number;
   readonly partitionsConsumedConcurrently: number;
   readonly replicationFactor: number;
@@ -120,7 +127,7 @@ export interface ResolvedStreamsConfig {
   readonly productionExceptionHandler: 'fail' | 'continue';
   readonly maxRecordBytes: number;
   readonly logger: Logger;
-  readonly kafka: Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>;
+  readonly kafka: ConnectionSettings;
 }
 
 function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
@@ -149,6 +156,14 @@ function integer(name: string, value: number | undefined, fallback: number, min:
 }
 
 /** Fills in defaults and rejects wrong values with a message that names the setting. */
+function groupInstanceIdOf(id: unknown): string | undefined {
+  if (id === undefined) return undefined;
+  if (typeof id !== 'string' || id.trim() === '' || id.length > 249) {
+    throw new ConfigError(`groupInstanceId must be a non-empty string (at most 249 characters), got ${JSON.stringify(id)}`);
+  }
+  return id;
+}
+
 export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
   if (config === null || typeof config !== 'object') throw new ConfigError('KafkaStreams needs a config object');
   if (typeof config.applicationId !== 'string' || config.applicationId === '') {
@@ -188,6 +203,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     maxRepartitionSkewMs: integer('maxRepartitionSkewMs', config.maxRepartitionSkewMs, 60_000, -1),
     restoreBatchRecords: integer('restoreBatchRecords', config.restoreBatchRecords, 10_000, 1),
     sessionTimeoutMs,
+    groupInstanceId: groupInstanceIdOf(config.groupInstanceId),
     heartbeatIntervalMs,
     partitionsConsumedConcurrently: integer('partitionsConsumedConcurrently', config.partitionsConsumedConcurrently, 64, 1),
     replicationFactor: integer('replicationFactor', config.replicationFactor, -1, -1),

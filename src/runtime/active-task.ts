@@ -13,7 +13,7 @@ import type { ChangelogReader } from './changelog-reader.js';
 import { replayChangelog } from './changelog-replay.js';
 import { StoreSchemas } from './store-schemas.js';
 import type { Logger } from '../logging/logger.js';
-import type { Producer } from 'kafkajs';
+import type { Producer } from '../client/producer.js';
 import type { ProducerPipeline } from './producer-pipeline.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamTask } from './stream-task.js';

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { OffsetsAdmin } from '../client/admin.js';
 
 /** Committed offset, end offset and lag of one partition for a consumer group. */
 export interface PartitionLag {
@@ -11,7 +11,7 @@ export interface PartitionLag {
 }
 
 /** Lag of a group on the given topics, per partition (what `kstreams lag` prints). */
-export async function consumerLag(admin: Admin, groupId: string, topics: readonly string[]): Promise<PartitionLag[]> {
+export async function consumerLag(admin: OffsetsAdmin, groupId: string, topics: readonly string[]): Promise<PartitionLag[]> {
   const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
   const result: PartitionLag[] = [];
   for (const topic of topics) {

@@ -1,4 +1,4 @@
-import { AssignerProtocol, type Admin } from 'kafkajs';
+import type { Admin } from '../client/admin.js';
 import type { Topology } from '../processor/topology.js';
 import { decodeAssignmentInfo, decodeSubscription, type SubscriptionInfo } from './task-assignor.js';
 import { formatTaskId } from './task-id.js';
@@ -25,36 +25,30 @@ export async function describeGroupMembers(admin: Admin, groupId: string, topolo
 
 /** The group's state (`Stable`, `PreparingRebalance`, `CompletingRebalance`, `Empty`, `Dead`) and its members. */
 export async function describeGroup(admin: Admin, groupId: string, topology: Topology): Promise<{ state: string; members: GroupMember[] }> {
-  const { groups } = await admin.describeGroups([groupId]);
+  const group = await admin.describeGroup(groupId);
   const members: GroupMember[] = [];
-  for (const member of groups[0]?.members ?? []) {
-    if (member.memberMetadata.length === 0) continue;
-    let subscription: SubscriptionInfo;
-    try {
-      subscription = decodeSubscription(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData);
-    } catch {
-      continue;
-    }
+  for (const member of group.members) {
+    if (member.subscriptionUserData === undefined) continue;
+    const subscription: SubscriptionInfo = decodeSubscription(member.subscriptionUserData);
     const activeTasks = new Set<string>();
-    let assigned = false;
-    let refused: string | undefined;
-    if (member.memberAssignment.length > 0) {
-      try {
-        const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
-        refused = decodeAssignmentInfo(decoded?.userData).refused;
-        const assignment = decoded?.assignment ?? {};
-        for (const [topic, partitions] of Object.entries(assignment)) {
-          const sub = topology.subtopologyOfTopic(topic);
-          if (sub !== undefined) for (const p of partitions) activeTasks.add(formatTaskId({ subtopology: sub.id, partition: p }));
-        }
-        assigned = true;
-      } catch {
-        // unreadable: treated as not assigned yet
+    // An assignment that cannot be read counts as none yet.
+    const assignment = member.assignment;
+    if (assignment !== undefined) {
+      for (const [topic, partitions] of Object.entries(assignment.partitions)) {
+        const sub = topology.subtopologyOfTopic(topic);
+        if (sub !== undefined) for (const p of partitions) activeTasks.add(formatTaskId({ subtopology: sub.id, partition: p }));
       }
     }
-    members.push({ memberId: member.memberId, clientId: member.clientId, subscription, assigned, activeTasks: [...activeTasks].sort(), refused });
+    members.push({
+      memberId: member.memberId,
+      clientId: member.clientId,
+      subscription,
+      assigned: assignment !== undefined,
+      activeTasks: [...activeTasks].sort(),
+      refused: assignment === undefined ? undefined : decodeAssignmentInfo(assignment.userData).refused,
+    });
   }
-  return { state: groups[0]?.state ?? 'Dead', members };
+  return { state: group.state, members };
 }
 
 /** Tasks of sub-topologies with persistent, logged stores: the ones standby replicas are kept of. */

@@ -1,7 +1,5 @@
-import kafkajs, { type Admin } from 'kafkajs';
+import type { Admin, TopicToCreate } from '../client/admin.js';
 
-// Node's ESM loader does not see this enum among kafkajs' named (CommonJS) exports.
-const { ConfigResourceTypes } = kafkajs;
 import type { Topology } from '../processor/topology.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -24,8 +22,6 @@ async function partitionCounts(admin: Admin, topics: string[]): Promise<Map<stri
   return counts;
 }
 
-type TopicToCreate = Parameters<Admin['createTopics']>[0]['topics'][number];
-
 /**
  * Creates topics and waits until every partition has a leader in the metadata the broker serves.
  * kafkajs' own `waitForLeaders` gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which a broker answers
@@ -36,7 +32,7 @@ export async function createTopicsAndWait(admin: Admin, topics: TopicToCreate[],
   if (topics.length === 0) return;
   let createError: unknown;
   try {
-    await admin.createTopics({ topics, waitForLeaders: false });
+    await admin.createTopics({ topics });
   } catch (err) {
     createError = err;
   }
@@ -167,13 +163,13 @@ export async function ensureTopics(
   }
   const existingInternal = topology.internalTopics.filter((t) => counts.has(t.name));
   if (existingInternal.length > 0) {
-    const described = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: existingInternal.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.name, configNames: ['cleanup.policy'] })),
-    });
-    for (const resource of described.resources) {
-      const internal = existingInternal.find((t) => t.name === resource.resourceName)!;
-      const actual = resource.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? 'delete';
+    const described = await admin.topicConfigs(
+      existingInternal.map((t) => t.name),
+      ['cleanup.policy'],
+    );
+    for (const [name, configs] of described) {
+      const internal = existingInternal.find((t) => t.name === name)!;
+      const actual = configs.get('cleanup.policy') ?? 'delete';
       const wanted = internal.config['cleanup.policy'] ?? 'delete';
       const normalize = (p: string) => p.split(',').map((s) => s.trim()).sort().join(',');
       if (normalize(actual) !== normalize(wanted)) {

@@ -1,9 +1,9 @@
-import { Kafka, logLevel as kafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
-import { linearGroupingActive } from './kafkajs-preload.js';
+import type { Admin } from '../client/admin.js';
+import type { KafkaClient } from '../client/kafka-client.js';
+import { createKafkajsClient } from '../client/kafkajs/kafkajs-client.js';
 import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { installAbortedTransactionFilter } from './aborted-transaction-filter.js';
 import { MetricsServer } from './metrics-server.js';
 import { StoreSchemas } from './store-schemas.js';
 import { partitionForKey } from './murmur2.js';
@@ -18,10 +18,8 @@ import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '.
 import type { Topology } from '../processor/topology.js';
 import { ConfigError, StreamsError } from '../errors/errors.js';
 import { ensureTopics, type TopologyMetadata } from './internal-topic-manager.js';
-import type { Logger } from '../logging/logger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamThread } from './stream-thread.js';
-import { isBrokerUnavailable } from './broker-outage.js';
 
 /** Kafka Streams' client states. */
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
@@ -103,26 +101,6 @@ const TRANSITIONS: Record<KafkaStreamsState, KafkaStreamsState[]> = {
   ERROR: ['PENDING_SHUTDOWN'],
 };
 
-function kafkajsLogCreator(logger: Logger): logCreator {
-  return () =>
-    ({ level, log }) => {
-      const { message, ...fields } = log;
-      const text = `kafkajs: ${message}`;
-      // kafkajs logs retriable broker answers (coordinator loading, rebalancing) as errors; what is fatal
-      // reaches us as an exception, so its log lines are warnings at most. A broker that cannot be reached
-      // is logged once by the stream thread ("broker unavailable"), not at every retry and consumer restart.
-      const retriable =
-        message.startsWith('Response ') ||
-        message.includes('rebalancing') ||
-        message.includes('concurrent operation') ||
-        message.startsWith('Crash: ') ||
-        message.startsWith('Restarting the consumer') ||
-        isBrokerUnavailable({ message: `${message} ${String((fields as { error?: unknown }).error ?? '')}` });
-      if (!retriable && (level === kafkaLogLevel.ERROR || level === kafkaLogLevel.WARN)) logger.warn(text, fields);
-      else logger.debug(text, fields);
-    };
-}
-
 /**
  * Runs a topology on Kafka. Any number of instances with one `applicationId` share the work: each takes
  * some tasks (a sub-topology for one partition), restores their state from the changelog topics, and
@@ -137,7 +115,7 @@ function kafkajsLogCreator(logger: Logger): logCreator {
  */
 export class KafkaStreams {
   private readonly config: ResolvedStreamsConfig;
-  private readonly kafka: Kafka;
+  private readonly client: KafkaClient;
   private current: KafkaStreamsState = 'CREATED';
   private readonly listeners: StateListener[] = [];
   private exceptionHandler: (error: Error) => StreamThreadExceptionResponse = () => 'SHUTDOWN_CLIENT';
@@ -154,7 +132,6 @@ export class KafkaStreams {
     private readonly topology: Topology,
     config: StreamsConfig,
   ) {
-    installAbortedTransactionFilter();
     this.config = resolveConfig(config);
     if (topology.applicationId !== this.config.applicationId) {
       throw new ConfigError(
@@ -162,12 +139,11 @@ export class KafkaStreams {
           `'${this.config.applicationId}': build it with the same id (it names the internal topics).`,
       );
     }
-    this.kafka = new Kafka({
-      ...this.config.kafka,
-      clientId: this.config.clientId,
+    this.client = createKafkajsClient({
       brokers: this.config.bootstrapServers,
-      logLevel: kafkaLogLevel.WARN,
-      logCreator: this.config.kafka.logCreator ?? kafkajsLogCreator(this.config.logger),
+      clientId: this.config.clientId,
+      connection: this.config.kafka,
+      logger: this.config.logger,
     });
   }
 
@@ -212,14 +188,8 @@ export class KafkaStreams {
    */
   async start(): Promise<void> {
     if (this.current !== 'CREATED') throw new StreamsError(`start() can be called once, in state CREATED (now ${this.current})`);
-    if (!linearGroupingActive()) {
-      this.config.logger.warn(
-        "kafkajs was loaded before kstreams-ts, so its producer groups records per partition in quadratic time (about 7% " +
-          "of CPU at high throughput): import 'kstreams-ts' before anything that imports kafkajs",
-      );
-    }
     this.transition('REBALANCING');
-    const admin = this.kafka.admin();
+    const admin = this.client.admin();
     try {
       await StoreSchemas.checkStateDir(this.topology, this.config.stateDir, this.config.applicationId);
       await admin.connect();
@@ -256,7 +226,7 @@ export class KafkaStreams {
   }
 
   private newThread(metadata: Awaited<ReturnType<typeof ensureTopics>>): StreamThread {
-    const thread: StreamThread = new StreamThread(this.kafka, this.topology, this.config, metadata, {
+    const thread: StreamThread = new StreamThread(this.client, this.topology, this.config, metadata, {
       onError: (error) => void this.handleFatal(thread, error, metadata),
       onRebalancing: (rebalancing) => {
         if (this.current === 'PENDING_SHUTDOWN' || this.current === 'ERROR') return;
@@ -348,7 +318,7 @@ export class KafkaStreams {
 
   /** Every member of the application's group: its `applicationServer`, client id and active tasks. */
   async metadataForAllStreamsClients(): Promise<StreamsClientMetadata[]> {
-    const admin = this.kafka.admin();
+    const admin = this.client.admin();
     await admin.connect();
     try {
       const members = (await describeGroupMembers(admin, this.config.applicationId, this.topology)).filter((m) => m.assigned);

@@ -1,9 +1,6 @@
-import type { Message, Producer, RecordMetadata, Transaction } from 'kafkajs';
+import type { BatchSender, ProducedBatchMetadata, ProducedRecord } from '../client/producer.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { OutgoingRecord } from './record-sink.js';
-
-/** Where a batch goes: the plain idempotent producer, or the open transaction under exactly-once. */
-export type BatchSender = Pick<Producer, 'sendBatch'> | Pick<Transaction, 'sendBatch'>;
 
 /**
  * All output of an instance (sink records, repartition records, changelog records) goes through here.
@@ -97,7 +94,7 @@ export class ProducerPipeline {
   }
 
   private async send(batch: OutgoingRecord[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
+    const byTopic = new Map<string, ProducedRecord[]>();
     const counts = new Map<string, number>();
     for (const r of batch) {
       let messages = byTopic.get(r.topic);
@@ -106,11 +103,11 @@ export class ProducerPipeline {
         key: r.key,
         value: r.value,
         timestamp: String(r.timestamp),
-        headers: r.headers as Message['headers'],
+        headers: r.headers,
         partition: r.partition,
       });
     }
-    let metadata: RecordMetadata[];
+    let metadata: ProducedBatchMetadata[];
     try {
       metadata = await this.sender.sendBatch({
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),

@@ -1,11 +1,4 @@
-/** A fetched record as the consumer hands it over (kafkajs' KafkaMessage has this shape). */
-export interface FetchedRecord {
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly timestamp: string;
-  readonly headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-}
+import type { FetchedRecord } from '../client/fetched-batch.js';
 
 /** What the task makes of a record before it can be ordered: at least the time it will be processed with. */
 export interface PreparedRecord {

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin } from '../client/admin.js';
 import type { Logger } from '../logging/logger.js';
 
 /**

@@ -1,51 +1,33 @@
-import {
-  Partitioners,
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
-  type IHeaders,
-  type Kafka,
-  type Producer,
-} from 'kafkajs';
-import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
+import type { Admin } from '../client/admin.js';
+import type { EmptyFetch, FetchedBatch, FetchedRecord } from '../client/fetched-batch.js';
+import type { GroupConsumer } from '../client/group-consumer.js';
+import type { KafkaClient } from '../client/kafka-client.js';
+import type { PartitionsByTopic } from '../client/topic-partitions.js';
+import type { RecordCounts } from './record-counts.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { Headers } from '../processor/record.js';
 import type { Topology } from '../processor/topology.js';
 import { DeserializationError, ProcessingError, StreamsRuntimeError } from '../errors/errors.js';
-import { ActiveTask, type CommitMetadata, type CommitSnapshot } from './active-task.js';
+import type { ActiveTask } from './active-task.js';
 import { PartitionGroup } from './partition-group.js';
-import { RecordQueue, type FetchedRecord, type PreparedRecord } from './record-queue.js';
+import { RecordQueue, type PreparedRecord } from './record-queue.js';
 import type { PreparedInput } from './stream-task.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { WriteOrderGate } from './write-order-gate.js';
 import { ChangelogReader } from './changelog-reader.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
-import { ProducerPipeline } from './producer-pipeline.js';
-import { describeGroup, describeGroupMembers, statefulTaskIds } from './group-members.js';
 import { localTaskOffsets } from './local-state.js';
 import { RecordErrorPolicy } from './record-error-policy.js';
 import { RestoreProgress } from './restore-progress.js';
-import { RepartitionPurger } from './repartition-purger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
-import { ASSIGNOR_NAME, computeStandbys, taskAssignor, topologySummary, type SubscriptionInfo } from './task-assignor.js';
-import { BrokerOutage, isBrokerUnavailable } from './broker-outage.js';
-import { StandbyManager } from './standby-manager.js';
+import { ASSIGNOR_NAME, taskAssignor, topologySummary, type SubscriptionInfo } from './task-assignor.js';
+import { BrokerOutage } from './broker-outage.js';
+import { isBrokerUnavailable } from '../client/broker-unavailable.js';
+import type { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
-import { TaskFencedError, TaskTransactions } from './task-transactions.js';
+import { TaskManager, type ThreadCounters } from './task-manager.js';
+import { logStartOffset } from './log-start-offset.js';
 import { placeBatch, skippedBatchContinues } from './input-position.js';
-
-/** Answers to a commit that mean the group is rebalancing, not that anything is wrong. */
-const REBALANCE_ERRORS = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS']);
-
-function isRebalanceError(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (REBALANCE_ERRORS.has((e as { type?: string }).type ?? '')) return true;
-  }
-  return false;
-}
-
-/** Failed transactions of one task in a row before the failure is taken as fatal. */
-const MAX_TRANSACTION_RETRIES = 5;
 
 export interface StreamThreadHooks {
   /** A fatal error: the thread has stopped processing. */
@@ -55,7 +37,7 @@ export interface StreamThreadHooks {
   restoreListener(): StateRestoreListener | undefined;
 }
 
-function toHeaders(headers: IHeaders | undefined): Headers {
+function toHeaders(headers: FetchedRecord['headers']): Headers {
   if (headers === undefined) return {};
   const out: Headers = {};
   for (const [key, value] of Object.entries(headers)) out[key] = Array.isArray(value) ? value[0] : value;
@@ -74,48 +56,23 @@ interface RunningTask {
   readonly group: PartitionGroup<QueuedRecord>;
 }
 
-/** Totals an instance reports through metrics. */
-export interface ThreadCounters {
-  commits: number;
-  commitLatencyTotalMs: number;
-  restoredRecords: number;
-}
-
-
-/** The offset kafkajs fetched a batch from (its fetch position; the Batch type does not declare it). */
-function fetchedOffsetOf(batch: EachBatchPayload['batch']): string {
-  return (batch as unknown as { fetchedOffset: string }).fetchedOffset;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Thrown from the restore listener to stop a restoration when the thread stops (between two batches). */
-class RestoreCancelled extends StreamsRuntimeError {}
-
 /**
- * The processing loop of an instance: one kafkajs consumer in the application's group (with our task
- * assignor), one producer pipeline, and the active tasks of the current assignment.
- *
- * Rebalances: kafkajs rejoins the group by itself and gives no callback before partitions move, so a
- * handover is made safe in the protocol instead. An owner that loses a task flushes and commits it with a
- * handover mark; the new owner, which sees the previous owner's token in the group's member metadata, waits
- * for that mark before it restores, so it never restores a changelog the previous owner is still writing.
+ * The loop of an instance, as Kafka Streams' StreamThread: one group consumer (with our task assignor)
+ * that fetches into a queue per input partition, the processing of those queues in event-time order,
+ * periodic commits, and riding out broker outages and consumer crashes. Which tasks run, their handover,
+ * commits and recovery are the TaskManager's; their creation is the TaskCreator's.
  */
 export class StreamThread {
-  private consumer: Consumer | undefined;
+  private consumer: GroupConsumer | undefined;
   private admin: Admin | undefined;
   private readonly reader: ChangelogReader;
-  private readonly tasks = new Map<string, ActiveTask>();
-  private readonly byPartition = new Map<string, ActiveTask>();
-  private assignedTaskIds = new Set<string>();
-  private reconciling: Promise<void> = Promise.resolve();
-  private generation = 0;
-  private commitChain: Promise<void> = Promise.resolve();
+  private readonly manager: TaskManager;
   private commitTimer: NodeJS.Timeout | undefined;
   private rebalancing = true;
   private closing = false;
   private failed = false;
-  private memberId: string | undefined;
   private readonly eos: boolean;
   /** Tasks the loop processes, by id, with their input queues (also by `topic:partition`). */
   private readonly running = new Map<string, RunningTask>();
@@ -135,17 +92,7 @@ export class StreamThread {
   private readonly limits: number[];
   /** A commit started because a cache is full; one at a time. */
   private flushing: Promise<void> | undefined;
-  private readonly purger: RepartitionPurger;
   readonly restoreProgress: RestoreProgress;
-  readonly standbys: StandbyManager | undefined;
-  /** Records and requests sent by the producers of tasks this thread no longer runs (metrics never go back). */
-  private readonly retiredProducerStats = { records: 0, batches: 0 };
-  /** Consecutive failed transactions per task. */
-  private readonly transactionFailures = new Map<string, number>();
-  readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
-  /** Record counts of tasks this thread no longer runs (handed over, recovered, suspended, closed). */
-  readonly retiredTaskCounters: RecordCounts = emptyRecordCounts();
-  private readonly retired = new WeakSet<ActiveTask>();
   private readonly outage: BrokerOutage;
   /** The suspend-wait-resume cycle of a broker outage in progress. */
   private recovery: Promise<void> | undefined;
@@ -156,127 +103,154 @@ export class StreamThread {
    * so the last assignment no longer gives us anything. No task is (re)created until the next join.
    */
   private membershipLost = false;
-  private runOptions: Parameters<Consumer['run']>[0] = {};
   /** What the group compares to refuse members with another topology. */
   private readonly topologyLines: string[];
   readonly deserializationErrors: RecordErrorPolicy;
   readonly processingErrors: RecordErrorPolicy;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly client: KafkaClient,
     private readonly topology: Topology,
     private readonly config: ResolvedStreamsConfig,
     private readonly metadata: TopologyMetadata,
     private readonly hooks: StreamThreadHooks,
   ) {
     this.eos = config.processingGuarantee === 'exactly_once_v2';
-    this.reader = new ChangelogReader(config, this.eos);
+    this.reader = new ChangelogReader(client.partitionReader(this.eos));
     this.restoreProgress = new RestoreProgress(config.logger);
     this.outage = new BrokerOutage(config.brokerUnavailableTimeoutMs, config.logger);
     this.topologyLines = topologySummary(topology);
-    this.standbys = config.numStandbyReplicas > 0 ? new StandbyManager(topology, config, this.reader) : undefined;
     this.deserializationErrors = new RecordErrorPolicy(config.deserializationExceptionHandler, 'deserialization', config.logger);
     this.processingErrors = new RecordErrorPolicy(config.processingExceptionHandler, 'processing', config.logger);
-    const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
     this.gated = topology.subtopologies.map((s) => s.nodes.some((n) => n.kind === 'sink' && typeof n.topic !== 'function' && n.topic.internal));
     this.limits = this.gated.map(() => Number.POSITIVE_INFINITY);
     this.gate = config.maxRepartitionSkewMs >= 0 ? new WriteOrderGate(config.maxRepartitionSkewMs, (t) => t.pipeline) : undefined;
-    this.purger = new RepartitionPurger(() => this.admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
+    this.manager = new TaskManager(client, () => this.admin!, topology, config, metadata, this.reader, this.restoreProgress, {
+      stopped: () => this.stopped,
+      failed: () => this.failed,
+      membershipLost: () => this.membershipLost,
+      rebalancing: () => this.rebalancing,
+      pause: (partitions) => this.consumerOp((c) => c.pause(partitions)),
+      resume: (partitions) => this.consumerOp((c) => c.resume(partitions)),
+      seek: (topic, partition, offset) => this.consumerOp((c) => c.seek(topic, partition, offset.toString())),
+      commitOffsets: (offsets) => this.consumer!.commitOffsets(offsets),
+      bufferFull: (topic, partition) => this.fullPartitions.has(`${topic}:${partition}`),
+      taskRunning: (task) => this.addRunning(task),
+      taskRemoved: (task, owned) => this.removeRunning(task, owned),
+      assignmentApplied: () => {
+        this.rebalancing = false;
+        this.hooks.onRebalancing(false);
+      },
+      commitFinished: () => this.wake(),
+      handleError: (error) => this.handleError(error),
+      fail: (error) => this.fail(error),
+      restoreListener: () => this.hooks.restoreListener(),
+    });
   }
 
   get activeTasks(): ReadonlyMap<string, ActiveTask> {
-    return this.tasks;
+    return this.manager.tasks;
   }
 
   get producerStats(): { records: number; batches: number } {
-    const total = { ...this.retiredProducerStats };
-    for (const task of this.tasks.values()) {
-      total.records += task.pipeline.stats.records;
-      total.batches += task.pipeline.stats.batches;
-    }
-    return total;
+    return this.manager.producerStats;
+  }
+
+  get counters(): ThreadCounters {
+    return this.manager.counters;
+  }
+
+  /** Record counts of tasks this thread no longer runs (handed over, recovered, suspended, closed). */
+  get retiredTaskCounters(): RecordCounts {
+    return this.manager.retiredTaskCounters;
+  }
+
+  get standbys(): StandbyManager | undefined {
+    return this.manager.standbys;
   }
 
   async start(): Promise<void> {
     const { config } = this;
-    this.admin = this.kafka.admin();
+    this.admin = this.client.admin();
     await this.admin.connect();
-    const consumer = this.kafka.consumer({
-      groupId: config.applicationId,
-      partitionAssigners: [
-        taskAssignor(this.topology, () => this.metadata, () => this.subscriptionInfo(), (refused, self) => this.onRefused(refused, self)),
-      ],
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: config.heartbeatIntervalMs,
-      rebalanceTimeout: Math.max(60_000, config.handoverTimeoutMs * 2),
-      readUncommitted: config.processingGuarantee !== 'exactly_once_v2',
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
-      // kafkajs restarts a consumer that gave up on retriable errors (a broker away); never once we stop.
-      retry: { ...config.kafka.retry, restartOnFailure: () => Promise.resolve(!this.stopped) },
-    });
+    const consumer = this.client.groupConsumer(
+      {
+        groupId: config.applicationId,
+        assignor: taskAssignor(this.topology, () => this.metadata, () => this.subscriptionInfo(), (refused, self) => this.onRefused(refused, self)),
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        rebalanceTimeoutMs: Math.max(60_000, config.handoverTimeoutMs * 2),
+        readCommitted: this.eos,
+        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+        groupInstanceId: config.groupInstanceId,
+        retry: config.kafka.retry,
+        // The consumer restarts itself after retriable errors (a broker away); never once we stop.
+        restartOnFailure: () => !this.stopped,
+      },
+      {
+        onRebalancing: () => {
+          this.rebalancing = true;
+          this.hooks.onRebalancing(true);
+        },
+        onJoin: (memberId, assignment) => this.onJoin(memberId, assignment),
+        onBatch: (batch, resolveOffset, isStale) => this.onBatch(batch, resolveOffset, isStale),
+        onEmptyFetch: (fetch) => this.onEmptyFetch(fetch),
+        onCrash: (error, restarting) => this.onCrash(error, restarting),
+      },
+    );
     this.consumer = consumer;
-    consumer.on(consumer.events.REBALANCING, () => {
-      this.rebalancing = true;
-      this.hooks.onRebalancing(true);
-    });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      // A consumer that rejoins after close (a restart kafkajs began before) must not take tasks.
-      if (this.stopped) {
-        void consumer.disconnect().catch(() => {});
-        return;
-      }
-      this.membershipLost = false;
-      this.onAssignment(payload.memberId, payload.memberAssignment);
-    });
-    // Batches that hold only transaction markers never reach eachBatch; kafkajs moves past them itself.
-    consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
-      // firstOffset is null when nothing at or past the fetch position came back: lastOffset is then a guess
-      // (the high watermark, beyond the stable offset under read_committed), never a position to commit.
-      if (payload.batchSize !== 0 || payload.firstOffset === null) return;
-      // Queued behind the records fetched before it: the position passes it once they are processed. Only a
-      // batch that continues what the queue has fetched moves it (see input-position.ts).
-      const key = `${payload.topic}:${payload.partition}`;
-      const queue = this.queues.get(key);
-      if (queue === undefined || this.stopped) return;
-      const expected = queue.fetchPosition;
-      if (expected === undefined || !skippedBatchContinues(expected, BigInt(payload.firstOffset))) return;
-      if (queue.add([], BigInt(payload.lastOffset) + 1n, BigInt(payload.highWatermark))) this.markPosition(key, queue);
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (this.stopped) return;
-      // kafkajs has disconnected; it rejoins by itself when payload.restart, else we restart it after an outage.
-      this.rebalancing = true;
-      this.hooks.onRebalancing(true);
-      this.membershipLost = true;
-      if (!payload.restart) this.consumerDown = true;
-      if (payload.restart && !isBrokerUnavailable(payload.error)) return;
-      this.handleError(new StreamsRuntimeError(`The consumer crashed: ${payload.error.message}`, { cause: payload.error }));
-    });
     await consumer.connect();
     const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
-    await consumer.subscribe({ topics, fromBeginning: true });
-    this.runOptions = {
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.onBatch(payload),
-    };
-    await consumer.run(this.runOptions);
+    await consumer.subscribe(topics);
+    await consumer.run();
     this.loop = this.runLoop().catch((err: unknown) => this.fail(err as Error));
     this.standbys?.start();
     this.commitTimer = setInterval(() => {
-      void this.commitAll(false).catch((err: unknown) => this.handleError(err as Error));
+      void this.manager.commitAll(false).catch((err: unknown) => this.handleError(err as Error));
     }, config.commitIntervalMs);
     this.commitTimer.unref();
   }
 
+  private onJoin(memberId: string, assignment: PartitionsByTopic): void {
+    // A consumer that rejoins after close (a restart the consumer began before) must not take tasks.
+    if (this.stopped) {
+      void this.consumer?.disconnect().catch(() => {});
+      return;
+    }
+    this.membershipLost = false;
+    this.onAssignment(memberId, assignment);
+  }
+
+  /** A fetch with no visible record: only transaction markers or aborted records were there (or nothing). */
+  private onEmptyFetch(fetch: EmptyFetch): void {
+    // No record at or past the fetch position came back: lastOffset is then a guess (the high watermark,
+    // beyond the stable offset under read_committed), never a position to commit.
+    if (fetch.firstOffset === null) return;
+    // Queued behind the records fetched before it: the position passes it once they are processed. Only a
+    // fetch that continues what the queue has fetched moves it (see input-position.ts).
+    const key = `${fetch.topic}:${fetch.partition}`;
+    const queue = this.queues.get(key);
+    if (queue === undefined || this.stopped) return;
+    const expected = queue.fetchPosition;
+    if (expected === undefined || !skippedBatchContinues(expected, BigInt(fetch.firstOffset))) return;
+    if (queue.add([], BigInt(fetch.lastOffset) + 1n, BigInt(fetch.highWatermark))) this.markPosition(key, queue);
+  }
+
+  private onCrash(error: Error, restarting: boolean): void {
+    if (this.stopped) return;
+    // The consumer has disconnected; it rejoins by itself when restarting, else we restart it after an outage.
+    this.rebalancing = true;
+    this.hooks.onRebalancing(true);
+    this.membershipLost = true;
+    if (!restarting) this.consumerDown = true;
+    if (restarting && !isBrokerUnavailable(error)) return;
+    this.handleError(new StreamsRuntimeError(`The consumer crashed: ${error.message}`, { cause: error }));
+  }
+
   private subscriptionInfo(): SubscriptionInfo {
     const active: Record<string, string> = {};
-    for (const task of this.tasks.values()) active[task.id] = task.token;
-    const state = localTaskOffsets(this.config.stateDir, this.config.applicationId, new Set(this.tasks.keys()));
+    for (const task of this.manager.tasks.values()) active[task.id] = task.token;
+    const state = localTaskOffsets(this.config.stateDir, this.config.applicationId, new Set(this.manager.tasks.keys()));
     return { active, server: this.config.applicationServer, state, topology: this.topologyLines };
   }
 
@@ -286,28 +260,20 @@ export class StreamThread {
     if (self !== undefined) setImmediate(() => this.fail(new StreamsRuntimeError(self)));
   }
 
-  /** A member given no task looks up why: the leader may have refused its topology. */
-  private async checkRefused(): Promise<void> {
-    const me = (await describeGroupMembers(this.admin!, this.config.applicationId, this.topology)).find((m) => m.memberId === this.memberId);
-    if (me?.refused !== undefined && !this.stopped) this.fail(new StreamsRuntimeError(`This instance (client ${this.config.clientId}): ${me.refused}`));
-  }
-
   /** Synchronous part of a new assignment: pause what is not ready, then reconcile in order. */
   private onAssignment(memberId: string, assignment: Record<string, number[]>): void {
     if (this.stopped) return;
-    this.memberId = memberId;
-    const generation = ++this.generation;
     const taskIds = new Set<string>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       const sub = this.topology.subtopologyOfTopic(topic);
       if (sub === undefined) continue;
       for (const p of partitions) taskIds.add(formatTaskId({ subtopology: sub.id, partition: p }));
     }
-    this.assignedTaskIds = taskIds;
+    const generation = this.manager.assign(memberId, taskIds);
     // New tasks must not process before they are restored: pause their partitions before kafkajs fetches.
     const paused: Array<{ topic: string; partitions: number[] }> = [];
     for (const [topic, partitions] of Object.entries(assignment)) {
-      const waiting = partitions.filter((p) => this.byPartition.get(`${topic}:${p}`)?.state !== 'running');
+      const waiting = partitions.filter((p) => this.manager.taskOf(`${topic}:${p}`)?.state !== 'running');
       if (waiting.length > 0) paused.push({ topic, partitions: waiting });
     }
     if (paused.length > 0) this.consumerOp((c) => c.pause(paused));
@@ -316,7 +282,7 @@ export class StreamThread {
     // processed after it out of order with what kafkajs delivers next.
     // A task that leaves stops processing now: what it processed is what its handover commit says.
     const unpaused: Array<{ topic: string; partitions: number[] }> = [];
-    for (const task of this.tasks.values()) {
+    for (const task of this.manager.tasks.values()) {
       if (!taskIds.has(task.id)) {
         this.running.delete(task.id);
         continue;
@@ -324,14 +290,12 @@ export class StreamThread {
       for (const { topic, partition } of task.inputPartitions) {
         const next = task.nextOffset(topic, partition);
         if (this.fullPartitions.delete(`${topic}:${partition}`)) unpaused.push({ topic, partitions: [partition] });
-        if (next !== undefined) this.consumerOp((c) => c.seek({ topic, partition, offset: next.toString() }));
+        if (next !== undefined) this.consumerOp((c) => c.seek(topic, partition, next.toString()));
       }
       if (task.state === 'running') this.addRunning(task);
     }
     if (unpaused.length > 0) this.consumerOp((c) => c.resume(unpaused));
-    this.reconciling = this.reconciling
-      .then(() => this.reconcile(generation, taskIds))
-      .catch((err: unknown) => this.handleError(err as Error));
+    this.manager.reconcileLater(generation, taskIds);
   }
 
   /** True once the thread closes or failed: from then on it creates no task and writes no file. */
@@ -343,7 +307,7 @@ export class StreamThread {
    * pause/resume/seek on the consumer. kafkajs throws while it re-creates a crashed consumer's group state;
    * nothing is lost then: the rejoin that follows pauses, seeks and resumes every partition again.
    */
-  private consumerOp(op: (consumer: Consumer) => void): void {
+  private consumerOp(op: (consumer: GroupConsumer) => void): void {
     if (this.consumer === undefined) return;
     try {
       op(this.consumer);
@@ -352,265 +316,14 @@ export class StreamThread {
     }
   }
 
-  private async reconcile(generation: number, assigned: Set<string>): Promise<void> {
-    if (this.stopped) return;
-    if (assigned.size === 0) await this.checkRefused();
-    if (this.stopped) return;
-    this.config.logger.info(`assignment of generation ${generation}: ${[...assigned].sort().join(', ') || 'no tasks'}`);
-    const revoked = [...this.tasks.values()].filter((t) => !assigned.has(t.id));
-    if (revoked.length > 0) {
-      await this.ensurePositions(revoked);
-      await this.commitTasks(revoked, true).catch((err: unknown) =>
-        this.config.logger.warn(`handover commit of ${revoked.map((t) => t.id).join(', ')} failed: ${(err as Error).message}`),
-      );
-      for (const task of revoked) {
-        this.removeTask(task);
-        await task.close();
-      }
-      if (this.stopped) return;
-      this.config.logger.info(`handed over tasks ${revoked.map((t) => t.id).join(', ')}`);
-    }
-    const fresh = [...assigned].filter((id) => !this.tasks.has(id)).sort();
-    // A replica kept here becomes the task's stores: close it first, the active task restores only the rest.
-    if (fresh.length > 0) await this.standbys?.release(fresh);
-    if (fresh.length > 0) await this.createTasks(generation, fresh);
-    if (generation !== this.generation || this.stopped) return;
-    const resume: Array<{ topic: string; partitions: number[] }> = [];
-    for (const task of this.tasks.values()) {
-      for (const { topic, partition } of task.inputPartitions) {
-        if (!this.fullPartitions.has(`${topic}:${partition}`)) resume.push({ topic, partitions: [partition] });
-      }
-    }
-    if (resume.length > 0) this.consumerOp((c) => c.resume(resume));
-    this.rebalancing = false;
-    this.hooks.onRebalancing(false);
-    if (this.standbys !== undefined) {
-      await this.assignStandbys(generation, assigned).catch((err: unknown) =>
-        this.config.logger.warn(`standby replicas not updated (next rebalance retries): ${(err as Error).message}`),
-      );
-    }
-  }
-
-  /**
-   * Standby replicas for this member, computed from the group's description as every member computes them
-   * (see computeStandbys): the leader's assignment carries only active tasks, since kafkajs hands members
-   * the partitions of their assignment and nothing else.
-   */
-  private async assignStandbys(generation: number, active: ReadonlySet<string>): Promise<void> {
-    const described = await describeGroupMembers(this.admin!, this.config.applicationId, this.topology);
-    if (generation !== this.generation || this.stopped) return;
-    const members = described.filter((m) => m.assigned).map((m) => ({ memberId: m.memberId, active: m.activeTasks, state: m.subscription.state ?? {} }));
-    const stateful = statefulTaskIds(this.topology, this.metadata.partitionsBySubtopology);
-    const mine = computeStandbys(members, stateful, this.config.numStandbyReplicas).get(this.memberId ?? '') ?? [];
-    await this.standbys!.assign(new Set(mine.filter((t) => !active.has(t))));
-  }
-
-  /**
-   * A handover is a commit, and a commit needs an offset: for input partitions a task never consumed and
-   * the group never committed, that is the log's start (where the next owner would begin anyway).
-   */
-  private async ensurePositions(tasks: ActiveTask[]): Promise<void> {
-    const unknown = tasks.flatMap((t) => t.inputPartitions.filter((p) => !t.hasPosition(p.topic, p.partition)).map((p) => ({ task: t, ...p })));
-    for (const topic of new Set(unknown.map((u) => u.topic))) {
-      const offsets = await this.admin!.fetchTopicOffsets(topic);
-      for (const u of unknown.filter((x) => x.topic === topic)) {
-        const low = offsets.find((o) => o.partition === u.partition)?.low;
-        if (low !== undefined) u.task.setCommitted(topic, u.partition, BigInt(low));
-      }
-    }
-  }
-
-  /** Forgets a task (only this instance of it: a re-created task of the same id stays) and keeps its counters. */
-  private removeTask(task: ActiveTask): void {
-    if (this.tasks.get(task.id) === task) this.tasks.delete(task.id);
+  /** A task stops: the loop forgets it and the buffers of the partitions it owned. */
+  private removeRunning(task: ActiveTask, ownedPartitions: readonly string[]): void {
     if (this.running.get(task.id)?.task === task) this.running.delete(task.id);
     this.gate?.remove(task);
-    for (const { topic, partition } of task.inputPartitions) {
-      const key = `${topic}:${partition}`;
-      if (this.byPartition.get(key) === task) {
-        this.byPartition.delete(key);
-        this.queues.delete(key);
-        this.fullPartitions.delete(key);
-      }
+    for (const key of ownedPartitions) {
+      this.queues.delete(key);
+      this.fullPartitions.delete(key);
     }
-    this.retireCounters(task);
-  }
-
-  private retireCounters(task: ActiveTask): void {
-    if (this.retired.has(task) || task.state === 'created' || task.state === 'restoring') return;
-    this.retired.add(task);
-    addRecordCounts(this.retiredTaskCounters, task.streamTask.counters);
-    const sent = task.pipeline.stats;
-    this.retiredProducerStats.records += sent.records;
-    this.retiredProducerStats.batches += sent.batches;
-  }
-
-  /** Committed offsets (with metadata) of the application's group for the given topics. */
-  private async committedOffsets(topics: string[]): Promise<Map<string, { offset: bigint; metadata: CommitMetadata }>> {
-    const result = new Map<string, { offset: bigint; metadata: CommitMetadata }>();
-    const fetched = await this.admin!.fetchOffsets({ groupId: this.config.applicationId, topics });
-    for (const t of fetched) {
-      for (const p of t.partitions) {
-        let metadata: CommitMetadata = {};
-        try {
-          metadata = p.metadata ? (JSON.parse(p.metadata) as CommitMetadata) : {};
-        } catch {
-          metadata = {};
-        }
-        result.set(`${t.topic}:${p.partition}`, { offset: BigInt(p.offset), metadata });
-      }
-    }
-    return result;
-  }
-
-  /** Tokens of tasks that other live members of the group still report as theirs. */
-  private async previousOwners(): Promise<Map<string, string>> {
-    const owners = new Map<string, string>();
-    for (const member of await describeGroupMembers(this.admin!, this.config.applicationId, this.topology)) {
-      if (member.memberId === this.memberId) continue;
-      for (const [task, token] of Object.entries(member.subscription.active)) owners.set(task, token);
-    }
-    return owners;
-  }
-
-  private async waitForHandover(taskId: string, token: string, firstTopic: string, partition: number, generation: number): Promise<void> {
-    const deadline = Date.now() + this.config.handoverTimeoutMs;
-    while (Date.now() < deadline && generation === this.generation && !this.stopped) {
-      const committed = await this.committedOffsets([firstTopic]);
-      const mark = committed.get(`${firstTopic}:${partition}`)?.metadata;
-      if (mark?.t === token && mark.h === true) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    if (generation === this.generation && !this.stopped) {
-      this.config.logger.warn(`task ${taskId}: no handover from its previous owner within ${this.config.handoverTimeoutMs} ms; taking it over`);
-    }
-  }
-
-  /**
-   * Opens, restores and starts tasks side by side. Each creation checks after every step whether the thread
-   * stopped (close or a fatal error) or the assignment moved on, and closes what it opened; the call returns
-   * only when every creation has settled, so nothing keeps writing files after the caller gave up.
-   */
-  private async createTasks(generation: number, taskIds: string[]): Promise<void> {
-    if (this.stopped) return;
-    // Under exactly-once, fencing replaces the wait for a handover (below): no need to know the owners.
-    const owners = this.eos ? new Map<string, string>() : await this.previousOwners();
-    const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
-    const budget = Math.floor(this.config.cacheMaxBytes / Math.max(1, this.countStores(taskIds)));
-    const abandoned = (): boolean => generation !== this.generation || this.stopped || this.membershipLost;
-    const results = await Promise.allSettled(
-      taskIds.map(async (id) => {
-        const [sub, partition] = id.split('_').map(Number) as [number, number];
-        const subtopology = this.topology.subtopologies[sub]!;
-        const token = owners.get(id);
-        // Under exactly-once the fencing below makes waiting unnecessary: a previous owner still writing is
-        // fenced, its open transaction aborted, and it drops the task.
-        if (token !== undefined && !this.eos) await this.waitForHandover(id, token, subtopology.sourceTopics[0]!, partition, generation);
-        if (abandoned()) return;
-        // Under exactly-once the task's producer starts first: it fences a previous owner and completes its
-        // last transaction (commit or abort), so the offsets read below and the changelog restored below are
-        // final: nobody else writes them any more.
-        let transactions: TaskTransactions | undefined;
-        let producer: { producer: Producer; pipeline: ProducerPipeline } | undefined;
-        let task: ActiveTask | undefined;
-        try {
-          if (this.eos) {
-            transactions = new TaskTransactions(this.kafka, `${this.config.applicationId}-${id}`, this.config.applicationId);
-            await transactions.start();
-            if (abandoned()) return;
-          }
-          const committed = await this.committedOffsets(topics);
-          // Where the group has committed nothing, the task starts at the log start (subscribed fromBeginning).
-          const starts = new Map<string, bigint>();
-          for (const topic of subtopology.sourceTopics) {
-            const c = committed.get(`${topic}:${partition}`);
-            starts.set(topic, c !== undefined && c.offset >= 0n ? c.offset : await this.logStartOffset(topic, partition));
-          }
-          let streamTime = Number.NEGATIVE_INFINITY;
-          for (const topic of subtopology.sourceTopics) {
-            const st = committed.get(`${topic}:${partition}`)?.metadata.st;
-            if (st !== undefined && st > streamTime) streamTime = st;
-          }
-          // Under at-least-once too, each task has its own idempotent producer: kafkajs allows an idempotent
-          // producer one request in flight, so one producer per instance would serialize all its output.
-          // Per-key order holds: all records of a key come from one task.
-          if (transactions === undefined) producer = await this.taskProducer();
-          if (abandoned()) return;
-          task = await ActiveTask.open(
-            this.topology,
-            sub,
-            partition,
-            this.config,
-            this.config.logger,
-            transactions?.pipeline ?? producer!.pipeline,
-            (topic) => this.metadata.partitionsByTopic.get(topic) ?? 1,
-            budget,
-            streamTime,
-          );
-          task.transactions = transactions;
-          task.producer = producer;
-          if (abandoned()) return;
-          for (const [topic, start] of starts) {
-            task.setCommitted(topic, partition, start);
-            // kafkajs' position is not the task's: it was resolved when the group assigned the partition
-            // (possibly before the previous owner's last commit), or it is where an earlier incarnation of the
-            // task in this member stopped (its transaction aborted). Start exactly where the restored state ends.
-            this.consumerOp((consumer) => consumer.seek({ topic, partition, offset: start.toString() }));
-          }
-          this.counters.restoredRecords += await task.restore(this.reader, this.cancellable(this.restoreProgress.listener(this.hooks.restoreListener())));
-          if (abandoned() || !this.assignedTaskIds.has(id) || this.tasks.has(id)) return;
-          task.start();
-          this.config.logger.info(`task ${id} is running (generation ${generation})`);
-          this.tasks.set(id, task);
-          for (const { topic, partition: p } of task.inputPartitions) this.byPartition.set(`${topic}:${p}`, task);
-          this.addRunning(task);
-          task = undefined;
-          transactions = undefined;
-          producer = undefined;
-        } catch (err) {
-          if (err instanceof RestoreCancelled) return;
-          throw err;
-        } finally {
-          // Whatever was opened and did not become a running task is closed before this creation settles.
-          if (task !== undefined) await task.close();
-          else {
-            await transactions?.close();
-            await producer?.producer.disconnect().catch(() => {});
-          }
-        }
-      }),
-    );
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure !== undefined) throw failure.reason;
-  }
-
-  /** A restore listener that stops a restoration between two batches once the thread stops. */
-  private cancellable(listener: StateRestoreListener): StateRestoreListener {
-    return {
-      onRestoreStart: (p, start, end) => listener.onRestoreStart?.(p, start, end),
-      onBatchRestored: (p, next, count) => {
-        listener.onBatchRestored?.(p, next, count);
-        if (this.stopped) throw new RestoreCancelled(`restoration of ${p.taskId} stopped: the instance is closing`);
-      },
-      onRestoreEnd: (p, total) => listener.onRestoreEnd?.(p, total),
-    };
-  }
-
-  private async taskProducer(): Promise<{ producer: Producer; pipeline: ProducerPipeline }> {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
-    return { producer, pipeline: new ProducerPipeline(producer) };
-  }
-
-  private countStores(taskIds: string[]): number {
-    let n = 0;
-    for (const id of [...taskIds, ...this.tasks.keys()]) n += this.topology.subtopologies[Number(id.split('_')[0])]!.stores.length;
-    return n;
   }
 
   /** Gives a task that starts running its input queues; the loop takes it from here. */
@@ -618,7 +331,7 @@ export class StreamThread {
     const stream = task.streamTask;
     const queues = task.inputPartitions.map(({ topic, partition }) => {
       const queue = new RecordQueue<QueuedRecord>(topic, partition, (raw) => {
-        const headers = toHeaders(raw.headers as IHeaders | undefined);
+        const headers = toHeaders(raw.headers);
         const input = stream.prepare(topic, partition, raw.offset, raw.key, raw.value, Number(raw.timestamp), headers);
         return input === undefined ? undefined : { timestamp: input.timestamp, input, raw };
       });
@@ -636,7 +349,7 @@ export class StreamThread {
    * kafkajs' resolved offset is nothing but its next fetch position (autoCommit is off: kafkajs never
    * commits on its own); commits carry each queue's position, which covers processed records only.
    */
-  private onBatch({ batch, resolveOffset, isStale }: EachBatchPayload): Promise<void> {
+  private onBatch(batch: FetchedBatch, resolveOffset: (offset: string) => void, isStale: () => boolean): Promise<void> {
     const key = `${batch.topic}:${batch.partition}`;
     const queue = this.queues.get(key);
     // Not resolved: a task that is not running yet fetches these again from its start position.
@@ -644,7 +357,7 @@ export class StreamThread {
     // A fetch that began past what the queue has seen carries no proof that the records in between were
     // processed (kafkajs' position can outlive a task): never queue it, seek back (see input-position.ts).
     const expected = queue.fetchPosition;
-    const fetched = BigInt(fetchedOffsetOf(batch));
+    const fetched = BigInt(batch.fetchedOffset);
     if (expected === undefined) {
       this.handleError(new StreamsRuntimeError(`the task reading ${key} has no position in it`));
       return Promise.resolve();
@@ -667,7 +380,7 @@ export class StreamThread {
 
   /** The task commits its queue's position: every record before it was processed or skipped. */
   private markPosition(key: string, queue: RecordQueue<QueuedRecord>): void {
-    const task = this.byPartition.get(key);
+    const task = this.manager.taskOf(key);
     const position = queue.position;
     if (task?.state !== 'running' || position === undefined) return;
     task.markConsumed(queue.topic, queue.partition, position);
@@ -683,7 +396,7 @@ export class StreamThread {
 
   /** Records waiting in a task's producer beyond which the task waits (the instance's bound, shared). */
   private get producerBound(): number {
-    return Math.max(500, Math.floor(this.config.maxBufferedRecords / Math.max(1, this.tasks.size)));
+    return Math.max(500, Math.floor(this.config.maxBufferedRecords / Math.max(1, this.manager.tasks.size)));
   }
 
   /**
@@ -696,7 +409,7 @@ export class StreamThread {
       const processed = this.processRound();
       if (this.stopped) return;
       if (this.flushing === undefined && [...this.running.values()].some((r) => r.task.needsFlush())) {
-        this.flushing = this.commitAll(false)
+        this.flushing = this.manager.commitAll(false)
           .catch((err: unknown) => this.handleError(err as Error))
           .finally(() => {
             this.flushing = undefined;
@@ -784,7 +497,7 @@ export class StreamThread {
   /** Applies the record error policy; false when the thread failed instead. */
   private recordFailed(task: ActiveTask, queue: RecordQueue<QueuedRecord>, raw: FetchedRecord, err: unknown): boolean {
     const policy = err instanceof DeserializationError ? this.deserializationErrors : err instanceof ProcessingError ? this.processingErrors : undefined;
-    const headers = toHeaders(raw.headers as IHeaders | undefined);
+    const headers = toHeaders(raw.headers);
     const failed = { topic: queue.topic, partition: queue.partition, offset: raw.offset, key: raw.key, value: raw.value, timestamp: Number(raw.timestamp), headers };
     if (policy?.handle(err as Error, failed, task.pipeline) === true) return true;
     this.fail(err as Error);
@@ -862,7 +575,7 @@ export class StreamThread {
     const { topic, partition } = queue;
     let target = expected;
     try {
-      const start = await this.logStartOffset(topic, partition);
+      const start = await logStartOffset(this.admin!, topic, partition);
       if (start > expected) target = start;
     } catch (err) {
       this.config.logger.debug(`log start of ${key} unknown (${(err as Error).message}); seeking back to ${expected}`);
@@ -874,148 +587,7 @@ export class StreamThread {
     } else {
       this.config.logger.debug(`${topic}-${partition} was fetched from ${fetched}, past the position ${expected}; seeking back`);
     }
-    this.consumerOp((c) => c.seek({ topic, partition, offset: target.toString() }));
-  }
-
-  /** The first offset still in a partition's log. */
-  private async logStartOffset(topic: string, partition: number): Promise<bigint> {
-    const offsets = await this.admin!.fetchTopicOffsets(topic);
-    const low = offsets.find((o) => o.partition === partition)?.low;
-    return low === undefined ? 0n : BigInt(low);
-  }
-
-  /** Commits every running task (under a lock: commits never overlap). */
-  commitAll(handover: boolean): Promise<void> {
-    if (this.rebalancing && !handover) return Promise.resolve();
-    return this.commitTasks([...this.tasks.values()].filter((t) => t.state === 'running'), handover);
-  }
-
-  private commitTasks(tasks: ActiveTask[], handover: boolean): Promise<void> {
-    if (this.eos) return Promise.all(tasks.map((t) => this.commitTransaction(t, handover))).then(() => {});
-    const run = async (): Promise<void> => {
-      const live = tasks.filter((t) => t.state === 'running');
-      if (live.length === 0 || this.failed) return;
-      if (!handover && !live.some((t) => t.hasUncommitted || t.needsFlush())) return;
-      const began = Date.now();
-      // Synchronous: flush caches and capture offsets at one point of the record stream.
-      const snapshots: Array<[ActiveTask, CommitSnapshot]> = live.map((t) => [t, t.snapshot(t.pipeline, handover)]);
-      await Promise.all(live.map((t) => t.pipeline.flush()));
-      await Promise.all(snapshots.map(([task, snapshot]) => task.writeLocal(snapshot, task.pipeline)));
-      const offsets = snapshots.flatMap(([, s]) => s.offsets);
-      try {
-        if (offsets.length > 0) await this.consumer!.commitOffsets(offsets);
-      } catch (err) {
-        // The group moved on under us (a member died or joined): the offsets are committed by the handover
-        // or the next commit after the rebalance; what was processed meanwhile may be processed again.
-        if (!isRebalanceError(err)) throw err;
-        this.config.logger.warn(`commit skipped while the group rebalances (${(err as Error).message}); it is retried after the rebalance`);
-        return;
-      }
-      for (const [task, snapshot] of snapshots) task.committedSnapshot(snapshot);
-      this.purger.committed(offsets);
-      this.counters.commits++;
-      this.counters.commitLatencyTotalMs += Date.now() - began;
-    };
-    const next = this.commitChain.then(run, run);
-    this.commitChain = next.catch(() => {});
-    return next;
-  }
-
-  /**
-   * Exactly-once commit of one task: its changelog records join its open transaction, then the input
-   * offsets, then the transaction commits. Only then does LevelDB receive the data and the position, so a
-   * store never holds writes of a transaction that aborted. Each task commits on its own; while it does, it
-   * does not process.
-   */
-  private commitTransaction(task: ActiveTask, handover: boolean): Promise<void> {
-    const run = async (): Promise<void> => {
-      if (task.state !== 'running' || this.failed) return;
-      if (!handover && !task.hasUncommitted && !task.needsFlush()) return;
-      const began = Date.now();
-      const snapshot = task.snapshot(task.pipeline, handover);
-      try {
-        await task.transactions!.commit(snapshot.offsets);
-      } catch (err) {
-        await this.recoverTask(task, err as Error);
-        return;
-      }
-      await task.writeLocal(snapshot, task.pipeline);
-      task.committedSnapshot(snapshot);
-      this.transactionFailures.delete(task.id);
-      this.purger.committed(snapshot.offsets);
-      this.counters.commits++;
-      this.counters.commitLatencyTotalMs += Date.now() - began;
-    };
-    const previous = task.commitInFlight ?? Promise.resolve();
-    const next = previous.then(run);
-    const tracked = next.finally(() => {
-      if (task.commitInFlight === tracked) task.commitInFlight = undefined;
-      this.wake();
-    });
-    task.commitInFlight = tracked;
-    return next;
-  }
-
-  /**
-   * A transaction failed: abort it, throw away the task's uncommitted state, and rebuild the task from its
-   * changelog at the committed offsets. A broker that cannot be reached suspends every task instead (see
-   * brokerUnavailable). A fenced task is re-created if the group still gives it to us (a broker restart
-   * fences a producer whose transaction timed out), else left to its new owner.
-   */
-  private async recoverTask(task: ActiveTask, error: Error): Promise<void> {
-    // Suspended or replaced meanwhile: whoever did that re-creates it.
-    const current = this.tasks.get(task.id) === task;
-    this.removeTask(task);
-    const partitions = task.inputPartitions;
-    this.consumerOp((c) => c.pause(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] }))));
-    await task.close();
-    if (this.stopped || !current) return;
-    const fenced = error instanceof TaskFencedError;
-    if (!fenced && isBrokerUnavailable(error)) {
-      this.handleError(error);
-      return;
-    }
-    // A transaction that fails the same way again and again (a record the broker always rejects) is fatal.
-    const failures = (this.transactionFailures.get(task.id) ?? 0) + 1;
-    this.transactionFailures.set(task.id, failures);
-    if (failures > MAX_TRANSACTION_RETRIES) {
-      this.fail(new StreamsRuntimeError(`The transaction of task ${task.id} failed ${failures} times in a row; last: ${error.message}`, { cause: error }));
-      return;
-    }
-    if (fenced) {
-      this.config.logger.warn(`task ${task.id} was fenced by another producer of its transactional id; re-creating it if the group still assigns it here`);
-    } else {
-      this.config.logger.warn(`the transaction of task ${task.id} failed (${error.message}); rebuilding it from its changelog`);
-    }
-    this.reconciling = this.reconciling
-      .then(async () => {
-        if (this.stopped || this.membershipLost || !this.assignedTaskIds.has(task.id) || this.tasks.has(task.id)) return;
-        if (fenced) {
-          // Re-created only if the group, settled, gives it to us: during a rebalance the description still
-          // shows the previous assignment, and re-creating the task would fence its new owner in turn.
-          const { stable, owner } = await this.groupOwnerOf(task.id);
-          if (!stable || owner !== this.memberId) {
-            // We are behind the group: the rebalance our consumer is about to see gives us a new assignment.
-            this.config.logger.warn(
-              `task ${task.id} ${stable ? `now belongs to ${owner === undefined ? 'no member' : `member ${owner}`}` : 'is being reassigned (the group rebalances)'}; dropped here`,
-            );
-            return;
-          }
-        }
-        // The task's new producer fences the failed one; it restarts at the committed offsets.
-        await this.createTasks(this.generation, [task.id]);
-        const restarted = this.tasks.get(task.id);
-        if (restarted !== undefined) {
-          this.consumerOp((c) => c.resume(restarted.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] }))));
-        }
-      })
-      .catch((err: unknown) => this.handleError(err as Error));
-  }
-
-  /** The member the group's current assignment gives a task to, and whether that assignment is settled. */
-  private async groupOwnerOf(taskId: string): Promise<{ stable: boolean; owner: string | undefined }> {
-    const { state, members } = await describeGroup(this.admin!, this.config.applicationId, this.topology);
-    return { stable: state === 'Stable', owner: members.find((m) => m.assigned && m.activeTasks.includes(taskId))?.memberId };
+    this.consumerOp((c) => c.seek(topic, partition, target.toString()));
   }
 
   /**
@@ -1058,12 +630,12 @@ export class StreamThread {
   private async rideOutOutage(first: Error): Promise<void> {
     let last = first;
     for (;;) {
-      await this.suspendTasks();
+      await this.manager.suspendAll();
       if (!(await this.waitForBroker(last))) return;
       if (this.consumerDown) {
         try {
           await this.consumer!.connect();
-          await this.consumer!.run(this.runOptions);
+          await this.consumer!.run();
           this.consumerDown = false;
         } catch (err) {
           last = err as Error;
@@ -1077,10 +649,8 @@ export class StreamThread {
         if (!this.stopped) this.outage.ended();
         return;
       }
-      const attempt = this.reconciling.then(() => this.reconcile(this.generation, this.assignedTaskIds));
-      this.reconciling = attempt.catch(() => {});
       try {
-        await attempt;
+        await this.manager.reconcileAgain();
       } catch (err) {
         if (this.stopped) return;
         if (!isBrokerUnavailable(err)) {
@@ -1098,20 +668,6 @@ export class StreamThread {
       if (!this.stopped) this.outage.ended();
       return;
     }
-  }
-
-  /** Closes every task without a commit (nothing can be committed while the broker is away). */
-  private async suspendTasks(): Promise<void> {
-    const tasks = [...this.tasks.values()];
-    if (tasks.length === 0) return;
-    for (const task of tasks) this.removeTask(task);
-    this.consumerOp((c) => c.pause(tasks.flatMap((t) => t.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })))));
-    // Abandoned, not aborted: an abort would only retry against the missing broker.
-    await Promise.all(tasks.map(async (task) => {
-      await task.transactions?.abandon();
-      await task.close();
-    }));
-    this.config.logger.info(`suspended tasks ${tasks.map((t) => t.id).sort().join(', ')} until the broker answers`);
   }
 
   /** Polls the group coordinator until it answers; false when the thread stopped or the outage became fatal. */
@@ -1150,30 +706,15 @@ export class StreamThread {
     this.closing = true;
     if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
     const consumer = this.consumer;
-    const paused = [...this.byPartition.keys()].map((k) => {
-      const split = k.lastIndexOf(':');
-      return { topic: k.slice(0, split), partitions: [Number(k.slice(split + 1))] };
-    });
+    const paused = [...this.manager.tasks.values()].flatMap((t) => t.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
     if (paused.length > 0) this.consumerOp((c) => c.pause(paused));
     // The loop stops at the end of its round (rounds are synchronous: none is half done now).
     this.wake();
     await this.loop;
     // Task creations in progress see `closing` at their next step, close what they opened and settle.
     await this.recovery?.catch(() => {});
-    await this.reconciling.catch(() => {});
-    if (!this.failed) {
-      try {
-        await this.commitTasks([...this.tasks.values()], true);
-      } catch (err) {
-        this.config.logger.warn(`final commit failed: ${(err as Error).message}`);
-      }
-    }
-    for (const task of [...this.tasks.values()]) {
-      this.removeTask(task);
-      await task.close();
-    }
-    this.tasks.clear();
-    this.byPartition.clear();
+    await this.manager.settled();
+    await this.manager.closeAll(!this.failed);
     this.deserializationErrors.flushLog();
     this.processingErrors.flushLog();
     await this.standbys?.close();

@@ -1,4 +1,4 @@
-import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
+import type { GroupAssignor } from '../client/group-assignor.js';
 import type { Topology } from '../processor/topology.js';
 import { formatTaskId } from './task-id.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
@@ -199,7 +199,7 @@ export function computeAssignment(
   return result;
 }
 
-/** The kafkajs partition assigner that puts {@link computeAssignment} into the group protocol. */
+/** The group assignor that puts {@link computeAssignment} into the group protocol. */
 export function taskAssignor(
   topology: Topology,
   metadata: () => TopologyMetadata,
@@ -209,21 +209,12 @@ export function taskAssignor(
    * own topology is not the group's (then it assigns nothing and must leave).
    */
   onRefused: (refused: ReadonlyMap<string, string>, self: string | undefined) => void = () => {},
-): PartitionAssigner {
-  return () => ({
+): GroupAssignor {
+  return {
     name: ASSIGNOR_NAME,
     version: 1,
-    protocol({ topics }) {
-      return {
-        name: ASSIGNOR_NAME,
-        metadata: AssignerProtocol.MemberMetadata.encode({
-          version: 1,
-          topics,
-          userData: Buffer.from(JSON.stringify(subscription())),
-        }),
-      };
-    },
-    async assign({ members }) {
+    userData: () => Buffer.from(JSON.stringify(subscription())),
+    async assign(members) {
       const { partitionsBySubtopology } = metadata();
       const taskIds: string[] = [];
       for (const sub of topology.subtopologies) {
@@ -231,8 +222,7 @@ export function taskAssignor(
         for (let p = 0; p < n; p++) taskIds.push(formatTaskId({ subtopology: sub.id, partition: p }));
       }
       const decoded = members.map((m) => {
-        const meta = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
-        const info = decodeSubscription(meta?.userData);
+        const info = decodeSubscription(m.userData);
         return { memberId: m.memberId, owned: Object.keys(info.active), state: info.state, topology: info.topology };
       });
       const own = subscription().topology ?? topologySummary(topology);
@@ -260,15 +250,12 @@ export function taskAssignor(
         }
         return {
           memberId,
-          memberAssignment: AssignerProtocol.MemberAssignment.encode({
-            version: 1,
-            assignment: topics,
-            userData: Buffer.from(JSON.stringify({ active: tasks, refused: refused.get(memberId) } satisfies AssignmentInfo)),
-          }),
+          partitions: topics,
+          userData: Buffer.from(JSON.stringify({ active: tasks, refused: refused.get(memberId) } satisfies AssignmentInfo)),
         };
       });
     },
-  });
+  };
 }
 
 /**

@@ -1,11 +1,13 @@
-import { Partitioners, type Kafka, type Producer, type Transaction } from 'kafkajs';
+import type { KafkaClient } from '../client/kafka-client.js';
+import type { OffsetToCommit } from '../client/topic-partitions.js';
+import type { Transaction, TransactionalProducer } from '../client/producer.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import { ProducerPipeline } from './producer-pipeline.js';
 
 /** Offsets of a commit, with the metadata the group keeps beside each. */
-export type OffsetsToCommit = ReadonlyArray<{ topic: string; partition: number; offset: string; metadata: string }>;
+export type OffsetsToCommit = readonly OffsetToCommit[];
 
-/** kafkajs error types that mean another producer with our transactional id took over. */
+/** Broker error names that mean another producer with our transactional id took over. */
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 
 export class TaskFencedError extends StreamsRuntimeError {}
@@ -49,21 +51,15 @@ function isFenced(err: unknown): boolean {
  */
 export class TaskTransactions {
   readonly pipeline: ProducerPipeline;
-  private readonly producer: Producer;
+  private readonly producer: TransactionalProducer;
   private transaction: Transaction | undefined;
 
   constructor(
-    kafka: Kafka,
+    client: KafkaClient,
     readonly transactionalId: string,
     private readonly groupId: string,
   ) {
-    this.producer = kafka.producer({
-      transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    this.producer = client.transactionalProducer(transactionalId);
     this.pipeline = new ProducerPipeline({ sendBatch: () => Promise.reject(new StreamsRuntimeError('no open transaction')) });
   }
 

@@ -1,6 +1,7 @@
 import { rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from '../client/admin.js';
+import { createKafkajsClient } from '../client/kafkajs/kafkajs-client.js';
 import { StreamsError } from '../errors/errors.js';
 
 /** Where the input offsets go, as the options of Kafka's application reset tool say it. */
@@ -80,13 +81,11 @@ async function targetOffsets(admin: Admin, topic: string, target: ResetTarget, n
 export async function resetApplication(options: ResetOptions): Promise<ResetReport> {
   const { applicationId, inputTopics, target } = options;
   const dryRun = options.dryRun ?? false;
-  const kafka = new Kafka({ clientId: `${applicationId}-reset`, brokers: options.bootstrapServers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
+  const admin = createKafkajsClient({ clientId: `${applicationId}-reset`, brokers: options.bootstrapServers, connection: {} }).admin();
   await admin.connect();
   try {
-    const { groups } = await admin.describeGroups([applicationId]);
-    const group = groups[0];
-    if (group !== undefined && group.members.length > 0) {
+    const group = await admin.describeGroup(applicationId);
+    if (group.members.length > 0) {
       throw new ResetError(
         `Application '${applicationId}' still has ${group.members.length} running member(s) (group state ${group.state}): ` +
           `stop every instance first (a crashed one leaves the group after its session timeout), then run the reset again.`,

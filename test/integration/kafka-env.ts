@@ -1,7 +1,10 @@
 /** Shared helpers for integration tests: clients for the provided broker and collision-free names. */
+// First: kstreams-ts must load before kafkajs for its producer patch (see kafkajs-preload.ts).
+import '../../src/index.js';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { inject } from 'vitest';
+import { KafkajsAdmin } from '../../src/client/kafkajs/kafkajs-admin.js';
 import { createTopicsAndWait } from '../../src/runtime/internal-topic-manager.js';
 
 let brokersOverride: string[] | undefined;
@@ -36,6 +39,6 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
 
 export async function createTopics(topics: ITopicConfig[]): Promise<void> {
   await withAdmin(async (admin) => {
-    await createTopicsAndWait(admin, topics);
+    await createTopicsAndWait(new KafkajsAdmin(admin), topics);
   });
 }

@@ -1,19 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProcessingGuarantee } from '../../src/index.js';
-import { SessionizeHarness, waitForState } from './sessionize-harness.js';
+import { SessionizeHarness, eventually, waitForState } from './sessionize-harness.js';
 
 let harness: SessionizeHarness;
 afterEach(async () => {
   await harness?.cleanup();
 });
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('several instances of one application (%s)', (guarantee) => {
   it('share 6 partitions; a cleanly stopped instance hands its tasks to the other, results equal the oracle', async () => {

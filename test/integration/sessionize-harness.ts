@@ -1,4 +1,6 @@
 /** Runs the sessionization example against the test broker, with unique topics and state folders. */
+// First: kstreams-ts must load before kafkajs for its producer patch (see kafkajs-preload.ts).
+import '../../src/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,5 +147,14 @@ export async function waitForState(app: KafkaStreams, state: string, timeoutMs =
   while (app.state !== state) {
     if (Date.now() > deadline) throw new Error(`state ${app.state}, expected ${state}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until `check` holds, polling every 100 ms; throws naming `what` after `timeoutMs`. */
+export async function eventually(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

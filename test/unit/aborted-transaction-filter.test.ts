@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { dropAbortedRecords } from '../../src/runtime/aborted-transaction-filter.js';
-import { toBatch } from '../../src/runtime/kafkajs-internals.js';
+import { createRequire } from 'node:module';
+import { dropAbortedRecords, installAbortedTransactionFilter } from '../../src/client/kafkajs/aborted-transaction-filter.js';
+import { markedSocketFactory } from '../../src/client/kafkajs/client-marks.js';
+import { toBatch } from '../../src/client/kafkajs/kafkajs-internals.js';
 
 const ABORT = Buffer.from([0, 0, 0, 0]);
 const COMMIT = Buffer.from([0, 0, 0, 1]);
@@ -67,5 +69,41 @@ describe('a fetch that holds only aborted records', () => {
     expect(kafkajsBatch.isEmptyDueToFiltering()).toBe(true);
     expect(kafkajsBatch.lastOffset()).toBe('107');
     expect(result.messagesWithinOffset.map((m) => Number(m.offset))).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
+  });
+});
+
+describe('the scope of the filter', () => {
+  interface FakeBroker {
+    connectionPool: { socketFactory: unknown };
+    lookupRequest(): (request: unknown) => unknown;
+    fetch(request: unknown): Promise<{ responses: Array<{ partitions: Array<{ messages: Array<{ isControlRecord?: boolean }> }> }> }>;
+  }
+
+  /** A kafkajs Broker (its real, patched fetch) whose request goes nowhere: it answers with `log`, A's transaction aborted. */
+  function brokerWith(socketFactory: unknown): FakeBroker {
+    const Broker = createRequire(import.meta.url)('kafkajs/src/broker/index.js') as { prototype: object };
+    const send = Object.getOwnPropertySymbols(Broker.prototype).find((s) => s.description === 'private:Broker:sendRequest');
+    expect(send).toBeDefined();
+    const log = [...batch('A', 0, 2), ...batch('C', 2, 2)];
+    return Object.assign(Object.create(Broker.prototype) as FakeBroker, {
+      connectionPool: { socketFactory },
+      lookupRequest: () => (request: unknown) => request,
+      [send!]: async () => ({ responses: [{ partitions: [{ messages: log, abortedTransactions: [{ producerId: 'A', firstOffset: '0' }] }] }] }),
+    });
+  }
+  const request = { replicaId: -1, isolationLevel: 1, topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: '0', maxBytes: 1000 }] }] };
+
+  it('filters the fetches of our clients only: a kafkajs client of the application keeps kafkajs’ own behaviour', async () => {
+    installAbortedTransactionFilter();
+    const base = () => ({});
+    const ours = await brokerWith(markedSocketFactory(base)).fetch(request);
+    expect(offsets(ours.responses[0]!.partitions[0]!.messages as never)).toEqual([2, 3]);
+    const theirs = await brokerWith(base).fetch(request);
+    expect(offsets(theirs.responses[0]!.partitions[0]!.messages as never)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('fails loudly when a broker has no socket factory to tell ours from others', async () => {
+    installAbortedTransactionFilter();
+    await expect(brokerWith(undefined).fetch(request)).rejects.toThrow(/socket factory/);
   });
 });

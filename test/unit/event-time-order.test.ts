@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PartitionGroup, TASK_IDLE_DISABLED } from '../../src/runtime/partition-group.js';
-import { RecordQueue, type FetchedRecord } from '../../src/runtime/record-queue.js';
+import type { FetchedRecord } from '../../src/client/fetched-batch.js';
+import { RecordQueue } from '../../src/runtime/record-queue.js';
 import { TaskScheduler } from '../../src/runtime/task-scheduler.js';
 import { WriteOrderGate } from '../../src/runtime/write-order-gate.js';
 

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import '../../src/index.js';
-import { linearGroupingActive } from '../../src/runtime/kafkajs-preload.js';
+import { linearGroupingActive } from '../../src/client/kafkajs/kafkajs-preload.js';
 
 describe('the linear grouping of kafkajs producer messages', () => {
   it('is what kafkajs loads, and groups as kafkajs does (per partition, in order)', () => {

@@ -14,19 +14,24 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   errors: [],
   logging: [],
   serde: [],
+  /**
+   * The Kafka clients the runtime needs, as small interfaces, and under client/kafkajs/ their one
+   * implementation (the only code that imports kafkajs; see the tests below).
+   */
+  client: ['errors', 'logging'],
   /** The contract between declared processors and the machine that runs them, and the compiled graph. */
   processor: ['errors', 'serde'],
   serdes: ['errors', 'serde', 'processor'],
-  config: ['errors', 'logging'],
+  config: ['errors', 'logging', 'client'],
   stores: ['errors', 'serde', 'serdes', 'processor'],
   /** Declares; it never imports the runtime. */
   dsl: ['errors', 'serde', 'serdes', 'processor', 'stores'],
-  runtime: ['errors', 'logging', 'serde', 'serdes', 'processor', 'stores', 'config'],
+  runtime: ['errors', 'logging', 'serde', 'serdes', 'processor', 'stores', 'config', 'client'],
   testing: ['errors', 'logging', 'serde', 'serdes', 'processor', 'stores', 'config', 'runtime'],
-  tools: ['errors', 'logging', 'serde', 'serdes', 'processor', 'config', 'runtime'],
-  cli: ['errors', 'logging', 'serde', 'serdes', 'processor', 'stores', 'config', 'dsl', 'runtime', 'tools'],
+  tools: ['errors', 'logging', 'serde', 'serdes', 'processor', 'config', 'client', 'runtime'],
+  cli: ['errors', 'logging', 'serde', 'serdes', 'processor', 'stores', 'config', 'client', 'dsl', 'runtime', 'tools'],
   /** src/index.ts: the public API, gathered from every layer. */
-  index: ['errors', 'logging', 'serde', 'processor', 'serdes', 'config', 'stores', 'dsl', 'runtime', 'testing', 'tools'],
+  index: ['errors', 'logging', 'serde', 'processor', 'serdes', 'client', 'config', 'stores', 'dsl', 'runtime', 'testing', 'tools'],
 };
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
@@ -51,18 +56,30 @@ interface Import {
   readonly to: string;
 }
 
-/** Every relative import of src/ (static, type-only, re-exports, dynamic and `import('…')` types), resolved. */
-function relativeImports(): Import[] {
-  return sourceFiles(SRC).flatMap((file) => {
-    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-    return importedFiles
-      .filter(({ fileName }) => fileName.startsWith('.'))
-      .map(({ fileName }) => ({
-        from: relative(SRC, file),
-        to: relative(SRC, resolve(dirname(file), fileName)).replace(/\.js$/, '.ts'),
-      }));
-  });
+/** Every import of src/ (static, type-only, re-exports, dynamic and `import('…')` types) as written. */
+function allImports(): Import[] {
+  return sourceFiles(SRC).flatMap((file) =>
+    ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map(({ fileName }) => ({ from: relative(SRC, file), to: fileName })),
+  );
 }
+
+/** Every relative import of src/, resolved to a path under src/. */
+function relativeImports(): Import[] {
+  return allImports()
+    .filter(({ to }) => to.startsWith('.'))
+    .map(({ from, to }) => ({ from, to: relative(SRC, resolve(dirname(join(SRC, from)), to)).replace(/\.js$/, '.ts') }));
+}
+
+const KAFKAJS_FOLDER = 'client/kafkajs/';
+
+/**
+ * What code outside client/kafkajs/ may import from it: the factory of the clients, and (from the package
+ * entry only, which must load it before kafkajs) the producer patch.
+ */
+const KAFKAJS_ENTRIES: Readonly<Record<string, readonly string[]>> = {
+  'client/kafkajs/kafkajs-client.ts': ['runtime', 'tools', 'cli'],
+  'client/kafkajs/kafkajs-preload.ts': ['index'],
+};
 
 describe('layers of src/', () => {
   const imports = relativeImports();
@@ -86,6 +103,22 @@ describe('layers of src/', () => {
       })
       .map(({ from, to }) => `${from} (${layerOf(from)}) imports ${to} (${layerOf(to)})`);
     expect(upward).toEqual([]);
+  });
+
+  it('imports kafkajs only in client/kafkajs/', () => {
+    const outside = allImports()
+      .filter(({ from, to }) => (to === 'kafkajs' || to.startsWith('kafkajs/')) && !from.startsWith(KAFKAJS_FOLDER))
+      .map(({ from, to }) => `${from} imports ${to}`);
+    expect(outside).toEqual([]);
+    expect(allImports().some(({ from, to }) => from.startsWith(KAFKAJS_FOLDER) && to === 'kafkajs')).toBe(true);
+  });
+
+  it('reaches client/kafkajs/ only through its entries; the client interfaces never import it', () => {
+    const stray = imports
+      .filter(({ from, to }) => to.startsWith(KAFKAJS_FOLDER) && !from.startsWith(KAFKAJS_FOLDER))
+      .filter(({ from, to }) => !(KAFKAJS_ENTRIES[to] ?? []).includes(layerOf(from)))
+      .map(({ from, to }) => `${from} imports ${to}`);
+    expect(stray).toEqual([]);
   });
 
   it('has no circle in the table itself', () => {

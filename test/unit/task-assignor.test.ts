@@ -1,5 +1,6 @@
 import { AssignerProtocol } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { kafkajsAssignor } from '../../src/client/kafkajs/kafkajs-assignor.js';
 import { buildSessionizeTopology } from '../../examples/sessionize/topology.js';
 import { Consumed, Materialized, Serdes, StreamsBuilder, type Topology } from '../../src/index.js';
 import {
@@ -129,9 +130,9 @@ describe('members with another topology', () => {
 
   async function assign(leader: Topology, members: ReturnType<typeof member>[]) {
     const refusals: Array<{ refused: ReadonlyMap<string, string>; self: string | undefined }> = [];
-    const assigner = taskAssignor(leader, () => metadata, () => ({ active: {}, topology: topologySummary(leader) }), (refused, self) =>
+    const assigner = kafkajsAssignor(taskAssignor(leader, () => metadata, () => ({ active: {}, topology: topologySummary(leader) }), (refused, self) =>
       refusals.push({ refused, self }),
-    )({} as never);
+    ))({} as never);
     const result = await assigner.assign({ members, topics: ['page-views'] });
     const byMember = new Map<string, { tasks: string[]; refused?: string; partitions: number }>();
     for (const { memberId, memberAssignment } of result) {

@@ -16,8 +16,14 @@
  * (a fetch starting at the first offset of a large aborted transaction) look truly empty: kafkajs then
  * never resolves past it and fetches the same offset for ever, and so did restoration. Flagged, the batch is
  * "empty due to filtering", its lastOffset() is the last aborted record, and the position moves on.
+ *
+ * The patch is on Broker.prototype (kafkajs builds brokers deep inside its clients), but it filters only
+ * the fetches of our clients (see client-marks.ts): an application's own kafkajs clients in the same
+ * process see kafkajs' behaviour unchanged.
  */
 import { createRequire } from 'node:module';
+import { markOf, type MarkedBroker } from './client-marks.js';
+import { checkKafkajsVersion } from './kafkajs-version.js';
 
 const require = createRequire(import.meta.url);
 
@@ -46,7 +52,7 @@ interface FetchedPartition {
 }
 
 type FetchResponse = { responses: Array<{ partitions: FetchedPartition[] }> };
-type Fetch = (this: unknown, request: unknown) => Promise<FetchResponse>;
+type Fetch = (this: MarkedBroker, request: unknown) => Promise<FetchResponse>;
 
 const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
 const INSTALLED = Symbol.for('kstreams-ts.abortedTransactionFilter');
@@ -82,23 +88,34 @@ export function dropAbortedRecords(messages: readonly FetchedMessage[], aborted:
   return kept;
 }
 
-/** Installs the filter on kafkajs' Broker.fetch, once per process (every kafkajs client shares it). */
+function filterAborted(response: FetchResponse): FetchResponse {
+  for (const topic of response.responses) {
+    for (const partition of topic.partitions) {
+      const aborted = partition.abortedTransactions;
+      if (aborted === undefined || aborted === null || aborted.length === 0) continue;
+      partition.messages = dropAbortedRecords(partition.messages, aborted);
+      partition.abortedTransactions = [];
+    }
+  }
+  return response;
+}
+
+/**
+ * Installs the filter on kafkajs' Broker.fetch, once per process; it filters the fetches of our clients
+ * only (see client-marks.ts). Throws if the patch did not take, or if a broker cannot be told ours or not.
+ */
 export function installAbortedTransactionFilter(): void {
+  checkKafkajsVersion();
   const Broker = require('kafkajs/src/broker/index.js') as { prototype: { fetch: Fetch } & Record<symbol, boolean> };
   const proto = Broker.prototype;
   if (proto[INSTALLED] === true) return;
   const original = proto.fetch;
-  proto.fetch = async function fetchFiltered(this: unknown, request: unknown): Promise<FetchResponse> {
+  const fetchFiltered = async function fetchFiltered(this: MarkedBroker, request: unknown): Promise<FetchResponse> {
+    const ours = markOf(this) !== undefined;
     const response = await original.call(this, request);
-    for (const topic of response.responses) {
-      for (const partition of topic.partitions) {
-        const aborted = partition.abortedTransactions;
-        if (aborted === undefined || aborted === null || aborted.length === 0) continue;
-        partition.messages = dropAbortedRecords(partition.messages, aborted);
-        partition.abortedTransactions = [];
-      }
-    }
-    return response;
+    return ours ? filterAborted(response) : response;
   };
+  proto.fetch = fetchFiltered;
+  if (proto.fetch !== fetchFiltered) throw new Error("kstreams-ts: could not patch kafkajs' Broker.fetch (read_committed filter)");
   proto[INSTALLED] = true;
 }

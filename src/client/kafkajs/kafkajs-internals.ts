@@ -5,7 +5,8 @@
  * records and records of aborted transactions (read_committed). Upgrading kafkajs means re-checking this file.
  */
 import { createRequire } from 'node:module';
-import type { KafkaConfig } from 'kafkajs';
+import type { ISocketFactory, logCreator } from 'kafkajs';
+import type { ConnectionSettings } from '../connection-settings.js';
 
 const require = createRequire(import.meta.url);
 
@@ -65,36 +66,38 @@ const { createLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as {
   createLogger(options: { level: number; logCreator: unknown }): unknown;
   LEVELS: Record<string, number>;
 };
-const defaultSocketFactory = require('kafkajs/src/network/socketFactory.js') as () => unknown;
 
 export const ISOLATION = { READ_UNCOMMITTED: 0, READ_COMMITTED: 1 } as const;
 
 /** A kafkajs cluster connection outside any consumer group, configured as the kafkajs client would be. */
-export function createRawCluster(
-  brokers: string[],
-  clientId: string,
-  isolationLevel: number,
-  extra: Omit<Partial<KafkaConfig>, 'brokers' | 'clientId'>,
-): RawCluster {
+export function createRawCluster(options: {
+  brokers: string[];
+  clientId: string;
+  isolationLevel: number;
+  connection: ConnectionSettings;
+  socketFactory: ISocketFactory;
+  logCreator: logCreator;
+}): RawCluster {
+  const { connection } = options;
   return new Cluster({
-    logger: createLogger({ level: LEVELS.NOTHING ?? 0, logCreator: extra.logCreator ?? (() => () => {}) }),
-    retry: extra.retry,
+    logger: createLogger({ level: LEVELS.NOTHING ?? 0, logCreator: options.logCreator }),
+    retry: connection.retry,
     offsets: new Map(),
-    socketFactory: extra.socketFactory ?? defaultSocketFactory(),
-    brokers,
-    ssl: extra.ssl,
-    sasl: extra.sasl,
-    clientId,
-    connectionTimeout: extra.connectionTimeout ?? 3000,
-    authenticationTimeout: extra.authenticationTimeout,
-    reauthenticationThreshold: extra.reauthenticationThreshold,
-    requestTimeout: extra.requestTimeout ?? 30_000,
-    enforceRequestTimeout: extra.enforceRequestTimeout ?? true,
+    socketFactory: options.socketFactory,
+    brokers: options.brokers,
+    ssl: connection.ssl,
+    sasl: connection.sasl,
+    clientId: options.clientId,
+    connectionTimeout: connection.connectionTimeout ?? 3000,
+    authenticationTimeout: connection.authenticationTimeout,
+    reauthenticationThreshold: connection.reauthenticationThreshold,
+    requestTimeout: connection.requestTimeout ?? 30_000,
+    enforceRequestTimeout: connection.enforceRequestTimeout ?? true,
     metadataMaxAge: 300_000,
     instrumentationEmitter: null,
     allowAutoTopicCreation: false,
     maxInFlightRequests: null,
-    isolationLevel,
+    isolationLevel: options.isolationLevel,
   });
 }
 

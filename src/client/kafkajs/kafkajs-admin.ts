@@ -1,0 +1,101 @@
+import kafkajs, { AssignerProtocol, type Admin as KafkajsAdminClient } from 'kafkajs';
+import type { Admin, DescribedGroup, DescribedMember, GroupOffsets, PartitionOffsets, TopicMetadata, TopicToCreate } from '../admin.js';
+
+// Node's ESM loader does not see this enum among kafkajs' named (CommonJS) exports.
+const { ConfigResourceTypes } = kafkajs;
+
+function decodeSubscriptionUserData(metadata: Buffer): Buffer | undefined {
+  if (metadata.length === 0) return undefined;
+  try {
+    return AssignerProtocol.MemberMetadata.decode(metadata)?.userData ?? Buffer.alloc(0);
+  } catch {
+    return undefined;
+  }
+}
+
+function decodeAssignment(assignment: Buffer): DescribedMember['assignment'] {
+  if (assignment.length === 0) return undefined;
+  try {
+    const decoded = AssignerProtocol.MemberAssignment.decode(assignment);
+    return decoded === null ? undefined : { partitions: decoded.assignment, userData: decoded.userData ?? Buffer.alloc(0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** {@link Admin} on a kafkajs admin client. */
+export class KafkajsAdmin implements Admin {
+  constructor(private readonly admin: KafkajsAdminClient) {}
+
+  connect(): Promise<void> {
+    return this.admin.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.admin.disconnect();
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.admin.listTopics();
+  }
+
+  fetchTopicMetadata(request: { topics: string[] }): Promise<{ topics: TopicMetadata[] }> {
+    return this.admin.fetchTopicMetadata(request);
+  }
+
+  async createTopics(request: { topics: TopicToCreate[] }): Promise<void> {
+    // kafkajs' own wait for leaders gives up on the first UNKNOWN_TOPIC_OR_PARTITION: callers wait themselves.
+    const topics = request.topics.map((t) => ({ ...t, configEntries: t.configEntries?.map((e) => ({ ...e })) }));
+    await this.admin.createTopics({ topics, waitForLeaders: false });
+  }
+
+  deleteTopics(request: { topics: string[] }): Promise<void> {
+    return this.admin.deleteTopics(request);
+  }
+
+  async topicConfigs(topics: string[], configNames: string[]): Promise<Map<string, Map<string, string>>> {
+    const described = await this.admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames })),
+    });
+    const result = new Map<string, Map<string, string>>();
+    for (const resource of described.resources) {
+      result.set(resource.resourceName, new Map(resource.configEntries.map((e) => [e.configName, e.configValue])));
+    }
+    return result;
+  }
+
+  fetchOffsets(request: { groupId: string; topics?: string[] }): Promise<GroupOffsets[]> {
+    return this.admin.fetchOffsets(request);
+  }
+
+  fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]> {
+    return this.admin.fetchTopicOffsets(topic);
+  }
+
+  fetchTopicOffsetsByTimestamp(topic: string, timestamp: number): Promise<Array<{ partition: number; offset: string }>> {
+    return this.admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+  }
+
+  setOffsets(request: { groupId: string; topic: string; partitions: Array<{ partition: number; offset: string }> }): Promise<void> {
+    return this.admin.setOffsets(request);
+  }
+
+  deleteTopicRecords(request: { topic: string; partitions: Array<{ partition: number; offset: string }> }): Promise<void> {
+    return this.admin.deleteTopicRecords(request);
+  }
+
+  async describeGroup(groupId: string): Promise<DescribedGroup> {
+    const { groups } = await this.admin.describeGroups([groupId]);
+    const group = groups[0];
+    return {
+      state: group?.state ?? 'Dead',
+      members: (group?.members ?? []).map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        subscriptionUserData: decodeSubscriptionUserData(m.memberMetadata),
+        assignment: decodeAssignment(m.memberAssignment),
+      })),
+    };
+  }
+}

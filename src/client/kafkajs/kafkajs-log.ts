@@ -1,0 +1,26 @@
+import { logLevel, type logCreator } from 'kafkajs';
+import type { Logger } from '../../logging/logger.js';
+import { isBrokerUnavailable } from '../broker-unavailable.js';
+
+/**
+ * kafkajs' log lines through our logger. kafkajs logs retriable broker answers (coordinator loading,
+ * rebalancing) as errors; what is fatal reaches us as an exception, so its log lines are warnings at most.
+ * A broker that cannot be reached is logged once by the runtime ("broker unavailable"), not at every retry
+ * and consumer restart.
+ */
+export function kafkajsLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...fields } = log;
+      const text = `kafkajs: ${message}`;
+      const retriable =
+        message.startsWith('Response ') ||
+        message.includes('rebalancing') ||
+        message.includes('concurrent operation') ||
+        message.startsWith('Crash: ') ||
+        message.startsWith('Restarting the consumer') ||
+        isBrokerUnavailable({ message: `${message} ${String((fields as { error?: unknown }).error ?? '')}` });
+      if (!retriable && (level === logLevel.ERROR || level === logLevel.WARN)) logger.warn(text, fields);
+      else logger.debug(text, fields);
+    };
+}
