@@ -228,7 +228,7 @@ export class ActiveTask {
     const fresh = await LevelDbBytesStore.open(path);
     // The schemas this version writes, recorded again in the empty store (changelog ones come as restored).
     await StoreSchemas.checkLocal(store.definition, fresh);
-    (store as { bytes: BytesStore }).bytes = fresh;
+    store.replaceBytes(fresh);
     return fresh;
   }
 
@@ -304,9 +304,10 @@ export class ActiveTask {
    */
   async writeLocal(snapshot: CommitSnapshot, pipeline: ProducerPipeline): Promise<void> {
     await Promise.all(
-      snapshot.local.map(({ store, entries, changelogTopic }) => {
+      snapshot.local.map(async ({ store, entries, changelogTopic }) => {
         const last = changelogTopic === undefined ? undefined : pipeline.lastOffset(changelogTopic, this.partition);
-        return store.bytes.apply(entries, last === undefined ? undefined : last + 1n);
+        await store.bytes.apply(entries, last === undefined ? undefined : last + 1n);
+        await store.dropExpired();
       }),
     );
     await this.writeCheckpointFile();

@@ -7,7 +7,8 @@ import { SCHEMA_HEADER, StoreSchemas } from './store-schemas.js';
 /**
  * Applies a store's changelog range [from, to) to its byte store, as restoration and standby replicas both
  * do: writer schemas met in record headers are learned first, records go to LevelDB in batches of at most
- * `batchRecords`, and the changelog position is written with the last batch of each fetch. `onBatch` hears
+ * `batchRecords`, and the changelog position is written with the last batch of each fetch; segments that
+ * expired meanwhile are dropped after each fetch. `onBatch` hears
  * of every fetch; returning false from `proceed` stops before applying anything more.
  */
 export async function replayChangelog(
@@ -30,6 +31,7 @@ export async function replayChangelog(
       const slice = records.length <= batchRecords ? records : records.slice(i, i + batchRecords);
       await bytes.apply(store.restoreEntries(slice), i + slice.length >= records.length ? next : undefined);
     }
+    await store.dropExpired();
     if (records.length === 0) await bytes.apply([], next);
     onBatch(records.length, next);
   }, SCHEMA_HEADER);

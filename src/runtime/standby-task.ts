@@ -49,7 +49,7 @@ export class StandbyTask {
         await task.close();
         throw err;
       }
-      // Only its changelog decoding is used: nothing expires in a replica (the active task decides that).
+      // Only its changelog decoding is used: a replica expires segments by the time its changelog shows.
       const store = createStore(definition, bytes, 0);
       task.stores.push({ store, bytes, topic: changelogTopicName(config.applicationId, definition.name) });
     }

@@ -21,4 +21,8 @@ export interface ManagedStore extends StateStore {
   setFlushListener(listener: FlushListener<unknown, unknown>): void;
   /** Turns a batch of changelog records (in offset order) into the LevelDB entries that apply them. */
   restoreEntries(records: readonly BytesEntry[]): BytesEntry[];
+  /** Deletes what expired from the byte store (segmented stores); after each commit or restored batch. */
+  dropExpired(): Promise<void>;
+  /** Puts the store over fresh bytes (a wiped store): nothing cached survives. */
+  replaceBytes(fresh: BytesStore): void;
 }

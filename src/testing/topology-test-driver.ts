@@ -135,6 +135,7 @@ export class TopologyTestDriver {
     for (const task of this.tasks) {
       for (const [store, { local, changelog }] of task.flushStores()) {
         void store.bytes.apply(local);
+        void store.dropExpired(); // in memory: done before this returns
         if (!store.definition.loggingEnabled) continue;
         const topic = changelogTopicName(this.topology.applicationId, store.name);
         for (const [key, value] of changelog) this.record({ topic, key, value, timestamp: this.wallClock, headers: {}, partition: 0 });
