@@ -2,6 +2,7 @@ import type { Serde } from '../serdes/serde.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import { CachingStore, type FlushResult } from './caching-store.js';
+import { readInt64, writeInt64 } from './int64.js';
 import { OBSERVED_TIME_KEY, Segments } from './segments.js';
 
 /** A session or window as restoration handles it: its bounds and its changelog value, never decoded. */
@@ -52,7 +53,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
 
   private readObservedTime(): void {
     const raw = this.bytes.get(OBSERVED_TIME_KEY);
-    this.observed = raw === undefined ? Number.NEGATIVE_INFINITY : Number(raw.readBigInt64BE(0));
+    this.observed = raw === undefined ? Number.NEGATIVE_INFINITY : readInt64(raw, 0);
     this.observedWritten = this.observed;
     this.droppedBelow = Number.NEGATIVE_INFINITY;
   }
@@ -134,7 +135,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     if (!(this.observed > this.observedWritten)) return undefined;
     this.observedWritten = this.observed;
     const value = Buffer.allocUnsafe(8);
-    value.writeBigInt64BE(BigInt(this.observed), 0);
+    writeInt64(value, this.observed, 0);
     return [OBSERVED_TIME_KEY, value];
   }
 
@@ -153,27 +154,30 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
    * within the batch.
    */
   restoreEntries(records: readonly BytesEntry[]): BytesEntry[] {
-    const groups = new Map<string, { localKey: Buffer; segment: number; slots: RawSlot[] }>();
+    // By segment, then by record key (as a latin1 string): the local key is built once per group.
+    const groups = new Map<number, Map<string, { localKey: Buffer; slots: RawSlot[] }>>();
     for (const [changelogKey, value] of records) {
       const { keyBytes, start, end } = this.parseChangelogKey(changelogKey);
       this.observe(end);
       const segment = this.segments.segmentOf(end);
       if (segment < this.segments.minLiveSegment(this.observed)) continue;
-      const localKey = this.segments.key(segment, keyBytes);
-      const id = localKey.toString('latin1');
-      let group = groups.get(id);
+      let ofSegment = groups.get(segment);
+      if (ofSegment === undefined) groups.set(segment, (ofSegment = new Map()));
+      const id = keyBytes.toString('latin1');
+      let group = ofSegment.get(id);
       if (group === undefined) {
+        const localKey = this.segments.key(segment, keyBytes);
         const raw = this.bytes.get(localKey);
-        group = { localKey, segment, slots: raw === undefined ? [] : this.decodeRaw(raw) };
-        groups.set(id, group);
+        group = { localKey, slots: raw === undefined ? [] : this.decodeRaw(raw) };
+        ofSegment.set(id, group);
       }
       upsertRaw(group.slots, start, end, value);
     }
     const minLive = this.segments.minLiveSegment(this.observed);
     const entries: BytesEntry[] = [];
-    for (const { localKey, segment, slots } of groups.values()) {
+    for (const [segment, ofSegment] of groups) {
       if (segment < minLive) continue;
-      entries.push([localKey, slots.length === 0 ? null : this.encodeRaw(slots)]);
+      for (const { localKey, slots } of ofSegment.values()) entries.push([localKey, slots.length === 0 ? null : this.encodeRaw(slots)]);
     }
     const observed = this.observedEntry();
     if (observed !== undefined) entries.push(observed);

@@ -1,6 +1,7 @@
+import { readOrderedInt64, writeOrderedInt64 } from './int64.js';
+
 /** The smallest segment id a store can hold: its key (with no record key) is the observed-time entry. */
 const MIN_SEGMENT = -(2 ** 63);
-const SIGN_FLIP = 1n << 63n;
 
 /**
  * How a segmented store splits time, as Kafka Streams' AbstractSegments does: segment `n` holds the entries
@@ -38,13 +39,13 @@ export class Segments {
 
   key(segment: number, keyBytes: Buffer): Buffer {
     const out = Buffer.allocUnsafe(8 + keyBytes.length);
-    out.writeBigUInt64BE(BigInt(segment) + SIGN_FLIP, 0);
+    writeOrderedInt64(out, segment, 0);
     keyBytes.copy(out, 8);
     return out;
   }
 
   segmentOfKey(localKey: Buffer): number {
-    return Number(localKey.readBigUInt64BE(0) - SIGN_FLIP);
+    return readOrderedInt64(localKey, 0);
   }
 
   /** The start of a segment's byte range: every local key of it is at or after this. */

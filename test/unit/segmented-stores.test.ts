@@ -12,6 +12,7 @@ import { encodeSessions, sessionChangelogKey, windowChangelogKey } from '../../s
 import { InMemoryBytesStore, type BytesEntry } from '../../src/stores/bytes-store.js';
 import { LevelDbBytesStore } from '../../src/stores/leveldb-bytes-store.js';
 import type { ManagedStore } from '../../src/stores/managed-store.js';
+import { readInt64, readOrderedInt64, writeInt64, writeOrderedInt64 } from '../../src/stores/int64.js';
 import { OBSERVED_TIME_KEY, Segments } from '../../src/stores/segments.js';
 import type { SessionStore, WindowStore } from '../../src/stores/state-store.js';
 import { createStore } from '../../src/stores/store-factory.js';
@@ -49,6 +50,24 @@ function segmentsOnDisk(bytes: InMemoryBytesStore): number[] {
 const session = (key: string, start: number, end: number) => ({ key, window: { start, end } });
 
 describe('Segments', () => {
+  it('writes 64-bit times without BigInt, exactly as writeBigInt64BE, and ordered ids in byte order', () => {
+    const values = [-(2 ** 53) + 1, -(2 ** 40) - 7, -1, 0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1];
+    const ordered: Buffer[] = [];
+    for (const value of values) {
+      const ours = Buffer.alloc(8);
+      const reference = Buffer.alloc(8);
+      writeInt64(ours, value, 0);
+      reference.writeBigInt64BE(BigInt(value), 0);
+      expect(ours).toEqual(reference);
+      expect(readInt64(ours, 0)).toBe(value);
+      const key = Buffer.alloc(8);
+      writeOrderedInt64(key, value, 0);
+      expect(readOrderedInt64(key, 0)).toBe(value);
+      ordered.push(key);
+    }
+    expect([...ordered].sort(Buffer.compare)).toEqual(ordered);
+  });
+
   it("takes Kafka Streams' interval: max(retention / 2, 60 s)", () => {
     expect(new Segments(RETENTION).intervalMs).toBe(INTERVAL);
     expect(new Segments(30_000).intervalMs).toBe(60_000);
