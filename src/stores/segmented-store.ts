@@ -62,6 +62,11 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     this.readObservedTime();
   }
 
+  /** The flush that wrote the observed time may be the one thrown away: write it with the next one again. */
+  protected override afterDiscard(): void {
+    this.observedWritten = Number.NEGATIVE_INFINITY;
+  }
+
   override observe(time: number): void {
     if (time > this.observed) this.observed = time;
   }
