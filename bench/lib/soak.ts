@@ -13,6 +13,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { random } from '../../examples/sessionize/generator.js';
 import { buildSessionizeTopology, pageViewSerde, type PageView } from '../../examples/sessionize/topology.js';
 import { Serdes } from '../../src/index.js';
 import { silentLogger } from '../../src/logging/logger.js';
@@ -35,18 +36,6 @@ export interface SoakFigures {
   dataSizes: number[];
   lastOverDay3: number;
   dataLastOverDay3: number;
-}
-
-/** A small deterministic generator (mulberry32), so every run sees the same month. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Bytes of a state folder by kind of LevelDB file. */
@@ -113,7 +102,7 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
     }
   };
   const keySerde = Serdes.String();
-  const next = random(42);
+  const next = random(42); // deterministic: every run sees the same month
   const sizes: number[] = [];
   const dataSizes: number[] = [];
   let events = 0;
