@@ -1,7 +1,7 @@
 /**
- * The local layout of session and window stores: every session (or window) of one record key lives in one
- * LevelDB value, so that finding a key's sessions is one synchronous point read instead of an asynchronous
- * range scan. Keys stay ordered by their bytes, so a scan over all keys is still an ordered byte scan.
+ * The value of one LevelDB entry of a session or window store: the sessions (or windows) of one record key
+ * within one time segment (see SegmentedStore), so that a key's sessions of a segment are one synchronous
+ * point read (processors read stores synchronously; LevelDB scans are asynchronous).
  *
  * Session bucket: [count u32] then per session [start i64][end i64][length u32][value bytes], by end time.
  * Window bucket:  [count u32] then per window  [start i64][length u32][value bytes], by start time.
