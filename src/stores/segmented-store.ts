@@ -3,6 +3,7 @@ import type { StoreDefinition } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import { CachingStore, type FlushResult } from './caching-store.js';
 import { readInt64, writeInt64 } from './int64.js';
+import { KeyFilter } from './key-filter.js';
 import { OBSERVED_TIME_KEY, Segments } from './segments.js';
 
 /** A session or window as restoration handles it: its bounds and its changelog value, never decoded. */
@@ -34,6 +35,12 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
   private observedWritten = Number.NEGATIVE_INFINITY;
   /** Everything below this segment is already removed from the byte store. */
   private droppedBelow = Number.NEGATIVE_INFINITY;
+  /**
+   * While the store is restored from the changelog's beginning into empty bytes: the local keys written so
+   * far. A key it has never seen is not on disk, so restoring it needs no read. Undefined until the first
+   * restored batch decides; null once anything else may have written (reads always).
+   */
+  private restoredKeys: KeyFilter | null | undefined;
 
   constructor(definition: StoreDefinition, bytes: BytesStore, cacheBudgetBytes: number) {
     super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes);
@@ -52,6 +59,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
   protected abstract encodeRaw(slots: readonly RawSlot[]): Buffer;
 
   private readObservedTime(): void {
+    this.restoredKeys = undefined;
     const raw = this.bytes.get(OBSERVED_TIME_KEY);
     this.observed = raw === undefined ? Number.NEGATIVE_INFINITY : readInt64(raw, 0);
     this.observedWritten = this.observed;
@@ -115,6 +123,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
   }
 
   protected override toLocal(keyBytes: Buffer, entry: E | undefined): BytesEntry[] {
+    this.restoredKeys = null;
     const changed = entry?.changedSegments;
     if (entry === undefined || changed === undefined) return [];
     entry.changedSegments = undefined;
@@ -156,9 +165,12 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
    * Changelog records as LevelDB entries, one per record key and segment: each record's value is copied as it
    * is (never deserialized) into its segment's value. Records whose segment already expired at the time
    * observed so far are skipped (Kafka Streams' `getOrCreateSegmentIfLive`), and so are segments that expire
-   * within the batch.
+   * within the batch. Restoring from the changelog's beginning (no changelog position yet: empty or wiped
+   * bytes), a group is read from disk only if this restoration may have written it (see restoredKeys).
    */
   restoreEntries(records: readonly BytesEntry[]): BytesEntry[] {
+    if (this.restoredKeys === undefined) this.restoredKeys = this.bytes.changelogPosition() === undefined ? new KeyFilter() : null;
+    const written = this.restoredKeys;
     // By segment, then by record key (as a latin1 string): the local key is built once per group.
     const groups = new Map<number, Map<string, { localKey: Buffer; slots: RawSlot[] }>>();
     for (const [changelogKey, value] of records) {
@@ -172,7 +184,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
       let group = ofSegment.get(id);
       if (group === undefined) {
         const localKey = this.segments.key(segment, keyBytes);
-        const raw = this.bytes.get(localKey);
+        const raw = written === null || written.mightContain(localKey) ? this.bytes.get(localKey) : undefined;
         group = { localKey, slots: raw === undefined ? [] : this.decodeRaw(raw) };
         ofSegment.set(id, group);
       }
@@ -182,7 +194,10 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     const entries: BytesEntry[] = [];
     for (const [segment, ofSegment] of groups) {
       if (segment < minLive) continue;
-      for (const { localKey, slots } of ofSegment.values()) entries.push([localKey, slots.length === 0 ? null : this.encodeRaw(slots)]);
+      for (const { localKey, slots } of ofSegment.values()) {
+        entries.push([localKey, slots.length === 0 ? null : this.encodeRaw(slots)]);
+        written?.add(localKey);
+      }
     }
     const observed = this.observedEntry();
     if (observed !== undefined) entries.push(observed);

@@ -171,6 +171,32 @@ describe('segmented session store', () => {
     }
   });
 
+  it('restoring from the beginning reads only what it wrote itself; a tail restore reads what is on disk', () => {
+    class CountingBytes extends InMemoryBytesStore {
+      reads = 0;
+      override get(key: Buffer): Buffer | undefined {
+        if (!key.equals(OBSERVED_TIME_KEY)) this.reads++;
+        return super.get(key);
+      }
+    }
+    const value = (n: number) => Buffer.from([0, 0, 0, n]);
+    const bytes = new CountingBytes();
+    const store = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    bytes.apply(store.restoreEntries(['a', 'b', 'c'].map((k) => [sessionChangelogKey(Buffer.from(k), 0, 0), value(1)])));
+    expect(bytes.reads).toBe(0);
+    bytes.apply(store.restoreEntries([[sessionChangelogKey(Buffer.from('a'), MINUTE, MINUTE), value(2)]]), 4n);
+    expect(bytes.reads).toBe(1);
+    expect(store.fetch('a').map((kv) => kv.value)).toEqual([1, 2]);
+
+    // Reopened at a changelog position: the tail is merged into what is on disk.
+    const tail = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    bytes.reads = 0;
+    bytes.apply(tail.restoreEntries([[sessionChangelogKey(Buffer.from('b'), MINUTE, MINUTE), value(3)]]), 5n);
+    expect(bytes.reads).toBe(1);
+    expect(createStore(sessionDefinition, bytes, 1 << 20).observedTime()).toBe(MINUTE);
+    expect((createStore(sessionDefinition, bytes, 1 << 20) as Sessions).fetch('b').map((kv) => kv.value)).toEqual([1, 3]);
+  });
+
   it('logs and forwards a write to an already expired segment, but does not store it (as Kafka Streams)', async () => {
     const bytes = new InMemoryBytesStore();
     const store = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
