@@ -26,6 +26,12 @@ export async function replayChangelog(
   onBatch: (records: number, next: bigint) => void,
   proceed: () => boolean = () => true,
 ): Promise<void> {
+  if (to - from > BigInt(batchRecords)) {
+    // The time at the changelog's end first: records of segments expired by then are skipped, not written.
+    await reader.read(topic, partition, to - 1n, to, 64 * 1024, async (records) => {
+      for (const [key] of records) store.observeChangelogKey(key);
+    });
+  }
   await reader.read(topic, partition, from, to, FETCH_MAX_BYTES, async (records, next, schemas) => {
     if (!proceed()) return;
     // A value written with another schema is readable only once the serde knows it: learn it first.

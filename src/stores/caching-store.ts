@@ -66,6 +66,9 @@ export abstract class CachingStore<K, E> {
   /** Deletes what expired from the byte store; called after each write of a commit or a restored batch. */
   async dropExpired(): Promise<void> {}
 
+  /** Raises the observed time to a changelog record's (windowed stores; see SegmentedStore). */
+  observeChangelogKey(_changelogKey: Buffer): void {}
+
   /**
    * Raises the stream time the store has observed. Session and window stores expire entries by their own
    * observed time (the largest session end / window start written or restored), as Kafka Streams' segmented

@@ -83,6 +83,10 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     return this.observed;
   }
 
+  override observeChangelogKey(changelogKey: Buffer): void {
+    this.observe(this.parseChangelogKey(changelogKey).end);
+  }
+
   /**
    * Slots with a time at or before this are expired: Kafka Streams' segmented stores serve an entry iff its
    * time >= observed time - retention + 1, by the store's own observed time (records filtered or dropped

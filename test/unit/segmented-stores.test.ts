@@ -15,6 +15,8 @@ import type { ManagedStore } from '../../src/stores/managed-store.js';
 import { readInt64, readOrderedInt64, writeInt64, writeOrderedInt64 } from '../../src/stores/int64.js';
 import { OBSERVED_TIME_KEY, Segments } from '../../src/stores/segments.js';
 import type { SessionStore, WindowStore } from '../../src/stores/state-store.js';
+import type { ChangelogReader } from '../../src/runtime/changelog-reader.js';
+import { replayChangelog } from '../../src/runtime/changelog-replay.js';
 import { createStore } from '../../src/stores/store-factory.js';
 import { StoreLayout } from '../../src/stores/store-layout.js';
 import { Stores } from '../../src/stores/stores.js';
@@ -169,6 +171,33 @@ describe('segmented session store', () => {
         [],
       ]);
     }
+  });
+
+  it("replaying a long changelog learns the time at its end first, and skips what is expired by then", async () => {
+    const changelog: BytesEntry[] = [0, 1, 2, 3, 4, 5].map((i) => [sessionChangelogKey(Buffer.from(`u${i}`), i * 10 * MINUTE, i * 10 * MINUTE), Buffer.from([0, 0, 0, i])]);
+    // A reader over an in-memory log: [from, to) in fetches of two records.
+    const reader = {
+      async read(_topic: string, _partition: number, from: bigint, to: bigint, _maxBytes: number, onBatch: (records: BytesEntry[], next: bigint, schemas: ReadonlySet<string>) => Promise<void>) {
+        for (let offset = Number(from); offset < Number(to); offset += 2) {
+          const end = Math.min(offset + 2, Number(to));
+          await onBatch(changelog.slice(offset, end), BigInt(end), new Set());
+        }
+      },
+    } as unknown as ChangelogReader;
+    class CountingBytes extends InMemoryBytesStore {
+      written: string[] = [];
+      override apply(entries: readonly BytesEntry[], position?: bigint): void {
+        for (const [key] of entries) if (!key.equals(OBSERVED_TIME_KEY)) this.written.push(key.subarray(8).toString());
+        super.apply(entries, position);
+      }
+    }
+    const bytes = new CountingBytes();
+    const store = createStore(sessionDefinition, bytes, 1 << 20);
+    await replayChangelog(reader, store, bytes, 't', 0, 0n, 6n, 2, () => {});
+    // Observed 50 min from the start: sessions ending at or before 30 min are expired, segments below 3 dropped.
+    expect(bytes.written).toEqual(['u3', 'u4', 'u5']);
+    expect((store as Sessions).fetch('u4').map((kv) => kv.value)).toEqual([4]);
+    expect(bytes.changelogPosition()).toBe(6n);
   });
 
   it('restoring from the beginning reads only what it wrote itself; a tail restore reads what is on disk', () => {
