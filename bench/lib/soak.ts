@@ -9,6 +9,8 @@
  *
  * Population: SOAK_USERS_PER_DAY users a day (default 20 000), of whom 95 % appear on that day only and 5 %
  * come from a fixed pool of regulars; each visit is 1-6 views a few minutes apart (one session, gap 30 min).
+ * The store's changelog is kept as the broker would keep it (compact,delete: the latest record per key, for
+ * retention + one day); at the end it is restored into an empty folder and timed.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,8 @@ import { Serdes } from '../../src/index.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { StreamTask } from '../../src/runtime/stream-task.js';
 import { LevelDbBytesStore } from '../../src/stores/leveldb-bytes-store.js';
+import type { StoreDefinition } from '../../src/processor/store-definition.js';
+import type { BytesEntry } from '../../src/stores/bytes-store.js';
 import type { ManagedStore } from '../../src/stores/managed-store.js';
 import { createStore } from '../../src/stores/store-factory.js';
 
@@ -36,6 +40,65 @@ export interface SoakFigures {
   dataSizes: number[];
   lastOverDay3: number;
   dataLastOverDay3: number;
+  restoration: RestoreFigures;
+}
+
+export interface RestoreFigures {
+  /** Records in the changelog at the end (compacted, and deleted after retention + one day). */
+  records: number;
+  seconds: number;
+  cpuSeconds: number;
+  /** LevelDB entries the restoration wrote (the rest was skipped as expired, or merged in a batch). */
+  entriesWritten: number;
+}
+
+/**
+ * The store's changelog as the broker would keep it with `cleanup.policy=compact,delete`: the latest
+ * record per key, and nothing older (by the stream time it was written at) than `retentionMs`.
+ */
+class CompactedChangelog {
+  private readonly latest = new Map<string, { record: BytesEntry; time: number }>();
+
+  append(records: readonly BytesEntry[], time: number): void {
+    for (const record of records) {
+      const id = record[0].toString('latin1');
+      this.latest.delete(id); // re-inserted last: the map stays in write order
+      this.latest.set(id, { record, time });
+    }
+  }
+
+  deleteBefore(time: number): void {
+    for (const [id, { time: written }] of this.latest) {
+      if (written >= time) break;
+      this.latest.delete(id);
+    }
+  }
+
+  records(): BytesEntry[] {
+    return [...this.latest.values()].map((r) => r.record);
+  }
+}
+
+/** Restores a store from `records` into an empty LevelDB folder, in batches, as the runtime's restoration. */
+async function restoreInto(path: string, definition: StoreDefinition, records: readonly BytesEntry[]): Promise<RestoreFigures> {
+  const batch = 10_000;
+  const bytes = await LevelDbBytesStore.open(path);
+  const store: Partial<ManagedStore> & Pick<ManagedStore, 'restoreEntries'> = createStore(definition, bytes, 0);
+  const began = performance.now();
+  const cpu = process.cpuUsage();
+  let entriesWritten = 0;
+  // Absent in a build from before segments (as dropExpired below): nothing is skipped there.
+  if (records.length > 0) store.observeChangelogKey?.(records[records.length - 1]![0]);
+  for (let i = 0; i < records.length; i += batch) {
+    const entries = store.restoreEntries(records.slice(i, i + batch));
+    entriesWritten += entries.length;
+    await bytes.apply(entries, BigInt(Math.min(i + batch, records.length)));
+    await store.dropExpired?.();
+  }
+  const used = process.cpuUsage(cpu);
+  const figures = { records: records.length, seconds: (performance.now() - began) / 1000, cpuSeconds: (used.user + used.system) / 1e6, entriesWritten };
+  await bytes.close();
+  return figures;
 }
 
 /** Bytes of a state folder by kind of LevelDB file. */
@@ -94,8 +157,11 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
     logger: silentLogger,
   });
   task.init();
+  const definition = subtopology.stores[0]!;
+  const changelog = new CompactedChangelog();
   const commit = async (): Promise<void> => {
-    for (const [store, { local }] of task.flushStores()) {
+    for (const [store, { local, changelog: records }] of task.flushStores()) {
+      changelog.append(records, task.streamTime);
       await store.bytes.apply(local);
       // Absent in a build from before segments: the soak then measures the bucketed layout.
       await (store as Partial<ManagedStore>).dropExpired?.();
@@ -105,6 +171,7 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
   const next = random(42); // deterministic: every run sees the same month
   const sizes: number[] = [];
   const dataSizes: number[] = [];
+  let restoration: RestoreFigures | undefined;
   let events = 0;
   const began = Date.now();
   try {
@@ -116,6 +183,7 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
         if (i % commitEvery === commitEvery - 1) await commit();
       }
       await commit();
+      changelog.deleteBefore(task.streamTime - (definition.retentionMs ?? 0) - DAY);
       const { data, bookkeeping } = folderBytes(stateDir);
       sizes.push(data + bookkeeping);
       dataSizes.push(data);
@@ -124,6 +192,11 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
           `of which data ${(data / 1e6).toFixed(3)} MB, LevelDB bookkeeping ${(bookkeeping / 1e6).toFixed(3)} MB`,
       );
     }
+    restoration = await restoreInto(join(stateDir, 'restored'), definition, changelog.records());
+    console.log(
+      `  restoration of the last changelog (${restoration.records} records) into an empty folder: ${restoration.seconds.toFixed(2)} s, ` +
+        `${restoration.cpuSeconds.toFixed(2)} s CPU, ${restoration.entriesWritten} LevelDB entries written`,
+    );
   } finally {
     for (const store of bytesStores.values()) await store.close();
     if (process.env.SOAK_KEEP === undefined) rmSync(stateDir, { recursive: true, force: true });
@@ -131,5 +204,15 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
   }
   const seconds = (Date.now() - began) / 1000;
   const lastOverDay3 = (series: number[]) => (series.length >= 3 ? series[series.length - 1]! / series[2]! : Number.NaN);
-  return { days, usersPerDay, events, seconds, sizes, dataSizes, lastOverDay3: lastOverDay3(sizes), dataLastOverDay3: lastOverDay3(dataSizes) };
+  return {
+    days,
+    usersPerDay,
+    events,
+    seconds,
+    sizes,
+    dataSizes,
+    lastOverDay3: lastOverDay3(sizes),
+    dataLastOverDay3: lastOverDay3(dataSizes),
+    restoration: restoration!,
+  };
 }
