@@ -16,6 +16,9 @@
  *                records dropped as late by each, and events/s
  *   failover     kill-to-first-output of a moved task, with and without a standby replica, for a store of
  *                FAILOVER_SESSIONS sessions (default 1 000 000)
+ *   soak         no broker: a simulated month (SOAK_DAYS, default 30; SOAK_USERS_PER_DAY, default 20 000,
+ *                most of them seen on one day only) through the session aggregation on an on-disk state
+ *                folder; its size after each day, and last day ÷ day 3 (goal ≤ 1.2)
  *
  * Figures go to the console and to bench/results/latest.json.
  */
@@ -25,12 +28,13 @@ import { join } from 'node:path';
 import { benchBroker, createTopic, fillInputTopic, PARTITIONS, type BenchBroker, type ViewFormat } from './lib/bench-env.js';
 import { runChild, runOurs, type RunFigures } from './lib/contender.js';
 import { failover } from './lib/failover.js';
+import { soak } from './lib/soak.js';
 import { ensureKafkaStreamsPeer, runKafkaStreams } from './lib/kafka-streams-peer.js';
 import { oracleSessions } from '../examples/sessionize/generator.js';
 import { readTopic } from '../examples/sessionize/kafka-io.js';
 import { sessionKeySerde, sessionStatsSerde } from '../examples/sessionize/topology.js';
 
-const SUITES = ['compare', 'catchup', 'guarantees', 'failover', 'replay'] as const;
+const SUITES = ['compare', 'catchup', 'guarantees', 'failover', 'replay', 'soak'] as const;
 const DEFAULT_SUITES: Suite[] = ['compare', 'catchup', 'failover'];
 type Suite = (typeof SUITES)[number];
 
@@ -433,9 +437,24 @@ async function failoverSuite(broker: BenchBroker): Promise<void> {
   results.failover = { sessions, without, withStandby };
 }
 
-const broker = await benchBroker();
+async function soakSuite(): Promise<void> {
+  console.log('\n[soak] a simulated month of page views through the session aggregation, state on disk...');
+  const figures = await soak();
+  console.log(`[soak] ${figures.events} views over ${figures.days} days in ${figures.seconds.toFixed(0)} s; last day ÷ day 3: ` +
+    `state folder ${figures.lastOverDay3.toFixed(2)}, its data ${figures.dataLastOverDay3.toFixed(2)} (goal ≤ 1.2)`);
+  const r = figures.restoration;
+  console.log(`[soak] restoring the last changelog (${r.records} records, compacted, retention + 1 day): ${r.seconds.toFixed(2)} s, ` +
+    `${Math.round(r.records / r.seconds)} records/s, ${r.entriesWritten} LevelDB entries written`);
+  results.soak = figures;
+  if (!(figures.dataLastOverDay3 <= 1.2)) process.exitCode = 1;
+}
+
+// Only the suites that need one start (or reach) a broker.
+const broker = suites.some((s) => s !== 'soak') ? await benchBroker() : undefined;
 try {
   for (const suite of suites) {
+    if (suite === 'soak') await soakSuite();
+    if (broker === undefined) continue;
     if (suite === 'compare') await compare(broker);
     if (suite === 'failover') await failoverSuite(broker);
     if (suite === 'catchup') await catchup(broker);
@@ -443,7 +462,7 @@ try {
     if (suite === 'replay') await replay(broker);
   }
 } finally {
-  await broker.stop();
+  await broker?.stop();
 }
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);

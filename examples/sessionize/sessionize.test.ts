@@ -36,6 +36,14 @@ describe('sessionize example', () => {
     ]);
   });
 
+  it("logs the store's changelog with the writer schema header, as the runtime does", () => {
+    const { driver, input } = drive();
+    input.pipeInput('web-1', view('ann', 0), T0);
+    const changelog = driver.createOutputTopic('sessionize-session-stats-changelog', Serdes.ByteArray(), Serdes.ByteArray());
+    const [record] = changelog.readRecordsToList();
+    expect(String(record?.headers['kstreams.value.schema'])).toContain('SessionStats');
+  });
+
   it('matches the offline oracle on generated traffic', () => {
     const { driver, input, output } = drive();
     const events = generatePageViews({ events: 3000, users: 60, seed: 3, malformedRate: 0 });

@@ -63,6 +63,12 @@ export interface StreamsConfig {
   partitionsConsumedConcurrently?: number;
   /** Replication factor of internal topics; default -1, the broker's default. */
   replicationFactor?: number;
+  /**
+   * How much longer than its store a window or session changelog keeps records (`retention.ms` = store
+   * retention + this), as Kafka Streams' `windowstore.changelog.additional.retention.ms`; default one day.
+   * A store's own `changelogConfig['retention.ms']` wins over it.
+   */
+  windowStoreChangelogAdditionalRetentionMs?: number;
   /** How long a new owner waits for the previous owner to hand a task over; default 30 000 ms. */
   handoverTimeoutMs?: number;
   /**
@@ -116,6 +122,7 @@ export interface ResolvedStreamsConfig {
   readonly heartbeatIntervalMs: number;
   readonly partitionsConsumedConcurrently: number;
   readonly replicationFactor: number;
+  readonly windowStoreChangelogAdditionalRetentionMs: number;
   readonly handoverTimeoutMs: number;
   readonly brokerUnavailableTimeoutMs: number;
   readonly repartitionPurgeIntervalMs: number;
@@ -207,6 +214,12 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     heartbeatIntervalMs,
     partitionsConsumedConcurrently: integer('partitionsConsumedConcurrently', config.partitionsConsumedConcurrently, 64, 1),
     replicationFactor: integer('replicationFactor', config.replicationFactor, -1, -1),
+    windowStoreChangelogAdditionalRetentionMs: integer(
+      'windowStoreChangelogAdditionalRetentionMs',
+      config.windowStoreChangelogAdditionalRetentionMs,
+      24 * 60 * 60 * 1000, // one day, as processor's CHANGELOG_ADDITIONAL_RETENTION_MS
+      0,
+    ),
     handoverTimeoutMs: integer('handoverTimeoutMs', config.handoverTimeoutMs, 30_000, 0),
     brokerUnavailableTimeoutMs: integer('brokerUnavailableTimeoutMs', config.brokerUnavailableTimeoutMs, 300_000, 0),
     deserializationExceptionHandler: errorHandler('deserializationExceptionHandler', config.deserializationExceptionHandler),

@@ -41,9 +41,15 @@ export function changelogTopicName(applicationId: string, storeName: string): st
   return `${applicationId}-${storeName}-changelog`;
 }
 
-/** Topic configs of a store's changelog: compacted, and for windowed stores also deleted after retention. */
-export function changelogTopicConfig(store: StoreDefinition): Record<string, string> {
+/**
+ * Topic configs of a store's changelog: compacted, and for windowed stores also deleted after the store's
+ * retention + `additionalRetentionMs` (Kafka Streams' `windowstore.changelog.additional.retention.ms`).
+ */
+export function changelogTopicConfig(
+  store: StoreDefinition,
+  additionalRetentionMs = CHANGELOG_ADDITIONAL_RETENTION_MS,
+): Record<string, string> {
   if (store.type === 'keyValue') return { 'cleanup.policy': 'compact', ...store.changelogConfig };
-  const retention = (store.retentionMs ?? 0) + CHANGELOG_ADDITIONAL_RETENTION_MS;
+  const retention = (store.retentionMs ?? 0) + additionalRetentionMs;
   return { 'cleanup.policy': 'compact,delete', 'retention.ms': String(retention), ...store.changelogConfig };
 }

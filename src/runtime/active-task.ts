@@ -11,6 +11,7 @@ import { changelogTopicName, type StoreDefinition } from '../processor/store-def
 import { createStore } from '../stores/store-factory.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { replayChangelog } from './changelog-replay.js';
+import { StoreLayout } from '../stores/store-layout.js';
 import { StoreSchemas } from './store-schemas.js';
 import type { Logger } from '../logging/logger.js';
 import type { Producer } from '../client/producer.js';
@@ -108,7 +109,10 @@ export class ActiveTask {
       bytesStores.set(definition.name, bytes);
       task.changelogHeaders.set(definition.name, StoreSchemas.changelogHeaders(definition));
       try {
-        if (bytes instanceof LevelDbBytesStore) await StoreSchemas.checkLocal(definition, bytes);
+        if (bytes instanceof LevelDbBytesStore) {
+          await StoreSchemas.checkLocal(definition, bytes);
+          await StoreLayout.record(definition, bytes);
+        }
       } catch (err) {
         for (const b of bytesStores.values()) await b.close();
         throw err;
@@ -144,6 +148,11 @@ export class ActiveTask {
     } catch (err) {
       if (!(err instanceof DamagedStoreError)) throw err;
       return this.replaceDamaged(definition, err.reason);
+    }
+    const outdated = await StoreLayout.outdated(definition, store);
+    if (outdated !== undefined) {
+      await store.close();
+      return this.replaceDamaged(definition, outdated);
     }
     // LevelDB creates what it does not find: a store the checkpoint knows must not come back empty unnoticed.
     const expected = definition.loggingEnabled ? checkpoint.get(changelogTopicName(this.config.applicationId, definition.name)) : undefined;
@@ -228,7 +237,8 @@ export class ActiveTask {
     const fresh = await LevelDbBytesStore.open(path);
     // The schemas this version writes, recorded again in the empty store (changelog ones come as restored).
     await StoreSchemas.checkLocal(store.definition, fresh);
-    (store as { bytes: BytesStore }).bytes = fresh;
+    await StoreLayout.record(store.definition, fresh);
+    store.replaceBytes(fresh);
     return fresh;
   }
 
@@ -304,9 +314,10 @@ export class ActiveTask {
    */
   async writeLocal(snapshot: CommitSnapshot, pipeline: ProducerPipeline): Promise<void> {
     await Promise.all(
-      snapshot.local.map(({ store, entries, changelogTopic }) => {
+      snapshot.local.map(async ({ store, entries, changelogTopic }) => {
         const last = changelogTopic === undefined ? undefined : pipeline.lastOffset(changelogTopic, this.partition);
-        return store.bytes.apply(entries, last === undefined ? undefined : last + 1n);
+        await store.bytes.apply(entries, last === undefined ? undefined : last + 1n);
+        await store.dropExpired();
       }),
     );
     await this.writeCheckpointFile();

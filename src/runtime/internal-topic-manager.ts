@@ -1,6 +1,7 @@
 import type { Admin, TopicToCreate } from '../client/admin.js';
 
 import type { Topology } from '../processor/topology.js';
+import { changelogTopicConfig } from '../processor/store-definition.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -78,14 +79,20 @@ async function allHaveLeaders(admin: Admin, topics: string[]): Promise<boolean> 
  *  - topics read by one sub-topology must have equal partition counts (co-partitioning);
  *  - a repartition topic gets the partition count of the sub-topology that writes it (or its explicit count);
  *  - a changelog gets one partition per task of its sub-topology;
- *  - an existing internal topic with another partition count or cleanup policy stops the start.
+ *  - an existing internal topic with another partition count or cleanup policy stops the start, except a
+ *    windowed store's changelog that is `compact` where `compact,delete` is wanted (see policyProblem).
  */
 export async function ensureTopics(
   admin: Admin,
   topology: Topology,
   replicationFactor: number,
   logger: Logger,
+  windowChangelogAdditionalRetentionMs?: number,
 ): Promise<TopologyMetadata> {
+  const configOf = (internal: Topology['internalTopics'][number]): Record<string, string> => {
+    const store = internal.kind === 'changelog' && internal.storeName !== undefined ? topology.stores.get(internal.storeName) : undefined;
+    return store === undefined ? internal.config : changelogTopicConfig(store, windowChangelogAdditionalRetentionMs);
+  };
   const external = topology.externalSourceTopics();
   const sinkTopics = [...new Set(topology.subtopologies.flatMap((s) => s.sinkTopics))];
   const internalNames = topology.internalTopics.map((t) => t.name);
@@ -155,7 +162,7 @@ export async function ensureTopics(
         topic: internal.name,
         numPartitions: expected,
         replicationFactor,
-        configEntries: Object.entries(internal.config).map(([name, value]) => ({ name, value })),
+        configEntries: Object.entries(configOf(internal)).map(([name, value]) => ({ name, value })),
       });
     } else if (actual !== expected) {
       problems.push(`${internal.name} has ${actual} partitions, the application needs ${expected}`);
@@ -170,11 +177,8 @@ export async function ensureTopics(
     for (const [name, configs] of described) {
       const internal = existingInternal.find((t) => t.name === name)!;
       const actual = configs.get('cleanup.policy') ?? 'delete';
-      const wanted = internal.config['cleanup.policy'] ?? 'delete';
-      const normalize = (p: string) => p.split(',').map((s) => s.trim()).sort().join(',');
-      if (normalize(actual) !== normalize(wanted)) {
-        problems.push(`${internal.name} has cleanup.policy=${actual}, the application needs ${wanted}`);
-      }
+      const problem = policyProblem(internal.name, actual, configOf(internal), logger);
+      if (problem !== undefined) problems.push(problem);
     }
   }
   if (problems.length > 0) {
@@ -189,4 +193,26 @@ export async function ensureTopics(
   }
   for (const topic of sinkTopics) if (!byTopic.has(topic)) byTopic.set(topic, counts.get(topic) ?? 0);
   return { partitionsBySubtopology: bySubtopology, partitionsByTopic: byTopic };
+}
+
+/**
+ * Whether an existing internal topic's cleanup policy can serve. Policies compare as sets. A windowed store's
+ * changelog created by an earlier version as `compact` where `compact,delete` is wanted is accepted with a
+ * WARN: it loses nothing (it only keeps expired windows longer), and we do not alter a topic's configs
+ * behind the operator's back; the WARN gives the command that bounds it.
+ */
+export function policyProblem(topic: string, actual: string, wanted: Readonly<Record<string, string>>, logger: Logger): string | undefined {
+  const normalize = (p: string) => p.split(',').map((s) => s.trim()).sort().join(',');
+  const wantedPolicy = wanted['cleanup.policy'] ?? 'delete';
+  if (normalize(actual) === normalize(wantedPolicy)) return undefined;
+  if (normalize(actual) === 'compact' && normalize(wantedPolicy) === 'compact,delete') {
+    const retention = wanted['retention.ms'];
+    logger.warn(
+      `${topic} has cleanup.policy=compact, this version wants compact,delete${retention === undefined ? '' : ` with retention.ms=${retention}`}: ` +
+        'accepted, but the changelog keeps expired windows until you run: kafka-configs.sh --alter --entity-type topics ' +
+        `--entity-name ${topic} --add-config cleanup.policy=[compact,delete]${retention === undefined ? '' : `,retention.ms=${retention}`}`,
+    );
+    return undefined;
+  }
+  return `${topic} has cleanup.policy=${actual}, the application needs ${wantedPolicy}`;
 }

@@ -193,7 +193,13 @@ export class KafkaStreams {
     try {
       await StoreSchemas.checkStateDir(this.topology, this.config.stateDir, this.config.applicationId);
       await admin.connect();
-      const metadata = await ensureTopics(admin, this.topology, this.config.replicationFactor, this.config.logger);
+      const metadata = await ensureTopics(
+        admin,
+        this.topology,
+        this.config.replicationFactor,
+        this.config.logger,
+        this.config.windowStoreChangelogAdditionalRetentionMs,
+      );
       this.metadata = metadata;
       await this.checkDeadLetterTopics(admin);
       if (this.config.metricsPort !== undefined) {

@@ -5,8 +5,9 @@ import type { Topology } from '../processor/topology.js';
 import { DamagedStoreError } from '../errors/errors.js';
 import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
-import { changelogTopicName } from '../processor/store-definition.js';
+import { changelogTopicName, type StoreDefinition } from '../processor/store-definition.js';
 import { createStore } from '../stores/store-factory.js';
+import { StoreLayout } from '../stores/store-layout.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { replayChangelog } from './changelog-replay.js';
 import { StoreSchemas } from './store-schemas.js';
@@ -41,15 +42,16 @@ export class StandbyTask {
     const task = new StandbyTask(config, partition, subtopologyId);
     for (const definition of topology.subtopologies[subtopologyId]!.stores) {
       if (!definition.persistent || !definition.loggingEnabled) continue;
-      const bytes = await openReplica(join(task.directory, definition.name), task.id, definition.name, config);
+      const bytes = await openReplica(join(task.directory, definition.name), task.id, definition, config);
       try {
         await StoreSchemas.checkLocal(definition, bytes);
+        await StoreLayout.record(definition, bytes);
       } catch (err) {
         await bytes.close();
         await task.close();
         throw err;
       }
-      // Only its changelog decoding is used: nothing expires in a replica (the active task decides that).
+      // Only its changelog decoding is used: a replica expires segments by the time its changelog shows.
       const store = createStore(definition, bytes, 0);
       task.stores.push({ store, bytes, topic: changelogTopicName(config.applicationId, definition.name) });
     }
@@ -109,16 +111,22 @@ export class StandbyTask {
 }
 
 /** A damaged replica is worth nothing: it is wiped (with a WARN naming why) and caught up from scratch. */
-async function openReplica(path: string, taskId: string, storeName: string, config: ResolvedStreamsConfig): Promise<LevelDbBytesStore> {
+async function openReplica(path: string, taskId: string, definition: StoreDefinition, config: ResolvedStreamsConfig): Promise<LevelDbBytesStore> {
+  let reason: string;
   try {
-    return await LevelDbBytesStore.open(path);
+    const store = await LevelDbBytesStore.open(path);
+    const outdated = await StoreLayout.outdated(definition, store);
+    if (outdated === undefined) return store;
+    await store.close();
+    reason = outdated;
   } catch (err) {
     if (!(err instanceof DamagedStoreError)) throw err;
-    config.logger.warn(`standby ${taskId}: replica of ${storeName} at ${path} cannot be trusted: ${err.reason}; wiping it, reading its changelog again`, {
-      path,
-      reason: err.reason,
-    });
-    await LevelDbBytesStore.destroy(path);
-    return LevelDbBytesStore.open(path);
+    reason = err.reason;
   }
+  config.logger.warn(`standby ${taskId}: replica of ${definition.name} at ${path} cannot be trusted: ${reason}; wiping it, reading its changelog again`, {
+    path,
+    reason,
+  });
+  await LevelDbBytesStore.destroy(path);
+  return LevelDbBytesStore.open(path);
 }

@@ -1,12 +1,13 @@
 /**
- * The local layout of session and window stores: every session (or window) of one record key lives in one
- * LevelDB value, so that finding a key's sessions is one synchronous point read instead of an asynchronous
- * range scan. Keys stay ordered by their bytes, so a scan over all keys is still an ordered byte scan.
+ * The value of one LevelDB entry of a session or window store: the sessions (or windows) of one record key
+ * within one time segment (see SegmentedStore), so that a key's sessions of a segment are one synchronous
+ * point read (processors read stores synchronously; LevelDB scans are asynchronous).
  *
  * Session bucket: [count u32] then per session [start i64][end i64][length u32][value bytes], by end time.
  * Window bucket:  [count u32] then per window  [start i64][length u32][value bytes], by start time.
  * (The changelog topic keeps Kafka Streams' per-session and per-window records; see the stores.)
  */
+import { readInt64, writeInt64 } from './int64.js';
 
 export interface SessionSlot<V> {
   start: number;
@@ -34,8 +35,8 @@ export function encodeSessions<V>(sessions: readonly SessionSlot<V>[], encode: (
   let pos = 4;
   sessions.forEach((s, i) => {
     const bytes = encoded[i]!;
-    out.writeBigInt64BE(BigInt(s.start), pos);
-    out.writeBigInt64BE(BigInt(s.end), pos + 8);
+    writeInt64(out, s.start, pos);
+    writeInt64(out, s.end, pos + 8);
     out.writeUInt32BE(bytes.length, pos + 16);
     bytes.copy(out, pos + 20);
     pos += 20 + bytes.length;
@@ -48,8 +49,8 @@ export function decodeSessions<V>(buf: Buffer, decode: (bytes: Buffer) => V): Se
   const sessions: SessionSlot<V>[] = new Array(count);
   let pos = 4;
   for (let i = 0; i < count; i++) {
-    const start = Number(buf.readBigInt64BE(pos));
-    const end = Number(buf.readBigInt64BE(pos + 8));
+    const start = readInt64(buf, pos);
+    const end = readInt64(buf, pos + 8);
     const length = buf.readUInt32BE(pos + 16);
     const bytes = buf.subarray(pos + 20, pos + 20 + length);
     sessions[i] = { start, end, value: decode(bytes), bytes };
@@ -70,7 +71,7 @@ export function encodeWindows<V>(windows: readonly WindowSlot<V>[], encode: (val
   let pos = 4;
   windows.forEach((w, i) => {
     const bytes = encoded[i]!;
-    out.writeBigInt64BE(BigInt(w.start), pos);
+    writeInt64(out, w.start, pos);
     out.writeUInt32BE(bytes.length, pos + 8);
     bytes.copy(out, pos + 12);
     pos += 12 + bytes.length;
@@ -83,7 +84,7 @@ export function decodeWindows<V>(buf: Buffer, decode: (bytes: Buffer) => V): Win
   const windows: WindowSlot<V>[] = new Array(count);
   let pos = 4;
   for (let i = 0; i < count; i++) {
-    const start = Number(buf.readBigInt64BE(pos));
+    const start = readInt64(buf, pos);
     const length = buf.readUInt32BE(pos + 8);
     const bytes = buf.subarray(pos + 12, pos + 12 + length);
     windows[i] = { start, value: decode(bytes), bytes };
@@ -96,8 +97,8 @@ export function decodeWindows<V>(buf: Buffer, decode: (bytes: Buffer) => V): Win
 export function sessionChangelogKey(keyBytes: Buffer, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(keyBytes.length + 16);
   keyBytes.copy(out, 0);
-  out.writeBigInt64BE(BigInt(end), keyBytes.length);
-  out.writeBigInt64BE(BigInt(start), keyBytes.length + 8);
+  writeInt64(out, end, keyBytes.length);
+  writeInt64(out, start, keyBytes.length + 8);
   return out;
 }
 
@@ -105,8 +106,8 @@ export function parseSessionChangelogKey(bytes: Buffer): { keyBytes: Buffer; sta
   const keyEnd = bytes.length - 16;
   return {
     keyBytes: bytes.subarray(0, keyEnd),
-    end: Number(bytes.readBigInt64BE(keyEnd)),
-    start: Number(bytes.readBigInt64BE(keyEnd + 8)),
+    end: readInt64(bytes, keyEnd),
+    start: readInt64(bytes, keyEnd + 8),
   };
 }
 
@@ -114,12 +115,12 @@ export function parseSessionChangelogKey(bytes: Buffer): { keyBytes: Buffer; sta
 export function windowChangelogKey(keyBytes: Buffer, start: number): Buffer {
   const out = Buffer.allocUnsafe(keyBytes.length + 12);
   keyBytes.copy(out, 0);
-  out.writeBigInt64BE(BigInt(start), keyBytes.length);
+  writeInt64(out, start, keyBytes.length);
   out.writeUInt32BE(0, keyBytes.length + 8);
   return out;
 }
 
 export function parseWindowChangelogKey(bytes: Buffer): { keyBytes: Buffer; start: number } {
   const keyEnd = bytes.length - 12;
-  return { keyBytes: bytes.subarray(0, keyEnd), start: Number(bytes.readBigInt64BE(keyEnd)) };
+  return { keyBytes: bytes.subarray(0, keyEnd), start: readInt64(bytes, keyEnd) };
 }

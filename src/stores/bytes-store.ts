@@ -16,6 +16,11 @@ export interface BytesStore {
   /** Every entry in key order; synchronous only for stores held in memory. */
   entriesSync?(): Array<[Buffer, Buffer]>;
   entries(): AsyncIterable<[Buffer, Buffer]>;
+  /**
+   * Deletes every entry with gt < key < lt (a segmented store dropping its expired segments). Never called
+   * concurrently with `apply`, and only over keys no later `apply` of the same commit writes.
+   */
+  clearRange(gt: Buffer, lt: Buffer): Promise<void> | void;
   close(): Promise<void> | void;
 }
 
@@ -48,6 +53,13 @@ export class InMemoryBytesStore implements BytesStore {
 
   async *entries(): AsyncIterable<[Buffer, Buffer]> {
     yield* this.entriesSync();
+  }
+
+  clearRange(gt: Buffer, lt: Buffer): void {
+    // latin1 strings compare by char code, that is by byte: the same order as the keys' bytes.
+    const low = gt.toString('latin1');
+    const high = lt.toString('latin1');
+    for (const key of [...this.data.keys()]) if (key > low && key < high) this.data.delete(key);
   }
 
   close(): void {

@@ -45,9 +45,29 @@ export abstract class CachingStore<K, E> {
   constructor(
     readonly name: string,
     protected readonly keySerde: Serde<K>,
-    readonly bytes: BytesStore,
+    private bytesStore: BytesStore,
     private cacheBudgetBytes: number,
   ) {}
+
+  get bytes(): BytesStore {
+    return this.bytesStore;
+  }
+
+  /** Puts the store over other bytes (a wiped store's fresh files): nothing cached survives. */
+  replaceBytes(fresh: BytesStore): void {
+    this.bytesStore = fresh;
+    this.slots.clear();
+    this.dirty = [];
+    this.afterBytesReplaced();
+  }
+
+  protected afterBytesReplaced(): void {}
+
+  /** Deletes what expired from the byte store; called after each write of a commit or a restored batch. */
+  async dropExpired(): Promise<void> {}
+
+  /** Raises the observed time to a changelog record's (windowed stores; see SegmentedStore). */
+  observeChangelogKey(_changelogKey: Buffer): void {}
 
   /**
    * Raises the stream time the store has observed. Session and window stores expire entries by their own
@@ -66,9 +86,20 @@ export abstract class CachingStore<K, E> {
   protected abstract encode(entry: E): Buffer | null;
   /**
    * Changelog records for the changes to one entry since the last flush; called once per dirty entry with
-   * what `encode` returned for it.
+   * the LevelDB entries `toLocal` made of it.
    */
-  protected abstract changelogFor(keyBytes: Buffer, entry: E | undefined, encoded: Buffer | null, key: K): BytesEntry[];
+  protected abstract changelogFor(keyBytes: Buffer, entry: E | undefined, local: readonly BytesEntry[], key: K): BytesEntry[];
+
+  /** The entry of a record key as the byte store holds it (one value under the key's bytes by default). */
+  protected load(keyBytes: Buffer): E | undefined {
+    const raw = this.bytes.get(keyBytes);
+    return raw === undefined ? undefined : this.decode(raw);
+  }
+
+  /** The LevelDB entries that write one changed entry (its encoded value under its key's bytes by default). */
+  protected toLocal(keyBytes: Buffer, entry: E | undefined): BytesEntry[] {
+    return [[keyBytes, entry === undefined ? null : this.encode(entry)]];
+  }
 
   /** Map key of the cache: primitive keys as they are, others by their bytes. */
   private idOf(key: K): unknown {
@@ -87,8 +118,7 @@ export abstract class CachingStore<K, E> {
     }
     this.cacheMisses++;
     const keyBytes = this.keySerde.serialize(key);
-    const raw = this.bytes.get(keyBytes);
-    const loaded: Slot<K, E> = { key, keyBytes, entry: raw === undefined ? undefined : this.decode(raw), dirty: false };
+    const loaded: Slot<K, E> = { key, keyBytes, entry: this.load(keyBytes), dirty: false };
     this.slots.set(id, loaded);
     return loaded;
   }
@@ -134,13 +164,15 @@ export abstract class CachingStore<K, E> {
     this.dirty = [];
     for (const slot of dirty) {
       const keyBytes = slot.keyBytes!;
-      const value = slot.entry === undefined ? null : this.encode(slot.entry);
-      if (value !== null) encodedBytes += value.length + keyBytes.length;
-      local.push([keyBytes, value]);
-      for (const record of this.changelogFor(keyBytes, slot.entry, value, slot.key)) changelog.push(record);
+      const entries = this.toLocal(keyBytes, slot.entry);
+      for (const entry of entries) {
+        if (entry[1] !== null) encodedBytes += entry[1].length + entry[0].length;
+        local.push(entry);
+      }
+      for (const record of this.changelogFor(keyBytes, slot.entry, entries, slot.key)) changelog.push(record);
       slot.dirty = false;
     }
-    if (local.length > 0) this.averageEntryBytes = 0.7 * this.averageEntryBytes + (0.3 * encodedBytes) / local.length;
+    this.averageEntryBytes = 0.7 * this.averageEntryBytes + (0.3 * encodedBytes) / dirty.length;
     this.evict();
     return { local, changelog };
   }

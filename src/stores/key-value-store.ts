@@ -35,7 +35,7 @@ export class CachingKeyValueStore<K, V>
     return this.codec.encode(entry);
   }
 
-  protected changelogFor(keyBytes: Buffer, entry: ValueAndTimestamp<V> | undefined, encoded: Buffer | null, key: K): BytesEntry[] {
+  protected changelogFor(keyBytes: Buffer, entry: ValueAndTimestamp<V> | undefined, local: readonly BytesEntry[], key: K): BytesEntry[] {
     if (this.listener !== undefined) {
       if (entry !== undefined) this.listener({ key, value: entry.value, timestamp: entry.timestamp, headers: {} });
       else {
@@ -44,7 +44,7 @@ export class CachingKeyValueStore<K, V>
         if (old !== undefined) this.listener({ key, value: null, timestamp: this.decode(old).timestamp, headers: {} });
       }
     }
-    return [[keyBytes, encoded]];
+    return [...local];
   }
 
   get(key: K): V | undefined {

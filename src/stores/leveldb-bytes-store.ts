@@ -136,6 +136,21 @@ export class LevelDbBytesStore implements BytesStore {
     return this.position;
   }
 
+  /**
+   * LevelDB has no range tombstone: `clear` deletes key by key in the native layer, then the range is
+   * compacted so that the deleted entries leave the disk now rather than at some later compaction.
+   */
+  async clearRange(gt: Buffer, lt: Buffer): Promise<void> {
+    const from = dataKey(gt);
+    const to = dataKey(lt);
+    try {
+      await this.db.clear({ gt: from, lt: to });
+      await this.db.compactRange(from, to);
+    } catch (err) {
+      throw LevelDbBytesStore.failure(this.path, 'clear a range of', err);
+    }
+  }
+
   /** Metadata entries of the store whose names start with `prefix` (kept beside the data, never in it). */
   async metadata(prefix: string): Promise<Array<[string, Buffer]>> {
     const gte = Buffer.from(`\x00${prefix}`, 'latin1');

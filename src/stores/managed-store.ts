@@ -21,4 +21,14 @@ export interface ManagedStore extends StateStore {
   setFlushListener(listener: FlushListener<unknown, unknown>): void;
   /** Turns a batch of changelog records (in offset order) into the LevelDB entries that apply them. */
   restoreEntries(records: readonly BytesEntry[]): BytesEntry[];
+  /** Deletes what expired from the byte store (segmented stores); after each commit or restored batch. */
+  dropExpired(): Promise<void>;
+  /**
+   * Raises the observed time to that of a changelog record (session end, window start; nothing for
+   * key-value stores): told the changelog's last record before restoring, a store skips every earlier record
+   * whose segment is expired by then instead of writing it and dropping it later.
+   */
+  observeChangelogKey(changelogKey: Buffer): void;
+  /** Puts the store over fresh bytes (a wiped store): nothing cached survives. */
+  replaceBytes(fresh: BytesStore): void;
 }

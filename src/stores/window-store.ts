@@ -2,55 +2,74 @@ import type { KeyValue } from '../processor/record.js';
 import type { Serde } from '../serdes/serde.js';
 import { decodeWindows, encodeWindows, parseWindowChangelogKey, windowChangelogKey, type WindowSlot } from './bucket-codec.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import { CachingStore } from './caching-store.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { TimestampedWindowStore, ValueAndTimestamp } from './state-store.js';
 import { StoredValueCodec } from './timestamped-value.js';
+import { SegmentedStore, type RawSlot, type SegmentedEntry } from './segmented-store.js';
 
-interface WindowBucket<V> {
-  windows: WindowSlot<ValueAndTimestamp<V>>[];
+interface WindowBucket<V> extends SegmentedEntry<WindowSlot<ValueAndTimestamp<V>>> {
   changed?: Set<number>;
 }
 
 /**
- * A window store: all windows of a key in one LevelDB value, by start time; the changelog carries one record
- * per window with Kafka Streams' window key layout. Windows that started more than `retentionMs` before
- * stream time are dropped from reads and from the bucket at its next write.
+ * A window store (Kafka Streams' RocksDBWindowStore over a segmented store): segmented by window start, one
+ * LevelDB value per key and segment holding that key's windows of the segment, by start time (see
+ * SegmentedStore); the changelog carries one record per window with Kafka Streams' window key layout.
+ * Windows that started more than `retentionMs` before the store's observed time are never served, and their
+ * segments are dropped whole.
  */
 export class CachingWindowStore<K, V>
-  extends CachingStore<K, WindowBucket<V>>
+  extends SegmentedStore<K, WindowSlot<ValueAndTimestamp<V>>, WindowBucket<V>>
   implements TimestampedWindowStore<K, V>, ManagedStore
 {
   private readonly codec: StoredValueCodec<V>;
-  private readonly retentionMs: number;
-  /** The largest window start written or restored: what windows expire by (see CachingSessionStore). */
-  private observed = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly definition: StoreDefinition,
     bytes: BytesStore,
     cacheBudgetBytes: number,
   ) {
-    super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes);
+    super(definition, bytes, cacheBudgetBytes);
     this.codec = new StoredValueCodec(definition.valueSerde as Serde<V>, definition.timestamped === true);
-    this.retentionMs = definition.retentionMs ?? Number.POSITIVE_INFINITY;
   }
 
-  protected decode(bytes: Buffer): WindowBucket<V> {
-    return { windows: decodeWindows(bytes, (b) => this.codec.decode(b)) };
+  protected slotTime(slot: WindowSlot<ValueAndTimestamp<V>>): number {
+    return slot.start;
   }
 
-  protected encode(bucket: WindowBucket<V>): Buffer | null {
-    return bucket.windows.length === 0 ? null : encodeWindows(bucket.windows, (v) => this.codec.encode(v));
+  protected decodeSegment(raw: Buffer): WindowSlot<ValueAndTimestamp<V>>[] {
+    return decodeWindows(raw, (b) => this.codec.decode(b));
   }
 
-  protected changelogFor(keyBytes: Buffer, bucket: WindowBucket<V> | undefined, _encoded: Buffer | null, key: K): BytesEntry[] {
+  protected encodeSegment(slots: readonly WindowSlot<ValueAndTimestamp<V>>[]): Buffer {
+    return encodeWindows(slots, (v) => this.codec.encode(v));
+  }
+
+  protected entryOf(slots: WindowSlot<ValueAndTimestamp<V>>[]): WindowBucket<V> {
+    return { slots };
+  }
+
+  protected parseChangelogKey(changelogKey: Buffer): { keyBytes: Buffer; start: number; end: number } {
+    const { keyBytes, start } = parseWindowChangelogKey(changelogKey);
+    return { keyBytes, start, end: start };
+  }
+
+  protected decodeRaw(raw: Buffer): RawSlot[] {
+    return decodeWindows(raw, (b) => b).map((w) => ({ start: w.start, end: w.start, value: w.value }));
+  }
+
+  protected encodeRaw(slots: readonly RawSlot[]): Buffer {
+    return encodeWindows(slots, (b) => b);
+  }
+
+  protected changelogFor(keyBytes: Buffer, bucket: WindowBucket<V> | undefined, _local: readonly BytesEntry[], key: K): BytesEntry[] {
     if (bucket?.changed === undefined) return [];
     const records: BytesEntry[] = [];
     let persisted: Array<WindowSlot<ValueAndTimestamp<V>>> | undefined;
     for (const start of bucket.changed) {
-      const window = bucket.windows.find((w) => w.start === start);
+      const window = bucket.slots.find((w) => w.start === start);
+      if (window !== undefined) window.bytes ??= this.codec.encode(window.value);
       records.push([windowChangelogKey(keyBytes, start), window === undefined ? null : window.bytes!]);
       if (this.listener === undefined) continue;
       const windowed = { key, window: { start, end: start + (this.definition.windowSizeMs ?? 0) } };
@@ -59,25 +78,12 @@ export class CachingWindowStore<K, V>
         continue;
       }
       // A deleted window is forwarded only when it was on disk before this flush.
-      persisted ??= ((raw) => (raw === undefined ? [] : this.decode(raw).windows))(this.bytes.get(keyBytes));
+      persisted ??= this.load(keyBytes)?.slots ?? [];
       const old = persisted.find((w) => w.start === start);
       if (old !== undefined) this.listener({ key: windowed, value: null, timestamp: old.value.timestamp, headers: {} });
     }
     bucket.changed = undefined;
     return records;
-  }
-
-  override observe(time: number): void {
-    if (time > this.observed) this.observed = time;
-  }
-
-  override observedTime(): number {
-    return this.observed;
-  }
-
-  /** Windows starting at or before this are expired (Kafka Streams: served iff start >= observed - retention + 1). */
-  private expiry(): number {
-    return this.observed - this.retentionMs;
   }
 
   put(key: K, value: V | null, windowStart: number): void {
@@ -86,23 +92,24 @@ export class CachingWindowStore<K, V>
 
   putWithTimestamp(key: K, value: V | null, windowStart: number, timestamp: number): void {
     this.observe(windowStart);
-    const bucket = this.read(key) ?? { windows: [] };
-    const index = bucket.windows.findIndex((w) => w.start === windowStart);
+    const bucket = this.read(key) ?? { slots: [] };
+    const index = bucket.slots.findIndex((w) => w.start === windowStart);
     if (value === null) {
       if (index < 0) return;
-      bucket.windows.splice(index, 1);
+      bucket.slots.splice(index, 1);
     } else if (index >= 0) {
-      bucket.windows[index] = { start: windowStart, value: { value, timestamp } };
+      bucket.slots[index] = { start: windowStart, value: { value, timestamp } };
     } else {
-      bucket.windows.push({ start: windowStart, value: { value, timestamp } });
-      bucket.windows.sort((a, b) => a.start - b.start);
+      bucket.slots.push({ start: windowStart, value: { value, timestamp } });
+      bucket.slots.sort((a, b) => a.start - b.start);
     }
     (bucket.changed ??= new Set()).add(windowStart);
+    this.touch(bucket, windowStart);
     const expiry = this.expiry();
-    if (bucket.windows.length > 0 && bucket.windows[0]!.start <= expiry) {
+    if (bucket.slots.length > 0 && bucket.slots[0]!.start <= expiry) {
       // Changed windows stay until flushed, expired or not: Kafka Streams' cache keeps (and forwards) them.
       const changed = bucket.changed;
-      bucket.windows = bucket.windows.filter((w) => w.start > expiry || changed.has(w.start));
+      bucket.slots = bucket.slots.filter((w) => w.start > expiry || changed.has(w.start));
     }
     this.write(key, bucket);
   }
@@ -113,41 +120,13 @@ export class CachingWindowStore<K, V>
 
   fetchWithTimestamp(key: K, windowStart: number): ValueAndTimestamp<V> | undefined {
     if (windowStart <= this.expiry()) return undefined;
-    return this.read(key)?.windows.find((w) => w.start === windowStart)?.value;
+    return this.read(key)?.slots.find((w) => w.start === windowStart)?.value;
   }
 
   fetchRange(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[] {
     const from = Math.max(timeFrom, this.expiry() + 1);
-    return (this.read(key)?.windows ?? [])
+    return (this.read(key)?.slots ?? [])
       .filter((w) => w.start >= from && w.start <= timeTo)
       .map((w) => ({ key: w.start, value: w.value.value }));
-  }
-
-  restoreEntries(records: readonly BytesEntry[]): BytesEntry[] {
-    const buckets = new Map<string, { keyBytes: Buffer; windows: WindowSlot<Buffer>[] }>();
-    for (const [changelogKey, value] of records) {
-      const { keyBytes, start } = parseWindowChangelogKey(changelogKey);
-      this.observe(start);
-      const id = keyBytes.toString('latin1');
-      let bucket = buckets.get(id);
-      if (bucket === undefined) {
-        const raw = this.bytes.get(keyBytes);
-        bucket = { keyBytes, windows: raw === undefined ? [] : decodeWindows(raw, (b) => b) };
-        buckets.set(id, bucket);
-      }
-      const index = bucket.windows.findIndex((w) => w.start === start);
-      if (value === null) {
-        if (index >= 0) bucket.windows.splice(index, 1);
-      } else if (index >= 0) {
-        bucket.windows[index] = { start, value, bytes: value };
-      } else {
-        bucket.windows.push({ start, value, bytes: value });
-        bucket.windows.sort((a, b) => a.start - b.start);
-      }
-    }
-    return [...buckets.values()].map(({ keyBytes, windows }) => [
-      keyBytes,
-      windows.length === 0 ? null : encodeWindows(windows, (b) => b),
-    ]);
   }
 }

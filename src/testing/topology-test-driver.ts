@@ -10,6 +10,7 @@ import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-s
 import type { ManagedStore } from '../stores/managed-store.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import type { OutgoingRecord } from '../runtime/record-sink.js';
+import { StoreSchemas } from '../runtime/store-schemas.js';
 import { StreamTask } from '../runtime/stream-task.js';
 
 /** A record read from a test output topic. */
@@ -135,9 +136,12 @@ export class TopologyTestDriver {
     for (const task of this.tasks) {
       for (const [store, { local, changelog }] of task.flushStores()) {
         void store.bytes.apply(local);
+        void store.dropExpired(); // in memory: done before this returns
         if (!store.definition.loggingEnabled) continue;
         const topic = changelogTopicName(this.topology.applicationId, store.name);
-        for (const [key, value] of changelog) this.record({ topic, key, value, timestamp: this.wallClock, headers: {}, partition: 0 });
+        // The same headers as the runtime's changelog records (the writer schema of evolving serdes).
+        const headers = StoreSchemas.changelogHeaders(store.definition);
+        for (const [key, value] of changelog) this.record({ topic, key, value, timestamp: this.wallClock, headers, partition: 0 });
       }
     }
   }

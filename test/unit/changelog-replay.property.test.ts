@@ -77,18 +77,19 @@ const storeOps = fc.array(
 );
 
 describe('changelog replay equals the live store (store level)', () => {
-  it('session store: merges, re-puts of a logged window, removals, expiry', () => {
-    const GAP = 10;
+  // Times ×1000: retention spans two segments of 60 s, so segments roll over and are dropped during the run.
+  it.each([1, 1000])('session store: merges, re-puts of a logged window, removals, expiry (times ×%i)', (scale) => {
+    const GAP = 10 * scale;
     fc.assert(
       fc.property(storeOps, cacheBudget, fc.integer({ min: 1, max: 7 }), (ops: StoreOp[], budget, batch) => {
         const clock = new EventClock();
-        const logged = new LoggedStore(Stores.sessionStore('s', 60, Serdes.String(), Serdes.Int32()), budget);
+        const logged = new LoggedStore(Stores.sessionStore('s', 60 * scale, Serdes.String(), Serdes.Int32()), budget);
         const sessions = () => logged.store as unknown as SessionStore<string, number>;
         for (const o of [...ops, { op: 'commit' as const }]) {
           switch (o.op) {
             case 'record': {
               // What the session aggregate does: merge every session within the gap into one.
-              const t = clock.next(o.dt);
+              const t = clock.next(o.dt) * scale;
               const found = sessions().findSessions(o.key, t - GAP, t + GAP);
               let start = t;
               let end = t;
@@ -103,7 +104,7 @@ describe('changelog replay equals the live store (store level)', () => {
               break;
             }
             case 'put':
-              sessions().put({ key: o.key, window: { start: o.start, end: o.start + o.length } }, o.value);
+              sessions().put({ key: o.key, window: { start: o.start * scale, end: (o.start + o.length) * scale } }, o.value);
               break;
             case 'remove': {
               const all = sessions().fetch(o.key);
@@ -141,25 +142,26 @@ describe('changelog replay equals the live store (store level)', () => {
     expect(visibleContents(logged.replayed(100), ['u'])).toEqual([[[{ start: T, end: T + 120 }, 4]]]);
   });
 
-  it('window store: puts, deletes, expiry', () => {
+  it.each([1, 1000])('window store: puts, deletes, expiry (times ×%i)', (scale) => {
+    const SIZE = 10 * scale;
     fc.assert(
       fc.property(storeOps, cacheBudget, fc.integer({ min: 1, max: 7 }), (ops: StoreOp[], budget, batch) => {
         const clock = new EventClock();
-        const logged = new LoggedStore(Stores.windowStore('w', 50, 10, Serdes.String(), Serdes.Int32()), budget);
+        const logged = new LoggedStore(Stores.windowStore('w', 50 * scale, SIZE, Serdes.String(), Serdes.Int32()), budget);
         const windows = () => logged.store as unknown as WindowStore<string, number>;
         for (const o of [...ops, { op: 'commit' as const }]) {
           switch (o.op) {
             case 'record': {
-              const t = clock.next(o.dt);
-              const start = t - (t % 10);
+              const t = clock.next(o.dt) * scale;
+              const start = t - (t % SIZE);
               windows().put(o.key, (windows().fetch(o.key, start) ?? 0) + 1, start);
               break;
             }
             case 'put':
-              windows().put(o.key, o.value, o.start);
+              windows().put(o.key, o.value, o.start * scale);
               break;
             case 'delete':
-              windows().put(o.key, null, o.start - (o.start % 10));
+              windows().put(o.key, null, o.start * scale - ((o.start * scale) % SIZE));
               break;
             case 'remove':
               break;

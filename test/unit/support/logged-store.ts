@@ -35,6 +35,7 @@ export class LoggedStore {
   commit(): void {
     const { local, changelog } = this.store.flush();
     this.bytes.apply(local);
+    void this.store.dropExpired(); // in memory: done before this returns
     this.changelog.push(...changelog);
     this.committedTime = this.store.observedTime();
   }
@@ -54,7 +55,10 @@ export class LoggedStore {
   replayed(batch: number): ManagedStore {
     const bytes = new InMemoryBytesStore();
     const store = this.open(bytes);
-    for (let i = 0; i < this.changelog.length; i += batch) bytes.apply(store.restoreEntries(this.changelog.slice(i, i + batch)));
+    for (let i = 0; i < this.changelog.length; i += batch) {
+      bytes.apply(store.restoreEntries(this.changelog.slice(i, i + batch)));
+      void store.dropExpired();
+    }
     const restored = this.open(bytes);
     restored.observe(store.observedTime());
     return restored;

@@ -1,0 +1,74 @@
+/**
+ * A state folder written in the previous layout (a session store with one value per key for all its
+ * sessions, no recorded layout) is never read as if segmented: the task opening it logs why, wipes it, and
+ * starts from an empty store at no changelog position, so restoration rebuilds it from the changelog.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Consumed, Materialized, Serdes, SessionWindows, StreamsBuilder } from '../../src/index.js';
+import { resolveConfig } from '../../src/config/streams-config.js';
+import type { Logger } from '../../src/logging/logger.js';
+import { ActiveTask } from '../../src/runtime/active-task.js';
+import type { ProducerPipeline } from '../../src/runtime/producer-pipeline.js';
+import { encodeSessions } from '../../src/stores/bucket-codec.js';
+import { LevelDbBytesStore } from '../../src/stores/leveldb-bytes-store.js';
+import type { SessionStore } from '../../src/stores/state-store.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function topology() {
+  const builder = new StreamsBuilder();
+  builder
+    .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+    .groupByKey()
+    .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(60_000))
+    .count(Materialized.as<string, number>('sessions'));
+  return builder.build({ applicationId: 'migration' });
+}
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, debug() {}, info() {}, error() {}, warn: (message: string) => void warnings.push(message) };
+}
+
+async function openTask(stateDir: string, logger: Logger): Promise<ActiveTask> {
+  const config = resolveConfig({
+    applicationId: 'migration',
+    bootstrapServers: ['unused:9092'],
+    stateDir,
+  });
+  // Opening reads no topic: the pipeline is only kept for processing.
+  return ActiveTask.open(topology(), 0, 0, config, logger, {} as ProducerPipeline, () => 1, 1 << 20, Number.NEGATIVE_INFINITY);
+}
+
+describe('store layout migration', () => {
+  it('rebuilds a session store of the bucketed layout from its changelog, with a WARN saying why', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'migration-'));
+    dirs.push(stateDir);
+    const storePath = join(stateDir, 'migration', '0_0', 'sessions');
+    // What the previous version left: every session of key 'u' in one value under the key's bytes.
+    const old = await LevelDbBytesStore.open(storePath);
+    await old.apply([[Buffer.from('u'), encodeSessions([{ start: 0, end: 1000, value: Buffer.from([0, 0, 0, 0, 0, 0, 0, 3]) }], (b) => b)]], 7n);
+    await old.close();
+
+    const logger = recordingLogger();
+    const task = await openTask(stateDir, logger);
+    const store = task.streamTask.stores.get('sessions')!;
+    expect(logger.warnings).toHaveLength(1);
+    expect(logger.warnings[0]).toMatch(/store sessions .* written by an earlier version in the session layout without segments .* wiping it, restoring it from its changelog/);
+    // Empty and at no position: restoration reads the whole changelog.
+    expect(store.bytes.changelogPosition()).toBeUndefined();
+    expect((store as unknown as SessionStore<string, number>).fetch('u')).toEqual([]);
+    await task.close();
+
+    // Opened again, the layout it now records is its own: nothing to say, nothing wiped.
+    const again = recordingLogger();
+    await (await openTask(stateDir, again)).close();
+    expect(again.warnings).toEqual([]);
+  });
+});
