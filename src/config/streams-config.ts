@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
 import { ConfigError } from '../errors/errors.js';
+import type { UserTopicSettings } from './user-topic-settings.js';
 import { pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
@@ -55,6 +56,13 @@ export interface StreamsConfig {
   heartbeatIntervalMs?: number;
   /** Partitions processed side by side; default: all assigned (kafkajs' partitionsConsumedConcurrently). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Development: create the source and sink topics the topology names when they are missing, at start
+   * (default false: a missing one stops the start, naming it). `true` uses the broker's default partition
+   * count and replication; an object sets them. In production create topics deliberately
+   * (`kstreams topics create --topology <file>` shows what the topology needs).
+   */
+  createTopics?: boolean | { partitions?: number; replicationFactor?: number; configs?: Record<string, string> };
   /** Replication factor of internal topics; default -1, the broker's default. */
   replicationFactor?: number;
   /** How long a new owner waits for the previous owner to hand a task over; default 30 000 ms. */
@@ -109,6 +117,8 @@ export interface ResolvedStreamsConfig {
   readonly heartbeatIntervalMs: number;
   readonly partitionsConsumedConcurrently: number;
   readonly replicationFactor: number;
+  /** Undefined: missing source and sink topics stop the start. */
+  readonly createTopics: UserTopicSettings | undefined;
   readonly handoverTimeoutMs: number;
   readonly brokerUnavailableTimeoutMs: number;
   readonly repartitionPurgeIntervalMs: number;
@@ -140,6 +150,16 @@ function hostPort(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^[^:\s]+:\d{1,5}$/.test(value)) throw new ConfigError(`${name} must be 'host:port', got '${value}'`);
   return value;
+}
+
+function topicCreation(value: StreamsConfig['createTopics']): UserTopicSettings | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { partitions: -1, replicationFactor: -1, configs: {} };
+  if (typeof value !== 'object' || value === null) throw new ConfigError(`createTopics must be a boolean or { partitions, replicationFactor, configs }, got ${JSON.stringify(value)}`);
+  const partitions = integer('createTopics.partitions', value.partitions, -1, -1);
+  const replicationFactor = integer('createTopics.replicationFactor', value.replicationFactor, -1, -1);
+  if (partitions === 0 || replicationFactor === 0) throw new ConfigError('createTopics.partitions and .replicationFactor must be at least 1 (or -1, the broker default)');
+  return { partitions, replicationFactor, configs: { ...(value.configs ?? {}) } };
 }
 
 function integer(name: string, value: number | undefined, fallback: number, min: number): number {
@@ -191,6 +211,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     heartbeatIntervalMs,
     partitionsConsumedConcurrently: integer('partitionsConsumedConcurrently', config.partitionsConsumedConcurrently, 64, 1),
     replicationFactor: integer('replicationFactor', config.replicationFactor, -1, -1),
+    createTopics: topicCreation(config.createTopics),
     handoverTimeoutMs: integer('handoverTimeoutMs', config.handoverTimeoutMs, 30_000, 0),
     brokerUnavailableTimeoutMs: integer('brokerUnavailableTimeoutMs', config.brokerUnavailableTimeoutMs, 300_000, 0),
     deserializationExceptionHandler: errorHandler('deserializationExceptionHandler', config.deserializationExceptionHandler),

@@ -22,6 +22,7 @@ import type { Logger } from '../logging/logger.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamThread } from './stream-thread.js';
 import { isBrokerUnavailable } from './broker-outage.js';
+import { checkBootstrapServers } from './broker-probe.js';
 
 /** Kafka Streams' client states. */
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
@@ -206,8 +207,9 @@ export class KafkaStreams {
   }
 
   /**
-   * Checks topics (source topics must exist; internal topics are created or validated), then joins the
-   * group. Resolves once the instance is part of the group; tasks restore and start in the background
+   * Checks that a Kafka broker answers at `bootstrapServers` (else a StreamsRuntimeError within
+   * `kafka.connectionTimeout`) and the topics (source and sink topics must exist, or `createTopics` creates
+   * them; internal topics are created or validated), then joins the group. Resolves once the instance is part of the group; tasks restore and start in the background
    * (watch for RUNNING).
    */
   async start(): Promise<void> {
@@ -222,8 +224,12 @@ export class KafkaStreams {
     const admin = this.kafka.admin();
     try {
       await StoreSchemas.checkStateDir(this.topology, this.config.stateDir, this.config.applicationId);
+      // Our own socket cannot stand in for a custom one: then kafkajs' errors are all there is.
+      if (this.config.kafka.socketFactory === undefined) {
+        await checkBootstrapServers(this.config.bootstrapServers, { timeoutMs: this.config.kafka.connectionTimeout ?? 3000, ssl: this.config.kafka.ssl });
+      }
       await admin.connect();
-      const metadata = await ensureTopics(admin, this.topology, this.config.replicationFactor, this.config.logger);
+      const metadata = await ensureTopics(admin, this.topology, this.config.replicationFactor, this.config.logger, this.config.createTopics);
       this.metadata = metadata;
       await this.checkDeadLetterTopics(admin);
       if (this.config.metricsPort !== undefined) {
