@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { KafkaStreams, consoleLogger, consumerLag } from '../src/index.js';
+import { createTopicsAndWait } from '../src/runtime/internal-topic-manager.js';
 import { startLocalKafka, type LocalKafka } from '../scripts/local-kafka.js';
 import { generatePageViews, oracleSessions } from './sessionize/generator.js';
 import { finalSessions, produceEvents, readTopic } from './sessionize/kafka-io.js';
@@ -51,13 +52,11 @@ process.on('SIGTERM', () => void shutdown(143));
 
 try {
   await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic: input, numPartitions: partitions },
-      { topic: output, numPartitions: partitions },
-    ],
-    waitForLeaders: true,
-  });
+  // Not kafkajs' waitForLeaders: it gives up on the UNKNOWN_TOPIC_OR_PARTITION a broker answers right after creation.
+  await createTopicsAndWait(admin, [
+    { topic: input, numPartitions: partitions },
+    { topic: output, numPartitions: partitions },
+  ]);
 
   console.log(`generating ${events} page views (some out of order, some malformed) into ${input}...`);
   const generated = generatePageViews({ events, seed: 1 });

@@ -5,6 +5,7 @@ import { generatePageViews, type GeneratedEvent } from '../../examples/sessioniz
 import { produceEvents } from '../../examples/sessionize/kafka-io.js';
 import type { PageView } from '../../examples/sessionize/topology.js';
 import { Serdes, type Serde } from '../../src/index.js';
+import { createTopicsAndWait } from '../../src/runtime/internal-topic-manager.js';
 
 export const PARTITIONS = 6;
 
@@ -55,7 +56,8 @@ export async function createTopic(kafka: Kafka, topic: string, partitions = PART
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    // Waits for leaders itself: kafkajs' waitForLeaders fails on a fresh topic's UNKNOWN_TOPIC_OR_PARTITION.
+    await createTopicsAndWait(admin, [{ topic, numPartitions: partitions }]);
   } finally {
     await admin.disconnect();
   }
