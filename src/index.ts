@@ -104,6 +104,7 @@ export {
   type ReadOnlyKeyValueStore,
   type ReadOnlyWindowStore,
 } from './runtime/queryable-stores.js';
+export { installShutdownHooks, type ShutdownHookOptions } from './runtime/shutdown-hooks.js';
 export type { StreamsConfig, ProcessingGuarantee } from './config/streams-config.js';
 export type { StateRestoreListener, RestoringPartition } from './runtime/state-restore-listener.js';
 export { consumerLag, type PartitionLag } from './runtime/consumer-lag.js';

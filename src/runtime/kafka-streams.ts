@@ -23,6 +23,7 @@ import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamThread } from './stream-thread.js';
 import { isBrokerUnavailable } from './broker-outage.js';
 import { checkBootstrapServers } from './broker-probe.js';
+import { installShutdownHooks, type ShutdownHookOptions } from './shutdown-hooks.js';
 
 /** Kafka Streams' client states. */
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
@@ -460,6 +461,11 @@ export class KafkaStreams {
   /** Where the metrics server listens (with `metricsPort`), once started. */
   get metricsAddress(): { host: string; port: number } | undefined {
     return this.metricsAt === undefined ? undefined : { host: this.metricsAt.address, port: this.metricsAt.port };
+  }
+
+  /** Closes this instance cleanly on SIGINT and SIGTERM, then exits: see {@link installShutdownHooks}. */
+  closeOnSignals(options: ShutdownHookOptions = {}): () => void {
+    return installShutdownHooks(this, options);
   }
 
   close(options: { timeoutMs?: number } = {}): Promise<void> {
