@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { KafkaConfig } from 'kafkajs';
 import { ConfigError } from '../errors/errors.js';
 import type { UserTopicSettings } from './user-topic-settings.js';
-import { pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
+import { isLogLevel, pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
 
@@ -91,6 +91,10 @@ export interface StreamsConfig {
   metricsHost?: string;
   /** How often committed repartition records are deleted; default 30 000 ms (Kafka Streams' default). */
   repartitionPurgeIntervalMs?: number;
+  /**
+   * Level of the default logger; default: the `KSTREAMS_LOG_LEVEL` environment variable, else 'info'
+   * (the project's tests set it to 'silent').
+   */
   logLevel?: LogLevel;
   /** A logger of your own (pino or console shaped); overrides logLevel. */
   logger?: Logger;
@@ -162,6 +166,13 @@ function topicCreation(value: StreamsConfig['createTopics']): UserTopicSettings 
   return { partitions, replicationFactor, configs: { ...(value.configs ?? {}) } };
 }
 
+function levelFromEnvironment(): LogLevel | undefined {
+  const value = process.env.KSTREAMS_LOG_LEVEL;
+  if (value === undefined || value === '') return undefined;
+  if (!isLogLevel(value)) throw new ConfigError(`KSTREAMS_LOG_LEVEL must be one of debug, info, warn, error, silent, got '${value}'`);
+  return value;
+}
+
 function integer(name: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${String(value)}`);
@@ -222,7 +233,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     metricsHost: config.metricsHost ?? '127.0.0.1',
     applicationServer: hostPort('applicationServer', config.applicationServer),
     repartitionPurgeIntervalMs: integer('repartitionPurgeIntervalMs', config.repartitionPurgeIntervalMs, 30_000, 0),
-    logger: config.logger ?? pinoLogger(config.logLevel ?? 'info', { applicationId: config.applicationId }),
+    logger: config.logger ?? pinoLogger(config.logLevel ?? levelFromEnvironment() ?? 'info', { applicationId: config.applicationId }),
     kafka: { ...(config.kafka ?? {}) },
   };
 }

@@ -10,6 +10,11 @@ export interface Logger {
 const levels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof levels)[number];
 
+/** True for the names of LogLevel. */
+export function isLogLevel(value: unknown): value is LogLevel {
+  return typeof value === 'string' && (levels as readonly string[]).includes(value);
+}
+
 /** A console logger that prints one line per message at or above `level`. */
 export function consoleLogger(level: LogLevel = 'info', prefix = 'kstreams'): Logger {
   const threshold = levels.indexOf(level);
