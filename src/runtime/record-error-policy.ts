@@ -44,7 +44,7 @@ export function isMachineError(error: unknown): boolean {
 export class RecordErrorPolicy {
   deadLettered = 0;
   skipped = 0;
-  /** Skipped records are logged rate-limited: a malformed feed must not flood the log. */
+  /** Skipped and dead-lettered records are logged rate-limited: a malformed feed must not flood the log. */
   private readonly skips: DroppedRecordsLog;
 
   constructor(
@@ -92,6 +92,9 @@ export class RecordErrorPolicy {
     });
     this.deadLettered++;
     this.logger.debug(`sent ${record.topic}-${record.partition}@${record.offset} to ${this.handler.deadLetterTopic}: ${error.message}`);
+    // Visible at the default level, as skips are, but rate-limited alike.
+    const reason = this.kind === 'deserialization' ? 'deserialization-dead-letter' : 'processing-dead-letter';
+    this.skips.record(record.topic, reason, `${error.message} (sent to ${this.handler.deadLetterTopic})`);
     return true;
   }
 }
