@@ -6,12 +6,14 @@ import { ConfigError } from '../errors/errors.js';
 import type { UserTopicSettings } from './user-topic-settings.js';
 import { isLogLevel, pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
 
+/** At-least-once (a crash may process some records twice) or exactly-once (transactions; Kafka Streams' v2). */
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
 
 /** Settings of a KafkaStreams instance; names and defaults follow Kafka Streams where it has them. */
 export interface StreamsConfig {
   /** Consumer group id, prefix of internal topics and of the state folder. Must match the topology's. */
   applicationId: string;
+  /** Brokers to connect to first, as `host:port` (e.g. `['127.0.0.1:9092']`); one answering is enough. */
   bootstrapServers: string[];
   /** Default: `<applicationId>-<random>`; appears in broker logs and metrics. */
   clientId?: string;
@@ -62,7 +64,16 @@ export interface StreamsConfig {
    * count and replication; an object sets them. In production create topics deliberately
    * (`kstreams topics create --topology <file>` shows what the topology needs).
    */
-  createTopics?: boolean | { partitions?: number; replicationFactor?: number; configs?: Record<string, string> };
+  createTopics?:
+    | boolean
+    | {
+        /** Partitions of each created topic; default -1, the broker's `num.partitions`. */
+        partitions?: number;
+        /** Default -1, the broker's `default.replication.factor`. */
+        replicationFactor?: number;
+        /** Topic configs, e.g. `{ 'retention.ms': '86400000' }`. */
+        configs?: Record<string, string>;
+      };
   /** Replication factor of internal topics; default -1, the broker's default. */
   replicationFactor?: number;
   /** How long a new owner waits for the previous owner to hand a task over; default 30 000 ms. */

@@ -7,12 +7,19 @@ import type { ProducerPipeline } from './producer-pipeline.js';
 
 /** Header names of a dead letter, as Kafka Streams (KIP-1034) names them. */
 export const DEAD_LETTER_HEADERS = {
+  /** The error class name. */
   exception: '__streams.errors.exception',
+  /** The error's message. */
   message: '__streams.errors.message',
+  /** The error's stack trace. */
   stacktrace: '__streams.errors.stacktrace',
+  /** The topic the record was read from. */
   topic: '__streams.errors.topic',
+  /** Its partition. */
   partition: '__streams.errors.partition',
+  /** Its offset. */
   offset: '__streams.errors.offset',
+  /** When it was dead-lettered (ms since the epoch). */
   timestamp: '__streams.errors.timestamp',
 } as const;
 

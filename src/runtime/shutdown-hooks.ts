@@ -1,5 +1,6 @@
 import type { KafkaStreams } from './kafka-streams.js';
 
+/** Options of {@link installShutdownHooks}. */
 export interface ShutdownHookOptions {
   /** Signals that close the instance; default SIGINT (Ctrl-C) and SIGTERM (docker stop, Kubernetes). */
   readonly signals?: readonly NodeJS.Signals[];
