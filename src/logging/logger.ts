@@ -1,13 +1,18 @@
 import { pino } from 'pino';
 /** The logging the library does; any object with these methods (pino, console) fits. */
 export interface Logger {
+  /** Detail for finding a problem (off by default). */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** State changes, topics created, restores done. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Something to look at: dropped or dead-lettered records, a broker outage. */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** A failure that stops processing. */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
 const levels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+/** The least severe level logged; 'silent' logs nothing. */
 export type LogLevel = (typeof levels)[number];
 
 /** True for the names of LogLevel. */
