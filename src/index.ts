@@ -59,7 +59,7 @@ export { AvroSerde, avroSerde, isSchemaEvolving, type AvroSchema, type SchemaEvo
 export { WindowedSerdes, type WindowedSerde } from './serdes/windowed-serdes.js';
 
 export type { KeyValueStore, SessionStore, StateStore, WindowStore } from './stores/state-store.js';
-export { Stores } from './stores/stores.js';
+export { Stores, type StoreOptions } from './stores/stores.js';
 export type { StoreDefinition, StoreType } from './processor/store-definition.js';
 
 export {

@@ -11,9 +11,9 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-const levels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 /** The least severe level logged; 'silent' logs nothing. */
-export type LogLevel = (typeof levels)[number];
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const levels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** True for the names of LogLevel. */
 export function isLogLevel(value: unknown): value is LogLevel {

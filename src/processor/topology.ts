@@ -14,6 +14,7 @@ export interface Subtopology {
   /** Its number, the first part of its task ids. */
   readonly id: number;
   /** Nodes in declaration order, which is a topological order (parents before children). */
+  /** @internal */
   readonly nodes: readonly NodeDef[];
   /** The topics it reads. */
   readonly sourceTopics: readonly string[];
@@ -21,7 +22,7 @@ export interface Subtopology {
   readonly sinkTopics: readonly string[];
   /** The stores its processors use. */
   readonly stores: readonly StoreDefinition[];
-  /** The source node of each source topic. */
+  /** @internal The source node of each source topic. */
   readonly sourceByTopic: ReadonlyMap<string, SourceNodeDef>;
 }
 
@@ -57,7 +58,7 @@ export class Topology {
   /** Its state stores by name. */
   readonly stores: ReadonlyMap<string, StoreDefinition>;
 
-  /** Use `StreamsBuilder.build()`. */
+  /** @internal Use `StreamsBuilder.build()`. */
   constructor(graph: DeclaredGraph, config: TopologyConfig) {
     if (typeof config?.applicationId !== 'string' || !APPLICATION_ID.test(config.applicationId)) {
       throw new TopologyError(

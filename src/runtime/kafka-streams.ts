@@ -484,7 +484,14 @@ export class KafkaStreams {
   }
 
   /** Where the metrics server listens (with `metricsPort`), once started. */
-  get metricsAddress(): { /** The interface's address. */ host: string; /** The port (chosen by the system with `metricsPort: 0`). */ port: number } | undefined {
+  get metricsAddress():
+    | {
+        /** The interface's address. */
+        host: string;
+        /** The port (chosen by the system with `metricsPort: 0`). */
+        port: number;
+      }
+    | undefined {
     return this.metricsAt === undefined ? undefined : { host: this.metricsAt.address, port: this.metricsAt.port };
   }
 

@@ -33,7 +33,7 @@ export interface ReadOnlyWindowStore<K, V> {
 export interface QueryableStoreType<T> {
   /** The kind of store it opens. */
   readonly storeType: StoreType;
-  /** A view over the stores of this instance's tasks at the time of each call. */
+  /** @internal A view over the stores of this instance's tasks at the time of each call. */
   view(stores: () => readonly ManagedStore[]): T;
 }
 
