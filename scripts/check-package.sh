@@ -74,6 +74,11 @@ version="$(node -p "require('$repo/package.json').version")"
 [ "$(npx --no-install kstreams --version)" = "$version" ] || { echo "kstreams --version is not $version" >&2; exit 1; }
 npx --no-install kstreams describe dist/topology.js | grep -q 'Sink: KSTREAM-SINK-0000000002 (topic: shouted)'
 KAFKA_BROKERS= npx --no-install kstreams topics create --topology dist/topology.js | grep -q 'would create'
+# A .ts topology needs tsx, the optional peer dependency: first the hint, then the module itself.
+if npx --no-install kstreams describe src/topology.ts 2>"$work/no-tsx.txt"; then echo "describe .ts worked without tsx?" >&2; exit 1; fi
+grep -q 'npm install --save-dev tsx' "$work/no-tsx.txt"
+npm install --prefer-offline --no-audit --no-fund --silent --save-dev "tsx@$(node -p "require('$repo/package.json').devDependencies.tsx")"
+npx --no-install kstreams describe src/topology.ts | grep -q 'Sink: KSTREAM-SINK-0000000002 (topic: shouted)'
 
 # Source maps name files relative to themselves: each must be in the package.
 node --input-type=module - "$app/node_modules/kstreams-ts/dist" <<'EOF'
