@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Topology } from '../processor/topology.js';
+import { checkBootstrapServers } from '../runtime/broker-probe.js';
 import { consumerLag } from '../runtime/consumer-lag.js';
 import { formatResetReport, resetApplication, type ResetTarget } from '../tools/application-reset.js';
 import { diffTopologies, formatTopologyDiff } from '../tools/topology-diff.js';
@@ -74,9 +75,11 @@ function list(value: string | undefined): string[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function brokersOf(value: string | undefined): string[] {
+/** The brokers, checked to answer as Kafka: a wrong address fails at once, naming it, not after kafkajs' retries. */
+async function brokersOf(value: string | undefined): Promise<string[]> {
   const brokers = list(value ?? process.env.KAFKA_BROKERS);
   if (brokers.length === 0) throw new UsageError('--bootstrap-servers is required (or set KAFKA_BROKERS)');
+  await checkBootstrapServers(brokers, { timeoutMs: 3000 });
   return brokers;
 }
 
@@ -207,7 +210,7 @@ async function reset(args: string[]): Promise<void> {
   if (inputTopics.length === 0) throw new UsageError('--input-topics is required (the application\'s source topics)');
   const report = await resetApplication({
     applicationId,
-    bootstrapServers: brokersOf(values['bootstrap-servers']),
+    bootstrapServers: await brokersOf(values['bootstrap-servers']),
     inputTopics,
     target: resetTarget(values),
     stateDir: values['state-dir'],
@@ -224,7 +227,7 @@ async function lag(args: string[]): Promise<void> {
   if (values.help === true) return void console.log(HELP.lag);
   const groupId = values['application-id'];
   if (groupId === undefined) throw new UsageError('--application-id is required');
-  const admin = new Kafka({ clientId: 'kstreams-lag', brokers: brokersOf(values['bootstrap-servers']), logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: 'kstreams-lag', brokers: await brokersOf(values['bootstrap-servers']), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     let topics = list(values.topics);

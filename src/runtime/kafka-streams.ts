@@ -158,7 +158,7 @@ function kafkajsLogCreator(logger: Logger): logCreator {
  * const app = new KafkaStreams(topology, { applicationId: 'clicks', bootstrapServers: ['127.0.0.1:9092'] });
  * app.on('stateChange', (next) => console.log(next));
  * await app.start();
- * process.on('SIGTERM', () => void app.close());
+ * app.closeOnSignals(); // SIGINT and SIGTERM: commit, leave the group, exit
  * ```
  */
 export class KafkaStreams {
