@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Topology } from '../processor/topology.js';
-import { checkBootstrapServers } from '../runtime/broker-probe.js';
+import { CLI_BROKER_CHECK, checkBootstrapServers } from '../runtime/broker-probe.js';
 import { consumerLag } from '../runtime/consumer-lag.js';
 import { formatResetReport, resetApplication, type ResetTarget } from '../tools/application-reset.js';
 import { diffTopologies, formatTopologyDiff } from '../tools/topology-diff.js';
@@ -79,7 +79,7 @@ function list(value: string | undefined): string[] {
 async function brokersOf(value: string | undefined): Promise<string[]> {
   const brokers = list(value ?? process.env.KAFKA_BROKERS);
   if (brokers.length === 0) throw new UsageError('--bootstrap-servers is required (or set KAFKA_BROKERS)');
-  await checkBootstrapServers(brokers, { timeoutMs: 3000 });
+  await checkBootstrapServers(brokers, { timeoutMs: 3000, check: CLI_BROKER_CHECK });
   return brokers;
 }
 

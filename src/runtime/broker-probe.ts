@@ -13,6 +13,8 @@ export interface ProbeOptions {
   readonly timeoutMs: number;
   /** kafkajs' `ssl` setting: connect with TLS as the clients will. */
   readonly ssl?: boolean | ConnectionOptions;
+  /** What to check, in the words of the caller (a command line has no `bootstrapServers` setting). */
+  readonly check?: string;
 }
 
 /** What a bootstrap server did: undefined when it answered as Kafka, else what went wrong. */
@@ -63,6 +65,9 @@ export function probeBroker(server: string, options: ProbeOptions): Promise<stri
   });
 }
 
+/** The `check` of a command line that takes `--bootstrap-servers`. */
+export const CLI_BROKER_CHECK = 'Check --bootstrap-servers (or KAFKA_BROKERS): host and port of a broker listener, and that the broker is running.';
+
 /** Throws a StreamsRuntimeError naming each server and what to check unless one of them answers as Kafka. */
 export async function checkBootstrapServers(servers: readonly string[], options: ProbeOptions): Promise<void> {
   const problems = await Promise.all(servers.map((s) => probeBroker(s, options)));
@@ -70,8 +75,9 @@ export async function checkBootstrapServers(servers: readonly string[], options:
   const lines = servers.map((s, i) => `${s}: ${problems[i]!}`);
   throw new StreamsRuntimeError(
     (servers.length === 1 ? `Could not reach a Kafka broker at ${lines[0]!}. ` : `Could not reach a Kafka broker at any bootstrap server:\n - ${lines.join('\n - ')}\n`) +
+      (options.check ??
       'Check bootstrapServers (host and port of a broker listener, e.g. 127.0.0.1:9092), that the broker is running, ' +
-      `and that the kafka.ssl setting matches the listener (TLS or plaintext). Each step waited at most ${options.timeoutMs} ms (kafka.connectionTimeout).`,
+        `and that the kafka.ssl setting matches the listener (TLS or plaintext). Each step waited at most ${options.timeoutMs} ms (kafka.connectionTimeout).`),
   );
 }
 

@@ -2,7 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { StreamsError } from '../errors/errors.js';
 import type { UserTopicSettings } from '../config/user-topic-settings.js';
 import type { Topology } from '../processor/topology.js';
-import { checkBootstrapServers } from '../runtime/broker-probe.js';
+import { CLI_BROKER_CHECK, checkBootstrapServers } from '../runtime/broker-probe.js';
 import { createTopicsAndWait } from '../runtime/internal-topic-manager.js';
 import { userTopics, userTopicsToCreate } from '../runtime/user-topics.js';
 
@@ -40,7 +40,7 @@ export async function setUpTopics(
   const existing = new Map<string, number>();
   let created = false;
   if (servers.length > 0) {
-    await checkBootstrapServers(servers, { timeoutMs: 3000 });
+    await checkBootstrapServers(servers, { timeoutMs: 3000, check: CLI_BROKER_CHECK });
     const admin = new Kafka({ clientId: 'kstreams-topics', brokers: servers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
