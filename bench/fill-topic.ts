@@ -12,6 +12,6 @@ if (topic === undefined || events === undefined || brokers.length === 0) {
   process.exit(2);
 }
 const kafka = new Kafka({ clientId: 'bench-fill', brokers, logLevel: logLevel.NOTHING });
-await fillInputTopic(kafka, topic, Number(events), Number(seed ?? 1));
-await createTopic(kafka, `${topic}-out`);
+await fillInputTopic({ kafka, brokers }, topic, Number(events), Number(seed ?? 1));
+await createTopic(brokers, `${topic}-out`);
 console.log(`${topic}: ${events} events; ${topic}-out created`);

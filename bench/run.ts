@@ -62,7 +62,7 @@ async function ours(
 ): Promise<RunFigures & { applicationId: string; output: string }> {
   const applicationId = extra.APP_ID ?? `bench-${label}-${run}`;
   const output = `${applicationId}-out`;
-  if (extra.APP_ID === undefined) await createTopic(broker.kafka, output);
+  if (extra.APP_ID === undefined) await createTopic(broker.brokers, output);
   const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-bench-'));
   try {
     const figures = await runOurs(
@@ -89,7 +89,7 @@ async function oursInstances(
 ): Promise<RunFigures & { applicationId: string; output: string }> {
   const applicationId = `bench-${label}-${run}`;
   const output = `${applicationId}-out`;
-  await createTopic(broker.kafka, output);
+  await createTopic(broker.brokers, output);
   const dirs = Array.from({ length: instances }, () => mkdtempSync(join(tmpdir(), 'kstreams-bench-')));
   try {
     const env = { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, GUARANTEE: guarantee, ...extra };
@@ -104,7 +104,7 @@ async function oursInstances(
 async function flowPeer(broker: BenchBroker, input: string, guarantee: 'at_least_once' | 'exactly_once_v2', label: string, format: ViewFormat) {
   const applicationId = `bench-${label}-${run}`;
   const output = `${applicationId}-out`;
-  await createTopic(broker.kafka, output);
+  await createTopic(broker.brokers, output);
   const figures = await runChild(process.execPath, ['--import', 'tsx', 'bench/lib/flow-process.ts'],
     { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, GUARANTEE: guarantee, FORMAT: format }, label);
   return { ...figures, applicationId, output };
@@ -113,7 +113,7 @@ async function flowPeer(broker: BenchBroker, input: string, guarantee: 'at_least
 async function kafkaStreams(broker: BenchBroker, classpath: string, input: string, guarantee: string, label: string, appId?: string, format = 'avro') {
   const applicationId = appId ?? `bench-${label}-${run}`;
   const output = `${applicationId}-out`;
-  if (appId === undefined) await createTopic(broker.kafka, output);
+  if (appId === undefined) await createTopic(broker.brokers, output);
   const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-bench-java-'));
   const admin = broker.kafka.admin();
   await admin.connect();
@@ -137,7 +137,7 @@ async function kafkaStreams(broker: BenchBroker, classpath: string, input: strin
 
 async function ceiling(broker: BenchBroker, input: string): Promise<RunFigures> {
   const applicationId = `bench-ceiling-${run}`;
-  await createTopic(broker.kafka, `${applicationId}-out`);
+  await createTopic(broker.brokers, `${applicationId}-out`);
   return runChild(process.execPath, ['--import', 'tsx', 'bench/lib/ceiling-process.ts'],
     { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: `${applicationId}-out` }, 'ceiling');
 }
@@ -173,7 +173,7 @@ async function compare(broker: BenchBroker): Promise<void> {
   const classpath = ensureKafkaStreamsPeer((line) => console.log(`  ${line}`));
   const input = `bench-compare-${run}`;
   console.log(`\n[compare] filling ${n} events (6 partitions, ${format} values)...`);
-  const generated = await fillInputTopic(broker.kafka, input, n, 31, format);
+  const generated = await fillInputTopic(broker, input, n, 31, format);
   const oracle = summarize(new Map([...oracleSessions(generated)].map(([id, s]) => [id, { count: s.count, bytes: s.bytes }])));
   generated.length = 0;
   console.log('[compare] ceiling (kafkajs pass-through)...');
@@ -275,7 +275,7 @@ async function compareWithFlow(broker: BenchBroker, format: ViewFormat): Promise
   const n = Number(process.env.FLOW_EVENTS ?? 20_000);
   const input = `bench-compare-flow-${run}`;
   console.log(`\n[compare] @kafkats/flow: filling ${n} events of their own...`);
-  const generated = await fillInputTopic(broker.kafka, input, n, 33, format);
+  const generated = await fillInputTopic(broker, input, n, 33, format);
   const oracle = summarize(new Map([...oracleSessions(generated)].map(([id, s]) => [id, { count: s.count, bytes: s.bytes }])));
   generated.length = 0;
   const oursDecode = (v: Buffer) => {
@@ -321,8 +321,8 @@ async function catchup(broker: BenchBroker): Promise<void> {
   const small = `bench-catchup-small-${run}`;
   const large = `bench-catchup-large-${run}`;
   console.log(`\n[catchup] filling backlogs of ${n} and ${5 * n} events...`);
-  await fillInputTopic(broker.kafka, small, n, 11);
-  await fillInputTopic(broker.kafka, large, 5 * n, 12);
+  await fillInputTopic(broker, small, n, 11);
+  await fillInputTopic(broker, large, 5 * n, 12);
   const a = await ours(broker, small, 'at_least_once', 'catchup-small');
   const b = await ours(broker, large, 'at_least_once', 'catchup-large');
   const ratio = b.peakRssMb / a.peakRssMb;
@@ -338,7 +338,7 @@ async function guarantees(broker: BenchBroker): Promise<void> {
   const n = Number(process.env.BENCH_EVENTS ?? 200_000);
   const input = `bench-guarantees-${run}`;
   console.log(`\n[guarantees] filling ${n} events...`);
-  await fillInputTopic(broker.kafka, input, n, 21);
+  await fillInputTopic(broker, input, n, 21);
   const alos = await ours(broker, input, 'at_least_once', 'alos');
   const eos = await ours(broker, input, 'exactly_once_v2', 'eos');
   const ratio = alos.seconds / eos.seconds;
@@ -357,14 +357,14 @@ async function replay(broker: BenchBroker): Promise<void> {
   const classpath = ensureKafkaStreamsPeer((line) => console.log(`  ${line}`));
   const input = `bench-replay-${run}`;
   console.log(`\n[replay] filling ${n} events logged by ${PARTITIONS} servers (no malformed ones)...`);
-  const generated = await fillInputTopic(broker.kafka, input, n, 41, 'avro', true);
+  const generated = await fillInputTopic(broker, input, n, 41, 'avro', true);
   const spanHours = (generated[generated.length - 1]!.view.timestamp - generated[0]!.view.timestamp) / 3600_000;
   generated.length = 0;
 
   const oursRun = async (instances: number) => {
     const applicationId = `bench-replay-ours-${instances}-${run}`;
     const output = `${applicationId}-out`;
-    await createTopic(broker.kafka, output);
+    await createTopic(broker.brokers, output);
     const dirs = Array.from({ length: instances }, () => mkdtempSync(join(tmpdir(), 'kstreams-bench-')));
     try {
       const env = { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, GUARANTEE: 'at_least_once', GRACE_MS: String(graceMs) };
@@ -378,7 +378,7 @@ async function replay(broker: BenchBroker): Promise<void> {
   const javaRun = async (instances: number) => {
     const applicationId = `bench-replay-java-${instances}-${run}`;
     const output = `${applicationId}-out`;
-    await createTopic(broker.kafka, output);
+    await createTopic(broker.brokers, output);
     const dirs = Array.from({ length: instances }, () => mkdtempSync(join(tmpdir(), 'kstreams-bench-java-')));
     const admin = broker.kafka.admin();
     await admin.connect();

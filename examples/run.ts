@@ -4,11 +4,12 @@
  * Uses KAFKA_BROKERS when set; otherwise starts the project's local Kafka broker (Java 17 + Maven) and stops
  * it afterwards. EXAMPLE_EVENTS sets the number of generated page views (default 50 000).
  */
+// First: kstreams-ts must load before kafkajs (it patches kafkajs' producer grouping).
+import { KafkaStreams, consoleLogger, consumerLag, createTopics } from '../src/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { KafkaStreams, consoleLogger, consumerLag } from '../src/index.js';
 import { startLocalKafka, type LocalKafka } from '../scripts/local-kafka.js';
 import { generatePageViews, oracleSessions } from './sessionize/generator.js';
 import { finalSessions, produceEvents, readTopic } from './sessionize/kafka-io.js';
@@ -34,6 +35,7 @@ const run = Date.now().toString(36);
 const applicationId = `sessionize-example-${run}`;
 const input = `page-views-${run}`;
 const output = `session-stats-${run}`;
+const deadLetters = `page-views-dead-letters-${run}`;
 const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-example-'));
 const kafka = new Kafka({ clientId: 'sessionize-example', brokers, logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
@@ -51,13 +53,12 @@ process.on('SIGTERM', () => void shutdown(143));
 
 try {
   await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic: input, numPartitions: partitions },
-      { topic: output, numPartitions: partitions },
-    ],
-    waitForLeaders: true,
-  });
+  // Waits until every partition has a leader (kafkajs' waitForLeaders gives up on a fresh topic's metadata lag).
+  await createTopics(brokers, [
+    { topic: input, numPartitions: partitions },
+    { topic: output, numPartitions: partitions },
+    { topic: deadLetters, numPartitions: 1 },
+  ]);
 
   console.log(`generating ${events} page views (some out of order, some malformed) into ${input}...`);
   const generated = generatePageViews({ events, seed: 1 });
@@ -77,7 +78,8 @@ try {
     stateDir,
     commitIntervalMs: 1000,
     logger: consoleLogger('warn', applicationId),   // human-readable here; the default logger writes JSON (pino)
-    deserializationExceptionHandler: 'logAndContinue',
+    // Malformed views go to a topic of their own, with headers naming where each came from.
+    deserializationExceptionHandler: { deadLetterTopic: deadLetters },
   });
   const started = Date.now();
   await app.start();
@@ -96,7 +98,7 @@ try {
   const expected = oracleSessions(generated);
   const top = [...sessions.values()].sort((a, b) => b.end - b.start - (a.end - a.start)).slice(0, 5);
   console.log(`\nprocessed ${events} page views in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s end to end)`);
-  console.log(`skipped ${metrics.skippedRecordsTotal} malformed records, dropped ${metrics.droppedLateTotal} late ones (grace 5 min)`);
+  console.log(`sent ${metrics.deadLetterRecordsTotal} malformed records to ${deadLetters}; dropped ${metrics.droppedLateTotal} late ones (grace 5 min)`);
   if (metrics.droppedLateTotal > 0) {
     const byTask = metrics.tasks.filter((t) => t.droppedLateTotal > 0).map((t) => `${t.taskId}: ${t.droppedLateTotal}`);
     console.log(`  late records per task: ${byTask.join(', ')} (each task also logged them as WARN lines)`);

@@ -59,7 +59,7 @@ export { AvroSerde, avroSerde, isSchemaEvolving, type AvroSchema, type SchemaEvo
 export { WindowedSerdes, type WindowedSerde } from './serdes/windowed-serdes.js';
 
 export type { KeyValueStore, SessionStore, StateStore, WindowStore } from './stores/state-store.js';
-export { Stores } from './stores/stores.js';
+export { Stores, type StoreOptions } from './stores/stores.js';
 export type { StoreDefinition, StoreType } from './processor/store-definition.js';
 
 export {
@@ -104,9 +104,10 @@ export {
   type ReadOnlyKeyValueStore,
   type ReadOnlyWindowStore,
 } from './runtime/queryable-stores.js';
+export { installShutdownHooks, type ShutdownHookOptions } from './runtime/shutdown-hooks.js';
 export type { StreamsConfig, ProcessingGuarantee } from './config/streams-config.js';
-export type { ConnectionSettings, SaslSettings, RetrySettings } from './client/connection-settings.js';
-export type { OffsetsAdmin, GroupOffsets, PartitionOffsets } from './client/admin.js';
+export type { ConnectionSettings, SaslSettings, PasswordSasl, OAuthBearerSasl, OAuthBearerToken, RetrySettings } from './client/connection-settings.js';
+export type { OffsetsAdmin, GroupOffsets, CommittedOffset, PartitionOffsets } from './client/admin.js';
 export type { StateRestoreListener, RestoringPartition } from './runtime/state-restore-listener.js';
 export { consumerLag, type PartitionLag } from './runtime/consumer-lag.js';
 export { DEAD_LETTER_HEADERS } from './runtime/record-error-policy.js';
@@ -121,4 +122,6 @@ export {
   type OffsetMove,
 } from './tools/application-reset.js';
 export { diffTopologies, formatTopologyDiff, type TopologyDiff } from './tools/topology-diff.js';
+export { createTopics } from './tools/topic-setup.js';
+export type { TopicToCreate, TopicConfigEntry } from './client/admin.js';
 export type { ProductionExceptionHandler } from './runtime/stream-task.js';

@@ -4,7 +4,7 @@ import { startLocalKafka, type LocalKafka } from '../../scripts/local-kafka.js';
 import { generatePageViews, type GeneratedEvent } from '../../examples/sessionize/generator.js';
 import { produceEvents } from '../../examples/sessionize/kafka-io.js';
 import type { PageView } from '../../examples/sessionize/topology.js';
-import { Serdes, type Serde } from '../../src/index.js';
+import { createTopics, Serdes, type Serde } from '../../src/index.js';
 
 export const PARTITIONS = 6;
 
@@ -38,9 +38,9 @@ export function viewSerdeFor(format: ViewFormat): Serde<PageView> | undefined {
  * `byServer`: written as web servers log them (one user's views on every partition, see produceEvents),
  * and without malformed records, so that every record a contender drops was dropped as late.
  */
-export async function fillInputTopic(kafka: Kafka, topic: string, events: number, seed = 1, format: ViewFormat = 'avro', byServer = false): Promise<GeneratedEvent[]> {
-  await createTopic(kafka, topic);
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+export async function fillInputTopic(broker: Pick<BenchBroker, 'kafka' | 'brokers'>, topic: string, events: number, seed = 1, format: ViewFormat = 'avro', byServer = false): Promise<GeneratedEvent[]> {
+  await createTopic(broker.brokers, topic);
+  const producer = broker.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     const generated = generatePageViews({ events, seed, users: Math.max(20, Math.round(events / 20)), ...(byServer ? { malformedRate: 0 } : {}) });
@@ -51,12 +51,6 @@ export async function fillInputTopic(kafka: Kafka, topic: string, events: number
   }
 }
 
-export async function createTopic(kafka: Kafka, topic: string, partitions = PARTITIONS): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+export async function createTopic(brokers: readonly string[], topic: string, partitions = PARTITIONS): Promise<void> {
+  await createTopics(brokers, [{ topic, numPartitions: partitions }]);
 }

@@ -39,8 +39,8 @@ export async function failover(kafka: Kafka, brokers: string[], sessions: number
   const app = `bench-failover-${label}-${Date.now().toString(36)}`;
   const input = `${app}-in`;
   const output = `${app}-out`;
-  await createTopic(kafka, input);
-  await createTopic(kafka, output);
+  await createTopic(brokers, input);
+  await createTopic(brokers, output);
   // Many users with one view each: about one session per event.
   const events = generatePageViews({ events: sessions, users: sessions * 3, seed: 77, malformedRate: 0 });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });

@@ -6,15 +6,19 @@
  *   reset --application-id ... (--to-earliest | --to-latest | --to-offset N | --to-datetime ISO | --by-duration PT1H)
  *   lag --application-id ...           committed offset, end offset and lag per partition
  *   diff <old> <new>                   what an upgrade keeps, renames or drops
+ *   topics create --topology <module>  the source and sink topics a topology needs (--execute creates them)
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createKafkajsClient } from '../client/kafkajs/kafkajs-client.js';
 import { Topology } from '../processor/topology.js';
+import { CLI_BROKER_CHECK, checkBootstrapServers } from '../client/broker-probe.js';
 import { consumerLag } from '../runtime/consumer-lag.js';
 import { formatResetReport, resetApplication, type ResetTarget } from '../tools/application-reset.js';
 import { diffTopologies, formatTopologyDiff } from '../tools/topology-diff.js';
+import { formatTopicPlan, setUpTopics } from '../tools/topic-setup.js';
 import { parseIsoDuration } from './iso-duration.js';
 
 const HELP: Record<string, string> = {
@@ -25,8 +29,18 @@ Commands:
   reset               rewind an application: move input offsets, delete internal topics, wipe local state
   lag                 committed offset, end offset and lag of an application per partition
   diff <old> <new>    which stores and internal topics an upgrade keeps, renames or drops
+  topics create       the source and sink topics a topology needs: what is missing (--execute creates it)
 
-Run 'kstreams <command> --help' for a command's options.`,
+Modules may be .js, or .ts (loaded with tsx, which must be installed: npm install --save-dev tsx).
+Run 'kstreams <command> --help' for a command's options; 'kstreams --version' prints the version.`,
+  topics: `kstreams topics create --topology <module> [--bootstrap-servers HOST:PORT[,...]]
+              [--partitions N] [--replication-factor N] [--config NAME=VALUE ...] [--execute]
+
+Lists the topics the topology reads (sources) and writes by name (sinks), and with a broker
+(--bootstrap-servers or KAFKA_BROKERS) which of them are missing. A dry run by default: --execute creates
+the missing ones, each with --partitions (default: the broker's num.partitions), --replication-factor
+(default: the broker's) and the --config entries, and waits until every partition has a leader.
+Internal topics (changelogs, repartition topics) are not listed here: the application creates them.`,
   describe: `kstreams describe <module> [--mermaid]
 
 Loads <module> (a .js file, or .ts when run through tsx) and prints the topology it exports: its default
@@ -61,17 +75,36 @@ function list(value: string | undefined): string[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function brokersOf(value: string | undefined): string[] {
+/** The brokers, checked to answer as Kafka: a wrong address fails at once, naming it, not after kafkajs' retries. */
+async function brokersOf(value: string | undefined): Promise<string[]> {
   const brokers = list(value ?? process.env.KAFKA_BROKERS);
   if (brokers.length === 0) throw new UsageError('--bootstrap-servers is required (or set KAFKA_BROKERS)');
+  await checkBootstrapServers(brokers, { timeoutMs: 3000, check: CLI_BROKER_CHECK });
   return brokers;
 }
 
+/** Lets Node import .ts files through tsx, unless a TypeScript loader already runs this file. */
+async function registerTypeScript(file: string): Promise<void> {
+  if (!/\.[cm]?ts$/.test(file) || import.meta.url.endsWith('.ts')) return;
+  try {
+    const { register } = await import('tsx/esm/api');
+    register();
+  } catch (err) {
+    throw new UsageError(
+      `loading ${file} needs tsx (${(err as Error).message.split('\n')[0]}): npm install --save-dev tsx, or pass the compiled .js file`,
+    );
+  }
+}
+
 async function loadTopology(file: string): Promise<Topology> {
+  await registerTypeScript(file);
   const module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
   let exported = module.default ?? module.topology;
   if (typeof exported === 'function') exported = (exported as () => unknown)();
-  if (!(exported instanceof Topology)) {
+  // A module that imports another copy of kstreams-ts (sources under tsx, a second install) has its own class.
+  const looksLikeTopology = (v: unknown): v is Topology =>
+    typeof v === 'object' && v !== null && Array.isArray((v as Topology).subtopologies) && Array.isArray((v as Topology).internalTopics) && typeof (v as Topology).describe === 'function';
+  if (!(exported instanceof Topology) && !looksLikeTopology(exported)) {
     throw new UsageError(`${file} exports no topology: export a Topology (or a function returning one) as default or as 'topology'`);
   }
   return exported;
@@ -94,6 +127,45 @@ async function diff(args: string[]): Promise<void> {
   const result = diffTopologies(await loadTopology(previous), await loadTopology(next));
   console.log(formatTopologyDiff(result));
   if (!result.keepsAllState) process.exitCode = 3;
+}
+
+async function topics(args: string[]): Promise<void> {
+  const [action, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      topology: { type: 'string' },
+      'bootstrap-servers': { type: 'string' },
+      partitions: { type: 'string' },
+      'replication-factor': { type: 'string' },
+      config: { type: 'string', multiple: true },
+      execute: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help === true || action === '--help') return void console.log(HELP.topics);
+  if (action !== 'create') throw new UsageError(`unknown topics action '${action ?? ''}' (known: create)`);
+  if (values.topology === undefined) throw new UsageError('--topology <module> is required');
+  const count = (name: string, value: string | undefined): number => {
+    if (value === undefined) return -1;
+    if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`--${name} needs a positive integer, got '${value}'`);
+    return Number(value);
+  };
+  const configs: Record<string, string> = {};
+  for (const entry of values.config ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--config needs NAME=VALUE, got '${entry}'`);
+    configs[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  const settings = { partitions: count('partitions', values.partitions), replicationFactor: count('replication-factor', values['replication-factor']), configs };
+  const servers = list(values['bootstrap-servers'] ?? process.env.KAFKA_BROKERS);
+  const plan = await setUpTopics(await loadTopology(values.topology), settings, { bootstrapServers: servers, execute: values.execute === true });
+  console.log(formatTopicPlan(plan));
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 function resetTarget(values: Record<string, string | boolean | undefined>): ResetTarget {
@@ -138,7 +210,7 @@ async function reset(args: string[]): Promise<void> {
   if (inputTopics.length === 0) throw new UsageError('--input-topics is required (the application\'s source topics)');
   const report = await resetApplication({
     applicationId,
-    bootstrapServers: brokersOf(values['bootstrap-servers']),
+    bootstrapServers: await brokersOf(values['bootstrap-servers']),
     inputTopics,
     target: resetTarget(values),
     stateDir: values['state-dir'],
@@ -155,7 +227,7 @@ async function lag(args: string[]): Promise<void> {
   if (values.help === true) return void console.log(HELP.lag);
   const groupId = values['application-id'];
   if (groupId === undefined) throw new UsageError('--application-id is required');
-  const admin = createKafkajsClient({ clientId: 'kstreams-lag', brokers: brokersOf(values['bootstrap-servers']), connection: {} }).admin();
+  const admin = createKafkajsClient({ clientId: 'kstreams-lag', brokers: await brokersOf(values['bootstrap-servers']), connection: {} }).admin();
   await admin.connect();
   try {
     let topics = list(values.topics);
@@ -175,10 +247,12 @@ async function lag(args: string[]): Promise<void> {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-const commands: Record<string, (args: string[]) => Promise<void>> = { describe, diff, reset, lag };
+const commands: Record<string, (args: string[]) => Promise<void>> = { describe, diff, reset, lag, topics };
 try {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     console.log(HELP.main);
+  } else if (command === '--version' || command === '-v') {
+    console.log(version());
   } else {
     const run = commands[command];
     if (run === undefined) throw new UsageError(`unknown command '${command}'`);

@@ -2,29 +2,62 @@ import type { PartitionsByTopic } from './topic-partitions.js';
 
 /** Offsets of a partition: `low` is the log start, `high` the end (the high watermark). */
 export interface PartitionOffsets {
+  /** The partition number. */
   readonly partition: number;
+  /** The offset asked for (for `fetchTopicOffsets`, the end), as a decimal string. */
   readonly offset: string;
+  /** The first offset still in the log, as a decimal string. */
   readonly low: string;
+  /** The high watermark, as a decimal string. */
   readonly high: string;
 }
 
-/** A group's committed offsets per topic; -1 where it committed nothing. */
-export interface GroupOffsets {
-  readonly topic: string;
-  readonly partitions: ReadonlyArray<{ readonly partition: number; readonly offset: string; readonly metadata: string | null }>;
+/** One committed offset of a group. */
+export interface CommittedOffset {
+  /** The partition number. */
+  readonly partition: number;
+  /** The committed offset (the next record to read), as a decimal string; -1 where the group committed nothing. */
+  readonly offset: string;
+  /** The metadata committed with it, if any. */
+  readonly metadata: string | null;
 }
 
-/** The admin operations `consumerLag` needs; any admin client of this shape will do. */
+/** A group's committed offsets of one topic. */
+export interface GroupOffsets {
+  /** The topic. */
+  readonly topic: string;
+  /** Its partitions' committed offsets. */
+  readonly partitions: ReadonlyArray<CommittedOffset>;
+}
+
+/**
+ * The admin operations `consumerLag` needs; any admin client of this shape will do (kafkajs' `Admin` is one).
+ */
 export interface OffsetsAdmin {
+  /** The group's committed offsets of these topics. */
   fetchOffsets(request: { groupId: string; topics?: string[] }): Promise<GroupOffsets[]>;
+  /** The log start and end of every partition of a topic. */
   fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]>;
 }
 
+/** A topic to create. */
 export interface TopicToCreate {
+  /** Its name. */
   readonly topic: string;
+  /** Partitions; the broker's `num.partitions` when left out. */
   readonly numPartitions?: number;
+  /** Replicas of each partition; the broker's `default.replication.factor` when left out. */
   readonly replicationFactor?: number;
-  readonly configEntries?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
+  /** Topic configs, e.g. `{ name: 'cleanup.policy', value: 'compact' }`. */
+  readonly configEntries?: ReadonlyArray<TopicConfigEntry>;
+}
+
+/** One topic config. */
+export interface TopicConfigEntry {
+  /** The config's name, e.g. `retention.ms`. */
+  readonly name: string;
+  /** Its value. */
+  readonly value: string;
 }
 
 export interface TopicMetadata {

@@ -9,4 +9,10 @@
  * Whatever the handler, an error of the machine (isMachineError in runtime/record-error-policy.ts) is fatal:
  * it says nothing about the record, and skipping or dead-lettering good records would hide it.
  */
-export type RecordErrorHandler = 'fail' | 'logAndContinue' | { readonly deadLetterTopic: string };
+export type RecordErrorHandler =
+  | 'fail'
+  | 'logAndContinue'
+  | {
+      /** The topic dead letters go to. */
+      readonly deadLetterTopic: string;
+    };

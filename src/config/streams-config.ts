@@ -3,14 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionSettings } from '../client/connection-settings.js';
 import { ConfigError } from '../errors/errors.js';
-import { pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
+import type { UserTopicSettings } from './user-topic-settings.js';
+import { isLogLevel, pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
 
+/** At-least-once (a crash may process some records twice) or exactly-once (transactions; Kafka Streams' v2). */
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
 
 /** Settings of a KafkaStreams instance; names and defaults follow Kafka Streams where it has them. */
 export interface StreamsConfig {
   /** Consumer group id, prefix of internal topics and of the state folder. Must match the topology's. */
   applicationId: string;
+  /** Brokers to connect to first, as `host:port` (e.g. `['127.0.0.1:9092']`); one answering is enough. */
   bootstrapServers: string[];
   /** Default: `<applicationId>-<random>`; appears in broker logs and metrics. */
   clientId?: string;
@@ -61,6 +64,22 @@ export interface StreamsConfig {
   heartbeatIntervalMs?: number;
   /** Partitions processed side by side; default: all assigned (kafkajs' partitionsConsumedConcurrently). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Development: create the source and sink topics the topology names when they are missing, at start
+   * (default false: a missing one stops the start, naming it). `true` uses the broker's default partition
+   * count and replication; an object sets them. In production create topics deliberately
+   * (`kstreams topics create --topology <file>` shows what the topology needs).
+   */
+  createTopics?:
+    | boolean
+    | {
+        /** Partitions of each created topic; default -1, the broker's `num.partitions`. */
+        partitions?: number;
+        /** Default -1, the broker's `default.replication.factor`. */
+        replicationFactor?: number;
+        /** Topic configs, e.g. `{ 'retention.ms': '86400000' }`. */
+        configs?: Record<string, string>;
+      };
   /** Replication factor of internal topics; default -1, the broker's default. */
   replicationFactor?: number;
   /**
@@ -95,6 +114,10 @@ export interface StreamsConfig {
   metricsHost?: string;
   /** How often committed repartition records are deleted; default 30 000 ms (Kafka Streams' default). */
   repartitionPurgeIntervalMs?: number;
+  /**
+   * Level of the default logger; default: the `KSTREAMS_LOG_LEVEL` environment variable, else 'info'
+   * (the project's tests set it to 'silent').
+   */
   logLevel?: LogLevel;
   /** A logger of your own (pino or console shaped); overrides logLevel. */
   logger?: Logger;
@@ -123,6 +146,8 @@ export interface ResolvedStreamsConfig {
   readonly partitionsConsumedConcurrently: number;
   readonly replicationFactor: number;
   readonly windowStoreChangelogAdditionalRetentionMs: number;
+  /** Undefined: missing source and sink topics stop the start. */
+  readonly createTopics: UserTopicSettings | undefined;
   readonly handoverTimeoutMs: number;
   readonly brokerUnavailableTimeoutMs: number;
   readonly repartitionPurgeIntervalMs: number;
@@ -153,6 +178,23 @@ function errorHandler(name: string, value: RecordErrorHandler | undefined): Reco
 function hostPort(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^[^:\s]+:\d{1,5}$/.test(value)) throw new ConfigError(`${name} must be 'host:port', got '${value}'`);
+  return value;
+}
+
+function topicCreation(value: StreamsConfig['createTopics']): UserTopicSettings | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { partitions: -1, replicationFactor: -1, configs: {} };
+  if (typeof value !== 'object' || value === null) throw new ConfigError(`createTopics must be a boolean or { partitions, replicationFactor, configs }, got ${JSON.stringify(value)}`);
+  const partitions = integer('createTopics.partitions', value.partitions, -1, -1);
+  const replicationFactor = integer('createTopics.replicationFactor', value.replicationFactor, -1, -1);
+  if (partitions === 0 || replicationFactor === 0) throw new ConfigError('createTopics.partitions and .replicationFactor must be at least 1 (or -1, the broker default)');
+  return { partitions, replicationFactor, configs: { ...(value.configs ?? {}) } };
+}
+
+function levelFromEnvironment(): LogLevel | undefined {
+  const value = process.env.KSTREAMS_LOG_LEVEL;
+  if (value === undefined || value === '') return undefined;
+  if (!isLogLevel(value)) throw new ConfigError(`KSTREAMS_LOG_LEVEL must be one of debug, info, warn, error, silent, got '${value}'`);
   return value;
 }
 
@@ -220,6 +262,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
       24 * 60 * 60 * 1000, // one day, as processor's CHANGELOG_ADDITIONAL_RETENTION_MS
       0,
     ),
+    createTopics: topicCreation(config.createTopics),
     handoverTimeoutMs: integer('handoverTimeoutMs', config.handoverTimeoutMs, 30_000, 0),
     brokerUnavailableTimeoutMs: integer('brokerUnavailableTimeoutMs', config.brokerUnavailableTimeoutMs, 300_000, 0),
     deserializationExceptionHandler: errorHandler('deserializationExceptionHandler', config.deserializationExceptionHandler),
@@ -230,7 +273,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     metricsHost: config.metricsHost ?? '127.0.0.1',
     applicationServer: hostPort('applicationServer', config.applicationServer),
     repartitionPurgeIntervalMs: integer('repartitionPurgeIntervalMs', config.repartitionPurgeIntervalMs, 30_000, 0),
-    logger: config.logger ?? pinoLogger(config.logLevel ?? 'info', { applicationId: config.applicationId }),
+    logger: config.logger ?? pinoLogger(config.logLevel ?? levelFromEnvironment() ?? 'info', { applicationId: config.applicationId }),
     kafka: { ...(config.kafka ?? {}) },
   };
 }

@@ -20,18 +20,21 @@ export class BranchedKStream<K, V> {
     private readonly prefix: string,
   ) {}
 
+  /** Adds a branch: the records that match `predicate` and no earlier branch, e.g. `.branch((k, v) => v.status >= 500, Branched.as('errors'))`. */
   branch(predicate: Predicate<K, V>, branched?: Branched<K, V>): this {
     this.predicates.push(predicate as Predicate<unknown, unknown>);
     this.branches.push(branched);
     return this;
   }
 
+  /** Adds a last branch for the records no other branch took, and returns the branches by name. */
   defaultBranch(branched?: Branched<K, V>): Record<string, KStream<K, V>> {
     this.predicates.push(undefined);
     this.branches.push(branched);
     return this.finish();
   }
 
+  /** Returns the branches by name; records no branch took are dropped. */
   noDefaultBranch(): Record<string, KStream<K, V>> {
     return this.finish();
   }

@@ -41,6 +41,7 @@ export class KGroupedStream<K, V> {
     return this.aggregateAs<V>('KSTREAM-REDUCE-', undefined, (_k, v, agg) => reducer(agg, v), materialized, this.inputValueSerde());
   }
 
+  /** Folds the values of a key into an aggregate that starts as `initializer()`, e.g. `.aggregate(() => 0, (k, view, total) => total + view.bytes, Materialized.with(Serdes.String(), Serdes.Int64()))`. The aggregate's serde comes from `materialized`. */
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>): KTable<K, VA> {
     return this.aggregateAs('KSTREAM-AGGREGATE-', initializer, aggregator, materialized, undefined);
   }
@@ -68,7 +69,9 @@ export class KGroupedStream<K, V> {
     return new KTable<K, VA>(this.graph, result.processorName, result.keySerde as Serde<K>, result.valueSerde as Serde<VA>);
   }
 
+  /** Aggregates per session of each key (see {@link SessionWindows}). */
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  /** Aggregates per fixed time window of each key (see {@link TimeWindows}). */
   windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>;
   windowedBy(windows: SessionWindows | TimeWindows): SessionWindowedKStream<K, V> | TimeWindowedKStream<K, V> {
     return windows instanceof SessionWindows

@@ -40,41 +40,49 @@ export class KStream<K, V> {
     return new KStream<KR, VR>(this.graph, name, keySerde, valueSerde, repartitionRequired);
   }
 
+  /** The records for which `predicate` is true, e.g. `views.filter((userId, view) => view.status < 500)`. */
   filter(predicate: Predicate<K, V>, named?: Named): KStream<K, V> {
     const supplier = ops.filter(predicate as Predicate<unknown, unknown>, true);
     return this.add('KSTREAM-FILTER-', named, supplier, this.keySerde, this.valueSerde, this.repartitionRequired);
   }
 
+  /** The records for which `predicate` is false. */
   filterNot(predicate: Predicate<K, V>, named?: Named): KStream<K, V> {
     const supplier = ops.filter(predicate as Predicate<unknown, unknown>, false);
     return this.add('KSTREAM-FILTER-', named, supplier, this.keySerde, this.valueSerde, this.repartitionRequired);
   }
 
+  /** A new key and value for every record, e.g. `.map((k, v) => ({ key: v.userId, value: v.bytes }))`. The key may change: a later grouping repartitions, and the new types need serdes there. */
   map<KR, VR>(mapper: KeyValueMapper<K, V, KeyValue<KR, VR>>, named?: Named): KStream<KR, VR> {
     const supplier = ops.map(mapper as KeyValueMapper<unknown, unknown, KeyValue<unknown, unknown>>);
     return this.add<KR, VR>('KSTREAM-MAP-', named, supplier, undefined, undefined, true);
   }
 
+  /** A new value for every record, the key kept (so no repartitioning), e.g. `.mapValues((v) => v.toUpperCase())`. */
   mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named): KStream<K, VR> {
     const supplier = ops.mapValues(mapper as ValueMapper<unknown, unknown, unknown>);
     return this.add<K, VR>('KSTREAM-MAPVALUES-', named, supplier, this.keySerde, undefined, this.repartitionRequired);
   }
 
+  /** A new key for every record, the value kept, e.g. `.selectKey((k, view) => view.userId)`; a later grouping repartitions. */
   selectKey<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V> {
     const supplier = ops.selectKey(mapper as KeyValueMapper<unknown, unknown, unknown>);
     return this.add<KR, V>('KSTREAM-KEY-SELECT-', named, supplier, undefined, this.valueSerde, true);
   }
 
+  /** Zero or more records (new keys and values) for every record; a later grouping repartitions. */
   flatMap<KR, VR>(mapper: KeyValueMapper<K, V, Iterable<KeyValue<KR, VR>>>, named?: Named): KStream<KR, VR> {
     const supplier = ops.flatMap(mapper as KeyValueMapper<unknown, unknown, Iterable<KeyValue<unknown, unknown>>>);
     return this.add<KR, VR>('KSTREAM-FLATMAP-', named, supplier, undefined, undefined, true);
   }
 
+  /** Zero or more values for every record, each with the record's key, e.g. `.flatMapValues((line) => line.split(' '))`. */
   flatMapValues<VR>(mapper: ValueMapper<K, V, Iterable<VR>>, named?: Named): KStream<K, VR> {
     const supplier = ops.flatMapValues(mapper as ValueMapper<unknown, unknown, Iterable<unknown>>);
     return this.add<K, VR>('KSTREAM-FLATMAPVALUES-', named, supplier, this.keySerde, undefined, this.repartitionRequired);
   }
 
+  /** Runs `action` for every record (logging, metrics) and passes the stream on unchanged. */
   peek(action: ForeachAction<K, V>, named?: Named): KStream<K, V> {
     const supplier = ops.peek(action as ForeachAction<unknown, unknown>);
     return this.add('KSTREAM-PEEK-', named, supplier, this.keySerde, this.valueSerde, this.repartitionRequired);

@@ -45,14 +45,17 @@ export class KTable<K, V> {
     return new KStream<K, V>(this.graph, name, this.keySerde, this.valueSerde, false);
   }
 
+  /** The rows for which `predicate` is true; a row that stops matching is deleted downstream (a null value). */
   filter(predicate: Predicate<K, V>, named?: Named): KTable<K, V> {
     return this.add('KTABLE-FILTER-', named, ktableFilter(predicate as Predicate<unknown, unknown>, true), this.valueSerde);
   }
 
+  /** The rows for which `predicate` is false. */
   filterNot(predicate: Predicate<K, V>, named?: Named): KTable<K, V> {
     return this.add('KTABLE-FILTER-', named, ktableFilter(predicate as Predicate<unknown, unknown>, false), this.valueSerde);
   }
 
+  /** A new value for every row, the key kept, e.g. `.mapValues((stats) => stats.count)`. */
   mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named): KTable<K, VR> {
     return this.add<VR>('KTABLE-MAPVALUES-', named, ktableMapValues(mapper as ValueMapper<unknown, unknown, unknown>), undefined);
   }

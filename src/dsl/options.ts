@@ -12,11 +12,16 @@ export type { TopicNameExtractor } from '../processor/topic-name-extractor.js';
  */
 export class Consumed<K, V> {
   private constructor(
+    /** Reads the record keys; undefined: the builder's default, else raw Buffers. */
     readonly keySerde?: Serde<K>,
+    /** Reads the record values; undefined: the builder's default, else raw Buffers. */
     readonly valueSerde?: Serde<V>,
+    /** The source node's name; undefined: a generated `KSTREAM-SOURCE-…` name. */
     readonly processorName?: string,
+    /** Gives each record its event time; undefined: the record's own timestamp. */
     readonly timestampExtractor?: TimestampExtractor<K, V>,
   ) {}
+  /** Reads keys and values with these serdes, e.g. `Consumed.with(Serdes.String(), Serdes.Json<PageView>())`. */
   static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Consumed<K, V> {
     return new Consumed(keySerde, valueSerde);
   }
@@ -24,6 +29,7 @@ export class Consumed<K, V> {
   static as(processorName: string): Consumed<unknown, unknown> {
     return new Consumed<unknown, unknown>(undefined, undefined, processorName);
   }
+  /** The same, with the source node named `processorName`. */
   withName(processorName: string): Consumed<K, V> {
     return new Consumed(this.keySerde, this.valueSerde, processorName, this.timestampExtractor);
   }
@@ -36,20 +42,28 @@ export class Consumed<K, V> {
 /** How a stream writes to a topic. */
 export class Produced<K, V> {
   private constructor(
+    /** Writes the keys; undefined: the serde the stream's key type came with. */
     readonly keySerde?: Serde<K>,
+    /** Writes the values; undefined: the serde the stream's value type came with. */
     readonly valueSerde?: Serde<V>,
+    /** The sink node's name; undefined: a generated `KSTREAM-SINK-…` name. */
     readonly processorName?: string,
+    /** Picks each record's partition; undefined: murmur2 of the serialized key, as Kafka's producer does. */
     readonly partitioner?: StreamPartitioner<K, V>,
   ) {}
+  /** Writes keys and values with these serdes, e.g. `Produced.with(Serdes.String(), Serdes.Json<Stats>())`. */
   static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Produced<K, V> {
     return new Produced(keySerde, valueSerde);
   }
+  /** A named sink that writes with the stream's own serdes. */
   static as<K, V>(processorName: string): Produced<K, V> {
     return new Produced<K, V>(undefined, undefined, processorName);
   }
+  /** The same, with the sink node named `processorName`. */
   withName(processorName: string): Produced<K, V> {
     return new Produced(this.keySerde, this.valueSerde, processorName, this.partitioner);
   }
+  /** The same, choosing each record's partition with `partitioner` instead of hashing its key. */
   withStreamPartitioner(partitioner: StreamPartitioner<K, V>): Produced<K, V> {
     return new Produced(this.keySerde, this.valueSerde, this.processorName, partitioner);
   }
@@ -58,16 +72,22 @@ export class Produced<K, V> {
 /** Serdes and name of a grouping; the name also names its repartition topic (`<app>-<name>-repartition`). */
 export class Grouped<K, V> {
   private constructor(
+    /** Writes and reads the keys in the repartition topic; undefined: the stream's key serde. */
     readonly keySerde?: Serde<K>,
+    /** Writes and reads the values in the repartition topic; undefined: the stream's value serde. */
     readonly valueSerde?: Serde<V>,
+    /** Names the grouping's repartition topic; undefined: a generated name. */
     readonly name?: string,
   ) {}
+  /** Groups with these serdes for the repartition topic (needed after a key or value change without serdes). */
   static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Grouped<K, V> {
     return new Grouped(keySerde, valueSerde);
   }
+  /** A named grouping: its repartition topic is `<app>-<name>-repartition`, stable across topology changes. */
   static as<K, V>(name: string): Grouped<K, V> {
     return new Grouped<K, V>(undefined, undefined, name);
   }
+  /** The same, named `name`. */
   withName(name: string): Grouped<K, V> {
     return new Grouped(this.keySerde, this.valueSerde, name);
   }
@@ -76,20 +96,28 @@ export class Grouped<K, V> {
 /** Explicit repartitioning: name, serdes and partition count of the repartition topic. */
 export class Repartitioned<K, V> {
   private constructor(
+    /** Writes and reads the keys of the repartition topic; undefined: the stream's key serde. */
     readonly keySerde?: Serde<K>,
+    /** Writes and reads the values of the repartition topic; undefined: the stream's value serde. */
     readonly valueSerde?: Serde<V>,
+    /** Names the repartition topic (`<app>-<name>-repartition`); undefined: a generated name. */
     readonly name?: string,
+    /** The repartition topic's partition count; undefined: that of the sub-topology that writes it. */
     readonly numberOfPartitions?: number,
   ) {}
+  /** Repartitions with these serdes. */
   static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Repartitioned<K, V> {
     return new Repartitioned(keySerde, valueSerde);
   }
+  /** A named repartition topic (`<app>-<name>-repartition`). */
   static as<K, V>(name: string): Repartitioned<K, V> {
     return new Repartitioned<K, V>(undefined, undefined, name);
   }
+  /** The same, named `name`. */
   withName(name: string): Repartitioned<K, V> {
     return new Repartitioned(this.keySerde, this.valueSerde, name, this.numberOfPartitions);
   }
+  /** The same, with `count` partitions (and so `count` tasks downstream). */
   withNumberOfPartitions(count: number): Repartitioned<K, V> {
     return new Repartitioned(this.keySerde, this.valueSerde, this.name, count);
   }
@@ -101,18 +129,26 @@ export class Repartitioned<K, V> {
  */
 export class Materialized<K, V> {
   private constructor(
+    /** The store's name (queryable with `KafkaStreams.store`); undefined: a generated name. */
     readonly storeName?: string,
+    /** Writes and reads the store's keys; undefined: the grouping's key serde. */
     readonly keySerde?: Serde<K>,
+    /** Writes and reads the store's values; undefined: the aggregation's value serde, which it then needs. */
     readonly valueSerde?: Serde<V>,
+    /** How long windows and sessions are kept; undefined: the window's size (or gap) plus grace. */
     readonly retentionMs?: number,
+    /** False: no changelog topic (see `withLoggingDisabled`). */
     readonly loggingEnabled: boolean = true,
+    /** Extra topic configs of the changelog. */
     readonly changelogConfig: Readonly<Record<string, string>> = {},
     /** Undefined: on (Kafka Streams' default for the DSL's stores). */
     readonly cachingEnabled?: boolean,
   ) {}
+  /** A store named `storeName`; its changelog is `<app>-<storeName>-changelog`. E.g. `Materialized.as<string, Stats>('session-stats').withValueSerde(statsSerde)`. */
   static as<K, V>(storeName: string): Materialized<K, V> {
     return new Materialized<K, V>(storeName);
   }
+  /** A store with a generated name and these serdes. */
   static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Materialized<K, V> {
     return new Materialized<K, V>(undefined, keySerde, valueSerde);
   }
@@ -120,9 +156,11 @@ export class Materialized<K, V> {
     const m = { ...this, ...changes };
     return new Materialized(m.storeName, m.keySerde, m.valueSerde, m.retentionMs, m.loggingEnabled, m.changelogConfig, m.cachingEnabled);
   }
+  /** The same, with the store's keys written by `serde`. */
   withKeySerde(serde: Serde<K>): Materialized<K, V> {
     return this.copy({ keySerde: serde });
   }
+  /** The same, with the store's values written by `serde`. */
   withValueSerde(serde: Serde<V>): Materialized<K, V> {
     return this.copy({ valueSerde: serde });
   }
@@ -153,7 +191,11 @@ export class Materialized<K, V> {
 
 /** A processor name chosen by the user instead of a generated one. */
 export class Named {
-  private constructor(readonly name: string) {}
+  private constructor(
+    /** The chosen name. */
+    readonly name: string,
+  ) {}
+  /** Names an operator's processor `name` (stable names keep state across topology changes). */
   static as(name: string): Named {
     return new Named(name);
   }
@@ -162,13 +204,16 @@ export class Named {
 /** Final-results suppression of windowed aggregations. */
 export class Suppressed {
   private constructor(
+    /** The kind of suppression; only final results today. */
     readonly kind: 'untilWindowCloses',
+    /** The suppression processor's name; undefined: a generated one. */
     readonly name?: string,
   ) {}
   /** Emits exactly one final result per window once stream time passes its end plus grace, nothing before. */
   static untilWindowCloses(): Suppressed {
     return new Suppressed('untilWindowCloses');
   }
+  /** The same, with the processor named `name`. */
   withName(name: string): Suppressed {
     return new Suppressed(this.kind, name);
   }
@@ -177,12 +222,16 @@ export class Suppressed {
 /** A branch of `split()`: its name, and optionally a function that continues it. */
 export class Branched<K, V> {
   private constructor(
+    /** The branch's name, which names its stream in the map `split()` returns. */
     readonly name?: string,
+    /** Continues the branch's stream; what it returns (if anything) is the branch's entry in the map. */
     readonly chain?: (stream: import('./kstream.js').KStream<K, V>) => import('./kstream.js').KStream<K, V> | void,
   ) {}
+  /** A branch named `name` whose stream is returned as is. */
   static as<K, V>(name: string): Branched<K, V> {
     return new Branched<K, V>(name);
   }
+  /** A branch continued by `chain`, e.g. `Branched.withConsumer((s) => s.to('errors'), 'errors')`. */
   static withConsumer<K, V>(
     chain: (stream: import('./kstream.js').KStream<K, V>) => void,
     name?: string,

@@ -19,10 +19,12 @@ export class SessionWindowedKStream<K, V> {
     private readonly windows: SessionWindows,
   ) {}
 
+  /** Records per session of each key; merged sessions add up. */
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
     return this.build(() => 0, (_k, _v, n) => (n as number) + 1, (_k, a, b) => a + b, materialized, Serdes.Int64(), 'KSTREAM-AGGREGATE-');
   }
 
+  /** Combines the values of each session with `reducer` (also when two sessions merge). */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
     // A reduce has no initializer: an empty session starts as null and takes the first value as it is.
     const init = (): V => null as V;

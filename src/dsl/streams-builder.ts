@@ -9,8 +9,11 @@ import { Topology, type TopologyConfig } from '../processor/topology.js';
 
 /** Defaults of a StreamsBuilder; see its constructor. */
 export interface StreamsBuilderOptions<DK, DV> {
+  /** Keys of sources and operators that name no serde (Kafka Streams' `default.key.serde`). */
   readonly defaultKeySerde?: Serde<DK>;
+  /** Values of sources and operators that name no serde (`default.value.serde`). */
   readonly defaultValueSerde?: Serde<DV>;
+  /** Event time of sources that name no extractor; default: the record's timestamp. */
   readonly defaultTimestampExtractor?: TimestampExtractor;
 }
 

@@ -19,14 +19,17 @@ export class TimeWindowedKStream<K, V> {
     private readonly windows: TimeWindows,
   ) {}
 
+  /** Records per window of each key. */
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
     return this.build<number>('KSTREAM-AGGREGATE-', () => 0, (_k, _v, n) => n + 1, materialized, Serdes.Int64());
   }
 
+  /** Combines the values of each window of a key with `reducer`; the first value is the first aggregate. */
   reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
     return this.build<V>('KSTREAM-REDUCE-', undefined, (_k, v, agg) => reducer(agg, v), materialized, (this.source.grouped?.valueSerde ?? this.source.valueSerde) as Serde<V> | undefined);
   }
 
+  /** Folds the values of each window of a key into an aggregate that starts as `initializer()`. */
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>): KTable<Windowed<K>, VA> {
     return this.build('KSTREAM-AGGREGATE-', initializer, aggregator, materialized, undefined);
   }

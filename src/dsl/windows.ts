@@ -16,14 +16,18 @@ function positive(value: number, what: string): number {
  */
 export class SessionWindows {
   private constructor(
+    /** Records of a key this close in event time belong to one session. */
     readonly inactivityGapMs: number,
+    /** How long after a session's end (in stream time) records may still join it. */
     readonly gracePeriodMs: number,
   ) {}
 
+  /** Sessions that end after `inactivityGapMs` without a record, accepting records up to `graceMs` late, e.g. `SessionWindows.ofInactivityGapAndGrace(30 * 60_000, 5 * 60_000)`. */
   static ofInactivityGapAndGrace(inactivityGapMs: number, graceMs: number): SessionWindows {
     return new SessionWindows(positive(inactivityGapMs, 'inactivity gap'), nonNegative(graceMs, 'grace period'));
   }
 
+  /** Sessions with no grace: a record behind stream time by more than the gap is dropped as late. */
   static ofInactivityGapWithNoGrace(inactivityGapMs: number): SessionWindows {
     return SessionWindows.ofInactivityGapAndGrace(inactivityGapMs, 0);
   }
@@ -40,16 +44,21 @@ export class SessionWindows {
  */
 export class TimeWindows {
   private constructor(
+    /** The length of a window. */
     readonly sizeMs: number,
+    /** How far each window starts after the previous one (= size: tumbling). */
     readonly advanceMs: number,
+    /** How long after a window's end (in stream time) records may still join it. */
     readonly gracePeriodMs: number,
   ) {}
 
+  /** Tumbling windows of `sizeMs`, accepting records up to `graceMs` late, e.g. `TimeWindows.ofSizeAndGrace(60_000, 10_000)`. */
   static ofSizeAndGrace(sizeMs: number, graceMs: number): TimeWindows {
     const size = positive(sizeMs, 'window size');
     return new TimeWindows(size, size, nonNegative(graceMs, 'grace period'));
   }
 
+  /** Tumbling windows of `sizeMs` with no grace: records for a closed window are dropped as late. */
   static ofSizeWithNoGrace(sizeMs: number): TimeWindows {
     return TimeWindows.ofSizeAndGrace(sizeMs, 0);
   }

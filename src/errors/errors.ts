@@ -19,16 +19,22 @@ export class ConfigError extends StreamsError {}
 
 /** Where a record came from, for error messages and dead-letter headers. */
 export interface RecordOrigin {
+  /** The topic the record was read from. */
   readonly topic: string;
+  /** Its partition. */
   readonly partition: number;
+  /** Its offset (a decimal string, as kafkajs gives it). */
   readonly offset: string;
 }
 
 /** A key or value that its serde could not decode. */
 export class DeserializationError extends StreamsError {
   constructor(
+    /** Where the record was read. */
     readonly origin: RecordOrigin,
+    /** Which part failed. */
     readonly part: 'key' | 'value',
+    /** The serde that failed, e.g. `Avro<example.PageView>`. */
     readonly serdeName: string,
     cause: unknown,
   ) {
@@ -43,7 +49,9 @@ export class DeserializationError extends StreamsError {
 /** A user function (predicate, mapper, aggregator, processor) threw while processing a record. */
 export class ProcessingError extends StreamsError {
   constructor(
+    /** Where the record being processed was read (undefined in a punctuation). */
     readonly origin: RecordOrigin | undefined,
+    /** The processor whose function threw. */
     readonly processorName: string,
     cause: unknown,
     /** Where a record read from a repartition topic entered the application (`topic-partition@offset`). */
@@ -67,9 +75,13 @@ export class StreamsRuntimeError extends StreamsError {}
 /** A store holds values written with a schema the current schema cannot read. */
 export class SchemaEvolutionError extends StreamsError {
   constructor(
+    /** The store. */
     readonly storeName: string,
+    /** The schema its values were written with. */
     readonly writerSchema: string,
+    /** The application's schema now. */
     readonly readerSchema: string,
+    /** Why the reader cannot read the writer's values. */
     readonly incompatibility: string,
   ) {
     super(
@@ -90,7 +102,9 @@ export class ProductionError extends StreamsError {}
  */
 export class DamagedStoreError extends StateStoreError {
   constructor(
+    /** The store's folder. */
     readonly path: string,
+    /** What is wrong with its files. */
     readonly reason: string,
     options?: { cause?: unknown },
   ) {

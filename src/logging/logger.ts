@@ -1,14 +1,24 @@
 import { pino } from 'pino';
 /** The logging the library does; any object with these methods (pino, console) fits. */
 export interface Logger {
+  /** Detail for finding a problem (off by default). */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** State changes, topics created, restores done. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Something to look at: dropped or dead-lettered records, a broker outage. */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** A failure that stops processing. */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-const levels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
-export type LogLevel = (typeof levels)[number];
+/** The least severe level logged; 'silent' logs nothing. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const levels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** True for the names of LogLevel. */
+export function isLogLevel(value: unknown): value is LogLevel {
+  return typeof value === 'string' && (levels as readonly string[]).includes(value);
+}
 
 /** A console logger that prints one line per message at or above `level`. */
 export function consoleLogger(level: LogLevel = 'info', prefix = 'kstreams'): Logger {

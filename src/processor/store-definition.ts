@@ -1,5 +1,6 @@
 import type { Serde } from '../serdes/serde.js';
 
+/** The kinds of state store. */
 export type StoreType = 'keyValue' | 'session' | 'window';
 
 /**
@@ -7,12 +8,17 @@ export type StoreType = 'keyValue' | 'session' | 'window';
  * the user through {@link Stores} for the Processor API.
  */
 export interface StoreDefinition {
+  /** The store's name; its changelog is `<applicationId>-<name>-changelog`. */
   readonly name: string;
+  /** Its kind. */
   readonly type: StoreType;
+  /** Writes and reads its keys. */
   readonly keySerde: Serde<unknown>;
+  /** Writes and reads its values. */
   readonly valueSerde: Serde<unknown>;
   /** LevelDB on disk (true) or memory only, rebuilt from the changelog at start (false). */
   readonly persistent: boolean;
+  /** Whether every change is written to the changelog topic (needed to restore it). */
   readonly loggingEnabled: boolean;
   /** Extra topic configs of the changelog topic. */
   readonly changelogConfig: Readonly<Record<string, string>>;

@@ -3,13 +3,19 @@ import type { Headers } from './record.js';
 
 /** A record as a timestamp extractor sees it: deserialized, with where it was read and its Kafka timestamp. */
 export interface ConsumedRecord<K, V> {
+  /** The topic it was read from. */
   readonly topic: string;
+  /** Its partition. */
   readonly partition: number;
+  /** Its offset (a decimal string). */
   readonly offset: string;
+  /** The deserialized key. */
   readonly key: K;
+  /** The deserialized value. */
   readonly value: V;
   /** The Kafka record's own timestamp (producer or broker time), epoch ms; negative when it has none. */
   readonly timestamp: number;
+  /** Its headers. */
   readonly headers: Headers;
 }
 

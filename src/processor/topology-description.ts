@@ -14,6 +14,7 @@ export class TopologyDescription {
     return children;
   }
 
+  /** The text Kafka Streams' `Topology.describe()` prints: sub-topologies with their sources, processors, sinks and stores. */
   toString(): string {
     const lines: string[] = ['Topologies:'];
     for (const sub of this.topology.subtopologies) {

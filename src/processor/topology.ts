@@ -3,6 +3,7 @@ import { changelogTopicConfig, changelogTopicName, type StoreDefinition } from '
 import type { DeclaredGraph, NodeDef, SinkNodeDef, SourceNodeDef, TopicRef } from './internals/graph.js';
 import { TopologyDescription } from './topology-description.js';
 
+/** What `StreamsBuilder.build()` needs to name things. */
 export interface TopologyConfig {
   /** Names the consumer group and prefixes every internal topic. */
   readonly applicationId: string;
@@ -10,22 +11,30 @@ export interface TopologyConfig {
 
 /** One connected piece of the graph; it runs as one task per input partition. */
 export interface Subtopology {
+  /** Its number, the first part of its task ids. */
   readonly id: number;
   /** Nodes in declaration order, which is a topological order (parents before children). */
+  /** @internal */
   readonly nodes: readonly NodeDef[];
+  /** The topics it reads. */
   readonly sourceTopics: readonly string[];
   /** Topics the sinks write to by name (topics chosen per record by an extractor are not listed). */
   readonly sinkTopics: readonly string[];
+  /** The stores its processors use. */
   readonly stores: readonly StoreDefinition[];
-  /** The source node of each source topic. */
+  /** @internal The source node of each source topic. */
   readonly sourceByTopic: ReadonlyMap<string, SourceNodeDef>;
 }
 
+/** A topic the application owns and creates at start: a repartition topic or a store's changelog. */
 export interface InternalTopic {
+  /** `<applicationId>-<name>-repartition` or `<applicationId>-<store>-changelog`. */
   readonly name: string;
+  /** What it is for. */
   readonly kind: 'repartition' | 'changelog';
   /** Repartition: a fixed count, or undefined to match the producing sub-topology's partition count. */
   readonly numberOfPartitions?: number;
+  /** Topic configs it is created with (cleanup policy, retention). */
   readonly config: Readonly<Record<string, string>>;
   /** The sub-topology whose task count decides the partition count (consumer of a changelog or repartition). */
   readonly subtopologyId: number;
@@ -40,12 +49,16 @@ const APPLICATION_ID = /^[a-zA-Z0-9._-]+$/;
  * topics it needs. Immutable; the runtime and the TopologyTestDriver both run it.
  */
 export class Topology {
+  /** The application id it was built for. */
   readonly applicationId: string;
+  /** Its sub-topologies, in order. */
   readonly subtopologies: readonly Subtopology[];
+  /** The repartition and changelog topics it needs. */
   readonly internalTopics: readonly InternalTopic[];
+  /** Its state stores by name. */
   readonly stores: ReadonlyMap<string, StoreDefinition>;
 
-  /** Use `StreamsBuilder.build()`. */
+  /** @internal Use `StreamsBuilder.build()`. */
   constructor(graph: DeclaredGraph, config: TopologyConfig) {
     if (typeof config?.applicationId !== 'string' || !APPLICATION_ID.test(config.applicationId)) {
       throw new TopologyError(
@@ -62,6 +75,7 @@ export class Topology {
     this.internalTopics = this.collectInternalTopics(graph);
   }
 
+  /** @internal The full name of a topic reference (internal ones get the application id prefix). */
   topicName(ref: TopicRef): string {
     return ref.internal ? `${this.applicationId}-${ref.name}` : ref.name;
   }
@@ -72,10 +86,12 @@ export class Topology {
     return [...new Set(this.subtopologies.flatMap((s) => s.sourceTopics))].filter((t) => !internal.has(t)).sort();
   }
 
+  /** The sub-topology that reads `topic`, if any. */
   subtopologyOfTopic(topic: string): Subtopology | undefined {
     return this.subtopologies.find((s) => s.sourceByTopic.has(topic));
   }
 
+  /** A description to print (`toString()`) or draw (`toMermaid()`), as `kstreams describe` does. */
   describe(): TopologyDescription {
     return new TopologyDescription(this);
   }

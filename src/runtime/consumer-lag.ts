@@ -2,11 +2,15 @@ import type { OffsetsAdmin } from '../client/admin.js';
 
 /** Committed offset, end offset and lag of one partition for a consumer group. */
 export interface PartitionLag {
+  /** The topic. */
   readonly topic: string;
+  /** The partition. */
   readonly partition: number;
   /** -1 when the group has committed nothing for the partition. */
   readonly committed: bigint;
+  /** The offset the next record written will get. */
   readonly end: bigint;
+  /** Records between the commit (or the partition's start) and the end. */
   readonly lag: bigint;
 }
 

@@ -2,7 +2,7 @@ import type { Logger } from '../logging/logger.js';
 import type { DropReason } from '../processor/internals/internal-processor-context.js';
 
 /** Records dropped by a processor, or skipped by an exception handler ('logAndContinue'). */
-export type LoggedDrop = DropReason | 'deserialization-error' | 'processing-error';
+export type LoggedDrop = DropReason | 'deserialization-error' | 'processing-error' | 'deserialization-dead-letter' | 'processing-dead-letter';
 
 const WHAT: Record<LoggedDrop, string> = {
   late: 'late records (their window had closed)',
@@ -10,6 +10,8 @@ const WHAT: Record<LoggedDrop, string> = {
   'invalid-timestamp': 'records with an invalid timestamp',
   'deserialization-error': 'records it could not deserialize (skipped)',
   'processing-error': 'records whose processing failed (skipped)',
+  'deserialization-dead-letter': 'records it could not deserialize to the dead-letter topic',
+  'processing-dead-letter': 'records whose processing failed to the dead-letter topic',
 };
 
 /** At most one WARN line per scope in this interval; the counts in between are summed into it. */
@@ -58,7 +60,8 @@ export class DroppedRecordsLog {
     this.lastLoggedAt = now;
     for (const [id, { count, total, lastDetail }] of this.pending) {
       const [processor, reason] = id.split('\u0000') as [string, LoggedDrop];
-      this.logger.warn(`${this.scope}: ${processor} dropped ${count} ${WHAT[reason]}; ${total} in all; last: ${lastDetail}`, {
+      const verb = reason.endsWith('dead-letter') ? 'sent' : 'dropped';
+      this.logger.warn(`${this.scope}: ${processor} ${verb} ${count} ${WHAT[reason]}; ${total} in all; last: ${lastDetail}`, {
         scope: this.scope,
         processor,
         reason,

@@ -4,6 +4,8 @@ import type { Topology } from '../processor/topology.js';
 import { changelogTopicConfig } from '../processor/store-definition.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
+import { userTopics, userTopicsToCreate } from './user-topics.js';
+import type { UserTopicSettings } from '../config/user-topic-settings.js';
 
 /** Partition counts the running application works with. */
 export interface TopologyMetadata {
@@ -75,7 +77,8 @@ async function allHaveLeaders(admin: Admin, topics: string[]): Promise<boolean> 
 /**
  * Checks the topics a topology needs before it runs, and creates the internal ones, as Kafka Streams'
  * InternalTopicManager does:
- *  - every source topic must exist (we never create a user's topic);
+ *  - every source topic and every sink topic named in the topology must exist (created only when
+ *    `createUserTopics` says how: the `createTopics` setting, for development);
  *  - topics read by one sub-topology must have equal partition counts (co-partitioning);
  *  - a repartition topic gets the partition count of the sub-topology that writes it (or its explicit count);
  *  - a changelog gets one partition per task of its sub-topology;
@@ -88,21 +91,36 @@ export async function ensureTopics(
   replicationFactor: number,
   logger: Logger,
   windowChangelogAdditionalRetentionMs?: number,
+  createUserTopics?: UserTopicSettings,
 ): Promise<TopologyMetadata> {
   const configOf = (internal: Topology['internalTopics'][number]): Record<string, string> => {
     const store = internal.kind === 'changelog' && internal.storeName !== undefined ? topology.stores.get(internal.storeName) : undefined;
     return store === undefined ? internal.config : changelogTopicConfig(store, windowChangelogAdditionalRetentionMs);
   };
+  const user = userTopics(topology);
   const external = topology.externalSourceTopics();
   const sinkTopics = [...new Set(topology.subtopologies.flatMap((s) => s.sinkTopics))];
   const internalNames = topology.internalTopics.map((t) => t.name);
-  const counts = await partitionCounts(admin, [...new Set([...external, ...sinkTopics, ...internalNames])]);
+  const wanted = [...new Set([...external, ...sinkTopics, ...internalNames])];
+  let counts = await partitionCounts(admin, wanted);
 
-  const missing = external.filter((t) => !counts.has(t));
-  if (missing.length > 0) {
+  // A missing sink would otherwise fail the first produce, seconds after start, naming no topic.
+  const userCreations = userTopicsToCreate(user, new Set(counts.keys()), createUserTopics ?? { partitions: -1, replicationFactor: -1, configs: {} });
+  if (userCreations.length > 0 && createUserTopics !== undefined) {
+    await createTopicsAndWait(admin, userCreations);
+    logger.info(`created topics (createTopics): ${userCreations.map((t) => t.topic).join(', ')}`);
+    counts = await partitionCounts(admin, wanted);
+  } else if (userCreations.length > 0) {
+    const missingSources = user.sources.filter((t) => !counts.has(t));
+    const missingSinks = user.sinks.filter((t) => !counts.has(t));
+    const what = [
+      missingSources.length > 0 ? `source topic(s) ${missingSources.join(', ')}` : '',
+      missingSinks.length > 0 ? `sink (output) topic(s) ${missingSinks.join(', ')}` : '',
+    ].filter(Boolean).join(' and ');
     throw new StreamsRuntimeError(
-      `Source topic(s) ${missing.join(', ')} do not exist. Create them before starting the application ` +
-        `(for example: kafka-topics.sh --create --topic ${missing[0]} --partitions 6).`,
+      `The ${what} do not exist. Create them before starting the application: 'kstreams topics create ` +
+        `--topology <file> --execute', or kafka-topics.sh --create --topic ${userCreations[0]!.topic} --partitions 6; ` +
+        'during development, the createTopics setting creates them at start.',
     );
   }
 

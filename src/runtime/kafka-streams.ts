@@ -20,6 +20,8 @@ import { ConfigError, StreamsError } from '../errors/errors.js';
 import { ensureTopics, type TopologyMetadata } from './internal-topic-manager.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamThread } from './stream-thread.js';
+import { checkBootstrapServers } from '../client/broker-probe.js';
+import { installShutdownHooks, type ShutdownHookOptions } from './shutdown-hooks.js';
 
 /** Kafka Streams' client states. */
 export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
@@ -27,22 +29,30 @@ export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING
 /** What to do after a fatal processing error, as Kafka Streams' StreamsUncaughtExceptionHandler answers. */
 export type StreamThreadExceptionResponse = 'SHUTDOWN_CLIENT' | 'REPLACE_THREAD' | 'SHUTDOWN_APPLICATION';
 
+/** Called on every state change of an instance (see `KafkaStreams.on('stateChange', ...)`). */
 export type StateListener = (next: KafkaStreamsState, previous: KafkaStreamsState) => void;
 
 /** Where a key's state lives (see `metadataForKey`). */
 export interface KeyQueryMetadata {
   /** The owner's `applicationServer` setting (host:port), undefined if it set none. */
   readonly applicationServer: string | undefined;
+  /** The owner's client id. */
   readonly clientId: string;
+  /** The task that holds the key (`<sub-topology>_<partition>`). */
   readonly taskId: string;
+  /** The key's partition. */
   readonly partition: number;
 }
 
 /** One member of the application's group. */
 export interface StreamsClientMetadata {
+  /** Its member id in the consumer group. */
   readonly memberId: string;
+  /** Its client id. */
   readonly clientId: string;
+  /** Its `applicationServer` setting (host:port), undefined if it set none. */
   readonly applicationServer: string | undefined;
+  /** Tasks it processes. */
   readonly activeTasks: readonly string[];
   /** Tasks it keeps warm replicas of (with `numStandbyReplicas`). */
   readonly standbyTasks: readonly string[];
@@ -50,12 +60,17 @@ export interface StreamsClientMetadata {
 
 /** Figures of one task. */
 export interface TaskMetrics {
+  /** `<sub-topology>_<partition>`. */
   readonly taskId: string;
+  /** Records the task processed. */
   readonly processedTotal: number;
   /** Records behind the end of each input partition (`topic-partition`), as of the last fetch. */
   readonly recordsLag: Readonly<Record<string, number>>;
+  /** Records the task dropped as late (their window had closed). */
   readonly droppedLateTotal: number;
+  /** Punctuations the task ran. */
   readonly punctuateTotal: number;
+  /** Their average duration. */
   readonly punctuateLatencyAvgMs: number;
   /** Reads answered by the write cache / all reads, per store (NaN before the first read). */
   readonly cacheHitRatio: Readonly<Record<string, number>>;
@@ -63,14 +78,19 @@ export interface TaskMetrics {
 
 /** Figures of one instance, for sizing and alerting. */
 export interface StreamsMetrics {
+  /** The instance's state. */
   readonly state: KafkaStreamsState;
+  /** The tasks this instance processes. */
   readonly activeTasks: string[];
   /** Tasks this instance keeps warm replicas of (`numStandbyReplicas`). */
   readonly standbyTasks: string[];
   /** Changelog records the replicas applied. */
   readonly standbyRecordsTotal: number;
+  /** Records processed, over every task this instance ran. */
   readonly processedTotal: number;
+  /** Records dropped as late (their window had closed). */
   readonly droppedLateTotal: number;
+  /** Records dropped because an aggregation met a null key. */
   readonly droppedNullKeyTotal: number;
   /** Input records whose extracted timestamp was negative (dropped by the timestamp extractor's choice). */
   readonly droppedInvalidTimestampTotal: number;
@@ -80,15 +100,21 @@ export interface StreamsMetrics {
   readonly skippedRecordsTotal: number;
   /** Of those, records sent to a dead-letter topic. */
   readonly deadLetterRecordsTotal: number;
+  /** Commits done. */
   readonly commitTotal: number;
+  /** Their average duration. */
   readonly commitLatencyAvgMs: number;
+  /** Changelog records restored into stores. */
   readonly restoredRecordsTotal: number;
   /** Changelog records still to restore, over the restorations in progress. */
   readonly restoreRemainingRecords: number;
   /** Records behind the end of the input, over this instance's tasks. */
   readonly recordsLag: number;
+  /** Records written (output, repartition, changelog, dead letters). */
   readonly producedRecordsTotal: number;
+  /** Produce requests those records were sent in. */
   readonly produceRequestsTotal: number;
+  /** Figures per active task. */
   readonly tasks: readonly TaskMetrics[];
 }
 
@@ -110,7 +136,7 @@ const TRANSITIONS: Record<KafkaStreamsState, KafkaStreamsState[]> = {
  * const app = new KafkaStreams(topology, { applicationId: 'clicks', bootstrapServers: ['127.0.0.1:9092'] });
  * app.on('stateChange', (next) => console.log(next));
  * await app.start();
- * process.on('SIGTERM', () => void app.close());
+ * app.closeOnSignals(); // SIGINT and SIGTERM: commit, leave the group, exit
  * ```
  */
 export class KafkaStreams {
@@ -147,20 +173,24 @@ export class KafkaStreams {
     });
   }
 
+  /** The current state: CREATED, then REBALANCING and RUNNING in turn, then PENDING_SHUTDOWN and NOT_RUNNING (or ERROR). */
   get state(): KafkaStreamsState {
     return this.current;
   }
 
+  /** Calls `listener` on every state change, e.g. `app.on('stateChange', (next) => next === 'ERROR' && alert())`. */
   on(event: 'stateChange', listener: StateListener): this {
     if (event !== 'stateChange') throw new StreamsError(`unknown event ${String(event)}`);
     this.listeners.push(listener);
     return this;
   }
 
+  /** Decides what a fatal processing error does: stop this instance (`'SHUTDOWN_CLIENT'`, the default) or restart processing from the last commit (`'REPLACE_THREAD'`). */
   setUncaughtExceptionHandler(handler: (error: Error) => StreamThreadExceptionResponse): void {
     this.exceptionHandler = handler;
   }
 
+  /** Is told when stores start, progress and finish restoring from their changelogs. */
   setGlobalStateRestoreListener(listener: StateRestoreListener): void {
     this.restoreListener = listener;
   }
@@ -182,8 +212,9 @@ export class KafkaStreams {
   }
 
   /**
-   * Checks topics (source topics must exist; internal topics are created or validated), then joins the
-   * group. Resolves once the instance is part of the group; tasks restore and start in the background
+   * Checks that a Kafka broker answers at `bootstrapServers` (else a StreamsRuntimeError within
+   * `kafka.connectionTimeout`) and the topics (source and sink topics must exist, or `createTopics` creates
+   * them; internal topics are created or validated), then joins the group. Resolves once the instance is part of the group; tasks restore and start in the background
    * (watch for RUNNING).
    */
   async start(): Promise<void> {
@@ -192,6 +223,7 @@ export class KafkaStreams {
     const admin = this.client.admin();
     try {
       await StoreSchemas.checkStateDir(this.topology, this.config.stateDir, this.config.applicationId);
+      await checkBootstrapServers(this.config.bootstrapServers, { timeoutMs: this.config.kafka.connectionTimeout ?? 3000, ssl: this.config.kafka.ssl });
       await admin.connect();
       const metadata = await ensureTopics(
         admin,
@@ -199,6 +231,7 @@ export class KafkaStreams {
         this.config.replicationFactor,
         this.config.logger,
         this.config.windowStoreChangelogAdditionalRetentionMs,
+        this.config.createTopics,
       );
       this.metadata = metadata;
       await this.checkDeadLetterTopics(admin);
@@ -355,6 +388,7 @@ export class KafkaStreams {
     return [...(this.thread?.activeTasks.keys() ?? [])].sort();
   }
 
+  /** This instance's figures now (counters since start); `prometheusRegistry` exports them. */
   metrics(): StreamsMetrics {
     const thread = this.thread;
     // Counters of tasks the thread no longer runs (handed over, recovered, closed) stay in the totals.
@@ -415,10 +449,6 @@ export class KafkaStreams {
   }
 
   /**
-   * Finishes the batches in progress, commits, writes checkpoints and leaves the group. Nothing is lost or
-   * processed twice by a clean close. Resolves when done, or after `timeoutMs` (default: wait).
-   */
-  /**
    * A Prometheus registry (prom-client) over `metrics()` and the process' own figures, labelled with the
    * application and client id: register it with your own server, or set `metricsPort`.
    */
@@ -428,10 +458,26 @@ export class KafkaStreams {
   }
 
   /** Where the metrics server listens (with `metricsPort`), once started. */
-  get metricsAddress(): { host: string; port: number } | undefined {
+  get metricsAddress():
+    | {
+        /** The interface's address. */
+        host: string;
+        /** The port (chosen by the system with `metricsPort: 0`). */
+        port: number;
+      }
+    | undefined {
     return this.metricsAt === undefined ? undefined : { host: this.metricsAt.address, port: this.metricsAt.port };
   }
 
+  /** Closes this instance cleanly on SIGINT and SIGTERM, then exits: see {@link installShutdownHooks}. */
+  closeOnSignals(options: ShutdownHookOptions = {}): () => void {
+    return installShutdownHooks(this, options);
+  }
+
+  /**
+   * Finishes the batches in progress, commits, writes checkpoints and leaves the group. Nothing is lost or
+   * processed twice by a clean close. Resolves when done, or after `timeoutMs` (default: wait).
+   */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closing === undefined) {
       const wasError = this.current === 'ERROR';

@@ -9,23 +9,31 @@ import type { ManagedStore } from '../stores/managed-store.js';
 export interface ReadOnlySessionStore<K, AGG> {
   /** Every live session of `key`, by end time. */
   fetch(key: K): KeyValue<Windowed<K>, AGG>[];
+  /** The sessions of `key` that end at or after `earliestSessionEndTime` and start at or before `latestSessionStartTime`. */
   findSessions(key: K, earliestSessionEndTime: number, latestSessionStartTime: number): KeyValue<Windowed<K>, AGG>[];
+  /** The aggregate of exactly that session, if it exists. */
   fetchSession(key: K, sessionStart: number, sessionEnd: number): AGG | undefined;
 }
 
+/** A key-value store read from outside the topology (interactive queries). */
 export interface ReadOnlyKeyValueStore<K, V> {
+  /** The value of `key`, undefined if it has none. */
   get(key: K): V | undefined;
 }
 
+/** A window store read from outside the topology (interactive queries). */
 export interface ReadOnlyWindowStore<K, V> {
+  /** The value of `key` in the window starting at `windowStart`. */
   fetch(key: K, windowStart: number): V | undefined;
+  /** The values of `key` in the windows starting from `timeFrom` to `timeTo`, as (window start, value) pairs. */
   fetchRange(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[];
 }
 
 /** Which kind of store a query expects, and the read-only view it gets (Kafka Streams' QueryableStoreType). */
 export interface QueryableStoreType<T> {
+  /** The kind of store it opens. */
   readonly storeType: StoreType;
-  /** A view over the stores of this instance's tasks at the time of each call. */
+  /** @internal A view over the stores of this instance's tasks at the time of each call. */
   view(stores: () => readonly ManagedStore[]): T;
 }
 
@@ -48,6 +56,7 @@ function firstNonEmpty<T>(stores: () => readonly ManagedStore[], read: (store: M
 
 /** The kinds of stores `app.store()` can open, as Kafka Streams' QueryableStoreTypes names them. */
 export const QueryableStoreTypes = {
+  /** Opens a session store, e.g. `app.store('session-stats', QueryableStoreTypes.sessionStore<string, Stats>())`. */
   sessionStore<K, AGG>(): QueryableStoreType<ReadOnlySessionStore<K, AGG>> {
     return {
       storeType: 'session',
@@ -61,12 +70,14 @@ export const QueryableStoreTypes = {
       },
     };
   },
+  /** Opens a key-value store (from `count`, `reduce`, `aggregate`, or the Processor API). */
   keyValueStore<K, V>(): QueryableStoreType<ReadOnlyKeyValueStore<K, V>> {
     return {
       storeType: 'keyValue',
       view: (stores) => ({ get: (key) => firstDefined(stores, (s) => (s as unknown as KeyValueStore<K, V>).get(key)) }),
     };
   },
+  /** Opens a window store (from a time-windowed aggregation). */
   windowStore<K, V>(): QueryableStoreType<ReadOnlyWindowStore<K, V>> {
     return {
       storeType: 'window',

@@ -7,12 +7,19 @@ import type { ProducerPipeline } from './producer-pipeline.js';
 
 /** Header names of a dead letter, as Kafka Streams (KIP-1034) names them. */
 export const DEAD_LETTER_HEADERS = {
+  /** The error class name. */
   exception: '__streams.errors.exception',
+  /** The error's message. */
   message: '__streams.errors.message',
+  /** The error's stack trace. */
   stacktrace: '__streams.errors.stacktrace',
+  /** The topic the record was read from. */
   topic: '__streams.errors.topic',
+  /** Its partition. */
   partition: '__streams.errors.partition',
+  /** Its offset. */
   offset: '__streams.errors.offset',
+  /** When it was dead-lettered (ms since the epoch). */
   timestamp: '__streams.errors.timestamp',
 } as const;
 
@@ -44,7 +51,7 @@ export function isMachineError(error: unknown): boolean {
 export class RecordErrorPolicy {
   deadLettered = 0;
   skipped = 0;
-  /** Skipped records are logged rate-limited: a malformed feed must not flood the log. */
+  /** Skipped and dead-lettered records are logged rate-limited: a malformed feed must not flood the log. */
   private readonly skips: DroppedRecordsLog;
 
   constructor(
@@ -92,6 +99,9 @@ export class RecordErrorPolicy {
     });
     this.deadLettered++;
     this.logger.debug(`sent ${record.topic}-${record.partition}@${record.offset} to ${this.handler.deadLetterTopic}: ${error.message}`);
+    // Visible at the default level, as skips are, but rate-limited alike.
+    const reason = this.kind === 'deserialization' ? 'deserialization-dead-letter' : 'processing-dead-letter';
+    this.skips.record(record.topic, reason, `${error.message} (sent to ${this.handler.deadLetterTopic})`);
     return true;
   }
 }

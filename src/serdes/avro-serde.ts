@@ -27,6 +27,7 @@ export interface SchemaEvolvingSerde {
   learnWriterSchema(schema: string, storeName: string): void;
 }
 
+/** True for a serde that can read values written with older schemas (an Avro serde). */
 export function isSchemaEvolving(serde: unknown): serde is SchemaEvolvingSerde {
   return typeof (serde as Partial<SchemaEvolvingSerde> | undefined)?.learnWriterSchema === 'function';
 }
@@ -58,6 +59,7 @@ export class AvroSerde<T> implements Serde<T>, SchemaEvolvingSerde {
     this.writers.set(fingerprint.toString('hex'), { schema: this.writerSchema, resolver: undefined });
   }
 
+  /** Avro single-object encoding: the marker, the schema's fingerprint, then the binary value. */
   serialize(value: T): Buffer {
     const body = this.type.toBuffer(value);
     const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
@@ -66,6 +68,7 @@ export class AvroSerde<T> implements Serde<T>, SchemaEvolvingSerde {
     return out;
   }
 
+  /** Reads a value written with this schema, or with a writer schema it has learned and can resolve. */
   deserialize(bytes: Buffer): T {
     if (bytes.length < HEADER_LENGTH || bytes[0] !== MARKER_0 || bytes[1] !== MARKER_1) {
       throw new Error(`not Avro single-object encoded (no 0xC301 marker; ${bytes.length} bytes)`);

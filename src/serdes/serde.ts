@@ -8,6 +8,8 @@
 export interface Serde<T> {
   /** A short name for descriptions and error messages, for example `String` or `Json`. */
   readonly name: string;
+  /** The bytes of `value`; `topic` is the topic they are written to, for serdes that care. */
   serialize(value: T, topic?: string): Buffer;
+  /** The value `bytes` encode; throws on bytes it cannot read. */
   deserialize(bytes: Buffer, topic?: string): T;
 }

@@ -69,16 +69,21 @@ function jsonSerde<T>(): Serde<T> {
 
 /** The built-in serdes, named as in Kafka Streams' `Serdes` class. */
 export const Serdes = {
+  /** UTF-8 text. */
   String: (): Serde<string> => stringSerde,
+  /** The bytes as they are. */
   Buffer: (): Serde<Buffer> => bufferSerde,
   /** Alias of `Buffer`, Kafka Streams' name. */
   ByteArray: (): Serde<Buffer> => bufferSerde,
+  /** A 32-bit big-endian integer, as Kafka's IntegerSerializer writes it. */
   Int32: (): Serde<number> => int32Serde,
   /** Alias of `Int32`. */
   Integer: (): Serde<number> => int32Serde,
+  /** A 64-bit big-endian integer, as Kafka's LongSerializer writes it (exact up to 2^53 as a number). */
   Int64: (): Serde<number> => int64Serde,
   /** Alias of `Int64`. */
   Long: (): Serde<number> => int64Serde,
+  /** A 64-bit IEEE 754 float, big-endian. */
   Double: (): Serde<number> => doubleSerde,
   /** UTF-8 JSON. The type parameter is a promise the caller makes; nothing is validated. */
   Json: <T>(): Serde<T> => jsonSerde<T>(),

@@ -8,6 +8,7 @@ import type { Serde } from './serde.js';
  *   time windows:    [inner key][start: int64 BE]   (the end is start + window size)
  */
 export interface WindowedSerde<K> extends Serde<Windowed<K>> {
+  /** The serde of the record key inside the window. */
   readonly inner: Serde<K>;
 }
 
@@ -66,6 +67,8 @@ function timeWindowed<K>(inner: Serde<K>, windowSizeMs: number): WindowedSerde<K
 
 /** Serdes for `Windowed<K>` keys, as Kafka Streams' `WindowedSerdes`. */
 export const WindowedSerdes = {
+  /** Keys of session-windowed results: `[key][end][start]`, e.g. `WindowedSerdes.sessionWindowed(Serdes.String())`. */
   sessionWindowed,
+  /** Keys of time-windowed results: `[key][start]`; the window size gives the end. */
   timeWindowed,
 } as const;

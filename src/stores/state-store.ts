@@ -7,13 +7,17 @@ import type { Windowed } from '../processor/windowed.js';
  * next commit. A store belongs to one task and is used by one processor chain at a time.
  */
 export interface StateStore {
+  /** The store's name, as the topology declares it. */
   readonly name: string;
 }
 
+/** A store of one value per key. */
 export interface KeyValueStore<K, V> extends StateStore {
+  /** The value of `key`, undefined if it has none. */
   get(key: K): V | undefined;
   /** `null` deletes the key (and logs a tombstone). */
   put(key: K, value: V | null): void;
+  /** Deletes `key` (a tombstone in the changelog) and returns its old value. */
   delete(key: K): V | undefined;
   /**
    * Every entry in key-byte order. Only stores that live in memory answer synchronously (the
@@ -22,13 +26,17 @@ export interface KeyValueStore<K, V> extends StateStore {
   all(): KeyValue<K, V>[];
 }
 
+/** A store of one aggregate per session of a key. */
 export interface SessionStore<K, AGG> extends StateStore {
   /** Sessions of `key` with end >= earliestSessionEndTime and start <= latestSessionStartTime, by end time. */
   findSessions(key: K, earliestSessionEndTime: number, latestSessionStartTime: number): KeyValue<Windowed<K>, AGG>[];
   /** Every live session of `key`, by end time. */
   fetch(key: K): KeyValue<Windowed<K>, AGG>[];
+  /** The aggregate of exactly that session, if it exists. */
   fetchSession(key: K, sessionStart: number, sessionEnd: number): AGG | undefined;
+  /** Writes a session's aggregate. */
   put(session: Windowed<K>, aggregate: AGG): void;
+  /** Removes a session (e.g. one merged into a larger one). */
   remove(session: Windowed<K>): void;
 }
 
@@ -45,9 +53,11 @@ export interface TimestampedKeyValueStore<K, V> extends KeyValueStore<K, V> {
   putWithTimestamp(key: K, value: V | null, timestamp: number): void;
 }
 
+/** A store of one value per time window of a key. */
 export interface WindowStore<K, V> extends StateStore {
   /** `null` deletes the window. */
   put(key: K, value: V | null, windowStart: number): void;
+  /** The value of `key` in the window starting at `windowStart`. */
   fetch(key: K, windowStart: number): V | undefined;
   /** Windows of `key` whose start is in [timeFrom, timeTo], oldest first; the key of each result is its start. */
   fetchRange(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[];

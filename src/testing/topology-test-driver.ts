@@ -15,15 +15,21 @@ import { StreamTask } from '../runtime/stream-task.js';
 
 /** A record read from a test output topic. */
 export interface TestRecord<K, V> {
+  /** The key, deserialized (null for a null key). */
   readonly key: K | null;
+  /** The value, deserialized (null for a tombstone). */
   readonly value: V | null;
+  /** The record's timestamp (ms since the epoch). */
   readonly timestamp: number;
+  /** Its headers. */
   readonly headers: Headers;
 }
 
+/** Settings of a {@link TopologyTestDriver}. */
 export interface TopologyTestDriverOptions {
   /** Cache budget of each store; default 1 MiB. The driver commits after every input record anyway. */
   cacheMaxBytes?: number;
+  /** Where drops and skips are logged; default: nowhere (the metrics count them). */
   logger?: Logger;
   /** As in KafkaStreams: an output record that cannot be produced fails (default) or is dropped. */
   productionExceptionHandler?: ProductionExceptionHandler;
@@ -38,8 +44,11 @@ export interface TopologyTestDriverOptions {
 
 /** Dropped and processed records, summed over the driver's tasks. */
 export interface TestDriverMetrics {
+  /** Records processed, repartitioned ones included. */
   processed: number;
+  /** Records dropped as late. */
   droppedLate: number;
+  /** Records an aggregation dropped for their null key. */
   droppedNullKey: number;
 }
 
@@ -82,6 +91,7 @@ export class TopologyTestDriver {
     for (const task of this.tasks) task.init();
   }
 
+  /** A handle to pipe records into a source topic, e.g. `driver.createInputTopic('page-views', Serdes.String(), Serdes.Json<PageView>())`. */
   createInputTopic<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>): TestInputTopic<K, V> {
     if (this.topology.subtopologyOfTopic(topic) === undefined) {
       throw new StreamsError(
@@ -91,6 +101,7 @@ export class TopologyTestDriver {
     return new TestInputTopic(this, topic, keySerde, valueSerde);
   }
 
+  /** A handle to read what the topology wrote to a topic (also `<app>-<store>-changelog`). */
   createOutputTopic<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>): TestOutputTopic<K, V> {
     return new TestOutputTopic(this, topic, keySerde, valueSerde);
   }
@@ -178,14 +189,17 @@ export class TopologyTestDriver {
     throw new StreamsError(`No store named '${name}'; the topology has: ${[...this.topology.stores.keys()].join(', ')}`);
   }
 
+  /** A key-value store of the topology, to read (or seed) its state; throws for an unknown name or another store type. */
   getKeyValueStore<K, V>(name: string): KeyValueStore<K, V> {
     return this.typedStore(name, 'keyValue') as unknown as KeyValueStore<K, V>;
   }
 
+  /** A session store of the topology, e.g. `driver.getSessionStore<string, Stats>('session-stats').fetch('user-1')`. */
   getSessionStore<K, V>(name: string): SessionStore<K, V> {
     return this.typedStore(name, 'session') as unknown as SessionStore<K, V>;
   }
 
+  /** A window store of the topology. */
   getWindowStore<K, V>(name: string): WindowStore<K, V> {
     return this.typedStore(name, 'window') as unknown as WindowStore<K, V>;
   }
@@ -198,6 +212,7 @@ export class TopologyTestDriver {
     return store;
   }
 
+  /** Records processed and dropped so far. */
   metrics(): TestDriverMetrics {
     const sum: TestDriverMetrics = { processed: 0, droppedLate: 0, droppedNullKey: 0 };
     for (const task of this.tasks) {
@@ -212,6 +227,7 @@ export class TopologyTestDriver {
     if (this.closed) throw new StreamsError('The TopologyTestDriver is closed');
   }
 
+  /** Closes the tasks and their in-memory stores; the driver cannot be used afterwards. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -227,6 +243,7 @@ export class TestInputTopic<K, V> {
   /** @internal */
   constructor(
     private readonly driver: TopologyTestDriver,
+    /** The source topic records are piped into. */
     readonly topic: string,
     private readonly keySerde: Serde<K>,
     private readonly valueSerde: Serde<V>,
@@ -258,6 +275,7 @@ export class TestOutputTopic<K, V> {
   /** @internal */
   constructor(
     private readonly driver: TopologyTestDriver,
+    /** The topic read. */
     readonly topic: string,
     private readonly keySerde: Serde<K>,
     private readonly valueSerde: Serde<V>,
@@ -272,29 +290,35 @@ export class TestOutputTopic<K, V> {
     };
   }
 
+  /** True when every record written to the topic has been read. */
   isEmpty(): boolean {
     return this.driver.outputSize(this.topic) === 0;
   }
 
+  /** Records written to the topic and not read yet. */
   getQueueSize(): number {
     return this.driver.outputSize(this.topic);
   }
 
+  /** The oldest unread record with its timestamp and headers; throws when there is none. */
   readRecord(): TestRecord<K, V> {
     const [record] = this.driver.takeOutput(this.topic, 1);
     if (record === undefined) throw new StreamsError(`No record left on output topic '${this.topic}'`);
     return this.decode(record);
   }
 
+  /** The oldest unread record's key and value; throws when there is none. */
   readKeyValue(): KeyValue<K | null, V | null> {
     const { key, value } = this.readRecord();
     return { key, value };
   }
 
+  /** Every unread record, oldest first. */
   readRecordsToList(): TestRecord<K, V>[] {
     return this.driver.takeOutput(this.topic, Number.MAX_SAFE_INTEGER).map((r) => this.decode(r));
   }
 
+  /** Every unread record's key and value, oldest first, e.g. `expect(out.readKeyValuesToList()).toEqual([{ key: 'a', value: 2 }])`. */
   readKeyValuesToList(): KeyValue<K | null, V | null>[] {
     return this.readRecordsToList().map(({ key, value }) => ({ key, value }));
   }

@@ -6,17 +6,42 @@ import { StreamsError } from '../errors/errors.js';
 
 /** Where the input offsets go, as the options of Kafka's application reset tool say it. */
 export type ResetTarget =
-  | { readonly kind: 'earliest' }
-  | { readonly kind: 'latest' }
-  | { readonly kind: 'offset'; readonly offset: bigint }
-  | { readonly kind: 'datetime'; readonly timestampMs: number }
-  | { readonly kind: 'duration'; readonly durationMs: number };
+  | {
+      /** The start of each partition. */
+      readonly kind: 'earliest';
+    }
+  | {
+      /** The end of each partition: skip everything written so far. */
+      readonly kind: 'latest';
+    }
+  | {
+      /** One offset for every partition. */
+      readonly kind: 'offset';
+      /** The offset. */
+      readonly offset: bigint;
+    }
+  | {
+      /** The first record at or after a time. */
+      readonly kind: 'datetime';
+      /** The time, ms since the epoch. */
+      readonly timestampMs: number;
+    }
+  | {
+      /** The first record at or after a time that long ago. */
+      readonly kind: 'duration';
+      /** How long ago, in ms. */
+      readonly durationMs: number;
+    };
 
+/** What `resetApplication` rewinds, and to where. */
 export interface ResetOptions {
+  /** The application (its consumer group and internal-topic prefix). */
   readonly applicationId: string;
+  /** Brokers to connect to, as `host:port`. */
   readonly bootstrapServers: string[];
   /** The application's source topics whose committed offsets move. */
   readonly inputTopics: readonly string[];
+  /** Where the input offsets go. */
   readonly target: ResetTarget;
   /** Also wipe `<stateDir>/<applicationId>` on this machine. */
   readonly stateDir?: string;
@@ -26,18 +51,27 @@ export interface ResetOptions {
   readonly nowMs?: number;
 }
 
+/** A committed offset the reset moved (or would move, in a dry run). */
 export interface OffsetMove {
+  /** The input topic. */
   readonly topic: string;
+  /** Its partition. */
   readonly partition: number;
   /** -1 when the group had no commit. */
   readonly from: bigint;
+  /** The new committed offset. */
   readonly to: bigint;
 }
 
+/** What a reset did (or would do, in a dry run). */
 export interface ResetReport {
+  /** True: nothing was changed. */
   readonly dryRun: boolean;
+  /** The committed offsets moved. */
   readonly offsets: OffsetMove[];
+  /** The internal topics deleted. */
   readonly deletedTopics: string[];
+  /** The local state folder deleted, if `stateDir` was given. */
   readonly wipedStateDir: string | undefined;
 }
 

@@ -9,11 +9,26 @@ export interface TopologyDiff {
   /** Only in the old version: their state is no longer used. */
   readonly droppedStores: string[];
   /** Same name, another store type: the old state cannot be used. */
-  readonly changedStores: Array<{ name: string; from: string; to: string }>;
+  readonly changedStores: Array<{
+    /** The store. */
+    name: string;
+    /** Its kind and serdes before. */
+    from: string;
+    /** And after. */
+    to: string;
+  }>;
   /** A dropped and an added store of the same type with generated names: most likely one store renamed. */
-  readonly likelyRenamed: Array<{ from: string; to: string }>;
+  readonly likelyRenamed: Array<{
+    /** The old generated name. */
+    from: string;
+    /** The new one. */
+    to: string;
+  }>;
+  /** Internal topics both versions use. */
   readonly keptTopics: string[];
+  /** Internal topics only the new version uses (created at its start). */
   readonly addedTopics: string[];
+  /** Internal topics only the old version used (left in place; delete them once the upgrade is done). */
   readonly droppedTopics: string[];
   /** True when no state is lost: every old store is kept. */
   readonly keepsAllState: boolean;

@@ -87,7 +87,6 @@ export class SessionizeHarness {
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 1000,
       handoverTimeoutMs: 15_000,
-      logLevel: 'warn',
       deserializationExceptionHandler: 'logAndContinue',
       processingGuarantee: this.guarantee,
       ...overrides,
