@@ -2,6 +2,7 @@ import type { Serde } from '../serdes/serde.js';
 import { Serdes } from '../serdes/serdes.js';
 import { addAggregation, type GroupedSource } from './internals/aggregation.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
+import { AggregateProducer, storeGetter } from './internals/table-producer.js';
 import type { Aggregator, Initializer, Reducer } from './internals/processors/functions.js';
 import { kstreamAggregate } from './internals/processors/kstream-aggregate.js';
 import type { KStream } from './kstream.js';
@@ -57,15 +58,18 @@ export class KGroupedStream<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<K, VA> {
+    let producer: AggregateProducer | undefined;
     const result = addAggregation(this.graph, this.source, {
       prefix,
       materialized: materialized as Materialized<unknown, unknown> | undefined,
       storeType: 'keyValue',
       defaultValueSerde: defaultValueSerde as Serde<unknown> | undefined,
-      supplier: (store) =>
-        kstreamAggregate(store, initializer, aggregator as Aggregator<unknown, unknown, unknown>),
+      supplier: (store) => {
+        producer = new AggregateProducer(storeGetter(store));
+        return kstreamAggregate(store, initializer, aggregator as Aggregator<unknown, unknown, unknown>, producer) as never;
+      },
     });
-    return new KTable<K, VA>(this.graph, result.processorName, result.keySerde as Serde<K>, result.valueSerde as Serde<VA>);
+    return new KTable<K, VA>(this.graph, result.processorName, result.keySerde as Serde<K>, result.valueSerde as Serde<VA>, producer!);
   }
 
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;

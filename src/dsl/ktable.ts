@@ -3,8 +3,10 @@ import { TopologyError } from '../errors/errors.js';
 import { Serdes } from '../serdes/serdes.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
 import type { Predicate, ValueMapper } from './internals/processors/functions.js';
-import { ktableFilter, ktableMapValues } from './internals/processors/ktable-processors.js';
-import { passThrough } from './internals/processors/stateless.js';
+import type { Change } from './internals/change.js';
+import { KTableFilter, KTableMapValues } from './internals/processors/ktable-processors.js';
+import { mapValues } from './internals/processors/stateless.js';
+import type { TableProducer } from './internals/table-producer.js';
 import { suppressFinalResults } from './internals/processors/suppress-final-results.js';
 import { KStream } from './kstream.js';
 import type { Named, Suppressed } from './options.js';
@@ -19,8 +21,9 @@ interface WindowInfo {
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 /**
- * A changelog stream: the latest value per key, where a null value deletes the key. Aggregations return
- * tables; `toStream()` turns the updates back into a stream.
+ * A changelog stream: the latest value per key, where a null value deletes the key. `builder.table()` and the
+ * aggregations return tables; `toStream()` turns the updates back into a stream. Between a table's operators
+ * flow changes (new value, and old value where an operator downstream needs it), as in Kafka Streams.
  */
 export class KTable<K, V> {
   /** @internal */
@@ -29,32 +32,51 @@ export class KTable<K, V> {
     /** @internal */ readonly nodeName: string,
     /** @internal */ readonly keySerde: Serde<K>,
     /** @internal */ readonly valueSerde: Serde<V> | undefined,
+    /** @internal What produces the table: old values on request, and its value getter. */
+    readonly producer: TableProducer,
     private readonly window?: WindowInfo,
   ) {}
 
-  private add<VR>(prefix: string, named: Named | undefined, supplier: AnySupplier, valueSerde: Serde<VR> | undefined): KTable<K, VR> {
+  /** @internal */
+  get graphBuilder(): InternalBuilder {
+    return this.graph;
+  }
+
+  private add<VR>(
+    prefix: string,
+    named: Named | undefined,
+    producer: KTableFilter | KTableMapValues,
+    valueSerde: Serde<VR> | undefined,
+  ): KTable<K, VR> {
     const name = named?.name ?? this.graph.newProcessorName(prefix);
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier, stores: [] });
-    return new KTable<K, VR>(this.graph, name, this.keySerde, valueSerde, this.window);
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: producer.supplier() as AnySupplier, stores: [] });
+    return new KTable<K, VR>(this.graph, name, this.keySerde, valueSerde, producer, this.window);
   }
 
   /** The stream of this table's updates; deletions arrive as records with a null value. */
   toStream(named?: Named): KStream<K, V> {
     const name = named?.name ?? this.graph.newProcessorName('KTABLE-TOSTREAM-');
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: passThrough(), stores: [] });
+    const newValue = mapValues((c) => (c as Change<unknown>).newValue);
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: newValue, stores: [] });
     return new KStream<K, V>(this.graph, name, this.keySerde, this.valueSerde, false);
   }
 
+  /** Keeps the keys whose value matches; a value that does not match deletes its key from the result. */
   filter(predicate: Predicate<K, V>, named?: Named): KTable<K, V> {
-    return this.add('KTABLE-FILTER-', named, ktableFilter(predicate as Predicate<unknown, unknown>, true), this.valueSerde);
+    const producer = new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, true);
+    return this.add('KTABLE-FILTER-', named, producer, this.valueSerde);
   }
 
+  /** Keeps the keys whose value does not match. */
   filterNot(predicate: Predicate<K, V>, named?: Named): KTable<K, V> {
-    return this.add('KTABLE-FILTER-', named, ktableFilter(predicate as Predicate<unknown, unknown>, false), this.valueSerde);
+    const producer = new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, false);
+    return this.add('KTABLE-FILTER-', named, producer, this.valueSerde);
   }
 
+  /** Maps each value; deletions stay deletions. */
   mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named): KTable<K, VR> {
-    return this.add<VR>('KTABLE-MAPVALUES-', named, ktableMapValues(mapper as ValueMapper<unknown, unknown, unknown>), undefined);
+    const producer = new KTableMapValues(this.producer, mapper as ValueMapper<unknown, unknown, unknown>);
+    return this.add<VR>('KTABLE-MAPVALUES-', named, producer, undefined);
   }
 
   /**
@@ -87,6 +109,6 @@ export class KTable<K, V> {
       changelogConfig: {},
     });
     this.graph.connectStore(name, storeName);
-    return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.window);
+    return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);
   }
 }

@@ -3,6 +3,7 @@ import { Serdes } from '../serdes/serdes.js';
 import { WindowedSerdes } from '../serdes/windowed-serdes.js';
 import { addAggregation, type GroupedSource } from './internals/aggregation.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
+import { AggregateProducer } from './internals/table-producer.js';
 import type { Aggregator, Initializer, Reducer } from './internals/processors/functions.js';
 import { timeWindowAggregate } from './internals/processors/time-window-aggregate.js';
 import { KTable } from './ktable.js';
@@ -49,7 +50,7 @@ export class TimeWindowedKStream<K, V> {
         timeWindowAggregate(store, this.windows, initializer, aggregator as Aggregator<unknown, unknown, unknown>) as never,
     });
     const keySerde = WindowedSerdes.timeWindowed(result.keySerde as Serde<K>, this.windows.sizeMs);
-    return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, {
+    return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, new AggregateProducer(undefined), {
       closeAfterMs: this.windows.gracePeriodMs,
     });
   }

@@ -3,6 +3,7 @@ import type { Windowed } from '../../../processor/windowed.js';
 import type { TimeWindows } from '../../windows.js';
 import type { TimestampedWindowStore } from '../../../stores/state-store.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
+import { change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer } from './functions.js';
 
@@ -27,7 +28,8 @@ export function timeWindowAggregate(
         context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
         store = context.getStateStore(storeName);
         observedStreamTime = context.currentStreamTimeMs();
-        forwardNow = !forwardThroughCache(store, context);
+        // Windowed tables send no old values (nothing downstream of ours asks for them yet).
+        forwardNow = !forwardThroughCache(store, context as never, false);
       },
       process(record) {
         const key = record.key;
@@ -61,7 +63,7 @@ export function timeWindowAggregate(
         }
         for (const { start, end, value, timestamp } of updates) {
           store.putWithTimestamp(key, value ?? null, start, timestamp);
-          if (forwardNow) context.forward({ key: { key, window: { start, end } }, value: value ?? null, timestamp, headers: record.headers });
+          if (forwardNow) context.forward({ key: { key, window: { start, end } }, value: change(value, null), timestamp, headers: record.headers });
         }
         if (dropped) context.recordDropped('late', `a window of ${t} closed at ${closeTime}`);
       },
