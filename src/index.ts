@@ -26,6 +26,7 @@ export {
   Branched,
   Consumed,
   Grouped,
+  Joined,
   Materialized,
   Named,
   Produced,
@@ -42,6 +43,7 @@ export type {
   Merger,
   Predicate,
   Reducer,
+  ValueJoiner,
   ValueMapper,
 } from './dsl/internals/processors/functions.js';
 export type {

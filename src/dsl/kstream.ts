@@ -1,11 +1,13 @@
 import type { Serde } from '../serdes/serde.js';
 import { BranchedKStream } from './branched-kstream.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
-import type { ForeachAction, KeyValueMapper, Predicate, ValueMapper } from './internals/processors/functions.js';
+import type { ForeachAction, KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './internals/processors/functions.js';
+import { kstreamKTableJoin } from './internals/processors/kstream-ktable-join.js';
+import type { KTable } from './ktable.js';
 import * as ops from './internals/processors/stateless.js';
 import { insertRepartition } from './internals/repartition.js';
 import { KGroupedStream } from './kgrouped-stream.js';
-import type { Grouped, Named, Produced, Repartitioned, TopicNameExtractor } from './options.js';
+import type { Grouped, Joined, Named, Produced, Repartitioned, TopicNameExtractor } from './options.js';
 import type { ProcessorSupplier } from '../processor/processor-api.js';
 import type { KeyValue } from '../processor/record.js';
 
@@ -144,6 +146,46 @@ export class KStream<K, V> {
       valueSerde: this.graph.serdeFor('value', who, hint, produced?.valueSerde as Serde<unknown> | undefined, this.valueSerde as Serde<unknown> | undefined),
       partitioner: produced?.partitioner as ((t: string, k: unknown, v: unknown, n: number) => number | undefined) | undefined,
     });
+  }
+
+  /**
+   * Joins each record with the table's current value of its key (Kafka Streams' stream-table join): records
+   * whose key is not in the table are dropped; table updates emit nothing. A stream whose key may have
+   * changed is repartitioned first (`<app>-<name>-repartition`, named after `joined` or this stream).
+   */
+  join<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR, K>, joined?: Joined<K, V, VO>): KStream<K, VR> {
+    return this.joinTable(table, joiner, joined, false);
+  }
+
+  /** As `join`, but a record whose key is not in the table (or is null) is joined with null. */
+  leftJoin<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR, K>, joined?: Joined<K, V, VO>): KStream<K, VR> {
+    return this.joinTable(table, joiner as ValueJoiner<V, VO, VR, K>, joined, true);
+  }
+
+  private joinTable<VO, VR>(
+    table: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO, VR, K>,
+    joined: Joined<K, V, VO> | undefined,
+    leftJoin: boolean,
+  ): KStream<K, VR> {
+    let stream: KStream<K, V> = this;
+    if (this.repartitionRequired) {
+      const source = insertRepartition(
+        this.graph,
+        this.nodeName,
+        joined?.name ?? this.nodeName,
+        (joined?.keySerde ?? this.keySerde) as Serde<unknown> | undefined,
+        (joined?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined,
+      );
+      stream = new KStream<K, V>(this.graph, source, joined?.keySerde ?? this.keySerde, joined?.valueSerde ?? this.valueSerde, false);
+    }
+    const name = joined?.name ?? this.graph.newProcessorName(leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
+    const getter = table.producer.view();
+    const supplier = kstreamKTableJoin(getter, joiner as ValueJoiner<unknown, unknown, unknown>, leftJoin);
+    this.graph.addProcessor({ name, parents: [stream.nodeName], supplier, stores: [] });
+    for (const store of getter.storeNames) this.graph.connectStore(name, store);
+    this.graph.addCopartitionGroup(name, [stream.nodeName, table.nodeName]);
+    return new KStream<K, VR>(this.graph, name, joined?.keySerde ?? this.keySerde, undefined, false);
   }
 
   /**

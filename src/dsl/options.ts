@@ -190,3 +190,26 @@ export class Branched<K, V> {
     return new Branched<K, V>(name, chain);
   }
 }
+
+/**
+ * Serdes and name of a stream-table join: the name names the join processor and, when the stream must be
+ * repartitioned first (its key may have changed), the topic `<app>-<name>-repartition`; the serdes serve that
+ * topic.
+ */
+export class Joined<K, V, VO> {
+  private constructor(
+    readonly keySerde?: Serde<K>,
+    readonly valueSerde?: Serde<V>,
+    readonly otherValueSerde?: Serde<VO>,
+    readonly name?: string,
+  ) {}
+  static with<K, V, VO>(keySerde: Serde<K>, valueSerde: Serde<V>, otherValueSerde?: Serde<VO>): Joined<K, V, VO> {
+    return new Joined(keySerde, valueSerde, otherValueSerde);
+  }
+  static as<K, V, VO>(name: string): Joined<K, V, VO> {
+    return new Joined<K, V, VO>(undefined, undefined, undefined, name);
+  }
+  withName(name: string): Joined<K, V, VO> {
+    return new Joined(this.keySerde, this.valueSerde, this.otherValueSerde, name);
+  }
+}
