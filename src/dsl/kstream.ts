@@ -176,6 +176,8 @@ export class KStream<K, V> {
         joined?.name ?? this.nodeName,
         (joined?.keySerde ?? this.keySerde) as Serde<unknown> | undefined,
         (joined?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined,
+        undefined,
+        leftJoin,
       );
       stream = new KStream<K, V>(this.graph, source, joined?.keySerde ?? this.keySerde, joined?.valueSerde ?? this.valueSerde, false);
     }

@@ -32,6 +32,26 @@ export interface InputRecord {
   readonly key: string | null;
   readonly value: Value | null;
   readonly ts: number;
+  /** The topic it is piped to; default `in` (table and join cases also read `tbl`). */
+  readonly topic?: string;
+}
+
+/** An operator of a table case, run on the table read from `in`, in order. */
+export type TableOp = 'filter' | 'filterNot' | 'mapValues';
+
+/**
+ * The table side of `table` and `stream-table-join` cases:
+ * - `materialized`: the source table is `Materialized.as('store')` (its caching switches apply to it);
+ *   otherwise it is given no Materialized and is materialized only when a join needs it;
+ * - `ops`: `filter(v not the marker)`, `filterNot(key is 'b')`, `mapValues` (strings + "!", longs * 2);
+ * - `join`: the stream `in` joined (inner) or left-joined with the table `tbl`, joiner `v1 + "/" + v2`;
+ * - `rekey`: the stream is re-keyed first (`selectKey` to the lower-case key), so it is repartitioned.
+ */
+export interface TableSpec {
+  readonly materialized: boolean;
+  readonly ops: readonly TableOp[];
+  readonly join?: 'inner' | 'left';
+  readonly rekey?: boolean;
 }
 
 export interface DifferentialCase {
@@ -45,7 +65,9 @@ export interface DifferentialCase {
    * `aggregate`: in → [filter] → groupByKey → [windowedBy] → count/reduce/aggregate → [suppress] → out.
    * `passthrough`: `stream('in').to('out')` with no serdes given (default serdes).
    */
-  readonly topology: 'aggregate' | 'passthrough';
+  readonly topology: 'aggregate' | 'passthrough' | 'table' | 'stream-table-join';
+  /** Table and join cases: see TableSpec. */
+  readonly table?: TableSpec;
   readonly valueType: ValueType;
   readonly op: Op;
   readonly window: WindowSpec;
@@ -88,6 +110,8 @@ export interface ValueOps<V extends Value> {
   reduce(left: V | null, right: V | null): V;
   /** The marker a `filter` case drops. */
   dropped(value: V | null): boolean;
+  /** A table case's `mapValues`. */
+  mapped(value: V): V;
 }
 
 const nz = (value: number | null, otherwise: number): number => (value === null ? otherwise : value);
@@ -98,6 +122,7 @@ export const STRING_OPS: ValueOps<string> = {
   merge: (left, right) => `${left}&${right}`,
   reduce: (left, right) => `${left}+${right}`,
   dropped: (value) => value === 'X',
+  mapped: (value) => `${value}!`,
 };
 
 export const LONG_OPS: ValueOps<number> = {
@@ -106,7 +131,14 @@ export const LONG_OPS: ValueOps<number> = {
   merge: (left, right) => nz(left, 0) + nz(right, 0),
   reduce: (left, right) => nz(left, 0) + nz(right, 100),
   dropped: (value) => value !== null && value < 0,
+  mapped: (value) => value * 2,
 };
+
+/** The joiner of join cases, the same in DifferentialRunner.java: a null prints as "null" in both languages. */
+export const joinValues = (left: Value | null, right: Value | null): string => `${left}/${right}`;
+
+/** The `selectKey` of re-keyed join cases. */
+export const rekeyed = (key: string | null): string | null => (key === null ? null : key.toLowerCase());
 
 /** A case in one line, for failure messages. */
 export function describeCase(c: DifferentialCase): string {
@@ -118,6 +150,15 @@ export function describeCase(c: DifferentialCase): string {
         ? `session gap ${w.gap} ${w.noGrace ? 'NoGrace' : `grace ${w.grace}`}`
         : `${w.type} size ${w.size}${w.type === 'hopping' ? ` advance ${w.advance}` : ''} ${w.noGrace ? 'NoGrace' : `grace ${w.grace}`}`;
   if (c.topology === 'passthrough') return `stream('in').to('out'), default serdes, caching ${c.caching}`;
+  if (c.table !== undefined) {
+    const t = c.table;
+    const table = `table('${c.topology === 'table' ? 'in' : 'tbl'}'${t.materialized ? ", Materialized.as('store')" : ''})${t.ops.map((op) => `.${op}()`).join('')}`;
+    const what =
+      c.topology === 'table'
+        ? `${table}.toStream()`
+        : `stream('in')${t.rekey === true ? '.selectKey(lower case)' : ''}.${t.join === 'left' ? 'leftJoin' : 'join'}(${table})`;
+    return `${what} of ${c.valueType}s, caching ${c.caching}`;
+  }
   return [
     `${c.op} of ${c.valueType}s`,
     window,
@@ -132,7 +173,8 @@ export function describeCase(c: DifferentialCase): string {
 
 export function formatRecord(r: InputRecord | OutputRecord): string {
   const value = r.value === null ? 'null' : typeof r.value === 'string' ? JSON.stringify(r.value) : String(r.value);
-  return `${r.key === null ? 'null' : r.key}=${value}@${r.ts}`;
+  const topic = 'topic' in r && r.topic !== undefined && r.topic !== 'in' ? `${r.topic}:` : '';
+  return `${topic}${r.key === null ? 'null' : r.key}=${value}@${r.ts}`;
 }
 
 export function formatOutcome(outcome: CaseOutcome): string {

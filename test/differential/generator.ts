@@ -20,7 +20,7 @@
  * increase; event times are out of order, some negative).
  * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
  */
-import type { Caching, DifferentialCase, InputRecord, Op, Value, ValueType, WindowSpec } from './cases.js';
+import type { Caching, DifferentialCase, InputRecord, Op, TableOp, TableSpec, Value, ValueType, WindowSpec } from './cases.js';
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Random {
@@ -65,6 +65,22 @@ const SCENARIOS: readonly Scenario[] = ['inorder', 'ooo', 'nullkeys', 'filter', 
 export const PASSTHROUGH_FAMILY = 'passthrough-default-serdes';
 export const EXTRACTOR_FAMILY = 'extractor-session-count';
 
+/** Table cases: `table-<ops>-<mat|unmat>`, a table read from `in`, its operators, toStream. */
+const TABLE_OPS: Readonly<Record<string, readonly TableOp[] | 'random'>> = {
+  plain: [],
+  filter: ['filter'],
+  filterNot: ['filterNot'],
+  mapValues: ['mapValues'],
+  chain: 'random',
+};
+/** Stream-table join cases: `stream-table-<inner|left>-<mat|unmat|rekey>`. */
+const JOIN_KINDS = ['inner', 'left'] as const;
+const JOIN_VARIANTS = ['mat', 'unmat', 'rekey'] as const;
+export const TABLE_FAMILIES: readonly string[] = [
+  ...Object.keys(TABLE_OPS).flatMap((ops) => [`table-${ops}-mat`, `table-${ops}-unmat`]),
+  ...JOIN_KINDS.flatMap((join) => JOIN_VARIANTS.map((variant) => `stream-table-${join}-${variant}`)),
+];
+
 /** Every family, in the order cases are dealt to them. */
 export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
@@ -74,6 +90,7 @@ export const FAMILIES: readonly string[] = [
   ),
   PASSTHROUGH_FAMILY,
   EXTRACTOR_FAMILY,
+  ...TABLE_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -161,6 +178,48 @@ function generateRecords(scenario: Scenario, valueType: ValueType, window: Windo
  */
 export const CACHE_CYCLE: readonly Caching[] = ['off', 'on', 'off', 'on', 'store-off', 'store-on'];
 
+/**
+ * Updates of a table (and, for joins, stream records between them): keys a to c, a quarter of the table's
+ * values null (tombstones, of present and absent keys), some null keys, timestamps mostly forward with some
+ * steps back. Join cases send each record to the stream `in` or the table `tbl`; re-keyed streams use
+ * upper-case keys too.
+ */
+function tableRecords(valueType: ValueType, rnd: Random, join: boolean, rekey: boolean, filter: boolean): InputRecord[] {
+  const keys = ['a', 'b', 'c'].slice(0, rnd.int(1, 3));
+  const records: InputRecord[] = [];
+  let ts = rnd.pick([0, rnd.int(0, 20)]);
+  for (let i = rnd.int(3, 16); i > 0; i--) {
+    ts = rnd.chance(0.25) ? Math.max(0, ts - rnd.int(1, 10)) : ts + rnd.pick([0, 1, 2, 5, rnd.int(0, 20)]);
+    const topic = join && rnd.chance(0.5) ? 'tbl' : 'in';
+    const stream = join && topic === 'in';
+    let key: string | null = rnd.pick(keys);
+    if (stream && rekey && rnd.chance(0.5)) key = key.toUpperCase();
+    if (rnd.chance(0.06)) key = null;
+    let value: Value | null = valueFor(valueType, rnd);
+    if (filter && !stream && rnd.chance(0.25)) value = DROPPED[valueType];
+    if (rnd.chance(stream ? 0.1 : 0.25)) value = null;
+    records.push(join ? { key, value, ts, topic } : { key, value, ts });
+  }
+  return records;
+}
+
+function tableCase(family: string, rnd: Random): { spec: TableSpec; records: InputRecord[]; valueType: ValueType } {
+  const valueType: ValueType = rnd.pick(['string', 'long']);
+  const parts = family.split('-');
+  if (parts[0] === 'table') {
+    const named = TABLE_OPS[parts[1]!]!;
+    const ops: TableOp[] =
+      named === 'random' ? Array.from({ length: rnd.int(2, 3) }, () => rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])) : [...named];
+    const spec: TableSpec = { materialized: parts[2] === 'mat', ops };
+    return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
+  }
+  const join = parts[2] as 'inner' | 'left';
+  const variant = parts[3]!;
+  const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
+  const spec: TableSpec = { materialized: variant === 'mat' || (variant === 'rekey' && rnd.chance(0.5)), ops, join, rekey: variant === 'rekey' };
+  return { spec, valueType, records: tableRecords(valueType, rnd, true, variant === 'rekey', ops.includes('filter')) };
+}
+
 /** Case `index` of run `seed`. */
 export function generateCase(seed: number, index: number): DifferentialCase {
   const rnd = new Random(caseSeed(seed, index));
@@ -189,6 +248,13 @@ export function generateCase(seed: number, index: number): DifferentialCase {
     return {
       id, seed, index, family, topology: 'aggregate', valueType: 'long', op: 'count',
       window, suppress: false, filter: false, caching, extractor: true, records,
+    };
+  }
+  if (TABLE_FAMILIES.includes(family)) {
+    const { spec, records, valueType: type } = tableCase(family, rnd);
+    return {
+      id, seed, index, family, topology: family.startsWith('table-') ? 'table' : 'stream-table-join', valueType: type, op: 'count',
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, records, table: spec,
     };
   }
   const [windowKind, op, scenario] = family.split('-') as [WindowKind, Op, Scenario];

@@ -9,6 +9,7 @@
 import {
   Consumed,
   Grouped,
+  Joined,
   Materialized,
   Produced,
   Serdes,
@@ -21,12 +22,15 @@ import {
   type KGroupedStream,
   type KTable,
   type Serde,
+  type TestInputTopic,
   type Topology,
   type Windowed,
 } from '../../src/index.js';
 import {
   LONG_OPS,
   STRING_OPS,
+  joinValues,
+  rekeyed,
   type CaseOutcome,
   type DifferentialCase,
   type OutputRecord,
@@ -139,6 +143,63 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
   return drive(builder.build({ applicationId: 'differential' }), c, valueSerde, keyOut, valueOut);
 }
 
+/** The table of a table or join case, with its operators (TableSpec). */
+function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, topic: string, valueSerde: Serde<V>, ops: ValueOps<V>): KTable<string, V> {
+  const spec = c.table!;
+  let table = builder.table(topic, Consumed.with(Serdes.String(), valueSerde), spec.materialized ? materializedAs(c, valueSerde) : undefined);
+  for (const op of spec.ops) {
+    if (op === 'filter') table = table.filter((_k, v) => !ops.dropped(v));
+    else if (op === 'filterNot') table = table.filterNot((k) => k === 'b');
+    else table = table.mapValues((v) => ops.mapped(v));
+  }
+  return table;
+}
+
+/** `Materialized.as('store')` with the case's caching switch. */
+function materializedAs<V>(c: DifferentialCase, valueSerde: Serde<V>): Materialized<string, V> {
+  const m = Materialized.as<string, V>('store').withKeySerde(Serdes.String()).withValueSerde(valueSerde);
+  if (c.caching === 'store-off') return m.withCachingDisabled();
+  if (c.caching === 'store-on') return m.withCachingEnabled();
+  return m;
+}
+
+/** `table` and `stream-table-join` cases (see TableSpec). */
+function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, ops: ValueOps<V>): OutputRecord[] {
+  const builder = new StreamsBuilder();
+  const spec = c.table!;
+  let valueOut: Serde<Value> = valueSerde as Serde<Value>;
+  if (c.topology === 'table') {
+    tableOf(builder, c, 'in', valueSerde, ops).toStream().to('out', Produced.with(Serdes.String(), valueSerde));
+  } else {
+    valueOut = Serdes.String() as Serde<Value>;
+    let stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+    if (spec.rekey === true) stream = stream.selectKey((k) => rekeyed(k) as string);
+    const table = tableOf(builder, c, 'tbl', valueSerde, ops);
+    const joiner = (left: V, right: V | null): string => joinValues(left, right);
+    const joined = Joined.with(Serdes.String(), valueSerde, valueSerde);
+    (spec.join === 'left' ? stream.leftJoin(table, joiner, joined) : stream.join(table, joiner, joined)).to('out', Produced.with(Serdes.String(), Serdes.String()));
+  }
+  return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, valueOut);
+}
+
+/** Pipes each record to its topic (`in` or `tbl`) and reads `out` (string keys). */
+function driveTopics<V extends Value>(topology: Topology, c: DifferentialCase, valueSerde: Serde<V>, valueOut: Serde<Value>): OutputRecord[] {
+  const driver = new TopologyTestDriver(topology, { cacheMaxBytes: c.caching === 'off' ? 0 : CACHE_BYTES });
+  try {
+    const inputs = new Map<string, TestInputTopic<string, V>>();
+    const output = driver.createOutputTopic('out', Serdes.String(), valueOut);
+    for (const r of c.records) {
+      const topic = r.topic ?? 'in';
+      let input = inputs.get(topic);
+      if (input === undefined) inputs.set(topic, (input = driver.createInputTopic(topic, Serdes.String(), valueSerde)));
+      input.pipeInput(r.key, r.value as V | null, r.ts);
+    }
+    return output.readRecordsToList().map((r) => ({ key: r.key, value: r.value, ts: r.timestamp }));
+  } finally {
+    driver.close();
+  }
+}
+
 /** `stream('in').to('out')` with no serdes given; input written and output read as UTF-8 strings. */
 function runPassthrough(c: DifferentialCase): OutputRecord[] {
   const builder = new StreamsBuilder();
@@ -166,7 +227,11 @@ export function runOurs(c: DifferentialCase): CaseOutcome {
     const records =
       c.topology === 'passthrough'
         ? runPassthrough(c)
-        : c.valueType === 'long'
+        : c.table !== undefined
+          ? c.valueType === 'long'
+            ? runTable(c, Serdes.Int64(), LONG_OPS)
+            : runTable(c, Serdes.String(), STRING_OPS)
+          : c.valueType === 'long'
           ? runAggregate(c, Serdes.Int64(), LONG_OPS)
           : runAggregate(c, Serdes.String(), STRING_OPS);
     return { kind: 'records', records };

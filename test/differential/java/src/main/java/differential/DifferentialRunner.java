@@ -14,13 +14,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -31,6 +34,7 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
@@ -39,9 +43,11 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.ValueJoiner;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 
 /**
@@ -66,6 +72,8 @@ public final class DifferentialRunner {
     V reduce(V left, V right);
     /** The filter family drops records whose value is the marker ("X" or a negative long). */
     boolean dropped(V value);
+    /** A table case's mapValues. */
+    V mapped(V value);
   }
 
   static final Ops<String> STRINGS = new Ops<>() {
@@ -78,6 +86,7 @@ public final class DifferentialRunner {
     public String merge(String left, String right) { return left + "&" + right; }
     public String reduce(String left, String right) { return left + "+" + right; }
     public boolean dropped(String value) { return "X".equals(value); }
+    public String mapped(String value) { return value + "!"; }
   };
 
   static final Ops<Long> LONGS = new Ops<>() {
@@ -91,6 +100,7 @@ public final class DifferentialRunner {
     public Long merge(Long left, Long right) { return nz(left, 0) + nz(right, 0); }
     public Long reduce(Long left, Long right) { return nz(left, 0) + nz(right, 100); }
     public boolean dropped(Long value) { return value != null && value < 0; }
+    public Long mapped(Long value) { return value * 2; }
   };
 
   static long nz(Long value, long otherwise) { return value == null ? otherwise : value; }
@@ -169,6 +179,7 @@ public final class DifferentialRunner {
   static <V> ArrayNode run(JsonNode c, Ops<V> ops, Path stateDir) throws IOException {
     String topology = c.get("topology").asText();
     if ("passthrough".equals(topology)) return runPassthrough(c, stateDir);
+    if (c.hasNonNull("table")) return runTable(c, ops, stateDir);
     StreamsBuilder builder = new StreamsBuilder();
     Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
     if (c.path("extractor").asBoolean(false)) {
@@ -230,6 +241,57 @@ public final class DifferentialRunner {
     return drive(builder.build(), c, stateDir, ops, keyOut.deserializer(), valueOut.deserializer());
   }
 
+  /** The table of a table or join case (TableSpec in cases.ts): Materialized.as("store") or none, then its operators. */
+  static <V> KTable<String, V> tableOf(StreamsBuilder builder, JsonNode c, String topic, Ops<V> ops) {
+    JsonNode spec = c.get("table");
+    Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
+    KTable<String, V> table;
+    if (spec.get("materialized").asBoolean()) {
+      Materialized<String, V, KeyValueStore<Bytes, byte[]>> m =
+          Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as("store").withKeySerde(Serdes.String()).withValueSerde(ops.serde());
+      switch (c.get("caching").asText()) {
+        case "store-off": m = m.withCachingDisabled(); break;
+        case "store-on": m = m.withCachingEnabled(); break;
+        default: break;
+      }
+      table = builder.table(topic, consumed, m);
+    } else {
+      table = builder.table(topic, consumed);
+    }
+    for (JsonNode op : spec.get("ops")) {
+      switch (op.asText()) {
+        case "filter": table = table.filter((k, v) -> !ops.dropped(v)); break;
+        case "filterNot": table = table.filterNot((k, v) -> "b".equals(k)); break;
+        default: table = table.mapValues(v -> ops.mapped(v));
+      }
+    }
+    return table;
+  }
+
+  /** `table` cases: the table to "out"; `stream-table-join` cases: stream "in" joined with table "tbl". */
+  static <V> ArrayNode runTable(JsonNode c, Ops<V> ops, Path stateDir) {
+    StreamsBuilder builder = new StreamsBuilder();
+    JsonNode spec = c.get("table");
+    Serde<?> valueOut;
+    if ("table".equals(c.get("topology").asText())) {
+      tableOf(builder, c, "in", ops).toStream().to("out", Produced.with(Serdes.String(), ops.serde()));
+      valueOut = ops.serde();
+    } else {
+      KStream<String, V> stream = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
+      if (spec.path("rekey").asBoolean(false)) stream = stream.selectKey((k, v) -> k == null ? null : k.toLowerCase());
+      KTable<String, V> table = tableOf(builder, c, "tbl", ops);
+      // The same joiner as cases.ts' joinValues: a null prints as "null".
+      ValueJoiner<V, V, String> joiner = (left, right) -> left + "/" + right;
+      Joined<String, V, V> joined = Joined.with(Serdes.String(), ops.serde(), ops.serde());
+      KStream<String, String> out = "left".equals(spec.get("join").asText())
+          ? stream.leftJoin(table, joiner, joined)
+          : stream.join(table, joiner, joined);
+      out.to("out", Produced.with(Serdes.String(), Serdes.String()));
+      valueOut = Serdes.String();
+    }
+    return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), valueOut.deserializer());
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   static void writeTo(KTable table, Serde keySerde, Serde valueSerde) {
     table.toStream().to("out", Produced.with(keySerde, valueSerde));
@@ -239,10 +301,13 @@ public final class DifferentialRunner {
                              Deserializer<?> keyDeserializer, Deserializer<?> valueDeserializer) {
     ArrayNode records = JSON.createArrayNode();
     try (TopologyTestDriver driver = new TopologyTestDriver(topology, properties(c, stateDir))) {
-      TestInputTopic<String, V> input = driver.createInputTopic("in", Serdes.String().serializer(), ops.serde().serializer());
+      Map<String, TestInputTopic<String, V>> inputs = new HashMap<>();
       TestOutputTopic<?, ?> output = driver.createOutputTopic("out", keyDeserializer, valueDeserializer);
       for (JsonNode r : c.get("records")) {
         JsonNode key = r.get("key");
+        String topic = r.hasNonNull("topic") ? r.get("topic").asText() : "in";
+        TestInputTopic<String, V> input = inputs.computeIfAbsent(
+            topic, t -> driver.createInputTopic(t, Serdes.String().serializer(), ops.serde().serializer()));
         input.pipeInput(key.isNull() ? null : key.asText(), ops.fromJson(r.get("value")), r.get("ts").asLong());
       }
       for (TestRecord<?, ?> record : output.readRecordsToList()) {
