@@ -2,14 +2,17 @@ import type { Serde } from '../serdes/serde.js';
 import { TopologyError } from '../errors/errors.js';
 import { Serdes } from '../serdes/serdes.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
-import type { Predicate, ValueMapper } from './internals/processors/functions.js';
+import type { KeyValueMapper, Predicate, ValueMapper } from './internals/processors/functions.js';
 import type { Change } from './internals/change.js';
 import { KTableFilter, KTableMapValues } from './internals/processors/ktable-processors.js';
 import { mapValues } from './internals/processors/stateless.js';
 import type { TableProducer } from './internals/table-producer.js';
 import { suppressFinalResults } from './internals/processors/suppress-final-results.js';
 import { KStream } from './kstream.js';
-import type { Named, Suppressed } from './options.js';
+import type { Grouped, Named, Suppressed } from './options.js';
+import type { KeyValue } from '../processor/record.js';
+import { KGroupedTable } from './kgrouped-table.js';
+import { ktableRepartitionMap } from './internals/processors/ktable-aggregate.js';
 import type { ProcessorSupplier } from '../processor/processor-api.js';
 import type { Windowed } from '../processor/windowed.js';
 
@@ -77,6 +80,19 @@ export class KTable<K, V> {
   mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named): KTable<K, VR> {
     const producer = new KTableMapValues(this.producer, mapper as ValueMapper<unknown, unknown, unknown>);
     return this.add<VR>('KTABLE-MAPVALUES-', named, producer, undefined);
+  }
+
+  /**
+   * Re-groups the table by a new key and value, for `count`, `reduce` or `aggregate` with a subtractor: each
+   * update takes the key's old pair out of its group and puts the new pair into its own (through a
+   * repartition topic). A pair with a null key or value is skipped.
+   */
+  groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR> {
+    const name = grouped?.name ?? this.graph.newProcessorName('KTABLE-SELECT-');
+    const supplier = ktableRepartitionMap(selector as KeyValueMapper<unknown, unknown, KeyValue<unknown, unknown>>);
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
+    this.producer.enableSendingOldValues(true);
+    return new KGroupedTable<KR, VR>(this.graph, name, grouped);
   }
 
   /**

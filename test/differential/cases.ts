@@ -52,6 +52,11 @@ export interface TableSpec {
   readonly ops: readonly TableOp[];
   readonly join?: 'inner' | 'left';
   readonly rekey?: boolean;
+  /**
+   * `table-groupby` cases: `groupBy((k, v) -> (group(v), v))` then count, reduce (adder `reduce`,
+   * subtractor `subtract`) or aggregate (`init`, the same adder and subtractor), with the case's caching.
+   */
+  readonly groupBy?: Op;
 }
 
 export interface DifferentialCase {
@@ -65,7 +70,7 @@ export interface DifferentialCase {
    * `aggregate`: in → [filter] → groupByKey → [windowedBy] → count/reduce/aggregate → [suppress] → out.
    * `passthrough`: `stream('in').to('out')` with no serdes given (default serdes).
    */
-  readonly topology: 'aggregate' | 'passthrough' | 'table' | 'stream-table-join';
+  readonly topology: 'aggregate' | 'passthrough' | 'table' | 'stream-table-join' | 'table-groupby';
   /** Table and join cases: see TableSpec. */
   readonly table?: TableSpec;
   readonly valueType: ValueType;
@@ -112,6 +117,10 @@ export interface ValueOps<V extends Value> {
   dropped(value: V | null): boolean;
   /** A table case's `mapValues`. */
   mapped(value: V): V;
+  /** A table groupBy's subtractor. */
+  subtract(agg: V, value: V): V;
+  /** A table groupBy's new key; null for some values (skipped). */
+  group(value: V): string | null;
 }
 
 const nz = (value: number | null, otherwise: number): number => (value === null ? otherwise : value);
@@ -123,6 +132,8 @@ export const STRING_OPS: ValueOps<string> = {
   reduce: (left, right) => `${left}+${right}`,
   dropped: (value) => value === 'X',
   mapped: (value) => `${value}!`,
+  subtract: (agg, value) => `${agg}-${value}`,
+  group: (value) => (value === 'e' ? null : value === 'a' || value === 'b' ? 'g1' : 'g2'),
 };
 
 export const LONG_OPS: ValueOps<number> = {
@@ -132,6 +143,8 @@ export const LONG_OPS: ValueOps<number> = {
   reduce: (left, right) => nz(left, 0) + nz(right, 100),
   dropped: (value) => value !== null && value < 0,
   mapped: (value) => value * 2,
+  subtract: (agg, value) => agg - value,
+  group: (value) => (value === 9 ? null : `g${value % 3}`),
 };
 
 /** The joiner of join cases, the same in DifferentialRunner.java: a null prints as "null" in both languages. */
@@ -152,10 +165,12 @@ export function describeCase(c: DifferentialCase): string {
   if (c.topology === 'passthrough') return `stream('in').to('out'), default serdes, caching ${c.caching}`;
   if (c.table !== undefined) {
     const t = c.table;
-    const table = `table('${c.topology === 'table' ? 'in' : 'tbl'}'${t.materialized ? ", Materialized.as('store')" : ''})${t.ops.map((op) => `.${op}()`).join('')}`;
+    const table = `table('${c.topology === 'stream-table-join' ? 'tbl' : 'in'}'${t.materialized ? ", Materialized.as('store')" : ''})${t.ops.map((op) => `.${op}()`).join('')}`;
     const what =
       c.topology === 'table'
         ? `${table}.toStream()`
+        : c.topology === 'table-groupby'
+          ? `${table}.groupBy(group).${t.groupBy}()`
         : `stream('in')${t.rekey === true ? '.selectKey(lower case)' : ''}.${t.join === 'left' ? 'leftJoin' : 'join'}(${table})`;
     return `${what} of ${c.valueType}s, caching ${c.caching}`;
   }

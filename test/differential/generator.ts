@@ -76,9 +76,12 @@ const TABLE_OPS: Readonly<Record<string, readonly TableOp[] | 'random'>> = {
 /** Stream-table join cases: `stream-table-<inner|left>-<mat|unmat|rekey>`. */
 const JOIN_KINDS = ['inner', 'left'] as const;
 const JOIN_VARIANTS = ['mat', 'unmat', 'rekey'] as const;
+/** Table groupBy cases: `table-groupby-<op>-<mat|unmat>`. */
+const GROUPBY_OPS: readonly Op[] = ['count', 'reduce', 'aggregate'];
 export const TABLE_FAMILIES: readonly string[] = [
   ...Object.keys(TABLE_OPS).flatMap((ops) => [`table-${ops}-mat`, `table-${ops}-unmat`]),
   ...JOIN_KINDS.flatMap((join) => JOIN_VARIANTS.map((variant) => `stream-table-${join}-${variant}`)),
+  ...GROUPBY_OPS.flatMap((op) => [`table-groupby-${op}-mat`, `table-groupby-${op}-unmat`]),
 ];
 
 /** Every family, in the order cases are dealt to them. */
@@ -206,6 +209,11 @@ function tableRecords(valueType: ValueType, rnd: Random, join: boolean, rekey: b
 function tableCase(family: string, rnd: Random): { spec: TableSpec; records: InputRecord[]; valueType: ValueType } {
   const valueType: ValueType = rnd.pick(['string', 'long']);
   const parts = family.split('-');
+  if (parts[1] === 'groupby') {
+    const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
+    const spec: TableSpec = { materialized: parts[3] === 'mat', ops, groupBy: parts[2] as Op };
+    return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
+  }
   if (parts[0] === 'table') {
     const named = TABLE_OPS[parts[1]!]!;
     const ops: TableOp[] =
@@ -253,7 +261,8 @@ export function generateCase(seed: number, index: number): DifferentialCase {
   if (TABLE_FAMILIES.includes(family)) {
     const { spec, records, valueType: type } = tableCase(family, rnd);
     return {
-      id, seed, index, family, topology: family.startsWith('table-') ? 'table' : 'stream-table-join', valueType: type, op: 'count',
+      id, seed, index, family, valueType: type, op: 'count',
+      topology: spec.groupBy !== undefined ? 'table-groupby' : spec.join !== undefined ? 'stream-table-join' : 'table',
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, records, table: spec,
     };
   }

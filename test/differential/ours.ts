@@ -170,6 +170,21 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
   let valueOut: Serde<Value> = valueSerde as Serde<Value>;
   if (c.topology === 'table') {
     tableOf(builder, c, 'in', valueSerde, ops).toStream().to('out', Produced.with(Serdes.String(), valueSerde));
+  } else if (spec.groupBy !== undefined) {
+    const grouped = tableOf(builder, c, 'in', valueSerde, ops).groupBy(
+      (_k, v) => ({ key: ops.group(v) as string, value: v }),
+      Grouped.with(Serdes.String(), valueSerde),
+    );
+    const adder = (_k: string, v: V, agg: V): V => ops.reduce(agg, v);
+    const subtractor = (_k: string, v: V, agg: V): V => ops.subtract(agg, v);
+    if (spec.groupBy === 'count') valueOut = Serdes.Int64() as Serde<Value>;
+    const result: KTable<string, Value> =
+      spec.groupBy === 'count'
+        ? grouped.count(materialized(c, Serdes.Int64()))
+        : spec.groupBy === 'reduce'
+          ? grouped.reduce((agg, v) => ops.reduce(agg, v), (agg, v) => ops.subtract(agg, v), materialized(c, valueSerde))
+          : grouped.aggregate(() => ops.init(), adder, subtractor, materialized(c, valueSerde));
+    result.toStream().to('out', Produced.with(Serdes.String(), valueOut));
   } else {
     valueOut = Serdes.String() as Serde<Value>;
     let stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));

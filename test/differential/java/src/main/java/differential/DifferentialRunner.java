@@ -35,7 +35,9 @@ import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.Joined;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KGroupedTable;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
@@ -74,6 +76,10 @@ public final class DifferentialRunner {
     boolean dropped(V value);
     /** A table case's mapValues. */
     V mapped(V value);
+    /** A table groupBy's subtractor. */
+    V subtract(V agg, V value);
+    /** A table groupBy's new key; null for some values. */
+    String group(V value);
   }
 
   static final Ops<String> STRINGS = new Ops<>() {
@@ -87,6 +93,8 @@ public final class DifferentialRunner {
     public String reduce(String left, String right) { return left + "+" + right; }
     public boolean dropped(String value) { return "X".equals(value); }
     public String mapped(String value) { return value + "!"; }
+    public String subtract(String agg, String value) { return agg + "-" + value; }
+    public String group(String value) { return "e".equals(value) ? null : "a".equals(value) || "b".equals(value) ? "g1" : "g2"; }
   };
 
   static final Ops<Long> LONGS = new Ops<>() {
@@ -101,6 +109,8 @@ public final class DifferentialRunner {
     public Long reduce(Long left, Long right) { return nz(left, 0) + nz(right, 100); }
     public boolean dropped(Long value) { return value != null && value < 0; }
     public Long mapped(Long value) { return value * 2; }
+    public Long subtract(Long agg, Long value) { return agg - value; }
+    public String group(Long value) { return value == 9L ? null : "g" + (value % 3); }
   };
 
   static long nz(Long value, long otherwise) { return value == null ? otherwise : value; }
@@ -276,6 +286,18 @@ public final class DifferentialRunner {
     if ("table".equals(c.get("topology").asText())) {
       tableOf(builder, c, "in", ops).toStream().to("out", Produced.with(Serdes.String(), ops.serde()));
       valueOut = ops.serde();
+    } else if (spec.hasNonNull("groupBy")) {
+      KGroupedTable<String, V> grouped = tableOf(builder, c, "in", ops)
+          .groupBy((k, v) -> KeyValue.pair(ops.group(v), v), Grouped.with(Serdes.String(), ops.serde()));
+      KTable<String, ?> result;
+      switch (spec.get("groupBy").asText()) {
+        case "count": result = grouped.count(materialized(c, Serdes.Long())); valueOut = Serdes.Long(); break;
+        case "reduce": result = grouped.reduce(ops::reduce, ops::subtract, materialized(c, ops.serde())); valueOut = ops.serde(); break;
+        default:
+          result = grouped.aggregate(ops::init, (k, v, agg) -> ops.reduce(agg, v), (k, v, agg) -> ops.subtract(agg, v), materialized(c, ops.serde()));
+          valueOut = ops.serde();
+      }
+      writeTo(result, Serdes.String(), valueOut);
     } else {
       KStream<String, V> stream = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
       if (spec.path("rekey").asBoolean(false)) stream = stream.selectKey((k, v) -> k == null ? null : k.toLowerCase());
