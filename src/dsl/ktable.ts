@@ -2,7 +2,8 @@ import type { Serde } from '../serdes/serde.js';
 import { TopologyError } from '../errors/errors.js';
 import { Serdes } from '../serdes/serdes.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
-import type { KeyValueMapper, Predicate, ValueMapper } from './internals/processors/functions.js';
+import type { KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './internals/processors/functions.js';
+import { KTableKTableJoin } from './internals/processors/ktable-ktable-join.js';
 import type { Change } from './internals/change.js';
 import { KTableFilter, KTableMapValues } from './internals/processors/ktable-processors.js';
 import { mapValues } from './internals/processors/stateless.js';
@@ -80,6 +81,48 @@ export class KTable<K, V> {
   mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named): KTable<K, VR> {
     const producer = new KTableMapValues(this.producer, mapper as ValueMapper<unknown, unknown, unknown>);
     return this.add<VR>('KTABLE-MAPVALUES-', named, producer, undefined);
+  }
+
+  /**
+   * Joins two tables on their key (Kafka Streams' table-table join): the result has a value for each key in
+   * both, `joiner(value, otherValue)`, updated whenever either side changes, and deleted when either side
+   * deletes the key. Results are stamped with the later of the two sides' timestamps.
+   */
+  join<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR, K>, named?: Named): KTable<K, VR> {
+    return this.joinTable('inner', other, joiner as ValueJoiner<unknown, unknown, unknown>, named);
+  }
+
+  /** As `join`, but every key of this table has a result: `joiner(value, null)` while the other has none. */
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR, K>, named?: Named): KTable<K, VR> {
+    return this.joinTable('left', other, joiner as ValueJoiner<unknown, unknown, unknown>, named);
+  }
+
+  /** As `join`, but every key of either table has a result; the side without a value is null. */
+  outerJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR, K>, named?: Named): KTable<K, VR> {
+    return this.joinTable('outer', other, joiner as ValueJoiner<unknown, unknown, unknown>, named);
+  }
+
+  /** Named as Kafka Streams' KTableImpl#doJoin names it: the merger first, then this side's and the other's. */
+  private joinTable<VO, VR>(
+    kind: 'inner' | 'left' | 'outer',
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<unknown, unknown, unknown>,
+    named: Named | undefined,
+  ): KTable<K, VR> {
+    const graph = this.graph;
+    const mergeName = named?.name ?? graph.newProcessorName('KTABLE-MERGE-');
+    if (kind !== 'inner') this.producer.enableSendingOldValues(true);
+    if (kind === 'outer') other.producer.enableSendingOldValues(true);
+    const join = new KTableKTableJoin(kind, this.producer, other.producer, joiner);
+    const thisName = named !== undefined ? `${named.name}-join-this` : graph.newProcessorName('KTABLE-JOINTHIS-');
+    const otherName = named !== undefined ? `${named.name}-join-other` : graph.newProcessorName('KTABLE-JOINOTHER-');
+    graph.addProcessor({ name: thisName, parents: [this.nodeName], supplier: join.thisSide() as AnySupplier, stores: [] });
+    for (const store of join.otherView.storeNames) graph.connectStore(thisName, store);
+    graph.addProcessor({ name: otherName, parents: [other.nodeName], supplier: join.otherSide() as AnySupplier, stores: [] });
+    for (const store of join.thisView.storeNames) graph.connectStore(otherName, store);
+    graph.addProcessor({ name: mergeName, parents: [thisName, otherName], supplier: join.merger() as AnySupplier, stores: [] });
+    graph.addCopartitionGroup(mergeName, [this.nodeName, other.nodeName]);
+    return new KTable<K, VR>(graph, mergeName, this.keySerde, undefined, join);
   }
 
   /**

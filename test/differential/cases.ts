@@ -45,12 +45,14 @@ export type TableOp = 'filter' | 'filterNot' | 'mapValues';
  *   otherwise it is given no Materialized and is materialized only when a join needs it;
  * - `ops`: `filter(v not the marker)`, `filterNot(key is 'b')`, `mapValues` (strings + "!", longs * 2);
  * - `join`: the stream `in` joined (inner) or left-joined with the table `tbl`, joiner `v1 + "/" + v2`;
+ *   (`table-table-join` cases: the table `in`, with the operators, joined, left- or outer-joined with the
+ *   table `tbl`, which is given no Materialized);
  * - `rekey`: the stream is re-keyed first (`selectKey` to the lower-case key), so it is repartitioned.
  */
 export interface TableSpec {
   readonly materialized: boolean;
   readonly ops: readonly TableOp[];
-  readonly join?: 'inner' | 'left';
+  readonly join?: 'inner' | 'left' | 'outer';
   readonly rekey?: boolean;
   /**
    * `table-groupby` cases: `groupBy((k, v) -> (group(v), v))` then count, reduce (adder `reduce`,
@@ -70,7 +72,7 @@ export interface DifferentialCase {
    * `aggregate`: in → [filter] → groupByKey → [windowedBy] → count/reduce/aggregate → [suppress] → out.
    * `passthrough`: `stream('in').to('out')` with no serdes given (default serdes).
    */
-  readonly topology: 'aggregate' | 'passthrough' | 'table' | 'stream-table-join' | 'table-groupby';
+  readonly topology: 'aggregate' | 'passthrough' | 'table' | 'stream-table-join' | 'table-groupby' | 'table-table-join';
   /** Table and join cases: see TableSpec. */
   readonly table?: TableSpec;
   readonly valueType: ValueType;
@@ -171,6 +173,8 @@ export function describeCase(c: DifferentialCase): string {
         ? `${table}.toStream()`
         : c.topology === 'table-groupby'
           ? `${table}.groupBy(group).${t.groupBy}()`
+          : c.topology === 'table-table-join'
+            ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')).toStream()`
         : `stream('in')${t.rekey === true ? '.selectKey(lower case)' : ''}.${t.join === 'left' ? 'leftJoin' : 'join'}(${table})`;
     return `${what} of ${c.valueType}s, caching ${c.caching}`;
   }

@@ -82,6 +82,7 @@ export const TABLE_FAMILIES: readonly string[] = [
   ...Object.keys(TABLE_OPS).flatMap((ops) => [`table-${ops}-mat`, `table-${ops}-unmat`]),
   ...JOIN_KINDS.flatMap((join) => JOIN_VARIANTS.map((variant) => `stream-table-${join}-${variant}`)),
   ...GROUPBY_OPS.flatMap((op) => [`table-groupby-${op}-mat`, `table-groupby-${op}-unmat`]),
+  ...['inner', 'left', 'outer'].flatMap((join) => [`table-table-${join}-mat`, `table-table-${join}-unmat`]),
 ];
 
 /** Every family, in the order cases are dealt to them. */
@@ -187,7 +188,14 @@ export const CACHE_CYCLE: readonly Caching[] = ['off', 'on', 'off', 'on', 'store
  * steps back. Join cases send each record to the stream `in` or the table `tbl`; re-keyed streams use
  * upper-case keys too.
  */
-function tableRecords(valueType: ValueType, rnd: Random, join: boolean, rekey: boolean, filter: boolean): InputRecord[] {
+function tableRecords(
+  valueType: ValueType,
+  rnd: Random,
+  join: boolean,
+  rekey: boolean,
+  filter: boolean,
+  streamNulls = 0.1,
+): InputRecord[] {
   const keys = ['a', 'b', 'c'].slice(0, rnd.int(1, 3));
   const records: InputRecord[] = [];
   let ts = rnd.pick([0, rnd.int(0, 20)]);
@@ -199,8 +207,8 @@ function tableRecords(valueType: ValueType, rnd: Random, join: boolean, rekey: b
     if (stream && rekey && rnd.chance(0.5)) key = key.toUpperCase();
     if (rnd.chance(0.06)) key = null;
     let value: Value | null = valueFor(valueType, rnd);
-    if (filter && !stream && rnd.chance(0.25)) value = DROPPED[valueType];
-    if (rnd.chance(stream ? 0.1 : 0.25)) value = null;
+    if (filter && (!stream || streamNulls > 0.1) && rnd.chance(0.25)) value = DROPPED[valueType];
+    if (rnd.chance(stream ? streamNulls : 0.25)) value = null;
     records.push(join ? { key, value, ts, topic } : { key, value, ts });
   }
   return records;
@@ -213,6 +221,11 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
     const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
     const spec: TableSpec = { materialized: parts[3] === 'mat', ops, groupBy: parts[2] as Op };
     return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
+  }
+  if (parts[1] === 'table') {
+    const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
+    const spec: TableSpec = { materialized: parts[3] === 'mat', ops, join: parts[2] as 'inner' | 'left' | 'outer' };
+    return { spec, valueType, records: tableRecords(valueType, rnd, true, false, ops.includes('filter'), 0.25) };
   }
   if (parts[0] === 'table') {
     const named = TABLE_OPS[parts[1]!]!;
@@ -262,7 +275,7 @@ export function generateCase(seed: number, index: number): DifferentialCase {
     const { spec, records, valueType: type } = tableCase(family, rnd);
     return {
       id, seed, index, family, valueType: type, op: 'count',
-      topology: spec.groupBy !== undefined ? 'table-groupby' : spec.join !== undefined ? 'stream-table-join' : 'table',
+      topology: spec.groupBy !== undefined ? 'table-groupby' : family.startsWith('table-table-') ? 'table-table-join' : spec.join !== undefined ? 'stream-table-join' : 'table',
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, records, table: spec,
     };
   }

@@ -170,6 +170,13 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
   let valueOut: Serde<Value> = valueSerde as Serde<Value>;
   if (c.topology === 'table') {
     tableOf(builder, c, 'in', valueSerde, ops).toStream().to('out', Produced.with(Serdes.String(), valueSerde));
+  } else if (c.topology === 'table-table-join') {
+    valueOut = Serdes.String() as Serde<Value>;
+    const left = tableOf(builder, c, 'in', valueSerde, ops);
+    const right = builder.table('tbl', Consumed.with(Serdes.String(), valueSerde));
+    const joiner = (l: V | null, r: V | null): string => joinValues(l, r);
+    const joined = spec.join === 'inner' ? left.join(right, joiner) : spec.join === 'left' ? left.leftJoin(right, joiner) : left.outerJoin(right, joiner);
+    joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
   } else if (spec.groupBy !== undefined) {
     const grouped = tableOf(builder, c, 'in', valueSerde, ops).groupBy(
       (_k, v) => ({ key: ops.group(v) as string, value: v }),

@@ -286,6 +286,18 @@ public final class DifferentialRunner {
     if ("table".equals(c.get("topology").asText())) {
       tableOf(builder, c, "in", ops).toStream().to("out", Produced.with(Serdes.String(), ops.serde()));
       valueOut = ops.serde();
+    } else if ("table-table-join".equals(c.get("topology").asText())) {
+      KTable<String, V> left = tableOf(builder, c, "in", ops);
+      KTable<String, V> right = builder.table("tbl", Consumed.with(Serdes.String(), ops.serde()));
+      ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
+      KTable<String, String> joined;
+      switch (spec.get("join").asText()) {
+        case "inner": joined = left.join(right, joiner); break;
+        case "left": joined = left.leftJoin(right, joiner); break;
+        default: joined = left.outerJoin(right, joiner);
+      }
+      joined.toStream().to("out", Produced.with(Serdes.String(), Serdes.String()));
+      valueOut = Serdes.String();
     } else if (spec.hasNonNull("groupBy")) {
       KGroupedTable<String, V> grouped = tableOf(builder, c, "in", ops)
           .groupBy((k, v) -> KeyValue.pair(ops.group(v), v), Grouped.with(Serdes.String(), ops.serde()));
