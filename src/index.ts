@@ -21,6 +21,7 @@ export { KGroupedTable } from './dsl/kgrouped-table.js';
 export { Topology, type TopologyConfig, type Subtopology, type InternalTopic } from './processor/topology.js';
 export { TopologyDescription } from './processor/topology-description.js';
 export { SessionWindows, TimeWindows } from './dsl/windows.js';
+export { JoinWindows } from './dsl/join-windows.js';
 export type { Window, Windowed } from './processor/windowed.js';
 export type { Headers, KeyValue, RecordMetadata, StreamRecord } from './processor/record.js';
 export {
@@ -32,6 +33,7 @@ export {
   Named,
   Produced,
   Repartitioned,
+  StreamJoined,
   Suppressed,
   type StreamPartitioner,
   type TopicNameExtractor,

@@ -7,11 +7,15 @@ import type { KTable } from './ktable.js';
 import * as ops from './internals/processors/stateless.js';
 import { insertRepartition } from './internals/repartition.js';
 import { KGroupedStream } from './kgrouped-stream.js';
-import type { Grouped, Joined, Named, Produced, Repartitioned, TopicNameExtractor } from './options.js';
+import type { Grouped, Joined, Named, Produced, Repartitioned, StreamJoined, TopicNameExtractor } from './options.js';
+import type { JoinWindows } from './join-windows.js';
+import { joinWindow, listSerde, streamStreamJoin } from './internals/processors/kstream-kstream-join.js';
+import { Serdes } from '../serdes/serdes.js';
 import type { ProcessorSupplier } from '../processor/processor-api.js';
 import type { KeyValue } from '../processor/record.js';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
+type AnyJoiner = ValueJoiner<unknown, unknown, unknown>;
 
 /**
  * A stream of records. Every operator returns a new stream; nothing runs until the built topology runs.
@@ -152,14 +156,142 @@ export class KStream<K, V> {
    * Joins each record with the table's current value of its key (Kafka Streams' stream-table join): records
    * whose key is not in the table are dropped; table updates emit nothing. A stream whose key may have
    * changed is repartitioned first (`<app>-<name>-repartition`, named after `joined` or this stream).
+   *
+   * With a stream and JoinWindows: a stream-stream join; each record joins the other stream's records of its
+   * key within the windows, whichever arrives second emits the result, stamped with the later timestamp.
    */
-  join<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR, K>, joined?: Joined<K, V, VO>): KStream<K, VR> {
-    return this.joinTable(table, joiner, joined, false);
+  join<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR, K>, joined?: Joined<K, V, VO>): KStream<K, VR>;
+  join<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO, VR, K>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  join<VO, VR>(
+    other: KTable<K, VO> | KStream<K, VO>,
+    joiner: ValueJoiner<V, VO, VR, K>,
+    options?: Joined<K, V, VO> | JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR> {
+    if (other instanceof KStream) return this.joinStream(other, joiner as AnyJoiner, options as JoinWindows, streamJoined, false, false);
+    return this.joinTable(other, joiner, options as Joined<K, V, VO> | undefined, false);
   }
 
-  /** As `join`, but a record whose key is not in the table (or is null) is joined with null. */
-  leftJoin<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR, K>, joined?: Joined<K, V, VO>): KStream<K, VR> {
-    return this.joinTable(table, joiner as ValueJoiner<V, VO, VR, K>, joined, true);
+  /**
+   * As `join`, but a record whose key is not in the table (or is null) is joined with null. With a stream:
+   * a record that found no partner once its window and grace have passed is joined with null then.
+   */
+  leftJoin<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR, K>, joined?: Joined<K, V, VO>): KStream<K, VR>;
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO | null, VR, K>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  leftJoin<VO, VR>(
+    other: KTable<K, VO> | KStream<K, VO>,
+    joiner: ValueJoiner<V, VO | null, VR, K>,
+    options?: Joined<K, V, VO> | JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR> {
+    if (other instanceof KStream) return this.joinStream(other, joiner as AnyJoiner, options as JoinWindows, streamJoined, true, false);
+    return this.joinTable(other, joiner as ValueJoiner<V, VO, VR, K>, options as Joined<K, V, VO> | undefined, true);
+  }
+
+  /** A stream-stream join where a record of either side without a partner is joined with null once its window has passed. */
+  outerJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: ValueJoiner<V | null, VO | null, VR, K>,
+    windows: JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR> {
+    return this.joinStream(other, joiner as AnyJoiner, windows, streamJoined, true, true);
+  }
+
+  /** Named and stored as Kafka Streams' KStreamImplJoin names them. */
+  private joinStream<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: AnyJoiner,
+    windows: JoinWindows,
+    streamJoined: StreamJoined<K, V, VO> | undefined,
+    leftOuter: boolean,
+    rightOuter: boolean,
+  ): KStream<K, VR> {
+    const graph = this.graph;
+    const named = streamJoined?.name;
+    const keepNullKeys = leftOuter || rightOuter;
+    const keySerde = (streamJoined?.keySerde ?? this.keySerde ?? other.keySerde) as Serde<unknown> | undefined;
+    const repartitioned = <T>(stream: KStream<K, T>, suffix: string, valueSerde: Serde<T> | undefined): KStream<K, T> => {
+      if (!stream.repartitionRequired) return stream;
+      const base = named !== undefined ? `${named}${suffix}` : stream.nodeName;
+      const values = (valueSerde ?? stream.valueSerde) as Serde<unknown> | undefined;
+      const source = insertRepartition(graph, stream.nodeName, base, keySerde, values, undefined, keepNullKeys);
+      return new KStream<K, T>(graph, source, keySerde as Serde<K> | undefined, (valueSerde ?? stream.valueSerde) as Serde<T> | undefined, false);
+    };
+    const left = repartitioned(this, '-left', streamJoined?.valueSerde);
+    const right = repartitioned(other, '-right', streamJoined?.otherValueSerde);
+    const thisSuffix = rightOuter ? '-outer-this-join' : '-this-join';
+    const otherSuffix = leftOuter ? '-outer-other-join' : '-other-join';
+    const leftWindowedName = named !== undefined ? `${named}-this-windowed` : graph.newProcessorName('KSTREAM-WINDOWED-');
+    const rightWindowedName = named !== undefined ? `${named}-other-windowed` : graph.newProcessorName('KSTREAM-WINDOWED-');
+    const thisGenerated = graph.newProcessorName(rightOuter ? 'KSTREAM-OUTERTHIS-' : 'KSTREAM-JOINTHIS-');
+    const otherGenerated = graph.newProcessorName(leftOuter ? 'KSTREAM-OUTEROTHER-' : 'KSTREAM-JOINOTHER-');
+    const thisName = named !== undefined ? `${named}${thisSuffix}` : thisGenerated;
+    const otherName = named !== undefined ? `${named}${otherSuffix}` : otherGenerated;
+    const mergeName = named !== undefined ? `${named}-merge` : graph.newProcessorName('KSTREAM-MERGE-');
+    const base = streamJoined?.storeName;
+    const leftStore = base !== undefined ? `${base}${thisSuffix}` : thisGenerated;
+    const rightStore = base !== undefined ? `${base}${otherSuffix}` : otherGenerated;
+    const outerStore = !leftOuter
+      ? undefined
+      : base !== undefined
+        ? `${base}${rightOuter ? '-outer-shared-join' : '-left-shared-join'}-store`
+        : `KSTREAM-OUTERSHARED-${thisGenerated.slice(thisGenerated.length - 10)}-store`;
+    const who = `The stream-stream join ${mergeName}`;
+    const hint = 'pass StreamJoined.with(keySerde, valueSerde, otherValueSerde) to the join';
+    const keys = graph.serdeFor('key', who, hint, keySerde);
+    const leftValues = graph.serdeFor('value', who, hint, (streamJoined?.valueSerde ?? left.valueSerde) as Serde<unknown> | undefined);
+    const rightValues = graph.serdeFor('value', who, hint, (streamJoined?.otherValueSerde ?? right.valueSerde) as Serde<unknown> | undefined);
+    const logging = streamJoined?.loggingEnabled ?? true;
+    const windowStore = (name: string, values: Serde<unknown>): void =>
+      graph.addStore({
+        name,
+        type: 'window',
+        keySerde: keys,
+        valueSerde: listSerde(values) as Serde<unknown>,
+        persistent: true,
+        loggingEnabled: logging,
+        changelogConfig: {},
+        // As Kafka Streams' StreamJoinedStoreFactory: windows of size before + after, kept size + grace.
+        retentionMs: windows.sizeMs + windows.gracePeriodMs,
+        windowSizeMs: windows.sizeMs,
+        cachingEnabled: false,
+      });
+    windowStore(leftStore, leftValues);
+    windowStore(rightStore, rightValues);
+    if (outerStore !== undefined) {
+      // Scanned in key order at each emit pass: kept in memory, rebuilt from its changelog.
+      graph.addStore({
+        name: outerStore,
+        type: 'keyValue',
+        keySerde: Serdes.Buffer() as Serde<unknown>,
+        valueSerde: Serdes.Buffer() as Serde<unknown>,
+        persistent: false,
+        loggingEnabled: logging,
+        changelogConfig: {},
+        cachingEnabled: false,
+      });
+    }
+    const sides = streamStreamJoin({
+      windows,
+      joiner,
+      leftOuter,
+      rightOuter,
+      leftStore,
+      rightStore,
+      outerStore,
+      keySerde: keys,
+      leftValueSerde: leftValues,
+      rightValueSerde: rightValues,
+    });
+    graph.addProcessor({ name: leftWindowedName, parents: [left.nodeName], supplier: joinWindow(leftStore), stores: [leftStore] });
+    graph.addProcessor({ name: rightWindowedName, parents: [right.nodeName], supplier: joinWindow(rightStore), stores: [rightStore] });
+    const joinStores = outerStore === undefined ? [] : [outerStore];
+    graph.addProcessor({ name: thisName, parents: [leftWindowedName], supplier: sides.left, stores: [rightStore, ...joinStores] });
+    graph.addProcessor({ name: otherName, parents: [rightWindowedName], supplier: sides.right, stores: [leftStore, ...joinStores] });
+    graph.addProcessor({ name: mergeName, parents: [thisName, otherName], supplier: ops.passThrough(), stores: [] });
+    graph.addCopartitionGroup(mergeName, [left.nodeName, right.nodeName]);
+    return new KStream<K, VR>(graph, mergeName, streamJoined?.keySerde ?? this.keySerde, undefined, false);
   }
 
   private joinTable<VO, VR>(

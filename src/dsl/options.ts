@@ -213,3 +213,35 @@ export class Joined<K, V, VO> {
     return new Joined(this.keySerde, this.valueSerde, this.otherValueSerde, name);
   }
 }
+
+/**
+ * Serdes and names of a stream-stream join: `name` names its processors (and repartition topics
+ * `<name>-left-repartition` / `<name>-right-repartition`), `storeName` its stores; the serdes serve its window
+ * stores and repartition topics (Kafka Streams' StreamJoined).
+ */
+export class StreamJoined<K, V, VO> {
+  private constructor(
+    readonly keySerde?: Serde<K>,
+    readonly valueSerde?: Serde<V>,
+    readonly otherValueSerde?: Serde<VO>,
+    readonly name?: string,
+    readonly storeName?: string,
+    readonly loggingEnabled: boolean = true,
+  ) {}
+  static with<K, V, VO>(keySerde: Serde<K>, valueSerde: Serde<V>, otherValueSerde: Serde<VO>): StreamJoined<K, V, VO> {
+    return new StreamJoined(keySerde, valueSerde, otherValueSerde);
+  }
+  static as<K, V, VO>(storeName: string): StreamJoined<K, V, VO> {
+    return new StreamJoined<K, V, VO>(undefined, undefined, undefined, undefined, storeName);
+  }
+  withName(name: string): StreamJoined<K, V, VO> {
+    return new StreamJoined(this.keySerde, this.valueSerde, this.otherValueSerde, name, this.storeName, this.loggingEnabled);
+  }
+  withStoreName(storeName: string): StreamJoined<K, V, VO> {
+    return new StreamJoined(this.keySerde, this.valueSerde, this.otherValueSerde, this.name, storeName, this.loggingEnabled);
+  }
+  /** No changelogs for the join's stores: they cannot be restored after a crash or a move. */
+  withLoggingDisabled(): StreamJoined<K, V, VO> {
+    return new StreamJoined(this.keySerde, this.valueSerde, this.otherValueSerde, this.name, this.storeName, false);
+  }
+}

@@ -40,6 +40,19 @@ export interface InputRecord {
 export type TableOp = 'filter' | 'filterNot' | 'mapValues';
 
 /**
+ * `stream-stream-join` cases: the stream `in` joined (inner, left or outer) with the stream `tbl` inside
+ * `JoinWindows.ofTimeDifferenceAndGrace(timeDifference, grace)`, joiner `v1 + "/" + v2`. `tick`: the
+ * drivers' wall clock advances 1 s before each record, so that the throttled emit pass of left/outer
+ * results without partner runs at every record (without it, it runs once per driver).
+ */
+export interface StreamJoinCaseSpec {
+  readonly kind: 'inner' | 'left' | 'outer';
+  readonly timeDifference: number;
+  readonly grace: number;
+  readonly tick: boolean;
+}
+
+/**
  * The table side of `table` and `stream-table-join` cases:
  * - `materialized`: the source table is `Materialized.as('store')` (its caching switches apply to it);
  *   otherwise it is given no Materialized and is materialized only when a join needs it;
@@ -72,7 +85,9 @@ export interface DifferentialCase {
    * `aggregate`: in → [filter] → groupByKey → [windowedBy] → count/reduce/aggregate → [suppress] → out.
    * `passthrough`: `stream('in').to('out')` with no serdes given (default serdes).
    */
-  readonly topology: 'aggregate' | 'passthrough' | 'table' | 'stream-table-join' | 'table-groupby' | 'table-table-join';
+  readonly topology: 'aggregate' | 'passthrough' | 'table' | 'stream-table-join' | 'table-groupby' | 'table-table-join' | 'stream-stream-join';
+  /** Stream-stream join cases: see StreamJoinCaseSpec. */
+  readonly streamJoin?: StreamJoinCaseSpec;
   /** Table and join cases: see TableSpec. */
   readonly table?: TableSpec;
   readonly valueType: ValueType;
@@ -165,6 +180,11 @@ export function describeCase(c: DifferentialCase): string {
         ? `session gap ${w.gap} ${w.noGrace ? 'NoGrace' : `grace ${w.grace}`}`
         : `${w.type} size ${w.size}${w.type === 'hopping' ? ` advance ${w.advance}` : ''} ${w.noGrace ? 'NoGrace' : `grace ${w.grace}`}`;
   if (c.topology === 'passthrough') return `stream('in').to('out'), default serdes, caching ${c.caching}`;
+  if (c.streamJoin !== undefined) {
+    const j = c.streamJoin;
+    const method = j.kind === 'inner' ? 'join' : `${j.kind}Join`;
+    return `stream('in').${method}(stream('tbl'), ofTimeDifferenceAndGrace(${j.timeDifference}, ${j.grace}))${j.tick ? ', wall clock +1 s per record' : ''} of ${c.valueType}s`;
+  }
   if (c.table !== undefined) {
     const t = c.table;
     const table = `table('${c.topology === 'stream-table-join' ? 'tbl' : 'in'}'${t.materialized ? ", Materialized.as('store')" : ''})${t.ops.map((op) => `.${op}()`).join('')}`;

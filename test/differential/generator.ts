@@ -85,6 +85,32 @@ export const TABLE_FAMILIES: readonly string[] = [
   ...['inner', 'left', 'outer'].flatMap((join) => [`table-table-${join}-mat`, `table-table-${join}-unmat`]),
 ];
 
+/** Stream-stream join cases: `stream-stream-<inner|left|outer>[-tick]`. */
+export const STREAM_JOIN_FAMILIES: readonly string[] = ['inner', 'left', 'outer'].flatMap((kind) => [
+  `stream-stream-${kind}`,
+  `stream-stream-${kind}-tick`,
+]);
+
+/**
+ * Records of both streams (`in` and `tbl`), keys a to c: timestamps forward in steps that land on the time
+ * difference and grace, with steps back (out of order, some past the grace: too late to join); a few null
+ * keys and values.
+ */
+function streamJoinRecords(valueType: ValueType, rnd: Random, difference: number, grace: number): InputRecord[] {
+  const keys = ['a', 'b', 'c'].slice(0, rnd.int(1, 3));
+  const records: InputRecord[] = [];
+  let maxTs = rnd.pick([0, rnd.int(0, 30)]);
+  for (let i = rnd.int(3, 16); i > 0; i--) {
+    const step = rnd.pick([0, 1, difference - 1, difference, difference + 1, grace, difference + grace, difference + grace + 1, rnd.int(0, 3 * difference)]);
+    const ts = rnd.chance(0.3) ? Math.max(0, maxTs - step) : maxTs + step;
+    maxTs = Math.max(maxTs, ts);
+    const key = rnd.chance(0.05) ? null : rnd.pick(keys);
+    const value = rnd.chance(0.05) ? null : valueFor(valueType, rnd);
+    records.push({ key, value, ts, topic: rnd.chance(0.5) ? 'in' : 'tbl' });
+  }
+  return records;
+}
+
 /** Every family, in the order cases are dealt to them. */
 export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
@@ -95,6 +121,7 @@ export const FAMILIES: readonly string[] = [
   PASSTHROUGH_FAMILY,
   EXTRACTOR_FAMILY,
   ...TABLE_FAMILIES,
+  ...STREAM_JOIN_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -269,6 +296,18 @@ export function generateCase(seed: number, index: number): DifferentialCase {
     return {
       id, seed, index, family, topology: 'aggregate', valueType: 'long', op: 'count',
       window, suppress: false, filter: false, caching, extractor: true, records,
+    };
+  }
+  if (STREAM_JOIN_FAMILIES.includes(family)) {
+    const parts = family.split('-');
+    const type: ValueType = rnd.pick(['string', 'long']);
+    const timeDifference = rnd.pick([0, 5, 10]);
+    const grace = rnd.pick([0, 0, 3, 10]);
+    const streamJoin = { kind: parts[2] as 'inner' | 'left' | 'outer', timeDifference, grace, tick: parts[3] === 'tick' };
+    return {
+      id, seed, index, family, valueType: type, op: 'count', topology: 'stream-stream-join', streamJoin,
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
+      records: streamJoinRecords(type, rnd, Math.max(timeDifference, 1), grace),
     };
   }
   if (TABLE_FAMILIES.includes(family)) {

@@ -10,10 +10,12 @@ import {
   Consumed,
   Grouped,
   Joined,
+  JoinWindows,
   Materialized,
   Produced,
   Serdes,
   SessionWindows,
+  StreamJoined,
   StreamsBuilder,
   Suppressed,
   TimeWindows,
@@ -204,8 +206,33 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
   return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, valueOut);
 }
 
+/** `stream-stream-join` cases (see StreamJoinCaseSpec). */
+function runStreamJoin<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>): OutputRecord[] {
+  const spec = c.streamJoin!;
+  const builder = new StreamsBuilder();
+  const left = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+  const right = builder.stream('tbl', Consumed.with(Serdes.String(), valueSerde));
+  const windows = JoinWindows.ofTimeDifferenceAndGrace(spec.timeDifference, spec.grace);
+  const joined = StreamJoined.with(Serdes.String(), valueSerde, valueSerde);
+  const joiner = (l: V | null, r: V | null): string => joinValues(l, r);
+  const out =
+    spec.kind === 'inner'
+      ? left.join(right, joiner, windows, joined)
+      : spec.kind === 'left'
+        ? left.leftJoin(right, joiner, windows, joined)
+        : left.outerJoin(right, joiner, windows, joined);
+  out.to('out', Produced.with(Serdes.String(), Serdes.String()));
+  return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, Serdes.String() as Serde<Value>, spec.tick);
+}
+
 /** Pipes each record to its topic (`in` or `tbl`) and reads `out` (string keys). */
-function driveTopics<V extends Value>(topology: Topology, c: DifferentialCase, valueSerde: Serde<V>, valueOut: Serde<Value>): OutputRecord[] {
+function driveTopics<V extends Value>(
+  topology: Topology,
+  c: DifferentialCase,
+  valueSerde: Serde<V>,
+  valueOut: Serde<Value>,
+  tick = false,
+): OutputRecord[] {
   const driver = new TopologyTestDriver(topology, { cacheMaxBytes: c.caching === 'off' ? 0 : CACHE_BYTES });
   try {
     const inputs = new Map<string, TestInputTopic<string, V>>();
@@ -214,6 +241,7 @@ function driveTopics<V extends Value>(topology: Topology, c: DifferentialCase, v
       const topic = r.topic ?? 'in';
       let input = inputs.get(topic);
       if (input === undefined) inputs.set(topic, (input = driver.createInputTopic(topic, Serdes.String(), valueSerde)));
+      if (tick) driver.advanceWallClockTime(1000);
       input.pipeInput(r.key, r.value as V | null, r.ts);
     }
     return output.readRecordsToList().map((r) => ({ key: r.key, value: r.value, ts: r.timestamp }));
@@ -249,7 +277,11 @@ export function runOurs(c: DifferentialCase): CaseOutcome {
     const records =
       c.topology === 'passthrough'
         ? runPassthrough(c)
-        : c.table !== undefined
+        : c.streamJoin !== undefined
+          ? c.valueType === 'long'
+            ? runStreamJoin(c, Serdes.Int64())
+            : runStreamJoin(c, Serdes.String())
+          : c.table !== undefined
           ? c.valueType === 'long'
             ? runTable(c, Serdes.Int64(), LONG_OPS)
             : runTable(c, Serdes.String(), STRING_OPS)

@@ -34,7 +34,9 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.Joined;
+import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KGroupedTable;
@@ -190,6 +192,7 @@ public final class DifferentialRunner {
     String topology = c.get("topology").asText();
     if ("passthrough".equals(topology)) return runPassthrough(c, stateDir);
     if (c.hasNonNull("table")) return runTable(c, ops, stateDir);
+    if (c.hasNonNull("streamJoin")) return runStreamJoin(c, ops, stateDir);
     StreamsBuilder builder = new StreamsBuilder();
     Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
     if (c.path("extractor").asBoolean(false)) {
@@ -326,6 +329,26 @@ public final class DifferentialRunner {
     return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), valueOut.deserializer());
   }
 
+  /** `stream-stream-join` cases (StreamJoinCaseSpec in cases.ts): stream "in" joined with stream "tbl". */
+  static <V> ArrayNode runStreamJoin(JsonNode c, Ops<V> ops, Path stateDir) {
+    JsonNode spec = c.get("streamJoin");
+    StreamsBuilder builder = new StreamsBuilder();
+    KStream<String, V> left = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
+    KStream<String, V> right = builder.stream("tbl", Consumed.with(Serdes.String(), ops.serde()));
+    JoinWindows windows = JoinWindows.ofTimeDifferenceAndGrace(
+        Duration.ofMillis(spec.get("timeDifference").asLong()), Duration.ofMillis(spec.get("grace").asLong()));
+    StreamJoined<String, V, V> joined = StreamJoined.with(Serdes.String(), ops.serde(), ops.serde());
+    ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
+    KStream<String, String> out;
+    switch (spec.get("kind").asText()) {
+      case "inner": out = left.join(right, joiner, windows, joined); break;
+      case "left": out = left.leftJoin(right, joiner, windows, joined); break;
+      default: out = left.outerJoin(right, joiner, windows, joined);
+    }
+    out.to("out", Produced.with(Serdes.String(), Serdes.String()));
+    return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), Serdes.String().deserializer());
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   static void writeTo(KTable table, Serde keySerde, Serde valueSerde) {
     table.toStream().to("out", Produced.with(keySerde, valueSerde));
@@ -342,6 +365,7 @@ public final class DifferentialRunner {
         String topic = r.hasNonNull("topic") ? r.get("topic").asText() : "in";
         TestInputTopic<String, V> input = inputs.computeIfAbsent(
             topic, t -> driver.createInputTopic(t, Serdes.String().serializer(), ops.serde().serializer()));
+        if (c.path("streamJoin").path("tick").asBoolean(false)) driver.advanceWallClockTime(Duration.ofMillis(1000));
         input.pipeInput(key.isNull() ? null : key.asText(), ops.fromJson(r.get("value")), r.get("ts").asLong());
       }
       for (TestRecord<?, ?> record : output.readRecordsToList()) {
