@@ -18,6 +18,13 @@
  * plus `passthrough-default-serdes`: `stream('in').to('out')` with no serdes, and `extractor-session-count`: a
  * session count on the event time that a timestamp extractor takes from each record's value (produce times
  * increase; event times are out of order, some negative).
+ * Tables and joins (see TableSpec and StreamJoinCaseSpec in cases.ts):
+ * - `table-<plain|filter|filterNot|mapValues|chain>-<mat|unmat>`: builder.table with or without a store
+ *   name, its operators, toStream; a quarter of the updates are tombstones, some keys null;
+ * - `stream-table-<inner|left>-<mat|unmat|rekey>`: a stream joined with a table, records interleaved;
+ * - `table-groupby-<count|reduce|aggregate>-<mat|unmat>`: a table re-grouped by a key from its value;
+ * - `table-table-<inner|left|outer>-<mat|unmat>`: updates and tombstones on both sides;
+ * - `stream-stream-<inner|left|outer>[-tick]`: out-of-order and late records of both streams.
  * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
  */
 import type { Caching, DifferentialCase, InputRecord, Op, TableOp, TableSpec, Value, ValueType, WindowSpec } from './cases.js';
