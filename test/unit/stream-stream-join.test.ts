@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Consumed, JoinWindows, Produced, Serdes, StreamJoined, StreamsBuilder, TopologyTestDriver } from '../../src/index.js';
+import { Consumed, JoinWindows, Produced, Repartitioned, Serdes, StreamJoined, StreamsBuilder, TopologyTestDriver } from '../../src/index.js';
 
 const S = Serdes.String();
 
@@ -52,5 +52,21 @@ describe('KStream-KStream join', () => {
     r.pipeInput('a', 'r1', 100);
     l.pipeInput('b', 'l1', 200);
     expect(out()).toEqual([['a', 'null/r1', 100]]);
+  });
+});
+
+describe('co-partitioning', () => {
+  it('lists the topics of both sides of each join, and refuses explicit partition counts that differ', () => {
+    const builder = new StreamsBuilder();
+    const views = builder.stream('views', Consumed.with(S, S));
+    const users = builder.table('users', Consumed.with(S, S));
+    views.join(users, (v, u) => `${v}/${u}`).to('out', Produced.with(S, S));
+    expect(builder.build({ applicationId: 'cp' }).copartitionGroups).toEqual([{ join: 'KSTREAM-JOIN-0000000004', topics: ['views', 'users'] }]);
+
+    const b2 = new StreamsBuilder();
+    const left = b2.stream('l', Consumed.with(S, S)).repartition(Repartitioned.as<string, string>('l3').withNumberOfPartitions(3));
+    const right = b2.stream('r', Consumed.with(S, S)).repartition(Repartitioned.as<string, string>('r4').withNumberOfPartitions(4));
+    left.join(right, (a, b) => a + b, JoinWindows.ofTimeDifferenceWithNoGrace(5)).to('out', Produced.with(S, S));
+    expect(() => b2.build({ applicationId: 'cp' })).toThrow(/not co-partitioned: cp-l3-repartition \(3 partitions\), cp-r4-repartition \(4 partitions\)/);
   });
 });
