@@ -302,16 +302,17 @@ export class KStream<K, V> {
   ): KStream<K, VR> {
     let stream: KStream<K, V> = this;
     if (this.repartitionRequired) {
+      // The key has the table's type: its serde serves the repartition topic when none is given.
       const source = insertRepartition(
         this.graph,
         this.nodeName,
         joined?.name ?? this.nodeName,
-        (joined?.keySerde ?? this.keySerde) as Serde<unknown> | undefined,
+        (joined?.keySerde ?? this.keySerde ?? table.keySerde) as Serde<unknown> | undefined,
         (joined?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined,
         undefined,
         leftJoin,
       );
-      stream = new KStream<K, V>(this.graph, source, joined?.keySerde ?? this.keySerde, joined?.valueSerde ?? this.valueSerde, false);
+      stream = new KStream<K, V>(this.graph, source, joined?.keySerde ?? this.keySerde ?? table.keySerde, joined?.valueSerde ?? this.valueSerde, false);
     }
     const name = joined?.name ?? this.graph.newProcessorName(leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
     const getter = table.producer.view();
