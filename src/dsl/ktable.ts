@@ -10,7 +10,7 @@ import { mapValues } from './internals/processors/stateless.js';
 import type { TableProducer } from './internals/table-producer.js';
 import { suppressFinalResults } from './internals/processors/suppress-final-results.js';
 import { KStream } from './kstream.js';
-import type { Grouped, Named, Suppressed } from './options.js';
+import { Materialized, Named, type Grouped, type Suppressed } from './options.js';
 import type { KeyValue } from '../processor/record.js';
 import { KGroupedTable } from './kgrouped-table.js';
 import { ktableRepartitionMap } from './internals/processors/ktable-aggregate.js';
@@ -46,15 +46,41 @@ export class KTable<K, V> {
     return this.graph;
   }
 
+  /**
+   * Adds a filter or mapValues, named as Kafka Streams names it: a Materialized without a store name still
+   * takes a store index first (nothing is stored then); with one, the results are kept in that store.
+   */
   private add<VR>(
     prefix: string,
-    named: Named | undefined,
-    producer: KTableFilter | KTableMapValues,
+    options: Named | Materialized<K, VR> | undefined,
+    materializedArg: Materialized<K, VR> | undefined,
+    producer: (storeName: string | undefined) => KTableFilter | KTableMapValues,
     valueSerde: Serde<VR> | undefined,
   ): KTable<K, VR> {
+    const named = options instanceof Named ? options : undefined;
+    const materialized = options instanceof Materialized ? options : materializedArg;
+    if (materialized !== undefined && materialized.storeName === undefined) this.graph.newStoreName(prefix);
+    const storeName = materialized?.storeName;
     const name = named?.name ?? this.graph.newProcessorName(prefix);
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: producer.supplier() as AnySupplier, stores: [] });
-    return new KTable<K, VR>(this.graph, name, this.keySerde, valueSerde, producer, this.window);
+    const made = producer(storeName);
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier() as AnySupplier, stores: [] });
+    const keySerde = (materialized?.keySerde ?? this.keySerde) as Serde<K>;
+    const values = materialized?.valueSerde ?? valueSerde;
+    if (storeName !== undefined) {
+      this.graph.addStore({
+        name: storeName,
+        type: 'keyValue',
+        keySerde: keySerde as Serde<unknown>,
+        valueSerde: this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values as Serde<unknown> | undefined),
+        persistent: true,
+        loggingEnabled: materialized?.loggingEnabled ?? true,
+        changelogConfig: materialized?.changelogConfig ?? {},
+        timestamped: true,
+        cachingEnabled: materialized?.cachingEnabled ?? true,
+      });
+      this.graph.connectStore(name, storeName);
+    }
+    return new KTable<K, VR>(this.graph, name, keySerde, values, made, this.window);
   }
 
   /** The stream of this table's updates; deletions arrive as records with a null value. */
@@ -65,22 +91,25 @@ export class KTable<K, V> {
     return new KStream<K, V>(this.graph, name, this.keySerde, this.valueSerde, false);
   }
 
-  /** Keeps the keys whose value matches; a value that does not match deletes its key from the result. */
-  filter(predicate: Predicate<K, V>, named?: Named): KTable<K, V> {
-    const producer = new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, true);
-    return this.add('KTABLE-FILTER-', named, producer, this.valueSerde);
+  /**
+   * Keeps the keys whose value matches; a value that does not match deletes its key from the result. With a
+   * store name in `materialized`, the result is kept (and queryable) in that store.
+   */
+  filter(predicate: Predicate<K, V>, named?: Named | Materialized<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    const make = (store: string | undefined) => new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, true, store);
+    return this.add('KTABLE-FILTER-', named, materialized, make, this.valueSerde);
   }
 
   /** Keeps the keys whose value does not match. */
-  filterNot(predicate: Predicate<K, V>, named?: Named): KTable<K, V> {
-    const producer = new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, false);
-    return this.add('KTABLE-FILTER-', named, producer, this.valueSerde);
+  filterNot(predicate: Predicate<K, V>, named?: Named | Materialized<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    const make = (store: string | undefined) => new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, false, store);
+    return this.add('KTABLE-FILTER-', named, materialized, make, this.valueSerde);
   }
 
   /** Maps each value; deletions stay deletions. */
-  mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named): KTable<K, VR> {
-    const producer = new KTableMapValues(this.producer, mapper as ValueMapper<unknown, unknown, unknown>);
-    return this.add<VR>('KTABLE-MAPVALUES-', named, producer, undefined);
+  mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    const make = (store: string | undefined) => new KTableMapValues(this.producer, mapper as ValueMapper<unknown, unknown, unknown>, store);
+    return this.add<VR>('KTABLE-MAPVALUES-', named, materialized, make, undefined);
   }
 
   /**

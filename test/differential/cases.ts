@@ -65,6 +65,8 @@ export interface StreamJoinCaseSpec {
 export interface TableSpec {
   readonly materialized: boolean;
   readonly ops: readonly TableOp[];
+  /** Each operator is given `Materialized.as('op<i>')` (with the case's caching switch): its results are stored. */
+  readonly storedOps?: boolean;
   readonly join?: 'inner' | 'left' | 'outer';
   readonly rekey?: boolean;
   /**
@@ -187,7 +189,7 @@ export function describeCase(c: DifferentialCase): string {
   }
   if (c.table !== undefined) {
     const t = c.table;
-    const table = `table('${c.topology === 'stream-table-join' ? 'tbl' : 'in'}'${t.materialized ? ", Materialized.as('store')" : ''})${t.ops.map((op) => `.${op}()`).join('')}`;
+    const table = `table('${c.topology === 'stream-table-join' ? 'tbl' : 'in'}'${t.materialized ? ", Materialized.as('store')" : ''})${t.ops.map((op, i) => `.${op}(${t.storedOps === true ? `Materialized.as('op${i}')` : ''})`).join('')}`;
     const what =
       c.topology === 'table'
         ? `${table}.toStream()`

@@ -149,17 +149,18 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
 function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, topic: string, valueSerde: Serde<V>, ops: ValueOps<V>): KTable<string, V> {
   const spec = c.table!;
   let table = builder.table(topic, Consumed.with(Serdes.String(), valueSerde), spec.materialized ? materializedAs(c, valueSerde) : undefined);
-  for (const op of spec.ops) {
-    if (op === 'filter') table = table.filter((_k, v) => !ops.dropped(v));
-    else if (op === 'filterNot') table = table.filterNot((k) => k === 'b');
-    else table = table.mapValues((v) => ops.mapped(v));
-  }
+  spec.ops.forEach((op, i) => {
+    const stored = spec.storedOps === true ? materializedAs(c, valueSerde, `op${i}`) : undefined;
+    if (op === 'filter') table = table.filter((_k, v) => !ops.dropped(v), stored);
+    else if (op === 'filterNot') table = table.filterNot((k) => k === 'b', stored);
+    else table = table.mapValues((v) => ops.mapped(v), stored);
+  });
   return table;
 }
 
 /** `Materialized.as('store')` with the case's caching switch. */
-function materializedAs<V>(c: DifferentialCase, valueSerde: Serde<V>): Materialized<string, V> {
-  const m = Materialized.as<string, V>('store').withKeySerde(Serdes.String()).withValueSerde(valueSerde);
+function materializedAs<V>(c: DifferentialCase, valueSerde: Serde<V>, name = 'store'): Materialized<string, V> {
+  const m = Materialized.as<string, V>(name).withKeySerde(Serdes.String()).withValueSerde(valueSerde);
   if (c.caching === 'store-off') return m.withCachingDisabled();
   if (c.caching === 'store-on') return m.withCachingEnabled();
   return m;

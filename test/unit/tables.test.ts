@@ -56,3 +56,24 @@ describe('builder.table', () => {
     expect(topology.describe().toString()).toContain('Processor: KTABLE-SOURCE-0000000001 (stores: [tbl])');
   });
 });
+
+describe('materialized table operators', () => {
+  it('keep their results in the named store, queryable', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table('in', Consumed.with(S, S))
+      .filter((_k, v) => v !== 'x', Materialized.as<string, string>('kept').withValueSerde(S))
+      .mapValues((v) => v.toUpperCase(), Materialized.as<string, string>('upper').withValueSerde(S))
+      .toStream()
+      .to('out', Produced.with(S, S));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'mat-ops' }));
+    const input = driver.createInputTopic('in', S, S);
+    input.pipeInput('a', 'v', 1);
+    input.pipeInput('b', 'x', 2);
+    expect(driver.getKeyValueStore<string, string>('kept').get('a')).toBe('v');
+    expect(driver.getKeyValueStore<string, string>('kept').get('b')).toBeUndefined();
+    expect(driver.getKeyValueStore<string, string>('upper').get('a')).toBe('V');
+    // 'b' never passed the filter: its stored filter forwards nothing for it.
+    expect(driver.createOutputTopic('out', S, S).readKeyValuesToList()).toEqual([{ key: 'a', value: 'V' }]);
+  });
+});

@@ -1,20 +1,25 @@
 import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor-api.js';
-import type { ValueAndTimestamp } from '../../../stores/state-store.js';
+import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
-import type { TableProducer, ValueGetterSupplier } from '../table-producer.js';
+import { storeGetter, type TableProducer, type ValueGetterSupplier } from '../table-producer.js';
+import { forwardThroughCache } from './cached-forwarding.js';
 import type { Predicate, ValueMapper } from './functions.js';
 
 type TableSupplier = ProcessorSupplier<unknown, Change<unknown>, unknown, Change<unknown>>;
 
 /**
- * A stateless table operator (Kafka Streams' KTableFilter and KTableMapValues, unmaterialized): it applies
- * `compute` to the new value and, when old values are sent, to the old one; a null stays null. Its value
- * getter applies `compute` to the parent's.
+ * A table operator (Kafka Streams' KTableFilter and KTableMapValues): it applies `compute` to the new value
+ * and, when old values are sent, to the old one; a null stays null. Unmaterialized, its value getter applies
+ * `compute` to the parent's. Materialized (`storeName`), it keeps its results in that store, reads old
+ * values from it, reads by key from it, and forwards through its cache.
  */
 abstract class ComputedTable implements TableProducer {
   sendOldValues = false;
 
-  constructor(protected readonly parent: TableProducer) {}
+  constructor(
+    protected readonly parent: TableProducer,
+    readonly storeName: string | undefined,
+  ) {}
 
   /** The operator on a non-null value; null means the key is absent in this table. */
   protected abstract compute(key: unknown, value: unknown): unknown;
@@ -23,11 +28,12 @@ abstract class ComputedTable implements TableProducer {
   protected abstract forwardEmpty(): boolean;
 
   enableSendingOldValues(forceMaterialization: boolean): boolean {
-    if (this.parent.enableSendingOldValues(forceMaterialization)) this.sendOldValues = true;
+    if (this.storeName !== undefined || this.parent.enableSendingOldValues(forceMaterialization)) this.sendOldValues = true;
     return this.sendOldValues;
   }
 
   view(): ValueGetterSupplier {
+    if (this.storeName !== undefined) return storeGetter(this.storeName);
     const parent = this.parent.view();
     const compute = (key: unknown, v: ValueAndTimestamp<unknown> | undefined): ValueAndTimestamp<unknown> | undefined => {
       if (v === undefined) return undefined;
@@ -44,21 +50,34 @@ abstract class ComputedTable implements TableProducer {
   }
 
   supplier(): TableSupplier {
+    const storeName = this.storeName;
     return () => {
       let context!: ProcessorContext<unknown, Change<unknown>>;
       let sendOldValues = false;
+      let store: TimestampedKeyValueStore<unknown, unknown> | undefined;
+      let forwardNow = true;
       const apply = (key: unknown, value: unknown): unknown =>
         value === null || value === undefined ? null : (this.compute(key, value) ?? null);
       return {
         init: (ctx) => {
           context = ctx;
           sendOldValues = this.sendOldValues;
+          if (storeName !== undefined) {
+            const own = ctx.getStateStore<TimestampedKeyValueStore<unknown, unknown>>(storeName);
+            store = own;
+            forwardNow = !forwardThroughCache(own, ctx, sendOldValues);
+          }
         },
         process: (record) => {
           const newValue = apply(record.key, record.value.newValue);
-          const oldValue = sendOldValues ? apply(record.key, record.value.oldValue) : null;
+          const oldValue = !sendOldValues
+            ? null
+            : store !== undefined
+              ? (store.getWithTimestamp(record.key)?.value ?? null)
+              : apply(record.key, record.value.oldValue);
           if (sendOldValues && newValue === null && oldValue === null && !this.forwardEmpty()) return;
-          context.forward({ ...record, value: change(newValue, oldValue) });
+          store?.putWithTimestamp(record.key, newValue, record.timestamp);
+          if (forwardNow) context.forward({ ...record, value: change(newValue, oldValue) });
         },
       };
     };
@@ -75,8 +94,9 @@ export class KTableFilter extends ComputedTable {
     parent: TableProducer,
     private readonly predicate: Predicate<unknown, unknown>,
     private readonly keepMatching: boolean,
+    storeName: string | undefined,
   ) {
-    super(parent);
+    super(parent, storeName);
     this.sendOldValues = parent.enableSendingOldValues(false);
   }
 
@@ -94,8 +114,9 @@ export class KTableMapValues extends ComputedTable {
   constructor(
     parent: TableProducer,
     private readonly mapper: ValueMapper<unknown, unknown, unknown>,
+    storeName: string | undefined,
   ) {
-    super(parent);
+    super(parent, storeName);
   }
 
   protected compute(key: unknown, value: unknown): unknown {

@@ -258,27 +258,36 @@ public final class DifferentialRunner {
   static <V> KTable<String, V> tableOf(StreamsBuilder builder, JsonNode c, String topic, Ops<V> ops) {
     JsonNode spec = c.get("table");
     Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
-    KTable<String, V> table;
-    if (spec.get("materialized").asBoolean()) {
-      Materialized<String, V, KeyValueStore<Bytes, byte[]>> m =
-          Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as("store").withKeySerde(Serdes.String()).withValueSerde(ops.serde());
-      switch (c.get("caching").asText()) {
-        case "store-off": m = m.withCachingDisabled(); break;
-        case "store-on": m = m.withCachingEnabled(); break;
-        default: break;
-      }
-      table = builder.table(topic, consumed, m);
-    } else {
-      table = builder.table(topic, consumed);
-    }
+    KTable<String, V> table = spec.get("materialized").asBoolean()
+        ? builder.table(topic, consumed, storeAs(c, "store", ops))
+        : builder.table(topic, consumed);
+    boolean stored = spec.path("storedOps").asBoolean(false);
+    int i = 0;
     for (JsonNode op : spec.get("ops")) {
+      String name = "op" + i++;
       switch (op.asText()) {
-        case "filter": table = table.filter((k, v) -> !ops.dropped(v)); break;
-        case "filterNot": table = table.filterNot((k, v) -> "b".equals(k)); break;
-        default: table = table.mapValues(v -> ops.mapped(v));
+        case "filter":
+          table = stored ? table.filter((k, v) -> !ops.dropped(v), storeAs(c, name, ops)) : table.filter((k, v) -> !ops.dropped(v));
+          break;
+        case "filterNot":
+          table = stored ? table.filterNot((k, v) -> "b".equals(k), storeAs(c, name, ops)) : table.filterNot((k, v) -> "b".equals(k));
+          break;
+        default:
+          table = stored ? table.mapValues(v -> ops.mapped(v), storeAs(c, name, ops)) : table.mapValues(v -> ops.mapped(v));
       }
     }
     return table;
+  }
+
+  /** `Materialized.as(name)` with the case's caching switch. */
+  static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> storeAs(JsonNode c, String name, Ops<V> ops) {
+    Materialized<String, V, KeyValueStore<Bytes, byte[]>> m =
+        Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(name).withKeySerde(Serdes.String()).withValueSerde(ops.serde());
+    switch (c.get("caching").asText()) {
+      case "store-off": return m.withCachingDisabled();
+      case "store-on": return m.withCachingEnabled();
+      default: return m;
+    }
   }
 
   /** `table` cases: the table to "out"; `stream-table-join` cases: stream "in" joined with table "tbl". */
