@@ -115,34 +115,54 @@ export class KTable<K, V> {
   /**
    * Joins two tables on their key (Kafka Streams' table-table join): the result has a value for each key in
    * both, `joiner(value, otherValue)`, updated whenever either side changes, and deleted when either side
-   * deletes the key. Results are stamped with the later of the two sides' timestamps.
+   * deletes the key. Results are stamped with the later of the two sides' timestamps. With `materialized`
+   * the results are kept in a store (named, or `KTABLE-MERGE-STATE-STORE-<n>`).
    */
-  join<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR, K>, named?: Named): KTable<K, VR> {
-    return this.joinTable('inner', other, joiner as ValueJoiner<unknown, unknown, unknown>, named);
+  join<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO, VR, K>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>,
+  ): KTable<K, VR> {
+    return this.joinTable('inner', other, joiner as ValueJoiner<unknown, unknown, unknown>, named, materialized);
   }
 
   /** As `join`, but every key of this table has a result: `joiner(value, null)` while the other has none. */
-  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR, K>, named?: Named): KTable<K, VR> {
-    return this.joinTable('left', other, joiner as ValueJoiner<unknown, unknown, unknown>, named);
+  leftJoin<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO | null, VR, K>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>,
+  ): KTable<K, VR> {
+    return this.joinTable('left', other, joiner as ValueJoiner<unknown, unknown, unknown>, named, materialized);
   }
 
   /** As `join`, but every key of either table has a result; the side without a value is null. */
-  outerJoin<VO, VR>(other: KTable<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR, K>, named?: Named): KTable<K, VR> {
-    return this.joinTable('outer', other, joiner as ValueJoiner<unknown, unknown, unknown>, named);
+  outerJoin<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V | null, VO | null, VR, K>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>,
+  ): KTable<K, VR> {
+    return this.joinTable('outer', other, joiner as ValueJoiner<unknown, unknown, unknown>, named, materialized);
   }
 
-  /** Named as Kafka Streams' KTableImpl#doJoin names it: the merger first, then this side's and the other's. */
+  /** Named as Kafka Streams' KTableImpl#doJoin names it: the store, the merger, then this side's and the other's. */
   private joinTable<VO, VR>(
     kind: 'inner' | 'left' | 'outer',
     other: KTable<K, VO>,
     joiner: ValueJoiner<unknown, unknown, unknown>,
-    named: Named | undefined,
+    options: Named | Materialized<K, VR> | undefined,
+    materializedArg: Materialized<K, VR> | undefined,
   ): KTable<K, VR> {
     const graph = this.graph;
+    const named = options instanceof Named ? options : undefined;
+    const materialized = options instanceof Materialized ? options : materializedArg;
+    const storeName = materialized === undefined ? undefined : (materialized.storeName ?? graph.newStoreName('KTABLE-MERGE-'));
     const mergeName = named?.name ?? graph.newProcessorName('KTABLE-MERGE-');
     if (kind !== 'inner') this.producer.enableSendingOldValues(true);
     if (kind === 'outer') other.producer.enableSendingOldValues(true);
-    const join = new KTableKTableJoin(kind, this.producer, other.producer, joiner);
+    const join = new KTableKTableJoin(kind, this.producer, other.producer, joiner, storeName);
     const thisName = named !== undefined ? `${named.name}-join-this` : graph.newProcessorName('KTABLE-JOINTHIS-');
     const otherName = named !== undefined ? `${named.name}-join-other` : graph.newProcessorName('KTABLE-JOINOTHER-');
     graph.addProcessor({ name: thisName, parents: [this.nodeName], supplier: join.thisSide() as AnySupplier, stores: [] });
@@ -151,7 +171,22 @@ export class KTable<K, V> {
     for (const store of join.thisView.storeNames) graph.connectStore(otherName, store);
     graph.addProcessor({ name: mergeName, parents: [thisName, otherName], supplier: join.merger() as AnySupplier, stores: [] });
     graph.addCopartitionGroup(mergeName, [this.nodeName, other.nodeName]);
-    return new KTable<K, VR>(graph, mergeName, this.keySerde, undefined, join);
+    const keySerde = (materialized?.keySerde ?? this.keySerde) as Serde<K>;
+    if (storeName !== undefined) {
+      graph.addStore({
+        name: storeName,
+        type: 'keyValue',
+        keySerde: keySerde as Serde<unknown>,
+        valueSerde: graph.serdeFor('value', `Store '${storeName}' of a table join`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", materialized?.valueSerde as Serde<unknown> | undefined),
+        persistent: true,
+        loggingEnabled: materialized?.loggingEnabled ?? true,
+        changelogConfig: materialized?.changelogConfig ?? {},
+        timestamped: true,
+        cachingEnabled: materialized?.cachingEnabled ?? true,
+      });
+      graph.connectStore(mergeName, storeName);
+    }
+    return new KTable<K, VR>(graph, mergeName, keySerde, materialized?.valueSerde, join);
   }
 
   /**

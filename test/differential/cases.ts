@@ -67,6 +67,8 @@ export interface TableSpec {
   readonly ops: readonly TableOp[];
   /** Each operator is given `Materialized.as('op<i>')` (with the case's caching switch): its results are stored. */
   readonly storedOps?: boolean;
+  /** Table-table joins: the result is `Materialized.as('joined')` (String values, the case's caching switch). */
+  readonly storedJoin?: boolean;
   readonly join?: 'inner' | 'left' | 'outer';
   readonly rekey?: boolean;
   /**
@@ -196,7 +198,7 @@ export function describeCase(c: DifferentialCase): string {
         : c.topology === 'table-groupby'
           ? `${table}.groupBy(group).${t.groupBy}()`
           : c.topology === 'table-table-join'
-            ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')).toStream()`
+            ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')${t.storedJoin === true ? ", Materialized.as('joined')" : ''}).toStream()`
         : `stream('in')${t.rekey === true ? '.selectKey(lower case)' : ''}.${t.join === 'left' ? 'leftJoin' : 'join'}(${table})`;
     return `${what} of ${c.valueType}s, caching ${c.caching}`;
   }

@@ -91,7 +91,7 @@ export const TABLE_FAMILIES: readonly string[] = [
   ...Object.keys(TABLE_OPS).flatMap((ops) => [`table-${ops}-mat`, `table-${ops}-unmat`]),
   ...JOIN_KINDS.flatMap((join) => JOIN_VARIANTS.map((variant) => `stream-table-${join}-${variant}`)),
   ...GROUPBY_OPS.flatMap((op) => [`table-groupby-${op}-mat`, `table-groupby-${op}-unmat`]),
-  ...['inner', 'left', 'outer'].flatMap((join) => [`table-table-${join}-mat`, `table-table-${join}-unmat`]),
+  ...['inner', 'left', 'outer'].flatMap((join) => [`table-table-${join}-mat`, `table-table-${join}-unmat`, `table-table-${join}-stored`]),
 ];
 
 /** Stream-stream join cases: `stream-stream-<inner|left|outer>[-tick]`. */
@@ -260,7 +260,13 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
   }
   if (parts[1] === 'table') {
     const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
-    const spec: TableSpec = { materialized: parts[3] === 'mat', ops, join: parts[2] as 'inner' | 'left' | 'outer' };
+    const stored = parts[3] === 'stored';
+    const spec: TableSpec = {
+      materialized: parts[3] === 'mat' || (stored && rnd.chance(0.5)),
+      ops,
+      join: parts[2] as 'inner' | 'left' | 'outer',
+      ...(stored ? { storedJoin: true } : {}),
+    };
     return { spec, valueType, records: tableRecords(valueType, rnd, true, false, ops.includes('filter'), 0.25) };
   }
   if (parts[0] === 'table') {

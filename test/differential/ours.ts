@@ -178,7 +178,13 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
     const left = tableOf(builder, c, 'in', valueSerde, ops);
     const right = builder.table('tbl', Consumed.with(Serdes.String(), valueSerde));
     const joiner = (l: V | null, r: V | null): string => joinValues(l, r);
-    const joined = spec.join === 'inner' ? left.join(right, joiner) : spec.join === 'left' ? left.leftJoin(right, joiner) : left.outerJoin(right, joiner);
+    const stored = spec.storedJoin === true ? materializedAs(c, Serdes.String(), 'joined') : undefined;
+    const joined =
+      spec.join === 'inner'
+        ? left.join(right, joiner, stored)
+        : spec.join === 'left'
+          ? left.leftJoin(right, joiner, stored)
+          : left.outerJoin(right, joiner, stored);
     joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
   } else if (spec.groupBy !== undefined) {
     const grouped = tableOf(builder, c, 'in', valueSerde, ops).groupBy(

@@ -1,7 +1,8 @@
 import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor-api.js';
-import type { ValueAndTimestamp } from '../../../stores/state-store.js';
+import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
-import type { TableProducer, ValueGetter, ValueGetterSupplier } from '../table-producer.js';
+import { storeGetter, type TableProducer, type ValueGetter, type ValueGetterSupplier } from '../table-producer.js';
+import { forwardThroughCache } from './cached-forwarding.js';
 import type { ValueJoiner } from './functions.js';
 
 type Joiner = ValueJoiner<unknown, unknown, unknown>;
@@ -65,6 +66,8 @@ export class KTableKTableJoin implements TableProducer {
     private readonly thisTable: TableProducer,
     private readonly otherTable: TableProducer,
     private readonly joiner: Joiner,
+    /** Materialized: the result's store, which forwards through its cache. */
+    private readonly storeName: string | undefined,
   ) {
     this.thisView = thisTable.view();
     this.otherView = otherTable.view();
@@ -80,18 +83,30 @@ export class KTableKTableJoin implements TableProducer {
     return joinSide(kind, this.thisView, reversed, () => this.sendOldValues);
   }
 
-  /** Forwards what either side joined; without old values asked for, only the new value. */
+  /**
+   * Forwards what either side joined; without old values asked for, only the new value. Materialized, it
+   * stores each result first and forwards through the store's cache.
+   */
   merger(): TableSupplier {
+    const storeName = this.storeName;
     return () => {
       let context!: ProcessorContext<unknown, Change<unknown>>;
       let sendOld = false;
+      let store: TimestampedKeyValueStore<unknown, unknown> | undefined;
+      let forwardNow = true;
       return {
         init: (ctx) => {
           context = ctx;
           sendOld = this.sendOldValues;
+          if (storeName !== undefined) {
+            const own = ctx.getStateStore<TimestampedKeyValueStore<unknown, unknown>>(storeName);
+            store = own;
+            forwardNow = !forwardThroughCache(own, ctx, sendOld);
+          }
         },
         process(record) {
-          context.forward(sendOld ? record : { ...record, value: change(record.value.newValue, null) });
+          store?.putWithTimestamp(record.key, record.value.newValue, record.timestamp);
+          if (forwardNow) context.forward(sendOld ? record : { ...record, value: change(record.value.newValue, null) });
         },
       };
     };
@@ -105,6 +120,7 @@ export class KTableKTableJoin implements TableProducer {
   }
 
   view(): ValueGetterSupplier {
+    if (this.storeName !== undefined) return storeGetter(this.storeName);
     const { kind, joiner, thisView, otherView } = this;
     return {
       storeNames: [...thisView.storeNames, ...otherView.storeNames],

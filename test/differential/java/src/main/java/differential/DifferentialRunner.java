@@ -303,10 +303,19 @@ public final class DifferentialRunner {
       KTable<String, V> right = builder.table("tbl", Consumed.with(Serdes.String(), ops.serde()));
       ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
       KTable<String, String> joined;
-      switch (spec.get("join").asText()) {
-        case "inner": joined = left.join(right, joiner); break;
-        case "left": joined = left.leftJoin(right, joiner); break;
-        default: joined = left.outerJoin(right, joiner);
+      if (spec.path("storedJoin").asBoolean(false)) {
+        Materialized<String, String, KeyValueStore<Bytes, byte[]>> m = storeAs(c, "joined", STRINGS);
+        switch (spec.get("join").asText()) {
+          case "inner": joined = left.join(right, joiner, m); break;
+          case "left": joined = left.leftJoin(right, joiner, m); break;
+          default: joined = left.outerJoin(right, joiner, m);
+        }
+      } else {
+        switch (spec.get("join").asText()) {
+          case "inner": joined = left.join(right, joiner); break;
+          case "left": joined = left.leftJoin(right, joiner); break;
+          default: joined = left.outerJoin(right, joiner);
+        }
       }
       joined.toStream().to("out", Produced.with(Serdes.String(), Serdes.String()));
       valueOut = Serdes.String();
