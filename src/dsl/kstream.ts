@@ -3,11 +3,12 @@ import { BranchedKStream } from './branched-kstream.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
 import type { ForeachAction, KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './internals/processors/functions.js';
 import { kstreamKTableJoin } from './internals/processors/kstream-ktable-join.js';
-import type { KTable } from './ktable.js';
+import { KTable } from './ktable.js';
 import * as ops from './internals/processors/stateless.js';
 import { insertRepartition } from './internals/repartition.js';
 import { KGroupedStream } from './kgrouped-stream.js';
-import type { Grouped, Joined, Named, Produced, Repartitioned, StreamJoined, TopicNameExtractor } from './options.js';
+import { Materialized, Named, type Grouped, type Joined, type Produced, type Repartitioned, type StreamJoined, type TopicNameExtractor } from './options.js';
+import { addTableSource } from './internals/processors/ktable-source.js';
 import type { JoinWindows } from './join-windows.js';
 import { joinWindow, listSerde, streamStreamJoin } from './internals/processors/kstream-kstream-join.js';
 import { Serdes } from '../serdes/serdes.js';
@@ -321,6 +322,26 @@ export class KStream<K, V> {
     for (const store of getter.storeNames) this.graph.connectStore(name, store);
     this.graph.addCopartitionGroup(name, [stream.nodeName, table.nodeName]);
     return new KStream<K, VR>(this.graph, name, joined?.keySerde ?? this.keySerde, undefined, false);
+  }
+
+  /**
+   * This stream read as a table: the latest value per key, a null value deleting its key (Kafka Streams'
+   * `toTable`). Null keys are dropped. A stream whose key may have changed is repartitioned first
+   * (`<app>-<name>-repartition`). With a store name in `materialized` the table is kept in that store.
+   */
+  toTable(named?: Named | Materialized<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    const graph = this.graph;
+    const given = named instanceof Named ? named : undefined;
+    const m = named instanceof Materialized ? named : materialized;
+    const name = given?.name ?? graph.newProcessorName('KSTREAM-TOTABLE-');
+    const storeName = m?.storeName ?? graph.newStoreName('KSTREAM-TOTABLE-');
+    const who = `The table ${name} of a stream`;
+    const hint = 'pass Materialized.with(keySerde, valueSerde) to toTable()';
+    const keySerde = graph.serdeFor('key', who, hint, (m?.keySerde ?? this.keySerde) as Serde<unknown> | undefined);
+    const valueSerde = graph.serdeFor('value', who, hint, (m?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined);
+    const parent = this.repartitionRequired ? insertRepartition(graph, this.nodeName, name, keySerde, valueSerde) : this.nodeName;
+    const producer = addTableSource(graph, parent, name, storeName, m as Materialized<unknown, unknown> | undefined, keySerde, valueSerde);
+    return new KTable<K, V>(graph, name, keySerde as Serde<K>, valueSerde as Serde<V>, producer);
   }
 
   /**

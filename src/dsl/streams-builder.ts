@@ -5,7 +5,7 @@ import { InternalBuilder, type BuilderDefaults } from './internals/internal-buil
 import { KStream } from './kstream.js';
 import type { Consumed, Materialized } from './options.js';
 import { KTable } from './ktable.js';
-import { KTableSourceProducer } from './internals/processors/ktable-source.js';
+import { addTableSource } from './internals/processors/ktable-source.js';
 import type { TimestampExtractor } from '../processor/timestamp-extractor.js';
 import { Topology, type TopologyConfig } from '../processor/topology.js';
 
@@ -73,22 +73,15 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     const serdes = this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown> | undefined);
     const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? serdes.keySerde;
     const valueSerde = (materialized?.valueSerde as Serde<unknown> | undefined) ?? serdes.valueSerde;
-    const producer = new KTableSourceProducer(storeName, materialized?.storeName !== undefined, () => {
-      this.graph.addStore({
-        name: storeName,
-        type: 'keyValue',
-        keySerde,
-        valueSerde,
-        persistent: true,
-        loggingEnabled: materialized?.loggingEnabled ?? true,
-        changelogConfig: materialized?.changelogConfig ?? {},
-        timestamped: true,
-        cachingEnabled: materialized?.cachingEnabled ?? true,
-      });
-      this.graph.connectStore(tableName, storeName);
-    });
-    this.graph.addProcessor({ name: tableName, parents: [sourceName], supplier: producer.supplier() as never, stores: [] });
-    producer.activate();
+    const producer = addTableSource(
+      this.graph,
+      sourceName,
+      tableName,
+      storeName,
+      materialized as Materialized<unknown, unknown> | undefined,
+      keySerde,
+      valueSerde,
+    );
     return new KTable<K, V>(this.graph, tableName, keySerde as Serde<K>, valueSerde as Serde<V>, producer);
   }
 

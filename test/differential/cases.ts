@@ -67,6 +67,8 @@ export interface TableSpec {
   readonly ops: readonly TableOp[];
   /** Each operator is given `Materialized.as('op<i>')` (with the case's caching switch): its results are stored. */
   readonly storedOps?: boolean;
+  /** The table is `stream(topic).toTable(...)` instead of `table(topic, ...)`. */
+  readonly fromStream?: boolean;
   /** Table-table joins: the result is `Materialized.as('joined')` (String values, the case's caching switch). */
   readonly storedJoin?: boolean;
   readonly join?: 'inner' | 'left' | 'outer';
@@ -191,7 +193,10 @@ export function describeCase(c: DifferentialCase): string {
   }
   if (c.table !== undefined) {
     const t = c.table;
-    const table = `table('${c.topology === 'stream-table-join' ? 'tbl' : 'in'}'${t.materialized ? ", Materialized.as('store')" : ''})${t.ops.map((op, i) => `.${op}(${t.storedOps === true ? `Materialized.as('op${i}')` : ''})`).join('')}`;
+    const topic = `'${c.topology === 'stream-table-join' ? 'tbl' : 'in'}'`;
+    const store = t.materialized ? "Materialized.as('store')" : '';
+    const source = t.fromStream === true ? `stream(${topic}).toTable(${store})` : `table(${topic}${store === '' ? '' : `, ${store}`})`;
+    const table = `${source}${t.ops.map((op, i) => `.${op}(${t.storedOps === true ? `Materialized.as('op${i}')` : ''})`).join('')}`;
     const what =
       c.topology === 'table'
         ? `${table}.toStream()`

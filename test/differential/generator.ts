@@ -81,6 +81,8 @@ const TABLE_OPS: Readonly<Record<string, readonly TableOp[] | 'random'>> = {
   chain: 'random',
   /** A chain whose operators each keep their results in a store. */
   stored: 'random',
+  /** `stream('in').toTable()`, then a random chain. */
+  fromstream: 'random',
 };
 /** Stream-table join cases: `stream-table-<inner|left>-<mat|unmat|rekey>`. */
 const JOIN_KINDS = ['inner', 'left'] as const;
@@ -273,7 +275,12 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
     const named = TABLE_OPS[parts[1]!]!;
     const ops: TableOp[] =
       named === 'random' ? Array.from({ length: rnd.int(2, 3) }, () => rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])) : [...named];
-    const spec: TableSpec = { materialized: parts[2] === 'mat', ops, ...(parts[1] === 'stored' ? { storedOps: true } : {}) };
+    const spec: TableSpec = {
+      materialized: parts[2] === 'mat',
+      ops: parts[1] === 'fromstream' ? ops.slice(0, rnd.int(0, ops.length)) : ops,
+      ...(parts[1] === 'stored' ? { storedOps: true } : {}),
+      ...(parts[1] === 'fromstream' ? { fromStream: true } : {}),
+    };
     return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
   }
   const join = parts[2] as 'inner' | 'left';

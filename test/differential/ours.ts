@@ -148,7 +148,9 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
 /** The table of a table or join case, with its operators (TableSpec). */
 function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, topic: string, valueSerde: Serde<V>, ops: ValueOps<V>): KTable<string, V> {
   const spec = c.table!;
-  let table = builder.table(topic, Consumed.with(Serdes.String(), valueSerde), spec.materialized ? materializedAs(c, valueSerde) : undefined);
+  const consumed = Consumed.with(Serdes.String(), valueSerde);
+  const store = spec.materialized ? materializedAs(c, valueSerde) : undefined;
+  let table = spec.fromStream === true ? builder.stream(topic, consumed).toTable(store) : builder.table(topic, consumed, store);
   spec.ops.forEach((op, i) => {
     const stored = spec.storedOps === true ? materializedAs(c, valueSerde, `op${i}`) : undefined;
     if (op === 'filter') table = table.filter((_k, v) => !ops.dropped(v), stored);

@@ -77,3 +77,24 @@ describe('materialized table operators', () => {
     expect(driver.createOutputTopic('out', S, S).readKeyValuesToList()).toEqual([{ key: 'a', value: 'V' }]);
   });
 });
+
+describe('KStream toTable', () => {
+  it('reads a stream as a table, repartitioning a re-keyed one first', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('in', Consumed.with(S, S))
+      .selectKey((_k, v) => v.split(':')[0]!)
+      .mapValues((v) => v.split(':')[1]!)
+      .toTable(Materialized.as<string, string>('latest').withKeySerde(S).withValueSerde(S))
+      .toStream()
+      .to('out', Produced.with(S, S));
+    const topology = builder.build({ applicationId: 'to-table' });
+    const driver = new TopologyTestDriver(topology, { cacheMaxBytes: 0 });
+    const input = driver.createInputTopic('in', S, S);
+    input.pipeInput('x', 'a:1', 1);
+    input.pipeInput('y', 'a:2', 2);
+    expect(driver.getKeyValueStore<string, string>('latest').get('a')).toBe('2');
+    expect(driver.createOutputTopic('out', S, S).readKeyValuesToList()).toEqual([{ key: 'a', value: '1' }, { key: 'a', value: '2' }]);
+    expect(topology.internalTopics.map((t) => t.name)).toContain('to-table-KSTREAM-TOTABLE-0000000003-repartition');
+  });
+});

@@ -4,6 +4,9 @@ import type { TimestampedKeyValueStore } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
 import { storeGetter, type TableProducer, type ValueGetterSupplier } from '../table-producer.js';
 import { forwardThroughCache } from './cached-forwarding.js';
+import type { Serde } from '../../../serdes/serde.js';
+import type { Materialized } from '../../options.js';
+import type { InternalBuilder } from '../internal-builder.js';
 
 /**
  * The processor behind `builder.table(topic)`, as Kafka Streams' KTableSource. A table read without a
@@ -87,4 +90,36 @@ export class KTableSourceProducer implements TableProducer {
       };
     };
   }
+}
+
+/**
+ * Adds the table processor `name` after `parent` (a source, or a stream's last node for `toTable`), with its
+ * timestamped store `storeName`, added now when `materialized` names it, or later when something needs it.
+ */
+export function addTableSource(
+  graph: InternalBuilder,
+  parent: string,
+  name: string,
+  storeName: string,
+  materialized: Materialized<unknown, unknown> | undefined,
+  keySerde: Serde<unknown>,
+  valueSerde: Serde<unknown>,
+): KTableSourceProducer {
+  const producer = new KTableSourceProducer(storeName, materialized?.storeName !== undefined, () => {
+    graph.addStore({
+      name: storeName,
+      type: 'keyValue',
+      keySerde,
+      valueSerde,
+      persistent: true,
+      loggingEnabled: materialized?.loggingEnabled ?? true,
+      changelogConfig: materialized?.changelogConfig ?? {},
+      timestamped: true,
+      cachingEnabled: materialized?.cachingEnabled ?? true,
+    });
+    graph.connectStore(name, storeName);
+  });
+  graph.addProcessor({ name, parents: [parent], supplier: producer.supplier() as never, stores: [] });
+  producer.activate();
+  return producer;
 }

@@ -258,9 +258,14 @@ public final class DifferentialRunner {
   static <V> KTable<String, V> tableOf(StreamsBuilder builder, JsonNode c, String topic, Ops<V> ops) {
     JsonNode spec = c.get("table");
     Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
-    KTable<String, V> table = spec.get("materialized").asBoolean()
-        ? builder.table(topic, consumed, storeAs(c, "store", ops))
-        : builder.table(topic, consumed);
+    boolean materialized = spec.get("materialized").asBoolean();
+    KTable<String, V> table;
+    if (spec.path("fromStream").asBoolean(false)) {
+      KStream<String, V> stream = builder.stream(topic, consumed);
+      table = materialized ? stream.toTable(storeAs(c, "store", ops)) : stream.toTable();
+    } else {
+      table = materialized ? builder.table(topic, consumed, storeAs(c, "store", ops)) : builder.table(topic, consumed);
+    }
     boolean stored = spec.path("storedOps").asBoolean(false);
     int i = 0;
     for (JsonNode op : spec.get("ops")) {
