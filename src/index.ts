@@ -22,6 +22,7 @@ export { Topology, type TopologyConfig, type Subtopology, type InternalTopic } f
 export { TopologyDescription } from './processor/topology-description.js';
 export { SessionWindows, TimeWindows } from './dsl/windows.js';
 export { JoinWindows } from './dsl/join-windows.js';
+export { SlidingWindows } from './dsl/sliding-windows.js';
 export type { Window, Windowed } from './processor/windowed.js';
 export type { Headers, KeyValue, RecordMetadata, StreamRecord } from './processor/record.js';
 export {

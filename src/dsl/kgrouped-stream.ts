@@ -10,7 +10,8 @@ import { KTable } from './ktable.js';
 import type { Grouped, Materialized } from './options.js';
 import { SessionWindowedKStream } from './session-windowed-kstream.js';
 import { TimeWindowedKStream } from './time-windowed-kstream.js';
-import { SessionWindows, TimeWindows } from './windows.js';
+import { SessionWindows, type TimeWindows } from './windows.js';
+import type { SlidingWindows } from './sliding-windows.js';
 
 /** A stream grouped by key, ready to aggregate (optionally per window). */
 export class KGroupedStream<K, V> {
@@ -73,8 +74,8 @@ export class KGroupedStream<K, V> {
   }
 
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
-  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>;
-  windowedBy(windows: SessionWindows | TimeWindows): SessionWindowedKStream<K, V> | TimeWindowedKStream<K, V> {
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows | TimeWindows | SlidingWindows): SessionWindowedKStream<K, V> | TimeWindowedKStream<K, V> {
     return windows instanceof SessionWindows
       ? new SessionWindowedKStream<K, V>(this.graph, this.source, windows)
       : new TimeWindowedKStream<K, V>(this.graph, this.source, windows);

@@ -10,14 +10,16 @@ import { KTable } from './ktable.js';
 import type { Materialized } from './options.js';
 import type { Windowed } from '../processor/windowed.js';
 import type { TimeWindows } from './windows.js';
+import { SlidingWindows } from './sliding-windows.js';
+import { slidingWindowAggregate } from './internals/processors/sliding-window-aggregate.js';
 
-/** A grouped stream cut into fixed time windows (tumbling or hopping). */
+/** A grouped stream cut into fixed time windows (tumbling or hopping), or into sliding windows. */
 export class TimeWindowedKStream<K, V> {
   /** @internal */
   constructor(
     private readonly graph: InternalBuilder,
     private readonly source: GroupedSource,
-    private readonly windows: TimeWindows,
+    private readonly windows: TimeWindows | SlidingWindows,
   ) {}
 
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
@@ -46,8 +48,15 @@ export class TimeWindowedKStream<K, V> {
       defaultValueSerde: defaultValueSerde as Serde<unknown> | undefined,
       retentionMs: this.windows.defaultRetentionMs(),
       windowSizeMs: this.windows.sizeMs,
-      supplier: (store) =>
-        timeWindowAggregate(store, this.windows, initializer, aggregator as Aggregator<unknown, unknown, unknown>) as never,
+      supplier: (store) => {
+        const windows = this.windows;
+        const aggregate = aggregator as Aggregator<unknown, unknown, unknown>;
+        return (
+          windows instanceof SlidingWindows
+            ? slidingWindowAggregate(store, windows, initializer, aggregate)
+            : timeWindowAggregate(store, windows, initializer, aggregate)
+        ) as never;
+      },
     });
     const keySerde = WindowedSerdes.timeWindowed(result.keySerde as Serde<K>, this.windows.sizeMs);
     return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, new AggregateProducer(undefined), {

@@ -12,7 +12,8 @@ export type WindowSpec =
   | { readonly type: 'none' }
   | { readonly type: 'session'; readonly gap: number; readonly grace: number; readonly noGrace: boolean }
   | {
-      readonly type: 'tumbling' | 'hopping';
+      /** `sliding`: SlidingWindows with time difference `size` (and `advance` = `size`). */
+      readonly type: 'tumbling' | 'hopping' | 'sliding';
       readonly size: number;
       readonly advance: number;
       readonly grace: number;

@@ -5,7 +5,7 @@
  *
  * Cases are spread round-robin over families, `<window>-<op>-<scenario>`, each built to exercise one thing:
  * - window: `session` (grace > 0), `session0` (grace 0, half of them `ofInactivityGapWithNoGrace`),
- *   `tumbling`, `hopping`, `none` (a non-windowed aggregation);
+ *   `tumbling`, `hopping`, `sliding` (SlidingWindows), `none` (a non-windowed aggregation);
  * - op: `count`, `reduce`, `aggregate`;
  * - scenario:
  *   - `inorder`: non-decreasing timestamps, steps chosen to land on exact gap / size / grace boundaries;
@@ -62,10 +62,10 @@ function caseSeed(seed: number, index: number): number {
   return h >>> 0;
 }
 
-type WindowKind = 'session' | 'session0' | 'tumbling' | 'hopping' | 'none';
+type WindowKind = 'session' | 'session0' | 'tumbling' | 'hopping' | 'sliding' | 'none';
 type Scenario = 'inorder' | 'ooo' | 'nullkeys' | 'filter' | 'nullvalues' | 'suppress' | 'mixed';
 
-const WINDOW_KINDS: readonly WindowKind[] = ['session', 'session0', 'tumbling', 'hopping', 'none'];
+const WINDOW_KINDS: readonly WindowKind[] = ['session', 'session0', 'tumbling', 'hopping', 'sliding', 'none'];
 const OPS: readonly Op[] = ['count', 'reduce', 'aggregate'];
 const SCENARIOS: readonly Scenario[] = ['inorder', 'ooo', 'nullkeys', 'filter', 'nullvalues', 'suppress', 'mixed'];
 
@@ -143,6 +143,11 @@ function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
       return { type: 'session', gap: rnd.pick([5, 10]), grace: rnd.pick([1, 3, 5, 10]), noGrace: false };
     case 'session0':
       return { type: 'session', gap: rnd.pick([5, 10]), grace: 0, noGrace: rnd.chance(0.5) };
+    case 'sliding': {
+      const size = rnd.pick([5, 10]);
+      const grace = rnd.pick([0, 0, 3, 5, 10]);
+      return { type: 'sliding', size, advance: size, grace, noGrace: grace === 0 && rnd.chance(0.5) };
+    }
     case 'tumbling':
     case 'hopping': {
       const size = rnd.pick([10, 20]);

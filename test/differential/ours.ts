@@ -15,6 +15,7 @@ import {
   Produced,
   Serdes,
   SessionWindows,
+  SlidingWindows,
   StreamJoined,
   StreamsBuilder,
   Suppressed,
@@ -126,8 +127,13 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
             ? sessions.reduce(reducer, materialized(c, valueSerde))
             : sessions.aggregate(() => ops.init(), aggregator, (_k, left, right) => ops.merge(left, right), materialized(c, valueSerde));
     } else {
-      let windows = w.noGrace ? TimeWindows.ofSizeWithNoGrace(w.size) : TimeWindows.ofSizeAndGrace(w.size, w.grace);
-      if (w.advance !== w.size) windows = windows.advanceBy(w.advance);
+      let windows: TimeWindows | SlidingWindows;
+      if (w.type === 'sliding') {
+        windows = w.noGrace ? SlidingWindows.ofTimeDifferenceWithNoGrace(w.size) : SlidingWindows.ofTimeDifferenceAndGrace(w.size, w.grace);
+      } else {
+        windows = w.noGrace ? TimeWindows.ofSizeWithNoGrace(w.size) : TimeWindows.ofSizeAndGrace(w.size, w.grace);
+        if (w.advance !== w.size) windows = windows.advanceBy(w.advance);
+      }
       keyOut = WindowedSerdes.timeWindowed(Serdes.String(), w.size);
       const timed = grouped.windowedBy(windows);
       windowed =

@@ -8,6 +8,7 @@ import {
   Produced,
   Repartitioned,
   Serdes,
+  SlidingWindows,
   StreamsBuilder,
   Stores,
   Suppressed,
@@ -406,5 +407,26 @@ describe('bad input', () => {
     );
     expect(() => input.pipeInput('a', 1)).toThrow(ProcessingError);
     expect(() => input.pipeInput('a', 1)).toThrow(/Processor explode failed on the record at in-0@1: boom/);
+  });
+});
+
+describe('sliding windows', () => {
+  it('aggregates each distinct set of records at most the time difference apart', () => {
+    const { input, out } = run((s) =>
+      s
+        .groupByKey()
+        .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(10))
+        .count()
+        .toStream()
+        .to('out', Produced.with(WindowedSerdes.timeWindowed(S, 10), Serdes.Int64())),
+    );
+    input.pipeInput('a', 1, 20);
+    input.pipeInput('a', 1, 25);
+    const counts = out<{ key: string; window: { start: number; end: number } }, number>('out', WindowedSerdes.timeWindowed(S, 10), Serdes.Int64());
+    expect(counts.map((r) => [r.key.window.start, r.key.window.end, r.value])).toEqual([
+      [10, 20, 1], // a@20's left window
+      [21, 31, 1], // a@20's right window, created when a@25 arrives
+      [15, 25, 2], // a@25's left window holds both
+    ]);
   });
 });

@@ -45,6 +45,7 @@ import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.ValueJoiner;
@@ -231,6 +232,20 @@ public final class DifferentialRunner {
         case "reduce": t = sessions.reduce(ops::reduce, materialized(c, ops.serde())); break;
         default: t = sessions.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v),
             (k, left, right) -> ops.merge(left, right), materialized(c, ops.serde()));
+      }
+      table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
+    } else if ("sliding".equals(windowType)) {
+      long difference = window.get("size").asLong();
+      SlidingWindows windows = window.get("noGrace").asBoolean()
+          ? SlidingWindows.ofTimeDifferenceWithNoGrace(Duration.ofMillis(difference))
+          : SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(difference), Duration.ofMillis(window.get("grace").asLong()));
+      keyOut = WindowedSerdes.timeWindowedSerdeFrom(String.class, difference);
+      var sliding = grouped.windowedBy(windows);
+      KTable<Windowed<String>, ?> t;
+      switch (op) {
+        case "count": t = sliding.count(materialized(c, Serdes.Long())); break;
+        case "reduce": t = sliding.reduce(ops::reduce, materialized(c, ops.serde())); break;
+        default: t = sliding.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v), materialized(c, ops.serde()));
       }
       table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
     } else {
