@@ -23,6 +23,7 @@ export { TopologyDescription } from './processor/topology-description.js';
 export { SessionWindows, TimeWindows } from './dsl/windows.js';
 export { JoinWindows } from './dsl/join-windows.js';
 export { SlidingWindows } from './dsl/sliding-windows.js';
+export { EmitStrategy } from './dsl/emit-strategy.js';
 export type { Window, Windowed } from './processor/windowed.js';
 export type { Headers, KeyValue, RecordMetadata, StreamRecord } from './processor/record.js';
 export {

@@ -56,8 +56,8 @@ export interface StreamTaskOptions {
    * (`ORIGIN_HEADER`), so that an error downstream names it; on when failed records are dead-lettered.
    */
   readonly traceInputOrigins?: boolean;
-  /** See InternalProcessorContext.outerJoinEmitIntervalMs; default 1000. */
-  readonly outerJoinEmitIntervalMs?: number;
+  /** See InternalProcessorContext.emitIntervalMs; default 1000. */
+  readonly emitIntervalMs?: number;
 }
 
 /** A raw input record deserialized and timestamped by `StreamTask.prepare`, not processed yet. */
@@ -369,7 +369,7 @@ export class StreamTask {
       recordMetadata: () => this.metadata,
       currentStreamTimeMs: () => this.time,
       currentSystemTimeMs: () => this.options.wallClock(),
-      outerJoinEmitIntervalMs: this.options.outerJoinEmitIntervalMs,
+      emitIntervalMs: this.options.emitIntervalMs,
       recordDropped: (reason, detail) => {
         if (reason === 'late') this.counters.droppedLate++;
         else this.counters.droppedNullKey++;

@@ -102,6 +102,8 @@ export interface DifferentialCase {
   readonly window: WindowSpec;
   /** `suppress(Suppressed.untilWindowCloses(unbounded()))` after a windowed aggregation. */
   readonly suppress: boolean;
+  /** Time and sliding windows: `emitStrategy(EmitStrategy.onWindowClose())`. */
+  readonly onWindowClose?: boolean;
   /** A `filter` before the grouping that drops the records whose value is the marker (see valueOps). */
   readonly filter: boolean;
   readonly caching: Caching;
@@ -213,6 +215,7 @@ export function describeCase(c: DifferentialCase): string {
     window,
     c.filter ? 'filter before' : '',
     c.suppress ? 'suppress(untilWindowCloses)' : '',
+    c.onWindowClose === true ? 'emitStrategy(onWindowClose)' : '',
     c.extractor ? 'event time = value (timestamp extractor)' : '',
     `caching ${c.caching}`,
   ]

@@ -14,7 +14,8 @@
  *   - `filter`: as `nullkeys`, with records a `filter` drops before the grouping instead of null keys;
  *   - `nullvalues`: in-order timestamps, some values null;
  *   - `suppress`: `suppress(untilWindowCloses)` on an out-of-order input (windowed only);
- *   - `mixed`: all of the above at once.
+ *   - `mixed`: all of the above at once;
+ *   - `close`: `emitStrategy(onWindowClose)` on an out-of-order input (time and sliding windows only).
  * plus `passthrough-default-serdes`: `stream('in').to('out')` with no serdes, and `extractor-session-count`: a
  * session count on the event time that a timestamp extractor takes from each record's value (produce times
  * increase; event times are out of order, some negative).
@@ -63,11 +64,11 @@ function caseSeed(seed: number, index: number): number {
 }
 
 type WindowKind = 'session' | 'session0' | 'tumbling' | 'hopping' | 'sliding' | 'none';
-type Scenario = 'inorder' | 'ooo' | 'nullkeys' | 'filter' | 'nullvalues' | 'suppress' | 'mixed';
+type Scenario = 'inorder' | 'ooo' | 'nullkeys' | 'filter' | 'nullvalues' | 'suppress' | 'mixed' | 'close';
 
 const WINDOW_KINDS: readonly WindowKind[] = ['session', 'session0', 'tumbling', 'hopping', 'sliding', 'none'];
 const OPS: readonly Op[] = ['count', 'reduce', 'aggregate'];
-const SCENARIOS: readonly Scenario[] = ['inorder', 'ooo', 'nullkeys', 'filter', 'nullvalues', 'suppress', 'mixed'];
+const SCENARIOS: readonly Scenario[] = ['inorder', 'ooo', 'nullkeys', 'filter', 'nullvalues', 'suppress', 'mixed', 'close'];
 
 export const PASSTHROUGH_FAMILY = 'passthrough-default-serdes';
 export const EXTRACTOR_FAMILY = 'extractor-session-count';
@@ -126,7 +127,10 @@ function streamJoinRecords(valueType: ValueType, rnd: Random, difference: number
 export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
     OPS.flatMap((op) =>
-      SCENARIOS.filter((s) => !(s === 'suppress' && window === 'none')).map((s) => `${window}-${op}-${s}`),
+      SCENARIOS.filter((s) => !(s === 'suppress' && window === 'none'))
+        // emitStrategy(onWindowClose) of time and sliding windows only.
+        .filter((s) => !(s === 'close' && (window === 'none' || window === 'session' || window === 'session0')))
+        .map((s) => `${window}-${op}-${s}`),
     ),
   ),
   PASSTHROUGH_FAMILY,
@@ -194,7 +198,7 @@ function generateRecords(scenario: Scenario, valueType: ValueType, window: Windo
   let maxTs = rnd.pick([0, 0, rnd.int(0, 30)]);
   // Timestamp of the next record that reaches the aggregation (keyed, kept by the filter).
   let keptTs = maxTs;
-  const outOfOrder = scenario === 'ooo' || scenario === 'suppress' || scenario === 'mixed';
+  const outOfOrder = scenario === 'ooo' || scenario === 'suppress' || scenario === 'mixed' || scenario === 'close';
   for (let i = 0; i < count; i++) {
     const key = rnd.pick(keys);
     let value: Value | null = valueFor(valueType, rnd);
@@ -354,7 +358,10 @@ export function generateCase(seed: number, index: number): DifferentialCase {
     // Without a filter the marker is an ordinary value; keep it out so that the case reads plainly.
     records = records.map((r) => (r.key !== null && r.value === DROPPED[valueType] ? { ...r, value: valueFor(valueType, rnd) } : r));
   }
-  return { id, seed, index, family, topology: 'aggregate', valueType, op, window, suppress, filter, caching, extractor: false, records };
+  return {
+    id, seed, index, family, topology: 'aggregate', valueType, op, window, suppress, filter, caching, extractor: false, records,
+    ...(scenario === 'close' ? { onWindowClose: true } : {}),
+  };
 }
 
 export function generateCases(seed: number, count: number): DifferentialCase[] {

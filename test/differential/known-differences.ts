@@ -73,6 +73,26 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       records: [{ key: 'b', value: 'a', ts: 23 }, { key: 'a', value: 'b', ts: 32 }, { key: 'a', value: 'a', ts: 34 }, { key: 'b', value: 'a', ts: 32 }],
     },
   },
+  {
+    id: 'cached-window-store-expires-at-flush',
+    bullet:
+      "Not in issue 14 (Kafka Streams' caching layer): with caching on, a window store's writes reach its " +
+      'RocksDB store, and move the time it expires windows by, only when the cache flushes',
+    categories: ['tumbling-*-close/cache-on', 'tumbling-*-close/cache-store-on', 'hopping-*-close/cache-on', 'hopping-*-close/cache-store-on'],
+    note:
+      'emitStrategy(onWindowClose) emits closed windows from the store right after the record that closed them ' +
+      "was aggregated. In Kafka Streams with a cache on, that record's windows are still only in the cache, so " +
+      'the store has not yet moved its observed time and still serves windows that the same record expires: ' +
+      'a@53, b@86 (hopping 20/10, grace 5) emit a@40-60 and a@50-70 with caching on, nothing with caching off. ' +
+      'Our stores expire by every write at once, cached or not (the same with caching on and off, as Kafka ' +
+      "Streams' with caching off). About a third of the onWindowClose cases with a cache on.",
+    witness: {
+      topology: 'aggregate', valueType: 'string', op: 'count', suppress: false, filter: false, extractor: false, caching: 'on',
+      onWindowClose: true,
+      window: { type: 'hopping', size: 20, advance: 10, grace: 5, noGrace: false },
+      records: [{ key: 'a', value: 'd', ts: 53 }, { key: 'b', value: 'c', ts: 86 }],
+    },
+  },
 ];
 
 /** The witness of a known difference as a runnable case. */

@@ -8,6 +8,7 @@
  */
 import {
   Consumed,
+  EmitStrategy,
   Grouped,
   Joined,
   JoinWindows,
@@ -136,6 +137,7 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
       }
       keyOut = WindowedSerdes.timeWindowed(Serdes.String(), w.size);
       const timed = grouped.windowedBy(windows);
+      if (c.onWindowClose === true) timed.emitStrategy(EmitStrategy.onWindowClose());
       windowed =
         c.op === 'count'
           ? timed.count(materialized(c, Serdes.Int64()))

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Branched,
   Consumed,
+  EmitStrategy,
   Grouped,
   Materialized,
   Named,
@@ -428,5 +429,23 @@ describe('sliding windows', () => {
       [21, 31, 1], // a@20's right window, created when a@25 arrives
       [15, 25, 2], // a@25's left window holds both
     ]);
+  });
+});
+
+describe('emitStrategy(onWindowClose)', () => {
+  it('emits each window once, its final result, when it closes', () => {
+    const windowed = WindowedSerdes.timeWindowed(S, 10);
+    const { input, out } = run((s) => {
+      const windows = s.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(10, 2));
+      windows.emitStrategy(EmitStrategy.onWindowClose());
+      windows.count().toStream().to('out', Produced.with(windowed, Serdes.Int64()));
+    });
+    input.pipeInput('a', 1, 1);
+    input.pipeInput('a', 1, 5);
+    input.pipeInput('b', 1, 11); // close time 9: [0,10) still open
+    expect(out('out', windowed, Serdes.Int64())).toEqual([]);
+    input.pipeInput('b', 1, 12); // close time 10: [0,10) closes
+    const final = out<{ key: string; window: { start: number } }, number>('out', windowed, Serdes.Int64());
+    expect(final.map((r) => [r.key.key, r.key.window.start, r.value])).toEqual([['a', 0, 2]]);
   });
 });

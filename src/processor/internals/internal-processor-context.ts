@@ -9,8 +9,9 @@ export interface InternalProcessorContext<K, V> extends ProcessorContext<K, V> {
   recordDropped(reason: DropReason, detail: string): void;
   /**
    * How often (wall-clock ms) a stream-stream left/outer join looks for records whose window closed without
-   * a partner: Kafka Streams' internal `emit.interval.ms.kstreams.outer.join.spurious.results.fix`, 1000 by
-   * default, 0 in the TopologyTestDriver (every record).
+   * a partner, and an `onWindowClose` aggregation for closed windows: Kafka Streams' internal
+   * `emit.interval.ms.kstreams.outer.join.spurious.results.fix` and `emit.interval.ms.kstreams.windowed.aggregation`,
+   * 1000 by default, 0 in the TopologyTestDriver (every record).
    */
-  readonly outerJoinEmitIntervalMs?: number;
+  readonly emitIntervalMs?: number;
 }

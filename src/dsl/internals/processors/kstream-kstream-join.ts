@@ -109,7 +109,7 @@ export function streamStreamJoin(spec: StreamJoinSpec): { left: ProcessorSupplie
       if (tracker.stillOpen(joinAfter + windows.gracePeriodMs)) return;
       const now = context.currentSystemTimeMs();
       if (now < tracker.nextTimeToEmit) return;
-      tracker.nextTimeToEmit = now + (context.outerJoinEmitIntervalMs ?? EMIT_INTERVAL_MS);
+      tracker.nextTimeToEmit = now + (context.emitIntervalMs ?? EMIT_INTERVAL_MS);
       tracker.minTime = NONE_WAITING;
       let leftOpen = false;
       let rightOpen = false;

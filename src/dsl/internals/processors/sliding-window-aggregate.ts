@@ -6,6 +6,7 @@ import type { TimestampedWindowStore, ValueAndTimestamp } from '../../../stores/
 import type { SlidingWindows } from '../../sliding-windows.js';
 import { change, type Change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
+import type { WindowCloseEmitter } from './window-close-emitter.js';
 import type { Aggregator, Initializer } from './functions.js';
 
 type Agg = ValueAndTimestamp<unknown> | undefined;
@@ -24,6 +25,8 @@ export function slidingWindowAggregate(
   windows: SlidingWindows,
   initializer: Initializer<unknown> | undefined,
   aggregator: Aggregator<unknown, unknown, unknown>,
+  /** `onWindowClose`: final results only, emitted by this (made per task) instead of every update. */
+  emitter?: () => WindowCloseEmitter,
 ): ProcessorSupplier<unknown, unknown, Windowed<unknown>, Change<unknown>> {
   const d = windows.timeDifferenceMs;
   // A reduce starts from no aggregate (Kafka Streams' reduceInitializer returns null).
@@ -36,6 +39,7 @@ export function slidingWindowAggregate(
     let store!: TimestampedWindowStore<unknown, unknown>;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
     let forwardNow = true;
+    const final = emitter?.();
 
     type Rec = StreamRecord<unknown, unknown>;
 
@@ -58,11 +62,13 @@ export function slidingWindowAggregate(
       const newAgg = add(record.key, record.value, oldAgg);
       const timestamp = oldAgg === null ? record.timestamp : Math.max(record.timestamp, valueAndTime!.timestamp);
       store.putWithTimestamp(record.key, newAgg ?? null, start, timestamp);
+      final?.track(record.key, start);
       forward(record, start, newAgg, timestamp);
     };
 
     const createCurrentRecordRightWindow = (t: number, rightWinAgg: ValueAndTimestamp<unknown>, record: Rec): void => {
       store.putWithTimestamp(record.key, rightWinAgg.value, t + 1, rightWinAgg.timestamp);
+      final?.track(record.key, t + 1);
       forward(record, t + 1, rightWinAgg.value, rightWinAgg.timestamp);
     };
 
@@ -161,7 +167,12 @@ export function slidingWindowAggregate(
         context = ctx as InternalProcessorContext<Windowed<unknown>, Change<unknown>>;
         store = context.getStateStore(storeName);
         observedStreamTime = context.currentStreamTimeMs();
-        forwardNow = !forwardThroughCache(store, context as never, false);
+        if (final !== undefined) {
+          final.init(context, store);
+          forwardNow = false;
+        } else {
+          forwardNow = !forwardThroughCache(store, context as never, false);
+        }
       },
       process(record) {
         if (record.key === null || record.key === undefined || record.value === null || record.value === undefined) {
@@ -174,8 +185,13 @@ export function slidingWindowAggregate(
           context.recordDropped('late', `window [${record.timestamp},${record.timestamp + d}] closed at ${closeTime}`);
           return;
         }
-        if (record.timestamp < d) processEarly(record, closeTime);
-        else processReverse(record, closeTime);
+        // As Kafka Streams: an early record (before d) never triggers the emission of closed windows.
+        if (record.timestamp < d) {
+          processEarly(record, closeTime);
+          return;
+        }
+        processReverse(record, closeTime);
+        final?.maybeEmit(record, closeTime);
       },
     };
   };

@@ -33,6 +33,7 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.EmitStrategy;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.Joined;
@@ -241,6 +242,7 @@ public final class DifferentialRunner {
           : SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(difference), Duration.ofMillis(window.get("grace").asLong()));
       keyOut = WindowedSerdes.timeWindowedSerdeFrom(String.class, difference);
       var sliding = grouped.windowedBy(windows);
+      if (c.path("onWindowClose").asBoolean(false)) sliding = sliding.emitStrategy(EmitStrategy.onWindowClose());
       KTable<Windowed<String>, ?> t;
       switch (op) {
         case "count": t = sliding.count(materialized(c, Serdes.Long())); break;
@@ -257,6 +259,7 @@ public final class DifferentialRunner {
       if (advance != size) windows = windows.advanceBy(Duration.ofMillis(advance));
       keyOut = WindowedSerdes.timeWindowedSerdeFrom(String.class, size);
       var timed = grouped.windowedBy(windows);
+      if (c.path("onWindowClose").asBoolean(false)) timed = timed.emitStrategy(EmitStrategy.onWindowClose());
       KTable<Windowed<String>, ?> t;
       switch (op) {
         case "count": t = timed.count(materialized(c, Serdes.Long())); break;
