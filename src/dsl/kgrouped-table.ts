@@ -5,6 +5,7 @@ import type { InternalBuilder } from './internals/internal-builder.js';
 import type { Aggregator, Initializer, Reducer } from './internals/processors/functions.js';
 import { ktableAggregate } from './internals/processors/ktable-aggregate.js';
 import { AggregateProducer, storeGetter } from './internals/table-producer.js';
+import { tableStore } from './internals/table-store.js';
 import { KTable } from './ktable.js';
 import type { Grouped, Materialized } from './options.js';
 
@@ -88,17 +89,7 @@ export class KGroupedTable<K, V> {
       materialized?.valueSerde as Serde<unknown> | undefined,
       defaultValueSerde as Serde<unknown> | undefined,
     );
-    graph.addStore({
-      name: storeName,
-      type: 'keyValue',
-      keySerde,
-      valueSerde,
-      persistent: true,
-      loggingEnabled: materialized?.loggingEnabled ?? true,
-      changelogConfig: materialized?.changelogConfig ?? {},
-      timestamped: true,
-      cachingEnabled: materialized?.cachingEnabled ?? true,
-    });
+    graph.addStore(tableStore(storeName, keySerde, valueSerde, materialized as Materialized<unknown, unknown> | undefined));
     graph.connectStore(name, storeName);
     return new KTable<K, VA>(graph, name, keySerde as Serde<K>, valueSerde as Serde<VA>, producer);
   }

@@ -9,9 +9,9 @@ import { insertRepartition } from './internals/repartition.js';
 import { KGroupedStream } from './kgrouped-stream.js';
 import { Materialized, Named, type Grouped, type Joined, type Produced, type Repartitioned, type StreamJoined, type TopicNameExtractor } from './options.js';
 import { addTableSource } from './internals/processors/ktable-source.js';
+import { bufferStore } from './internals/table-store.js';
 import type { JoinWindows } from './join-windows.js';
 import { joinWindow, listSerde, streamStreamJoin } from './internals/processors/kstream-kstream-join.js';
-import { Serdes } from '../serdes/serdes.js';
 import type { ProcessorSupplier } from '../processor/processor-api.js';
 import type { KeyValue } from '../processor/record.js';
 
@@ -262,16 +262,7 @@ export class KStream<K, V> {
     windowStore(rightStore, rightValues);
     if (outerStore !== undefined) {
       // Scanned in key order at each emit pass: kept in memory, rebuilt from its changelog.
-      graph.addStore({
-        name: outerStore,
-        type: 'keyValue',
-        keySerde: Serdes.Buffer() as Serde<unknown>,
-        valueSerde: Serdes.Buffer() as Serde<unknown>,
-        persistent: false,
-        loggingEnabled: logging,
-        changelogConfig: {},
-        cachingEnabled: false,
-      });
+      graph.addStore(bufferStore(outerStore, logging));
     }
     const sides = streamStreamJoin({
       windows,

@@ -1,6 +1,5 @@
 import type { Serde } from '../serdes/serde.js';
 import { TopologyError } from '../errors/errors.js';
-import { Serdes } from '../serdes/serdes.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
 import type { KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './internals/processors/functions.js';
 import { KTableKTableJoin } from './internals/processors/ktable-ktable-join.js';
@@ -8,6 +7,7 @@ import type { Change } from './internals/change.js';
 import { KTableFilter, KTableMapValues } from './internals/processors/ktable-processors.js';
 import { mapValues } from './internals/processors/stateless.js';
 import type { TableProducer } from './internals/table-producer.js';
+import { bufferStore, tableStore } from './internals/table-store.js';
 import { suppressFinalResults } from './internals/processors/suppress-final-results.js';
 import { KStream } from './kstream.js';
 import { Materialized, Named, type Grouped, type Suppressed } from './options.js';
@@ -67,17 +67,8 @@ export class KTable<K, V> {
     const keySerde = (materialized?.keySerde ?? this.keySerde) as Serde<K>;
     const values = materialized?.valueSerde ?? valueSerde;
     if (storeName !== undefined) {
-      this.graph.addStore({
-        name: storeName,
-        type: 'keyValue',
-        keySerde: keySerde as Serde<unknown>,
-        valueSerde: this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values as Serde<unknown> | undefined),
-        persistent: true,
-        loggingEnabled: materialized?.loggingEnabled ?? true,
-        changelogConfig: materialized?.changelogConfig ?? {},
-        timestamped: true,
-        cachingEnabled: materialized?.cachingEnabled ?? true,
-      });
+      const storeValues = this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values as Serde<unknown> | undefined);
+      this.graph.addStore(tableStore(storeName, keySerde as Serde<unknown>, storeValues, materialized as Materialized<unknown, unknown> | undefined));
       this.graph.connectStore(name, storeName);
     }
     return new KTable<K, VR>(this.graph, name, keySerde, values, made, this.window);
@@ -173,17 +164,8 @@ export class KTable<K, V> {
     graph.addCopartitionGroup(mergeName, [this.nodeName, other.nodeName]);
     const keySerde = (materialized?.keySerde ?? this.keySerde) as Serde<K>;
     if (storeName !== undefined) {
-      graph.addStore({
-        name: storeName,
-        type: 'keyValue',
-        keySerde: keySerde as Serde<unknown>,
-        valueSerde: graph.serdeFor('value', `Store '${storeName}' of a table join`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", materialized?.valueSerde as Serde<unknown> | undefined),
-        persistent: true,
-        loggingEnabled: materialized?.loggingEnabled ?? true,
-        changelogConfig: materialized?.changelogConfig ?? {},
-        timestamped: true,
-        cachingEnabled: materialized?.cachingEnabled ?? true,
-      });
+      const storeValues = graph.serdeFor('value', `Store '${storeName}' of a table join`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", materialized?.valueSerde as Serde<unknown> | undefined);
+      graph.addStore(tableStore(storeName, keySerde as Serde<unknown>, storeValues, materialized as Materialized<unknown, unknown> | undefined));
       graph.connectStore(mergeName, storeName);
     }
     return new KTable<K, VR>(graph, mergeName, keySerde, materialized?.valueSerde, join);
@@ -222,15 +204,7 @@ export class KTable<K, V> {
       this.graph.serdeFor('value', `suppress ${name}`, 'pass Materialized...withValueSerde(serde) to the aggregation', this.valueSerde as Serde<unknown> | undefined),
     );
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
-    this.graph.addStore({
-      name: storeName,
-      type: 'keyValue',
-      keySerde: Serdes.Buffer() as Serde<unknown>,
-      valueSerde: Serdes.Buffer() as Serde<unknown>,
-      persistent: false,
-      loggingEnabled: true,
-      changelogConfig: {},
-    });
+    this.graph.addStore(bufferStore(storeName));
     this.graph.connectStore(name, storeName);
     return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);
   }

@@ -14,6 +14,7 @@ import { SlidingWindows } from './sliding-windows.js';
 import { slidingWindowAggregate } from './internals/processors/sliding-window-aggregate.js';
 import { WindowCloseEmitter, type EmitBounds } from './internals/processors/window-close-emitter.js';
 import { EmitStrategy } from './emit-strategy.js';
+import { bufferStore } from './internals/table-store.js';
 
 /** A grouped stream cut into fixed time windows (tumbling or hopping), or into sliding windows. */
 export class TimeWindowedKStream<K, V> {
@@ -78,15 +79,7 @@ export class TimeWindowedKStream<K, V> {
     keys = result.keySerde;
     if (onClose) {
       const index = `${result.storeName}-emit-index`;
-      this.graph.addStore({
-        name: index,
-        type: 'keyValue',
-        keySerde: Serdes.Buffer() as Serde<unknown>,
-        valueSerde: Serdes.Buffer() as Serde<unknown>,
-        persistent: false,
-        loggingEnabled: true,
-        changelogConfig: {},
-      });
+      this.graph.addStore(bufferStore(index));
       this.graph.connectStore(result.processorName, index);
     }
     const keySerde = WindowedSerdes.timeWindowed(result.keySerde as Serde<K>, this.windows.sizeMs);

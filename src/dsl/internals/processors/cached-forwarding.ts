@@ -1,6 +1,6 @@
 import type { ProcessorContext } from '../../../processor/processor-api.js';
 import type { StreamRecord } from '../../../processor/record.js';
-import type { StateStore } from '../../../stores/state-store.js';
+import type { StateStore, TimestampedKeyValueStore } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
 
 interface CachedStore {
@@ -26,4 +26,29 @@ export function forwardThroughCache(
     context.forward({ ...record, value: change(record.value, sendOldValues ? oldValue : null) }),
   );
   return true;
+}
+
+/**
+ * A table processor's own store and how its changes go downstream (Kafka Streams'
+ * TimestampedTupleForwarder): through the store's cache when it caches, else at once; the old value only
+ * when the table sends old values.
+ */
+export class TupleForwarder {
+  private readonly forwardNow: boolean;
+
+  constructor(
+    private readonly context: ProcessorContext<unknown, Change<unknown>>,
+    readonly store: TimestampedKeyValueStore<unknown, unknown>,
+    readonly sendOldValues: boolean,
+  ) {
+    this.forwardNow = !forwardThroughCache(store, context, sendOldValues);
+  }
+
+  static open(context: ProcessorContext<unknown, Change<unknown>>, storeName: string, sendOldValues: boolean): TupleForwarder {
+    return new TupleForwarder(context, context.getStateStore(storeName), sendOldValues);
+  }
+
+  maybeForward(record: StreamRecord<unknown, unknown>, newValue: unknown, oldValue: unknown, timestamp = record.timestamp): void {
+    if (this.forwardNow) this.context.forward({ ...record, value: change(newValue, this.sendOldValues ? oldValue : null), timestamp });
+  }
 }

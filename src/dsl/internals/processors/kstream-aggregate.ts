@@ -1,9 +1,9 @@
 import type { ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { TimestampedKeyValueStore } from '../../../stores/state-store.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
-import { change, type Change } from '../change.js';
+import type { Change } from '../change.js';
 import type { AggregateProducer } from '../table-producer.js';
-import { forwardThroughCache } from './cached-forwarding.js';
+import { TupleForwarder } from './cached-forwarding.js';
 import type { Aggregator, Initializer } from './functions.js';
 
 /**
@@ -22,14 +22,12 @@ export function kstreamAggregate(
   return () => {
     let context!: InternalProcessorContext<unknown, Change<unknown>>;
     let store!: TimestampedKeyValueStore<unknown, unknown>;
-    let forwardNow = true;
-    let sendOldValues = false;
+    let forwarder!: TupleForwarder;
     return {
       init(ctx) {
         context = ctx as InternalProcessorContext<unknown, Change<unknown>>;
-        store = context.getStateStore(storeName);
-        sendOldValues = producer.sendOldValues;
-        forwardNow = !forwardThroughCache(store, context, sendOldValues);
+        forwarder = TupleForwarder.open(context, storeName, producer.sendOldValues);
+        store = forwarder.store;
       },
       process(record) {
         if (record.key === null || record.key === undefined || record.value === null || record.value === undefined) {
@@ -46,7 +44,7 @@ export function kstreamAggregate(
         // The result carries the largest timestamp that went into it, as in Kafka Streams (KStreamAggregate).
         const timestamp = old === undefined ? record.timestamp : Math.max(record.timestamp, old.timestamp);
         store.putWithTimestamp(record.key, next, timestamp);
-        if (forwardNow) context.forward({ ...record, value: change(next, sendOldValues ? old?.value : null), timestamp });
+        forwarder.maybeForward(record, next, old?.value, timestamp);
       },
     };
   };

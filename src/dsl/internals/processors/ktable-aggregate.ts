@@ -3,7 +3,7 @@ import type { InternalProcessorContext } from '../../../processor/internals/inte
 import type { TimestampedKeyValueStore } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
 import type { AggregateProducer } from '../table-producer.js';
-import { forwardThroughCache } from './cached-forwarding.js';
+import { TupleForwarder } from './cached-forwarding.js';
 import type { Aggregator, Initializer, KeyValueMapper } from './functions.js';
 import type { KeyValue } from '../../../processor/record.js';
 
@@ -62,16 +62,12 @@ export function ktableAggregate(
   producer: AggregateProducer,
 ): ProcessorSupplier<unknown, Change<unknown>, unknown, Change<unknown>> {
   return () => {
-    let context!: InternalProcessorContext<unknown, Change<unknown>>;
     let store!: TimestampedKeyValueStore<unknown, unknown>;
-    let forwardNow = true;
-    let sendOldValues = false;
+    let forwarder!: TupleForwarder;
     return {
       init(ctx) {
-        context = ctx as InternalProcessorContext<unknown, Change<unknown>>;
-        store = context.getStateStore(storeName);
-        sendOldValues = producer.sendOldValues;
-        forwardNow = !forwardThroughCache(store, context, sendOldValues);
+        forwarder = TupleForwarder.open(ctx, storeName, producer.sendOldValues);
+        store = forwarder.store;
       },
       process(record) {
         const key = record.key;
@@ -92,7 +88,7 @@ export function ktableAggregate(
           if (old !== undefined) timestamp = Math.max(timestamp, old.timestamp);
         }
         store.putWithTimestamp(key, aggregate ?? null, timestamp);
-        if (forwardNow) context.forward({ ...record, value: change(aggregate, sendOldValues ? old?.value : null), timestamp });
+        forwarder.maybeForward(record, aggregate, old?.value, timestamp);
       },
     };
   };

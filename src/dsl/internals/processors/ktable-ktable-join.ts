@@ -1,8 +1,8 @@
 import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor-api.js';
-import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../../stores/state-store.js';
+import type { ValueAndTimestamp } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
 import { storeGetter, type TableProducer, type ValueGetter, type ValueGetterSupplier } from '../table-producer.js';
-import { forwardThroughCache } from './cached-forwarding.js';
+import { TupleForwarder } from './cached-forwarding.js';
 import type { ValueJoiner } from './functions.js';
 
 type Joiner = ValueJoiner<unknown, unknown, unknown>;
@@ -92,21 +92,20 @@ export class KTableKTableJoin implements TableProducer {
     return () => {
       let context!: ProcessorContext<unknown, Change<unknown>>;
       let sendOld = false;
-      let store: TimestampedKeyValueStore<unknown, unknown> | undefined;
-      let forwardNow = true;
+      let own: TupleForwarder | undefined;
       return {
         init: (ctx) => {
           context = ctx;
           sendOld = this.sendOldValues;
-          if (storeName !== undefined) {
-            const own = ctx.getStateStore<TimestampedKeyValueStore<unknown, unknown>>(storeName);
-            store = own;
-            forwardNow = !forwardThroughCache(own, ctx, sendOld);
-          }
+          if (storeName !== undefined) own = TupleForwarder.open(ctx, storeName, sendOld);
         },
         process(record) {
-          store?.putWithTimestamp(record.key, record.value.newValue, record.timestamp);
-          if (forwardNow) context.forward(sendOld ? record : { ...record, value: change(record.value.newValue, null) });
+          if (own === undefined) {
+            context.forward(sendOld ? record : { ...record, value: change(record.value.newValue, null) });
+            return;
+          }
+          own.store.putWithTimestamp(record.key, record.value.newValue, record.timestamp);
+          own.maybeForward(record, record.value.newValue, record.value.oldValue);
         },
       };
     };

@@ -1,8 +1,8 @@
 import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor-api.js';
-import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../../stores/state-store.js';
+import type { ValueAndTimestamp } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
 import { storeGetter, type TableProducer, type ValueGetterSupplier } from '../table-producer.js';
-import { forwardThroughCache } from './cached-forwarding.js';
+import { TupleForwarder } from './cached-forwarding.js';
 import type { Predicate, ValueMapper } from './functions.js';
 
 type TableSupplier = ProcessorSupplier<unknown, Change<unknown>, unknown, Change<unknown>>;
@@ -54,30 +54,29 @@ abstract class ComputedTable implements TableProducer {
     return () => {
       let context!: ProcessorContext<unknown, Change<unknown>>;
       let sendOldValues = false;
-      let store: TimestampedKeyValueStore<unknown, unknown> | undefined;
-      let forwardNow = true;
+      let own: TupleForwarder | undefined;
       const apply = (key: unknown, value: unknown): unknown =>
         value === null || value === undefined ? null : (this.compute(key, value) ?? null);
       return {
         init: (ctx) => {
           context = ctx;
           sendOldValues = this.sendOldValues;
-          if (storeName !== undefined) {
-            const own = ctx.getStateStore<TimestampedKeyValueStore<unknown, unknown>>(storeName);
-            store = own;
-            forwardNow = !forwardThroughCache(own, ctx, sendOldValues);
-          }
+          if (storeName !== undefined) own = TupleForwarder.open(ctx, storeName, sendOldValues);
         },
         process: (record) => {
           const newValue = apply(record.key, record.value.newValue);
           const oldValue = !sendOldValues
             ? null
-            : store !== undefined
-              ? (store.getWithTimestamp(record.key)?.value ?? null)
+            : own !== undefined
+              ? (own.store.getWithTimestamp(record.key)?.value ?? null)
               : apply(record.key, record.value.oldValue);
           if (sendOldValues && newValue === null && oldValue === null && !this.forwardEmpty()) return;
-          store?.putWithTimestamp(record.key, newValue, record.timestamp);
-          if (forwardNow) context.forward({ ...record, value: change(newValue, oldValue) });
+          if (own === undefined) {
+            context.forward({ ...record, value: change(newValue, oldValue) });
+            return;
+          }
+          own.store.putWithTimestamp(record.key, newValue, record.timestamp);
+          own.maybeForward(record, newValue, oldValue);
         },
       };
     };

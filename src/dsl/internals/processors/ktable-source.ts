@@ -7,6 +7,7 @@ import { forwardThroughCache } from './cached-forwarding.js';
 import type { Serde } from '../../../serdes/serde.js';
 import type { Materialized } from '../../options.js';
 import type { InternalBuilder } from '../internal-builder.js';
+import { tableStore } from '../table-store.js';
 
 /**
  * The processor behind `builder.table(topic)`, as Kafka Streams' KTableSource. A table read without a
@@ -106,17 +107,7 @@ export function addTableSource(
   valueSerde: Serde<unknown>,
 ): KTableSourceProducer {
   const producer = new KTableSourceProducer(storeName, materialized?.storeName !== undefined, () => {
-    graph.addStore({
-      name: storeName,
-      type: 'keyValue',
-      keySerde,
-      valueSerde,
-      persistent: true,
-      loggingEnabled: materialized?.loggingEnabled ?? true,
-      changelogConfig: materialized?.changelogConfig ?? {},
-      timestamped: true,
-      cachingEnabled: materialized?.cachingEnabled ?? true,
-    });
+    graph.addStore(tableStore(storeName, keySerde, valueSerde, materialized));
     graph.connectStore(name, storeName);
   });
   graph.addProcessor({ name, parents: [parent], supplier: producer.supplier() as never, stores: [] });
