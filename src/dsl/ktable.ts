@@ -41,11 +41,6 @@ export class KTable<K, V> {
     private readonly window?: WindowInfo,
   ) {}
 
-  /** @internal */
-  get graphBuilder(): InternalBuilder {
-    return this.graph;
-  }
-
   /**
    * Adds a filter or mapValues, named as Kafka Streams names it: a Materialized without a store name still
    * takes a store index first (nothing is stored then); with one, the results are kept in that store.

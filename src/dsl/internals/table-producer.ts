@@ -1,3 +1,4 @@
+import { TopologyError } from '../../errors/errors.js';
 import type { ProcessorContext } from '../../processor/processor-api.js';
 import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../stores/state-store.js';
 
@@ -53,7 +54,9 @@ export class AggregateProducer implements TableProducer {
     return true;
   }
   view(): ValueGetterSupplier {
-    if (this.getter === undefined) throw new Error('this table cannot be read by key (a windowed table)');
+    if (this.getter === undefined) {
+      throw new TopologyError('A windowed table cannot be joined or read by key: join its toStream(), or aggregate without windows.');
+    }
     return this.getter;
   }
 }
