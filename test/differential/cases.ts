@@ -70,6 +70,11 @@ export interface TableSpec {
   readonly storedOps?: boolean;
   /** The table is `stream(topic).toTable(...)` instead of `table(topic, ...)`. */
   readonly fromStream?: boolean;
+  /**
+   * The table is an aggregation, `stream(topic).groupByKey().reduce(reduce, Materialized.with(...))` with the
+   * case's caching switch: its changes (with old values where asked) feed the operators.
+   */
+  readonly fromAggregate?: boolean;
   /** Table-table joins: the result is `Materialized.as('joined')` (String values, the case's caching switch). */
   readonly storedJoin?: boolean;
   readonly join?: 'inner' | 'left' | 'outer';
@@ -198,7 +203,12 @@ export function describeCase(c: DifferentialCase): string {
     const t = c.table;
     const topic = `'${c.topology === 'stream-table-join' ? 'tbl' : 'in'}'`;
     const store = t.materialized ? "Materialized.as('store')" : '';
-    const source = t.fromStream === true ? `stream(${topic}).toTable(${store})` : `table(${topic}${store === '' ? '' : `, ${store}`})`;
+    const source =
+      t.fromAggregate === true
+        ? `stream(${topic}).groupByKey().reduce()`
+        : t.fromStream === true
+          ? `stream(${topic}).toTable(${store})`
+          : `table(${topic}${store === '' ? '' : `, ${store}`})`;
     const table = `${source}${t.ops.map((op, i) => `.${op}(${t.storedOps === true ? `Materialized.as('op${i}')` : ''})`).join('')}`;
     const what =
       c.topology === 'table'

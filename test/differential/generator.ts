@@ -22,9 +22,11 @@
  * Tables and joins (see TableSpec and StreamJoinCaseSpec in cases.ts):
  * - `table-<plain|filter|filterNot|mapValues|chain>-<mat|unmat>`: builder.table with or without a store
  *   name, its operators, toStream; a quarter of the updates are tombstones, some keys null;
+ *   `table-stored-*` (operators with their own stores), `table-fromstream-*` (`toTable`), `table-fromagg-*`
+ *   (a stream's reduce as the table, so that old values come from an aggregation and its cache);
  * - `stream-table-<inner|left>-<mat|unmat|rekey>`: a stream joined with a table, records interleaved;
- * - `table-groupby-<count|reduce|aggregate>-<mat|unmat>`: a table re-grouped by a key from its value;
- * - `table-table-<inner|left|outer>-<mat|unmat>`: updates and tombstones on both sides;
+ * - `table-groupby-<count|reduce|aggregate>-<mat|unmat|fromagg>`: a table re-grouped by a key from its value;
+ * - `table-table-<inner|left|outer>-<mat|unmat|stored>`: updates and tombstones on both sides;
  * - `stream-stream-<inner|left|outer>[-tick]`: out-of-order and late records of both streams.
  * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
  */
@@ -84,6 +86,8 @@ const TABLE_OPS: Readonly<Record<string, readonly TableOp[] | 'random'>> = {
   stored: 'random',
   /** `stream('in').toTable()`, then a random chain. */
   fromstream: 'random',
+  /** A stream's reduce, then a random chain (`mat`: each operator stores its results). */
+  fromagg: 'random',
 };
 /** Stream-table join cases: `stream-table-<inner|left>-<mat|unmat|rekey>`. */
 const JOIN_KINDS = ['inner', 'left'] as const;
@@ -93,7 +97,7 @@ const GROUPBY_OPS: readonly Op[] = ['count', 'reduce', 'aggregate'];
 export const TABLE_FAMILIES: readonly string[] = [
   ...Object.keys(TABLE_OPS).flatMap((ops) => [`table-${ops}-mat`, `table-${ops}-unmat`]),
   ...JOIN_KINDS.flatMap((join) => JOIN_VARIANTS.map((variant) => `stream-table-${join}-${variant}`)),
-  ...GROUPBY_OPS.flatMap((op) => [`table-groupby-${op}-mat`, `table-groupby-${op}-unmat`]),
+  ...GROUPBY_OPS.flatMap((op) => [`table-groupby-${op}-mat`, `table-groupby-${op}-unmat`, `table-groupby-${op}-fromagg`]),
   ...['inner', 'left', 'outer'].flatMap((join) => [`table-table-${join}-mat`, `table-table-${join}-unmat`, `table-table-${join}-stored`]),
 ];
 
@@ -266,7 +270,12 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
   const parts = family.split('-');
   if (parts[1] === 'groupby') {
     const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
-    const spec: TableSpec = { materialized: parts[3] === 'mat', ops, groupBy: parts[2] as Op };
+    const spec: TableSpec = {
+      materialized: parts[3] === 'mat',
+      ops,
+      groupBy: parts[2] as Op,
+      ...(parts[3] === 'fromagg' ? { fromAggregate: true } : {}),
+    };
     return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
   }
   if (parts[1] === 'table') {
@@ -284,11 +293,13 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
     const named = TABLE_OPS[parts[1]!]!;
     const ops: TableOp[] =
       named === 'random' ? Array.from({ length: rnd.int(2, 3) }, () => rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])) : [...named];
+    const fromAgg = parts[1] === 'fromagg';
     const spec: TableSpec = {
-      materialized: parts[2] === 'mat',
+      materialized: parts[2] === 'mat' && !fromAgg,
       ops: parts[1] === 'fromstream' ? ops.slice(0, rnd.int(0, ops.length)) : ops,
-      ...(parts[1] === 'stored' ? { storedOps: true } : {}),
+      ...(parts[1] === 'stored' || (fromAgg && parts[2] === 'mat') ? { storedOps: true } : {}),
       ...(parts[1] === 'fromstream' ? { fromStream: true } : {}),
+      ...(fromAgg ? { fromAggregate: true } : {}),
     };
     return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
   }

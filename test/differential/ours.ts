@@ -158,7 +158,15 @@ function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, 
   const spec = c.table!;
   const consumed = Consumed.with(Serdes.String(), valueSerde);
   const store = spec.materialized ? materializedAs(c, valueSerde) : undefined;
-  let table = spec.fromStream === true ? builder.stream(topic, consumed).toTable(store) : builder.table(topic, consumed, store);
+  let table =
+    spec.fromAggregate === true
+      ? builder
+          .stream(topic, consumed)
+          .groupByKey(Grouped.with(Serdes.String(), valueSerde))
+          .reduce((l, r) => ops.reduce(l, r), materialized(c, valueSerde))
+      : spec.fromStream === true
+        ? builder.stream(topic, consumed).toTable(store)
+        : builder.table(topic, consumed, store);
   spec.ops.forEach((op, i) => {
     const stored = spec.storedOps === true ? materializedAs(c, valueSerde, `op${i}`) : undefined;
     if (op === 'filter') table = table.filter((_k, v) => !ops.dropped(v), stored);

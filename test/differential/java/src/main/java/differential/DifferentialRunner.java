@@ -278,7 +278,11 @@ public final class DifferentialRunner {
     Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
     boolean materialized = spec.get("materialized").asBoolean();
     KTable<String, V> table;
-    if (spec.path("fromStream").asBoolean(false)) {
+    if (spec.path("fromAggregate").asBoolean(false)) {
+      table = builder.stream(topic, consumed)
+          .groupByKey(Grouped.with(Serdes.String(), ops.serde()))
+          .reduce(ops::reduce, materialized(c, ops.serde()));
+    } else if (spec.path("fromStream").asBoolean(false)) {
       KStream<String, V> stream = builder.stream(topic, consumed);
       table = materialized ? stream.toTable(storeAs(c, "store", ops)) : stream.toTable();
     } else {
