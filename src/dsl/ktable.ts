@@ -9,6 +9,7 @@ import { mapValues } from './internals/processors/stateless.js';
 import type { TableProducer } from './internals/table-producer.js';
 import { bufferStore, tableStore } from './internals/table-store.js';
 import { suppressFinalResults } from './internals/processors/suppress-final-results.js';
+import { suppressTimeLimit } from './internals/processors/suppress-time-limit.js';
 import { KStream } from './kstream.js';
 import { Materialized, Named, type Grouped, type Suppressed } from './options.js';
 import type { KeyValue } from '../processor/record.js';
@@ -98,6 +99,23 @@ export class KTable<K, V> {
     return this.add<VR>('KTABLE-MAPVALUES-', named, materialized, make, undefined);
   }
 
+  /** `Suppressed.untilTimeLimit(limit)`, on any table (Kafka Streams' KTableSuppressProcessor). */
+  private suppressTimeLimit(suppressed: Suppressed, limitMs: number): KTable<K, V> {
+    const storeName = suppressed.name !== undefined ? `${suppressed.name}-store` : this.graph.newStoreName('KTABLE-SUPPRESS-');
+    const name = suppressed.name ?? this.graph.newProcessorName('KTABLE-SUPPRESS-');
+    const hint = 'give the table serdes (Materialized...withKeySerde / withValueSerde)';
+    const supplier = suppressTimeLimit(
+      storeName,
+      limitMs,
+      this.graph.serdeFor('key', `suppress ${name}`, hint, this.keySerde as Serde<unknown>),
+      this.graph.serdeFor('value', `suppress ${name}`, hint, this.valueSerde as Serde<unknown> | undefined),
+    );
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
+    this.graph.addStore(bufferStore(storeName));
+    this.graph.connectStore(name, storeName);
+    return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);
+  }
+
   /**
    * Joins two tables on their key (Kafka Streams' table-table join): the result has a value for each key in
    * both, `joiner(value, otherValue)`, updated whenever either side changes, and deleted when either side
@@ -184,6 +202,9 @@ export class KTable<K, V> {
    * The buffer is a logged store (`<name>-store` or a generated name), so it survives restarts.
    */
   suppress(suppressed: Suppressed): KTable<K, V> {
+    // As Kafka Streams' KTableSuppressProcessorSupplier: the table upstream sends old values (and so is materialized).
+    this.producer.enableSendingOldValues(true);
+    if (suppressed.kind === 'untilTimeLimit') return this.suppressTimeLimit(suppressed, suppressed.timeLimitMs ?? 0);
     if (this.window === undefined) {
       throw new TopologyError(
         'suppress(Suppressed.untilWindowCloses()) needs a windowed table: call it on the result of ' +

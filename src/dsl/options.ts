@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors/errors.js';
 import type { Serde } from '../serdes/serde.js';
 import type { StreamPartitioner } from '../processor/stream-partitioner.js';
 import type { TimestampExtractor } from '../processor/timestamp-extractor.js';
@@ -159,18 +160,30 @@ export class Named {
   }
 }
 
-/** Final-results suppression of windowed aggregations. */
+/** Suppression of a table's updates: final results of windows, or rate limiting of any table. */
 export class Suppressed {
   private constructor(
-    readonly kind: 'untilWindowCloses',
+    readonly kind: 'untilWindowCloses' | 'untilTimeLimit',
     readonly name?: string,
+    /** `untilTimeLimit`: how long a key's updates are held after its first. */
+    readonly timeLimitMs?: number,
   ) {}
   /** Emits exactly one final result per window once stream time passes its end plus grace, nothing before. */
   static untilWindowCloses(): Suppressed {
     return new Suppressed('untilWindowCloses');
   }
+  /**
+   * Holds each key's updates for `timeToWaitForMoreEventsMs` of stream time after the first, then emits the
+   * latest (deletions too): at most one update per key and period. The buffer is unbounded.
+   */
+  static untilTimeLimit(timeToWaitForMoreEventsMs: number): Suppressed {
+    if (!Number.isFinite(timeToWaitForMoreEventsMs) || timeToWaitForMoreEventsMs < 0) {
+      throw new ConfigError(`the time limit must be a finite number of ms >= 0, got ${timeToWaitForMoreEventsMs}`);
+    }
+    return new Suppressed('untilTimeLimit', undefined, timeToWaitForMoreEventsMs);
+  }
   withName(name: string): Suppressed {
-    return new Suppressed(this.kind, name);
+    return new Suppressed(this.kind, name, this.timeLimitMs);
   }
 }
 

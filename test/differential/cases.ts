@@ -75,6 +75,8 @@ export interface TableSpec {
    * case's caching switch: its changes (with old values where asked) feed the operators.
    */
   readonly fromAggregate?: boolean;
+  /** After the operators: `suppress(Suppressed.untilTimeLimit(ofMillis(n), unbounded()))`. */
+  readonly suppressLimit?: number;
   /** Table-table joins: the result is `Materialized.as('joined')` (String values, the case's caching switch). */
   readonly storedJoin?: boolean;
   readonly join?: 'inner' | 'left' | 'outer';
@@ -209,7 +211,8 @@ export function describeCase(c: DifferentialCase): string {
         : t.fromStream === true
           ? `stream(${topic}).toTable(${store})`
           : `table(${topic}${store === '' ? '' : `, ${store}`})`;
-    const table = `${source}${t.ops.map((op, i) => `.${op}(${t.storedOps === true ? `Materialized.as('op${i}')` : ''})`).join('')}`;
+    const suppressed = t.suppressLimit === undefined ? '' : `.suppress(untilTimeLimit(${t.suppressLimit}))`;
+    const table = `${source}${t.ops.map((op, i) => `.${op}(${t.storedOps === true ? `Materialized.as('op${i}')` : ''})`).join('')}${suppressed}`;
     const what =
       c.topology === 'table'
         ? `${table}.toStream()`

@@ -23,7 +23,8 @@
  * - `table-<plain|filter|filterNot|mapValues|chain>-<mat|unmat>`: builder.table with or without a store
  *   name, its operators, toStream; a quarter of the updates are tombstones, some keys null;
  *   `table-stored-*` (operators with their own stores), `table-fromstream-*` (`toTable`), `table-fromagg-*`
- *   (a stream's reduce as the table, so that old values come from an aggregation and its cache);
+ *   (a stream's reduce as the table, so that old values come from an aggregation and its cache),
+ *   `table-suppress-*` (then `suppress(untilTimeLimit)`);
  * - `stream-table-<inner|left>-<mat|unmat|rekey>`: a stream joined with a table, records interleaved;
  * - `table-groupby-<count|reduce|aggregate>-<mat|unmat|fromagg>`: a table re-grouped by a key from its value;
  * - `table-table-<inner|left|outer>-<mat|unmat|stored>`: updates and tombstones on both sides;
@@ -88,6 +89,8 @@ const TABLE_OPS: Readonly<Record<string, readonly TableOp[] | 'random'>> = {
   fromstream: 'random',
   /** A stream's reduce, then a random chain (`mat`: each operator stores its results). */
   fromagg: 'random',
+  /** A random chain (maybe empty), then suppress(untilTimeLimit). */
+  suppress: 'random',
 };
 /** Stream-table join cases: `stream-table-<inner|left>-<mat|unmat|rekey>`. */
 const JOIN_KINDS = ['inner', 'left'] as const;
@@ -296,10 +299,11 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
     const fromAgg = parts[1] === 'fromagg';
     const spec: TableSpec = {
       materialized: parts[2] === 'mat' && !fromAgg,
-      ops: parts[1] === 'fromstream' ? ops.slice(0, rnd.int(0, ops.length)) : ops,
+      ops: parts[1] === 'fromstream' || parts[1] === 'suppress' ? ops.slice(0, rnd.int(0, ops.length)) : ops,
       ...(parts[1] === 'stored' || (fromAgg && parts[2] === 'mat') ? { storedOps: true } : {}),
       ...(parts[1] === 'fromstream' ? { fromStream: true } : {}),
       ...(fromAgg ? { fromAggregate: true } : {}),
+      ...(parts[1] === 'suppress' ? { suppressLimit: rnd.pick([0, 3, 5, 10, 20]) } : {}),
     };
     return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
   }

@@ -173,6 +173,11 @@ function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, 
     else if (op === 'filterNot') table = table.filterNot((k) => k === 'b', stored);
     else table = table.mapValues((v) => ops.mapped(v), stored);
   });
+  if (spec.suppressLimit !== undefined) {
+    // An identity mapValues (on both sides) that gives the table its value serde back for the buffer.
+    table = table.mapValues((v) => v, Materialized.with<string, V>(Serdes.String(), valueSerde));
+    table = table.suppress(Suppressed.untilTimeLimit(spec.suppressLimit));
+  }
   return table;
 }
 

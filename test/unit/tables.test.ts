@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Consumed, Materialized, Produced, Serdes, StreamsBuilder, TopologyTestDriver, type KTable } from '../../src/index.js';
+import { Consumed, Materialized, Produced, Serdes, StreamsBuilder, Suppressed, TopologyTestDriver, type KTable } from '../../src/index.js';
 
 const S = Serdes.String();
 
@@ -96,5 +96,25 @@ describe('KStream toTable', () => {
     expect(driver.getKeyValueStore<string, string>('latest').get('a')).toBe('2');
     expect(driver.createOutputTopic('out', S, S).readKeyValuesToList()).toEqual([{ key: 'a', value: '1' }, { key: 'a', value: '2' }]);
     expect(topology.internalTopics.map((t) => t.name)).toContain('to-table-KSTREAM-TOTABLE-0000000003-repartition');
+  });
+});
+
+describe('suppress(untilTimeLimit)', () => {
+  it('emits the latest update of a key once its first update is the time limit behind stream time', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table('in', Consumed.with(S, S))
+      .suppress(Suppressed.untilTimeLimit(10))
+      .toStream()
+      .to('out', Produced.with(S, S));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'limit' }), { cacheMaxBytes: 0 });
+    const input = driver.createInputTopic('in', S, S);
+    const output = driver.createOutputTopic('out', S, S);
+    input.pipeInput('a', '1', 0);
+    input.pipeInput('a', '2', 5);
+    input.pipeInput('b', '1', 6);
+    expect(output.readRecordsToList()).toEqual([]);
+    input.pipeInput('c', '1', 10); // a entered at 0: emitted now, with its latest value and time
+    expect(output.readRecordsToList().map((r) => [r.key, r.value, r.timestamp])).toEqual([['a', '2', 5]]);
   });
 });

@@ -303,6 +303,12 @@ public final class DifferentialRunner {
           table = stored ? table.mapValues(v -> ops.mapped(v), storeAs(c, name, ops)) : table.mapValues(v -> ops.mapped(v));
       }
     }
+    if (spec.hasNonNull("suppressLimit")) {
+      // The same as cases.ts: an identity mapValues that gives the table its value serde back for the buffer.
+      table = table.mapValues(v -> v, Materialized.<String, V, KeyValueStore<Bytes, byte[]>>with(Serdes.String(), ops.serde()));
+      table = table.suppress(Suppressed.untilTimeLimit(
+          Duration.ofMillis(spec.get("suppressLimit").asLong()), Suppressed.BufferConfig.unbounded()));
+    }
     return table;
   }
 
