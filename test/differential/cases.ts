@@ -51,6 +51,8 @@ export interface StreamJoinCaseSpec {
   readonly timeDifference: number;
   readonly grace: number;
   readonly tick: boolean;
+  /** The stream `in` is re-keyed first (`selectKey` to the lower-case key), so it is repartitioned. */
+  readonly rekey?: boolean;
 }
 
 /**
@@ -199,7 +201,7 @@ export function describeCase(c: DifferentialCase): string {
   if (c.streamJoin !== undefined) {
     const j = c.streamJoin;
     const method = j.kind === 'inner' ? 'join' : `${j.kind}Join`;
-    return `stream('in').${method}(stream('tbl'), ofTimeDifferenceAndGrace(${j.timeDifference}, ${j.grace}))${j.tick ? ', wall clock +1 s per record' : ''} of ${c.valueType}s`;
+    return `stream('in')${j.rekey === true ? '.selectKey(lower case)' : ''}.${method}(stream('tbl'), ofTimeDifferenceAndGrace(${j.timeDifference}, ${j.grace}))${j.tick ? ', wall clock +1 s per record' : ''} of ${c.valueType}s`;
   }
   if (c.table !== undefined) {
     const t = c.table;

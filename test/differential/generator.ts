@@ -28,7 +28,8 @@
  * - `stream-table-<inner|left>-<mat|unmat|rekey>`: a stream joined with a table, records interleaved;
  * - `table-groupby-<count|reduce|aggregate>-<mat|unmat|fromagg>`: a table re-grouped by a key from its value;
  * - `table-table-<inner|left|outer>-<mat|unmat|stored>`: updates and tombstones on both sides;
- * - `stream-stream-<inner|left|outer>[-tick]`: out-of-order and late records of both streams.
+ * - `stream-stream-<inner|left|outer>[-tick|-rekey]`: out-of-order and late records of both streams (`rekey`:
+ *   the left stream re-keyed, so repartitioned, first).
  * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
  */
 import type { Caching, DifferentialCase, InputRecord, Op, TableOp, TableSpec, Value, ValueType, WindowSpec } from './cases.js';
@@ -108,6 +109,7 @@ export const TABLE_FAMILIES: readonly string[] = [
 export const STREAM_JOIN_FAMILIES: readonly string[] = ['inner', 'left', 'outer'].flatMap((kind) => [
   `stream-stream-${kind}`,
   `stream-stream-${kind}-tick`,
+  `stream-stream-${kind}-rekey`,
 ]);
 
 /**
@@ -349,11 +351,14 @@ export function generateCase(seed: number, index: number): DifferentialCase {
     const type: ValueType = rnd.pick(['string', 'long']);
     const timeDifference = rnd.pick([0, 5, 10]);
     const grace = rnd.pick([0, 0, 3, 10]);
-    const streamJoin = { kind: parts[2] as 'inner' | 'left' | 'outer', timeDifference, grace, tick: parts[3] === 'tick' };
+    const rekey = parts[3] === 'rekey';
+    const streamJoin = { kind: parts[2] as 'inner' | 'left' | 'outer', timeDifference, grace, tick: parts[3] === 'tick', ...(rekey ? { rekey } : {}) };
+    let records = streamJoinRecords(type, rnd, Math.max(timeDifference, 1), grace);
+    if (rekey) records = records.map((r) => (r.topic === 'in' && r.key !== null && rnd.chance(0.5) ? { ...r, key: r.key.toUpperCase() } : r));
     return {
       id, seed, index, family, valueType: type, op: 'count', topology: 'stream-stream-join', streamJoin,
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
-      records: streamJoinRecords(type, rnd, Math.max(timeDifference, 1), grace),
+      records,
     };
   }
   if (TABLE_FAMILIES.includes(family)) {

@@ -240,7 +240,8 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
 function runStreamJoin<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>): OutputRecord[] {
   const spec = c.streamJoin!;
   const builder = new StreamsBuilder();
-  const left = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+  let left = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+  if (spec.rekey === true) left = left.selectKey((k) => rekeyed(k) as string);
   const right = builder.stream('tbl', Consumed.with(Serdes.String(), valueSerde));
   const windows = JoinWindows.ofTimeDifferenceAndGrace(spec.timeDifference, spec.grace);
   const joined = StreamJoined.with(Serdes.String(), valueSerde, valueSerde);

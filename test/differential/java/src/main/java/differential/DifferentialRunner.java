@@ -385,6 +385,7 @@ public final class DifferentialRunner {
     JsonNode spec = c.get("streamJoin");
     StreamsBuilder builder = new StreamsBuilder();
     KStream<String, V> left = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
+    if (spec.path("rekey").asBoolean(false)) left = left.selectKey((k, v) -> k == null ? null : k.toLowerCase());
     KStream<String, V> right = builder.stream("tbl", Consumed.with(Serdes.String(), ops.serde()));
     JoinWindows windows = JoinWindows.ofTimeDifferenceAndGrace(
         Duration.ofMillis(spec.get("timeDifference").asLong()), Duration.ofMillis(spec.get("grace").asLong()));
