@@ -106,4 +106,22 @@ describe('stream-table join on a real broker', () => {
     // Both took part: each instance ran some of the tasks.
     expect([a.metrics().tasks.length > 0, b.metrics().tasks.length > 0]).toEqual([true, true]);
   });
+
+  it('refuses to start when the joined topics are not co-partitioned, naming the join, the topics and their counts', async () => {
+    const id = uniqueName('copartition');
+    const [users, views] = [`${id}-users`, `${id}-views`];
+    await createTopics([{ topic: users, numPartitions: 3 }, { topic: views, numPartitions: 2 }]);
+    const builder = new StreamsBuilder();
+    builder
+      .stream(views, Consumed.with(S, S))
+      .join(builder.table(users, Consumed.with(S, S)), (v, u) => `${v}/${u}`)
+      .to(`${id}-out`, Produced.with(S, S));
+    const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-joins-'));
+    dirs.push(stateDir);
+    const app = new KafkaStreams(builder.build({ applicationId: id }), { applicationId: id, bootstrapServers: brokers(), stateDir, logLevel: 'error' });
+    apps.push(app);
+    await expect(app.start()).rejects.toThrow(
+      new RegExp(`the join KSTREAM-JOIN-0000000004\\) reads topics that are not co-partitioned: .*${views} \\(2 partitions\\).*${users} \\(3 partitions\\)`),
+    );
+  });
 });
