@@ -216,7 +216,7 @@ export class KStream<K, V> {
       if (!stream.repartitionRequired) return stream;
       const base = named !== undefined ? `${named}${suffix}` : stream.nodeName;
       const values = (valueSerde ?? stream.valueSerde) as Serde<unknown> | undefined;
-      const source = insertRepartition(graph, stream.nodeName, base, keySerde, values, undefined, keepNullKeys);
+      const source = insertRepartition(graph, stream.nodeName, base, keySerde, values, undefined, keepNullKeys, true);
       return new KStream<K, T>(graph, source, keySerde as Serde<K> | undefined, (valueSerde ?? stream.valueSerde) as Serde<T> | undefined, false);
     };
     const left = repartitioned(this, '-left', streamJoined?.valueSerde);
@@ -231,8 +231,9 @@ export class KStream<K, V> {
     const otherName = named !== undefined ? `${named}${otherSuffix}` : otherGenerated;
     const mergeName = named !== undefined ? `${named}-merge` : graph.newProcessorName('KSTREAM-MERGE-');
     const base = streamJoined?.storeName;
-    const leftStore = base !== undefined ? `${base}${thisSuffix}` : thisGenerated;
-    const rightStore = base !== undefined ? `${base}${otherSuffix}` : otherGenerated;
+    // As Kafka Streams' StreamJoinedStoreFactory: `<base or generated name>-store`.
+    const leftStore = `${base !== undefined ? `${base}${thisSuffix}` : thisGenerated}-store`;
+    const rightStore = `${base !== undefined ? `${base}${otherSuffix}` : otherGenerated}-store`;
     const outerStore = !leftOuter
       ? undefined
       : base !== undefined
@@ -279,8 +280,8 @@ export class KStream<K, V> {
     graph.addProcessor({ name: leftWindowedName, parents: [left.nodeName], supplier: joinWindow(leftStore), stores: [leftStore] });
     graph.addProcessor({ name: rightWindowedName, parents: [right.nodeName], supplier: joinWindow(rightStore), stores: [rightStore] });
     const joinStores = outerStore === undefined ? [] : [outerStore];
-    graph.addProcessor({ name: thisName, parents: [leftWindowedName], supplier: sides.left, stores: [rightStore, ...joinStores] });
-    graph.addProcessor({ name: otherName, parents: [rightWindowedName], supplier: sides.right, stores: [leftStore, ...joinStores] });
+    graph.addProcessor({ name: thisName, parents: [leftWindowedName], supplier: sides.left, stores: [...joinStores, rightStore] });
+    graph.addProcessor({ name: otherName, parents: [rightWindowedName], supplier: sides.right, stores: [...joinStores, leftStore] });
     graph.addProcessor({ name: mergeName, parents: [thisName, otherName], supplier: ops.passThrough(), stores: [] });
     graph.addCopartitionGroup(mergeName, [left.nodeName, right.nodeName]);
     return new KStream<K, VR>(graph, mergeName, streamJoined?.keySerde ?? this.keySerde, undefined, false);
@@ -303,6 +304,7 @@ export class KStream<K, V> {
         (joined?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined,
         undefined,
         leftJoin,
+        true,
       );
       stream = new KStream<K, V>(this.graph, source, joined?.keySerde ?? this.keySerde ?? table.keySerde, joined?.valueSerde ?? this.valueSerde, false);
     }
@@ -312,7 +314,7 @@ export class KStream<K, V> {
     this.graph.addProcessor({ name, parents: [stream.nodeName], supplier, stores: [] });
     for (const store of getter.storeNames) this.graph.connectStore(name, store);
     this.graph.addCopartitionGroup(name, [stream.nodeName, table.nodeName]);
-    return new KStream<K, VR>(this.graph, name, joined?.keySerde ?? this.keySerde, undefined, false);
+    return new KStream<K, VR>(this.graph, name, joined?.keySerde ?? stream.keySerde, undefined, false);
   }
 
   /**
@@ -330,7 +332,7 @@ export class KStream<K, V> {
     const hint = 'pass Materialized.with(keySerde, valueSerde) to toTable()';
     const keySerde = graph.serdeFor('key', who, hint, (m?.keySerde ?? this.keySerde) as Serde<unknown> | undefined);
     const valueSerde = graph.serdeFor('value', who, hint, (m?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined);
-    const parent = this.repartitionRequired ? insertRepartition(graph, this.nodeName, name, keySerde, valueSerde) : this.nodeName;
+    const parent = this.repartitionRequired ? insertRepartition(graph, this.nodeName, name, keySerde, valueSerde, undefined, false, true) : this.nodeName;
     const producer = addTableSource(graph, parent, name, storeName, m as Materialized<unknown, unknown> | undefined, keySerde, valueSerde);
     return new KTable<K, V>(graph, name, keySerde as Serde<K>, valueSerde as Serde<V>, producer);
   }
