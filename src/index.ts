@@ -17,19 +17,25 @@ export { KGroupedStream } from './dsl/kgrouped-stream.js';
 export { SessionWindowedKStream } from './dsl/session-windowed-kstream.js';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.js';
 export { KTable } from './dsl/ktable.js';
+export { KGroupedTable } from './dsl/kgrouped-table.js';
 export { Topology, type TopologyConfig, type Subtopology, type InternalTopic } from './processor/topology.js';
 export { TopologyDescription } from './processor/topology-description.js';
 export { SessionWindows, TimeWindows } from './dsl/windows.js';
+export { JoinWindows } from './dsl/join-windows.js';
+export { SlidingWindows } from './dsl/sliding-windows.js';
+export { EmitStrategy } from './dsl/emit-strategy.js';
 export type { Window, Windowed } from './processor/windowed.js';
 export type { Headers, KeyValue, RecordMetadata, StreamRecord } from './processor/record.js';
 export {
   Branched,
   Consumed,
   Grouped,
+  Joined,
   Materialized,
   Named,
   Produced,
   Repartitioned,
+  StreamJoined,
   Suppressed,
   type StreamPartitioner,
   type TopicNameExtractor,
@@ -42,6 +48,7 @@ export type {
   Merger,
   Predicate,
   Reducer,
+  ValueJoiner,
   ValueMapper,
 } from './dsl/internals/processors/functions.js';
 export type {

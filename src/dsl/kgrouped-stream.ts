@@ -2,6 +2,7 @@ import type { Serde } from '../serdes/serde.js';
 import { Serdes } from '../serdes/serdes.js';
 import { addAggregation, type GroupedSource } from './internals/aggregation.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
+import { AggregateProducer, storeGetter } from './internals/table-producer.js';
 import type { Aggregator, Initializer, Reducer } from './internals/processors/functions.js';
 import { kstreamAggregate } from './internals/processors/kstream-aggregate.js';
 import type { KStream } from './kstream.js';
@@ -9,7 +10,8 @@ import { KTable } from './ktable.js';
 import type { Grouped, Materialized } from './options.js';
 import { SessionWindowedKStream } from './session-windowed-kstream.js';
 import { TimeWindowedKStream } from './time-windowed-kstream.js';
-import { SessionWindows, TimeWindows } from './windows.js';
+import { SessionWindows, type TimeWindows } from './windows.js';
+import type { SlidingWindows } from './sliding-windows.js';
 
 /** A stream grouped by key, ready to aggregate (optionally per window). */
 export class KGroupedStream<K, V> {
@@ -58,22 +60,25 @@ export class KGroupedStream<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<K, VA> {
+    let producer: AggregateProducer | undefined;
     const result = addAggregation(this.graph, this.source, {
       prefix,
       materialized: materialized as Materialized<unknown, unknown> | undefined,
       storeType: 'keyValue',
       defaultValueSerde: defaultValueSerde as Serde<unknown> | undefined,
-      supplier: (store) =>
-        kstreamAggregate(store, initializer, aggregator as Aggregator<unknown, unknown, unknown>),
+      supplier: (store) => {
+        producer = new AggregateProducer(storeGetter(store));
+        return kstreamAggregate(store, initializer, aggregator as Aggregator<unknown, unknown, unknown>, producer) as never;
+      },
     });
-    return new KTable<K, VA>(this.graph, result.processorName, result.keySerde as Serde<K>, result.valueSerde as Serde<VA>);
+    return new KTable<K, VA>(this.graph, result.processorName, result.keySerde as Serde<K>, result.valueSerde as Serde<VA>, producer!);
   }
 
   /** Aggregates per session of each key (see {@link SessionWindows}). */
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
-  /** Aggregates per fixed time window of each key (see {@link TimeWindows}). */
-  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>;
-  windowedBy(windows: SessionWindows | TimeWindows): SessionWindowedKStream<K, V> | TimeWindowedKStream<K, V> {
+  /** Aggregates per time window of each key: fixed ({@link TimeWindows}) or sliding ({@link SlidingWindows}). */
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows | TimeWindows | SlidingWindows): SessionWindowedKStream<K, V> | TimeWindowedKStream<K, V> {
     return windows instanceof SessionWindows
       ? new SessionWindowedKStream<K, V>(this.graph, this.source, windows)
       : new TimeWindowedKStream<K, V>(this.graph, this.source, windows);

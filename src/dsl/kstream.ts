@@ -1,15 +1,22 @@
 import type { Serde } from '../serdes/serde.js';
 import { BranchedKStream } from './branched-kstream.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
-import type { ForeachAction, KeyValueMapper, Predicate, ValueMapper } from './internals/processors/functions.js';
+import type { ForeachAction, KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './internals/processors/functions.js';
+import { kstreamKTableJoin } from './internals/processors/kstream-ktable-join.js';
+import { KTable } from './ktable.js';
 import * as ops from './internals/processors/stateless.js';
 import { insertRepartition } from './internals/repartition.js';
 import { KGroupedStream } from './kgrouped-stream.js';
-import type { Grouped, Named, Produced, Repartitioned, TopicNameExtractor } from './options.js';
+import { Materialized, Named, type Grouped, type Joined, type Produced, type Repartitioned, type StreamJoined, type TopicNameExtractor } from './options.js';
+import { addTableSource } from './internals/processors/ktable-source.js';
+import { bufferStore } from './internals/table-store.js';
+import type { JoinWindows } from './join-windows.js';
+import { joinWindow, listSerde, streamStreamJoin } from './internals/processors/kstream-kstream-join.js';
 import type { ProcessorSupplier } from '../processor/processor-api.js';
 import type { KeyValue } from '../processor/record.js';
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
+type AnyJoiner = ValueJoiner<unknown, unknown, unknown>;
 
 /**
  * A stream of records. Every operator returns a new stream; nothing runs until the built topology runs.
@@ -152,6 +159,190 @@ export class KStream<K, V> {
       valueSerde: this.graph.serdeFor('value', who, hint, produced?.valueSerde as Serde<unknown> | undefined, this.valueSerde as Serde<unknown> | undefined),
       partitioner: produced?.partitioner as ((t: string, k: unknown, v: unknown, n: number) => number | undefined) | undefined,
     });
+  }
+
+  /**
+   * Joins each record with the table's current value of its key (Kafka Streams' stream-table join): records
+   * whose key is not in the table are dropped; table updates emit nothing. A stream whose key may have
+   * changed is repartitioned first (`<app>-<name>-repartition`, named after `joined` or this stream).
+   *
+   * With a stream and JoinWindows: a stream-stream join; each record joins the other stream's records of its
+   * key within the windows, whichever arrives second emits the result, stamped with the later timestamp.
+   */
+  join<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR, K>, joined?: Joined<K, V, VO>): KStream<K, VR>;
+  join<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO, VR, K>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  join<VO, VR>(
+    other: KTable<K, VO> | KStream<K, VO>,
+    joiner: ValueJoiner<V, VO, VR, K>,
+    options?: Joined<K, V, VO> | JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR> {
+    if (other instanceof KStream) return this.joinStream(other, joiner as AnyJoiner, options as JoinWindows, streamJoined, false, false);
+    return this.joinTable(other, joiner, options as Joined<K, V, VO> | undefined, false);
+  }
+
+  /**
+   * As `join`, but a record whose key is not in the table (or is null) is joined with null. With a stream:
+   * a record that found no partner once its window and grace have passed is joined with null then.
+   */
+  leftJoin<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR, K>, joined?: Joined<K, V, VO>): KStream<K, VR>;
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO | null, VR, K>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  leftJoin<VO, VR>(
+    other: KTable<K, VO> | KStream<K, VO>,
+    joiner: ValueJoiner<V, VO | null, VR, K>,
+    options?: Joined<K, V, VO> | JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR> {
+    if (other instanceof KStream) return this.joinStream(other, joiner as AnyJoiner, options as JoinWindows, streamJoined, true, false);
+    return this.joinTable(other, joiner as ValueJoiner<V, VO, VR, K>, options as Joined<K, V, VO> | undefined, true);
+  }
+
+  /** A stream-stream join where a record of either side without a partner is joined with null once its window has passed. */
+  outerJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: ValueJoiner<V | null, VO | null, VR, K>,
+    windows: JoinWindows,
+    streamJoined?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR> {
+    return this.joinStream(other, joiner as AnyJoiner, windows, streamJoined, true, true);
+  }
+
+  /** Named and stored as Kafka Streams' KStreamImplJoin names them. */
+  private joinStream<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: AnyJoiner,
+    windows: JoinWindows,
+    streamJoined: StreamJoined<K, V, VO> | undefined,
+    leftOuter: boolean,
+    rightOuter: boolean,
+  ): KStream<K, VR> {
+    const graph = this.graph;
+    const named = streamJoined?.name;
+    const keepNullKeys = leftOuter || rightOuter;
+    const keySerde = (streamJoined?.keySerde ?? this.keySerde ?? other.keySerde) as Serde<unknown> | undefined;
+    const repartitioned = <T>(stream: KStream<K, T>, suffix: string, valueSerde: Serde<T> | undefined): KStream<K, T> => {
+      if (!stream.repartitionRequired) return stream;
+      const base = named !== undefined ? `${named}${suffix}` : stream.nodeName;
+      const values = (valueSerde ?? stream.valueSerde) as Serde<unknown> | undefined;
+      const source = insertRepartition(graph, stream.nodeName, base, keySerde, values, undefined, keepNullKeys, true);
+      return new KStream<K, T>(graph, source, keySerde as Serde<K> | undefined, (valueSerde ?? stream.valueSerde) as Serde<T> | undefined, false);
+    };
+    const left = repartitioned(this, '-left', streamJoined?.valueSerde);
+    const right = repartitioned(other, '-right', streamJoined?.otherValueSerde);
+    const thisSuffix = rightOuter ? '-outer-this-join' : '-this-join';
+    const otherSuffix = leftOuter ? '-outer-other-join' : '-other-join';
+    const leftWindowedName = named !== undefined ? `${named}-this-windowed` : graph.newProcessorName('KSTREAM-WINDOWED-');
+    const rightWindowedName = named !== undefined ? `${named}-other-windowed` : graph.newProcessorName('KSTREAM-WINDOWED-');
+    const thisGenerated = graph.newProcessorName(rightOuter ? 'KSTREAM-OUTERTHIS-' : 'KSTREAM-JOINTHIS-');
+    const otherGenerated = graph.newProcessorName(leftOuter ? 'KSTREAM-OUTEROTHER-' : 'KSTREAM-JOINOTHER-');
+    const thisName = named !== undefined ? `${named}${thisSuffix}` : thisGenerated;
+    const otherName = named !== undefined ? `${named}${otherSuffix}` : otherGenerated;
+    const mergeName = named !== undefined ? `${named}-merge` : graph.newProcessorName('KSTREAM-MERGE-');
+    const base = streamJoined?.storeName;
+    // As Kafka Streams' StreamJoinedStoreFactory: `<base or generated name>-store`.
+    const leftStore = `${base !== undefined ? `${base}${thisSuffix}` : thisGenerated}-store`;
+    const rightStore = `${base !== undefined ? `${base}${otherSuffix}` : otherGenerated}-store`;
+    const outerStore = !leftOuter
+      ? undefined
+      : base !== undefined
+        ? `${base}${rightOuter ? '-outer-shared-join' : '-left-shared-join'}-store`
+        : `KSTREAM-OUTERSHARED-${thisGenerated.slice(thisGenerated.length - 10)}-store`;
+    const who = `The stream-stream join ${mergeName}`;
+    const hint = 'pass StreamJoined.with(keySerde, valueSerde, otherValueSerde) to the join';
+    const keys = graph.serdeFor('key', who, hint, keySerde);
+    const leftValues = graph.serdeFor('value', who, hint, (streamJoined?.valueSerde ?? left.valueSerde) as Serde<unknown> | undefined);
+    const rightValues = graph.serdeFor('value', who, hint, (streamJoined?.otherValueSerde ?? right.valueSerde) as Serde<unknown> | undefined);
+    const logging = streamJoined?.loggingEnabled ?? true;
+    const windowStore = (name: string, values: Serde<unknown>): void =>
+      graph.addStore({
+        name,
+        type: 'window',
+        keySerde: keys,
+        valueSerde: listSerde(values) as Serde<unknown>,
+        persistent: true,
+        loggingEnabled: logging,
+        changelogConfig: {},
+        // As Kafka Streams' StreamJoinedStoreFactory: windows of size before + after, kept size + grace.
+        retentionMs: windows.sizeMs + windows.gracePeriodMs,
+        windowSizeMs: windows.sizeMs,
+        cachingEnabled: false,
+      });
+    windowStore(leftStore, leftValues);
+    windowStore(rightStore, rightValues);
+    if (outerStore !== undefined) {
+      // Scanned in key order at each emit pass: kept in memory, rebuilt from its changelog.
+      graph.addStore(bufferStore(outerStore, logging));
+    }
+    const sides = streamStreamJoin({
+      windows,
+      joiner,
+      leftOuter,
+      rightOuter,
+      leftStore,
+      rightStore,
+      outerStore,
+      keySerde: keys,
+      leftValueSerde: leftValues,
+      rightValueSerde: rightValues,
+    });
+    graph.addProcessor({ name: leftWindowedName, parents: [left.nodeName], supplier: joinWindow(leftStore), stores: [leftStore] });
+    graph.addProcessor({ name: rightWindowedName, parents: [right.nodeName], supplier: joinWindow(rightStore), stores: [rightStore] });
+    const joinStores = outerStore === undefined ? [] : [outerStore];
+    graph.addProcessor({ name: thisName, parents: [leftWindowedName], supplier: sides.left, stores: [...joinStores, rightStore] });
+    graph.addProcessor({ name: otherName, parents: [rightWindowedName], supplier: sides.right, stores: [...joinStores, leftStore] });
+    graph.addProcessor({ name: mergeName, parents: [thisName, otherName], supplier: ops.passThrough(), stores: [] });
+    graph.addCopartitionGroup(mergeName, [left.nodeName, right.nodeName]);
+    return new KStream<K, VR>(graph, mergeName, streamJoined?.keySerde ?? this.keySerde, undefined, false);
+  }
+
+  private joinTable<VO, VR>(
+    table: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO, VR, K>,
+    joined: Joined<K, V, VO> | undefined,
+    leftJoin: boolean,
+  ): KStream<K, VR> {
+    let stream: KStream<K, V> = this;
+    if (this.repartitionRequired) {
+      // The key has the table's type: its serde serves the repartition topic when none is given.
+      const source = insertRepartition(
+        this.graph,
+        this.nodeName,
+        joined?.name ?? this.nodeName,
+        (joined?.keySerde ?? this.keySerde ?? table.keySerde) as Serde<unknown> | undefined,
+        (joined?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined,
+        undefined,
+        leftJoin,
+        true,
+      );
+      stream = new KStream<K, V>(this.graph, source, joined?.keySerde ?? this.keySerde ?? table.keySerde, joined?.valueSerde ?? this.valueSerde, false);
+    }
+    const name = joined?.name ?? this.graph.newProcessorName(leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
+    const getter = table.producer.view();
+    const supplier = kstreamKTableJoin(getter, joiner as ValueJoiner<unknown, unknown, unknown>, leftJoin);
+    this.graph.addProcessor({ name, parents: [stream.nodeName], supplier, stores: [] });
+    for (const store of getter.storeNames) this.graph.connectStore(name, store);
+    this.graph.addCopartitionGroup(name, [stream.nodeName, table.nodeName]);
+    return new KStream<K, VR>(this.graph, name, joined?.keySerde ?? stream.keySerde, undefined, false);
+  }
+
+  /**
+   * This stream read as a table: the latest value per key, a null value deleting its key (Kafka Streams'
+   * `toTable`). Null keys are dropped. A stream whose key may have changed is repartitioned first
+   * (`<app>-<name>-repartition`). With a store name in `materialized` the table is kept in that store.
+   */
+  toTable(named?: Named | Materialized<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    const graph = this.graph;
+    const given = named instanceof Named ? named : undefined;
+    const m = named instanceof Materialized ? named : materialized;
+    const name = given?.name ?? graph.newProcessorName('KSTREAM-TOTABLE-');
+    const storeName = m?.storeName ?? graph.newStoreName('KSTREAM-TOTABLE-');
+    const who = `The table ${name} of a stream`;
+    const hint = 'pass Materialized.with(keySerde, valueSerde) to toTable()';
+    const keySerde = graph.serdeFor('key', who, hint, (m?.keySerde ?? this.keySerde) as Serde<unknown> | undefined);
+    const valueSerde = graph.serdeFor('value', who, hint, (m?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined);
+    const parent = this.repartitionRequired ? insertRepartition(graph, this.nodeName, name, keySerde, valueSerde, undefined, false, true) : this.nodeName;
+    const producer = addTableSource(graph, parent, name, storeName, m as Materialized<unknown, unknown> | undefined, keySerde, valueSerde);
+    return new KTable<K, V>(graph, name, keySerde as Serde<K>, valueSerde as Serde<V>, producer);
   }
 
   /**

@@ -1,13 +1,20 @@
 import type { Serde } from '../serdes/serde.js';
 import { TopologyError } from '../errors/errors.js';
-import { Serdes } from '../serdes/serdes.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
-import type { Predicate, ValueMapper } from './internals/processors/functions.js';
-import { ktableFilter, ktableMapValues } from './internals/processors/ktable-processors.js';
-import { passThrough } from './internals/processors/stateless.js';
+import type { KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './internals/processors/functions.js';
+import { KTableKTableJoin } from './internals/processors/ktable-ktable-join.js';
+import type { Change } from './internals/change.js';
+import { KTableFilter, KTableMapValues } from './internals/processors/ktable-processors.js';
+import { mapValues } from './internals/processors/stateless.js';
+import type { TableProducer } from './internals/table-producer.js';
+import { bufferStore, tableStore } from './internals/table-store.js';
 import { suppressFinalResults } from './internals/processors/suppress-final-results.js';
+import { suppressTimeLimit } from './internals/processors/suppress-time-limit.js';
 import { KStream } from './kstream.js';
-import type { Named, Suppressed } from './options.js';
+import { Materialized, Named, type Grouped, type Suppressed } from './options.js';
+import type { KeyValue } from '../processor/record.js';
+import { KGroupedTable } from './kgrouped-table.js';
+import { ktableRepartitionMap } from './internals/processors/ktable-aggregate.js';
 import type { ProcessorSupplier } from '../processor/processor-api.js';
 import type { Windowed } from '../processor/windowed.js';
 
@@ -19,8 +26,9 @@ interface WindowInfo {
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 /**
- * A changelog stream: the latest value per key, where a null value deletes the key. Aggregations return
- * tables; `toStream()` turns the updates back into a stream.
+ * A changelog stream: the latest value per key, where a null value deletes the key. `builder.table()` and the
+ * aggregations return tables; `toStream()` turns the updates back into a stream. Between a table's operators
+ * flow changes (new value, and old value where an operator downstream needs it), as in Kafka Streams.
  */
 export class KTable<K, V> {
   /** @internal */
@@ -29,35 +37,164 @@ export class KTable<K, V> {
     /** @internal */ readonly nodeName: string,
     /** @internal */ readonly keySerde: Serde<K>,
     /** @internal */ readonly valueSerde: Serde<V> | undefined,
+    /** @internal What produces the table: old values on request, and its value getter. */
+    readonly producer: TableProducer,
     private readonly window?: WindowInfo,
   ) {}
 
-  private add<VR>(prefix: string, named: Named | undefined, supplier: AnySupplier, valueSerde: Serde<VR> | undefined): KTable<K, VR> {
+  /**
+   * Adds a filter or mapValues, named as Kafka Streams names it: a Materialized without a store name still
+   * takes a store index first (nothing is stored then); with one, the results are kept in that store.
+   */
+  private add<VR>(
+    prefix: string,
+    options: Named | Materialized<K, VR> | undefined,
+    materializedArg: Materialized<K, VR> | undefined,
+    producer: (storeName: string | undefined) => KTableFilter | KTableMapValues,
+    valueSerde: Serde<VR> | undefined,
+  ): KTable<K, VR> {
+    const named = options instanceof Named ? options : undefined;
+    const materialized = options instanceof Materialized ? options : materializedArg;
+    if (materialized !== undefined && materialized.storeName === undefined) this.graph.newStoreName(prefix);
+    const storeName = materialized?.storeName;
     const name = named?.name ?? this.graph.newProcessorName(prefix);
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier, stores: [] });
-    return new KTable<K, VR>(this.graph, name, this.keySerde, valueSerde, this.window);
+    const made = producer(storeName);
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier() as AnySupplier, stores: [] });
+    const keySerde = (materialized?.keySerde ?? this.keySerde) as Serde<K>;
+    const values = materialized?.valueSerde ?? valueSerde;
+    if (storeName !== undefined) {
+      const storeValues = this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values as Serde<unknown> | undefined);
+      this.graph.addStore(tableStore(storeName, keySerde as Serde<unknown>, storeValues, materialized as Materialized<unknown, unknown> | undefined));
+      this.graph.connectStore(name, storeName);
+    }
+    return new KTable<K, VR>(this.graph, name, keySerde, values, made, this.window);
   }
 
   /** The stream of this table's updates; deletions arrive as records with a null value. */
   toStream(named?: Named): KStream<K, V> {
     const name = named?.name ?? this.graph.newProcessorName('KTABLE-TOSTREAM-');
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: passThrough(), stores: [] });
+    const newValue = mapValues((c) => (c as Change<unknown>).newValue);
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: newValue, stores: [] });
     return new KStream<K, V>(this.graph, name, this.keySerde, this.valueSerde, false);
   }
 
-  /** The rows for which `predicate` is true; a row that stops matching is deleted downstream (a null value). */
-  filter(predicate: Predicate<K, V>, named?: Named): KTable<K, V> {
-    return this.add('KTABLE-FILTER-', named, ktableFilter(predicate as Predicate<unknown, unknown>, true), this.valueSerde);
+  /**
+   * Keeps the keys whose value matches; a value that does not match deletes its key from the result. With a
+   * store name in `materialized`, the result is kept (and queryable) in that store.
+   */
+  filter(predicate: Predicate<K, V>, named?: Named | Materialized<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    const make = (store: string | undefined) => new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, true, store);
+    return this.add('KTABLE-FILTER-', named, materialized, make, this.valueSerde);
   }
 
-  /** The rows for which `predicate` is false. */
-  filterNot(predicate: Predicate<K, V>, named?: Named): KTable<K, V> {
-    return this.add('KTABLE-FILTER-', named, ktableFilter(predicate as Predicate<unknown, unknown>, false), this.valueSerde);
+  /** Keeps the keys whose value does not match. */
+  filterNot(predicate: Predicate<K, V>, named?: Named | Materialized<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    const make = (store: string | undefined) => new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, false, store);
+    return this.add('KTABLE-FILTER-', named, materialized, make, this.valueSerde);
   }
 
-  /** A new value for every row, the key kept, e.g. `.mapValues((stats) => stats.count)`. */
-  mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named): KTable<K, VR> {
-    return this.add<VR>('KTABLE-MAPVALUES-', named, ktableMapValues(mapper as ValueMapper<unknown, unknown, unknown>), undefined);
+  /** Maps each value; deletions stay deletions. */
+  mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    const make = (store: string | undefined) => new KTableMapValues(this.producer, mapper as ValueMapper<unknown, unknown, unknown>, store);
+    return this.add<VR>('KTABLE-MAPVALUES-', named, materialized, make, undefined);
+  }
+
+  /** `Suppressed.untilTimeLimit(limit)`, on any table (Kafka Streams' KTableSuppressProcessor). */
+  private suppressTimeLimit(suppressed: Suppressed, limitMs: number): KTable<K, V> {
+    const storeName = suppressed.name !== undefined ? `${suppressed.name}-store` : this.graph.newStoreName('KTABLE-SUPPRESS-');
+    const name = suppressed.name ?? this.graph.newProcessorName('KTABLE-SUPPRESS-');
+    const hint = 'give the table serdes (Materialized...withKeySerde / withValueSerde)';
+    const supplier = suppressTimeLimit(
+      storeName,
+      limitMs,
+      this.graph.serdeFor('key', `suppress ${name}`, hint, this.keySerde as Serde<unknown>),
+      this.graph.serdeFor('value', `suppress ${name}`, hint, this.valueSerde as Serde<unknown> | undefined),
+    );
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
+    this.graph.addStore(bufferStore(storeName));
+    this.graph.connectStore(name, storeName);
+    return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);
+  }
+
+  /**
+   * Joins two tables on their key (Kafka Streams' table-table join): the result has a value for each key in
+   * both, `joiner(value, otherValue)`, updated whenever either side changes, and deleted when either side
+   * deletes the key. Results are stamped with the later of the two sides' timestamps. With `materialized`
+   * the results are kept in a store (named, or `KTABLE-MERGE-STATE-STORE-<n>`).
+   */
+  join<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO, VR, K>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>,
+  ): KTable<K, VR> {
+    return this.joinTable('inner', other, joiner as ValueJoiner<unknown, unknown, unknown>, named, materialized);
+  }
+
+  /** As `join`, but every key of this table has a result: `joiner(value, null)` while the other has none. */
+  leftJoin<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO | null, VR, K>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>,
+  ): KTable<K, VR> {
+    return this.joinTable('left', other, joiner as ValueJoiner<unknown, unknown, unknown>, named, materialized);
+  }
+
+  /** As `join`, but every key of either table has a result; the side without a value is null. */
+  outerJoin<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V | null, VO | null, VR, K>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>,
+  ): KTable<K, VR> {
+    return this.joinTable('outer', other, joiner as ValueJoiner<unknown, unknown, unknown>, named, materialized);
+  }
+
+  /** Named as Kafka Streams' KTableImpl#doJoin names it: the store, the merger, then this side's and the other's. */
+  private joinTable<VO, VR>(
+    kind: 'inner' | 'left' | 'outer',
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<unknown, unknown, unknown>,
+    options: Named | Materialized<K, VR> | undefined,
+    materializedArg: Materialized<K, VR> | undefined,
+  ): KTable<K, VR> {
+    const graph = this.graph;
+    const named = options instanceof Named ? options : undefined;
+    const materialized = options instanceof Materialized ? options : materializedArg;
+    const storeName = materialized === undefined ? undefined : (materialized.storeName ?? graph.newStoreName('KTABLE-MERGE-'));
+    const mergeName = named?.name ?? graph.newProcessorName('KTABLE-MERGE-');
+    if (kind !== 'inner') this.producer.enableSendingOldValues(true);
+    if (kind === 'outer') other.producer.enableSendingOldValues(true);
+    const join = new KTableKTableJoin(kind, this.producer, other.producer, joiner, storeName);
+    const thisName = named !== undefined ? `${named.name}-join-this` : graph.newProcessorName('KTABLE-JOINTHIS-');
+    const otherName = named !== undefined ? `${named.name}-join-other` : graph.newProcessorName('KTABLE-JOINOTHER-');
+    graph.addProcessor({ name: thisName, parents: [this.nodeName], supplier: join.thisSide() as AnySupplier, stores: [] });
+    for (const store of join.otherView.storeNames) graph.connectStore(thisName, store);
+    graph.addProcessor({ name: otherName, parents: [other.nodeName], supplier: join.otherSide() as AnySupplier, stores: [] });
+    for (const store of join.thisView.storeNames) graph.connectStore(otherName, store);
+    graph.addProcessor({ name: mergeName, parents: [thisName, otherName], supplier: join.merger() as AnySupplier, stores: [] });
+    graph.addCopartitionGroup(mergeName, [this.nodeName, other.nodeName]);
+    const keySerde = (materialized?.keySerde ?? this.keySerde) as Serde<K>;
+    if (storeName !== undefined) {
+      const storeValues = graph.serdeFor('value', `Store '${storeName}' of a table join`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", materialized?.valueSerde as Serde<unknown> | undefined);
+      graph.addStore(tableStore(storeName, keySerde as Serde<unknown>, storeValues, materialized as Materialized<unknown, unknown> | undefined));
+      graph.connectStore(mergeName, storeName);
+    }
+    return new KTable<K, VR>(graph, mergeName, keySerde, materialized?.valueSerde, join);
+  }
+
+  /**
+   * Re-groups the table by a new key and value, for `count`, `reduce` or `aggregate` with a subtractor: each
+   * update takes the key's old pair out of its group and puts the new pair into its own (through a
+   * repartition topic). A pair with a null key or value is skipped.
+   */
+  groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR> {
+    const name = grouped?.name ?? this.graph.newProcessorName('KTABLE-SELECT-');
+    const supplier = ktableRepartitionMap(selector as KeyValueMapper<unknown, unknown, KeyValue<unknown, unknown>>);
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
+    this.producer.enableSendingOldValues(true);
+    return new KGroupedTable<KR, VR>(this.graph, name, grouped);
   }
 
   /**
@@ -65,6 +202,9 @@ export class KTable<K, V> {
    * The buffer is a logged store (`<name>-store` or a generated name), so it survives restarts.
    */
   suppress(suppressed: Suppressed): KTable<K, V> {
+    // As Kafka Streams' KTableSuppressProcessorSupplier: the table upstream sends old values (and so is materialized).
+    this.producer.enableSendingOldValues(true);
+    if (suppressed.kind === 'untilTimeLimit') return this.suppressTimeLimit(suppressed, suppressed.timeLimitMs ?? 0);
     if (this.window === undefined) {
       throw new TopologyError(
         'suppress(Suppressed.untilWindowCloses()) needs a windowed table: call it on the result of ' +
@@ -80,16 +220,8 @@ export class KTable<K, V> {
       this.graph.serdeFor('value', `suppress ${name}`, 'pass Materialized...withValueSerde(serde) to the aggregation', this.valueSerde as Serde<unknown> | undefined),
     );
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
-    this.graph.addStore({
-      name: storeName,
-      type: 'keyValue',
-      keySerde: Serdes.Buffer() as Serde<unknown>,
-      valueSerde: Serdes.Buffer() as Serde<unknown>,
-      persistent: false,
-      loggingEnabled: true,
-      changelogConfig: {},
-    });
+    this.graph.addStore(bufferStore(storeName));
     this.graph.connectStore(name, storeName);
-    return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.window);
+    return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);
   }
 }

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors/errors.js';
 import type { Serde } from '../serdes/serde.js';
 import type { StreamPartitioner } from '../processor/stream-partitioner.js';
 import type { TimestampExtractor } from '../processor/timestamp-extractor.js';
@@ -201,21 +202,33 @@ export class Named {
   }
 }
 
-/** Final-results suppression of windowed aggregations. */
+/** Suppression of a table's updates: final results of windows, or rate limiting of any table. */
 export class Suppressed {
   private constructor(
-    /** The kind of suppression; only final results today. */
-    readonly kind: 'untilWindowCloses',
+    /** The kind of suppression: final results of windows, or a time limit per key. */
+    readonly kind: 'untilWindowCloses' | 'untilTimeLimit',
     /** The suppression processor's name; undefined: a generated one. */
     readonly name?: string,
+    /** `untilTimeLimit`: how long a key's updates are held after its first. */
+    readonly timeLimitMs?: number,
   ) {}
   /** Emits exactly one final result per window once stream time passes its end plus grace, nothing before. */
   static untilWindowCloses(): Suppressed {
     return new Suppressed('untilWindowCloses');
   }
+  /**
+   * Holds each key's updates for `timeToWaitForMoreEventsMs` of stream time after the first, then emits the
+   * latest (deletions too): at most one update per key and period. The buffer is unbounded.
+   */
+  static untilTimeLimit(timeToWaitForMoreEventsMs: number): Suppressed {
+    if (!Number.isFinite(timeToWaitForMoreEventsMs) || timeToWaitForMoreEventsMs < 0) {
+      throw new ConfigError(`the time limit must be a finite number of ms >= 0, got ${timeToWaitForMoreEventsMs}`);
+    }
+    return new Suppressed('untilTimeLimit', undefined, timeToWaitForMoreEventsMs);
+  }
   /** The same, with the processor named `name`. */
   withName(name: string): Suppressed {
-    return new Suppressed(this.kind, name);
+    return new Suppressed(this.kind, name, this.timeLimitMs);
   }
 }
 
@@ -237,5 +250,60 @@ export class Branched<K, V> {
     name?: string,
   ): Branched<K, V> {
     return new Branched<K, V>(name, chain);
+  }
+}
+
+/**
+ * Serdes and name of a stream-table join: the name names the join processor and, when the stream must be
+ * repartitioned first (its key may have changed), the topic `<app>-<name>-repartition`; the serdes serve that
+ * topic.
+ */
+export class Joined<K, V, VO> {
+  private constructor(
+    readonly keySerde?: Serde<K>,
+    readonly valueSerde?: Serde<V>,
+    readonly otherValueSerde?: Serde<VO>,
+    readonly name?: string,
+  ) {}
+  static with<K, V, VO>(keySerde: Serde<K>, valueSerde: Serde<V>, otherValueSerde?: Serde<VO>): Joined<K, V, VO> {
+    return new Joined(keySerde, valueSerde, otherValueSerde);
+  }
+  static as<K, V, VO>(name: string): Joined<K, V, VO> {
+    return new Joined<K, V, VO>(undefined, undefined, undefined, name);
+  }
+  withName(name: string): Joined<K, V, VO> {
+    return new Joined(this.keySerde, this.valueSerde, this.otherValueSerde, name);
+  }
+}
+
+/**
+ * Serdes and names of a stream-stream join: `name` names its processors (and repartition topics
+ * `<name>-left-repartition` / `<name>-right-repartition`), `storeName` its stores; the serdes serve its window
+ * stores and repartition topics (Kafka Streams' StreamJoined).
+ */
+export class StreamJoined<K, V, VO> {
+  private constructor(
+    readonly keySerde?: Serde<K>,
+    readonly valueSerde?: Serde<V>,
+    readonly otherValueSerde?: Serde<VO>,
+    readonly name?: string,
+    readonly storeName?: string,
+    readonly loggingEnabled: boolean = true,
+  ) {}
+  static with<K, V, VO>(keySerde: Serde<K>, valueSerde: Serde<V>, otherValueSerde: Serde<VO>): StreamJoined<K, V, VO> {
+    return new StreamJoined(keySerde, valueSerde, otherValueSerde);
+  }
+  static as<K, V, VO>(storeName: string): StreamJoined<K, V, VO> {
+    return new StreamJoined<K, V, VO>(undefined, undefined, undefined, undefined, storeName);
+  }
+  withName(name: string): StreamJoined<K, V, VO> {
+    return new StreamJoined(this.keySerde, this.valueSerde, this.otherValueSerde, name, this.storeName, this.loggingEnabled);
+  }
+  withStoreName(storeName: string): StreamJoined<K, V, VO> {
+    return new StreamJoined(this.keySerde, this.valueSerde, this.otherValueSerde, this.name, storeName, this.loggingEnabled);
+  }
+  /** No changelogs for the join's stores: they cannot be restored after a crash or a move. */
+  withLoggingDisabled(): StreamJoined<K, V, VO> {
+    return new StreamJoined(this.keySerde, this.valueSerde, this.otherValueSerde, this.name, this.storeName, false);
   }
 }

@@ -3,6 +3,7 @@ import { Serdes } from '../serdes/serdes.js';
 import { WindowedSerdes } from '../serdes/windowed-serdes.js';
 import { addAggregation, type GroupedSource } from './internals/aggregation.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
+import { AggregateProducer } from './internals/table-producer.js';
 import type { Aggregator, Initializer, Merger, Reducer } from './internals/processors/functions.js';
 import { sessionWindowAggregate } from './internals/processors/session-window-aggregate.js';
 import { KTable } from './ktable.js';
@@ -70,7 +71,7 @@ export class SessionWindowedKStream<K, V> {
         ) as never,
     });
     const keySerde = WindowedSerdes.sessionWindowed(result.keySerde as Serde<K>);
-    return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, {
+    return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, new AggregateProducer(undefined), {
       closeAfterMs: this.windows.inactivityGapMs + this.windows.gracePeriodMs,
     });
   }

@@ -3,7 +3,9 @@ import type { Serde } from '../serdes/serde.js';
 import { Serdes } from '../serdes/serdes.js';
 import { InternalBuilder, type BuilderDefaults } from './internals/internal-builder.js';
 import { KStream } from './kstream.js';
-import type { Consumed } from './options.js';
+import type { Consumed, Materialized } from './options.js';
+import { KTable } from './ktable.js';
+import { addTableSource } from './internals/processors/ktable-source.js';
 import type { TimestampExtractor } from '../processor/timestamp-extractor.js';
 import { Topology, type TopologyConfig } from '../processor/topology.js';
 
@@ -51,24 +53,59 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
   stream<K, V>(topics: string | readonly string[], consumed: Consumed<K, V>): KStream<K, V>;
   stream<K, V>(topics: string | readonly string[], consumed?: Consumed<K, V>): KStream<K, V> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
-    for (const topic of list) {
+    const name = consumed?.processorName ?? this.graph.newProcessorName('KSTREAM-SOURCE-');
+    const { keySerde, valueSerde } = this.addSource(name, list, consumed as Consumed<unknown, unknown> | undefined);
+    return new KStream<K, V>(this.graph, name, keySerde as Serde<K>, valueSerde as Serde<V>, false);
+  }
+
+  /**
+   * A table of the latest value per key of a topic, a null value deleting its key (Kafka Streams'
+   * `StreamsBuilder#table`). Records with a null key are dropped. With a store name in `materialized`, the
+   * table is kept in that store (queryable, with a changelog); without one it is materialized (in a store
+   * named `<topic>-STATE-STORE-<n>`) only when a join or a grouping needs its values. Its store caches like
+   * the aggregations' (`withCachingDisabled()` forwards every update at once).
+   */
+  table(topic: string): KTable<DK, DV>;
+  table<K, V>(topic: string, consumed: Consumed<K, V>, materialized?: Materialized<K, V>): KTable<K, V>;
+  table<K, V>(topic: string, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    // As Kafka Streams: the store's name takes its index first, then the source and the table's processor.
+    const storeName = materialized?.storeName ?? this.graph.newStoreName(`${topic}-`);
+    const named = consumed?.processorName;
+    const sourceName = named !== undefined ? `${named}-table-source` : this.graph.newProcessorName('KSTREAM-SOURCE-');
+    const tableName = named ?? this.graph.newProcessorName('KTABLE-SOURCE-');
+    const serdes = this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown> | undefined);
+    const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? serdes.keySerde;
+    const valueSerde = (materialized?.valueSerde as Serde<unknown> | undefined) ?? serdes.valueSerde;
+    const producer = addTableSource(
+      this.graph,
+      sourceName,
+      tableName,
+      storeName,
+      materialized as Materialized<unknown, unknown> | undefined,
+      keySerde,
+      valueSerde,
+    );
+    return new KTable<K, V>(this.graph, tableName, keySerde as Serde<K>, valueSerde as Serde<V>, producer);
+  }
+
+  private addSource(name: string, topics: readonly string[], consumed: Consumed<unknown, unknown> | undefined) {
+    for (const topic of topics) {
       if (this.subscribed.has(topic)) {
         this.graph.problems.push(`Topic '${topic}' is read by two sources: read it once and reuse the stream.`);
       }
       this.subscribed.add(topic);
     }
-    const name = consumed?.processorName ?? this.graph.newProcessorName('KSTREAM-SOURCE-');
     const bytes = Serdes.Buffer() as Serde<unknown>;
-    const keySerde = (consumed?.keySerde as Serde<unknown> | undefined) ?? this.graph.defaults.defaultKeySerde ?? bytes;
-    const valueSerde = (consumed?.valueSerde as Serde<unknown> | undefined) ?? this.graph.defaults.defaultValueSerde ?? bytes;
+    const keySerde = consumed?.keySerde ?? this.graph.defaults.defaultKeySerde ?? bytes;
+    const valueSerde = consumed?.valueSerde ?? this.graph.defaults.defaultValueSerde ?? bytes;
     this.graph.addSource({
       name,
-      topics: list.map((t) => ({ name: t, internal: false })),
+      topics: topics.map((t) => ({ name: t, internal: false })),
       keySerde,
       valueSerde,
       timestampExtractor: (consumed?.timestampExtractor as TimestampExtractor | undefined) ?? this.graph.defaults.defaultTimestampExtractor,
     });
-    return new KStream<K, V>(this.graph, name, keySerde as Serde<K>, valueSerde as Serde<V>, false);
+    return { keySerde, valueSerde };
   }
 
   /** Adds a store for the Processor API; connect it by passing its name to `stream.process(...)`. */

@@ -3,21 +3,38 @@ import { Serdes } from '../serdes/serdes.js';
 import { WindowedSerdes } from '../serdes/windowed-serdes.js';
 import { addAggregation, type GroupedSource } from './internals/aggregation.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
+import { AggregateProducer } from './internals/table-producer.js';
 import type { Aggregator, Initializer, Reducer } from './internals/processors/functions.js';
 import { timeWindowAggregate } from './internals/processors/time-window-aggregate.js';
 import { KTable } from './ktable.js';
 import type { Materialized } from './options.js';
 import type { Windowed } from '../processor/windowed.js';
 import type { TimeWindows } from './windows.js';
+import { SlidingWindows } from './sliding-windows.js';
+import { slidingWindowAggregate } from './internals/processors/sliding-window-aggregate.js';
+import { WindowCloseEmitter, type EmitBounds } from './internals/processors/window-close-emitter.js';
+import { EmitStrategy } from './emit-strategy.js';
+import { bufferStore } from './internals/table-store.js';
 
-/** A grouped stream cut into fixed time windows (tumbling or hopping). */
+/** A grouped stream cut into fixed time windows (tumbling or hopping), or into sliding windows. */
 export class TimeWindowedKStream<K, V> {
   /** @internal */
   constructor(
     private readonly graph: InternalBuilder,
     private readonly source: GroupedSource,
-    private readonly windows: TimeWindows,
+    private readonly windows: TimeWindows | SlidingWindows,
   ) {}
+
+  private emit: EmitStrategy = EmitStrategy.onWindowUpdate();
+
+  /**
+   * `EmitStrategy.onWindowClose()`: each window's final result once, when it closes (end + grace passed),
+   * instead of every update; the windows to emit are indexed in a logged store `<store>-emit-index`.
+   */
+  emitStrategy(strategy: EmitStrategy): this {
+    this.emit = strategy;
+    return this;
+  }
 
   /** Records per window of each key. */
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
@@ -41,6 +58,8 @@ export class TimeWindowedKStream<K, V> {
     materialized: Materialized<K, VA> | undefined,
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<Windowed<K>, VA> {
+    const onClose = this.emit.type === 'onWindowClose';
+    let keys: Serde<unknown> | undefined;
     const result = addAggregation(this.graph, this.source, {
       prefix,
       materialized: materialized as Materialized<unknown, unknown> | undefined,
@@ -48,12 +67,48 @@ export class TimeWindowedKStream<K, V> {
       defaultValueSerde: defaultValueSerde as Serde<unknown> | undefined,
       retentionMs: this.windows.defaultRetentionMs(),
       windowSizeMs: this.windows.sizeMs,
-      supplier: (store) =>
-        timeWindowAggregate(store, this.windows, initializer, aggregator as Aggregator<unknown, unknown, unknown>) as never,
+      timeOrderedStore: onClose,
+      supplier: (store) => {
+        const windows = this.windows;
+        const aggregate = aggregator as Aggregator<unknown, unknown, unknown>;
+        const emitter = onClose ? () => new WindowCloseEmitter(`${store}-emit-index`, keys!, windows.sizeMs, emitBounds(windows)) : undefined;
+        return (
+          windows instanceof SlidingWindows
+            ? slidingWindowAggregate(store, windows, initializer, aggregate, emitter)
+            : timeWindowAggregate(store, windows, initializer, aggregate, emitter)
+        ) as never;
+      },
     });
+    keys = result.keySerde;
+    if (onClose) {
+      const index = `${result.storeName}-emit-index`;
+      this.graph.addStore(bufferStore(index));
+      this.graph.connectStore(result.processorName, index);
+    }
     const keySerde = WindowedSerdes.timeWindowed(result.keySerde as Serde<K>, this.windows.sizeMs);
-    return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, {
+    return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, new AggregateProducer(undefined), {
       closeAfterMs: this.windows.gracePeriodMs,
     });
   }
+}
+
+/** Kafka Streams' emit ranges of final results: KStreamWindowAggregate's and KStreamSlidingWindowAggregate's. */
+function emitBounds(windows: TimeWindows | SlidingWindows): EmitBounds {
+  if (windows instanceof SlidingWindows) {
+    const d = windows.timeDifferenceMs;
+    return {
+      lower: (last) => (last === undefined ? 0 : Math.max(0, last - d)),
+      upper: (close) => close - d - 1,
+      shouldFetch: () => true,
+    };
+  }
+  const size = windows.sizeMs;
+  const same = (a: number[], b: number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+  return {
+    // Window ends are exclusive: a window ending at the last close time was emitted then.
+    lower: (last) => (last === undefined ? 0 : Math.max(0, last - size) + 1),
+    upper: (close) => close - size,
+    // Nothing to emit when no window boundary lies between the two bounds.
+    shouldFetch: (lower, upper, last) => last === undefined || !same(windows.windowStartsFor(upper), windows.windowStartsFor(lower - 1)),
+  };
 }

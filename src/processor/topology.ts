@@ -9,6 +9,14 @@ export interface TopologyConfig {
   readonly applicationId: string;
 }
 
+/** A join whose input topics must be co-partitioned (Kafka Streams' co-partition group). */
+export interface CopartitionGroup {
+  /** The join's (merge) processor. */
+  readonly join: string;
+  /** The source topics feeding each side, resolved. */
+  readonly topics: readonly string[];
+}
+
 /** One connected piece of the graph; it runs as one task per input partition. */
 export interface Subtopology {
   /** Its number, the first part of its task ids. */
@@ -57,6 +65,7 @@ export class Topology {
   readonly internalTopics: readonly InternalTopic[];
   /** Its state stores by name. */
   readonly stores: ReadonlyMap<string, StoreDefinition>;
+  readonly copartitionGroups: readonly CopartitionGroup[];
 
   /** @internal Use `StreamsBuilder.build()`. */
   constructor(graph: DeclaredGraph, config: TopologyConfig) {
@@ -73,6 +82,20 @@ export class Topology {
     this.subtopologies = split(graph, (ref) => this.topicName(ref));
     checkCycles(this.subtopologies);
     this.internalTopics = this.collectInternalTopics(graph);
+    this.copartitionGroups = (graph.copartitionGroups ?? []).map((group) => ({
+      join: group.joinName,
+      topics: [...new Set(group.sides.flatMap((side) => sourceTopicsOf(graph, side).map((t) => this.topicName(t))))],
+    }));
+    const explicit = new Map([...graph.repartitionTopics.values()].map((r) => [this.topicName({ name: r.name, internal: true }), r.numberOfPartitions]));
+    for (const group of this.copartitionGroups) {
+      const counts = group.topics.map((t) => [t, explicit.get(t)] as const);
+      if (counts.every(([, n]) => n !== undefined) && new Set(counts.map(([, n]) => n)).size > 1) {
+        throw new TopologyError(
+          `The join ${group.join} reads topics that are not co-partitioned: ` +
+            `${counts.map(([t, n]) => `${t} (${n} partitions)`).join(', ')}. Give them the same numberOfPartitions.`,
+        );
+      }
+    }
   }
 
   /** @internal The full name of a topic reference (internal ones get the application id prefix). */
@@ -165,6 +188,22 @@ function validate(graph: DeclaredGraph): string[] {
     }
   }
   return problems;
+}
+
+/** The source topics a node reads from, through its ancestors (within the declared graph). */
+function sourceTopicsOf(graph: DeclaredGraph, name: string): TopicRef[] {
+  const seen = new Set<string>();
+  const topics: TopicRef[] = [];
+  const visit = (n: string): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    const node = graph.nodes.get(n);
+    if (node === undefined) return;
+    if (node.kind === 'source') topics.push(...node.topics);
+    else for (const p of node.parents) visit(p);
+  };
+  visit(name);
+  return topics;
 }
 
 /** Union-find over nodes joined by an edge or a shared store; each component is one sub-topology. */

@@ -133,11 +133,18 @@ export async function ensureTopics(
       if (bySubtopology.has(sub.id)) continue;
       const sourceCounts: Array<[string, number]> = [];
       let unresolved = false;
+      // As Kafka Streams' co-partitioning: a repartition topic read next to user topics (a join after a key
+      // change) takes their partition count, not its writer's.
+      const externalCounts = sub.sourceTopics.filter((t) => !repartitions.some((r) => r.name === t)).map((t) => counts.get(t)!);
       for (const topic of sub.sourceTopics) {
         const repartition = repartitions.find((r) => r.name === topic);
         if (repartition !== undefined) {
           if (repartition.numberOfPartitions !== undefined) {
             sourceCounts.push([topic, repartition.numberOfPartitions]);
+            continue;
+          }
+          if (externalCounts.length > 0) {
+            sourceCounts.push([topic, Math.max(...externalCounts)]);
             continue;
           }
           const writer = topology.subtopologies.find((s) => s.sinkTopics.includes(topic));
@@ -154,8 +161,9 @@ export async function ensureTopics(
       if (unresolved) continue;
       const distinct = new Set(sourceCounts.map(([, n]) => n));
       if (distinct.size > 1) {
+        const joins = topology.copartitionGroups.filter((g) => g.topics.some((t) => sub.sourceTopics.includes(t))).map((g) => g.join);
         throw new StreamsRuntimeError(
-          `Sub-topology ${sub.id} reads topics that are not co-partitioned: ` +
+          `Sub-topology ${sub.id}${joins.length > 0 ? ` (the join ${joins.join(', ')})` : ''} reads topics that are not co-partitioned: ` +
             `${sourceCounts.map(([t, n]) => `${t} (${n} partitions)`).join(', ')}. ` +
             'Give them the same partition count, or repartition() one of them.',
         );

@@ -56,6 +56,8 @@ export interface StreamTaskOptions {
    * (`ORIGIN_HEADER`), so that an error downstream names it; on when failed records are dead-lettered.
    */
   readonly traceInputOrigins?: boolean;
+  /** See InternalProcessorContext.emitIntervalMs; default 1000. */
+  readonly emitIntervalMs?: number;
 }
 
 /** A raw input record deserialized and timestamped by `StreamTask.prepare`, not processed yet. */
@@ -367,6 +369,7 @@ export class StreamTask {
       recordMetadata: () => this.metadata,
       currentStreamTimeMs: () => this.time,
       currentSystemTimeMs: () => this.options.wallClock(),
+      emitIntervalMs: this.options.emitIntervalMs,
       recordDropped: (reason, detail) => {
         if (reason === 'late') this.counters.droppedLate++;
         else this.counters.droppedNullKey++;

@@ -17,8 +17,11 @@ interface Slot<K, E> {
   dirty: boolean;
 }
 
-/** Receives what a caching store forwards when it flushes: the latest change per entry. */
-export type FlushListener<K, V> = (record: StreamRecord<K, V | null>) => void;
+/**
+ * Receives what a caching store forwards when it flushes: the latest change per entry, and (key-value stores)
+ * the value it replaces, as it was at the last flush.
+ */
+export type FlushListener<K, V> = (record: StreamRecord<K, V | null>, oldValue?: V | null) => void;
 
 /** An estimate of JS object overhead per cached entry, beyond its encoded size. */
 const ENTRY_OVERHEAD_BYTES = 128;

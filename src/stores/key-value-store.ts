@@ -9,11 +9,17 @@ import { StoredValueCodec } from './timestamped-value.js';
 import { StateStoreError } from '../errors/errors.js';
 
 /**
+ * A cached entry: a value, or a deletion (null) that remembers the time of the record that deleted it, which
+ * a flush forwards as the deletion's timestamp (Kafka Streams' cache entries keep their record context).
+ */
+type Entry<V> = ValueAndTimestamp<V | null>;
+
+/**
  * A key-value store: the cache over a byte store; the changelog record of a key is its latest value (with its
  * timestamp first when the store is timestamped).
  */
 export class CachingKeyValueStore<K, V>
-  extends CachingStore<K, ValueAndTimestamp<V>>
+  extends CachingStore<K, Entry<V>>
   implements TimestampedKeyValueStore<K, V>, ManagedStore
 {
   private readonly codec: StoredValueCodec<V>;
@@ -27,44 +33,56 @@ export class CachingKeyValueStore<K, V>
     this.codec = new StoredValueCodec(definition.valueSerde as Serde<V>, definition.timestamped === true);
   }
 
-  protected decode(bytes: Buffer): ValueAndTimestamp<V> {
+  protected decode(bytes: Buffer): Entry<V> {
     return this.codec.decode(bytes);
   }
 
-  protected encode(entry: ValueAndTimestamp<V>): Buffer {
-    return this.codec.encode(entry);
+  protected encode(entry: Entry<V>): Buffer | null {
+    return entry.value === null ? null : this.codec.encode(entry as ValueAndTimestamp<V>);
   }
 
-  protected changelogFor(keyBytes: Buffer, entry: ValueAndTimestamp<V> | undefined, local: readonly BytesEntry[], key: K): BytesEntry[] {
+  /**
+   * Forwards the entry's change as Kafka Streams' CachingKeyValueStore does on flush: the new value with the
+   * value on disk before it (the old value), and nothing when both are absent (a key written and deleted
+   * between two flushes). A deletion carries the time of the record that deleted it, or the old value's.
+   */
+  protected changelogFor(keyBytes: Buffer, entry: Entry<V> | undefined, local: readonly BytesEntry[], key: K): BytesEntry[] {
     if (this.listener !== undefined) {
-      if (entry !== undefined) this.listener({ key, value: entry.value, timestamp: entry.timestamp, headers: {} });
-      else {
-        // A deletion is forwarded only when there was something to delete (it is on disk until this flush).
-        const old = this.bytes.get(keyBytes);
-        if (old !== undefined) this.listener({ key, value: null, timestamp: this.decode(old).timestamp, headers: {} });
+      const oldBytes = this.bytes.get(keyBytes);
+      const old = oldBytes === undefined ? undefined : this.decode(oldBytes);
+      if (entry !== undefined && entry.value !== null) {
+        this.listener({ key, value: entry.value, timestamp: entry.timestamp, headers: {} }, old?.value ?? null);
+      } else if (old !== undefined) {
+        this.listener({ key, value: null, timestamp: entry?.timestamp ?? old.timestamp, headers: {} }, old.value);
       }
     }
     return [...local];
   }
 
+  private live(key: K): ValueAndTimestamp<V> | undefined {
+    const entry = this.read(key);
+    return entry === undefined || entry.value === null ? undefined : (entry as ValueAndTimestamp<V>);
+  }
+
   get(key: K): V | undefined {
-    return this.read(key)?.value;
+    return this.live(key)?.value;
   }
 
   getWithTimestamp(key: K): ValueAndTimestamp<V> | undefined {
-    return this.read(key);
+    return this.live(key);
   }
 
   put(key: K, value: V | null): void {
     this.write(key, value === null ? undefined : { value, timestamp: -1 });
   }
 
+  /** `null` deletes the key; the deletion keeps `timestamp` for what the cache forwards. */
   putWithTimestamp(key: K, value: V | null, timestamp: number): void {
-    this.write(key, value === null ? undefined : { value, timestamp });
+    this.write(key, { value, timestamp });
   }
 
   delete(key: K): V | undefined {
-    const old = this.read(key);
+    const old = this.live(key);
     if (old !== undefined) this.write(key, undefined);
     return old?.value;
   }
@@ -76,8 +94,8 @@ export class CachingKeyValueStore<K, V>
       );
     }
     const merged = new Map<string, [Buffer, V | undefined]>();
-    for (const [k, v] of this.bytes.entriesSync()) merged.set(k.toString('latin1'), [k, this.decode(v).value]);
-    for (const [k, v] of this.dirtyEntries()) merged.set(k.toString('latin1'), [k, v?.value]);
+    for (const [k, v] of this.bytes.entriesSync()) merged.set(k.toString('latin1'), [k, this.decode(v).value ?? undefined]);
+    for (const [k, v] of this.dirtyEntries()) merged.set(k.toString('latin1'), [k, v?.value ?? undefined]);
     return [...merged.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .filter(([, [, v]]) => v !== undefined)

@@ -86,6 +86,8 @@ export class TopologyTestDriver {
           productionExceptionHandler: options.productionExceptionHandler,
           maxRecordBytes: options.maxRecordBytes,
           traceInputOrigins: options.traceInputOrigins,
+          // As Kafka Streams' driver: left/outer joins and onWindowClose aggregations look for closed windows at every record.
+          emitIntervalMs: 0,
         }),
     );
     for (const task of this.tasks) task.init();

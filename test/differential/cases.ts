@@ -12,7 +12,8 @@ export type WindowSpec =
   | { readonly type: 'none' }
   | { readonly type: 'session'; readonly gap: number; readonly grace: number; readonly noGrace: boolean }
   | {
-      readonly type: 'tumbling' | 'hopping';
+      /** `sliding`: SlidingWindows with time difference `size` (and `advance` = `size`). */
+      readonly type: 'tumbling' | 'hopping' | 'sliding';
       readonly size: number;
       readonly advance: number;
       readonly grace: number;
@@ -32,6 +33,61 @@ export interface InputRecord {
   readonly key: string | null;
   readonly value: Value | null;
   readonly ts: number;
+  /** The topic it is piped to; default `in` (table and join cases also read `tbl`). */
+  readonly topic?: string;
+}
+
+/** An operator of a table case, run on the table read from `in`, in order. */
+export type TableOp = 'filter' | 'filterNot' | 'mapValues';
+
+/**
+ * `stream-stream-join` cases: the stream `in` joined (inner, left or outer) with the stream `tbl` inside
+ * `JoinWindows.ofTimeDifferenceAndGrace(timeDifference, grace)`, joiner `v1 + "/" + v2`. `tick`: the
+ * drivers' wall clock advances 1 s before each record, so that the throttled emit pass of left/outer
+ * results without partner runs at every record (without it, it runs once per driver).
+ */
+export interface StreamJoinCaseSpec {
+  readonly kind: 'inner' | 'left' | 'outer';
+  readonly timeDifference: number;
+  readonly grace: number;
+  readonly tick: boolean;
+  /** The stream `in` is re-keyed first (`selectKey` to the lower-case key), so it is repartitioned. */
+  readonly rekey?: boolean;
+}
+
+/**
+ * The table side of `table` and `stream-table-join` cases:
+ * - `materialized`: the source table is `Materialized.as('store')` (its caching switches apply to it);
+ *   otherwise it is given no Materialized and is materialized only when a join needs it;
+ * - `ops`: `filter(v not the marker)`, `filterNot(key is 'b')`, `mapValues` (strings + "!", longs * 2);
+ * - `join`: the stream `in` joined (inner) or left-joined with the table `tbl`, joiner `v1 + "/" + v2`;
+ *   (`table-table-join` cases: the table `in`, with the operators, joined, left- or outer-joined with the
+ *   table `tbl`, which is given no Materialized);
+ * - `rekey`: the stream is re-keyed first (`selectKey` to the lower-case key), so it is repartitioned.
+ */
+export interface TableSpec {
+  readonly materialized: boolean;
+  readonly ops: readonly TableOp[];
+  /** Each operator is given `Materialized.as('op<i>')` (with the case's caching switch): its results are stored. */
+  readonly storedOps?: boolean;
+  /** The table is `stream(topic).toTable(...)` instead of `table(topic, ...)`. */
+  readonly fromStream?: boolean;
+  /**
+   * The table is an aggregation, `stream(topic).groupByKey().reduce(reduce, Materialized.with(...))` with the
+   * case's caching switch: its changes (with old values where asked) feed the operators.
+   */
+  readonly fromAggregate?: boolean;
+  /** After the operators: `suppress(Suppressed.untilTimeLimit(ofMillis(n), unbounded()))`. */
+  readonly suppressLimit?: number;
+  /** Table-table joins: the result is `Materialized.as('joined')` (String values, the case's caching switch). */
+  readonly storedJoin?: boolean;
+  readonly join?: 'inner' | 'left' | 'outer';
+  readonly rekey?: boolean;
+  /**
+   * `table-groupby` cases: `groupBy((k, v) -> (group(v), v))` then count, reduce (adder `reduce`,
+   * subtractor `subtract`) or aggregate (`init`, the same adder and subtractor), with the case's caching.
+   */
+  readonly groupBy?: Op;
 }
 
 export interface DifferentialCase {
@@ -45,12 +101,18 @@ export interface DifferentialCase {
    * `aggregate`: in → [filter] → groupByKey → [windowedBy] → count/reduce/aggregate → [suppress] → out.
    * `passthrough`: `stream('in').to('out')` with no serdes given (default serdes).
    */
-  readonly topology: 'aggregate' | 'passthrough';
+  readonly topology: 'aggregate' | 'passthrough' | 'table' | 'stream-table-join' | 'table-groupby' | 'table-table-join' | 'stream-stream-join';
+  /** Stream-stream join cases: see StreamJoinCaseSpec. */
+  readonly streamJoin?: StreamJoinCaseSpec;
+  /** Table and join cases: see TableSpec. */
+  readonly table?: TableSpec;
   readonly valueType: ValueType;
   readonly op: Op;
   readonly window: WindowSpec;
   /** `suppress(Suppressed.untilWindowCloses(unbounded()))` after a windowed aggregation. */
   readonly suppress: boolean;
+  /** Time and sliding windows: `emitStrategy(EmitStrategy.onWindowClose())`. */
+  readonly onWindowClose?: boolean;
   /** A `filter` before the grouping that drops the records whose value is the marker (see valueOps). */
   readonly filter: boolean;
   readonly caching: Caching;
@@ -88,6 +150,12 @@ export interface ValueOps<V extends Value> {
   reduce(left: V | null, right: V | null): V;
   /** The marker a `filter` case drops. */
   dropped(value: V | null): boolean;
+  /** A table case's `mapValues`. */
+  mapped(value: V): V;
+  /** A table groupBy's subtractor. */
+  subtract(agg: V, value: V): V;
+  /** A table groupBy's new key; null for some values (skipped). */
+  group(value: V): string | null;
 }
 
 const nz = (value: number | null, otherwise: number): number => (value === null ? otherwise : value);
@@ -98,6 +166,9 @@ export const STRING_OPS: ValueOps<string> = {
   merge: (left, right) => `${left}&${right}`,
   reduce: (left, right) => `${left}+${right}`,
   dropped: (value) => value === 'X',
+  mapped: (value) => `${value}!`,
+  subtract: (agg, value) => `${agg}-${value}`,
+  group: (value) => (value === 'e' ? null : value === 'a' || value === 'b' ? 'g1' : 'g2'),
 };
 
 export const LONG_OPS: ValueOps<number> = {
@@ -106,7 +177,16 @@ export const LONG_OPS: ValueOps<number> = {
   merge: (left, right) => nz(left, 0) + nz(right, 0),
   reduce: (left, right) => nz(left, 0) + nz(right, 100),
   dropped: (value) => value !== null && value < 0,
+  mapped: (value) => value * 2,
+  subtract: (agg, value) => agg - value,
+  group: (value) => (value === 9 ? null : `g${value % 3}`),
 };
+
+/** The joiner of join cases, the same in DifferentialRunner.java: a null prints as "null" in both languages. */
+export const joinValues = (left: Value | null, right: Value | null): string => `${left}/${right}`;
+
+/** The `selectKey` of re-keyed join cases. */
+export const rekeyed = (key: string | null): string | null => (key === null ? null : key.toLowerCase());
 
 /** A case in one line, for failure messages. */
 export function describeCase(c: DifferentialCase): string {
@@ -118,11 +198,39 @@ export function describeCase(c: DifferentialCase): string {
         ? `session gap ${w.gap} ${w.noGrace ? 'NoGrace' : `grace ${w.grace}`}`
         : `${w.type} size ${w.size}${w.type === 'hopping' ? ` advance ${w.advance}` : ''} ${w.noGrace ? 'NoGrace' : `grace ${w.grace}`}`;
   if (c.topology === 'passthrough') return `stream('in').to('out'), default serdes, caching ${c.caching}`;
+  if (c.streamJoin !== undefined) {
+    const j = c.streamJoin;
+    const method = j.kind === 'inner' ? 'join' : `${j.kind}Join`;
+    return `stream('in')${j.rekey === true ? '.selectKey(lower case)' : ''}.${method}(stream('tbl'), ofTimeDifferenceAndGrace(${j.timeDifference}, ${j.grace}))${j.tick ? ', wall clock +1 s per record' : ''} of ${c.valueType}s`;
+  }
+  if (c.table !== undefined) {
+    const t = c.table;
+    const topic = `'${c.topology === 'stream-table-join' ? 'tbl' : 'in'}'`;
+    const store = t.materialized ? "Materialized.as('store')" : '';
+    const source =
+      t.fromAggregate === true
+        ? `stream(${topic}).groupByKey().reduce()`
+        : t.fromStream === true
+          ? `stream(${topic}).toTable(${store})`
+          : `table(${topic}${store === '' ? '' : `, ${store}`})`;
+    const suppressed = t.suppressLimit === undefined ? '' : `.suppress(untilTimeLimit(${t.suppressLimit}))`;
+    const table = `${source}${t.ops.map((op, i) => `.${op}(${t.storedOps === true ? `Materialized.as('op${i}')` : ''})`).join('')}${suppressed}`;
+    const what =
+      c.topology === 'table'
+        ? `${table}.toStream()`
+        : c.topology === 'table-groupby'
+          ? `${table}.groupBy(group).${t.groupBy}()`
+          : c.topology === 'table-table-join'
+            ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')${t.storedJoin === true ? ", Materialized.as('joined')" : ''}).toStream()`
+        : `stream('in')${t.rekey === true ? '.selectKey(lower case)' : ''}.${t.join === 'left' ? 'leftJoin' : 'join'}(${table})`;
+    return `${what} of ${c.valueType}s, caching ${c.caching}`;
+  }
   return [
     `${c.op} of ${c.valueType}s`,
     window,
     c.filter ? 'filter before' : '',
     c.suppress ? 'suppress(untilWindowCloses)' : '',
+    c.onWindowClose === true ? 'emitStrategy(onWindowClose)' : '',
     c.extractor ? 'event time = value (timestamp extractor)' : '',
     `caching ${c.caching}`,
   ]
@@ -132,7 +240,8 @@ export function describeCase(c: DifferentialCase): string {
 
 export function formatRecord(r: InputRecord | OutputRecord): string {
   const value = r.value === null ? 'null' : typeof r.value === 'string' ? JSON.stringify(r.value) : String(r.value);
-  return `${r.key === null ? 'null' : r.key}=${value}@${r.ts}`;
+  const topic = 'topic' in r && r.topic !== undefined && r.topic !== 'in' ? `${r.topic}:` : '';
+  return `${topic}${r.key === null ? 'null' : r.key}=${value}@${r.ts}`;
 }
 
 export function formatOutcome(outcome: CaseOutcome): string {

@@ -69,7 +69,7 @@ describe(`differential: Kafka Streams 3.9.1's TopologyTestDriver and ours (seed 
       ).not.toBe('agree');
       // Each pattern must still excuse something; checked on the default run only, as smaller or other runs
       // may miss a pattern's disagreements by chance.
-      if (!isDefaultRun) return;
+      if (!isDefaultRun || known.rare === true) return;
       const stale = known.categories.filter(
         (pattern) => !results.some((r) => r.status !== 'agree' && globMatches(pattern, r.category)),
       );

@@ -5,7 +5,7 @@
  *
  * Cases are spread round-robin over families, `<window>-<op>-<scenario>`, each built to exercise one thing:
  * - window: `session` (grace > 0), `session0` (grace 0, half of them `ofInactivityGapWithNoGrace`),
- *   `tumbling`, `hopping`, `none` (a non-windowed aggregation);
+ *   `tumbling`, `hopping`, `sliding` (SlidingWindows), `none` (a non-windowed aggregation);
  * - op: `count`, `reduce`, `aggregate`;
  * - scenario:
  *   - `inorder`: non-decreasing timestamps, steps chosen to land on exact gap / size / grace boundaries;
@@ -14,13 +14,25 @@
  *   - `filter`: as `nullkeys`, with records a `filter` drops before the grouping instead of null keys;
  *   - `nullvalues`: in-order timestamps, some values null;
  *   - `suppress`: `suppress(untilWindowCloses)` on an out-of-order input (windowed only);
- *   - `mixed`: all of the above at once.
+ *   - `mixed`: all of the above at once;
+ *   - `close`: `emitStrategy(onWindowClose)` on an out-of-order input (time and sliding windows only).
  * plus `passthrough-default-serdes`: `stream('in').to('out')` with no serdes, and `extractor-session-count`: a
  * session count on the event time that a timestamp extractor takes from each record's value (produce times
  * increase; event times are out of order, some negative).
+ * Tables and joins (see TableSpec and StreamJoinCaseSpec in cases.ts):
+ * - `table-<plain|filter|filterNot|mapValues|chain>-<mat|unmat>`: builder.table with or without a store
+ *   name, its operators, toStream; a quarter of the updates are tombstones, some keys null;
+ *   `table-stored-*` (operators with their own stores), `table-fromstream-*` (`toTable`), `table-fromagg-*`
+ *   (a stream's reduce as the table, so that old values come from an aggregation and its cache),
+ *   `table-suppress-*` (then `suppress(untilTimeLimit)`);
+ * - `stream-table-<inner|left>-<mat|unmat|rekey>`: a stream joined with a table, records interleaved;
+ * - `table-groupby-<count|reduce|aggregate>-<mat|unmat|fromagg>`: a table re-grouped by a key from its value;
+ * - `table-table-<inner|left|outer>-<mat|unmat|stored>`: updates and tombstones on both sides;
+ * - `stream-stream-<inner|left|outer>[-tick|-rekey]`: out-of-order and late records of both streams (`rekey`:
+ *   the left stream re-keyed, so repartitioned, first).
  * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
  */
-import type { Caching, DifferentialCase, InputRecord, Op, Value, ValueType, WindowSpec } from './cases.js';
+import type { Caching, DifferentialCase, InputRecord, Op, TableOp, TableSpec, Value, ValueType, WindowSpec } from './cases.js';
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Random {
@@ -55,25 +67,85 @@ function caseSeed(seed: number, index: number): number {
   return h >>> 0;
 }
 
-type WindowKind = 'session' | 'session0' | 'tumbling' | 'hopping' | 'none';
-type Scenario = 'inorder' | 'ooo' | 'nullkeys' | 'filter' | 'nullvalues' | 'suppress' | 'mixed';
+type WindowKind = 'session' | 'session0' | 'tumbling' | 'hopping' | 'sliding' | 'none';
+type Scenario = 'inorder' | 'ooo' | 'nullkeys' | 'filter' | 'nullvalues' | 'suppress' | 'mixed' | 'close';
 
-const WINDOW_KINDS: readonly WindowKind[] = ['session', 'session0', 'tumbling', 'hopping', 'none'];
+const WINDOW_KINDS: readonly WindowKind[] = ['session', 'session0', 'tumbling', 'hopping', 'sliding', 'none'];
 const OPS: readonly Op[] = ['count', 'reduce', 'aggregate'];
-const SCENARIOS: readonly Scenario[] = ['inorder', 'ooo', 'nullkeys', 'filter', 'nullvalues', 'suppress', 'mixed'];
+const SCENARIOS: readonly Scenario[] = ['inorder', 'ooo', 'nullkeys', 'filter', 'nullvalues', 'suppress', 'mixed', 'close'];
 
 export const PASSTHROUGH_FAMILY = 'passthrough-default-serdes';
 export const EXTRACTOR_FAMILY = 'extractor-session-count';
+
+/** Table cases: `table-<ops>-<mat|unmat>`, a table read from `in`, its operators, toStream. */
+const TABLE_OPS: Readonly<Record<string, readonly TableOp[] | 'random'>> = {
+  plain: [],
+  filter: ['filter'],
+  filterNot: ['filterNot'],
+  mapValues: ['mapValues'],
+  chain: 'random',
+  /** A chain whose operators each keep their results in a store. */
+  stored: 'random',
+  /** `stream('in').toTable()`, then a random chain. */
+  fromstream: 'random',
+  /** A stream's reduce, then a random chain (`mat`: each operator stores its results). */
+  fromagg: 'random',
+  /** A random chain (maybe empty), then suppress(untilTimeLimit). */
+  suppress: 'random',
+};
+/** Stream-table join cases: `stream-table-<inner|left>-<mat|unmat|rekey>`. */
+const JOIN_KINDS = ['inner', 'left'] as const;
+const JOIN_VARIANTS = ['mat', 'unmat', 'rekey'] as const;
+/** Table groupBy cases: `table-groupby-<op>-<mat|unmat>`. */
+const GROUPBY_OPS: readonly Op[] = ['count', 'reduce', 'aggregate'];
+export const TABLE_FAMILIES: readonly string[] = [
+  ...Object.keys(TABLE_OPS).flatMap((ops) => [`table-${ops}-mat`, `table-${ops}-unmat`]),
+  ...JOIN_KINDS.flatMap((join) => JOIN_VARIANTS.map((variant) => `stream-table-${join}-${variant}`)),
+  ...GROUPBY_OPS.flatMap((op) => [`table-groupby-${op}-mat`, `table-groupby-${op}-unmat`, `table-groupby-${op}-fromagg`]),
+  ...['inner', 'left', 'outer'].flatMap((join) => [`table-table-${join}-mat`, `table-table-${join}-unmat`, `table-table-${join}-stored`]),
+];
+
+/** Stream-stream join cases: `stream-stream-<inner|left|outer>[-tick]`. */
+export const STREAM_JOIN_FAMILIES: readonly string[] = ['inner', 'left', 'outer'].flatMap((kind) => [
+  `stream-stream-${kind}`,
+  `stream-stream-${kind}-tick`,
+  `stream-stream-${kind}-rekey`,
+]);
+
+/**
+ * Records of both streams (`in` and `tbl`), keys a to c: timestamps forward in steps that land on the time
+ * difference and grace, with steps back (out of order, some past the grace: too late to join); a few null
+ * keys and values.
+ */
+function streamJoinRecords(valueType: ValueType, rnd: Random, difference: number, grace: number): InputRecord[] {
+  const keys = ['a', 'b', 'c'].slice(0, rnd.int(1, 3));
+  const records: InputRecord[] = [];
+  let maxTs = rnd.pick([0, rnd.int(0, 30)]);
+  for (let i = rnd.int(3, 16); i > 0; i--) {
+    const step = rnd.pick([0, 1, difference - 1, difference, difference + 1, grace, difference + grace, difference + grace + 1, rnd.int(0, 3 * difference)]);
+    const ts = rnd.chance(0.3) ? Math.max(0, maxTs - step) : maxTs + step;
+    maxTs = Math.max(maxTs, ts);
+    const key = rnd.chance(0.05) ? null : rnd.pick(keys);
+    const value = rnd.chance(0.05) ? null : valueFor(valueType, rnd);
+    records.push({ key, value, ts, topic: rnd.chance(0.5) ? 'in' : 'tbl' });
+  }
+  return records;
+}
 
 /** Every family, in the order cases are dealt to them. */
 export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
     OPS.flatMap((op) =>
-      SCENARIOS.filter((s) => !(s === 'suppress' && window === 'none')).map((s) => `${window}-${op}-${s}`),
+      SCENARIOS.filter((s) => !(s === 'suppress' && window === 'none'))
+        // emitStrategy(onWindowClose) of time and sliding windows only.
+        .filter((s) => !(s === 'close' && (window === 'none' || window === 'session' || window === 'session0')))
+        .map((s) => `${window}-${op}-${s}`),
     ),
   ),
   PASSTHROUGH_FAMILY,
   EXTRACTOR_FAMILY,
+  ...TABLE_FAMILIES,
+  ...STREAM_JOIN_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -84,6 +156,11 @@ function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
       return { type: 'session', gap: rnd.pick([5, 10]), grace: rnd.pick([1, 3, 5, 10]), noGrace: false };
     case 'session0':
       return { type: 'session', gap: rnd.pick([5, 10]), grace: 0, noGrace: rnd.chance(0.5) };
+    case 'sliding': {
+      const size = rnd.pick([5, 10]);
+      const grace = rnd.pick([0, 0, 3, 5, 10]);
+      return { type: 'sliding', size, advance: size, grace, noGrace: grace === 0 && rnd.chance(0.5) };
+    }
     case 'tumbling':
     case 'hopping': {
       const size = rnd.pick([10, 20]);
@@ -130,7 +207,7 @@ function generateRecords(scenario: Scenario, valueType: ValueType, window: Windo
   let maxTs = rnd.pick([0, 0, rnd.int(0, 30)]);
   // Timestamp of the next record that reaches the aggregation (keyed, kept by the filter).
   let keptTs = maxTs;
-  const outOfOrder = scenario === 'ooo' || scenario === 'suppress' || scenario === 'mixed';
+  const outOfOrder = scenario === 'ooo' || scenario === 'suppress' || scenario === 'mixed' || scenario === 'close';
   for (let i = 0; i < count; i++) {
     const key = rnd.pick(keys);
     let value: Value | null = valueFor(valueType, rnd);
@@ -160,6 +237,84 @@ function generateRecords(scenario: Scenario, valueType: ValueType, window: Windo
  * rounds are dealt, `off` and `on` twice as often as the per-store switches.
  */
 export const CACHE_CYCLE: readonly Caching[] = ['off', 'on', 'off', 'on', 'store-off', 'store-on'];
+
+/**
+ * Updates of a table (and, for joins, stream records between them): keys a to c, a quarter of the table's
+ * values null (tombstones, of present and absent keys), some null keys, timestamps mostly forward with some
+ * steps back. Join cases send each record to the stream `in` or the table `tbl`; re-keyed streams use
+ * upper-case keys too.
+ */
+function tableRecords(
+  valueType: ValueType,
+  rnd: Random,
+  join: boolean,
+  rekey: boolean,
+  filter: boolean,
+  streamNulls = 0.1,
+): InputRecord[] {
+  const keys = ['a', 'b', 'c'].slice(0, rnd.int(1, 3));
+  const records: InputRecord[] = [];
+  let ts = rnd.pick([0, rnd.int(0, 20)]);
+  for (let i = rnd.int(3, 16); i > 0; i--) {
+    ts = rnd.chance(0.25) ? Math.max(0, ts - rnd.int(1, 10)) : ts + rnd.pick([0, 1, 2, 5, rnd.int(0, 20)]);
+    const topic = join && rnd.chance(0.5) ? 'tbl' : 'in';
+    const stream = join && topic === 'in';
+    let key: string | null = rnd.pick(keys);
+    if (stream && rekey && rnd.chance(0.5)) key = key.toUpperCase();
+    if (rnd.chance(0.06)) key = null;
+    let value: Value | null = valueFor(valueType, rnd);
+    if (filter && (!stream || streamNulls > 0.1) && rnd.chance(0.25)) value = DROPPED[valueType];
+    if (rnd.chance(stream ? streamNulls : 0.25)) value = null;
+    records.push(join ? { key, value, ts, topic } : { key, value, ts });
+  }
+  return records;
+}
+
+function tableCase(family: string, rnd: Random): { spec: TableSpec; records: InputRecord[]; valueType: ValueType } {
+  const valueType: ValueType = rnd.pick(['string', 'long']);
+  const parts = family.split('-');
+  if (parts[1] === 'groupby') {
+    const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
+    const spec: TableSpec = {
+      materialized: parts[3] === 'mat',
+      ops,
+      groupBy: parts[2] as Op,
+      ...(parts[3] === 'fromagg' ? { fromAggregate: true } : {}),
+    };
+    return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
+  }
+  if (parts[1] === 'table') {
+    const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
+    const stored = parts[3] === 'stored';
+    const spec: TableSpec = {
+      materialized: parts[3] === 'mat' || (stored && rnd.chance(0.5)),
+      ops,
+      join: parts[2] as 'inner' | 'left' | 'outer',
+      ...(stored ? { storedJoin: true } : {}),
+    };
+    return { spec, valueType, records: tableRecords(valueType, rnd, true, false, ops.includes('filter'), 0.25) };
+  }
+  if (parts[0] === 'table') {
+    const named = TABLE_OPS[parts[1]!]!;
+    const ops: TableOp[] =
+      named === 'random' ? Array.from({ length: rnd.int(2, 3) }, () => rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])) : [...named];
+    const fromAgg = parts[1] === 'fromagg';
+    const spec: TableSpec = {
+      materialized: parts[2] === 'mat' && !fromAgg,
+      ops: parts[1] === 'fromstream' || parts[1] === 'suppress' ? ops.slice(0, rnd.int(0, ops.length)) : ops,
+      ...(parts[1] === 'stored' || (fromAgg && parts[2] === 'mat') ? { storedOps: true } : {}),
+      ...(parts[1] === 'fromstream' ? { fromStream: true } : {}),
+      ...(fromAgg ? { fromAggregate: true } : {}),
+      ...(parts[1] === 'suppress' ? { suppressLimit: rnd.pick([0, 3, 5, 10, 20]) } : {}),
+    };
+    return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
+  }
+  const join = parts[2] as 'inner' | 'left';
+  const variant = parts[3]!;
+  const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
+  const spec: TableSpec = { materialized: variant === 'mat' || (variant === 'rekey' && rnd.chance(0.5)), ops, join, rekey: variant === 'rekey' };
+  return { spec, valueType, records: tableRecords(valueType, rnd, true, variant === 'rekey', ops.includes('filter')) };
+}
 
 /** Case `index` of run `seed`. */
 export function generateCase(seed: number, index: number): DifferentialCase {
@@ -191,6 +346,29 @@ export function generateCase(seed: number, index: number): DifferentialCase {
       window, suppress: false, filter: false, caching, extractor: true, records,
     };
   }
+  if (STREAM_JOIN_FAMILIES.includes(family)) {
+    const parts = family.split('-');
+    const type: ValueType = rnd.pick(['string', 'long']);
+    const timeDifference = rnd.pick([0, 5, 10]);
+    const grace = rnd.pick([0, 0, 3, 10]);
+    const rekey = parts[3] === 'rekey';
+    const streamJoin = { kind: parts[2] as 'inner' | 'left' | 'outer', timeDifference, grace, tick: parts[3] === 'tick', ...(rekey ? { rekey } : {}) };
+    let records = streamJoinRecords(type, rnd, Math.max(timeDifference, 1), grace);
+    if (rekey) records = records.map((r) => (r.topic === 'in' && r.key !== null && rnd.chance(0.5) ? { ...r, key: r.key.toUpperCase() } : r));
+    return {
+      id, seed, index, family, valueType: type, op: 'count', topology: 'stream-stream-join', streamJoin,
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
+      records,
+    };
+  }
+  if (TABLE_FAMILIES.includes(family)) {
+    const { spec, records, valueType: type } = tableCase(family, rnd);
+    return {
+      id, seed, index, family, valueType: type, op: 'count',
+      topology: spec.groupBy !== undefined ? 'table-groupby' : family.startsWith('table-table-') ? 'table-table-join' : spec.join !== undefined ? 'stream-table-join' : 'table',
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, records, table: spec,
+    };
+  }
   const [windowKind, op, scenario] = family.split('-') as [WindowKind, Op, Scenario];
   const window = windowFor(windowKind, rnd);
   const filter = scenario === 'filter' || (scenario === 'mixed' && rnd.chance(0.5));
@@ -200,7 +378,10 @@ export function generateCase(seed: number, index: number): DifferentialCase {
     // Without a filter the marker is an ordinary value; keep it out so that the case reads plainly.
     records = records.map((r) => (r.key !== null && r.value === DROPPED[valueType] ? { ...r, value: valueFor(valueType, rnd) } : r));
   }
-  return { id, seed, index, family, topology: 'aggregate', valueType, op, window, suppress, filter, caching, extractor: false, records };
+  return {
+    id, seed, index, family, topology: 'aggregate', valueType, op, window, suppress, filter, caching, extractor: false, records,
+    ...(scenario === 'close' ? { onWindowClose: true } : {}),
+  };
 }
 
 export function generateCases(seed: number, count: number): DifferentialCase[] {

@@ -8,11 +8,16 @@
  */
 import {
   Consumed,
+  EmitStrategy,
   Grouped,
+  Joined,
+  JoinWindows,
   Materialized,
   Produced,
   Serdes,
   SessionWindows,
+  SlidingWindows,
+  StreamJoined,
   StreamsBuilder,
   Suppressed,
   TimeWindows,
@@ -21,12 +26,15 @@ import {
   type KGroupedStream,
   type KTable,
   type Serde,
+  type TestInputTopic,
   type Topology,
   type Windowed,
 } from '../../src/index.js';
 import {
   LONG_OPS,
   STRING_OPS,
+  joinValues,
+  rekeyed,
   type CaseOutcome,
   type DifferentialCase,
   type OutputRecord,
@@ -120,10 +128,16 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
             ? sessions.reduce(reducer, materialized(c, valueSerde))
             : sessions.aggregate(() => ops.init(), aggregator, (_k, left, right) => ops.merge(left, right), materialized(c, valueSerde));
     } else {
-      let windows = w.noGrace ? TimeWindows.ofSizeWithNoGrace(w.size) : TimeWindows.ofSizeAndGrace(w.size, w.grace);
-      if (w.advance !== w.size) windows = windows.advanceBy(w.advance);
+      let windows: TimeWindows | SlidingWindows;
+      if (w.type === 'sliding') {
+        windows = w.noGrace ? SlidingWindows.ofTimeDifferenceWithNoGrace(w.size) : SlidingWindows.ofTimeDifferenceAndGrace(w.size, w.grace);
+      } else {
+        windows = w.noGrace ? TimeWindows.ofSizeWithNoGrace(w.size) : TimeWindows.ofSizeAndGrace(w.size, w.grace);
+        if (w.advance !== w.size) windows = windows.advanceBy(w.advance);
+      }
       keyOut = WindowedSerdes.timeWindowed(Serdes.String(), w.size);
       const timed = grouped.windowedBy(windows);
+      if (c.onWindowClose === true) timed.emitStrategy(EmitStrategy.onWindowClose());
       windowed =
         c.op === 'count'
           ? timed.count(materialized(c, Serdes.Int64()))
@@ -137,6 +151,134 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
     .toStream()
     .to('out', Produced.with(keyOut as Serde<unknown>, valueOut));
   return drive(builder.build({ applicationId: 'differential' }), c, valueSerde, keyOut, valueOut);
+}
+
+/** The table of a table or join case, with its operators (TableSpec). */
+function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, topic: string, valueSerde: Serde<V>, ops: ValueOps<V>): KTable<string, V> {
+  const spec = c.table!;
+  const consumed = Consumed.with(Serdes.String(), valueSerde);
+  const store = spec.materialized ? materializedAs(c, valueSerde) : undefined;
+  let table =
+    spec.fromAggregate === true
+      ? builder
+          .stream(topic, consumed)
+          .groupByKey(Grouped.with(Serdes.String(), valueSerde))
+          .reduce((l, r) => ops.reduce(l, r), materialized(c, valueSerde))
+      : spec.fromStream === true
+        ? builder.stream(topic, consumed).toTable(store)
+        : builder.table(topic, consumed, store);
+  spec.ops.forEach((op, i) => {
+    const stored = spec.storedOps === true ? materializedAs(c, valueSerde, `op${i}`) : undefined;
+    if (op === 'filter') table = table.filter((_k, v) => !ops.dropped(v), stored);
+    else if (op === 'filterNot') table = table.filterNot((k) => k === 'b', stored);
+    else table = table.mapValues((v) => ops.mapped(v), stored);
+  });
+  if (spec.suppressLimit !== undefined) {
+    // An identity mapValues (on both sides) that gives the table its value serde back for the buffer.
+    table = table.mapValues((v) => v, Materialized.with<string, V>(Serdes.String(), valueSerde));
+    table = table.suppress(Suppressed.untilTimeLimit(spec.suppressLimit));
+  }
+  return table;
+}
+
+/** `Materialized.as('store')` with the case's caching switch. */
+function materializedAs<V>(c: DifferentialCase, valueSerde: Serde<V>, name = 'store'): Materialized<string, V> {
+  const m = Materialized.as<string, V>(name).withKeySerde(Serdes.String()).withValueSerde(valueSerde);
+  if (c.caching === 'store-off') return m.withCachingDisabled();
+  if (c.caching === 'store-on') return m.withCachingEnabled();
+  return m;
+}
+
+/** `table` and `stream-table-join` cases (see TableSpec). */
+function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, ops: ValueOps<V>): OutputRecord[] {
+  const builder = new StreamsBuilder();
+  const spec = c.table!;
+  let valueOut: Serde<Value> = valueSerde as Serde<Value>;
+  if (c.topology === 'table') {
+    tableOf(builder, c, 'in', valueSerde, ops).toStream().to('out', Produced.with(Serdes.String(), valueSerde));
+  } else if (c.topology === 'table-table-join') {
+    valueOut = Serdes.String() as Serde<Value>;
+    const left = tableOf(builder, c, 'in', valueSerde, ops);
+    const right = builder.table('tbl', Consumed.with(Serdes.String(), valueSerde));
+    const joiner = (l: V | null, r: V | null): string => joinValues(l, r);
+    const stored = spec.storedJoin === true ? materializedAs(c, Serdes.String(), 'joined') : undefined;
+    const joined =
+      spec.join === 'inner'
+        ? left.join(right, joiner, stored)
+        : spec.join === 'left'
+          ? left.leftJoin(right, joiner, stored)
+          : left.outerJoin(right, joiner, stored);
+    joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+  } else if (spec.groupBy !== undefined) {
+    const grouped = tableOf(builder, c, 'in', valueSerde, ops).groupBy(
+      (_k, v) => ({ key: ops.group(v) as string, value: v }),
+      Grouped.with(Serdes.String(), valueSerde),
+    );
+    const adder = (_k: string, v: V, agg: V): V => ops.reduce(agg, v);
+    const subtractor = (_k: string, v: V, agg: V): V => ops.subtract(agg, v);
+    if (spec.groupBy === 'count') valueOut = Serdes.Int64() as Serde<Value>;
+    const result: KTable<string, Value> =
+      spec.groupBy === 'count'
+        ? grouped.count(materialized(c, Serdes.Int64()))
+        : spec.groupBy === 'reduce'
+          ? grouped.reduce((agg, v) => ops.reduce(agg, v), (agg, v) => ops.subtract(agg, v), materialized(c, valueSerde))
+          : grouped.aggregate(() => ops.init(), adder, subtractor, materialized(c, valueSerde));
+    result.toStream().to('out', Produced.with(Serdes.String(), valueOut));
+  } else {
+    valueOut = Serdes.String() as Serde<Value>;
+    let stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+    if (spec.rekey === true) stream = stream.selectKey((k) => rekeyed(k) as string);
+    const table = tableOf(builder, c, 'tbl', valueSerde, ops);
+    const joiner = (left: V, right: V | null): string => joinValues(left, right);
+    const joined = Joined.with(Serdes.String(), valueSerde, valueSerde);
+    (spec.join === 'left' ? stream.leftJoin(table, joiner, joined) : stream.join(table, joiner, joined)).to('out', Produced.with(Serdes.String(), Serdes.String()));
+  }
+  return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, valueOut);
+}
+
+/** `stream-stream-join` cases (see StreamJoinCaseSpec). */
+function runStreamJoin<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>): OutputRecord[] {
+  const spec = c.streamJoin!;
+  const builder = new StreamsBuilder();
+  let left = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+  if (spec.rekey === true) left = left.selectKey((k) => rekeyed(k) as string);
+  const right = builder.stream('tbl', Consumed.with(Serdes.String(), valueSerde));
+  const windows = JoinWindows.ofTimeDifferenceAndGrace(spec.timeDifference, spec.grace);
+  const joined = StreamJoined.with(Serdes.String(), valueSerde, valueSerde);
+  const joiner = (l: V | null, r: V | null): string => joinValues(l, r);
+  const out =
+    spec.kind === 'inner'
+      ? left.join(right, joiner, windows, joined)
+      : spec.kind === 'left'
+        ? left.leftJoin(right, joiner, windows, joined)
+        : left.outerJoin(right, joiner, windows, joined);
+  out.to('out', Produced.with(Serdes.String(), Serdes.String()));
+  return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, Serdes.String() as Serde<Value>, spec.tick);
+}
+
+/** Pipes each record to its topic (`in` or `tbl`) and reads `out` (string keys). */
+function driveTopics<V extends Value>(
+  topology: Topology,
+  c: DifferentialCase,
+  valueSerde: Serde<V>,
+  valueOut: Serde<Value>,
+  tick = false,
+): OutputRecord[] {
+  const driver = new TopologyTestDriver(topology, { cacheMaxBytes: c.caching === 'off' ? 0 : CACHE_BYTES });
+  try {
+    const inputs = new Map<string, TestInputTopic<string, V>>();
+    const output = driver.createOutputTopic('out', Serdes.String(), valueOut);
+    for (const r of c.records) {
+      const topic = r.topic ?? 'in';
+      let input = inputs.get(topic);
+      if (input === undefined) inputs.set(topic, (input = driver.createInputTopic(topic, Serdes.String(), valueSerde)));
+      if (tick) driver.advanceWallClockTime(1000);
+      input.pipeInput(r.key, r.value as V | null, r.ts);
+    }
+    return output.readRecordsToList().map((r) => ({ key: r.key, value: r.value, ts: r.timestamp }));
+  } finally {
+    driver.close();
+  }
 }
 
 /** `stream('in').to('out')` with no serdes given; input written and output read as UTF-8 strings. */
@@ -166,7 +308,15 @@ export function runOurs(c: DifferentialCase): CaseOutcome {
     const records =
       c.topology === 'passthrough'
         ? runPassthrough(c)
-        : c.valueType === 'long'
+        : c.streamJoin !== undefined
+          ? c.valueType === 'long'
+            ? runStreamJoin(c, Serdes.Int64())
+            : runStreamJoin(c, Serdes.String())
+          : c.table !== undefined
+          ? c.valueType === 'long'
+            ? runTable(c, Serdes.Int64(), LONG_OPS)
+            : runTable(c, Serdes.String(), STRING_OPS)
+          : c.valueType === 'long'
           ? runAggregate(c, Serdes.Int64(), LONG_OPS)
           : runAggregate(c, Serdes.String(), STRING_OPS);
     return { kind: 'records', records };

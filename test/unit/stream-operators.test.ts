@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   Branched,
   Consumed,
+  EmitStrategy,
   Grouped,
   Materialized,
   Named,
   Produced,
   Repartitioned,
   Serdes,
+  SlidingWindows,
   StreamsBuilder,
   Stores,
   Suppressed,
@@ -406,5 +408,44 @@ describe('bad input', () => {
     );
     expect(() => input.pipeInput('a', 1)).toThrow(ProcessingError);
     expect(() => input.pipeInput('a', 1)).toThrow(/Processor explode failed on the record at in-0@1: boom/);
+  });
+});
+
+describe('sliding windows', () => {
+  it('aggregates each distinct set of records at most the time difference apart', () => {
+    const { input, out } = run((s) =>
+      s
+        .groupByKey()
+        .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(10))
+        .count()
+        .toStream()
+        .to('out', Produced.with(WindowedSerdes.timeWindowed(S, 10), Serdes.Int64())),
+    );
+    input.pipeInput('a', 1, 20);
+    input.pipeInput('a', 1, 25);
+    const counts = out<{ key: string; window: { start: number; end: number } }, number>('out', WindowedSerdes.timeWindowed(S, 10), Serdes.Int64());
+    expect(counts.map((r) => [r.key.window.start, r.key.window.end, r.value])).toEqual([
+      [10, 20, 1], // a@20's left window
+      [21, 31, 1], // a@20's right window, created when a@25 arrives
+      [15, 25, 2], // a@25's left window holds both
+    ]);
+  });
+});
+
+describe('emitStrategy(onWindowClose)', () => {
+  it('emits each window once, its final result, when it closes', () => {
+    const windowed = WindowedSerdes.timeWindowed(S, 10);
+    const { input, out } = run((s) => {
+      const windows = s.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(10, 2));
+      windows.emitStrategy(EmitStrategy.onWindowClose());
+      windows.count().toStream().to('out', Produced.with(windowed, Serdes.Int64()));
+    });
+    input.pipeInput('a', 1, 1);
+    input.pipeInput('a', 1, 5);
+    input.pipeInput('b', 1, 11); // close time 9: [0,10) still open
+    expect(out('out', windowed, Serdes.Int64())).toEqual([]);
+    input.pipeInput('b', 1, 12); // close time 10: [0,10) closes
+    const final = out<{ key: string; window: { start: number } }, number>('out', windowed, Serdes.Int64());
+    expect(final.map((r) => [r.key.key, r.key.window.start, r.value])).toEqual([['a', 0, 2]]);
   });
 });

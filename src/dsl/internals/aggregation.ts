@@ -26,6 +26,11 @@ export interface AggregationSpec {
   readonly defaultValueSerde: Serde<unknown> | undefined;
   readonly retentionMs?: number;
   readonly windowSizeMs?: number;
+  /**
+   * `onWindowClose` windowed stores: Kafka Streams keeps them in a time-ordered store, which still serves a
+   * window starting exactly `retention` before its observed time (others stop one ms earlier).
+   */
+  readonly timeOrderedStore?: boolean;
   readonly supplier: (storeName: string) => ProcessorSupplier<unknown, unknown, unknown, unknown>;
 }
 
@@ -81,7 +86,7 @@ export function addAggregation(graph: InternalBuilder, source: GroupedSource, sp
     persistent: true,
     loggingEnabled: spec.materialized?.loggingEnabled ?? true,
     changelogConfig: spec.materialized?.changelogConfig ?? {},
-    retentionMs,
+    retentionMs: retentionMs !== undefined && spec.timeOrderedStore === true ? retentionMs + 1 : retentionMs,
     windowSizeMs: spec.windowSizeMs,
     // Results are stamped with the largest timestamp that went into them (Kafka Streams' timestamped stores).
     timestamped: spec.storeType !== 'session',

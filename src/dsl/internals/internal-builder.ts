@@ -1,7 +1,7 @@
 import type { Serde } from '../../serdes/serde.js';
 import type { StoreDefinition } from '../../processor/store-definition.js';
 import type { TimestampExtractor } from '../../processor/timestamp-extractor.js';
-import type { DeclaredGraph, NodeDef, ProcessorNodeDef, RepartitionTopicDef, SinkNodeDef, SourceNodeDef } from '../../processor/internals/graph.js';
+import type { CopartitionGroupDef, DeclaredGraph, NodeDef, ProcessorNodeDef, RepartitionTopicDef, SinkNodeDef, SourceNodeDef } from '../../processor/internals/graph.js';
 
 type WithoutIndex<T> = Omit<T, 'index' | 'kind'>;
 
@@ -18,6 +18,7 @@ export class InternalBuilder implements DeclaredGraph {
   readonly nodes = new Map<string, NodeDef>();
   readonly stores = new Map<string, StoreDefinition>();
   readonly repartitionTopics = new Map<string, RepartitionTopicDef>();
+  readonly copartitionGroups: CopartitionGroupDef[] = [];
   /** Problems found while declaring; reported together by `build()`. */
   readonly problems: string[] = [];
 
@@ -86,6 +87,11 @@ export class InternalBuilder implements DeclaredGraph {
       return;
     }
     if (!node.stores.includes(storeName)) node.stores.push(storeName);
+  }
+
+  /** The nodes of the sides of join `joinName`, whose source topics must be co-partitioned. */
+  addCopartitionGroup(joinName: string, sides: readonly string[]): void {
+    this.copartitionGroups.push({ joinName, sides });
   }
 
   addRepartitionTopic(topic: RepartitionTopicDef): void {

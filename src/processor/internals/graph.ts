@@ -50,6 +50,12 @@ export interface RepartitionTopicDef {
   readonly numberOfPartitions?: number;
 }
 
+/** A join whose sides (node names) must read co-partitioned topics: the same number of partitions. */
+export interface CopartitionGroupDef {
+  readonly joinName: string;
+  readonly sides: readonly string[];
+}
+
 /**
  * The declared graph a Topology is built from: what the DSL's InternalBuilder collects (or any other
  * builder). The Topology only reads it, once, in its constructor.
@@ -59,6 +65,8 @@ export interface DeclaredGraph {
   readonly nodes: ReadonlyMap<string, NodeDef>;
   readonly stores: ReadonlyMap<string, StoreDefinition>;
   readonly repartitionTopics: ReadonlyMap<string, RepartitionTopicDef>;
+  /** Joins whose sides must be co-partitioned (absent: none). */
+  readonly copartitionGroups?: readonly CopartitionGroupDef[];
   /** Problems found while declaring; the Topology refuses to build when there are any. */
   readonly problems: readonly string[];
 }

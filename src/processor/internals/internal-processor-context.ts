@@ -7,4 +7,11 @@ export type DropReason = 'late' | 'null-key' | 'invalid-timestamp';
 export interface InternalProcessorContext<K, V> extends ProcessorContext<K, V> {
   /** Counts a record the processor drops (late, null key), and logs it rate-limited. */
   recordDropped(reason: DropReason, detail: string): void;
+  /**
+   * How often (wall-clock ms) a stream-stream left/outer join looks for records whose window closed without
+   * a partner, and an `onWindowClose` aggregation for closed windows: Kafka Streams' internal
+   * `emit.interval.ms.kstreams.outer.join.spurious.results.fix` and `emit.interval.ms.kstreams.windowed.aggregation`,
+   * 1000 by default, 0 in the TopologyTestDriver (every record).
+   */
+  readonly emitIntervalMs?: number;
 }

@@ -14,3 +14,5 @@ export type Merger<K, VA> = (key: K, left: VA, right: VA) => VA;
 export type Reducer<V> = (left: V, right: V) => V;
 /** Does something with a record (`peek`, `foreach`). */
 export type ForeachAction<K, V> = (key: K, value: V) => void;
+/** Joins a value with the other side's (null where a left or outer join found none); the key is passed third. */
+export type ValueJoiner<V1, V2, VR, K = unknown> = (value1: V1, value2: V2, key: K) => VR;

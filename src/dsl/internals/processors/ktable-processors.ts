@@ -1,37 +1,128 @@
 import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor-api.js';
+import type { ValueAndTimestamp } from '../../../stores/state-store.js';
+import { change, type Change } from '../change.js';
+import { storeGetter, type TableProducer, type ValueGetterSupplier } from '../table-producer.js';
+import { TupleForwarder } from './cached-forwarding.js';
 import type { Predicate, ValueMapper } from './functions.js';
 
-type Supplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
+type TableSupplier = ProcessorSupplier<unknown, Change<unknown>, unknown, Change<unknown>>;
 
 /**
- * KTable operators see a changelog: a null value is a deletion. `filter` turns a rejected update into a
- * deletion (the key may have passed before), `mapValues` keeps deletions as they are.
+ * A table operator (Kafka Streams' KTableFilter and KTableMapValues): it applies `compute` to the new value
+ * and, when old values are sent, to the old one; a null stays null. Unmaterialized, its value getter applies
+ * `compute` to the parent's. Materialized (`storeName`), it keeps its results in that store, reads old
+ * values from it, reads by key from it, and forwards through its cache.
  */
-export function ktableFilter(predicate: Predicate<unknown, unknown>, keepMatching: boolean): Supplier {
-  return () => {
-    let context!: ProcessorContext<unknown, unknown>;
+abstract class ComputedTable implements TableProducer {
+  sendOldValues = false;
+
+  constructor(
+    protected readonly parent: TableProducer,
+    readonly storeName: string | undefined,
+  ) {}
+
+  /** The operator on a non-null value; null means the key is absent in this table. */
+  protected abstract compute(key: unknown, value: unknown): unknown;
+
+  /** False when a change with neither value should not be forwarded. */
+  protected abstract forwardEmpty(): boolean;
+
+  enableSendingOldValues(forceMaterialization: boolean): boolean {
+    if (this.storeName !== undefined || this.parent.enableSendingOldValues(forceMaterialization)) this.sendOldValues = true;
+    return this.sendOldValues;
+  }
+
+  view(): ValueGetterSupplier {
+    if (this.storeName !== undefined) return storeGetter(this.storeName);
+    const parent = this.parent.view();
+    const compute = (key: unknown, v: ValueAndTimestamp<unknown> | undefined): ValueAndTimestamp<unknown> | undefined => {
+      if (v === undefined) return undefined;
+      const value = this.compute(key, v.value);
+      return value === null || value === undefined ? undefined : { value, timestamp: v.timestamp };
+    };
     return {
-      init(ctx) {
-        context = ctx;
-      },
-      process(record) {
-        const pass = record.value !== null && predicate(record.key, record.value) === keepMatching;
-        context.forward(pass ? record : { ...record, value: null });
+      storeNames: parent.storeNames,
+      get() {
+        const getter = parent.get();
+        return { init: (context) => getter.init(context), get: (key) => compute(key, getter.get(key)) };
       },
     };
-  };
+  }
+
+  supplier(): TableSupplier {
+    const storeName = this.storeName;
+    return () => {
+      let context!: ProcessorContext<unknown, Change<unknown>>;
+      let sendOldValues = false;
+      let own: TupleForwarder | undefined;
+      const apply = (key: unknown, value: unknown): unknown =>
+        value === null || value === undefined ? null : (this.compute(key, value) ?? null);
+      return {
+        init: (ctx) => {
+          context = ctx;
+          sendOldValues = this.sendOldValues;
+          if (storeName !== undefined) own = TupleForwarder.open(ctx, storeName, sendOldValues);
+        },
+        process: (record) => {
+          const newValue = apply(record.key, record.value.newValue);
+          const oldValue = !sendOldValues
+            ? null
+            : own !== undefined
+              ? (own.store.getWithTimestamp(record.key)?.value ?? null)
+              : apply(record.key, record.value.oldValue);
+          if (sendOldValues && newValue === null && oldValue === null && !this.forwardEmpty()) return;
+          if (own === undefined) {
+            context.forward({ ...record, value: change(newValue, oldValue) });
+            return;
+          }
+          own.store.putWithTimestamp(record.key, newValue, record.timestamp);
+          own.maybeForward(record, newValue, oldValue);
+        },
+      };
+    };
+  }
 }
 
-export function ktableMapValues(mapper: ValueMapper<unknown, unknown, unknown>): Supplier {
-  return () => {
-    let context!: ProcessorContext<unknown, unknown>;
-    return {
-      init(ctx) {
-        context = ctx;
-      },
-      process(record) {
-        context.forward(record.value === null ? record : { ...record, value: mapper(record.value, record.key) });
-      },
-    };
-  };
+/**
+ * `filter` / `filterNot`: a rejected value becomes a deletion. As Kafka Streams' KTableFilter, it asks a
+ * materialized parent for old values at once, and then does not forward a change with neither value (a
+ * deletion of a key that was not in the filtered table).
+ */
+export class KTableFilter extends ComputedTable {
+  constructor(
+    parent: TableProducer,
+    private readonly predicate: Predicate<unknown, unknown>,
+    private readonly keepMatching: boolean,
+    storeName: string | undefined,
+  ) {
+    super(parent, storeName);
+    this.sendOldValues = parent.enableSendingOldValues(false);
+  }
+
+  protected compute(key: unknown, value: unknown): unknown {
+    return this.predicate(key, value) === this.keepMatching ? value : null;
+  }
+
+  protected forwardEmpty(): boolean {
+    return false;
+  }
+}
+
+/** `mapValues`: deletions stay deletions (Kafka Streams' KTableMapValues). */
+export class KTableMapValues extends ComputedTable {
+  constructor(
+    parent: TableProducer,
+    private readonly mapper: ValueMapper<unknown, unknown, unknown>,
+    storeName: string | undefined,
+  ) {
+    super(parent, storeName);
+  }
+
+  protected compute(key: unknown, value: unknown): unknown {
+    return this.mapper(value, key);
+  }
+
+  protected forwardEmpty(): boolean {
+    return true;
+  }
 }

@@ -4,6 +4,7 @@ import type { Windowed } from '../../../processor/windowed.js';
 import type { SessionWindows } from '../../windows.js';
 import type { SessionStore } from '../../../stores/state-store.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
+import { change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer, Merger } from './functions.js';
 
@@ -36,7 +37,8 @@ export function sessionWindowAggregate(
         context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
         store = context.getStateStore(storeName);
         observedStreamTime = context.currentStreamTimeMs();
-        forwardNow = !forwardThroughCache(store, context);
+        // Windowed tables send no old values (nothing downstream of ours asks for them yet).
+        forwardNow = !forwardThroughCache(store, context as never, false);
       },
       process(record) {
         const key = record.key;
@@ -67,7 +69,7 @@ export function sessionWindowAggregate(
         if (start !== t || end !== t) {
           for (const session of found) {
             store.remove(session.key);
-            if (forwardNow) context.forward({ key: session.key, value: null, timestamp: session.key.window.end, headers: record.headers });
+            if (forwardNow) context.forward({ key: session.key, value: change(null, null), timestamp: session.key.window.end, headers: record.headers });
           }
         }
         const sessionKey: Windowed<unknown> = { key, window: { start, end } };
@@ -75,7 +77,7 @@ export function sessionWindowAggregate(
         // tombstone, as Kafka Streams' put of a null session does.
         if (aggregate === null || aggregate === undefined) store.remove(sessionKey);
         else store.put(sessionKey, aggregate);
-        if (forwardNow) context.forward({ key: sessionKey, value: aggregate ?? null, timestamp: end, headers: record.headers });
+        if (forwardNow) context.forward({ key: sessionKey, value: change(aggregate, null), timestamp: end, headers: record.headers });
       },
     };
   };

@@ -3,6 +3,7 @@ import type { Windowed } from '../../../processor/windowed.js';
 import type { Serde } from '../../../serdes/serde.js';
 import type { KeyValueStore } from '../../../stores/state-store.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
+import { change, type Change } from '../change.js';
 import { MinHeap } from './min-heap.js';
 
 interface Buffered {
@@ -25,9 +26,9 @@ export function suppressFinalResults(
   closeAfterMs: number,
   keySerde: Serde<Windowed<unknown>>,
   valueSerde: Serde<unknown>,
-): ProcessorSupplier<Windowed<unknown>, unknown, Windowed<unknown>, unknown> {
+): ProcessorSupplier<Windowed<unknown>, Change<unknown>, Windowed<unknown>, Change<unknown>> {
   return () => {
-    let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
+    let context!: InternalProcessorContext<Windowed<unknown>, Change<unknown>>;
     let store!: KeyValueStore<Buffer, Buffer>;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
     const entries = new Map<string, Buffered>();
@@ -54,13 +55,13 @@ export function suppressFinalResults(
       if (closed.length > 1) closed.sort(([a, x], [b, y]) => x.key.window.end - y.key.window.end || (a < b ? -1 : a > b ? 1 : 0));
       for (const [, entry] of closed) {
         store.delete(entry.keyBytes);
-        context.forward({ key: entry.key, value: entry.value, timestamp: entry.timestamp, headers: {} });
+        context.forward({ key: entry.key, value: change(entry.value, null), timestamp: entry.timestamp, headers: {} });
       }
     };
 
     return {
       init(ctx) {
-        context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
+        context = ctx as InternalProcessorContext<Windowed<unknown>, Change<unknown>>;
         store = context.getStateStore(storeName);
         observedStreamTime = context.currentStreamTimeMs();
         for (const { key, value } of store.all()) {
@@ -72,7 +73,9 @@ export function suppressFinalResults(
           });
         }
       },
-      process(record) {
+      process(input) {
+        // A table's change; the buffer keeps its new value (Kafka Streams' KTableSuppressProcessor).
+        const record = { ...input, value: input.value.newValue };
         if (record.timestamp > observedStreamTime) observedStreamTime = record.timestamp;
         const keyBytes = keySerde.serialize(record.key);
         if (record.value === null || record.value === undefined) {

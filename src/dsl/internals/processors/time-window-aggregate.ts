@@ -3,7 +3,9 @@ import type { Windowed } from '../../../processor/windowed.js';
 import type { TimeWindows } from '../../windows.js';
 import type { TimestampedWindowStore } from '../../../stores/state-store.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
+import { change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
+import type { WindowCloseEmitter } from './window-close-emitter.js';
 import type { Aggregator, Initializer } from './functions.js';
 
 /**
@@ -16,18 +18,27 @@ export function timeWindowAggregate(
   windows: TimeWindows,
   initializer: Initializer<unknown> | undefined,
   aggregator: Aggregator<unknown, unknown, unknown>,
+  /** `onWindowClose`: final results only, emitted by this (made per task) instead of every update. */
+  emitter?: () => WindowCloseEmitter,
 ): ProcessorSupplier<unknown, unknown, Windowed<unknown>, unknown> {
   return () => {
     let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
     let store!: TimestampedWindowStore<unknown, unknown>;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
     let forwardNow = true;
+    const final = emitter?.();
     return {
       init(ctx) {
         context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
         store = context.getStateStore(storeName);
         observedStreamTime = context.currentStreamTimeMs();
-        forwardNow = !forwardThroughCache(store, context);
+        if (final !== undefined) {
+          final.init(context as never, store);
+          forwardNow = false;
+        } else {
+          // Windowed tables send no old values (nothing downstream of ours asks for them yet).
+          forwardNow = !forwardThroughCache(store, context as never, false);
+        }
       },
       process(record) {
         const key = record.key;
@@ -61,9 +72,11 @@ export function timeWindowAggregate(
         }
         for (const { start, end, value, timestamp } of updates) {
           store.putWithTimestamp(key, value ?? null, start, timestamp);
-          if (forwardNow) context.forward({ key: { key, window: { start, end } }, value: value ?? null, timestamp, headers: record.headers });
+          final?.track(key, start);
+          if (forwardNow) context.forward({ key: { key, window: { start, end } }, value: change(value, null), timestamp, headers: record.headers });
         }
         if (dropped) context.recordDropped('late', `a window of ${t} closed at ${closeTime}`);
+        final?.maybeEmit(record, closeTime);
       },
     };
   };

@@ -14,13 +14,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -30,18 +33,27 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.EmitStrategy;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.JoinWindows;
+import org.apache.kafka.streams.kstream.Joined;
+import org.apache.kafka.streams.kstream.StreamJoined;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KGroupedTable;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.ValueJoiner;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 
 /**
@@ -66,6 +78,12 @@ public final class DifferentialRunner {
     V reduce(V left, V right);
     /** The filter family drops records whose value is the marker ("X" or a negative long). */
     boolean dropped(V value);
+    /** A table case's mapValues. */
+    V mapped(V value);
+    /** A table groupBy's subtractor. */
+    V subtract(V agg, V value);
+    /** A table groupBy's new key; null for some values. */
+    String group(V value);
   }
 
   static final Ops<String> STRINGS = new Ops<>() {
@@ -78,6 +96,9 @@ public final class DifferentialRunner {
     public String merge(String left, String right) { return left + "&" + right; }
     public String reduce(String left, String right) { return left + "+" + right; }
     public boolean dropped(String value) { return "X".equals(value); }
+    public String mapped(String value) { return value + "!"; }
+    public String subtract(String agg, String value) { return agg + "-" + value; }
+    public String group(String value) { return "e".equals(value) ? null : "a".equals(value) || "b".equals(value) ? "g1" : "g2"; }
   };
 
   static final Ops<Long> LONGS = new Ops<>() {
@@ -91,6 +112,9 @@ public final class DifferentialRunner {
     public Long merge(Long left, Long right) { return nz(left, 0) + nz(right, 0); }
     public Long reduce(Long left, Long right) { return nz(left, 0) + nz(right, 100); }
     public boolean dropped(Long value) { return value != null && value < 0; }
+    public Long mapped(Long value) { return value * 2; }
+    public Long subtract(Long agg, Long value) { return agg - value; }
+    public String group(Long value) { return value == 9L ? null : "g" + (value % 3); }
   };
 
   static long nz(Long value, long otherwise) { return value == null ? otherwise : value; }
@@ -169,6 +193,8 @@ public final class DifferentialRunner {
   static <V> ArrayNode run(JsonNode c, Ops<V> ops, Path stateDir) throws IOException {
     String topology = c.get("topology").asText();
     if ("passthrough".equals(topology)) return runPassthrough(c, stateDir);
+    if (c.hasNonNull("table")) return runTable(c, ops, stateDir);
+    if (c.hasNonNull("streamJoin")) return runStreamJoin(c, ops, stateDir);
     StreamsBuilder builder = new StreamsBuilder();
     Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
     if (c.path("extractor").asBoolean(false)) {
@@ -209,6 +235,21 @@ public final class DifferentialRunner {
             (k, left, right) -> ops.merge(left, right), materialized(c, ops.serde()));
       }
       table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
+    } else if ("sliding".equals(windowType)) {
+      long difference = window.get("size").asLong();
+      SlidingWindows windows = window.get("noGrace").asBoolean()
+          ? SlidingWindows.ofTimeDifferenceWithNoGrace(Duration.ofMillis(difference))
+          : SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(difference), Duration.ofMillis(window.get("grace").asLong()));
+      keyOut = WindowedSerdes.timeWindowedSerdeFrom(String.class, difference);
+      var sliding = grouped.windowedBy(windows);
+      if (c.path("onWindowClose").asBoolean(false)) sliding = sliding.emitStrategy(EmitStrategy.onWindowClose());
+      KTable<Windowed<String>, ?> t;
+      switch (op) {
+        case "count": t = sliding.count(materialized(c, Serdes.Long())); break;
+        case "reduce": t = sliding.reduce(ops::reduce, materialized(c, ops.serde())); break;
+        default: t = sliding.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v), materialized(c, ops.serde()));
+      }
+      table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
     } else {
       long size = window.get("size").asLong();
       long advance = window.get("advance").asLong();
@@ -218,6 +259,7 @@ public final class DifferentialRunner {
       if (advance != size) windows = windows.advanceBy(Duration.ofMillis(advance));
       keyOut = WindowedSerdes.timeWindowedSerdeFrom(String.class, size);
       var timed = grouped.windowedBy(windows);
+      if (c.path("onWindowClose").asBoolean(false)) timed = timed.emitStrategy(EmitStrategy.onWindowClose());
       KTable<Windowed<String>, ?> t;
       switch (op) {
         case "count": t = timed.count(materialized(c, Serdes.Long())); break;
@@ -230,6 +272,135 @@ public final class DifferentialRunner {
     return drive(builder.build(), c, stateDir, ops, keyOut.deserializer(), valueOut.deserializer());
   }
 
+  /** The table of a table or join case (TableSpec in cases.ts): Materialized.as("store") or none, then its operators. */
+  static <V> KTable<String, V> tableOf(StreamsBuilder builder, JsonNode c, String topic, Ops<V> ops) {
+    JsonNode spec = c.get("table");
+    Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
+    boolean materialized = spec.get("materialized").asBoolean();
+    KTable<String, V> table;
+    if (spec.path("fromAggregate").asBoolean(false)) {
+      table = builder.stream(topic, consumed)
+          .groupByKey(Grouped.with(Serdes.String(), ops.serde()))
+          .reduce(ops::reduce, materialized(c, ops.serde()));
+    } else if (spec.path("fromStream").asBoolean(false)) {
+      KStream<String, V> stream = builder.stream(topic, consumed);
+      table = materialized ? stream.toTable(storeAs(c, "store", ops)) : stream.toTable();
+    } else {
+      table = materialized ? builder.table(topic, consumed, storeAs(c, "store", ops)) : builder.table(topic, consumed);
+    }
+    boolean stored = spec.path("storedOps").asBoolean(false);
+    int i = 0;
+    for (JsonNode op : spec.get("ops")) {
+      String name = "op" + i++;
+      switch (op.asText()) {
+        case "filter":
+          table = stored ? table.filter((k, v) -> !ops.dropped(v), storeAs(c, name, ops)) : table.filter((k, v) -> !ops.dropped(v));
+          break;
+        case "filterNot":
+          table = stored ? table.filterNot((k, v) -> "b".equals(k), storeAs(c, name, ops)) : table.filterNot((k, v) -> "b".equals(k));
+          break;
+        default:
+          table = stored ? table.mapValues(v -> ops.mapped(v), storeAs(c, name, ops)) : table.mapValues(v -> ops.mapped(v));
+      }
+    }
+    if (spec.hasNonNull("suppressLimit")) {
+      // The same as cases.ts: an identity mapValues that gives the table its value serde back for the buffer.
+      table = table.mapValues(v -> v, Materialized.<String, V, KeyValueStore<Bytes, byte[]>>with(Serdes.String(), ops.serde()));
+      table = table.suppress(Suppressed.untilTimeLimit(
+          Duration.ofMillis(spec.get("suppressLimit").asLong()), Suppressed.BufferConfig.unbounded()));
+    }
+    return table;
+  }
+
+  /** `Materialized.as(name)` with the case's caching switch. */
+  static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> storeAs(JsonNode c, String name, Ops<V> ops) {
+    Materialized<String, V, KeyValueStore<Bytes, byte[]>> m =
+        Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(name).withKeySerde(Serdes.String()).withValueSerde(ops.serde());
+    switch (c.get("caching").asText()) {
+      case "store-off": return m.withCachingDisabled();
+      case "store-on": return m.withCachingEnabled();
+      default: return m;
+    }
+  }
+
+  /** `table` cases: the table to "out"; `stream-table-join` cases: stream "in" joined with table "tbl". */
+  static <V> ArrayNode runTable(JsonNode c, Ops<V> ops, Path stateDir) {
+    StreamsBuilder builder = new StreamsBuilder();
+    JsonNode spec = c.get("table");
+    Serde<?> valueOut;
+    if ("table".equals(c.get("topology").asText())) {
+      tableOf(builder, c, "in", ops).toStream().to("out", Produced.with(Serdes.String(), ops.serde()));
+      valueOut = ops.serde();
+    } else if ("table-table-join".equals(c.get("topology").asText())) {
+      KTable<String, V> left = tableOf(builder, c, "in", ops);
+      KTable<String, V> right = builder.table("tbl", Consumed.with(Serdes.String(), ops.serde()));
+      ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
+      KTable<String, String> joined;
+      if (spec.path("storedJoin").asBoolean(false)) {
+        Materialized<String, String, KeyValueStore<Bytes, byte[]>> m = storeAs(c, "joined", STRINGS);
+        switch (spec.get("join").asText()) {
+          case "inner": joined = left.join(right, joiner, m); break;
+          case "left": joined = left.leftJoin(right, joiner, m); break;
+          default: joined = left.outerJoin(right, joiner, m);
+        }
+      } else {
+        switch (spec.get("join").asText()) {
+          case "inner": joined = left.join(right, joiner); break;
+          case "left": joined = left.leftJoin(right, joiner); break;
+          default: joined = left.outerJoin(right, joiner);
+        }
+      }
+      joined.toStream().to("out", Produced.with(Serdes.String(), Serdes.String()));
+      valueOut = Serdes.String();
+    } else if (spec.hasNonNull("groupBy")) {
+      KGroupedTable<String, V> grouped = tableOf(builder, c, "in", ops)
+          .groupBy((k, v) -> KeyValue.pair(ops.group(v), v), Grouped.with(Serdes.String(), ops.serde()));
+      KTable<String, ?> result;
+      switch (spec.get("groupBy").asText()) {
+        case "count": result = grouped.count(materialized(c, Serdes.Long())); valueOut = Serdes.Long(); break;
+        case "reduce": result = grouped.reduce(ops::reduce, ops::subtract, materialized(c, ops.serde())); valueOut = ops.serde(); break;
+        default:
+          result = grouped.aggregate(ops::init, (k, v, agg) -> ops.reduce(agg, v), (k, v, agg) -> ops.subtract(agg, v), materialized(c, ops.serde()));
+          valueOut = ops.serde();
+      }
+      writeTo(result, Serdes.String(), valueOut);
+    } else {
+      KStream<String, V> stream = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
+      if (spec.path("rekey").asBoolean(false)) stream = stream.selectKey((k, v) -> k == null ? null : k.toLowerCase());
+      KTable<String, V> table = tableOf(builder, c, "tbl", ops);
+      // The same joiner as cases.ts' joinValues: a null prints as "null".
+      ValueJoiner<V, V, String> joiner = (left, right) -> left + "/" + right;
+      Joined<String, V, V> joined = Joined.with(Serdes.String(), ops.serde(), ops.serde());
+      KStream<String, String> out = "left".equals(spec.get("join").asText())
+          ? stream.leftJoin(table, joiner, joined)
+          : stream.join(table, joiner, joined);
+      out.to("out", Produced.with(Serdes.String(), Serdes.String()));
+      valueOut = Serdes.String();
+    }
+    return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), valueOut.deserializer());
+  }
+
+  /** `stream-stream-join` cases (StreamJoinCaseSpec in cases.ts): stream "in" joined with stream "tbl". */
+  static <V> ArrayNode runStreamJoin(JsonNode c, Ops<V> ops, Path stateDir) {
+    JsonNode spec = c.get("streamJoin");
+    StreamsBuilder builder = new StreamsBuilder();
+    KStream<String, V> left = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
+    if (spec.path("rekey").asBoolean(false)) left = left.selectKey((k, v) -> k == null ? null : k.toLowerCase());
+    KStream<String, V> right = builder.stream("tbl", Consumed.with(Serdes.String(), ops.serde()));
+    JoinWindows windows = JoinWindows.ofTimeDifferenceAndGrace(
+        Duration.ofMillis(spec.get("timeDifference").asLong()), Duration.ofMillis(spec.get("grace").asLong()));
+    StreamJoined<String, V, V> joined = StreamJoined.with(Serdes.String(), ops.serde(), ops.serde());
+    ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
+    KStream<String, String> out;
+    switch (spec.get("kind").asText()) {
+      case "inner": out = left.join(right, joiner, windows, joined); break;
+      case "left": out = left.leftJoin(right, joiner, windows, joined); break;
+      default: out = left.outerJoin(right, joiner, windows, joined);
+    }
+    out.to("out", Produced.with(Serdes.String(), Serdes.String()));
+    return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), Serdes.String().deserializer());
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   static void writeTo(KTable table, Serde keySerde, Serde valueSerde) {
     table.toStream().to("out", Produced.with(keySerde, valueSerde));
@@ -239,10 +410,14 @@ public final class DifferentialRunner {
                              Deserializer<?> keyDeserializer, Deserializer<?> valueDeserializer) {
     ArrayNode records = JSON.createArrayNode();
     try (TopologyTestDriver driver = new TopologyTestDriver(topology, properties(c, stateDir))) {
-      TestInputTopic<String, V> input = driver.createInputTopic("in", Serdes.String().serializer(), ops.serde().serializer());
+      Map<String, TestInputTopic<String, V>> inputs = new HashMap<>();
       TestOutputTopic<?, ?> output = driver.createOutputTopic("out", keyDeserializer, valueDeserializer);
       for (JsonNode r : c.get("records")) {
         JsonNode key = r.get("key");
+        String topic = r.hasNonNull("topic") ? r.get("topic").asText() : "in";
+        TestInputTopic<String, V> input = inputs.computeIfAbsent(
+            topic, t -> driver.createInputTopic(t, Serdes.String().serializer(), ops.serde().serializer()));
+        if (c.path("streamJoin").path("tick").asBoolean(false)) driver.advanceWallClockTime(Duration.ofMillis(1000));
         input.pipeInput(key.isNull() ? null : key.asText(), ops.fromJson(r.get("value")), r.get("ts").asLong());
       }
       for (TestRecord<?, ?> record : output.readRecordsToList()) {

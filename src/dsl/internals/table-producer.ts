@@ -1,0 +1,62 @@
+import { TopologyError } from '../../errors/errors.js';
+import type { ProcessorContext } from '../../processor/processor-api.js';
+import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../stores/state-store.js';
+
+/** Reads a table's current value of a key, as its processor would have it (Kafka Streams' KTableValueGetter). */
+export interface ValueGetter {
+  init(context: ProcessorContext<unknown, unknown>): void;
+  get(key: unknown): ValueAndTimestamp<unknown> | undefined;
+}
+
+/** The value getters of a table and the stores they read (Kafka Streams' KTableValueGetterSupplier). */
+export interface ValueGetterSupplier {
+  readonly storeNames: readonly string[];
+  get(): ValueGetter;
+}
+
+/**
+ * What a KTable knows of the processor that produces it (Kafka Streams' KTableProcessorSupplier, together
+ * with KTableImpl#enableSendingOldValues / #valueGetterSupplier). Both calls happen while the topology is
+ * declared; processors read the resulting flags when a task creates them.
+ */
+export interface TableProducer {
+  /**
+   * Asks the producer to send old values with each change. Returns false when it will not: an unmaterialized
+   * source table refuses unless `forceMaterialization` (then it materializes its store).
+   */
+  enableSendingOldValues(forceMaterialization: boolean): boolean;
+  /** How to read the table's values; materializes a source table that was not. */
+  view(): ValueGetterSupplier;
+}
+
+/** A getter over a table's own timestamped key-value store (Kafka Streams' KTableMaterializedValueGetterSupplier). */
+export function storeGetter(storeName: string): ValueGetterSupplier {
+  return {
+    storeNames: [storeName],
+    get() {
+      let store!: TimestampedKeyValueStore<unknown, unknown>;
+      return {
+        init(context) {
+          store = context.getStateStore(storeName);
+        },
+        get: (key) => store.getWithTimestamp(key),
+      };
+    },
+  };
+}
+
+/** The producer of a table whose processor always can send old values (the aggregations). */
+export class AggregateProducer implements TableProducer {
+  sendOldValues = false;
+  constructor(private readonly getter: ValueGetterSupplier | undefined) {}
+  enableSendingOldValues(): boolean {
+    this.sendOldValues = true;
+    return true;
+  }
+  view(): ValueGetterSupplier {
+    if (this.getter === undefined) {
+      throw new TopologyError('A windowed table cannot be joined or read by key: join its toStream(), or aggregate without windows.');
+    }
+    return this.getter;
+  }
+}

@@ -1,0 +1,44 @@
+import type { StoreDefinition } from '../../processor/store-definition.js';
+import type { Serde } from '../../serdes/serde.js';
+import { Serdes } from '../../serdes/serdes.js';
+import type { Materialized } from '../options.js';
+
+/**
+ * The store of a table: a persistent timestamped key-value store (Kafka Streams' TimestampedKeyValueStore),
+ * logged and cached unless `materialized` says otherwise.
+ */
+export function tableStore(
+  name: string,
+  keySerde: Serde<unknown>,
+  valueSerde: Serde<unknown>,
+  materialized: Materialized<unknown, unknown> | undefined,
+): StoreDefinition {
+  return {
+    name,
+    type: 'keyValue',
+    keySerde,
+    valueSerde,
+    persistent: true,
+    loggingEnabled: materialized?.loggingEnabled ?? true,
+    changelogConfig: materialized?.changelogConfig ?? {},
+    timestamped: true,
+    cachingEnabled: materialized?.cachingEnabled ?? true,
+  };
+}
+
+/**
+ * An operator's own bookkeeping (suppress buffer, join outer store, emit index): raw bytes, in memory and
+ * rebuilt from its changelog, so that it can be scanned synchronously.
+ */
+export function bufferStore(name: string, loggingEnabled = true): StoreDefinition {
+  return {
+    name,
+    type: 'keyValue',
+    keySerde: Serdes.Buffer() as Serde<unknown>,
+    valueSerde: Serdes.Buffer() as Serde<unknown>,
+    persistent: false,
+    loggingEnabled,
+    changelogConfig: {},
+    cachingEnabled: false,
+  };
+}

@@ -1,0 +1,96 @@
+import type { Serde } from '../serdes/serde.js';
+import { Serdes } from '../serdes/serdes.js';
+import { changeSerde } from './internals/change-serde.js';
+import type { InternalBuilder } from './internals/internal-builder.js';
+import type { Aggregator, Initializer, Reducer } from './internals/processors/functions.js';
+import { ktableAggregate } from './internals/processors/ktable-aggregate.js';
+import { AggregateProducer, storeGetter } from './internals/table-producer.js';
+import { tableStore } from './internals/table-store.js';
+import { KTable } from './ktable.js';
+import type { Grouped, Materialized } from './options.js';
+
+/**
+ * A table re-grouped by a new key (`table.groupBy(...)`), ready to aggregate. Every change of the table
+ * reaches the aggregation through a repartition topic as a subtraction of its old value and an addition of
+ * its new one, so aggregations take an adder and a subtractor (Kafka Streams' KGroupedTable).
+ */
+export class KGroupedTable<K, V> {
+  /** @internal */
+  constructor(
+    private readonly graph: InternalBuilder,
+    private readonly selectName: string,
+    private readonly grouped: Grouped<K, V> | undefined,
+  ) {}
+
+  /** Values per key: +1 for each added value, -1 for each removed one. */
+  count(materialized?: Materialized<K, number>): KTable<K, number> {
+    return this.aggregateAs<number>('KTABLE-AGGREGATE-', () => 0, (_k, _v, n) => n + 1, (_k, _v, n) => n - 1, materialized, Serdes.Int64());
+  }
+
+  /** Combines values with `adder`, and takes removed values out with `subtractor`; the first value is the first aggregate. */
+  reduce(adder: Reducer<V>, subtractor: Reducer<V>, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.aggregateAs<V>(
+      'KTABLE-REDUCE-',
+      undefined,
+      (_k, v, agg) => adder(agg as V, v),
+      (_k, v, agg) => subtractor(agg as V, v),
+      materialized,
+      this.grouped?.valueSerde,
+    );
+  }
+
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    adder: Aggregator<K, V, VA>,
+    subtractor: Aggregator<K, V, VA>,
+    materialized?: Materialized<K, VA>,
+  ): KTable<K, VA> {
+    return this.aggregateAs('KTABLE-AGGREGATE-', initializer, adder, subtractor, materialized, undefined);
+  }
+
+  /**
+   * Named as Kafka Streams names it: the store (given or generated), the repartition sink and source, the
+   * processor; the topic is `<grouped name or store name>-repartition`.
+   */
+  private aggregateAs<VA>(
+    prefix: string,
+    initializer: Initializer<VA> | undefined,
+    adder: Aggregator<K, V, VA>,
+    subtractor: Aggregator<K, V, VA>,
+    materialized: Materialized<K, VA> | undefined,
+    defaultValueSerde: Serde<VA> | undefined,
+  ): KTable<K, VA> {
+    const graph = this.graph;
+    const storeName = materialized?.storeName ?? graph.newStoreName(prefix);
+    const sinkName = graph.newProcessorName('KSTREAM-SINK-');
+    const sourceName = graph.newProcessorName('KSTREAM-SOURCE-');
+    const name = graph.newProcessorName(prefix);
+    const topic = { name: `${this.grouped?.name ?? storeName}-repartition`, internal: true };
+    const who = `The repartition topic ${topic.name} of a table's groupBy`;
+    const hint = 'pass Grouped.with(keySerde, valueSerde) to groupBy';
+    const keySerde = graph.serdeFor('key', who, hint, this.grouped?.keySerde as Serde<unknown> | undefined, materialized?.keySerde as Serde<unknown> | undefined);
+    const groupedValues = changeSerde(graph.serdeFor('value', who, hint, this.grouped?.valueSerde as Serde<unknown> | undefined));
+    graph.addSink({ name: sinkName, parents: [this.selectName], topic, keySerde, valueSerde: groupedValues as Serde<unknown> });
+    graph.addSource({ name: sourceName, topics: [topic], keySerde, valueSerde: groupedValues as Serde<unknown> });
+    graph.addRepartitionTopic({ name: topic.name });
+    const producer = new AggregateProducer(storeGetter(storeName));
+    const supplier = ktableAggregate(
+      storeName,
+      initializer,
+      adder as Aggregator<unknown, unknown, unknown>,
+      subtractor as Aggregator<unknown, unknown, unknown>,
+      producer,
+    );
+    graph.addProcessor({ name, parents: [sourceName], supplier: supplier as never, stores: [] });
+    const valueSerde = graph.serdeFor(
+      'value',
+      `Store '${storeName}' of the table aggregation`,
+      "pass Materialized.as<K, V>('name').withValueSerde(serde)",
+      materialized?.valueSerde as Serde<unknown> | undefined,
+      defaultValueSerde as Serde<unknown> | undefined,
+    );
+    graph.addStore(tableStore(storeName, keySerde, valueSerde, materialized as Materialized<unknown, unknown> | undefined));
+    graph.connectStore(name, storeName);
+    return new KTable<K, VA>(graph, name, keySerde as Serde<K>, valueSerde as Serde<VA>, producer);
+  }
+}
