@@ -39,6 +39,23 @@ export class KGroupedTable<K, V> {
     );
   }
 
+  /**
+   * Aggregates the values of each new key: `adder` folds in each added value and `subtractor` takes out
+   * each removed one (a table update is a removal of the old value then an addition of the new one), both
+   * starting from `initializer()` (Kafka Streams' `KGroupedTable.aggregate`).
+   *
+   * @param initializer - the aggregate of a key before its first value
+   * @param adder - returns the aggregate with a value added
+   * @param subtractor - returns the aggregate with a value removed
+   * @param materialized - names the store and gives the aggregate's serde
+   * @example
+   * ```ts
+   * // total balance per region, kept right when an account moves region
+   * accounts
+   *   .groupBy((_id, a) => ({ key: a.region, value: a.balance }))
+   *   .aggregate(() => 0, (_r, b, sum) => sum + b, (_r, b, sum) => sum - b, Materialized.with(Serdes.String(), Serdes.Int64()));
+   * ```
+   */
   aggregate<VA>(
     initializer: Initializer<VA>,
     adder: Aggregator<K, V, VA>,

@@ -260,17 +260,32 @@ export class Branched<K, V> {
  */
 export class Joined<K, V, VO> {
   private constructor(
+    /** The key serde of the repartition topic and of the joined stream; defaults to the stream's, then the table's. */
     readonly keySerde?: Serde<K>,
+    /** The stream's value serde, used by the repartition topic; defaults to the stream's. */
     readonly valueSerde?: Serde<V>,
+    /** The table's value serde; accepted as Kafka Streams does, but the table's own serde is what reads it. */
     readonly otherValueSerde?: Serde<VO>,
+    /** The join processor's name, also the base of its repartition topic's name. */
     readonly name?: string,
   ) {}
+  /**
+   * Serdes for the join (Kafka Streams' `Joined.with`): needed when the stream is repartitioned and its
+   * serdes are not known (after `selectKey` or `map` without new serdes).
+   *
+   * @example
+   * ```ts
+   * orders.selectKey((_k, o) => o.userId).join(users, (order, user) => ({ order, user }), Joined.with(Serdes.String(), orderSerde, userSerde));
+   * ```
+   */
   static with<K, V, VO>(keySerde: Serde<K>, valueSerde: Serde<V>, otherValueSerde?: Serde<VO>): Joined<K, V, VO> {
     return new Joined(keySerde, valueSerde, otherValueSerde);
   }
+  /** A join named `name`, serdes left to their defaults (Kafka Streams' `Joined.as`). */
   static as<K, V, VO>(name: string): Joined<K, V, VO> {
     return new Joined<K, V, VO>(undefined, undefined, undefined, name);
   }
+  /** The same options with the join named `name`; keeps the serdes. */
   withName(name: string): Joined<K, V, VO> {
     return new Joined(this.keySerde, this.valueSerde, this.otherValueSerde, name);
   }
@@ -283,22 +298,40 @@ export class Joined<K, V, VO> {
  */
 export class StreamJoined<K, V, VO> {
   private constructor(
+    /** The key serde of both window stores and repartition topics; defaults to this stream's, then the other's. */
     readonly keySerde?: Serde<K>,
+    /** This (left) stream's value serde, for its window store and repartition topic. */
     readonly valueSerde?: Serde<V>,
+    /** The other (right) stream's value serde, for its window store and repartition topic. */
     readonly otherValueSerde?: Serde<VO>,
+    /** The base name of the join's processors and repartition topics. */
     readonly name?: string,
+    /** The base name of the join's two window stores (and so of their changelogs). */
     readonly storeName?: string,
+    /** Whether the join's stores have changelog topics (true unless {@link StreamJoined.withLoggingDisabled}). */
     readonly loggingEnabled: boolean = true,
   ) {}
+  /**
+   * Serdes for both sides' window stores and repartition topics (Kafka Streams' `StreamJoined.with`).
+   *
+   * @example
+   * ```ts
+   * views.join(clicks, (view, click) => `${view}/${click}`, JoinWindows.ofTimeDifferenceAndGrace(60_000, 10_000),
+   *   StreamJoined.with(Serdes.String(), Serdes.String(), Serdes.String()));
+   * ```
+   */
   static with<K, V, VO>(keySerde: Serde<K>, valueSerde: Serde<V>, otherValueSerde: Serde<VO>): StreamJoined<K, V, VO> {
     return new StreamJoined(keySerde, valueSerde, otherValueSerde);
   }
+  /** Stores named after `storeName`, serdes left to their defaults (Kafka Streams' `StreamJoined.as`). */
   static as<K, V, VO>(storeName: string): StreamJoined<K, V, VO> {
     return new StreamJoined<K, V, VO>(undefined, undefined, undefined, undefined, storeName);
   }
+  /** The same options with processors and repartition topics named after `name`. */
   withName(name: string): StreamJoined<K, V, VO> {
     return new StreamJoined(this.keySerde, this.valueSerde, this.otherValueSerde, name, this.storeName, this.loggingEnabled);
   }
+  /** The same options with the window stores (and their changelogs) named after `storeName`. */
   withStoreName(storeName: string): StreamJoined<K, V, VO> {
     return new StreamJoined(this.keySerde, this.valueSerde, this.otherValueSerde, this.name, storeName, this.loggingEnabled);
   }

@@ -9,7 +9,10 @@ export interface TopologyConfig {
   readonly applicationId: string;
 }
 
-/** A join whose input topics must be co-partitioned (Kafka Streams' co-partition group). */
+/**
+ * A join whose input topics must be co-partitioned (Kafka Streams' co-partition group).
+ * @internal
+ */
 export interface CopartitionGroup {
   /** The join's (merge) processor. */
   readonly join: string;
@@ -65,6 +68,7 @@ export class Topology {
   readonly internalTopics: readonly InternalTopic[];
   /** Its state stores by name. */
   readonly stores: ReadonlyMap<string, StoreDefinition>;
+  /** @internal The joins whose input topics must have equal partition counts; checked when topics are created. */
   readonly copartitionGroups: readonly CopartitionGroup[];
 
   /** @internal Use `StreamsBuilder.build()`. */
