@@ -15,7 +15,7 @@ export interface StreamsConfig {
   applicationId: string;
   /** Brokers to connect to first, as `host:port` (e.g. `['127.0.0.1:9092']`); one answering is enough. */
   bootstrapServers: string[];
-  /** Default: `<applicationId>-<random>`; appears in broker logs and metrics. */
+  /** Default: `<applicationId>-<pid>-<random>`; appears in broker logs and metrics. */
   clientId?: string;
   /** Default: `<os tmpdir>/kstreams-ts`; state lives under `<stateDir>/<applicationId>/<taskId>/<store>`. */
   stateDir?: string;
@@ -62,7 +62,7 @@ export interface StreamsConfig {
   groupInstanceId?: string;
   /** Default 3 000 ms. */
   heartbeatIntervalMs?: number;
-  /** Partitions processed side by side; default: all assigned (kafkajs' partitionsConsumedConcurrently). */
+  /** Partitions processed side by side; default 64 (kafkajs' partitionsConsumedConcurrently). */
   partitionsConsumedConcurrently?: number;
   /**
    * Development: create the source and sink topics the topology names when they are missing, at start
