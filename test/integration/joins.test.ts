@@ -110,7 +110,8 @@ describe('stream-table join on a real broker', () => {
   it('refuses to start when the joined topics are not co-partitioned, naming the join, the topics and their counts', async () => {
     const id = uniqueName('copartition');
     const [users, views] = [`${id}-users`, `${id}-views`];
-    await createTopics([{ topic: users, numPartitions: 3 }, { topic: views, numPartitions: 2 }]);
+    // The output exists: the start must get past the check of missing topics to the co-partitioning one.
+    await createTopics([{ topic: users, numPartitions: 3 }, { topic: views, numPartitions: 2 }, { topic: `${id}-out`, numPartitions: 2 }]);
     const builder = new StreamsBuilder();
     builder
       .stream(views, Consumed.with(S, S))
