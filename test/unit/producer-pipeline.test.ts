@@ -1,0 +1,125 @@
+/**
+ * The producer pipeline's contract with processing: one request in flight (per-partition order), everything
+ * enqueued meanwhile rides the next request, back-pressure that holds processing until the backlog is under a
+ * limit, and a failed send that fails every later flush (no commit past lost output). The sender is a scripted
+ * stand-in for the broker: each request waits until the test acknowledges or fails it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { BatchSender, ProducedBatchMetadata, ProducedRecord } from '../../src/client/producer.js';
+import { ProducerPipeline } from '../../src/runtime/producer-pipeline.js';
+import type { OutgoingRecord } from '../../src/runtime/record-sink.js';
+
+interface PendingRequest {
+  readonly records: Array<{ topic: string; record: ProducedRecord }>;
+  ack(baseOffsets?: Record<string, number>): void;
+  fail(err: Error): void;
+}
+
+/** A sender whose requests stay in flight until the test settles them, in order. */
+class ScriptedBroker implements BatchSender {
+  readonly requests: PendingRequest[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+
+  sendBatch(request: { topicMessages: Array<{ topic: string; messages: ProducedRecord[] }> }): Promise<ProducedBatchMetadata[]> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    return new Promise((resolve, reject) => {
+      const records = request.topicMessages.flatMap(({ topic, messages }) => messages.map((record) => ({ topic, record })));
+      this.requests.push({
+        records,
+        ack: (baseOffsets = {}) => {
+          this.inFlight--;
+          resolve(Object.entries(baseOffsets).map(([tp, base]) => {
+            const [topicName, partition] = tp.split(':') as [string, string];
+            return { topicName, partition: Number(partition), baseOffset: String(base) };
+          }));
+        },
+        fail: (err) => {
+          this.inFlight--;
+          reject(err);
+        },
+      });
+    });
+  }
+}
+
+const record = (i: number, topic = 'out', partition: number | undefined = 0, valueBytes = 10): OutgoingRecord => ({
+  topic,
+  key: Buffer.from(`k${i}`),
+  value: Buffer.alloc(valueBytes, i % 256),
+  timestamp: 1000 + i,
+  headers: {},
+  partition,
+});
+
+/** Lets the pipeline's promise callbacks run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('producer pipeline', () => {
+  it('keeps one request in flight; records enqueued meanwhile go, in order, in the next one', async () => {
+    const broker = new ScriptedBroker();
+    const pipeline = new ProducerPipeline(broker);
+    pipeline.enqueue(record(0));
+    pipeline.kick();
+    for (let i = 1; i <= 5; i++) pipeline.enqueue(record(i));
+    pipeline.kick();
+    expect(broker.requests).toHaveLength(1);
+
+    broker.requests[0]!.ack({ 'out:0': 100 });
+    await settle();
+    expect(broker.requests).toHaveLength(2);
+    expect(broker.requests[1]!.records.map((r) => r.record.key!.toString())).toEqual(['k1', 'k2', 'k3', 'k4', 'k5']);
+    broker.requests[1]!.ack({ 'out:0': 101 });
+    await pipeline.flush();
+    expect(broker.maxInFlight).toBe(1);
+    expect(pipeline.pending).toBe(0);
+    expect(pipeline.lastOffset('out', 0)).toBe(105n);
+  });
+
+  it('holds processing in drainBelow until the backlog is under the limit', async () => {
+    const broker = new ScriptedBroker();
+    const pipeline = new ProducerPipeline(broker, 10);
+    for (let i = 0; i < 25; i++) pipeline.enqueue(record(i));
+    let drained = false;
+    const drain = pipeline.drainBelow(5).then(() => (drained = true));
+    await settle();
+    expect(drained).toBe(false);
+    broker.requests[0]!.ack(); // 10 of 25: 15 pending
+    await settle();
+    expect(drained).toBe(false);
+    broker.requests[1]!.ack(); // 20 of 25: 5 pending
+    await drain;
+    expect(pipeline.pending).toBe(5);
+    expect(broker.requests).toHaveLength(3);
+  });
+
+  it('fails every later flush and drain once a send failed, and sends nothing more', async () => {
+    const broker = new ScriptedBroker();
+    const pipeline = new ProducerPipeline(broker);
+    pipeline.enqueue(record(0));
+    const first = pipeline.flush();
+    pipeline.enqueue(record(1));
+    broker.requests[0]!.fail(new Error('NOT_LEADER_OR_FOLLOWER'));
+    await expect(first).rejects.toThrow(/Producing 1 records failed: NOT_LEADER_OR_FOLLOWER/);
+    await expect(pipeline.flush()).rejects.toThrow(/NOT_LEADER_OR_FOLLOWER/);
+    await expect(pipeline.drainBelow(0)).rejects.toThrow(/NOT_LEADER_OR_FOLLOWER/);
+    pipeline.kick();
+    expect(broker.requests).toHaveLength(1);
+  });
+
+  it('splits a request before one partition would carry more than the batch byte limit', async () => {
+    const broker = new ScriptedBroker();
+    const pipeline = new ProducerPipeline(broker, 20_000, 1000);
+    // ~312 bytes each as the pipeline counts them: three fit under 1000 for one partition, a fourth does not.
+    for (let i = 0; i < 4; i++) pipeline.enqueue(record(i, 'out', 0, 240));
+    pipeline.enqueue(record(9, 'out', 1, 240)); // another partition has a budget of its own
+    pipeline.kick();
+    expect(broker.requests[0]!.records.map((r) => r.record.key!.toString())).toEqual(['k0', 'k1', 'k2']);
+    broker.requests[0]!.ack();
+    await settle();
+    expect(broker.requests[1]!.records.map((r) => r.record.key!.toString())).toEqual(['k3', 'k9']);
+    broker.requests[1]!.ack();
+    await pipeline.flush();
+  });
+});
