@@ -6,9 +6,11 @@
  * per partition and request) it cost 7% of all CPU in a profile of the sessionization benchmark. This
  * module puts a linear version with the same result into Node's module cache under kafkajs' own path, so
  * kafkajs' `require` finds it. It must run before kafkajs is first loaded (the package entry imports it
- * first); if kafkajs was loaded earlier, it changes nothing.
+ * first); if kafkajs was loaded earlier, it changes nothing. It also installs the one-pass Produce request
+ * encoder (produce-request-v3.ts) the same way.
  */
 import { createRequire, Module } from 'node:module';
+import { installFastProduceEncoding } from './produce-request-v3.js';
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
@@ -47,6 +49,7 @@ try {
 } catch {
   // Another kafkajs layout: keep its own implementation (linearGroupingActive() says so).
 }
+installFastProduceEncoding();
 
 /**
  * True when kafkajs' producer uses the linear grouping above. False when kafkajs was loaded before this
