@@ -143,6 +143,18 @@ async function ceiling(broker: BenchBroker, input: string): Promise<RunFigures> 
 }
 
 /** Sessions in an output topic (last value per windowed key) with a checksum over their aggregates. */
+/** Count and bytes of one of our output values (Avro SessionStats). */
+function decodeOurs(v: Buffer): { count: number; bytes: number } {
+  const s = sessionStatsSerde.deserialize(v);
+  return { count: Number(s.count), bytes: Number(s.bytes) };
+}
+
+/** Count and bytes of the Java and @kafkats/flow peers' output values (text `count|bytes|…`). */
+function decodeText(v: Buffer): { count: number; bytes: number } {
+  const [count, bytes] = v.toString().split('|');
+  return { count: Number(count), bytes: Number(bytes) };
+}
+
 async function outputSummary(broker: BenchBroker, topic: string, decode: (value: Buffer) => { count: number; bytes: number }) {
   const latest = new Map<string, { count: number; bytes: number } | null>();
   for (const [k, v] of await readTopic(broker.brokers, topic, PARTITIONS, true)) {
@@ -194,28 +206,12 @@ async function compare(broker: BenchBroker): Promise<void> {
   const oursRestore = await ours(broker, input, 'at_least_once', 'ours-alos', { APP_ID: alos.applicationId, UNTIL: 'running', FORMAT: format });
   const javaRestore = await kafkaStreams(broker, classpath, input, 'at_least_once', 'java-alos', javaAlos.applicationId, format);
 
-  const oursResult = await outputSummary(broker, alos.output, (v) => {
-    const s = sessionStatsSerde.deserialize(v);
-    return { count: Number(s.count), bytes: Number(s.bytes) };
-  });
-  const oursEosResult = await outputSummary(broker, eos.output, (v) => {
-    const s = sessionStatsSerde.deserialize(v);
-    return { count: Number(s.count), bytes: Number(s.bytes) };
-  });
-  const javaDecode = (v: Buffer) => {
-    const [count, bytes] = v.toString().split('|');
-    return { count: Number(count), bytes: Number(bytes) };
-  };
-  const oursAlos2Result = await outputSummary(broker, alos2.output, (v) => {
-    const s = sessionStatsSerde.deserialize(v);
-    return { count: Number(s.count), bytes: Number(s.bytes) };
-  });
-  const oursEos2Result = await outputSummary(broker, eos2.output, (v) => {
-    const s = sessionStatsSerde.deserialize(v);
-    return { count: Number(s.count), bytes: Number(s.bytes) };
-  });
-  const javaResult = await outputSummary(broker, javaAlos.output, javaDecode);
-  const javaEosResult = await outputSummary(broker, javaEos.output, javaDecode);
+  const oursResult = await outputSummary(broker, alos.output, decodeOurs);
+  const oursEosResult = await outputSummary(broker, eos.output, decodeOurs);
+  const oursAlos2Result = await outputSummary(broker, alos2.output, decodeOurs);
+  const oursEos2Result = await outputSummary(broker, eos2.output, decodeOurs);
+  const javaResult = await outputSummary(broker, javaAlos.output, decodeText);
+  const javaEosResult = await outputSummary(broker, javaEos.output, decodeText);
 
   const rate = (f: RunFigures) => n / f.seconds;
   const rows = [
@@ -278,14 +274,6 @@ async function compareWithFlow(broker: BenchBroker, format: ViewFormat): Promise
   const generated = await fillInputTopic(broker, input, n, 33, format);
   const oracle = summarize(new Map([...oracleSessions(generated)].map(([id, s]) => [id, { count: s.count, bytes: s.bytes }])));
   generated.length = 0;
-  const oursDecode = (v: Buffer) => {
-    const s = sessionStatsSerde.deserialize(v);
-    return { count: Number(s.count), bytes: Number(s.bytes) };
-  };
-  const textDecode = (v: Buffer) => {
-    const [count, bytes] = v.toString().split('|');
-    return { count: Number(count), bytes: Number(bytes) };
-  };
   const rows: Array<Record<string, string | number>> = [];
   const rates: Record<string, number> = {};
   const agreement: Record<string, boolean> = {};
@@ -294,7 +282,7 @@ async function compareWithFlow(broker: BenchBroker, format: ViewFormat): Promise
     const o = await ours(broker, input, guarantee, `flowset-ours-${guarantee === 'at_least_once' ? 'alos' : 'eos'}`, { FORMAT: format });
     console.log(`[compare] @kafkats/flow, ${guarantee}...`);
     const f = await flowPeer(broker, input, guarantee, `flowset-flow-${guarantee === 'at_least_once' ? 'alos' : 'eos'}`, format);
-    for (const [name, figures, decode] of [['ours', o, oursDecode], ['@kafkats/flow 0.12.0', f, textDecode]] as const) {
+    for (const [name, figures, decode] of [['ours', o, decodeOurs], ['@kafkats/flow 0.12.0', f, decodeText]] as const) {
       const summary = await outputSummary(broker, figures.output, decode);
       const agrees = summary.sessions === oracle.sessions && summary.checksum === oracle.checksum;
       rates[`${name} ${guarantee}`] = n / figures.seconds;
