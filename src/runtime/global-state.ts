@@ -66,6 +66,7 @@ export class GlobalState {
     if (!this.needed) return;
     await mkdir(this.directory, { recursive: true });
     this.positions = await this.readCheckpoint();
+    const budget = Math.floor(this.config.cacheMaxBytes / Math.max(1, this.topology.globalStoreNames().length));
     for (const subtopology of this.topology.globalSubtopologies) {
       const opened = new Map<string, LevelDbBytesStore>();
       for (const definition of subtopology.stores) {
@@ -83,7 +84,9 @@ export class GlobalState {
           },
           partitionsFor: () => 1,
         },
-        createStore: (definition) => createStore(definition, opened.get(definition.name)!, 0),
+        // A cache keeps the entries of a flush readable while they are written: without one, a task reading
+        // meanwhile would fall through to LevelDB and see the value before.
+        createStore: (definition) => createStore(definition, opened.get(definition.name)!, budget),
         wallClock: () => Date.now(),
         logger: this.config.logger,
       });
