@@ -81,6 +81,7 @@ describe('KStream-GlobalKTable join', () => {
         '',
       ].join('\n'),
     );
+    expect(topology.describe().toMermaid()).toContain('subgraph sub1["Global store 1"]');
   });
 
   it('takes a store name from Materialized, and a stream of any key joins it without repartitioning', () => {
