@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Consumed, KafkaStreams, Materialized, Produced, QueryableStoreTypes, Serdes, StreamsBuilder } from '../../src/index.js';
+import { Consumed, KafkaStreams, type ProcessingGuarantee, Materialized, Produced, QueryableStoreTypes, Serdes, StreamsBuilder } from '../../src/index.js';
 import { readTopic } from '../../examples/sessionize/kafka-io.js';
 import { brokers, createTopics, kafkaClient, uniqueName } from './kafka-env.js';
 import { waitForState } from './sessionize-harness.js';
@@ -23,7 +23,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean): Pro
   }
 }
 
-describe('GlobalKTable on a real broker', () => {
+describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('GlobalKTable on a real broker (%s)', (guarantee) => {
   it('enriches a stream from a global table of another partition count, sees later updates, and restores only the tail after a restart', async () => {
     const id = uniqueName('global');
     const [users, views, out] = [`${id}-users`, `${id}-views`, `${id}-out`];
@@ -40,7 +40,7 @@ describe('GlobalKTable on a real broker', () => {
     dirs.push(stateDir);
     let restored = 0;
     const start = async (): Promise<KafkaStreams> => {
-      const app = new KafkaStreams(topology, { applicationId: id, bootstrapServers: brokers(), stateDir, commitIntervalMs: 200, logLevel: 'warn' });
+      const app = new KafkaStreams(topology, { applicationId: id, bootstrapServers: brokers(), stateDir, commitIntervalMs: 200, processingGuarantee: guarantee, logLevel: 'warn' });
       apps.push(app);
       app.setGlobalStateRestoreListener({ onRestoreEnd: (partition, count) => void (partition.taskId === 'global' && (restored += count)) });
       await app.start();
