@@ -118,14 +118,25 @@ export class GlobalState {
   run(onError: (error: Error) => void): void {
     if (!this.needed) return;
     this.loop = (async () => {
+      let failures = 0;
       while (!this.stopped) {
         let applied = 0;
-        for (const { task, topics } of this.tasks) {
-          for (const topic of topics) {
-            for (let partition = 0; partition < (this.partitionCounts.get(topic) ?? 1) && !this.stopped; partition++) {
-              applied += await this.poll(task, topic, partition);
+        try {
+          for (const { task, topics } of this.tasks) {
+            for (const topic of topics) {
+              for (let partition = 0; partition < (this.partitionCounts.get(topic) ?? 1) && !this.stopped; partition++) {
+                applied += await this.poll(task, topic, partition);
+              }
             }
           }
+          failures = 0;
+        } catch (err) {
+          // A broker hiccup (a leader moving) passes; ten failures in a row are fatal, as for restoration.
+          if (++failures > 10) throw err;
+          this.config.logger.warn(`reading a global table's topic failed (${failures}): ${(err as Error).message}`);
+          await this.reader?.refreshMetadata().catch(() => {});
+          await new Promise((r) => setTimeout(r, Math.min(100 * failures, 1000)));
+          continue;
         }
         // The fetches wait on the broker already; this only spaces out polls of idle topics.
         if (applied === 0 && !this.stopped) await new Promise((r) => setTimeout(r, 100));

@@ -250,9 +250,8 @@ export class KafkaStreams {
       this.global = global;
       await global.restore();
       this.threadConfig = withGlobalStores(this.config, global.stores);
-      const thread = this.newThread(metadata);
-      this.thread = thread;
-      global.run((error) => void this.handleFatal(thread, error, metadata));
+      this.thread = this.newThread(metadata);
+      global.run((error) => void this.handleGlobalFatal(error));
       await this.thread.start();
     } catch (err) {
       this.transition('ERROR');
@@ -309,6 +308,21 @@ export class KafkaStreams {
       return;
     }
     // SHUTDOWN_APPLICATION would ask every instance to stop; kafkajs cannot send that signal, so it stops this one.
+    this.transition('ERROR');
+    await this.close();
+  }
+
+  /**
+   * The global updater failed: the handler is told, but as in Kafka Streams the global thread cannot be
+   * replaced, so the instance stops (ERROR) whatever it answers.
+   */
+  private async handleGlobalFatal(error: Error): Promise<void> {
+    this.config.logger.error(`the global table updater failed: ${error.message}`, { stack: error.stack });
+    try {
+      this.exceptionHandler(error);
+    } catch (err) {
+      this.config.logger.error(`the uncaught exception handler threw: ${(err as Error).message}`);
+    }
     this.transition('ERROR');
     await this.close();
   }
