@@ -24,7 +24,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean): Pro
 }
 
 describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('GlobalKTable on a real broker (%s)', (guarantee) => {
-  it('enriches a stream from a global table of another partition count, sees later updates, and restores only the tail after a restart', async () => {
+  it('enriches a stream from a global table of another partition count, sees later updates, and restores only the tail after a restart, all of it on a wiped state folder', async () => {
     const id = uniqueName('global');
     const [users, views, out] = [`${id}-users`, `${id}-views`, `${id}-out`];
     // 3 partitions for the table, 2 for the stream: no co-partitioning, and none needed.
@@ -39,8 +39,8 @@ describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('Global
     const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-global-'));
     dirs.push(stateDir);
     let restored = 0;
-    const start = async (): Promise<KafkaStreams> => {
-      const app = new KafkaStreams(topology, { applicationId: id, bootstrapServers: brokers(), stateDir, commitIntervalMs: 200, processingGuarantee: guarantee, logLevel: 'warn' });
+    const start = async (dir = stateDir): Promise<KafkaStreams> => {
+      const app = new KafkaStreams(topology, { applicationId: id, bootstrapServers: brokers(), stateDir: dir, commitIntervalMs: 200, processingGuarantee: guarantee, logLevel: 'warn' });
       apps.push(app);
       app.setGlobalStateRestoreListener({ onRestoreEnd: (partition, count) => void (partition.taskId === 'global' && (restored += count)) });
       await app.start();
@@ -83,5 +83,15 @@ describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('Global
     expect(restored).toBe(1);
     const again = second.store('plans', QueryableStoreTypes.keyValueStore<string, string>());
     expect([again.get('u1'), again.get('u2'), again.get('u4'), again.get('u0')]).toEqual(['gold', undefined, 'pro', 'pro']);
+    await second.close();
+
+    // On an empty state folder: the whole topic again, tombstone included.
+    const wiped = mkdtempSync(join(tmpdir(), 'kstreams-global-'));
+    dirs.push(wiped);
+    restored = 0;
+    const third = await start(wiped);
+    await waitForState(third, 'RUNNING');
+    expect(restored).toBe(15);
+    expect(third.store('plans', QueryableStoreTypes.keyValueStore<string, string>()).get('u2')).toBeUndefined();
   });
 });
