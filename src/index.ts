@@ -17,6 +17,7 @@ export { KGroupedStream } from './dsl/kgrouped-stream.js';
 export { SessionWindowedKStream } from './dsl/session-windowed-kstream.js';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.js';
 export { KTable } from './dsl/ktable.js';
+export { GlobalKTable } from './dsl/global-ktable.js';
 export { KGroupedTable } from './dsl/kgrouped-table.js';
 export { Topology, type TopologyConfig, type Subtopology, type InternalTopic } from './processor/topology.js';
 export { TopologyDescription } from './processor/topology-description.js';

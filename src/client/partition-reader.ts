@@ -4,6 +4,8 @@ export interface ReadRecord {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers?: Record<string, Buffer | undefined>;
+  /** The record's timestamp in ms since the epoch, as a decimal string (what global stores keep). */
+  readonly timestamp?: string;
 }
 
 /** What one fetch of a partition returned. */

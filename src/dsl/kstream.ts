@@ -4,6 +4,7 @@ import type { InternalBuilder } from './internals/internal-builder.js';
 import type { ForeachAction, KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './internals/processors/functions.js';
 import { kstreamKTableJoin } from './internals/processors/kstream-ktable-join.js';
 import { KTable } from './ktable.js';
+import { GlobalKTable } from './global-ktable.js';
 import * as ops from './internals/processors/stateless.js';
 import { insertRepartition } from './internals/repartition.js';
 import { KGroupedStream } from './kgrouped-stream.js';
@@ -168,33 +169,62 @@ export class KStream<K, V> {
    *
    * With a stream and JoinWindows: a stream-stream join; each record joins the other stream's records of its
    * key within the windows, whichever arrives second emits the result, stamped with the later timestamp.
+   *
+   * With a GlobalKTable: each record looks up the row of the key `keySelector(key, value)` selects, and is
+   * joined with it (`joiner(value, row, key)`, the stream's key kept); a record whose selected key is null or
+   * has no row is dropped. No repartitioning, whatever the stream's key or partition count.
    */
   join<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR, K>, joined?: Joined<K, V, VO>): KStream<K, VR>;
   join<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO, VR, K>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  join<KG, VG, VR>(globalTable: GlobalKTable<KG, VG>, keySelector: KeyValueMapper<K, V, KG | null>, joiner: ValueJoiner<V, VG, VR, K>, named?: Named): KStream<K, VR>;
   join<VO, VR>(
-    other: KTable<K, VO> | KStream<K, VO>,
-    joiner: ValueJoiner<V, VO, VR, K>,
-    options?: Joined<K, V, VO> | JoinWindows,
-    streamJoined?: StreamJoined<K, V, VO>,
+    other: KTable<K, VO> | KStream<K, VO> | GlobalKTable<unknown, VO>,
+    joiner: ValueJoiner<V, VO, VR, K> | KeyValueMapper<K, V, unknown>,
+    options?: Joined<K, V, VO> | JoinWindows | ValueJoiner<V, VO, VR, K>,
+    streamJoined?: StreamJoined<K, V, VO> | Named,
   ): KStream<K, VR> {
-    if (other instanceof KStream) return this.joinStream(other, joiner as AnyJoiner, options as JoinWindows, streamJoined, false, false);
-    return this.joinTable(other, joiner, options as Joined<K, V, VO> | undefined, false);
+    if (other instanceof GlobalKTable) return this.joinGlobal(other, joiner as KeyValueMapper<K, V, unknown>, options as AnyJoiner, streamJoined as Named | undefined, false);
+    if (other instanceof KStream) return this.joinStream(other, joiner as AnyJoiner, options as JoinWindows, streamJoined as StreamJoined<K, V, VO> | undefined, false, false);
+    return this.joinTable(other, joiner as ValueJoiner<V, VO, VR, K>, options as Joined<K, V, VO> | undefined, false);
   }
 
   /**
    * As `join`, but a record whose key is not in the table (or is null) is joined with null. With a stream:
    * a record that found no partner once its window and grace have passed is joined with null then.
+   *
+   * With a GlobalKTable: a record whose selected key has no row is joined with null. As in Kafka Streams, a
+   * record with a key whose selected key is null is dropped, while a record with a null key is joined (with
+   * the row of the key selected from it, if any).
    */
   leftJoin<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR, K>, joined?: Joined<K, V, VO>): KStream<K, VR>;
   leftJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO | null, VR, K>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  leftJoin<KG, VG, VR>(globalTable: GlobalKTable<KG, VG>, keySelector: KeyValueMapper<K, V, KG | null>, joiner: ValueJoiner<V, VG | null, VR, K>, named?: Named): KStream<K, VR>;
   leftJoin<VO, VR>(
-    other: KTable<K, VO> | KStream<K, VO>,
-    joiner: ValueJoiner<V, VO | null, VR, K>,
-    options?: Joined<K, V, VO> | JoinWindows,
-    streamJoined?: StreamJoined<K, V, VO>,
+    other: KTable<K, VO> | KStream<K, VO> | GlobalKTable<unknown, VO>,
+    joiner: ValueJoiner<V, VO | null, VR, K> | KeyValueMapper<K, V, unknown>,
+    options?: Joined<K, V, VO> | JoinWindows | ValueJoiner<V, VO | null, VR, K>,
+    streamJoined?: StreamJoined<K, V, VO> | Named,
   ): KStream<K, VR> {
-    if (other instanceof KStream) return this.joinStream(other, joiner as AnyJoiner, options as JoinWindows, streamJoined, true, false);
+    if (other instanceof GlobalKTable) return this.joinGlobal(other, joiner as KeyValueMapper<K, V, unknown>, options as AnyJoiner, streamJoined as Named | undefined, true);
+    if (other instanceof KStream) return this.joinStream(other, joiner as AnyJoiner, options as JoinWindows, streamJoined as StreamJoined<K, V, VO> | undefined, true, false);
     return this.joinTable(other, joiner as ValueJoiner<V, VO, VR, K>, options as Joined<K, V, VO> | undefined, true);
+  }
+
+  /**
+   * As KStreamImpl#globalTableJoin: named `KSTREAM-LEFTJOIN-` for both kinds, no store connected (global stores
+   * are readable from any processor), and the stream's key and need for repartitioning kept.
+   */
+  private joinGlobal<VR>(
+    table: GlobalKTable<unknown, unknown>,
+    keySelector: KeyValueMapper<K, V, unknown>,
+    joiner: AnyJoiner,
+    named: Named | undefined,
+    leftJoin: boolean,
+  ): KStream<K, VR> {
+    const name = named?.name ?? this.graph.newProcessorName('KSTREAM-LEFTJOIN-');
+    const supplier = kstreamKTableJoin(table.getter, joiner, leftJoin, keySelector as KeyValueMapper<unknown, unknown, unknown>);
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier, stores: [] });
+    return new KStream<K, VR>(this.graph, name, this.keySerde, undefined, this.repartitionRequired);
   }
 
   /** A stream-stream join where a record of either side without a partner is joined with null once its window has passed. */

@@ -5,7 +5,10 @@ import { InternalBuilder, type BuilderDefaults } from './internals/internal-buil
 import { KStream } from './kstream.js';
 import type { Consumed, Materialized } from './options.js';
 import { KTable } from './ktable.js';
-import { addTableSource } from './internals/processors/ktable-source.js';
+import { GlobalKTable } from './global-ktable.js';
+import { storeGetter } from './internals/table-producer.js';
+import { tableStore } from './internals/table-store.js';
+import { addTableSource, KTableSourceProducer } from './internals/processors/ktable-source.js';
 import type { TimestampExtractor } from '../processor/timestamp-extractor.js';
 import { Topology, type TopologyConfig } from '../processor/topology.js';
 
@@ -88,7 +91,36 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     return new KTable<K, V>(this.graph, tableName, keySerde as Serde<K>, valueSerde as Serde<V>, producer);
   }
 
-  private addSource(name: string, topics: readonly string[], consumed: Consumed<unknown, unknown> | undefined) {
+  /**
+   * A table every instance holds in full, fed from all partitions of `topic` (Kafka Streams'
+   * `StreamsBuilder#globalTable`): a null value deletes its key, a null key is dropped. Its store (named in
+   * `materialized`, else `<topic>-STATE-STORE-<n>`) has no changelog, the topic itself being one; at start it
+   * is restored from the topic before any task processes, then kept up to date by a reader of its own.
+   * Streams join it with `stream.join(globalTable, keySelector, joiner)`.
+   */
+  globalTable(topic: string): GlobalKTable<DK, DV>;
+  globalTable<K, V>(topic: string, consumed: Consumed<K, V>, materialized?: Materialized<K, V>): GlobalKTable<K, V>;
+  globalTable<K, V>(topic: string, consumed?: Consumed<K, V>, materialized?: Materialized<K, V>): GlobalKTable<K, V> {
+    // Named as InternalStreamsBuilder#globalTable: the store takes its index first, then the source and the processor.
+    const storeName = materialized?.storeName ?? this.graph.newStoreName(`${topic}-`);
+    const named = consumed?.processorName;
+    const sourceName = named !== undefined ? `${named}-table-source` : this.graph.newProcessorName('KSTREAM-SOURCE-');
+    const tableName = named ?? this.graph.newProcessorName('KTABLE-SOURCE-');
+    const serdes = this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown> | undefined, true);
+    const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? serdes.keySerde;
+    const valueSerde = (materialized?.valueSerde as Serde<unknown> | undefined) ?? serdes.valueSerde;
+    // Always materialized; the topic is the store's changelog, so the store has no changelog topic of its own.
+    const store = { ...tableStore(storeName, keySerde, valueSerde, materialized as Materialized<unknown, unknown> | undefined), loggingEnabled: false };
+    const producer = new KTableSourceProducer(storeName, true, () => {
+      this.graph.addStore(store);
+      this.graph.connectStore(tableName, storeName);
+    });
+    this.graph.addProcessor({ name: tableName, parents: [sourceName], supplier: producer.supplier() as never, stores: [] });
+    producer.activate();
+    return new GlobalKTable<K, V>(storeGetter(storeName), storeName, keySerde as Serde<K>, valueSerde as Serde<V>);
+  }
+
+  private addSource(name: string, topics: readonly string[], consumed: Consumed<unknown, unknown> | undefined, global = false) {
     for (const topic of topics) {
       if (this.subscribed.has(topic)) {
         this.graph.problems.push(`Topic '${topic}' is read by two sources: read it once and reuse the stream.`);
@@ -104,6 +136,7 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
       keySerde,
       valueSerde,
       timestampExtractor: (consumed?.timestampExtractor as TimestampExtractor | undefined) ?? this.graph.defaults.defaultTimestampExtractor,
+      ...(global ? { global } : {}),
     });
     return { keySerde, valueSerde };
   }

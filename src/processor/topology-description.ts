@@ -17,8 +17,9 @@ export class TopologyDescription {
   /** The text Kafka Streams' `Topology.describe()` prints: sub-topologies with their sources, processors, sinks and stores. */
   toString(): string {
     const lines: string[] = ['Topologies:'];
-    for (const sub of this.topology.subtopologies) {
-      lines.push(`   Sub-topology: ${sub.id}`);
+    for (const sub of [...this.topology.subtopologies, ...this.topology.globalSubtopologies]) {
+      const global = sub.id >= this.topology.subtopologies.length;
+      lines.push(`   Sub-topology: ${sub.id}${global ? ' for global store (will not generate tasks)' : ''}`);
       const children = this.children(sub.nodes);
       for (const node of sub.nodes) {
         const next = children.get(node.name) ?? [];
@@ -46,8 +47,9 @@ export class TopologyDescription {
     const id = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g, '_');
     const lines = ['flowchart TD'];
     const topics = new Set<string>();
-    for (const sub of this.topology.subtopologies) {
-      lines.push(`  subgraph sub${sub.id}["Sub-topology ${sub.id}"]`);
+    for (const sub of [...this.topology.subtopologies, ...this.topology.globalSubtopologies]) {
+      const global = sub.id >= this.topology.subtopologies.length;
+      lines.push(`  subgraph sub${sub.id}["${global ? 'Global store' : 'Sub-topology'} ${sub.id}"]`);
       for (const node of sub.nodes) lines.push(`    ${id(node.name)}["${node.name}"]`);
       lines.push('  end');
       for (const node of sub.nodes) {

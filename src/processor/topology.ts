@@ -70,6 +70,11 @@ export class Topology {
   readonly stores: ReadonlyMap<string, StoreDefinition>;
   /** @internal The joins whose input topics must have equal partition counts; checked when topics are created. */
   readonly copartitionGroups: readonly CopartitionGroup[];
+  /**
+   * The sub-topologies that feed global stores (a source and the processor that writes its store), numbered
+   * after the others. They run no tasks: every instance reads all partitions of their topics.
+   */
+  readonly globalSubtopologies: readonly Subtopology[];
 
   /** @internal Use `StreamsBuilder.build()`. */
   constructor(graph: DeclaredGraph, config: TopologyConfig) {
@@ -83,7 +88,11 @@ export class Topology {
     const problems = [...graph.problems, ...validate(graph)];
     if (problems.length > 0) throw new TopologyError(`The topology cannot be built:\n - ${problems.join('\n - ')}`);
     this.stores = new Map(graph.stores);
-    this.subtopologies = split(graph, (ref) => this.topicName(ref));
+    const all = split(graph, (ref) => this.topicName(ref));
+    const isGlobal = (sub: Subtopology): boolean => sub.nodes.some((n) => n.kind === 'source' && n.global === true);
+    // Stream sub-topologies keep dense ids (their task ids); global ones are numbered after them.
+    this.subtopologies = all.filter((s) => !isGlobal(s)).map((s, id) => ({ ...s, id }));
+    this.globalSubtopologies = all.filter(isGlobal).map((s, i) => ({ ...s, id: this.subtopologies.length + i }));
     checkCycles(this.subtopologies);
     this.internalTopics = this.collectInternalTopics(graph);
     this.copartitionGroups = (graph.copartitionGroups ?? []).map((group) => ({
@@ -107,10 +116,21 @@ export class Topology {
     return ref.internal ? `${this.applicationId}-${ref.name}` : ref.name;
   }
 
-  /** Topics the application reads that it does not create: they must exist before start. */
+  /** Topics the application reads that it does not create (global tables' topics included): they must exist before start. */
   externalSourceTopics(): string[] {
     const internal = new Set(this.internalTopics.map((t) => t.name));
-    return [...new Set(this.subtopologies.flatMap((s) => s.sourceTopics))].filter((t) => !internal.has(t)).sort();
+    const read = [...this.subtopologies, ...this.globalSubtopologies].flatMap((s) => s.sourceTopics);
+    return [...new Set(read)].filter((t) => !internal.has(t)).sort();
+  }
+
+  /** The global sub-topology that reads `topic`, if any. */
+  globalSubtopologyOfTopic(topic: string): Subtopology | undefined {
+    return this.globalSubtopologies.find((s) => s.sourceByTopic.has(topic));
+  }
+
+  /** The names of the global stores: readable by every processor without being connected to it. */
+  globalStoreNames(): string[] {
+    return this.globalSubtopologies.flatMap((s) => s.stores.map((d) => d.name));
   }
 
   /** The sub-topology that reads `topic`, if any. */

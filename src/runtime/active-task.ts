@@ -1,3 +1,4 @@
+import { globalStoresOf } from './global-state.js';
 import { randomUUID } from 'node:crypto';
 import { rename, writeFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -131,6 +132,7 @@ export class ActiveTask {
       maxRecordBytes: config.maxRecordBytes,
       // Only worth a header per repartitioned record when failed records are dead-lettered.
       traceInputOrigins: typeof config.processingExceptionHandler === 'object',
+      globalStores: globalStoresOf(config),
     });
     return task;
   }

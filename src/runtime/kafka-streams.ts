@@ -1,3 +1,4 @@
+import { GlobalState, withGlobalStores } from './global-state.js';
 import type { Admin } from '../client/admin.js';
 import type { KafkaClient } from '../client/kafka-client.js';
 import { createKafkajsClient } from '../client/kafkajs/kafkajs-client.js';
@@ -141,6 +142,9 @@ const TRANSITIONS: Record<KafkaStreamsState, KafkaStreamsState[]> = {
  */
 export class KafkaStreams {
   private readonly config: ResolvedStreamsConfig;
+  /** The config the stream thread runs with: `config` and, once restored, the global stores. */
+  private threadConfig: ResolvedStreamsConfig;
+  private global?: GlobalState;
   private readonly client: KafkaClient;
   private current: KafkaStreamsState = 'CREATED';
   private readonly listeners: StateListener[] = [];
@@ -159,6 +163,7 @@ export class KafkaStreams {
     config: StreamsConfig,
   ) {
     this.config = resolveConfig(config);
+    this.threadConfig = this.config;
     if (topology.applicationId !== this.config.applicationId) {
       throw new ConfigError(
         `The topology was built for applicationId '${topology.applicationId}' but the config says ` +
@@ -240,11 +245,18 @@ export class KafkaStreams {
         this.metricsAt = await this.metricsServer.listen(this.config.metricsPort, this.config.metricsHost);
         this.config.logger.info(`metrics on http://${this.metricsAt.address}:${this.metricsAt.port}/metrics`);
       }
+      // As Kafka Streams: the global stores are restored before any task processes.
+      const global = new GlobalState(this.client, this.topology, this.config, metadata.partitionsByTopic, () => this.restoreListener);
+      this.global = global;
+      await global.restore();
+      this.threadConfig = withGlobalStores(this.config, global.stores);
       this.thread = this.newThread(metadata);
+      global.run((error) => void this.handleGlobalFatal(error));
       await this.thread.start();
     } catch (err) {
       this.transition('ERROR');
       await this.thread?.close().catch(() => {});
+      await this.global?.close().catch(() => {});
       await this.metricsServer?.close();
       throw err;
     } finally {
@@ -265,7 +277,7 @@ export class KafkaStreams {
   }
 
   private newThread(metadata: Awaited<ReturnType<typeof ensureTopics>>): StreamThread {
-    const thread: StreamThread = new StreamThread(this.client, this.topology, this.config, metadata, {
+    const thread: StreamThread = new StreamThread(this.client, this.topology, this.threadConfig, metadata, {
       onError: (error) => void this.handleFatal(thread, error, metadata),
       onRebalancing: (rebalancing) => {
         if (this.current === 'PENDING_SHUTDOWN' || this.current === 'ERROR') return;
@@ -300,6 +312,21 @@ export class KafkaStreams {
     await this.close();
   }
 
+  /**
+   * The global updater failed: the handler is told, but as in Kafka Streams the global thread cannot be
+   * replaced, so the instance stops (ERROR) whatever it answers.
+   */
+  private async handleGlobalFatal(error: Error): Promise<void> {
+    this.config.logger.error(`the global table updater failed: ${error.message}`, { stack: error.stack });
+    try {
+      this.exceptionHandler(error);
+    } catch (err) {
+      this.config.logger.error(`the uncaught exception handler threw: ${(err as Error).message}`);
+    }
+    this.transition('ERROR');
+    await this.close();
+  }
+
   /** Keeps a replaced thread's record counters (its live tasks' and those it retired), so metrics never go back. */
   private retire(thread: StreamThread): void {
     addRecordCounts(this.retiredProcessed, thread.retiredTaskCounters);
@@ -323,6 +350,8 @@ export class KafkaStreams {
     if (this.current !== 'RUNNING') {
       throw new InvalidStateStoreError(`Store '${storeName}' cannot be queried while the instance is ${this.current}: retry when it is RUNNING`);
     }
+    const global = this.global?.stores.get(storeName);
+    if (global !== undefined) return type.view(() => [global]);
     return type.view(() => {
       const stores: ManagedStore[] = [];
       for (const task of this.thread?.activeTasks.values() ?? []) {
@@ -484,6 +513,7 @@ export class KafkaStreams {
       this.transition('PENDING_SHUTDOWN');
       this.closing = (async () => {
         await this.thread?.close();
+        await this.global?.close();
         await this.metricsServer?.close();
         this.transition(wasError ? 'ERROR' : 'NOT_RUNNING');
         if (wasError) this.current = 'ERROR';

@@ -58,6 +58,8 @@ export interface StreamTaskOptions {
   readonly traceInputOrigins?: boolean;
   /** See InternalProcessorContext.emitIntervalMs; default 1000. */
   readonly emitIntervalMs?: number;
+  /** The instance's global stores, which every processor may read without being connected to them. */
+  readonly globalStores?: ReadonlyMap<string, ManagedStore>;
 }
 
 /** A raw input record deserialized and timestamped by `StreamTask.prepare`, not processed yet. */
@@ -354,6 +356,8 @@ export class StreamTask {
       },
       getStateStore<S>(name: string): S {
         const def = node.def;
+        const global = task.options.globalStores?.get(name);
+        if (global !== undefined) return global as S;
         if (def.kind !== 'processor' || !def.stores.includes(name)) {
           throw new StreamsError(
             `Processor ${def.name} asked for store '${name}', which is not connected to it: ` +

@@ -60,6 +60,8 @@ export interface TestDriverMetrics {
  */
 export class TopologyTestDriver {
   private readonly tasks: StreamTask[];
+  /** One task per global sub-topology: records piped to a global topic update its store at once, as in Kafka Streams' driver. */
+  private readonly globalTasks: StreamTask[];
   private readonly outputs = new Map<string, OutgoingRecord[]>();
   private readonly offsets = new Map<string, number>();
   private readonly pending: OutgoingRecord[] = [];
@@ -73,29 +75,32 @@ export class TopologyTestDriver {
   ) {
     this.wallClock = initialWallClockMs;
     const budget = options.cacheMaxBytes ?? 1024 * 1024;
-    this.tasks = topology.subtopologies.map(
-      (subtopology) =>
-        new StreamTask({
-          topology,
-          subtopology,
-          partition: 0,
-          sink: { send: (record) => this.pending.push(record), partitionsFor: () => 1 },
-          createStore: (definition) => createStore(definition, new InMemoryBytesStore(), budget),
-          wallClock: () => this.wallClock,
-          logger: options.logger ?? silentLogger,
-          productionExceptionHandler: options.productionExceptionHandler,
-          maxRecordBytes: options.maxRecordBytes,
-          traceInputOrigins: options.traceInputOrigins,
-          // As Kafka Streams' driver: left/outer joins and onWindowClose aggregations look for closed windows at every record.
-          emitIntervalMs: 0,
-        }),
-    );
+    const taskFor = (subtopology: Topology['subtopologies'][number], globalStores?: ReadonlyMap<string, ManagedStore>): StreamTask =>
+      new StreamTask({
+        topology,
+        subtopology,
+        partition: 0,
+        sink: { send: (record) => this.pending.push(record), partitionsFor: () => 1 },
+        createStore: (definition) => createStore(definition, new InMemoryBytesStore(), budget),
+        wallClock: () => this.wallClock,
+        logger: options.logger ?? silentLogger,
+        productionExceptionHandler: options.productionExceptionHandler,
+        maxRecordBytes: options.maxRecordBytes,
+        traceInputOrigins: options.traceInputOrigins,
+        // As Kafka Streams' driver: left/outer joins and onWindowClose aggregations look for closed windows at every record.
+        emitIntervalMs: 0,
+        globalStores,
+      });
+    this.globalTasks = topology.globalSubtopologies.map((subtopology) => taskFor(subtopology));
+    const globalStores = new Map(this.globalTasks.flatMap((task) => [...task.stores]));
+    this.tasks = topology.subtopologies.map((subtopology) => taskFor(subtopology, globalStores));
+    for (const task of this.globalTasks) task.init();
     for (const task of this.tasks) task.init();
   }
 
   /** A handle to pipe records into a source topic, e.g. `driver.createInputTopic('page-views', Serdes.String(), Serdes.Json<PageView>())`. */
   createInputTopic<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>): TestInputTopic<K, V> {
-    if (this.topology.subtopologyOfTopic(topic) === undefined) {
+    if (this.topology.subtopologyOfTopic(topic) === undefined && this.topology.globalSubtopologyOfTopic(topic) === undefined) {
       throw new StreamsError(
         `Topic '${topic}' is not read by this topology; it reads: ${this.topology.externalSourceTopics().join(', ')}`,
       );
@@ -132,9 +137,14 @@ export class TopologyTestDriver {
   }
 
   private deliver(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
-    const subtopology = this.topology.subtopologyOfTopic(topic)!;
     const offset = this.offsets.get(topic) ?? 0;
     this.offsets.set(topic, offset + 1);
+    const global = this.topology.globalSubtopologyOfTopic(topic);
+    if (global !== undefined) {
+      this.globalTasks[global.id - this.topology.subtopologies.length]!.process(topic, 0, String(offset), key, value, timestamp, headers);
+      return;
+    }
+    const subtopology = this.topology.subtopologyOfTopic(topic)!;
     this.tasks[subtopology.id]!.process(topic, 0, String(offset), key, value, timestamp, headers);
   }
 
@@ -146,7 +156,7 @@ export class TopologyTestDriver {
 
   /** Flushes every store (caching stores forward their results now) and records the changelog. */
   private commit(): void {
-    for (const task of this.tasks) {
+    for (const task of [...this.globalTasks, ...this.tasks]) {
       for (const [store, { local, changelog }] of task.flushStores()) {
         void store.bytes.apply(local);
         void store.dropExpired(); // in memory: done before this returns
@@ -184,7 +194,7 @@ export class TopologyTestDriver {
   }
 
   private store(name: string): ManagedStore {
-    for (const task of this.tasks) {
+    for (const task of [...this.tasks, ...this.globalTasks]) {
       const store = task.stores.get(name);
       if (store !== undefined) return store;
     }
@@ -217,7 +227,7 @@ export class TopologyTestDriver {
   /** Records processed and dropped so far. */
   metrics(): TestDriverMetrics {
     const sum: TestDriverMetrics = { processed: 0, droppedLate: 0, droppedNullKey: 0 };
-    for (const task of this.tasks) {
+    for (const task of [...this.tasks, ...this.globalTasks]) {
       sum.processed += task.counters.processed;
       sum.droppedLate += task.counters.droppedLate;
       sum.droppedNullKey += task.counters.droppedNullKey;
@@ -233,7 +243,7 @@ export class TopologyTestDriver {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const task of this.tasks) {
+    for (const task of [...this.tasks, ...this.globalTasks]) {
       task.close();
       for (const store of task.stores.values()) void store.bytes.close();
     }

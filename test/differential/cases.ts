@@ -84,6 +84,11 @@ export interface TableSpec {
   readonly join?: 'inner' | 'left' | 'outer';
   readonly rekey?: boolean;
   /**
+   * `stream-globaltable-join` cases: `tbl` is read as a GlobalKTable (`Materialized.as('store')` when
+   * `materialized`; no operators), and the stream `in` looks up the key `globalKey(selector, key)`.
+   */
+  readonly selector?: GlobalKeySelector;
+  /**
    * `table-groupby` cases: `groupBy((k, v) -> (group(v), v))` then count, reduce (adder `reduce`,
    * subtractor `subtract`) or aggregate (`init`, the same adder and subtractor), with the case's caching.
    */
@@ -101,7 +106,15 @@ export interface DifferentialCase {
    * `aggregate`: in → [filter] → groupByKey → [windowedBy] → count/reduce/aggregate → [suppress] → out.
    * `passthrough`: `stream('in').to('out')` with no serdes given (default serdes).
    */
-  readonly topology: 'aggregate' | 'passthrough' | 'table' | 'stream-table-join' | 'table-groupby' | 'table-table-join' | 'stream-stream-join';
+  readonly topology:
+    | 'aggregate'
+    | 'passthrough'
+    | 'table'
+    | 'stream-table-join'
+    | 'stream-globaltable-join'
+    | 'table-groupby'
+    | 'table-table-join'
+    | 'stream-stream-join';
   /** Stream-stream join cases: see StreamJoinCaseSpec. */
   readonly streamJoin?: StreamJoinCaseSpec;
   /** Table and join cases: see TableSpec. */
@@ -185,6 +198,20 @@ export const LONG_OPS: ValueOps<number> = {
 /** The joiner of join cases, the same in DifferentialRunner.java: a null prints as "null" in both languages. */
 export const joinValues = (left: Value | null, right: Value | null): string => `${left}/${right}`;
 
+/**
+ * The key selectors of global-table join cases, the same in DifferentialRunner.java: both lower-case the key
+ * (stream keys come in upper case too) and map one key to null; `nullToA` also maps the null key to `a`.
+ */
+export type GlobalKeySelector = 'lower' | 'nullToA';
+export function globalKey(selector: GlobalKeySelector, key: string | null): string | null {
+  if (key === null) return selector === 'nullToA' ? 'a' : null;
+  if (key === (selector === 'nullToA' ? 'c' : 'C')) return null;
+  return key.toLowerCase();
+}
+
+/** The joiner of global-table join cases (ValueJoinerWithKey): the stream's key first. */
+export const joinValuesWithKey = (key: string | null, left: Value | null, right: Value | null): string => `${key}:${left}/${right}`;
+
 /** The `selectKey` of re-keyed join cases. */
 export const rekeyed = (key: string | null): string | null => (key === null ? null : key.toLowerCase());
 
@@ -215,6 +242,10 @@ export function describeCase(c: DifferentialCase): string {
           : `table(${topic}${store === '' ? '' : `, ${store}`})`;
     const suppressed = t.suppressLimit === undefined ? '' : `.suppress(untilTimeLimit(${t.suppressLimit}))`;
     const table = `${source}${t.ops.map((op, i) => `.${op}(${t.storedOps === true ? `Materialized.as('op${i}')` : ''})`).join('')}${suppressed}`;
+    if (c.topology === 'stream-globaltable-join') {
+      const method = t.join === 'left' ? 'leftJoin' : 'join';
+      return `stream('in').${method}(globalTable('tbl'${store === '' ? '' : `, ${store}`}), ${t.selector}) of ${c.valueType}s, caching ${c.caching}`;
+    }
     const what =
       c.topology === 'table'
         ? `${table}.toStream()`

@@ -28,6 +28,9 @@
  * - `stream-table-<inner|left>-<mat|unmat|rekey>`: a stream joined with a table, records interleaved;
  * - `table-groupby-<count|reduce|aggregate>-<mat|unmat|fromagg>`: a table re-grouped by a key from its value;
  * - `table-table-<inner|left|outer>-<mat|unmat|stored>`: updates and tombstones on both sides;
+ * - `stream-globaltable-<join|leftjoin>`: a stream joined with a GlobalKTable through a key selector that
+ *   lower-cases keys and maps some to null (and, half the time, the null key to `a`); tombstones and null keys
+ *   in the global topic;
  * - `stream-stream-<inner|left|outer>[-tick|-rekey]`: out-of-order and late records of both streams (`rekey`:
  *   the left stream re-keyed, so repartitioned, first).
  * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
@@ -105,6 +108,9 @@ export const TABLE_FAMILIES: readonly string[] = [
   ...['inner', 'left', 'outer'].flatMap((join) => [`table-table-${join}-mat`, `table-table-${join}-unmat`, `table-table-${join}-stored`]),
 ];
 
+/** Stream-global table join cases. */
+export const GLOBAL_JOIN_FAMILIES: readonly string[] = ['stream-globaltable-join', 'stream-globaltable-leftjoin'];
+
 /** Stream-stream join cases: `stream-stream-<inner|left|outer>[-tick]`. */
 export const STREAM_JOIN_FAMILIES: readonly string[] = ['inner', 'left', 'outer'].flatMap((kind) => [
   `stream-stream-${kind}`,
@@ -146,6 +152,7 @@ export const FAMILIES: readonly string[] = [
   EXTRACTOR_FAMILY,
   ...TABLE_FAMILIES,
   ...STREAM_JOIN_FAMILIES,
+  ...GLOBAL_JOIN_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -359,6 +366,20 @@ export function generateCase(seed: number, index: number): DifferentialCase {
       id, seed, index, family, valueType: type, op: 'count', topology: 'stream-stream-join', streamJoin,
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
       records,
+    };
+  }
+  if (GLOBAL_JOIN_FAMILIES.includes(family)) {
+    const type: ValueType = rnd.pick(['string', 'long']);
+    const table: TableSpec = {
+      materialized: rnd.chance(0.5),
+      ops: [],
+      join: family.endsWith('leftjoin') ? 'left' : 'inner',
+      selector: rnd.pick(['lower', 'nullToA'] as const),
+    };
+    return {
+      id, seed, index, family, valueType: type, op: 'count', topology: 'stream-globaltable-join', table,
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
+      records: tableRecords(type, rnd, true, true, false, 0.25),
     };
   }
   if (TABLE_FAMILIES.includes(family)) {

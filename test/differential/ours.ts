@@ -34,6 +34,8 @@ import {
   LONG_OPS,
   STRING_OPS,
   joinValues,
+  joinValuesWithKey,
+  globalKey,
   rekeyed,
   type CaseOutcome,
   type DifferentialCase,
@@ -209,6 +211,14 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
           ? left.leftJoin(right, joiner, stored)
           : left.outerJoin(right, joiner, stored);
     joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+  } else if (c.topology === 'stream-globaltable-join') {
+    valueOut = Serdes.String() as Serde<Value>;
+    const stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+    const consumed = Consumed.with(Serdes.String(), valueSerde);
+    const table = spec.materialized ? builder.globalTable('tbl', consumed, materializedAs(c, valueSerde)) : builder.globalTable('tbl', consumed);
+    const selector = (k: string | null): string | null => globalKey(spec.selector!, k);
+    const joiner = (left: V, right: V | null, key: string | null): string => joinValuesWithKey(key, left, right);
+    (spec.join === 'left' ? stream.leftJoin(table, selector, joiner) : stream.join(table, selector, joiner)).to('out', Produced.with(Serdes.String(), Serdes.String()));
   } else if (spec.groupBy !== undefined) {
     const grouped = tableOf(builder, c, 'in', valueSerde, ops).groupBy(
       (_k, v) => ({ key: ops.group(v) as string, value: v }),

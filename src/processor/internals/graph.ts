@@ -20,6 +20,8 @@ export interface SourceNodeDef {
   readonly valueSerde: Serde<unknown>;
   /** Event time of each record; undefined: the Kafka timestamp, failing on a negative one. */
   readonly timestampExtractor?: TimestampExtractor;
+  /** Feeds a global store: read in full by every instance, outside the tasks (Kafka Streams' global source). */
+  readonly global?: boolean;
 }
 
 export interface ProcessorNodeDef {

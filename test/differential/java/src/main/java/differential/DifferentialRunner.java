@@ -34,6 +34,7 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.EmitStrategy;
+import org.apache.kafka.streams.kstream.GlobalKTable;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.Joined;
@@ -49,7 +50,9 @@ import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.KeyValueMapper;
 import org.apache.kafka.streams.kstream.ValueJoiner;
+import org.apache.kafka.streams.kstream.ValueJoinerWithKey;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.processor.StateStore;
@@ -352,6 +355,21 @@ public final class DifferentialRunner {
       }
       joined.toStream().to("out", Produced.with(Serdes.String(), Serdes.String()));
       valueOut = Serdes.String();
+    } else if ("stream-globaltable-join".equals(c.get("topology").asText())) {
+      KStream<String, V> stream = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
+      Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
+      GlobalKTable<String, V> table = spec.path("materialized").asBoolean(false)
+          ? builder.globalTable("tbl", consumed, storeAs(c, "store", ops))
+          : builder.globalTable("tbl", consumed);
+      String selector = spec.get("selector").asText();
+      KeyValueMapper<String, V, String> keySelector = (k, v) -> globalKey(selector, k);
+      // The same joiner as cases.ts' joinValuesWithKey.
+      ValueJoinerWithKey<String, V, V, String> joiner = (k, left, right) -> k + ":" + left + "/" + right;
+      KStream<String, String> out = "left".equals(spec.get("join").asText())
+          ? stream.leftJoin(table, keySelector, joiner)
+          : stream.join(table, keySelector, joiner);
+      out.to("out", Produced.with(Serdes.String(), Serdes.String()));
+      valueOut = Serdes.String();
     } else if (spec.hasNonNull("groupBy")) {
       KGroupedTable<String, V> grouped = tableOf(builder, c, "in", ops)
           .groupBy((k, v) -> KeyValue.pair(ops.group(v), v), Grouped.with(Serdes.String(), ops.serde()));
@@ -378,6 +396,14 @@ public final class DifferentialRunner {
       valueOut = Serdes.String();
     }
     return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), valueOut.deserializer());
+  }
+
+  /** The key selectors of global-table join cases, as cases.ts' globalKey. */
+  static String globalKey(String selector, String key) {
+    boolean nullToA = "nullToA".equals(selector);
+    if (key == null) return nullToA ? "a" : null;
+    if (key.equals(nullToA ? "c" : "C")) return null;
+    return key.toLowerCase();
   }
 
   /** `stream-stream-join` cases (StreamJoinCaseSpec in cases.ts): stream "in" joined with stream "tbl". */
