@@ -62,7 +62,7 @@ try {
 
   console.log(`generating ${events} page views (some out of order, some malformed) into ${input}...`);
   const generated = generatePageViews({ events, seed: 1 });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   // As web servers log them: one user's views are spread over all partitions, and the repartition by user
   // brings them together again. Catching up, the runtime keeps its tasks close in event time, so a grace of

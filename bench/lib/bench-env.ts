@@ -40,7 +40,7 @@ export function viewSerdeFor(format: ViewFormat): Serde<PageView> | undefined {
  */
 export async function fillInputTopic(broker: Pick<BenchBroker, 'kafka' | 'brokers'>, topic: string, events: number, seed = 1, format: ViewFormat = 'avro', byServer = false): Promise<GeneratedEvent[]> {
   await createTopic(broker.brokers, topic);
-  const producer = broker.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = broker.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     const generated = generatePageViews({ events, seed, users: Math.max(20, Math.round(events / 20)), ...(byServer ? { malformedRate: 0 } : {}) });

@@ -43,7 +43,7 @@ export async function failover(kafka: Kafka, brokers: string[], sessions: number
   await createTopic(brokers, output);
   // Many users with one view each: about one session per event.
   const events = generatePageViews({ events: sessions, users: sessions * 3, seed: 77, malformedRate: 0 });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   await produceEvents(producer, input, events);
   const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'kstreams-failover-')));

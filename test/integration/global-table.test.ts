@@ -47,7 +47,7 @@ describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('Global
       return app;
     };
     const produce = async (topic: string, records: Array<[string, string | null]>): Promise<void> => {
-      const producer = kafkaClient('global-producer').producer();
+      const producer = kafkaClient('global-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       await producer.send({ topic, messages: records.map(([key, value]) => ({ key, value })) });
       await producer.disconnect();

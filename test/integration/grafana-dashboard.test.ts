@@ -27,7 +27,7 @@ describe('Grafana dashboard', () => {
     const source = uniqueName('dashboard-in');
     const sink = uniqueName('dashboard-out');
     await createTopics([{ topic: source, numPartitions: 2 }, { topic: sink, numPartitions: 2 }]);
-    const producer = kafkaClient().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafkaClient().producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     await producer.send({ topic: source, messages: Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 5}`, value: `v${i}` })) });
     await producer.disconnect();

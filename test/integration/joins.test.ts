@@ -49,7 +49,7 @@ async function enrichment() {
     return app;
   };
   const produce = async (topic: string, records: Array<[string, string]>, timestamp: number): Promise<void> => {
-    const producer = kafkaClient('joins-producer').producer();
+    const producer = kafkaClient('joins-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({ topic, messages: records.map(([key, value]) => ({ key, value, timestamp: String(timestamp) })) });
     await producer.disconnect();

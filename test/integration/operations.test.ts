@@ -133,7 +133,7 @@ describe('bad input and rewinding', () => {
     const groupId = uniqueName('reset-time-app');
     await createTopics([{ topic, numPartitions: 2 }]);
     const t0 = Date.now() - 3600_000;
-    const producer = kafkaClient().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafkaClient().producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     // Partition 0: a record every second from t0; partition 1: every two seconds.
     for (const [partition, step] of [[0, 1000], [1, 2000]] as const) {

@@ -48,7 +48,9 @@ export class SessionizeHarness {
 
   /** Writes events keyed by user, or (`byServer`) as six web servers log them, one per partition. */
   async produce(events: readonly GeneratedEvent[], byServer = false): Promise<void> {
-    const producer = kafkaClient('harness-producer').producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    // Idempotent: kafkajs retries a whole request when one partition fails (a fresh topic's leader not known
+    // yet), and without sequence numbers the partitions that had succeeded get the records twice.
+    const producer = kafkaClient('harness-producer').producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     try {
       await produceEvents(producer, this.input, events, 5000, undefined, byServer ? PARTITIONS : undefined);

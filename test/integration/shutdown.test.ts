@@ -13,7 +13,7 @@ describe('closeOnSignals', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('%s commits what was processed and exits 0', async (signal) => {
     const env = { PIPE_SOURCE: uniqueName('sig-in'), PIPE_SINK: uniqueName('sig-out'), PIPE_APP: uniqueName('sig-app') };
     await createTopics([{ topic: env.PIPE_SOURCE, numPartitions: 2 }, { topic: env.PIPE_SINK, numPartitions: 2 }]);
-    const producer = kafkaClient().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafkaClient().producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     await producer.send({ topic: env.PIPE_SOURCE, messages: Array.from({ length: RECORDS }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
     await producer.disconnect();
