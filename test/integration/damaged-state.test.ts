@@ -200,7 +200,10 @@ describe('damaged state is never trusted', () => {
   });
 
   it('a read-only state folder: fails with a StateStoreError naming the path, wipes nothing, runs once writable', async (ctx) => {
-    harness = new SessionizeHarness('at_least_once');
+    // Exactly-once: under at-least-once, what the failing instance's stateless upstream tasks wrote to the
+    // repartition topic past their last commit may be written again after the restart (CI once saw a session
+    // counted exactly twice). At-least-once allows that; this test is about the state folder.
+    harness = new SessionizeHarness('exactly_once_v2');
     const h = harness;
     await h.createTopics();
     await h.produce(SessionizeHarness.events(2000, 41));
