@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Consumed, KafkaStreams, type ProcessingGuarantee, Materialized, Produced, QueryableStoreTypes, Serdes, StreamsBuilder } from '../../src/index.js';
 import { readTopic } from '../../examples/sessionize/kafka-io.js';
 import { brokers, createTopics, kafkaClient, uniqueName } from './kafka-env.js';
-import { waitForState } from './sessionize-harness.js';
+import { eventually, waitForState } from './sessionize-harness.js';
 
 const S = Serdes.String();
 const apps: KafkaStreams[] = [];
@@ -14,14 +14,6 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close().catch(() => {})));
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('GlobalKTable on a real broker (%s)', (guarantee) => {
   it('enriches a stream from a global table of another partition count, sees later updates, and restores only the tail after a restart, all of it on a wiped state folder', async () => {
@@ -63,15 +55,15 @@ describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('Global
     const store = () => first.store('plans', QueryableStoreTypes.keyValueStore<string, string>());
     expect(store().get('u3')).toBe('pro');
     await produce(views, users12.map(([user], i) => [`v${i}`, `${user}:home`]));
-    await until('12 joined views', async () => (await results()).length === 12);
+    await eventually(async () => (await results()).length === 12, '12 joined views');
     expect(await results()).toEqual(users12.map(([user, plan], i) => `v${i}=${user}:home/${plan}`).sort());
 
     // An update after start reaches the store, and a later view sees it; a tombstone deletes.
     await produce(users, [['u1', 'gold'], ['u2', null]]);
-    await until('the update of u1', () => store().get('u1') === 'gold');
-    await until('the deletion of u2', () => store().get('u2') === undefined);
+    await eventually(() => store().get('u1') === 'gold', 'the update of u1');
+    await eventually(() => store().get('u2') === undefined, 'the deletion of u2');
     await produce(views, [['w1', 'u1:cart'], ['w2', 'u2:cart']]);
-    await until('the joined cart view', async () => (await results()).length === 13);
+    await eventually(async () => (await results()).length === 13, 'the joined cart view');
     expect(await results()).toContain('w1=u1:cart/gold');
     await first.close();
 

@@ -152,9 +152,9 @@ export async function waitForState(app: KafkaStreams, state: string, timeoutMs =
 }
 
 /** Waits until `check` holds, polling every 100 ms; throws naming `what` after `timeoutMs`. */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
