@@ -1,4 +1,4 @@
-import type { Admin, TopicToCreate } from '../client/admin.js';
+import type { Admin, TopicMetadata, TopicToCreate } from '../client/admin.js';
 
 import type { Topology } from '../processor/topology.js';
 import { changelogTopicConfig } from '../processor/store-definition.js';
@@ -14,15 +14,18 @@ export interface TopologyMetadata {
   readonly partitionsByTopic: ReadonlyMap<string, number>;
 }
 
-async function partitionCounts(admin: Admin, topics: string[]): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  if (topics.length === 0) return counts;
+/** Metadata of those of `topics` that exist (fetching the metadata of a missing topic would fail). */
+async function existingTopicMetadata(admin: Admin, topics: readonly string[]): Promise<TopicMetadata[]> {
+  if (topics.length === 0) return [];
   const existing = new Set(await admin.listTopics());
   const present = topics.filter((t) => existing.has(t));
-  if (present.length === 0) return counts;
-  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present });
-  for (const t of metadata) counts.set(t.name, t.partitions.length);
-  return counts;
+  if (present.length === 0) return [];
+  return (await admin.fetchTopicMetadata({ topics: present })).topics;
+}
+
+/** Partition counts of those of `topics` that exist. */
+export async function partitionCounts(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+  return new Map((await existingTopicMetadata(admin, topics)).map((t) => [t.name, t.partitions.length]));
 }
 
 /**
@@ -68,9 +71,7 @@ function mayStillAppear(err: unknown): boolean {
 }
 
 async function allHaveLeaders(admin: Admin, topics: string[]): Promise<boolean> {
-  const existing = new Set(await admin.listTopics());
-  if (!topics.every((t) => existing.has(t))) return false;
-  const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+  const metadata = await existingTopicMetadata(admin, topics);
   return metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
 }
 

@@ -5,7 +5,7 @@ import { StreamsError } from '../errors/errors.js';
 import type { UserTopicSettings } from '../config/user-topic-settings.js';
 import type { Topology } from '../processor/topology.js';
 import { CLI_BROKER_CHECK, checkBootstrapServers } from '../client/broker-probe.js';
-import { createTopicsAndWait } from '../runtime/internal-topic-manager.js';
+import { createTopicsAndWait, partitionCounts } from '../runtime/internal-topic-manager.js';
 import { userTopics, userTopicsToCreate } from '../runtime/user-topics.js';
 
 /** One source or sink topic of a topology and what `kstreams topics create` does about it. */
@@ -46,11 +46,7 @@ export async function setUpTopics(
     const admin = createKafkajsClient({ clientId: 'kstreams-topics', brokers: servers, connection: {} }).admin();
     await admin.connect();
     try {
-      const listed = new Set(await admin.listTopics());
-      const present = [...topics.sources, ...topics.sinks].filter((t) => listed.has(t));
-      if (present.length > 0) {
-        for (const t of (await admin.fetchTopicMetadata({ topics: present })).topics) existing.set(t.name, t.partitions.length);
-      }
+      for (const [topic, count] of await partitionCounts(admin, [...topics.sources, ...topics.sinks])) existing.set(topic, count);
       const toCreate = userTopicsToCreate(topics, new Set(existing.keys()), settings);
       if (options.execute === true && toCreate.length > 0) {
         await createTopicsAndWait(admin, toCreate);
