@@ -9,7 +9,7 @@
  * first); if kafkajs was loaded earlier, it changes nothing. It also installs the one-pass Produce request
  * encoder (produce-request-v3.ts) the same way.
  */
-import { createRequire, Module } from 'node:module';
+import { kafkajsModuleIs, replaceKafkajsModule } from './module-cache.js';
 import { installFastProduceEncoding } from './produce-request-v3.js';
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
@@ -34,21 +34,8 @@ function groupMessagesPerPartition({
   return result;
 }
 
-const require = createRequire(import.meta.url);
 const MODULE = 'kafkajs/src/producer/groupMessagesPerPartition.js';
-try {
-  const path = require.resolve(MODULE);
-  const cache = require.cache as Record<string, unknown>;
-  if (cache[path] === undefined) {
-    const mod = new Module(path) as Module & { filename: string; loaded: boolean; exports: unknown };
-    mod.filename = path;
-    mod.loaded = true;
-    mod.exports = groupMessagesPerPartition;
-    cache[path] = mod;
-  }
-} catch {
-  // Another kafkajs layout: keep its own implementation (linearGroupingActive() says so).
-}
+replaceKafkajsModule(MODULE, () => groupMessagesPerPartition);
 installFastProduceEncoding();
 
 /**
@@ -56,9 +43,5 @@ installFastProduceEncoding();
  * module (something imported kafkajs before kstreams-ts) or its layout changed: KafkaStreams warns at start.
  */
 export function linearGroupingActive(): boolean {
-  try {
-    return require(MODULE) === groupMessagesPerPartition;
-  } catch {
-    return false;
-  }
+  return kafkajsModuleIs(MODULE, groupMessagesPerPartition);
 }

@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire, Module } from 'node:module';
+import { kafkajsModuleIs, replaceKafkajsModule } from './module-cache.js';
 
 const require = createRequire(import.meta.url);
 export const PRODUCE_V3_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request.js';
@@ -300,25 +301,13 @@ let installed: ProduceRequestFactory | undefined;
 
 /** Puts the fast encoder in Node's module cache under kafkajs' path, if kafkajs has not loaded it yet. */
 export function installFastProduceEncoding(): void {
-  try {
-    const path = require.resolve(PRODUCE_V3_MODULE);
-    const cache = require.cache as Record<string, unknown>;
-    if (cache[path] !== undefined) return;
-    const mod = new Module(path) as Module & { filename: string; loaded: boolean; exports: unknown };
-    mod.filename = path;
-    mod.loaded = true;
-    mod.exports = installed = fastProduceRequestV3(kafkajsProduceRequestV3());
-    cache[path] = mod;
-  } catch {
-    // Another kafkajs layout: its own encoder stays (fastProduceEncodingActive() says so).
-  }
+  // kafkajs' own encoder is compiled only if a compressed request ever comes: nothing at start-up.
+  let kafkajs: ProduceRequestFactory | undefined;
+  const fallback: ProduceRequestFactory = (args) => (kafkajs ??= kafkajsProduceRequestV3())(args);
+  replaceKafkajsModule(PRODUCE_V3_MODULE, () => (installed = fastProduceRequestV3(fallback)));
 }
 
 /** True when kafkajs' producer encodes Produce requests with the encoder above. */
 export function fastProduceEncodingActive(): boolean {
-  try {
-    return installed !== undefined && require(PRODUCE_V3_MODULE) === installed;
-  } catch {
-    return false;
-  }
+  return kafkajsModuleIs(PRODUCE_V3_MODULE, installed);
 }
