@@ -86,7 +86,7 @@ async function oursInstances(
   label: string,
   instances: number,
   extra: Record<string, string> = {},
-): Promise<RunFigures & { applicationId: string; output: string }> {
+): Promise<RunFigures & { applicationId: string; output: string; runs: RunFigures[] }> {
   const applicationId = `bench-${label}-${run}`;
   const output = `${applicationId}-out`;
   await createTopic(broker.brokers, output);
@@ -94,7 +94,7 @@ async function oursInstances(
   try {
     const env = { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, GUARANTEE: guarantee, ...extra };
     const runs = await Promise.all(dirs.map((dir, i) => runOurs({ ...env, STATE_DIR: dir }, `${label}-${i}`)));
-    return { seconds: Math.max(...runs.map((r) => r.seconds)), peakRssMb: runs.reduce((sum, r) => sum + r.peakRssMb, 0), applicationId, output };
+    return { seconds: Math.max(...runs.map((r) => r.seconds)), peakRssMb: runs.reduce((sum, r) => sum + r.peakRssMb, 0), applicationId, output, runs };
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
@@ -350,18 +350,9 @@ async function replay(broker: BenchBroker): Promise<void> {
   generated.length = 0;
 
   const oursRun = async (instances: number) => {
-    const applicationId = `bench-replay-ours-${instances}-${run}`;
-    const output = `${applicationId}-out`;
-    await createTopic(broker.brokers, output);
-    const dirs = Array.from({ length: instances }, () => mkdtempSync(join(tmpdir(), 'kstreams-bench-')));
-    try {
-      const env = { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, GUARANTEE: 'at_least_once', GRACE_MS: String(graceMs) };
-      const runs = await Promise.all(dirs.map((dir, i) => runOurs({ ...env, STATE_DIR: dir }, `ours-replay-${instances}-${i}`)));
-      const dropped = runs.reduce((sum, r) => sum + Number((r.metrics as { droppedLateTotal: number }).droppedLateTotal), 0);
-      return { seconds: Math.max(...runs.map((r) => r.seconds)), dropped };
-    } finally {
-      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    }
+    const { seconds, runs } = await oursInstances(broker, input, 'at_least_once', `replay-ours-${instances}`, instances, { GRACE_MS: String(graceMs) });
+    const dropped = runs.reduce((sum, r) => sum + Number((r.metrics as { droppedLateTotal: number }).droppedLateTotal), 0);
+    return { seconds, dropped };
   };
   const javaRun = async (instances: number) => {
     const applicationId = `bench-replay-java-${instances}-${run}`;

@@ -16,7 +16,7 @@
  * The output value is the Java peer's text format `count|bytes|first|last|pages`, so one decoder checks both.
  */
 import { KafkaClient } from '@kafkats/client';
-import { flow, SessionWindows, type Codec } from '@kafkats/flow';
+import { buffer, flow, SessionWindows, string, type Codec } from '@kafkats/flow';
 import { Kafka, logLevel } from 'kafkajs';
 import { consumerLag } from '../../src/index.js';
 import { pageViewSerde, sessionKeySerde, type PageView } from '../../examples/sessionize/topology.js';
@@ -80,11 +80,11 @@ const app = flow({
   runEach: { partitionConcurrency: 6, autoCommitIntervalMs: commitIntervalMs },
 });
 app
-  .stream(env('INPUT_TOPIC'), { key: codecOf<Buffer>(), value: views, offsetReset: 'earliest' })
+  .stream(env('INPUT_TOPIC'), { key: buffer(), value: views, offsetReset: 'earliest' })
   .filter((_k, v) => v !== null && v.status < 500)
   .selectKey((v) => v!.userId)
   .mapValues((v): Stats => ({ count: 1, bytes: v!.bytes, firstSeen: v!.timestamp, lastSeen: v!.timestamp, pages: [v!.page] }))
-  .groupByKey({ key: { encode: (k: string) => Buffer.from(k), decode: (b: Buffer) => b.toString() }, value: statsCodec })
+  .groupByKey({ key: string(), value: statsCodec })
   .windowedBy(SessionWindows.withInactivityGap('30m'))
   .reduce(
     (a, b) => ({
@@ -98,11 +98,6 @@ app
   )
   .toStream()
   .to(env('OUTPUT_TOPIC'), { key: outputKey, value: outputValue });
-
-/** Raw bytes through unchanged (its `buffer()` codec, typed here without importing client internals). */
-function codecOf<T extends Buffer>(): Codec<T> {
-  return { encode: (b) => b, decode: (b) => b as T };
-}
 
 const admin = new Kafka({ clientId: 'bench-lag', brokers, logLevel: logLevel.NOTHING }).admin();
 await admin.connect();
