@@ -1,13 +1,13 @@
 import { isSchemaEvolving } from '../serdes/avro-serde.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
+import { changelogHeaders } from '../stores/changelog-headers.js';
 import { rabinFingerprint } from '../serdes/rabin-fingerprint.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Topology } from '../processor/topology.js';
 import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 
-/** The changelog record header that names the writer schema of the record's value. */
-export const SCHEMA_HEADER = 'kstreams.value.schema';
+export { SCHEMA_HEADER } from '../stores/changelog-headers.js';
 
 const SCHEMA_PREFIX = 'schema:';
 
@@ -16,11 +16,8 @@ const SCHEMA_PREFIX = 'schema:';
  * and in a header of each changelog record, taught to the serde before any value written with them is read.
  */
 export const StoreSchemas = {
-  /** The header a store's changelog records carry, if its value serde evolves. */
-  changelogHeaders(definition: StoreDefinition): Record<string, Buffer> {
-    const serde = definition.valueSerde;
-    return isSchemaEvolving(serde) ? { [SCHEMA_HEADER]: Buffer.from(serde.writerSchema) } : {};
-  },
+  /** The header a store's changelog records carry, if its value serde evolves (attached by ChangeLogging). */
+  changelogHeaders,
 
   /**
    * Teaches the serde every schema the local store was written with, then records the current one. Throws

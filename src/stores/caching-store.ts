@@ -1,14 +1,8 @@
 import type { StreamRecord } from '../processor/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
+import type { ChangeLogging } from './change-logging.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
-
-/** Changes made since the last flush: what goes to LevelDB, and what goes to the changelog topic. */
-export interface FlushResult {
-  readonly local: BytesEntry[];
-  readonly changelog: BytesEntry[];
-}
-
 
 interface Slot<K, E> {
   key: K;
@@ -30,7 +24,10 @@ const ENTRY_OVERHEAD_BYTES = 128;
  * The write cache shared by all typed stores: decoded entries by record key, in least-recently-used order.
  * Reads hit the cache, or load one entry with a synchronous point read. Writes mark the entry dirty; `flush`
  * encodes the dirty entries once, however often they changed (so a hot session costs one LevelDB write and
- * a few changelog records per commit, not one per event), and evicts clean entries beyond the byte budget.
+ * a few changelog records per commit, not one per event), forwards their latest values, hands their
+ * record-level bytes to the layer below (change-logging, when the store is logged), and evicts clean
+ * entries beyond the byte budget. What it writes to LevelDB it returns, for the commit to write with the
+ * changelog position (see StoreCommit); it never learns about topics or headers.
  *
  * The budget is in bytes, as Kafka Streams' cache is; entries are counted by their encoded size, measured at
  * each flush, plus a fixed overhead.
@@ -50,7 +47,13 @@ export abstract class CachingStore<K, E> {
     protected readonly keySerde: Serde<K>,
     private bytesStore: BytesStore,
     private cacheBudgetBytes: number,
+    private readonly logging: ChangeLogging | undefined,
   ) {}
+
+  /** The topic the store's flushes log to; undefined when it is not logged. */
+  get changelogTopic(): string | undefined {
+    return this.logging?.topic;
+  }
 
   get bytes(): BytesStore {
     return this.bytesStore;
@@ -88,10 +91,12 @@ export abstract class CachingStore<K, E> {
   /** The LevelDB value of an entry; null when the entry is empty and its key should be deleted. */
   protected abstract encode(entry: E): Buffer | null;
   /**
-   * Changelog records for the changes to one entry since the last flush; called once per dirty entry with
-   * the LevelDB entries `toLocal` made of it.
+   * The changes to one entry since the last flush as record-level bytes (Kafka Streams' byte-store layout:
+   * a key's value, or one record per changed session or window; a null value for a deletion), forwarding
+   * each change to the flush listener; called once per dirty entry with the LevelDB entries `toLocal` made
+   * of it. Those bytes are what the change-logging layer logs.
    */
-  protected abstract changelogFor(keyBytes: Buffer, entry: E | undefined, local: readonly BytesEntry[], key: K): BytesEntry[];
+  protected abstract changesOf(keyBytes: Buffer, entry: E | undefined, local: readonly BytesEntry[], key: K): BytesEntry[];
 
   /** The entry of a record key as the byte store holds it (one value under the key's bytes by default). */
   protected load(keyBytes: Buffer): E | undefined {
@@ -154,14 +159,15 @@ export abstract class CachingStore<K, E> {
   }
 
   /**
-   * Encodes every dirty entry into LevelDB entries and changelog records, in the order the entries became
+   * Encodes every dirty entry into LevelDB entries and record-level changes, in the order the entries became
    * dirty, and marks them clean. With forwarding on, each change is also forwarded to the flush listener
-   * (once per entry, its latest value), as Kafka Streams' caching layer forwards on flush.
+   * (once per entry, its latest value), as Kafka Streams' caching layer forwards on flush. The changes go to
+   * the change-logging layer; the LevelDB entries are returned, for the commit to write.
    */
-  flush(): FlushResult {
+  flush(): BytesEntry[] {
     const local: BytesEntry[] = [];
-    const changelog: BytesEntry[] = [];
-    if (this.dirty.length === 0) return { local, changelog };
+    if (this.dirty.length === 0) return local;
+    const changes: BytesEntry[] = [];
     let encodedBytes = 0;
     const dirty = this.dirty;
     this.dirty = [];
@@ -172,12 +178,13 @@ export abstract class CachingStore<K, E> {
         if (entry[1] !== null) encodedBytes += entry[1].length + entry[0].length;
         local.push(entry);
       }
-      for (const record of this.changelogFor(keyBytes, slot.entry, entries, slot.key)) changelog.push(record);
+      for (const change of this.changesOf(keyBytes, slot.entry, entries, slot.key)) changes.push(change);
       slot.dirty = false;
     }
     this.averageEntryBytes = 0.7 * this.averageEntryBytes + (0.3 * encodedBytes) / dirty.length;
     this.evict();
-    return { local, changelog };
+    this.logging?.log(changes);
+    return local;
   }
 
   /** Forgets every change since the last flush (an aborted transaction): the next read goes to LevelDB. */

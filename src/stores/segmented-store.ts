@@ -1,7 +1,8 @@
 import type { Serde } from '../serdes/serde.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import { CachingStore, type FlushResult } from './caching-store.js';
+import type { ChangeLogging } from './change-logging.js';
+import { CachingStore } from './caching-store.js';
 import { readInt64, writeInt64 } from './int64.js';
 import { KeyFilter } from './key-filter.js';
 import { OBSERVED_TIME_KEY, Segments } from './segments.js';
@@ -42,8 +43,8 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
    */
   private restoredKeys: KeyFilter | null | undefined;
 
-  constructor(definition: StoreDefinition, bytes: BytesStore, cacheBudgetBytes: number) {
-    super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes);
+  constructor(definition: StoreDefinition, bytes: BytesStore, cacheBudgetBytes: number, logging: ChangeLogging | undefined) {
+    super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes, logging);
     this.segments = new Segments(definition.retentionMs ?? Number.POSITIVE_INFINITY);
     this.readObservedTime();
   }
@@ -142,11 +143,11 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     return local;
   }
 
-  override flush(): FlushResult {
-    const result = super.flush();
+  override flush(): BytesEntry[] {
+    const local = super.flush();
     const observed = this.observedEntry();
-    if (observed !== undefined) result.local.push(observed);
-    return result;
+    if (observed !== undefined) local.push(observed);
+    return local;
   }
 
   private observedEntry(): BytesEntry | undefined {
