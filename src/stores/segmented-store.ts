@@ -106,6 +106,19 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     (entry.changedSegments ??= new Set()).add(this.segments.segmentOf(time));
   }
 
+  /**
+   * Puts a changed entry back into the cache. Slots that expired leave it, except changed ones, which stay
+   * until flushed (Kafka Streams' cache keeps, and forwards, them); the others leave the cache only, as
+   * their segment is dropped from disk whole.
+   */
+  protected writeEntry(key: K, entry: E, changed: (slot: S) => boolean): void {
+    const expiry = this.expiry();
+    if (entry.slots.length > 0 && this.slotTime(entry.slots[0]!) <= expiry) {
+      entry.slots = entry.slots.filter((slot) => this.slotTime(slot) > expiry || changed(slot));
+    }
+    this.write(key, entry);
+  }
+
   protected decode(raw: Buffer): E {
     return this.entryOf(this.decodeSegment(raw));
   }

@@ -120,14 +120,7 @@ export class CachingSessionStore<K, V>
   private mutate(key: K, change: (bucket: SessionBucket<V>) => boolean): void {
     const bucket = this.read(key) ?? { slots: [] };
     if (!change(bucket)) return;
-    const expiry = this.expiry();
-    if (bucket.slots.length > 0 && bucket.slots[0]!.end <= expiry) {
-      // Changed sessions stay until flushed, expired or not: Kafka Streams' cache keeps (and forwards) them.
-      // The others leave the cache only: their segment is dropped from disk whole.
-      const changed = bucket.changed;
-      bucket.slots = bucket.slots.filter((s) => s.end > expiry || changed?.has(`${s.start}:${s.end}`) === true);
-    }
-    this.write(key, bucket);
+    this.writeEntry(key, bucket, (s) => bucket.changed?.has(`${s.start}:${s.end}`) === true);
   }
 
   put(session: Windowed<K>, aggregate: V): void {

@@ -107,13 +107,8 @@ export class CachingWindowStore<K, V>
     }
     (bucket.changed ??= new Set()).add(windowStart);
     this.touch(bucket, windowStart);
-    const expiry = this.expiry();
-    if (bucket.slots.length > 0 && bucket.slots[0]!.start <= expiry) {
-      // Changed windows stay until flushed, expired or not: Kafka Streams' cache keeps (and forwards) them.
-      const changed = bucket.changed;
-      bucket.slots = bucket.slots.filter((w) => w.start > expiry || changed.has(w.start));
-    }
-    this.write(key, bucket);
+    const changed = bucket.changed;
+    this.writeEntry(key, bucket, (w) => changed.has(w.start));
   }
 
   fetch(key: K, windowStart: number): V | undefined {
