@@ -2,7 +2,7 @@ import type { KeyValue } from '../processor/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { ChangeLogging } from './change-logging.js';
-import { CachingStore } from './caching-store.js';
+import { TypedStore } from './typed-store.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { TimestampedKeyValueStore, ValueAndTimestamp } from './state-store.js';
@@ -20,7 +20,7 @@ type Entry<V> = ValueAndTimestamp<V | null>;
  * timestamp first when the store is timestamped).
  */
 export class CachingKeyValueStore<K, V>
-  extends CachingStore<K, Entry<V>>
+  extends TypedStore<K, Entry<V>>
   implements TimestampedKeyValueStore<K, V>, ManagedStore
 {
   private readonly codec: StoredValueCodec<V>;

@@ -1,6 +1,6 @@
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import type { FlushListener } from './caching-store.js';
+import type { FlushListener } from './write-cache.js';
 import type { StateStore } from './state-store.js';
 
 /**
@@ -36,7 +36,7 @@ export interface ManagedStore extends StateStore {
   /** Raises the store's observed stream time (windowed stores expire entries by it). */
   observe(time: number): void;
   observedTime(): number;
-  /** See CachingStore.cachingEnabled. */
+  /** See TypedStore.cachingEnabled. */
   readonly cachingEnabled: boolean;
   /** Set once, by the processor that owns the store, before the first record. */
   setFlushListener(listener: FlushListener<unknown, unknown>): void;

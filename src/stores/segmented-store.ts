@@ -2,7 +2,7 @@ import type { Serde } from '../serdes/serde.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { ChangeLogging } from './change-logging.js';
-import { CachingStore } from './caching-store.js';
+import { TypedStore } from './typed-store.js';
 import { readInt64, writeInt64 } from './int64.js';
 import { KeyFilter } from './key-filter.js';
 import { OBSERVED_TIME_KEY, Segments } from './segments.js';
@@ -30,7 +30,7 @@ export interface SegmentedEntry<S> {
  * data so a restarted store expires as before; expired segments are removed whole by `dropExpired`, and
  * writes or restored records that fall in an expired segment are skipped, as Kafka Streams skips them.
  */
-export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends CachingStore<K, E> {
+export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends TypedStore<K, E> {
   protected readonly segments: Segments;
   private observed = Number.NEGATIVE_INFINITY;
   private observedWritten = Number.NEGATIVE_INFINITY;
