@@ -1,24 +1,19 @@
 import { isSchemaEvolving } from '../serdes/avro-serde.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
-import { changelogHeaders } from '../stores/changelog-headers.js';
 import { rabinFingerprint } from '../serdes/rabin-fingerprint.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Topology } from '../processor/topology.js';
 import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 
-export { SCHEMA_HEADER } from '../stores/changelog-headers.js';
-
 const SCHEMA_PREFIX = 'schema:';
 
 /**
  * Writer schemas of a store's values, for serdes that evolve (Avro): kept in the store's LevelDB metadata
- * and in a header of each changelog record, taught to the serde before any value written with them is read.
+ * and in a header of each changelog record (attached by ChangeLogging, see changelog-headers.ts), taught to
+ * the serde before any value written with them is read.
  */
 export const StoreSchemas = {
-  /** The header a store's changelog records carry, if its value serde evolves (attached by ChangeLogging). */
-  changelogHeaders,
-
   /**
    * Teaches the serde every schema the local store was written with, then records the current one. Throws
    * SchemaEvolutionError before anything is written when the current schema cannot read an old one.
