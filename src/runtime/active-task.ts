@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import type { Topology } from '../processor/topology.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { DamagedStoreError } from '../errors/errors.js';
-import { InMemoryBytesStore, type BytesEntry, type BytesStore } from '../stores/bytes-store.js';
+import { InMemoryBytesStore, type BytesStore } from '../stores/bytes-store.js';
+import { ChangeLogging } from '../stores/change-logging.js';
+import type { ChangelogSink } from '../stores/changelog-sink.js';
 import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import { changelogTopicName, type StoreDefinition } from '../processor/store-definition.js';
@@ -13,6 +15,7 @@ import { createStore } from '../stores/store-factory.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { replayChangelog } from './changelog-replay.js';
 import { StoreLayout } from '../stores/store-layout.js';
+import { StoreCommit } from './store-commit.js';
 import { StoreSchemas } from './store-schemas.js';
 import type { Logger } from '../logging/logger.js';
 import type { Producer } from '../client/producer.js';
@@ -31,7 +34,8 @@ export interface CommitMetadata {
 
 export interface CommitSnapshot {
   readonly offsets: Array<{ topic: string; partition: number; offset: string; metadata: string }>;
-  readonly local: Array<{ store: ManagedStore; entries: BytesEntry[]; changelogTopic: string | undefined }>;
+  /** The flushed stores, to write once the pipeline acknowledged their changelog records. */
+  readonly local: StoreCommit;
 }
 
 export type TaskState = 'created' | 'restoring' | 'running' | 'closed';
@@ -108,7 +112,6 @@ export class ActiveTask {
         throw err;
       }
       bytesStores.set(definition.name, bytes);
-      task.changelogHeaders.set(definition.name, StoreSchemas.changelogHeaders(definition));
       try {
         if (bytes instanceof LevelDbBytesStore) {
           await StoreSchemas.checkLocal(definition, bytes);
@@ -119,12 +122,15 @@ export class ActiveTask {
         throw err;
       }
     }
+    // Changelog records join the task's output, on the task's partition of each changelog topic.
+    const changelog: ChangelogSink = { send: (record) => pipeline.enqueue({ ...record, timestamp: Date.now(), partition }) };
     task.stream = new StreamTask({
       topology,
       subtopology,
       partition,
       sink: { send: (record) => pipeline.enqueue(record), partitionsFor },
-      createStore: (definition) => createStore(definition, bytesStores.get(definition.name)!, storeBudgetBytes),
+      createStore: (definition) =>
+        createStore(definition, bytesStores.get(definition.name)!, storeBudgetBytes, ChangeLogging.of(definition, config.applicationId, changelog)),
       wallClock: () => Date.now(),
       logger,
       initialStreamTime,
@@ -250,9 +256,6 @@ export class ActiveTask {
     this.state = 'running';
   }
 
-  /** Headers of each store's changelog records (the writer schema of evolving serdes). */
-  private readonly changelogHeaders = new Map<string, Record<string, Buffer>>();
-
   /** Records behind the end of each input partition (`topic:partition`), as of the last fetch. */
   readonly recordsLag = new Map<string, bigint>();
 
@@ -274,22 +277,11 @@ export class ActiveTask {
   }
 
   /**
-   * The synchronous half of a commit: flushes the caches (changelog records go to the pipeline now) and
-   * records the offsets consumed so far. Everything processed after this call belongs to the next commit.
+   * The synchronous half of a commit: flushes the stores (changelog records go to the task's pipeline now)
+   * and records the offsets consumed so far. Everything processed after this call belongs to the next commit.
    */
-  snapshot(pipeline: ProducerPipeline, handover: boolean): CommitSnapshot {
-    const local: CommitSnapshot['local'] = [];
-    const now = Date.now();
-    for (const [store, { local: entries, changelog }] of this.stream.flushStores()) {
-      const changelogTopic = store.definition.loggingEnabled ? changelogTopicName(this.config.applicationId, store.name) : undefined;
-      if (changelogTopic !== undefined) {
-        const headers = this.changelogHeaders.get(store.name) ?? {};
-        for (const [key, value] of changelog) {
-          pipeline.enqueue({ topic: changelogTopic, key, value, timestamp: now, headers, partition: this.partition });
-        }
-      }
-      local.push({ store, entries, changelogTopic });
-    }
+  snapshot(_pipeline: ProducerPipeline, handover: boolean): CommitSnapshot {
+    const local = StoreCommit.flush(this.stream);
     const metadata: CommitMetadata = {
       st: Number.isFinite(this.stream.streamTime) ? this.stream.streamTime : undefined,
       t: this.token,
@@ -315,13 +307,7 @@ export class ActiveTask {
    * the changelog position in one batch each, then the checkpoint file is rewritten.
    */
   async writeLocal(snapshot: CommitSnapshot, pipeline: ProducerPipeline): Promise<void> {
-    await Promise.all(
-      snapshot.local.map(async ({ store, entries, changelogTopic }) => {
-        const last = changelogTopic === undefined ? undefined : pipeline.lastOffset(changelogTopic, this.partition);
-        await store.bytes.apply(entries, last === undefined ? undefined : last + 1n);
-        await store.dropExpired();
-      }),
-    );
+    await snapshot.local.write((changelogTopic) => pipeline.lastOffset(changelogTopic, this.partition));
     await this.writeCheckpointFile();
   }
 

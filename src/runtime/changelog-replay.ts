@@ -2,7 +2,8 @@ import type { BytesStore } from '../stores/bytes-store.js';
 import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { ChangelogReader } from './changelog-reader.js';
-import { SCHEMA_HEADER, StoreSchemas } from './store-schemas.js';
+import { SCHEMA_HEADER } from '../stores/changelog-headers.js';
+import { StoreSchemas } from './store-schemas.js';
 
 /** Bytes per changelog fetch: large fetches cost fewer round trips (a 4 MiB fetch read about 20 % slower). */
 const FETCH_MAX_BYTES = 16 * 1024 * 1024;

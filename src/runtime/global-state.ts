@@ -9,6 +9,7 @@ import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import { createStore } from '../stores/store-factory.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
+import { StoreCommit } from './store-commit.js';
 import { StreamTask } from './stream-task.js';
 
 const FETCH_BYTES = 1024 * 1024;
@@ -171,7 +172,7 @@ export class GlobalState {
       task.process(topic, partition, record.offset, record.key, record.value, timestamp, record.headers ?? {});
       applied++;
     }
-    for (const [store, { local }] of task.flushStores()) await store.bytes.apply(local);
+    await StoreCommit.flush(task).write(() => undefined);
     this.positions.set(`${topic}:${partition}`, next);
     await this.writeCheckpoint();
     return applied;

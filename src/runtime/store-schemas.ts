@@ -6,22 +6,14 @@ import { join } from 'node:path';
 import type { Topology } from '../processor/topology.js';
 import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
 
-/** The changelog record header that names the writer schema of the record's value. */
-export const SCHEMA_HEADER = 'kstreams.value.schema';
-
 const SCHEMA_PREFIX = 'schema:';
 
 /**
  * Writer schemas of a store's values, for serdes that evolve (Avro): kept in the store's LevelDB metadata
- * and in a header of each changelog record, taught to the serde before any value written with them is read.
+ * and in a header of each changelog record (attached by ChangeLogging, see changelog-headers.ts), taught to
+ * the serde before any value written with them is read.
  */
 export const StoreSchemas = {
-  /** The header a store's changelog records carry, if its value serde evolves. */
-  changelogHeaders(definition: StoreDefinition): Record<string, Buffer> {
-    const serde = definition.valueSerde;
-    return isSchemaEvolving(serde) ? { [SCHEMA_HEADER]: Buffer.from(serde.writerSchema) } : {};
-  },
-
   /**
    * Teaches the serde every schema the local store was written with, then records the current one. Throws
    * SchemaEvolutionError before anything is written when the current schema cannot read an old one.

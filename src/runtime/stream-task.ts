@@ -6,7 +6,7 @@ import type { Subtopology, Topology } from '../processor/topology.js';
 import { DeserializationError, ProcessingError, ProductionError, StateStoreError, StreamsError, type RecordOrigin } from '../errors/errors.js';
 import { TimestampExtractors } from '../processor/timestamp-extractor.js';
 import { isWindowedSerde } from '../serdes/windowed-serdes.js';
-import type { FlushResult } from '../stores/caching-store.js';
+import type { BytesEntry } from '../stores/bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { Logger } from '../logging/logger.js';
@@ -385,13 +385,13 @@ export class StreamTask {
 
   /**
    * Flushes every store, upstream first (the topology's order), so that what a caching store forwards on
-   * flush reaches the processors and stores after it before those flush. Returns each store's entries and
-   * changelog records, for the commit.
+   * flush reaches the processors and stores after it before those flush. Changelog records go to each
+   * store's changelog sink now; returns each store's LevelDB entries, for the commit (see StoreCommit).
    */
-  flushStores(): Array<[ManagedStore, FlushResult]> {
+  flushStores(): Array<[ManagedStore, BytesEntry[]]> {
     this.metadata = undefined;
     this.inputOrigin = undefined;
-    const results: Array<[ManagedStore, FlushResult]> = [];
+    const results: Array<[ManagedStore, BytesEntry[]]> = [];
     for (const store of this.stores.values()) {
       try {
         results.push([store, store.flush()]);

@@ -1,7 +1,8 @@
 import type { KeyValue } from '../processor/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import { CachingStore } from './caching-store.js';
+import type { ChangeLogging } from './change-logging.js';
+import { TypedStore } from './typed-store.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { TimestampedKeyValueStore, ValueAndTimestamp } from './state-store.js';
@@ -19,7 +20,7 @@ type Entry<V> = ValueAndTimestamp<V | null>;
  * timestamp first when the store is timestamped).
  */
 export class CachingKeyValueStore<K, V>
-  extends CachingStore<K, Entry<V>>
+  extends TypedStore<K, Entry<V>>
   implements TimestampedKeyValueStore<K, V>, ManagedStore
 {
   private readonly codec: StoredValueCodec<V>;
@@ -28,8 +29,9 @@ export class CachingKeyValueStore<K, V>
     readonly definition: StoreDefinition,
     bytes: BytesStore,
     cacheBudgetBytes: number,
+    logging?: ChangeLogging,
   ) {
-    super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes);
+    super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes, logging);
     this.codec = new StoredValueCodec(definition.valueSerde as Serde<V>, definition.timestamped === true);
   }
 
@@ -46,7 +48,7 @@ export class CachingKeyValueStore<K, V>
    * value on disk before it (the old value), and nothing when both are absent (a key written and deleted
    * between two flushes). A deletion carries the time of the record that deleted it, or the old value's.
    */
-  protected changelogFor(keyBytes: Buffer, entry: Entry<V> | undefined, local: readonly BytesEntry[], key: K): BytesEntry[] {
+  protected changesOf(keyBytes: Buffer, entry: Entry<V> | undefined, local: readonly BytesEntry[], key: K): BytesEntry[] {
     if (this.listener !== undefined) {
       const oldBytes = this.bytes.get(keyBytes);
       const old = oldBytes === undefined ? undefined : this.decode(oldBytes);

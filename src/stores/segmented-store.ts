@@ -1,7 +1,8 @@
 import type { Serde } from '../serdes/serde.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import { CachingStore, type FlushResult } from './caching-store.js';
+import type { ChangeLogging } from './change-logging.js';
+import { TypedStore } from './typed-store.js';
 import { readInt64, writeInt64 } from './int64.js';
 import { KeyFilter } from './key-filter.js';
 import { OBSERVED_TIME_KEY, Segments } from './segments.js';
@@ -29,7 +30,7 @@ export interface SegmentedEntry<S> {
  * data so a restarted store expires as before; expired segments are removed whole by `dropExpired`, and
  * writes or restored records that fall in an expired segment are skipped, as Kafka Streams skips them.
  */
-export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends CachingStore<K, E> {
+export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends TypedStore<K, E> {
   protected readonly segments: Segments;
   private observed = Number.NEGATIVE_INFINITY;
   private observedWritten = Number.NEGATIVE_INFINITY;
@@ -42,8 +43,8 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
    */
   private restoredKeys: KeyFilter | null | undefined;
 
-  constructor(definition: StoreDefinition, bytes: BytesStore, cacheBudgetBytes: number) {
-    super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes);
+  constructor(definition: StoreDefinition, bytes: BytesStore, cacheBudgetBytes: number, logging: ChangeLogging | undefined) {
+    super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes, logging);
     this.segments = new Segments(definition.retentionMs ?? Number.POSITIVE_INFINITY);
     this.readObservedTime();
   }
@@ -105,6 +106,19 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     (entry.changedSegments ??= new Set()).add(this.segments.segmentOf(time));
   }
 
+  /**
+   * Puts a changed entry back into the cache. Slots that expired leave it, except changed ones, which stay
+   * until flushed (Kafka Streams' cache keeps, and forwards, them); the others leave the cache only, as
+   * their segment is dropped from disk whole.
+   */
+  protected writeEntry(key: K, entry: E, changed: (slot: S) => boolean): void {
+    const expiry = this.expiry();
+    if (entry.slots.length > 0 && this.slotTime(entry.slots[0]!) <= expiry) {
+      entry.slots = entry.slots.filter((slot) => this.slotTime(slot) > expiry || changed(slot));
+    }
+    this.write(key, entry);
+  }
+
   protected decode(raw: Buffer): E {
     return this.entryOf(this.decodeSegment(raw));
   }
@@ -142,11 +156,11 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     return local;
   }
 
-  override flush(): FlushResult {
-    const result = super.flush();
+  override flush(): BytesEntry[] {
+    const local = super.flush();
     const observed = this.observedEntry();
-    if (observed !== undefined) result.local.push(observed);
-    return result;
+    if (observed !== undefined) local.push(observed);
+    return local;
   }
 
   private observedEntry(): BytesEntry | undefined {

@@ -9,6 +9,7 @@ import {
   type SessionSlot,
 } from './bucket-codec.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
+import type { ChangeLogging } from './change-logging.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { SessionStore } from './state-store.js';
@@ -41,8 +42,9 @@ export class CachingSessionStore<K, V>
     readonly definition: StoreDefinition,
     bytes: BytesStore,
     cacheBudgetBytes: number,
+    logging?: ChangeLogging,
   ) {
-    super(definition, bytes, cacheBudgetBytes);
+    super(definition, bytes, cacheBudgetBytes, logging);
     this.valueSerde = definition.valueSerde as Serde<V>;
   }
 
@@ -74,7 +76,7 @@ export class CachingSessionStore<K, V>
     return encodeSessions(slots, (b) => b);
   }
 
-  protected changelogFor(keyBytes: Buffer, bucket: SessionBucket<V> | undefined, _local: readonly BytesEntry[], key: K): BytesEntry[] {
+  protected changesOf(keyBytes: Buffer, bucket: SessionBucket<V> | undefined, _local: readonly BytesEntry[], key: K): BytesEntry[] {
     if (bucket?.changed === undefined) return [];
     const records: BytesEntry[] = [];
     for (const id of bucket.changed) {
@@ -118,14 +120,7 @@ export class CachingSessionStore<K, V>
   private mutate(key: K, change: (bucket: SessionBucket<V>) => boolean): void {
     const bucket = this.read(key) ?? { slots: [] };
     if (!change(bucket)) return;
-    const expiry = this.expiry();
-    if (bucket.slots.length > 0 && bucket.slots[0]!.end <= expiry) {
-      // Changed sessions stay until flushed, expired or not: Kafka Streams' cache keeps (and forwards) them.
-      // The others leave the cache only: their segment is dropped from disk whole.
-      const changed = bucket.changed;
-      bucket.slots = bucket.slots.filter((s) => s.end > expiry || changed?.has(`${s.start}:${s.end}`) === true);
-    }
-    this.write(key, bucket);
+    this.writeEntry(key, bucket, (s) => bucket.changed?.has(`${s.start}:${s.end}`) === true);
   }
 
   put(session: Windowed<K>, aggregate: V): void {

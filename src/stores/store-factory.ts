@@ -1,22 +1,27 @@
 import type { BytesStore } from './bytes-store.js';
+import type { ChangeLogging } from './change-logging.js';
 import { CachingKeyValueStore } from './key-value-store.js';
 import type { ManagedStore } from './managed-store.js';
 import { CachingSessionStore } from './session-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import { CachingWindowStore } from './window-store.js';
 
-/** The typed store of a definition over a byte store. */
+/**
+ * The store of a definition, built as layers: typed access and the write cache over the change-logging
+ * layer (when given: see ChangeLogging.of) over a byte store.
+ */
 export function createStore(
   definition: StoreDefinition,
   bytes: BytesStore,
   cacheBudgetBytes: number,
+  logging?: ChangeLogging,
 ): ManagedStore {
   switch (definition.type) {
     case 'keyValue':
-      return new CachingKeyValueStore(definition, bytes, cacheBudgetBytes);
+      return new CachingKeyValueStore(definition, bytes, cacheBudgetBytes, logging);
     case 'session':
-      return new CachingSessionStore(definition, bytes, cacheBudgetBytes);
+      return new CachingSessionStore(definition, bytes, cacheBudgetBytes, logging);
     case 'window':
-      return new CachingWindowStore(definition, bytes, cacheBudgetBytes);
+      return new CachingWindowStore(definition, bytes, cacheBudgetBytes, logging);
   }
 }

@@ -2,6 +2,7 @@ import type { KeyValue } from '../processor/record.js';
 import type { Serde } from '../serdes/serde.js';
 import { decodeWindows, encodeWindows, parseWindowChangelogKey, windowChangelogKey, type WindowSlot } from './bucket-codec.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
+import type { ChangeLogging } from './change-logging.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { TimestampedWindowStore, ValueAndTimestamp } from './state-store.js';
@@ -29,8 +30,9 @@ export class CachingWindowStore<K, V>
     readonly definition: StoreDefinition,
     bytes: BytesStore,
     cacheBudgetBytes: number,
+    logging?: ChangeLogging,
   ) {
-    super(definition, bytes, cacheBudgetBytes);
+    super(definition, bytes, cacheBudgetBytes, logging);
     this.codec = new StoredValueCodec(definition.valueSerde as Serde<V>, definition.timestamped === true);
   }
 
@@ -63,7 +65,7 @@ export class CachingWindowStore<K, V>
     return encodeWindows(slots, (b) => b);
   }
 
-  protected changelogFor(keyBytes: Buffer, bucket: WindowBucket<V> | undefined, _local: readonly BytesEntry[], key: K): BytesEntry[] {
+  protected changesOf(keyBytes: Buffer, bucket: WindowBucket<V> | undefined, _local: readonly BytesEntry[], key: K): BytesEntry[] {
     if (bucket?.changed === undefined) return [];
     const records: BytesEntry[] = [];
     let persisted: Array<WindowSlot<ValueAndTimestamp<V>>> | undefined;
@@ -105,13 +107,8 @@ export class CachingWindowStore<K, V>
     }
     (bucket.changed ??= new Set()).add(windowStart);
     this.touch(bucket, windowStart);
-    const expiry = this.expiry();
-    if (bucket.slots.length > 0 && bucket.slots[0]!.start <= expiry) {
-      // Changed windows stay until flushed, expired or not: Kafka Streams' cache keeps (and forwards) them.
-      const changed = bucket.changed;
-      bucket.slots = bucket.slots.filter((w) => w.start > expiry || changed.has(w.start));
-    }
-    this.write(key, bucket);
+    const changed = bucket.changed;
+    this.writeEntry(key, bucket, (w) => changed.has(w.start));
   }
 
   fetch(key: K, windowStart: number): V | undefined {

@@ -4,13 +4,14 @@ import type { Topology } from '../processor/topology.js';
 import { StreamsError } from '../errors/errors.js';
 import type { Serde } from '../serdes/serde.js';
 import { InMemoryBytesStore } from '../stores/bytes-store.js';
+import { ChangeLogging } from '../stores/change-logging.js';
+import type { ChangelogSink } from '../stores/changelog-sink.js';
 import { createStore } from '../stores/store-factory.js';
-import { changelogTopicName } from '../processor/store-definition.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import type { OutgoingRecord } from '../runtime/record-sink.js';
-import { StoreSchemas } from '../runtime/store-schemas.js';
+import { StoreCommit } from '../runtime/store-commit.js';
 import { StreamTask } from '../runtime/stream-task.js';
 
 /** A record read from a test output topic. */
@@ -64,6 +65,8 @@ export class TopologyTestDriver {
   private readonly globalTasks: StreamTask[];
   private readonly outputs = new Map<string, OutgoingRecord[]>();
   private readonly offsets = new Map<string, number>();
+  /** Offset of the last record written to each changelog topic: the position a commit writes with the data. */
+  private readonly changelogOffsets = new Map<string, bigint>();
   private readonly pending: OutgoingRecord[] = [];
   private wallClock: number;
   private closed = false;
@@ -75,13 +78,21 @@ export class TopologyTestDriver {
   ) {
     this.wallClock = initialWallClockMs;
     const budget = options.cacheMaxBytes ?? 1024 * 1024;
+    // The changelog records of the runtime's change-logging layer, readable at once as output topics.
+    const changelog: ChangelogSink = {
+      send: (record) => {
+        this.changelogOffsets.set(record.topic, (this.changelogOffsets.get(record.topic) ?? -1n) + 1n);
+        this.record({ ...record, timestamp: this.wallClock, partition: 0 });
+      },
+    };
     const taskFor = (subtopology: Topology['subtopologies'][number], globalStores?: ReadonlyMap<string, ManagedStore>): StreamTask =>
       new StreamTask({
         topology,
         subtopology,
         partition: 0,
         sink: { send: (record) => this.pending.push(record), partitionsFor: () => 1 },
-        createStore: (definition) => createStore(definition, new InMemoryBytesStore(), budget),
+        createStore: (definition) =>
+          createStore(definition, new InMemoryBytesStore(), budget, ChangeLogging.of(definition, topology.applicationId, changelog)),
         wallClock: () => this.wallClock,
         logger: options.logger ?? silentLogger,
         productionExceptionHandler: options.productionExceptionHandler,
@@ -154,18 +165,13 @@ export class TopologyTestDriver {
     else list.push(record);
   }
 
-  /** Flushes every store (caching stores forward their results now) and records the changelog. */
+  /**
+   * Commits every task as the runtime does (see StoreCommit): caching stores forward their results and the
+   * changelog records reach their topics now; the stores' bytes are written at once, in memory.
+   */
   private commit(): void {
     for (const task of [...this.globalTasks, ...this.tasks]) {
-      for (const [store, { local, changelog }] of task.flushStores()) {
-        void store.bytes.apply(local);
-        void store.dropExpired(); // in memory: done before this returns
-        if (!store.definition.loggingEnabled) continue;
-        const topic = changelogTopicName(this.topology.applicationId, store.name);
-        // The same headers as the runtime's changelog records (the writer schema of evolving serdes).
-        const headers = StoreSchemas.changelogHeaders(store.definition);
-        for (const [key, value] of changelog) this.record({ topic, key, value, timestamp: this.wallClock, headers, partition: 0 });
-      }
+      void StoreCommit.flush(task).write((topic) => this.changelogOffsets.get(topic)); // in memory: done before this returns
     }
   }
 

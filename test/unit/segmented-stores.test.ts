@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Serdes } from '../../src/index.js';
 import { encodeSessions, sessionChangelogKey, windowChangelogKey } from '../../src/stores/bucket-codec.js';
-import { InMemoryBytesStore, type BytesEntry } from '../../src/stores/bytes-store.js';
+import { InMemoryBytesStore, type BytesEntry, type BytesStore } from '../../src/stores/bytes-store.js';
+import { ChangeLogging } from '../../src/stores/change-logging.js';
+import type { StoreDefinition } from '../../src/processor/store-definition.js';
 import { LevelDbBytesStore } from '../../src/stores/leveldb-bytes-store.js';
 import type { ManagedStore } from '../../src/stores/managed-store.js';
 import { readInt64, readOrderedInt64, writeInt64, writeOrderedInt64 } from '../../src/stores/int64.js';
@@ -32,11 +34,23 @@ const windowDefinition = Stores.windowStore('w', RETENTION, MINUTE, Serdes.Strin
 type Sessions = SessionStore<string, number> & ManagedStore;
 type Windows = WindowStore<string, number> & ManagedStore;
 
+/** What each store's change-logging layer logged since its last commit. */
+const logged = new WeakMap<ManagedStore, BytesEntry[]>();
+
+/** A store with its change-logging layer, as a task opens it. */
+function openStore(definition: StoreDefinition, bytes: BytesStore, cacheBudgetBytes: number): ManagedStore {
+  const records: BytesEntry[] = [];
+  const store = createStore(definition, bytes, cacheBudgetBytes, ChangeLogging.of(definition, 'app', { send: (r) => records.push([r.key, r.value]) }));
+  logged.set(store, records);
+  return store;
+}
+
+/** Flushes and writes the store; returns the changelog records the flush logged. */
 async function commit(store: ManagedStore): Promise<BytesEntry[]> {
-  const { local, changelog } = store.flush();
+  const local = store.flush();
   await store.bytes.apply(local);
   await store.dropExpired();
-  return changelog;
+  return logged.get(store)!.splice(0);
 }
 
 /** The segments that hold data in a byte store (the observed-time entry aside). */
@@ -88,7 +102,7 @@ describe('Segments', () => {
 describe('segmented session store', () => {
   it('rolls over to a new segment and drops a segment whole once its end + retention is observed', async () => {
     const bytes = new InMemoryBytesStore();
-    const store = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    const store = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
     store.put(session('a', 0, 5 * MINUTE), 1); // segment 0
     store.put(session('b', 11 * MINUTE, 12 * MINUTE), 2); // segment 1
     await commit(store);
@@ -107,14 +121,14 @@ describe('segmented session store', () => {
 
   it('finds the sessions of a key across segment boundaries, by end time', async () => {
     const bytes = new InMemoryBytesStore();
-    const store = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    const store = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
     store.put(session('a', INTERVAL - 2, INTERVAL - 1), 1); // last ms of segment 0
     store.put(session('a', INTERVAL, INTERVAL), 2); // first ms of segment 1
     store.put(session('a', 2 * INTERVAL - 5, 2 * INTERVAL + 5), 3); // segment 2
     await commit(store);
     expect(segmentsOnDisk(bytes)).toEqual([0, 1, 2]);
     // Read back from disk (a fresh cache), then from the cache.
-    for (const s of [createStore(sessionDefinition, bytes, 1 << 20) as Sessions, store]) {
+    for (const s of [openStore(sessionDefinition, bytes, 1 << 20) as Sessions, store]) {
       expect(s.findSessions('a', INTERVAL - 1, INTERVAL).map((kv) => kv.value)).toEqual([1, 2]);
       expect(s.findSessions('a', INTERVAL, Number.MAX_SAFE_INTEGER).map((kv) => kv.value)).toEqual([2, 3]);
       expect(s.fetch('a').map((kv) => kv.value)).toEqual([1, 2, 3]);
@@ -124,14 +138,14 @@ describe('segmented session store', () => {
 
   it("expires by its own observed time (served iff end > observed - retention), kept across a reopen", async () => {
     const bytes = new InMemoryBytesStore();
-    const store = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    const store = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
     store.put(session('a', 0, MINUTE), 1);
     store.put(session('b', 0, MINUTE + 1), 2);
     store.put(session('c', RETENTION + MINUTE, RETENTION + MINUTE), 3); // observed: retention + 1 min
     expect(store.fetch('a')).toEqual([]);
     expect(store.fetch('b').map((kv) => kv.value)).toEqual([2]);
     await commit(store);
-    const reopened = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    const reopened = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
     expect(reopened.observedTime()).toBe(RETENTION + MINUTE);
     expect(reopened.fetch('a')).toEqual([]);
     expect(reopened.fetch('b').map((kv) => kv.value)).toEqual([2]);
@@ -151,14 +165,14 @@ describe('segmented session store', () => {
     ];
     for (const batch of [1, 2, 100]) {
       const bytes = new InMemoryBytesStore();
-      const store = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+      const store = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
       for (let i = 0; i < changelog.length; i += batch) {
         bytes.apply(store.restoreEntries(changelog.slice(i, i + batch)));
         await store.dropExpired();
       }
       // Observed 30 min: segment 0 (up to 10 min) expired; 'late' fell in it after that and was skipped.
       expect(segmentsOnDisk(bytes), `batch ${batch}`).toEqual([1, 3]);
-      const restored = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+      const restored = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
       expect(restored.observedTime()).toBe(30 * MINUTE);
       const seen = ['old', 'mid', 'new', 'late'].map((k) => restored.fetch(k).map((kv) => [kv.key.window, kv.value]));
       expect(seen).toEqual([
@@ -192,7 +206,7 @@ describe('segmented session store', () => {
       }
     }
     const bytes = new CountingBytes();
-    const store = createStore(sessionDefinition, bytes, 1 << 20);
+    const store = openStore(sessionDefinition, bytes, 1 << 20);
     await replayChangelog(reader, store, bytes, 't', 0, 0n, 6n, 2, () => {});
     // Observed 50 min from the start: sessions ending at or before 30 min are expired, segments below 3 dropped.
     expect(bytes.written).toEqual(['u3', 'u4', 'u5']);
@@ -210,7 +224,7 @@ describe('segmented session store', () => {
     }
     const value = (n: number) => Buffer.from([0, 0, 0, n]);
     const bytes = new CountingBytes();
-    const store = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    const store = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
     bytes.apply(store.restoreEntries(['a', 'b', 'c'].map((k) => [sessionChangelogKey(Buffer.from(k), 0, 0), value(1)])));
     expect(bytes.reads).toBe(0);
     bytes.apply(store.restoreEntries([[sessionChangelogKey(Buffer.from('a'), MINUTE, MINUTE), value(2)]]), 4n);
@@ -218,17 +232,17 @@ describe('segmented session store', () => {
     expect(store.fetch('a').map((kv) => kv.value)).toEqual([1, 2]);
 
     // Reopened at a changelog position: the tail is merged into what is on disk.
-    const tail = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    const tail = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
     bytes.reads = 0;
     bytes.apply(tail.restoreEntries([[sessionChangelogKey(Buffer.from('b'), MINUTE, MINUTE), value(3)]]), 5n);
     expect(bytes.reads).toBe(1);
-    expect(createStore(sessionDefinition, bytes, 1 << 20).observedTime()).toBe(MINUTE);
-    expect((createStore(sessionDefinition, bytes, 1 << 20) as Sessions).fetch('b').map((kv) => kv.value)).toEqual([1, 3]);
+    expect(openStore(sessionDefinition, bytes, 1 << 20).observedTime()).toBe(MINUTE);
+    expect((openStore(sessionDefinition, bytes, 1 << 20) as Sessions).fetch('b').map((kv) => kv.value)).toEqual([1, 3]);
   });
 
   it('logs and forwards a write to an already expired segment, but does not store it (as Kafka Streams)', async () => {
     const bytes = new InMemoryBytesStore();
-    const store = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    const store = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
     store.put(session('now', 60 * MINUTE, 60 * MINUTE), 1);
     await commit(store);
     store.put(session('late', 0, 0), 2);
@@ -241,11 +255,11 @@ describe('segmented session store', () => {
 describe('segmented window store', () => {
   it('fetches ranges across segments, drops expired segments, restores skipping expired windows', async () => {
     const bytes = new InMemoryBytesStore();
-    const store = createStore(windowDefinition, bytes, 1 << 20) as Windows;
+    const store = openStore(windowDefinition, bytes, 1 << 20) as Windows;
     for (const start of [INTERVAL - MINUTE, INTERVAL, 2 * INTERVAL]) store.put('a', start / MINUTE, start);
     const changelog = await commit(store);
     expect(segmentsOnDisk(bytes)).toEqual([0, 1, 2]);
-    const fresh = createStore(windowDefinition, bytes, 1 << 20) as Windows;
+    const fresh = openStore(windowDefinition, bytes, 1 << 20) as Windows;
     expect(fresh.fetchRange('a', INTERVAL - MINUTE, INTERVAL)).toEqual([
       { key: INTERVAL - MINUTE, value: 9 },
       { key: INTERVAL, value: 10 },
@@ -260,7 +274,7 @@ describe('segmented window store', () => {
     expect(store.fetchRange('a', 0, Number.MAX_SAFE_INTEGER).map((kv) => kv.key)).toEqual([2 * INTERVAL]);
 
     const restoredBytes = new InMemoryBytesStore();
-    const restoring = createStore(windowDefinition, restoredBytes, 1 << 20) as Windows;
+    const restoring = openStore(windowDefinition, restoredBytes, 1 << 20) as Windows;
     restoredBytes.apply(restoring.restoreEntries([...changelog.slice(3), ...changelog.slice(0, 3)]));
     await restoring.dropExpired();
     expect(changelog[0]![0]).toEqual(windowChangelogKey(Buffer.from('a'), INTERVAL - MINUTE));
@@ -279,7 +293,7 @@ describe('segment drop on LevelDB', () => {
     const dir = mkdtempSync(join(tmpdir(), 'segments-'));
     dirs.push(dir);
     const bytes = await LevelDbBytesStore.open(join(dir, 's'));
-    const store = createStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    const store = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
     for (let i = 0; i < 200; i++) store.put(session(`u${i}`, i * MINUTE, i * MINUTE), i);
     await commit(store);
     const live: number[] = [];

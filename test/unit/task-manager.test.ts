@@ -7,6 +7,7 @@ import { resolveConfig } from '../../src/config/streams-config.js';
 import { Consumed, Serdes, StreamsBuilder } from '../../src/index.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { ActiveTask, CommitSnapshot } from '../../src/runtime/active-task.js';
+import { StoreCommit } from '../../src/runtime/store-commit.js';
 import type { ChangelogReader } from '../../src/runtime/changelog-reader.js';
 import { emptyRecordCounts } from '../../src/runtime/record-counts.js';
 import { RestoreProgress } from '../../src/runtime/restore-progress.js';
@@ -44,7 +45,7 @@ function task(partition: number, log: string[], options: { failFlush?: Error } =
     setCommitted: () => {},
     snapshot: (_pipeline: unknown, handover: boolean): CommitSnapshot => {
       log.push(`snapshot ${id}${handover ? ' handover' : ''}`);
-      return { offsets, local: [] };
+      return { offsets, local: StoreCommit.empty };
     },
     writeLocal: async () => {
       log.push(`write ${id}`);

@@ -10,6 +10,7 @@ import { InMemoryBytesStore, type BytesEntry } from '../../../src/stores/bytes-s
 import type { ManagedStore } from '../../../src/stores/managed-store.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../../../src/stores/state-store.js';
 import type { StoreDefinition } from '../../../src/processor/store-definition.js';
+import { ChangeLogging } from '../../../src/stores/change-logging.js';
 import { createStore } from '../../../src/stores/store-factory.js';
 
 export class LoggedStore {
@@ -26,23 +27,28 @@ export class LoggedStore {
     this.store = this.open(this.bytes);
   }
 
+  /** Changelog records logged since the last commit (an abort drops them, as an aborted transaction does). */
+  private unacknowledged: BytesEntry[] = [];
+
   private open(bytes: InMemoryBytesStore): ManagedStore {
-    const store = createStore(this.definition, bytes, this.cacheBudgetBytes);
+    const logging = ChangeLogging.of(this.definition, 'app', { send: (r) => this.unacknowledged.push([r.key, r.value]) });
+    const store = createStore(this.definition, bytes, this.cacheBudgetBytes, logging);
     store.observe(this.committedTime);
     return store;
   }
 
   commit(): void {
-    const { local, changelog } = this.store.flush();
+    const local = this.store.flush();
     this.bytes.apply(local);
     void this.store.dropExpired(); // in memory: done before this returns
-    this.changelog.push(...changelog);
+    this.changelog.push(...this.unacknowledged.splice(0));
     this.committedTime = this.store.observedTime();
   }
 
   /** Forgets everything since the last commit: a new typed store over the committed bytes. */
   abort(): void {
     this.store.discardChanges();
+    this.unacknowledged = [];
     this.store = this.open(this.bytes);
   }
 

@@ -1,0 +1,45 @@
+import type { BytesEntry } from '../stores/bytes-store.js';
+import type { ManagedStore } from '../stores/managed-store.js';
+import type { StreamTask } from './stream-task.js';
+
+/** One store's share of a commit: the LevelDB entries its flush made. */
+interface StoreBatch {
+  readonly store: ManagedStore;
+  readonly entries: BytesEntry[];
+}
+
+/**
+ * The commit of a task's stores, in two halves, the one path of the runtime's active tasks, its global
+ * tables and the TopologyTestDriver. `flush` is synchronous, at one point of the record stream: every store
+ * flushes through its layers (the cache forwards, the change-logging layer hands the changelog records to
+ * the task's changelog sink) and the LevelDB entries are kept. `write` comes once the sink's producer
+ * acknowledged those records: each store's entries go to its byte store in one batch with the changelog
+ * position after the last acknowledged record (the data and the position can never disagree after a crash),
+ * then the segments that expired are dropped.
+ */
+export class StoreCommit {
+  private constructor(private readonly batches: readonly StoreBatch[]) {}
+
+  /** A commit with no store to write (a task without stores, or a test's stand-in). */
+  static readonly empty = new StoreCommit([]);
+
+  /** The synchronous half: flushes every store of the task, upstream first (see StreamTask.flushStores). */
+  static flush(task: StreamTask): StoreCommit {
+    return new StoreCommit(task.flushStores().map(([store, entries]) => ({ store, entries })));
+  }
+
+  /**
+   * The second half. `lastOffset` tells the offset the sink's producer acknowledged last on a changelog
+   * topic (undefined: nothing yet). Over in-memory byte stores every write is done before this returns.
+   */
+  write(lastOffset: (changelogTopic: string) => bigint | undefined): Promise<void> {
+    return Promise.all(
+      this.batches.map(({ store, entries }) => {
+        const topic = store.changelogTopic;
+        const last = topic === undefined ? undefined : lastOffset(topic);
+        const applied = store.bytes.apply(entries, last === undefined ? undefined : last + 1n);
+        return applied instanceof Promise ? applied.then(() => store.dropExpired()) : store.dropExpired();
+      }),
+    ).then(() => {});
+  }
+}

@@ -1,0 +1,181 @@
+import type { StreamRecord } from '../processor/record.js';
+import type { Serde } from '../serdes/serde.js';
+import type { BytesEntry } from './bytes-store.js';
+import type { ChangeLogging } from './change-logging.js';
+
+/**
+ * Receives what a caching store forwards when it flushes: the latest change per entry, and (key-value stores)
+ * the value it replaces, as it was at the last flush.
+ */
+export type FlushListener<K, V> = (record: StreamRecord<K, V | null>, oldValue?: V | null) => void;
+
+/**
+ * What the write cache asks of the typed store above it, which alone knows how its entries are laid out in
+ * the layers below. Called only from the cache's own `read`, `write` and `flush`.
+ */
+export interface CachedEntries<K, E> {
+  /** The entry of a record key as the byte store holds it; undefined when it has none. */
+  load(keyBytes: Buffer): E | undefined;
+  /** The LevelDB entries that write one changed entry. */
+  toLocal(keyBytes: Buffer, entry: E | undefined): BytesEntry[];
+  /**
+   * The changes to one entry since the last flush as record-level bytes (Kafka Streams' byte-store layout:
+   * a key's value, or one record per changed session or window; a null value for a deletion), forwarding
+   * each change to the flush listener; called once per dirty entry, after `toLocal`, with what it returned.
+   */
+  changesOf(keyBytes: Buffer, entry: E | undefined, local: readonly BytesEntry[], key: K): BytesEntry[];
+}
+
+/** Counters the cache records into, owned by the store's typed layer, which reports them as metrics. */
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+}
+
+interface Slot<K, E> {
+  key: K;
+  keyBytes: Buffer;
+  entry: E | undefined;
+  dirty: boolean;
+}
+
+/** An estimate of JS object overhead per cached entry, beyond its encoded size. */
+const ENTRY_OVERHEAD_BYTES = 128;
+
+/**
+ * The write cache of a store (Kafka Streams' caching layer): decoded entries by record key, in
+ * least-recently-used order. Reads hit the cache, or load one entry from below. Writes mark the entry dirty;
+ * `flush` encodes the dirty entries once, however often they changed (so a hot session costs one LevelDB
+ * write and a few changelog records per commit, not one per event), in the order they became dirty, lets the
+ * store forward their latest values, hands their record-level bytes to the change-logging layer below (when
+ * the store is logged), and evicts clean entries beyond the byte budget. The LevelDB entries it returns,
+ * for the commit to write with the changelog position (see StoreCommit). It knows neither serdes, nor
+ * LevelDB, nor changelog topics.
+ *
+ * The budget is in bytes, as Kafka Streams' cache is; entries are counted by their encoded size, measured at
+ * each flush, plus a fixed overhead. Each read or write of a key counts as a hit or a miss in the counters
+ * given by the typed layer.
+ */
+export class WriteCache<K, E> {
+  private readonly slots = new Map<unknown, Slot<K, E>>();
+  /** Dirty slots in the order they became dirty: the order a flush logs and forwards them in. */
+  private dirty: Array<Slot<K, E>> = [];
+  private averageEntryBytes = 256;
+
+  constructor(
+    private readonly keySerde: Serde<K>,
+    private readonly entries: CachedEntries<K, E>,
+    private budgetBytes: number,
+    private readonly logging: ChangeLogging | undefined,
+    private readonly counters: CacheCounters,
+  ) {}
+
+  /** The topic the flushes log to; undefined when the store is not logged. */
+  get changelogTopic(): string | undefined {
+    return this.logging?.topic;
+  }
+
+  get budget(): number {
+    return this.budgetBytes;
+  }
+
+  setBudget(bytes: number): void {
+    this.budgetBytes = bytes;
+  }
+
+  /** Map key of the cache: primitive keys as they are, others by their bytes. */
+  private idOf(key: K): unknown {
+    return typeof key === 'string' || typeof key === 'number' ? key : this.keySerde.serialize(key).toString('latin1');
+  }
+
+  private slotOf(key: K): Slot<K, E> {
+    const id = this.idOf(key);
+    const slot = this.slots.get(id);
+    if (slot !== undefined) {
+      this.counters.hits++;
+      // Re-insert to keep the Map in least-recently-used order.
+      this.slots.delete(id);
+      this.slots.set(id, slot);
+      return slot;
+    }
+    this.counters.misses++;
+    const keyBytes = this.keySerde.serialize(key);
+    const loaded: Slot<K, E> = { key, keyBytes, entry: this.entries.load(keyBytes), dirty: false };
+    this.slots.set(id, loaded);
+    return loaded;
+  }
+
+  read(key: K): E | undefined {
+    return this.slotOf(key).entry;
+  }
+
+  /** Replaces the entry of `key` (undefined deletes it). */
+  write(key: K, entry: E | undefined): void {
+    const slot = this.slotOf(key);
+    slot.entry = entry;
+    if (!slot.dirty) {
+      slot.dirty = true;
+      this.dirty.push(slot);
+    }
+  }
+
+  /** True when the dirty entries alone fill the budget: the task should commit soon. */
+  needsFlush(): boolean {
+    return this.dirty.length * (this.averageEntryBytes + ENTRY_OVERHEAD_BYTES) >= this.budgetBytes;
+  }
+
+  /** Entries changed since the last flush, with their key bytes (undefined entry: deleted). */
+  dirtyEntries(): Array<[Buffer, E | undefined]> {
+    return this.dirty.map((slot) => [slot.keyBytes, slot.entry]);
+  }
+
+  /**
+   * Encodes every dirty entry into LevelDB entries and record-level changes, in the order the entries became
+   * dirty, and marks them clean; the changes go to the change-logging layer, the LevelDB entries are returned.
+   */
+  flush(): BytesEntry[] {
+    const local: BytesEntry[] = [];
+    if (this.dirty.length === 0) return local;
+    const changes: BytesEntry[] = [];
+    let encodedBytes = 0;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const slot of dirty) {
+      const entries = this.entries.toLocal(slot.keyBytes, slot.entry);
+      for (const entry of entries) {
+        if (entry[1] !== null) encodedBytes += entry[1].length + entry[0].length;
+        local.push(entry);
+      }
+      for (const change of this.entries.changesOf(slot.keyBytes, slot.entry, entries, slot.key)) changes.push(change);
+      slot.dirty = false;
+    }
+    this.averageEntryBytes = 0.7 * this.averageEntryBytes + (0.3 * encodedBytes) / dirty.length;
+    this.evict();
+    this.logging?.log(changes);
+    return local;
+  }
+
+  /** Forgets every change since the last flush (an aborted transaction): the next read loads from below. */
+  discardChanges(): void {
+    for (const [id, slot] of this.slots) if (slot.dirty) this.slots.delete(id);
+    this.dirty = [];
+  }
+
+  /** Forgets everything (the bytes below were replaced). */
+  clear(): void {
+    this.slots.clear();
+    this.dirty = [];
+  }
+
+  private evict(): void {
+    const maxEntries = Math.max(16, Math.floor(this.budgetBytes / (this.averageEntryBytes + ENTRY_OVERHEAD_BYTES)));
+    if (this.slots.size <= maxEntries) return;
+    let excess = this.slots.size - maxEntries;
+    for (const [id, slot] of this.slots) {
+      if (excess <= 0) break;
+      if (slot.dirty) continue;
+      this.slots.delete(id);
+      excess--;
+    }
+  }
+}
