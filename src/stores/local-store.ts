@@ -14,6 +14,7 @@ export interface LocalBytesStore extends BytesStore {
   putMetadata(name: string, value: Buffer): Promise<void>;
 }
 
+/** Opening and removing the on-disk store of a definition: the one place that picks its kind. */
 export const LocalStores = {
   /**
    * Opens (or creates) the local store of a definition: session and window stores keep one LevelDB per time
