@@ -77,9 +77,9 @@ export class SegmentedLevelDbBytesStore implements BytesStore {
     try {
       const folder = join(path, SEGMENTS_FOLDER);
       // A new meta database means the store's position and segment names are gone: nothing beside it counts.
-      if (meta.created) await rm(folder, { recursive: true, force: true });
+      if (meta.created) await LevelDbBytesStore.destroy(folder);
       const names = await SegmentedLevelDbBytesStore.folders(folder);
-      for (const name of names.filter((n) => n.endsWith(DROPPED_SUFFIX))) await rm(join(folder, name), { recursive: true, force: true });
+      for (const name of names.filter((n) => n.endsWith(DROPPED_SUFFIX))) await LevelDbBytesStore.destroy(join(folder, name));
       const present = new Set(names.filter((n) => /^[0-9a-f]{16}$/.test(n)));
       const named = (await meta.metadata(SEGMENT_PREFIX)).map(([key]) => key.slice(SEGMENT_PREFIX.length));
       const missing = named.filter((name) => !present.has(name));
