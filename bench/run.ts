@@ -18,7 +18,8 @@
  *                FAILOVER_SESSIONS sessions (default 1 000 000)
  *   soak         no broker: a simulated month (SOAK_DAYS, default 30; SOAK_USERS_PER_DAY, default 20 000,
  *                most of them seen on one day only) through the session aggregation on an on-disk state
- *                folder; its size after each day, and last day ÷ day 3 (goal ≤ 1.2)
+ *                folder; its size after each day, and last day ÷ day 3 (goal ≤ 1.2); SOAK_LAYOUT=single
+ *                (and SOAK_COMPACT_EVERY, SOAK_REOPEN_EVERY, SOAK_WRITE_BUFFER) measures one LevelDB instead
  *
  * Figures go to the console and to bench/results/latest.json.
  */
@@ -419,13 +420,14 @@ async function failoverSuite(broker: BenchBroker): Promise<void> {
 async function soakSuite(): Promise<void> {
   console.log('\n[soak] a simulated month of page views through the session aggregation, state on disk...');
   const figures = await soak();
-  console.log(`[soak] ${figures.events} views over ${figures.days} days in ${figures.seconds.toFixed(0)} s; last day ÷ day 3: ` +
+  console.log(`[soak] ${figures.layout}: ${figures.events} views over ${figures.days} days in ${figures.seconds.toFixed(0)} s ` +
+    `(${figures.cpuSeconds.toFixed(1)} s CPU); last day ÷ day 3: ` +
     `state folder ${figures.lastOverDay3.toFixed(2)}, its data ${figures.dataLastOverDay3.toFixed(2)} (goal ≤ 1.2)`);
   const r = figures.restoration;
   console.log(`[soak] restoring the last changelog (${r.records} records, compacted, retention + 1 day): ${r.seconds.toFixed(2)} s, ` +
     `${Math.round(r.records / r.seconds)} records/s, ${r.entriesWritten} LevelDB entries written`);
   results.soak = figures;
-  if (!(figures.dataLastOverDay3 <= 1.2)) process.exitCode = 1;
+  if (!(figures.lastOverDay3 <= 1.2)) process.exitCode = 1;
 }
 
 // Only the suites that need one start (or reach) a broker.

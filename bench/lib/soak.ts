@@ -11,6 +11,12 @@
  * come from a fixed pool of regulars; each visit is 1-6 views a few minutes apart (one session, gap 30 min).
  * The store's changelog is kept as the broker would keep it (compact,delete: the latest record per key, for
  * retention + one day); at the end it is restored into an empty folder and timed.
+ *
+ * SOAK_LAYOUT picks the byte store (issue 16's two designs): `segment-databases` (the default, as the
+ * runtime opens session and window stores: one LevelDB per segment, an expired one a deleted folder) or
+ * `single` (one LevelDB, expired segments range-deleted), tuned by SOAK_COMPACT_EVERY (compact after every
+ * N drops, default 1; 0 never), SOAK_REOPEN_EVERY (reopen after every N drops, default 0: never) and
+ * SOAK_WRITE_BUFFER (LevelDB's memtable bytes, default LevelDB's 4 MiB).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +26,8 @@ import { buildSessionizeTopology, pageViewSerde, type PageView } from '../../exa
 import { Serdes } from '../../src/index.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { StreamTask } from '../../src/runtime/stream-task.js';
-import { LevelDbBytesStore } from '../../src/stores/leveldb-bytes-store.js';
+import { LevelDbBytesStore, type LevelDbOptions } from '../../src/stores/leveldb-bytes-store.js';
+import { LocalStores, type LocalBytesStore } from '../../src/stores/local-store.js';
 import type { StoreDefinition } from '../../src/processor/store-definition.js';
 import type { BytesEntry } from '../../src/stores/bytes-store.js';
 import type { ManagedStore } from '../../src/stores/managed-store.js';
@@ -31,10 +38,14 @@ const DAY = 86_400_000;
 const REGULARS = 2_000;
 
 export interface SoakFigures {
+  /** SOAK_LAYOUT, with the single LevelDB's options when it is `single`. */
+  layout: string;
   days: number;
   usersPerDay: number;
   events: number;
   seconds: number;
+  /** CPU seconds of the month (restoration aside). */
+  cpuSeconds: number;
   /** State folder bytes after each simulated day. */
   sizes: number[];
   /** The same, LevelDB's bookkeeping files (see FolderBytes) aside. */
@@ -80,10 +91,27 @@ class CompactedChangelog {
   }
 }
 
-/** Restores a store from `records` into an empty LevelDB folder, in batches, as the runtime's restoration. */
+/** The byte store of SOAK_LAYOUT at `path`. */
+function openBytes(definition: StoreDefinition, path: string): Promise<LocalBytesStore> {
+  if (layout() === 'segment-databases') return LocalStores.open(definition, path);
+  return LevelDbBytesStore.open(path, singleOptions());
+}
+
+function layout(): string {
+  const name = process.env.SOAK_LAYOUT ?? 'segment-databases';
+  if (name !== 'segment-databases' && name !== 'single') throw new Error(`SOAK_LAYOUT is segment-databases or single, not ${name}`);
+  return name;
+}
+
+function singleOptions(): LevelDbOptions {
+  const number = (name: string) => (process.env[name] === undefined ? undefined : Number(process.env[name]));
+  return { compactEveryDrops: number('SOAK_COMPACT_EVERY'), reopenEveryDrops: number('SOAK_REOPEN_EVERY'), writeBufferSize: number('SOAK_WRITE_BUFFER') };
+}
+
+/** Restores a store from `records` into an empty folder, in batches, as the runtime's restoration. */
 async function restoreInto(path: string, definition: StoreDefinition, records: readonly BytesEntry[]): Promise<RestoreFigures> {
   const batch = 10_000;
-  const bytes = await LevelDbBytesStore.open(path);
+  const bytes = await openBytes(definition, path);
   const store: Partial<ManagedStore> & Pick<ManagedStore, 'restoreEntries'> = createStore(definition, bytes, 0);
   const began = performance.now();
   const cpu = process.cpuUsage();
@@ -146,8 +174,8 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
   const subtopology = topology.subtopologies.find((s) => s.stores.length > 0)!;
   const input = subtopology.sourceTopics[0]!;
   const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-soak-'));
-  const bytesStores = new Map<string, LevelDbBytesStore>();
-  for (const definition of subtopology.stores) bytesStores.set(definition.name, await LevelDbBytesStore.open(join(stateDir, definition.name)));
+  const bytesStores = new Map<string, LocalBytesStore>();
+  for (const definition of subtopology.stores) bytesStores.set(definition.name, await openBytes(definition, join(stateDir, definition.name)));
   // What the stores' change-logging layer logs between two commits.
   const logged: BytesEntry[] = [];
   const task = new StreamTask({
@@ -183,7 +211,9 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
   const dataSizes: number[] = [];
   let restoration: RestoreFigures | undefined;
   let events = 0;
+  let cpuSeconds = 0;
   const began = Date.now();
+  const cpu = process.cpuUsage();
   try {
     for (let day = 0; day < days; day++) {
       const views = dayOfViews(day, usersPerDay, next);
@@ -202,6 +232,8 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
           `of which data ${(data / 1e6).toFixed(3)} MB, LevelDB bookkeeping ${(bookkeeping / 1e6).toFixed(3)} MB`,
       );
     }
+    const used = process.cpuUsage(cpu);
+    cpuSeconds = (used.user + used.system) / 1e6;
     restoration = await restoreInto(join(stateDir, 'restored'), definition, changelog.records());
     console.log(
       `  restoration of the last changelog (${restoration.records} records) into an empty folder: ${restoration.seconds.toFixed(2)} s, ` +
@@ -214,11 +246,14 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
   }
   const seconds = (Date.now() - began) / 1000;
   const lastOverDay3 = (series: number[]) => (series.length >= 3 ? series[series.length - 1]! / series[2]! : Number.NaN);
+  const options = singleOptions();
   return {
+    layout: layout() === 'single' ? `single ${JSON.stringify(options)}` : layout(),
     days,
     usersPerDay,
     events,
     seconds,
+    cpuSeconds,
     sizes,
     dataSizes,
     lastOverDay3: lastOverDay3(sizes),

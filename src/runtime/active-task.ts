@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import type { Topology } from '../processor/topology.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { DamagedStoreError } from '../errors/errors.js';
-import { InMemoryBytesStore, type BytesStore } from '../stores/bytes-store.js';
+import { InMemoryBytesStore, type BytesEntry, type BytesStore } from '../stores/bytes-store.js';
 import { ChangeLogging } from '../stores/change-logging.js';
 import type { ChangelogSink } from '../stores/changelog-sink.js';
-import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
+import { LocalStores, type LocalBytesStore } from '../stores/local-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import { changelogTopicName, type StoreDefinition } from '../processor/store-definition.js';
 import { createStore } from '../stores/store-factory.js';
@@ -113,7 +113,7 @@ export class ActiveTask {
       }
       bytesStores.set(definition.name, bytes);
       try {
-        if (bytes instanceof LevelDbBytesStore) {
+        if (LocalStores.isLocal(bytes)) {
           await StoreSchemas.checkLocal(definition, bytes);
           await StoreLayout.record(definition, bytes);
         }
@@ -150,9 +150,9 @@ export class ActiveTask {
   private async openBytes(definition: StoreDefinition, checkpoint: ReadonlyMap<string, string>): Promise<BytesStore> {
     if (!definition.persistent) return new InMemoryBytesStore();
     const path = this.storePath(definition);
-    let store: LevelDbBytesStore;
+    let store: LocalBytesStore;
     try {
-      store = await LevelDbBytesStore.open(path);
+      store = await LocalStores.open(definition, path);
     } catch (err) {
       if (!(err instanceof DamagedStoreError)) throw err;
       return this.replaceDamaged(definition, err.reason);
@@ -170,12 +170,12 @@ export class ActiveTask {
     return this.replaceDamaged(definition, `${what} while the task's .checkpoint records offset ${expected}`);
   }
 
-  private async replaceDamaged(definition: StoreDefinition, reason: string): Promise<LevelDbBytesStore> {
+  private async replaceDamaged(definition: StoreDefinition, reason: string): Promise<LocalBytesStore> {
     const path = this.storePath(definition);
     const next = definition.loggingEnabled ? 'restoring it from its changelog' : 'it starts empty (it has no changelog)';
     this.logger.warn(`task ${this.id}: store ${definition.name} at ${path} cannot be trusted: ${reason}; wiping it, ${next}`, { path, reason });
-    await LevelDbBytesStore.destroy(path);
-    return LevelDbBytesStore.open(path);
+    await LocalStores.destroy(path);
+    return LocalStores.open(definition, path);
   }
 
   /** The positions of the task's `.checkpoint` (changelog topic → offset); empty when there is none. */
@@ -241,8 +241,8 @@ export class ActiveTask {
   private async wipe(store: ManagedStore): Promise<BytesStore> {
     const path = this.storePath(store.definition);
     await store.bytes.close();
-    await LevelDbBytesStore.destroy(path);
-    const fresh = await LevelDbBytesStore.open(path);
+    await LocalStores.destroy(path);
+    const fresh = await LocalStores.open(store.definition, path);
     // The schemas this version writes, recorded again in the empty store (changelog ones come as restored).
     await StoreSchemas.checkLocal(store.definition, fresh);
     await StoreLayout.record(store.definition, fresh);

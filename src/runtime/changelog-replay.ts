@@ -1,5 +1,5 @@
 import type { BytesStore } from '../stores/bytes-store.js';
-import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
+import { LocalStores } from '../stores/local-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { SCHEMA_HEADER } from '../stores/changelog-headers.js';
@@ -36,7 +36,7 @@ export async function replayChangelog(
   await reader.read(topic, partition, from, to, FETCH_MAX_BYTES, async (records, next, schemas) => {
     if (!proceed()) return;
     // A value written with another schema is readable only once the serde knows it: learn it first.
-    if (schemas.size > 0) await StoreSchemas.learnFromChangelog(store.definition, schemas, bytes instanceof LevelDbBytesStore ? bytes : undefined);
+    if (schemas.size > 0) await StoreSchemas.learnFromChangelog(store.definition, schemas, LocalStores.isLocal(bytes) ? bytes : undefined);
     for (let i = 0; i < records.length; i += batchRecords) {
       const slice = records.length <= batchRecords ? records : records.slice(i, i + batchRecords);
       await bytes.apply(store.restoreEntries(slice), i + slice.length >= records.length ? next : undefined);

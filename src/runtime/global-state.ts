@@ -5,7 +5,7 @@ import type { PartitionReader } from '../client/partition-reader.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
-import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
+import { LocalStores, type LocalBytesStore } from '../stores/local-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import { createStore } from '../stores/store-factory.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
@@ -38,7 +38,7 @@ export class GlobalState {
   /** The global stores by name, readable by every task's processors. */
   readonly stores = new Map<string, ManagedStore>();
   private readonly tasks: Array<{ task: StreamTask; topics: readonly string[] }> = [];
-  private readonly bytes: LevelDbBytesStore[] = [];
+  private readonly bytes: LocalBytesStore[] = [];
   /** Next offset to apply, per `topic:partition`. */
   private positions = new Map<string, bigint>();
   private readonly directory: string;
@@ -69,9 +69,9 @@ export class GlobalState {
     this.positions = await this.readCheckpoint();
     const budget = Math.floor(this.config.cacheMaxBytes / Math.max(1, this.topology.globalStoreNames().length));
     for (const subtopology of this.topology.globalSubtopologies) {
-      const opened = new Map<string, LevelDbBytesStore>();
+      const opened = new Map<string, LocalBytesStore>();
       for (const definition of subtopology.stores) {
-        const bytes = await LevelDbBytesStore.open(join(this.directory, definition.name));
+        const bytes = await LocalStores.open(definition, join(this.directory, definition.name));
         this.bytes.push(bytes);
         opened.set(definition.name, bytes);
       }

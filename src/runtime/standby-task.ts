@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { Topology } from '../processor/topology.js';
 import { DamagedStoreError } from '../errors/errors.js';
-import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
+import { LocalStores, type LocalBytesStore } from '../stores/local-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import { changelogTopicName, type StoreDefinition } from '../processor/store-definition.js';
 import { createStore } from '../stores/store-factory.js';
@@ -22,7 +22,7 @@ import { formatTaskId } from './task-id.js';
 export class StandbyTask {
   readonly id: string;
   private readonly directory: string;
-  private readonly stores: Array<{ store: ManagedStore; bytes: LevelDbBytesStore; topic: string }> = [];
+  private readonly stores: Array<{ store: ManagedStore; bytes: LocalBytesStore; topic: string }> = [];
   private closed = false;
   /** Changelog records applied since the standby opened. */
   applied = 0;
@@ -105,16 +105,16 @@ export class StandbyTask {
     this.closed = true;
     for (const { bytes } of this.stores.splice(0)) {
       await bytes.close();
-      if (wipe) await LevelDbBytesStore.destroy(bytes.path);
+      if (wipe) await LocalStores.destroy(bytes.path);
     }
   }
 }
 
 /** A damaged replica is worth nothing: it is wiped (with a WARN naming why) and caught up from scratch. */
-async function openReplica(path: string, taskId: string, definition: StoreDefinition, config: ResolvedStreamsConfig): Promise<LevelDbBytesStore> {
+async function openReplica(path: string, taskId: string, definition: StoreDefinition, config: ResolvedStreamsConfig): Promise<LocalBytesStore> {
   let reason: string;
   try {
-    const store = await LevelDbBytesStore.open(path);
+    const store = await LocalStores.open(definition, path);
     const outdated = await StoreLayout.outdated(definition, store);
     if (outdated === undefined) return store;
     await store.close();
@@ -127,6 +127,6 @@ async function openReplica(path: string, taskId: string, definition: StoreDefini
     path,
     reason,
   });
-  await LevelDbBytesStore.destroy(path);
-  return LevelDbBytesStore.open(path);
+  await LocalStores.destroy(path);
+  return LocalStores.open(definition, path);
 }

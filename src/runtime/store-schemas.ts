@@ -4,7 +4,7 @@ import { rabinFingerprint } from '../serdes/rabin-fingerprint.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Topology } from '../processor/topology.js';
-import { LevelDbBytesStore } from '../stores/leveldb-bytes-store.js';
+import { LocalStores, type LocalBytesStore } from '../stores/local-store.js';
 
 const SCHEMA_PREFIX = 'schema:';
 
@@ -18,7 +18,7 @@ export const StoreSchemas = {
    * Teaches the serde every schema the local store was written with, then records the current one. Throws
    * SchemaEvolutionError before anything is written when the current schema cannot read an old one.
    */
-  async checkLocal(definition: StoreDefinition, store: LevelDbBytesStore, record = true): Promise<void> {
+  async checkLocal(definition: StoreDefinition, store: LocalBytesStore, record = true): Promise<void> {
     const serde = definition.valueSerde;
     if (!isSchemaEvolving(serde)) return;
     for (const [, schema] of await store.metadata(SCHEMA_PREFIX)) serde.learnWriterSchema(schema.toString(), definition.name);
@@ -37,9 +37,9 @@ export const StoreSchemas = {
         if (!definition.persistent || !isSchemaEvolving(definition.valueSerde)) continue;
         const path = join(root, taskDir, definition.name);
         if (!existsSync(path)) continue;
-        let store: LevelDbBytesStore;
+        let store: LocalBytesStore;
         try {
-          store = await LevelDbBytesStore.open(path);
+          store = await LocalStores.open(definition, path);
         } catch {
           continue; // a store that cannot open is wiped and restored by its task anyway
         }
@@ -53,7 +53,7 @@ export const StoreSchemas = {
   },
 
   /** Schemas met in changelog headers during restoration: learned (and recorded locally) before applying. */
-  async learnFromChangelog(definition: StoreDefinition, schemas: ReadonlySet<string>, store: LevelDbBytesStore | undefined): Promise<void> {
+  async learnFromChangelog(definition: StoreDefinition, schemas: ReadonlySet<string>, store: LocalBytesStore | undefined): Promise<void> {
     const serde = definition.valueSerde;
     if (!isSchemaEvolving(serde)) return;
     for (const schema of schemas) {

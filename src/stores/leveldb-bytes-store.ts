@@ -9,6 +9,25 @@ import { inspectLevelDbFolder } from './leveldb-files.js';
 const DATA_PREFIX = 0x01;
 const POSITION_KEY = Buffer.from('\x00changelog-position', 'latin1');
 
+function metadataKey(name: string): Buffer {
+  return Buffer.from(`\x00${name}`, 'latin1');
+}
+
+/**
+ * How a store drops ranges (design (a) of issue 16, kept measurable by the soak bench): LevelDB deletes a
+ * range key by key, and only a compaction removes the deleted entries from disk. Each manual compaction adds
+ * LOG lines and MANIFEST records that stay until the database is next opened, so a store that drops often
+ * can also reopen itself now and then, which starts both files afresh.
+ */
+export interface LevelDbOptions {
+  /** Compact after every this many `clearRange` calls (default 1; 0: never, LevelDB compacts when it likes). */
+  readonly compactEveryDrops?: number;
+  /** Close and reopen the database after every this many `clearRange` calls (default 0: never). */
+  readonly reopenEveryDrops?: number;
+  /** LevelDB's memtable size before it becomes a level-0 table (LevelDB's default: 4 MiB). */
+  readonly writeBufferSize?: number;
+}
+
 function dataKey(key: Buffer): Buffer {
   const out = Buffer.allocUnsafe(key.length + 1);
   out[0] = DATA_PREFIX;
@@ -23,12 +42,15 @@ function dataKey(key: Buffer): Buffer {
  */
 export class LevelDbBytesStore implements BytesStore {
   private position: bigint | undefined;
+  private drops = 0;
+  private writes = 0;
 
   private constructor(
     readonly path: string,
-    private readonly db: ClassicLevel<Buffer, Buffer>,
+    private db: ClassicLevel<Buffer, Buffer>,
     /** True when there was no store at `path`: this open created it empty. */
     readonly created: boolean,
+    private readonly options: LevelDbOptions,
   ) {
     const raw = this.read(POSITION_KEY);
     this.position = raw === undefined ? undefined : BigInt(raw.toString('latin1'));
@@ -39,7 +61,7 @@ export class LevelDbBytesStore implements BytesStore {
    * inspectLevelDbFolder): a damaged store raises DamagedStoreError and is left as found, for the caller to
    * wipe and restore. Any other failure (permissions, a read-only disk, a lock held) raises StateStoreError.
    */
-  static async open(path: string): Promise<LevelDbBytesStore> {
+  static async open(path: string, options: LevelDbOptions = {}): Promise<LevelDbBytesStore> {
     let created: boolean;
     try {
       const state = await inspectLevelDbFolder(path);
@@ -50,12 +72,7 @@ export class LevelDbBytesStore implements BytesStore {
       if (err instanceof StateStoreError) throw err;
       throw new StateStoreError(`Could not open the store folder ${path}: ${(err as Error).message}`, { cause: err });
     }
-    const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    try {
-      await db.open();
-    } catch (err) {
-      throw LevelDbBytesStore.failure(path, 'open', err);
-    }
+    const db = await LevelDbBytesStore.openDb(path, options);
     try {
       const dropped = await LevelDbBytesStore.droppedOnOpen(path);
       if (dropped !== undefined) {
@@ -64,11 +81,21 @@ export class LevelDbBytesStore implements BytesStore {
         await LevelDbBytesStore.destroy(path);
         throw new DamagedStoreError(path, `LevelDB dropped data while opening it (${dropped}); the store was removed`);
       }
-      return new LevelDbBytesStore(path, db, created);
+      return new LevelDbBytesStore(path, db, created, options);
     } catch (err) {
       if (db.status === 'open') await db.close().catch(() => {});
       throw err;
     }
+  }
+
+  private static async openDb(path: string, options: LevelDbOptions): Promise<ClassicLevel<Buffer, Buffer>> {
+    const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: options.writeBufferSize });
+    try {
+      await db.open();
+    } catch (err) {
+      throw LevelDbBytesStore.failure(path, 'open', err);
+    }
+    return db;
   }
 
   /**
@@ -116,12 +143,20 @@ export class LevelDbBytesStore implements BytesStore {
     return this.read(dataKey(key));
   }
 
-  async apply(entries: readonly BytesEntry[], changelogPosition?: bigint): Promise<void> {
-    if (entries.length === 0 && changelogPosition === undefined) return;
+  /**
+   * Writes `entries` and the position in one batch; `metadata` entries (null: delete) go in the same batch,
+   * for a store built of several databases that records which of them exist beside its position.
+   */
+  async apply(entries: readonly BytesEntry[], changelogPosition?: bigint, metadata: ReadonlyArray<readonly [string, Buffer | null]> = []): Promise<void> {
+    if (entries.length === 0 && changelogPosition === undefined && metadata.length === 0) return;
     const batch = this.db.batch();
     for (const [key, value] of entries) {
       if (value === null) batch.del(dataKey(key));
       else batch.put(dataKey(key), value);
+    }
+    for (const [name, value] of metadata) {
+      if (value === null) batch.del(metadataKey(name));
+      else batch.put(metadataKey(name), value);
     }
     if (changelogPosition !== undefined) batch.put(POSITION_KEY, Buffer.from(changelogPosition.toString(), 'latin1'));
     try {
@@ -129,6 +164,7 @@ export class LevelDbBytesStore implements BytesStore {
     } catch (err) {
       throw LevelDbBytesStore.failure(this.path, `write ${entries.length} entries to`, err);
     }
+    this.writes++;
     if (changelogPosition !== undefined) this.position = changelogPosition;
   }
 
@@ -137,23 +173,44 @@ export class LevelDbBytesStore implements BytesStore {
   }
 
   /**
-   * LevelDB has no range tombstone: `clear` deletes key by key in the native layer, then the range is
-   * compacted so that the deleted entries leave the disk now rather than at some later compaction.
+   * LevelDB has no range tombstone: `clear` deletes key by key in the native layer, then (see LevelDbOptions)
+   * the range is compacted so that the deleted entries leave the disk now rather than at some later
+   * compaction, and the database may be reopened to start its MANIFEST and LOG afresh. Reads wait for no
+   * reopen: the contract has no `get` during `clearRange`.
    */
   async clearRange(gt: Buffer, lt: Buffer): Promise<void> {
     const from = dataKey(gt);
     const to = dataKey(lt);
+    const { compactEveryDrops = 1, reopenEveryDrops = 0 } = this.options;
+    this.drops++;
     try {
       await this.db.clear({ gt: from, lt: to });
-      await this.db.compactRange(from, to);
+      // Compacting everything below `to` also removes what drops skipped since the last compaction left.
+      if (compactEveryDrops > 0 && this.drops % compactEveryDrops === 0) await this.db.compactRange(dataKey(Buffer.alloc(0)), to);
     } catch (err) {
       throw LevelDbBytesStore.failure(this.path, 'clear a range of', err);
     }
+    if (reopenEveryDrops > 0 && this.drops % reopenEveryDrops === 0) await this.reopen();
+  }
+
+  /**
+   * Closes and opens the database again: LevelDB then writes its log to a table, starts a new log and a new
+   * MANIFEST, and rotates its LOG, so none of them keeps growing. Not concurrent with any other call.
+   */
+  async reopen(): Promise<void> {
+    await this.db.close();
+    this.db = await LevelDbBytesStore.openDb(this.path, this.options);
+    this.writes = 0;
+  }
+
+  /** Batches written since the database was opened (what its current log holds, at most). */
+  get writesSinceOpen(): number {
+    return this.writes;
   }
 
   /** Metadata entries of the store whose names start with `prefix` (kept beside the data, never in it). */
   async metadata(prefix: string): Promise<Array<[string, Buffer]>> {
-    const gte = Buffer.from(`\x00${prefix}`, 'latin1');
+    const gte = metadataKey(prefix);
     const lt = Buffer.concat([gte, Buffer.from([0xff])]);
     const out: Array<[string, Buffer]> = [];
     try {
@@ -166,7 +223,7 @@ export class LevelDbBytesStore implements BytesStore {
 
   async putMetadata(name: string, value: Buffer): Promise<void> {
     try {
-      await this.db.put(Buffer.from(`\x00${name}`, 'latin1'), value);
+      await this.db.put(metadataKey(name), value);
     } catch (err) {
       throw LevelDbBytesStore.failure(this.path, 'write to', err);
     }

@@ -1,5 +1,5 @@
 import type { StoreDefinition } from '../processor/store-definition.js';
-import type { LevelDbBytesStore } from './leveldb-bytes-store.js';
+import type { LocalBytesStore } from './local-store.js';
 
 const LAYOUT_KEY = 'layout';
 
@@ -14,9 +14,9 @@ export function storeLayout(definition: StoreDefinition): string {
     case 'keyValue':
       return `keyValue/${values}`;
     case 'session':
-      return 'session/segmented-v2';
+      return 'session/segment-databases-v3';
     case 'window':
-      return `window/segmented-v2/${values}`;
+      return `window/segment-databases-v3/${values}`;
   }
 }
 
@@ -26,7 +26,7 @@ export const StoreLayout = {
    * layout was written before layouts were recorded: its session and window stores kept all sessions or
    * windows of a key in one value (no segments). Key-value stores kept the layout they have now.
    */
-  async outdated(definition: StoreDefinition, store: LevelDbBytesStore): Promise<string | undefined> {
+  async outdated(definition: StoreDefinition, store: LocalBytesStore): Promise<string | undefined> {
     const wanted = storeLayout(definition);
     const recorded = (await store.metadata(LAYOUT_KEY)).find(([name]) => name === LAYOUT_KEY)?.[1].toString();
     if (recorded !== undefined) {
@@ -37,12 +37,12 @@ export const StoreLayout = {
   },
 
   /** Records the layout this version writes (after the store was found readable, or created). */
-  async record(definition: StoreDefinition, store: LevelDbBytesStore): Promise<void> {
+  async record(definition: StoreDefinition, store: LocalBytesStore): Promise<void> {
     await store.putMetadata(LAYOUT_KEY, Buffer.from(storeLayout(definition)));
   },
 };
 
-async function hasData(store: LevelDbBytesStore): Promise<boolean> {
+async function hasData(store: LocalBytesStore): Promise<boolean> {
   if (store.changelogPosition() !== undefined) return true;
   for await (const _ of store.entries()) return true;
   return false;

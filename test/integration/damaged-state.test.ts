@@ -47,6 +47,12 @@ function storeFolders(stateDir: string, applicationId: string): string[] {
     .sort();
 }
 
+/** A session store's LevelDB folders: the store's own (its meta database) and one per live segment. */
+function levelDbFolders(store: string): string[] {
+  const segments = join(store, 'segments');
+  return [store, ...(existsSync(segments) ? readdirSync(segments).map((name) => join(segments, name)) : [])];
+}
+
 function files(path: string, suffix: string): string[] {
   return readdirSync(path)
     .filter((f) => f.endsWith(suffix))
@@ -127,12 +133,14 @@ describe('damaged state is never trusted', () => {
       // check the loss would look like a crash's. The unit tests show the silent loss on a larger log.)
       damage: (_dir, stores) =>
         stores.filter((store) => {
-          const [log] = files(store, '.log').sort((a, b) => statSync(b).size - statSync(a).size);
+          const [log] = levelDbFolders(store)
+            .flatMap((folder) => files(folder, '.log'))
+            .sort((a, b) => statSync(b).size - statSync(a).size);
           if (log === undefined || statSync(log).size < 2000) return false;
           overwrite(log, Math.floor(statSync(log).size / 2), randomBytes(256));
           return true;
         }),
-      reason: /cannot be trusted: log \d+\.log: checksum mismatch at offset \d+; wiping it, restoring it from its changelog/,
+      reason: /cannot be trusted: log \d+\.log: checksum mismatch at offset \d+( \(segment [0-9a-f]+\))?; wiping it, restoring it from its changelog/,
     });
   });
 
@@ -142,16 +150,18 @@ describe('damaged state is never trusted', () => {
       damage: async (_dir, stores) => {
         const damaged: string[] = [];
         for (const store of stores) {
-          // Opening turns the log into a table.
-          await (await LevelDbBytesStore.open(store)).close();
-          const [table] = files(store, '.ldb');
+          // Opening turns the log into a table; a segment's table is damaged if there is one, else the meta's.
+          for (const folder of levelDbFolders(store)) await (await LevelDbBytesStore.open(folder)).close();
+          const [table] = levelDbFolders(store)
+            .reverse()
+            .flatMap((folder) => files(folder, '.ldb'));
           if (table === undefined) continue;
           truncateSync(table, Math.floor(statSync(table).size / 2));
           damaged.push(store);
         }
         return damaged;
       },
-      reason: /cannot be trusted: table \d+\.ldb is \d+ bytes where the manifest says \d+/,
+      reason: /cannot be trusted: table \d+\.ldb is \d+ bytes where the manifest says \d+( \(segment [0-9a-f]+\))?; wiping it/,
     });
   });
 

@@ -336,7 +336,7 @@ describe('store layout', () => {
     expect(await StoreLayout.outdated(Stores.keyValueStore('kv', Serdes.String(), Serdes.String()), bytes)).toBeUndefined();
     await StoreLayout.record(sessionDefinition, bytes);
     expect(await StoreLayout.outdated(sessionDefinition, bytes)).toBeUndefined();
-    expect(await StoreLayout.outdated(windowDefinition, bytes)).toMatch(/layout session\/segmented-v2, this version reads window/);
+    expect(await StoreLayout.outdated(windowDefinition, bytes)).toMatch(/layout session\/segment-databases-v3, this version reads window/);
     await bytes.close();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A state folder written in the previous layout (a session store with one value per key for all its
  * sessions, no recorded layout) is never read as if segmented: the task opening it logs why, wipes it, and
- * starts from an empty store at no changelog position, so restoration rebuilds it from the changelog.
+ * starts from an empty store at no changelog position, so restoration rebuilds it from the changelog. The
+ * same holds for a segmented store of the single-LevelDB layout, now one LevelDB per segment.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,8 @@ import { ActiveTask } from '../../src/runtime/active-task.js';
 import type { ProducerPipeline } from '../../src/runtime/producer-pipeline.js';
 import { encodeSessions } from '../../src/stores/bucket-codec.js';
 import { LevelDbBytesStore } from '../../src/stores/leveldb-bytes-store.js';
+import { SegmentedLevelDbBytesStore } from '../../src/stores/segmented-leveldb-bytes-store.js';
+import { Segments } from '../../src/stores/segments.js';
 import type { SessionStore } from '../../src/stores/state-store.js';
 
 const dirs: string[] = [];
@@ -67,6 +70,31 @@ describe('store layout migration', () => {
     await task.close();
 
     // Opened again, the layout it now records is its own: nothing to say, nothing wiped.
+    const again = recordingLogger();
+    await (await openTask(stateDir, again)).close();
+    expect(again.warnings).toEqual([]);
+  });
+
+  it('rebuilds a session store of the single-LevelDB segmented layout as one LevelDB per segment', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'migration-'));
+    dirs.push(stateDir);
+    const storePath = join(stateDir, 'migration', '0_0', 'sessions');
+    // What the previous version left: segment keys in the store's own LevelDB, its layout recorded.
+    const old = await LevelDbBytesStore.open(storePath);
+    await old.apply([[new Segments(61_000).key(0, Buffer.from('u')), Buffer.from([1])]], 7n);
+    await old.putMetadata('layout', Buffer.from('session/segmented-v2'));
+    await old.close();
+
+    const logger = recordingLogger();
+    const task = await openTask(stateDir, logger);
+    expect(logger.warnings).toHaveLength(1);
+    expect(logger.warnings[0]).toMatch(/store sessions .* written in layout session\/segmented-v2, this version reads session\/segment-databases-v3; wiping it, restoring it from its changelog/);
+    const store = task.streamTask.stores.get('sessions')!;
+    expect(store.bytes).toBeInstanceOf(SegmentedLevelDbBytesStore);
+    expect(store.bytes.changelogPosition()).toBeUndefined();
+    expect((store as unknown as SessionStore<string, number>).fetch('u')).toEqual([]);
+    await task.close();
+
     const again = recordingLogger();
     await (await openTask(stateDir, again)).close();
     expect(again.warnings).toEqual([]);
