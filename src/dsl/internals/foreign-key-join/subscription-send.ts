@@ -1,0 +1,86 @@
+import type { ProcessorSupplier } from '../../../processor/processor-api.js';
+import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
+import type { StreamRecord } from '../../../processor/record.js';
+import type { Serde } from '../../../serdes/serde.js';
+import type { Change } from '../change.js';
+import { murmur3Hash128 } from './murmur3.js';
+import type { SubscriptionInstruction, SubscriptionWrapper } from './subscription-wrapper.js';
+
+/** The settings shared by the processors of one foreign-key join. */
+export interface ForeignKeyJoinSerdes {
+  readonly foreignKeySerde: Serde<unknown>;
+  /** Serializes left values for their hash. */
+  readonly valueSerde: Serde<unknown>;
+  /** The registration topic's name without the application id; `<app>-<it>-fk` and `-vh` are the serdes' pseudo topics, as in Kafka Streams. */
+  readonly registrationTopic: string;
+}
+
+const sameBytes = (a: Buffer | null, b: Buffer | null): boolean => (a === null || b === null ? a === b : a.equals(b));
+
+/**
+ * The left side of a foreign-key join (Kafka Streams' SubscriptionSendProcessorSupplier): for each change of
+ * the left table it sends, keyed by foreign key, what the right side must do. Inner join: a new key subscribes
+ * and answers only if the foreign key has a value; an update re-subscribes (answering null where there is no
+ * value, to clear the old result), unsubscribing the old foreign key first when it changed; a deletion
+ * unsubscribes and answers null. A null foreign key is dropped. Left join: a changed old foreign key is
+ * unsubscribed with an answer, and every change subscribes its new foreign key (null included) with an answer.
+ */
+export function subscriptionSend(
+  extractor: (value: unknown) => unknown,
+  serdes: ForeignKeyJoinSerdes,
+  leftJoin: boolean,
+): ProcessorSupplier<unknown, Change<unknown>, unknown, SubscriptionWrapper> {
+  return () => {
+    let context!: InternalProcessorContext<unknown, SubscriptionWrapper>;
+    let foreignKeyTopic = '';
+    let valueTopic = '';
+    let hash: Buffer | null | undefined;
+    const serialize = (foreignKey: unknown): Buffer | null =>
+      foreignKey === null || foreignKey === undefined ? null : serdes.foreignKeySerde.serialize(foreignKey, foreignKeyTopic);
+    const extract = (value: unknown): unknown => (value === null ? null : (extractor(value) ?? null));
+    const send = (record: StreamRecord<unknown, Change<unknown>>, foreignKey: unknown, instruction: SubscriptionInstruction): void => {
+      // One hash per change, of the new value: the resolver compares it with the left value it then holds.
+      const newValue = record.value.newValue;
+      hash ??= newValue === null ? null : murmur3Hash128(serdes.valueSerde.serialize(newValue, valueTopic));
+      const primaryPartition = context.recordMetadata()?.partition ?? -1;
+      context.forward({ ...record, key: foreignKey, value: { hash, instruction, primaryKey: record.key, primaryPartition } });
+    };
+    const dropNullForeignKey = (): void => context.recordDropped('null-key', 'a foreign-key join drops a value whose foreign key is null');
+    return {
+      init(ctx) {
+        context = ctx as InternalProcessorContext<unknown, SubscriptionWrapper>;
+        foreignKeyTopic = `${ctx.applicationId}-${serdes.registrationTopic}-fk`;
+        valueTopic = `${ctx.applicationId}-${serdes.registrationTopic}-vh`;
+      },
+      process(record) {
+        hash = undefined;
+        const { newValue, oldValue } = record.value;
+        if (leftJoin) {
+          const newKey = extract(newValue);
+          if (oldValue !== null) {
+            const oldKey = extract(oldValue);
+            if (oldKey !== null && !sameBytes(serialize(newKey), serialize(oldKey))) send(record, oldKey, 'DELETE_KEY_AND_PROPAGATE');
+            send(record, newKey, 'PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE');
+          } else if (newValue !== null) {
+            send(record, newKey, 'PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE');
+          }
+          return;
+        }
+        if (oldValue !== null) {
+          const oldKey = extract(oldValue);
+          if (oldKey === null) return dropNullForeignKey();
+          if (newValue === null) return send(record, oldKey, 'DELETE_KEY_AND_PROPAGATE');
+          const newKey = extract(newValue);
+          if (newKey === null) return dropNullForeignKey();
+          if (!sameBytes(serialize(newKey), serialize(oldKey))) send(record, oldKey, 'DELETE_KEY_NO_PROPAGATE');
+          // The new foreign key answers null when it has no value: the old result must be cleared.
+          send(record, newKey, 'PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE');
+        } else if (newValue !== null) {
+          const newKey = extract(newValue);
+          if (newKey === null) return dropNullForeignKey();
+          send(record, newKey, 'PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE');
+        }
+      },
+    };
+  };
+}
