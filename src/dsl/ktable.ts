@@ -133,15 +133,15 @@ export class KTable<K, V> {
    * as this table's). A `Named` names the processors, topics and stores after it. e.g.
    * `orders.join(customers, (order) => order.customerId, (order, customer) => ({ ...order, tier: customer.tier }))`.
    */
-  join<VO, VR>(
-    other: KTable<K, VO>,
+  join<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    foreignKeyExtractor: (value: V) => KO | null,
     joiner: ValueJoiner<V, VO, VR, K>,
     named?: Named | Materialized<K, VR>,
     materialized?: Materialized<K, VR>,
   ): KTable<K, VR>;
-  join<KO, VO, VR>(
-    other: KTable<KO, VO>,
-    foreignKeyExtractor: (value: V) => KO | null,
+  join<VO, VR>(
+    other: KTable<K, VO>,
     joiner: ValueJoiner<V, VO, VR, K>,
     named?: Named | Materialized<K, VR>,
     materialized?: Materialized<K, VR>,
@@ -162,15 +162,15 @@ export class KTable<K, V> {
    * With a `foreignKeyExtractor`: a foreign-key left join; a value whose foreign key is null or has no row
    * is joined with null.
    */
-  leftJoin<VO, VR>(
-    other: KTable<K, VO>,
+  leftJoin<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    foreignKeyExtractor: (value: V) => KO | null,
     joiner: ValueJoiner<V, VO | null, VR, K>,
     named?: Named | Materialized<K, VR>,
     materialized?: Materialized<K, VR>,
   ): KTable<K, VR>;
-  leftJoin<KO, VO, VR>(
-    other: KTable<KO, VO>,
-    foreignKeyExtractor: (value: V) => KO | null,
+  leftJoin<VO, VR>(
+    other: KTable<K, VO>,
     joiner: ValueJoiner<V, VO | null, VR, K>,
     named?: Named | Materialized<K, VR>,
     materialized?: Materialized<K, VR>,

@@ -106,6 +106,8 @@ export const TABLE_FAMILIES: readonly string[] = [
   ...JOIN_KINDS.flatMap((join) => JOIN_VARIANTS.map((variant) => `stream-table-${join}-${variant}`)),
   ...GROUPBY_OPS.flatMap((op) => [`table-groupby-${op}-mat`, `table-groupby-${op}-unmat`, `table-groupby-${op}-fromagg`]),
   ...['inner', 'left', 'outer'].flatMap((join) => [`table-table-${join}-mat`, `table-table-${join}-unmat`, `table-table-${join}-stored`]),
+  /** Foreign-key joins: `table-fk-<inner|left>-<mat|unmat|stored>`. */
+  ...['inner', 'left'].flatMap((join) => [`table-fk-${join}-mat`, `table-fk-${join}-unmat`, `table-fk-${join}-stored`]),
 ];
 
 /** Stream-global table join cases. */
@@ -290,7 +292,7 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
     };
     return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
   }
-  if (parts[1] === 'table') {
+  if (parts[1] === 'table' || parts[1] === 'fk') {
     const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
     const stored = parts[3] === 'stored';
     const spec: TableSpec = {
@@ -386,7 +388,16 @@ export function generateCase(seed: number, index: number): DifferentialCase {
     const { spec, records, valueType: type } = tableCase(family, rnd);
     return {
       id, seed, index, family, valueType: type, op: 'count',
-      topology: spec.groupBy !== undefined ? 'table-groupby' : family.startsWith('table-table-') ? 'table-table-join' : spec.join !== undefined ? 'stream-table-join' : 'table',
+      topology:
+        spec.groupBy !== undefined
+          ? 'table-groupby'
+          : family.startsWith('table-table-')
+            ? 'table-table-join'
+            : family.startsWith('table-fk-')
+              ? 'table-fk-join'
+              : spec.join !== undefined
+                ? 'stream-table-join'
+                : 'table',
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, records, table: spec,
     };
   }

@@ -211,6 +211,15 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
           ? left.leftJoin(right, joiner, stored)
           : left.outerJoin(right, joiner, stored);
     joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+  } else if (c.topology === 'table-fk-join') {
+    valueOut = Serdes.String() as Serde<Value>;
+    const left = tableOf(builder, c, 'in', valueSerde, ops);
+    const right = builder.table('tbl', Consumed.with(Serdes.String(), valueSerde));
+    const joiner = (l: V, r: V | null): string => joinValues(l, r);
+    const foreignKey = (v: V): string | null => ops.foreignKey(v);
+    const stored = spec.storedJoin === true ? materializedAs(c, Serdes.String(), 'joined') : undefined;
+    const joined = spec.join === 'inner' ? left.join(right, foreignKey, joiner, stored) : left.leftJoin(right, foreignKey, joiner, stored);
+    joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
   } else if (c.topology === 'stream-globaltable-join') {
     valueOut = Serdes.String() as Serde<Value>;
     const stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));

@@ -18,12 +18,14 @@ export interface ForeignKeyJoinSerdes {
 const sameBytes = (a: Buffer | null, b: Buffer | null): boolean => (a === null || b === null ? a === b : a.equals(b));
 
 /**
- * The left side of a foreign-key join (Kafka Streams' SubscriptionSendProcessorSupplier): for each change of
- * the left table it sends, keyed by foreign key, what the right side must do. Inner join: a new key subscribes
- * and answers only if the foreign key has a value; an update re-subscribes (answering null where there is no
- * value, to clear the old result), unsubscribing the old foreign key first when it changed; a deletion
- * unsubscribes and answers null. A null foreign key is dropped. Left join: a changed old foreign key is
- * unsubscribed with an answer, and every change subscribes its new foreign key (null included) with an answer.
+ * The left side of a foreign-key join (Kafka Streams' SubscriptionSendProcessorSupplier, as 3.9.1 runs it,
+ * which differs from the 3.9 branch's source): for each change of the left table it sends, keyed by foreign
+ * key, what the right side must do. Inner join: a value (new, or of the same foreign key) subscribes and is
+ * answered only if the foreign key has a value; a changed foreign key unsubscribes the old one silently and
+ * subscribes the new one with an answer even without a value (null, to clear the old result); a deletion, or
+ * a foreign key turned null, unsubscribes with a null answer; a null foreign key is otherwise dropped. Left
+ * join: a changed foreign key unsubscribes the old one silently, and every change subscribes its new foreign
+ * key (null included) with an answer.
  */
 export function subscriptionSend(
   extractor: (value: unknown) => unknown,
@@ -55,31 +57,30 @@ export function subscriptionSend(
       process(record) {
         hash = undefined;
         const { newValue, oldValue } = record.value;
+        const newKey = extract(newValue);
         if (leftJoin) {
-          const newKey = extract(newValue);
           if (oldValue !== null) {
             const oldKey = extract(oldValue);
-            if (oldKey !== null && !sameBytes(serialize(newKey), serialize(oldKey))) send(record, oldKey, 'DELETE_KEY_AND_PROPAGATE');
+            if (oldKey !== null && !sameBytes(serialize(newKey), serialize(oldKey))) send(record, oldKey, 'DELETE_KEY_NO_PROPAGATE');
             send(record, newKey, 'PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE');
           } else if (newValue !== null) {
             send(record, newKey, 'PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE');
           }
           return;
         }
-        if (oldValue !== null) {
-          const oldKey = extract(oldValue);
-          if (oldKey === null) return dropNullForeignKey();
-          if (newValue === null) return send(record, oldKey, 'DELETE_KEY_AND_PROPAGATE');
-          const newKey = extract(newValue);
-          if (newKey === null) return dropNullForeignKey();
-          if (!sameBytes(serialize(newKey), serialize(oldKey))) send(record, oldKey, 'DELETE_KEY_NO_PROPAGATE');
-          // The new foreign key answers null when it has no value: the old result must be cleared.
-          send(record, newKey, 'PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE');
-        } else if (newValue !== null) {
-          const newKey = extract(newValue);
-          if (newKey === null) return dropNullForeignKey();
-          send(record, newKey, 'PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE');
+        if (oldValue === null) {
+          if (newValue === null) return;
+          return newKey === null ? dropNullForeignKey() : send(record, newKey, 'PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE');
         }
+        const oldKey = extract(oldValue);
+        if (oldKey === null && newKey === null) return dropNullForeignKey();
+        if (oldKey === null) return send(record, newKey, 'PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE');
+        // A deletion, or a value whose foreign key is now null: the old result goes.
+        if (newKey === null) return send(record, oldKey, 'DELETE_KEY_AND_PROPAGATE');
+        if (sameBytes(serialize(newKey), serialize(oldKey))) return send(record, newKey, 'PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE');
+        send(record, oldKey, 'DELETE_KEY_NO_PROPAGATE');
+        // The new foreign key answers null when it has no value: the old result must be cleared.
+        send(record, newKey, 'PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE');
       },
     };
   };

@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -87,6 +88,8 @@ public final class DifferentialRunner {
     V subtract(V agg, V value);
     /** A table groupBy's new key; null for some values. */
     String group(V value);
+    /** A foreign-key join's foreign key (a key of "tbl"), as cases.ts' foreignKey; null for some values. */
+    String foreignKey(V value);
   }
 
   static final Ops<String> STRINGS = new Ops<>() {
@@ -102,6 +105,7 @@ public final class DifferentialRunner {
     public String mapped(String value) { return value + "!"; }
     public String subtract(String agg, String value) { return agg + "-" + value; }
     public String group(String value) { return "e".equals(value) ? null : "a".equals(value) || "b".equals(value) ? "g1" : "g2"; }
+    public String foreignKey(String value) { return value.startsWith("e") ? null : value.startsWith("d") ? "a" : value.substring(0, 1); }
   };
 
   static final Ops<Long> LONGS = new Ops<>() {
@@ -118,6 +122,7 @@ public final class DifferentialRunner {
     public Long mapped(Long value) { return value * 2; }
     public Long subtract(Long agg, Long value) { return agg - value; }
     public String group(Long value) { return value == 9L ? null : "g" + (value % 3); }
+    public String foreignKey(Long value) { return new String[] {"a", "b", "c", null}[(int) (((value % 4) + 4) % 4)]; }
   };
 
   static long nz(Long value, long otherwise) { return value == null ? otherwise : value; }
@@ -352,6 +357,21 @@ public final class DifferentialRunner {
           case "left": joined = left.leftJoin(right, joiner); break;
           default: joined = left.outerJoin(right, joiner);
         }
+      }
+      joined.toStream().to("out", Produced.with(Serdes.String(), Serdes.String()));
+      valueOut = Serdes.String();
+    } else if ("table-fk-join".equals(c.get("topology").asText())) {
+      KTable<String, V> left = tableOf(builder, c, "in", ops);
+      KTable<String, V> right = builder.table("tbl", Consumed.with(Serdes.String(), ops.serde()));
+      ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
+      Function<V, String> foreignKey = ops::foreignKey;
+      boolean inner = "inner".equals(spec.get("join").asText());
+      KTable<String, String> joined;
+      if (spec.path("storedJoin").asBoolean(false)) {
+        Materialized<String, String, KeyValueStore<Bytes, byte[]>> m = storeAs(c, "joined", STRINGS);
+        joined = inner ? left.join(right, foreignKey, joiner, m) : left.leftJoin(right, foreignKey, joiner, m);
+      } else {
+        joined = inner ? left.join(right, foreignKey, joiner) : left.leftJoin(right, foreignKey, joiner);
       }
       joined.toStream().to("out", Produced.with(Serdes.String(), Serdes.String()));
       valueOut = Serdes.String();
