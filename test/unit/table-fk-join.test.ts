@@ -60,6 +60,15 @@ describe('KTable foreign-key join', () => {
     expect(t.out()).toEqual([['o1', 'c1:book/gold', 2], ['o1', null, 3], ['o1', 'c2:book/silver', 6]]);
   });
 
+  it('inner: a foreign key turned null deletes the result, and joins again once it points to a row', () => {
+    const t = fkJoin('join');
+    t.customer.pipeInput('c1', 'gold', 1);
+    t.order.pipeInput('o1', 'c1:book', 2);
+    t.order.pipeInput('o1', '-:book', 3);
+    t.order.pipeInput('o1', 'c1:book', 4);
+    expect(t.out()).toEqual([['o1', 'c1:book/gold', 2], ['o1', null, 3], ['o1', 'c1:book/gold', 4]]);
+  });
+
   it('inner: a left tombstone deletes the result; a null foreign key is dropped', () => {
     const t = fkJoin('join');
     t.customer.pipeInput('c1', 'gold', 1);

@@ -18,14 +18,14 @@ export interface ForeignKeyJoinSerdes {
 const sameBytes = (a: Buffer | null, b: Buffer | null): boolean => (a === null || b === null ? a === b : a.equals(b));
 
 /**
- * The left side of a foreign-key join (Kafka Streams' SubscriptionSendProcessorSupplier, as 3.9.1 runs it,
- * which differs from the 3.9 branch's source): for each change of the left table it sends, keyed by foreign
- * key, what the right side must do. Inner join: a value (new, or of the same foreign key) subscribes and is
- * answered only if the foreign key has a value; a changed foreign key unsubscribes the old one silently and
- * subscribes the new one with an answer even without a value (null, to clear the old result); a deletion, or
- * a foreign key turned null, unsubscribes with a null answer; a null foreign key is otherwise dropped. Left
- * join: a changed foreign key unsubscribes the old one silently, and every change subscribes its new foreign
- * key (null included) with an answer.
+ * The left side of a foreign-key join (Kafka Streams' SubscriptionSendProcessorSupplier as released in
+ * 3.9.1, with the fixes of KAFKA-16394 and KAFKA-16407; earlier sources differ): for each change of the left
+ * table it sends, keyed by foreign key, what the right side must do. Inner join: a value (new, or of the same
+ * foreign key) subscribes and is answered only if the foreign key has a value; a changed foreign key
+ * unsubscribes the old one silently and subscribes the new one with an answer even without a value (null, to
+ * clear the old result); a deletion, or a foreign key turned null, unsubscribes with a null answer; a null
+ * foreign key is otherwise dropped. Left join: a changed foreign key unsubscribes the old one silently, and
+ * every change subscribes its new foreign key (null included) with an answer.
  */
 export function subscriptionSend(
   extractor: (value: unknown) => unknown,
