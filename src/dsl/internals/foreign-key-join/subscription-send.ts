@@ -37,6 +37,9 @@ export function subscriptionSend(
     let foreignKeyTopic = '';
     let valueTopic = '';
     let hash: Buffer | null | undefined;
+    // The task's partition (`<subtopology>_<partition>`) is the left record's, also when a cached table
+    // forwards it at a commit, where no record is being processed.
+    let primaryPartition = -1;
     const serialize = (foreignKey: unknown): Buffer | null =>
       foreignKey === null || foreignKey === undefined ? null : serdes.foreignKeySerde.serialize(foreignKey, foreignKeyTopic);
     const extract = (value: unknown): unknown => (value === null ? null : (extractor(value) ?? null));
@@ -44,7 +47,6 @@ export function subscriptionSend(
       // One hash per change, of the new value: the resolver compares it with the left value it then holds.
       const newValue = record.value.newValue;
       hash ??= newValue === null ? null : murmur3Hash128(serdes.valueSerde.serialize(newValue, valueTopic));
-      const primaryPartition = context.recordMetadata()?.partition ?? -1;
       context.forward({ ...record, key: foreignKey, value: { hash, instruction, primaryKey: record.key, primaryPartition } });
     };
     const dropNullForeignKey = (): void => context.recordDropped('null-key', 'a foreign-key join drops a value whose foreign key is null');
@@ -53,6 +55,8 @@ export function subscriptionSend(
         context = ctx as InternalProcessorContext<unknown, SubscriptionWrapper>;
         foreignKeyTopic = `${ctx.applicationId}-${serdes.registrationTopic}-fk`;
         valueTopic = `${ctx.applicationId}-${serdes.registrationTopic}-vh`;
+        const partition = Number(ctx.taskId.split('_')[1]);
+        primaryPartition = Number.isInteger(partition) ? partition : -1;
       },
       process(record) {
         hash = undefined;
