@@ -82,6 +82,8 @@ export interface TableSpec {
   readonly fromAggregate?: boolean;
   /** After the operators: `suppress(Suppressed.untilTimeLimit(ofMillis(n), unbounded()))`. */
   readonly suppressLimit?: number;
+  /** Foreign-key joins: the operators of the right table `tbl` (never stored). */
+  readonly otherOps?: readonly TableOp[];
   /** Table-table joins: the result is `Materialized.as('joined')` (String values, the case's caching switch). */
   readonly storedJoin?: boolean;
   readonly join?: 'inner' | 'left' | 'outer';
@@ -262,7 +264,7 @@ export function describeCase(c: DifferentialCase): string {
           : c.topology === 'table-table-join'
             ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')${t.storedJoin === true ? ", Materialized.as('joined')" : ''}).toStream()`
           : c.topology === 'table-fk-join'
-            ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl'), foreignKey${t.storedJoin === true ? ", Materialized.as('joined')" : ''}).toStream()`
+            ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')${(t.otherOps ?? []).map((op) => `.${op}()`).join('')}, foreignKey${t.storedJoin === true ? ", Materialized.as('joined')" : ''}).toStream()`
         : `stream('in')${t.rekey === true ? '.selectKey(lower case)' : ''}.${t.join === 'left' ? 'leftJoin' : 'join'}(${table})`;
     return `${what} of ${c.valueType}s, caching ${c.caching}`;
   }

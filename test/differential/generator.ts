@@ -294,14 +294,17 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
   }
   if (parts[1] === 'table' || parts[1] === 'fk') {
     const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
+    const otherOps: TableOp[] = parts[1] === 'fk' && rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
     const stored = parts[3] === 'stored';
     const spec: TableSpec = {
       materialized: parts[3] === 'mat' || (stored && rnd.chance(0.5)),
       ops,
       join: parts[2] as 'inner' | 'left' | 'outer',
       ...(stored ? { storedJoin: true } : {}),
+      ...(otherOps.length > 0 ? { otherOps } : {}),
     };
-    return { spec, valueType, records: tableRecords(valueType, rnd, true, false, ops.includes('filter'), 0.25) };
+    const filter = ops.includes('filter') || otherOps.includes('filter');
+    return { spec, valueType, records: tableRecords(valueType, rnd, true, false, filter, 0.25) };
   }
   if (parts[0] === 'table') {
     const named = TABLE_OPS[parts[1]!]!;

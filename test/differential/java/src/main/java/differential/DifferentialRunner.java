@@ -296,9 +296,20 @@ public final class DifferentialRunner {
     } else {
       table = materialized ? builder.table(topic, consumed, storeAs(c, "store", ops)) : builder.table(topic, consumed);
     }
-    boolean stored = spec.path("storedOps").asBoolean(false);
+    table = withOps(table, spec.get("ops"), c, ops, spec.path("storedOps").asBoolean(false));
+    if (spec.hasNonNull("suppressLimit")) {
+      // The same as cases.ts: an identity mapValues that gives the table its value serde back for the buffer.
+      table = table.mapValues(v -> v, Materialized.<String, V, KeyValueStore<Bytes, byte[]>>with(Serdes.String(), ops.serde()));
+      table = table.suppress(Suppressed.untilTimeLimit(
+          Duration.ofMillis(spec.get("suppressLimit").asLong()), Suppressed.BufferConfig.unbounded()));
+    }
+    return table;
+  }
+
+  /** The operators of a table case, in order (TableOp in cases.ts); `stored`: each keeps its results in `op<i>`. */
+  static <V> KTable<String, V> withOps(KTable<String, V> table, JsonNode tableOps, JsonNode c, Ops<V> ops, boolean stored) {
     int i = 0;
-    for (JsonNode op : spec.get("ops")) {
+    for (JsonNode op : tableOps) {
       String name = "op" + i++;
       switch (op.asText()) {
         case "filter":
@@ -310,12 +321,6 @@ public final class DifferentialRunner {
         default:
           table = stored ? table.mapValues(v -> ops.mapped(v), storeAs(c, name, ops)) : table.mapValues(v -> ops.mapped(v));
       }
-    }
-    if (spec.hasNonNull("suppressLimit")) {
-      // The same as cases.ts: an identity mapValues that gives the table its value serde back for the buffer.
-      table = table.mapValues(v -> v, Materialized.<String, V, KeyValueStore<Bytes, byte[]>>with(Serdes.String(), ops.serde()));
-      table = table.suppress(Suppressed.untilTimeLimit(
-          Duration.ofMillis(spec.get("suppressLimit").asLong()), Suppressed.BufferConfig.unbounded()));
     }
     return table;
   }
@@ -362,7 +367,7 @@ public final class DifferentialRunner {
       valueOut = Serdes.String();
     } else if ("table-fk-join".equals(c.get("topology").asText())) {
       KTable<String, V> left = tableOf(builder, c, "in", ops);
-      KTable<String, V> right = builder.table("tbl", Consumed.with(Serdes.String(), ops.serde()));
+      KTable<String, V> right = withOps(builder.table("tbl", Consumed.with(Serdes.String(), ops.serde())), spec.path("otherOps"), c, ops, false);
       ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
       Function<V, String> foreignKey = ops::foreignKey;
       boolean inner = "inner".equals(spec.get("join").asText());
