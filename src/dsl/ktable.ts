@@ -3,6 +3,7 @@ import { TopologyError } from '../errors/errors.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
 import type { KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './internals/processors/functions.js';
 import { KTableKTableJoin } from './internals/processors/ktable-ktable-join.js';
+import { declareForeignKeyJoin } from './internals/foreign-key-join/declare-foreign-key-join.js';
 import type { Change } from './internals/change.js';
 import { KTableFilter, KTableMapValues } from './internals/processors/ktable-processors.js';
 import { mapValues } from './internals/processors/stateless.js';
@@ -121,24 +122,92 @@ export class KTable<K, V> {
    * both, `joiner(value, otherValue)`, updated whenever either side changes, and deleted when either side
    * deletes the key. Results are stamped with the later of the two sides' timestamps. With `materialized`
    * the results are kept in a store (named, or `KTABLE-MERGE-STATE-STORE-<n>`).
+   *
+   * With a `foreignKeyExtractor` (a function before the joiner): a foreign-key join, as Kafka Streams'.
+   * Each value of this table is joined with the row of `other` whose key `foreignKeyExtractor(value)` gives:
+   * the result is keyed by this table's key, `joiner(value, otherValue)`, and follows both sides (a change of
+   * an `other` row updates every value that points to it; a changed foreign key moves the value to its new
+   * row). A value whose foreign key is null or has no row has no result. The tables need not be
+   * co-partitioned: subscriptions go through `<app>-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-<n>-topic` (as
+   * many partitions as `other`'s topic) and answers back through `...-SUBSCRIPTION-RESPONSE-<n>-topic` (as many
+   * as this table's). A `Named` names the processors, topics and stores after it. e.g.
+   * `orders.join(customers, (order) => order.customerId, (order, customer) => ({ ...order, tier: customer.tier }))`.
    */
+  join<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    foreignKeyExtractor: (value: V) => KO | null,
+    joiner: ValueJoiner<V, VO, VR, K>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>,
+  ): KTable<K, VR>;
   join<VO, VR>(
     other: KTable<K, VO>,
     joiner: ValueJoiner<V, VO, VR, K>,
     named?: Named | Materialized<K, VR>,
     materialized?: Materialized<K, VR>,
+  ): KTable<K, VR>;
+  join<VO, VR>(
+    other: KTable<unknown, VO>,
+    joinerOrExtractor: ValueJoiner<V, VO, VR, K> | ((value: V) => unknown),
+    options?: Named | Materialized<K, VR> | ValueJoiner<V, VO, VR, K>,
+    materialized?: Named | Materialized<K, VR>,
+    fkMaterialized?: Materialized<K, VR>,
   ): KTable<K, VR> {
-    return this.joinTable('inner', other, joiner as ValueJoiner<unknown, unknown, unknown>, named, materialized);
+    if (typeof options === 'function') return this.joinOnForeignKey(other, joinerOrExtractor as (value: V) => unknown, options as ValueJoiner<V, VO, VR, K>, materialized, fkMaterialized, false);
+    return this.joinTable('inner', other as KTable<K, VO>, joinerOrExtractor as ValueJoiner<unknown, unknown, unknown>, options, materialized as Materialized<K, VR> | undefined);
   }
 
-  /** As `join`, but every key of this table has a result: `joiner(value, null)` while the other has none. */
+  /**
+   * As `join`, but every key of this table has a result: `joiner(value, null)` while the other has none.
+   * With a `foreignKeyExtractor`: a foreign-key left join; a value whose foreign key is null or has no row
+   * is joined with null.
+   */
+  leftJoin<KO, VO, VR>(
+    other: KTable<KO, VO>,
+    foreignKeyExtractor: (value: V) => KO | null,
+    joiner: ValueJoiner<V, VO | null, VR, K>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>,
+  ): KTable<K, VR>;
   leftJoin<VO, VR>(
     other: KTable<K, VO>,
     joiner: ValueJoiner<V, VO | null, VR, K>,
     named?: Named | Materialized<K, VR>,
     materialized?: Materialized<K, VR>,
+  ): KTable<K, VR>;
+  leftJoin<VO, VR>(
+    other: KTable<unknown, VO>,
+    joinerOrExtractor: ValueJoiner<V, VO | null, VR, K> | ((value: V) => unknown),
+    options?: Named | Materialized<K, VR> | ValueJoiner<V, VO | null, VR, K>,
+    materialized?: Named | Materialized<K, VR>,
+    fkMaterialized?: Materialized<K, VR>,
   ): KTable<K, VR> {
-    return this.joinTable('left', other, joiner as ValueJoiner<unknown, unknown, unknown>, named, materialized);
+    if (typeof options === 'function') return this.joinOnForeignKey(other, joinerOrExtractor as (value: V) => unknown, options as ValueJoiner<V, VO, VR, K>, materialized, fkMaterialized, true);
+    return this.joinTable('left', other as KTable<K, VO>, joinerOrExtractor as ValueJoiner<unknown, unknown, unknown>, options, materialized as Materialized<K, VR> | undefined);
+  }
+
+  /** The foreign-key join (see `join`), declared as Kafka Streams' KTableImpl#doJoinOnForeignKey. */
+  private joinOnForeignKey<VO, VR>(
+    other: KTable<unknown, VO>,
+    extractor: (value: V) => unknown,
+    joiner: ValueJoiner<V, VO, VR, K> | ValueJoiner<V, VO | null, VR, K>,
+    options: Named | Materialized<K, VR> | undefined,
+    materializedArg: Materialized<K, VR> | undefined,
+    leftJoin: boolean,
+  ): KTable<K, VR> {
+    const named = options instanceof Named ? options : undefined;
+    const materialized = options instanceof Materialized ? options : materializedArg;
+    const { name, producer, keySerde } = declareForeignKeyJoin(
+      this.graph,
+      this as unknown as KTable<unknown, unknown>,
+      other as KTable<unknown, unknown>,
+      extractor as (value: unknown) => unknown,
+      joiner as ValueJoiner<unknown, unknown, unknown>,
+      leftJoin,
+      named,
+      materialized as Materialized<unknown, unknown> | undefined,
+    );
+    return new KTable<K, VR>(this.graph, name, keySerde as Serde<K>, materialized?.valueSerde, producer);
   }
 
   /** As `join`, but every key of either table has a result; the side without a value is null. */

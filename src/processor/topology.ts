@@ -93,7 +93,7 @@ export class Topology {
     // Stream sub-topologies keep dense ids (their task ids); global ones are numbered after them.
     this.subtopologies = all.filter((s) => !isGlobal(s)).map((s, id) => ({ ...s, id }));
     this.globalSubtopologies = all.filter(isGlobal).map((s, i) => ({ ...s, id: this.subtopologies.length + i }));
-    checkCycles(this.subtopologies);
+    checkCycles(this.subtopologies, (ref) => this.topicName(ref));
     this.internalTopics = this.collectInternalTopics(graph);
     this.copartitionGroups = (graph.copartitionGroups ?? []).map((group) => ({
       join: group.joinName,
@@ -283,24 +283,36 @@ function split(graph: DeclaredGraph, resolve: (ref: TopicRef) => string): Subtop
   });
 }
 
-/** A sub-topology that (through topics) feeds itself would process its own output forever. */
-function checkCycles(subtopologies: readonly Subtopology[]): void {
-  const readers = new Map<string, number[]>();
-  for (const sub of subtopologies) for (const t of sub.sourceTopics) readers.set(t, [...(readers.get(t) ?? []), sub.id]);
-  const state = new Map<number, 'visiting' | 'done'>();
-  const visit = (id: number, path: string[]): void => {
-    if (state.get(id) === 'done') return;
-    if (state.get(id) === 'visiting') {
+/**
+ * A record that (through topics) comes back to a node it passed would be processed forever. The check is on
+ * nodes, not sub-topologies: a foreign-key join's sub-topologies feed each other (subscriptions one way,
+ * answers the other), but no record returns to where it was.
+ */
+function checkCycles(subtopologies: readonly Subtopology[], resolve: (ref: TopicRef) => string): void {
+  const readers = new Map<string, SourceNodeDef[]>();
+  for (const sub of subtopologies) for (const [topic, source] of sub.sourceByTopic) readers.set(topic, [...(readers.get(topic) ?? []), source]);
+  const children = new Map<string, Array<{ node: NodeDef; topic?: string }>>();
+  for (const sub of subtopologies) {
+    for (const node of sub.nodes) {
+      if (node.kind !== 'source') for (const p of node.parents) children.set(p, [...(children.get(p) ?? []), { node }]);
+      if (node.kind === 'sink' && typeof node.topic !== 'function') {
+        const topic = resolve(node.topic);
+        for (const source of readers.get(topic) ?? []) children.set(node.name, [...(children.get(node.name) ?? []), { node: source, topic }]);
+      }
+    }
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (node: NodeDef, path: string[]): void => {
+    if (state.get(node.name) === 'done') return;
+    if (state.get(node.name) === 'visiting') {
       throw new TopologyError(
         `The topology has a cycle through topics ${path.join(' -> ')}: a sub-topology would read its own output. ` +
           'Write to a topic that the application does not read, or split it into two applications.',
       );
     }
-    state.set(id, 'visiting');
-    for (const topic of subtopologies[id]!.sinkTopics) {
-      for (const next of readers.get(topic) ?? []) visit(next, [...path, topic]);
-    }
-    state.set(id, 'done');
+    state.set(node.name, 'visiting');
+    for (const child of children.get(node.name) ?? []) visit(child.node, child.topic === undefined ? path : [...path, child.topic]);
+    state.set(node.name, 'done');
   };
-  for (const sub of subtopologies) visit(sub.id, []);
+  for (const sub of subtopologies) for (const node of sub.nodes) visit(node, []);
 }

@@ -64,6 +64,9 @@ export interface StreamJoinCaseSpec {
  *   (`table-table-join` cases: the table `in`, with the operators, joined, left- or outer-joined with the
  *   table `tbl`, which is given no Materialized);
  * - `rekey`: the stream is re-keyed first (`selectKey` to the lower-case key), so it is repartitioned.
+ *
+ * `table-fk-join` cases: the table `in`, with the operators, joined (inner or left) on the foreign key
+ * `foreignKeyOf(value)` with the table `tbl` (given no Materialized); `storedJoin` as for table-table joins.
  */
 export interface TableSpec {
   readonly materialized: boolean;
@@ -79,6 +82,8 @@ export interface TableSpec {
   readonly fromAggregate?: boolean;
   /** After the operators: `suppress(Suppressed.untilTimeLimit(ofMillis(n), unbounded()))`. */
   readonly suppressLimit?: number;
+  /** Foreign-key joins: the operators of the right table `tbl` (never stored). */
+  readonly otherOps?: readonly TableOp[];
   /** Table-table joins: the result is `Materialized.as('joined')` (String values, the case's caching switch). */
   readonly storedJoin?: boolean;
   readonly join?: 'inner' | 'left' | 'outer';
@@ -114,6 +119,7 @@ export interface DifferentialCase {
     | 'stream-globaltable-join'
     | 'table-groupby'
     | 'table-table-join'
+    | 'table-fk-join'
     | 'stream-stream-join';
   /** Stream-stream join cases: see StreamJoinCaseSpec. */
   readonly streamJoin?: StreamJoinCaseSpec;
@@ -169,6 +175,8 @@ export interface ValueOps<V extends Value> {
   subtract(agg: V, value: V): V;
   /** A table groupBy's new key; null for some values (skipped). */
   group(value: V): string | null;
+  /** A foreign-key join's foreign key (a key of `tbl`, a to c); null for some values. */
+  foreignKey(value: V): string | null;
 }
 
 const nz = (value: number | null, otherwise: number): number => (value === null ? otherwise : value);
@@ -182,6 +190,7 @@ export const STRING_OPS: ValueOps<string> = {
   mapped: (value) => `${value}!`,
   subtract: (agg, value) => `${agg}-${value}`,
   group: (value) => (value === 'e' ? null : value === 'a' || value === 'b' ? 'g1' : 'g2'),
+  foreignKey: (value) => (value.startsWith('e') ? null : value.startsWith('d') ? 'a' : value.substring(0, 1)),
 };
 
 export const LONG_OPS: ValueOps<number> = {
@@ -193,6 +202,7 @@ export const LONG_OPS: ValueOps<number> = {
   mapped: (value) => value * 2,
   subtract: (agg, value) => agg - value,
   group: (value) => (value === 9 ? null : `g${value % 3}`),
+  foreignKey: (value) => [`a`, `b`, `c`, null][((value % 4) + 4) % 4]!,
 };
 
 /** The joiner of join cases, the same in DifferentialRunner.java: a null prints as "null" in both languages. */
@@ -253,6 +263,8 @@ export function describeCase(c: DifferentialCase): string {
           ? `${table}.groupBy(group).${t.groupBy}()`
           : c.topology === 'table-table-join'
             ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')${t.storedJoin === true ? ", Materialized.as('joined')" : ''}).toStream()`
+          : c.topology === 'table-fk-join'
+            ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')${(t.otherOps ?? []).map((op) => `.${op}()`).join('')}, foreignKey${t.storedJoin === true ? ", Materialized.as('joined')" : ''}).toStream()`
         : `stream('in')${t.rekey === true ? '.selectKey(lower case)' : ''}.${t.join === 'left' ? 'leftJoin' : 'join'}(${table})`;
     return `${what} of ${c.valueType}s, caching ${c.caching}`;
   }

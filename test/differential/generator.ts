@@ -106,6 +106,8 @@ export const TABLE_FAMILIES: readonly string[] = [
   ...JOIN_KINDS.flatMap((join) => JOIN_VARIANTS.map((variant) => `stream-table-${join}-${variant}`)),
   ...GROUPBY_OPS.flatMap((op) => [`table-groupby-${op}-mat`, `table-groupby-${op}-unmat`, `table-groupby-${op}-fromagg`]),
   ...['inner', 'left', 'outer'].flatMap((join) => [`table-table-${join}-mat`, `table-table-${join}-unmat`, `table-table-${join}-stored`]),
+  /** Foreign-key joins: `table-fk-<inner|left>-<mat|unmat|stored>`. */
+  ...['inner', 'left'].flatMap((join) => [`table-fk-${join}-mat`, `table-fk-${join}-unmat`, `table-fk-${join}-stored`]),
 ];
 
 /** Stream-global table join cases. */
@@ -290,16 +292,19 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
     };
     return { spec, valueType, records: tableRecords(valueType, rnd, false, false, ops.includes('filter')) };
   }
-  if (parts[1] === 'table') {
+  if (parts[1] === 'table' || parts[1] === 'fk') {
     const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
+    const otherOps: TableOp[] = parts[1] === 'fk' && rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
     const stored = parts[3] === 'stored';
     const spec: TableSpec = {
       materialized: parts[3] === 'mat' || (stored && rnd.chance(0.5)),
       ops,
       join: parts[2] as 'inner' | 'left' | 'outer',
       ...(stored ? { storedJoin: true } : {}),
+      ...(otherOps.length > 0 ? { otherOps } : {}),
     };
-    return { spec, valueType, records: tableRecords(valueType, rnd, true, false, ops.includes('filter'), 0.25) };
+    const filter = ops.includes('filter') || otherOps.includes('filter');
+    return { spec, valueType, records: tableRecords(valueType, rnd, true, false, filter, 0.25) };
   }
   if (parts[0] === 'table') {
     const named = TABLE_OPS[parts[1]!]!;
@@ -386,7 +391,16 @@ export function generateCase(seed: number, index: number): DifferentialCase {
     const { spec, records, valueType: type } = tableCase(family, rnd);
     return {
       id, seed, index, family, valueType: type, op: 'count',
-      topology: spec.groupBy !== undefined ? 'table-groupby' : family.startsWith('table-table-') ? 'table-table-join' : spec.join !== undefined ? 'stream-table-join' : 'table',
+      topology:
+        spec.groupBy !== undefined
+          ? 'table-groupby'
+          : family.startsWith('table-table-')
+            ? 'table-table-join'
+            : family.startsWith('table-fk-')
+              ? 'table-fk-join'
+              : spec.join !== undefined
+                ? 'stream-table-join'
+                : 'table',
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, records, table: spec,
     };
   }

@@ -40,6 +40,7 @@ import {
   type CaseOutcome,
   type DifferentialCase,
   type OutputRecord,
+  type TableOp,
   type Value,
   type ValueOps,
 } from './cases.js';
@@ -169,17 +170,27 @@ function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, 
       : spec.fromStream === true
         ? builder.stream(topic, consumed).toTable(store)
         : builder.table(topic, consumed, store);
-  spec.ops.forEach((op, i) => {
-    const stored = spec.storedOps === true ? materializedAs(c, valueSerde, `op${i}`) : undefined;
-    if (op === 'filter') table = table.filter((_k, v) => !ops.dropped(v), stored);
-    else if (op === 'filterNot') table = table.filterNot((k) => k === 'b', stored);
-    else table = table.mapValues((v) => ops.mapped(v), stored);
-  });
+  table = withOps(table, spec.ops, ops, (i) => (spec.storedOps === true ? materializedAs(c, valueSerde, `op${i}`) : undefined));
   if (spec.suppressLimit !== undefined) {
     // An identity mapValues (on both sides) that gives the table its value serde back for the buffer.
     table = table.mapValues((v) => v, Materialized.with<string, V>(Serdes.String(), valueSerde));
     table = table.suppress(Suppressed.untilTimeLimit(spec.suppressLimit));
   }
+  return table;
+}
+
+/** The operators of a table case, in order (TableOp); `stored(i)` keeps the i-th one's results in a store. */
+function withOps<V extends Value>(
+  table: KTable<string, V>,
+  tableOps: readonly TableOp[],
+  ops: ValueOps<V>,
+  stored: (i: number) => Materialized<string, V> | undefined = () => undefined,
+): KTable<string, V> {
+  tableOps.forEach((op, i) => {
+    if (op === 'filter') table = table.filter((_k, v) => !ops.dropped(v), stored(i));
+    else if (op === 'filterNot') table = table.filterNot((k) => k === 'b', stored(i));
+    else table = table.mapValues((v) => ops.mapped(v), stored(i));
+  });
   return table;
 }
 
@@ -210,6 +221,15 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
         : spec.join === 'left'
           ? left.leftJoin(right, joiner, stored)
           : left.outerJoin(right, joiner, stored);
+    joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
+  } else if (c.topology === 'table-fk-join') {
+    valueOut = Serdes.String() as Serde<Value>;
+    const left = tableOf(builder, c, 'in', valueSerde, ops);
+    const right = withOps(builder.table('tbl', Consumed.with(Serdes.String(), valueSerde)), spec.otherOps ?? [], ops);
+    const joiner = (l: V, r: V | null): string => joinValues(l, r);
+    const foreignKey = (v: V): string | null => ops.foreignKey(v);
+    const stored = spec.storedJoin === true ? materializedAs(c, Serdes.String(), 'joined') : undefined;
+    const joined = spec.join === 'inner' ? left.join(right, foreignKey, joiner, stored) : left.leftJoin(right, foreignKey, joiner, stored);
     joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
   } else if (c.topology === 'stream-globaltable-join') {
     valueOut = Serdes.String() as Serde<Value>;

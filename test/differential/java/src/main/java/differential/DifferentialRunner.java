@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -87,6 +88,8 @@ public final class DifferentialRunner {
     V subtract(V agg, V value);
     /** A table groupBy's new key; null for some values. */
     String group(V value);
+    /** A foreign-key join's foreign key (a key of "tbl"), as cases.ts' foreignKey; null for some values. */
+    String foreignKey(V value);
   }
 
   static final Ops<String> STRINGS = new Ops<>() {
@@ -102,6 +105,7 @@ public final class DifferentialRunner {
     public String mapped(String value) { return value + "!"; }
     public String subtract(String agg, String value) { return agg + "-" + value; }
     public String group(String value) { return "e".equals(value) ? null : "a".equals(value) || "b".equals(value) ? "g1" : "g2"; }
+    public String foreignKey(String value) { return value.startsWith("e") ? null : value.startsWith("d") ? "a" : value.substring(0, 1); }
   };
 
   static final Ops<Long> LONGS = new Ops<>() {
@@ -118,6 +122,7 @@ public final class DifferentialRunner {
     public Long mapped(Long value) { return value * 2; }
     public Long subtract(Long agg, Long value) { return agg - value; }
     public String group(Long value) { return value == 9L ? null : "g" + (value % 3); }
+    public String foreignKey(Long value) { return new String[] {"a", "b", "c", null}[(int) (((value % 4) + 4) % 4)]; }
   };
 
   static long nz(Long value, long otherwise) { return value == null ? otherwise : value; }
@@ -291,9 +296,20 @@ public final class DifferentialRunner {
     } else {
       table = materialized ? builder.table(topic, consumed, storeAs(c, "store", ops)) : builder.table(topic, consumed);
     }
-    boolean stored = spec.path("storedOps").asBoolean(false);
+    table = withOps(table, spec.get("ops"), c, ops, spec.path("storedOps").asBoolean(false));
+    if (spec.hasNonNull("suppressLimit")) {
+      // The same as cases.ts: an identity mapValues that gives the table its value serde back for the buffer.
+      table = table.mapValues(v -> v, Materialized.<String, V, KeyValueStore<Bytes, byte[]>>with(Serdes.String(), ops.serde()));
+      table = table.suppress(Suppressed.untilTimeLimit(
+          Duration.ofMillis(spec.get("suppressLimit").asLong()), Suppressed.BufferConfig.unbounded()));
+    }
+    return table;
+  }
+
+  /** The operators of a table case, in order (TableOp in cases.ts); `stored`: each keeps its results in `op<i>`. */
+  static <V> KTable<String, V> withOps(KTable<String, V> table, JsonNode tableOps, JsonNode c, Ops<V> ops, boolean stored) {
     int i = 0;
-    for (JsonNode op : spec.get("ops")) {
+    for (JsonNode op : tableOps) {
       String name = "op" + i++;
       switch (op.asText()) {
         case "filter":
@@ -305,12 +321,6 @@ public final class DifferentialRunner {
         default:
           table = stored ? table.mapValues(v -> ops.mapped(v), storeAs(c, name, ops)) : table.mapValues(v -> ops.mapped(v));
       }
-    }
-    if (spec.hasNonNull("suppressLimit")) {
-      // The same as cases.ts: an identity mapValues that gives the table its value serde back for the buffer.
-      table = table.mapValues(v -> v, Materialized.<String, V, KeyValueStore<Bytes, byte[]>>with(Serdes.String(), ops.serde()));
-      table = table.suppress(Suppressed.untilTimeLimit(
-          Duration.ofMillis(spec.get("suppressLimit").asLong()), Suppressed.BufferConfig.unbounded()));
     }
     return table;
   }
@@ -352,6 +362,21 @@ public final class DifferentialRunner {
           case "left": joined = left.leftJoin(right, joiner); break;
           default: joined = left.outerJoin(right, joiner);
         }
+      }
+      joined.toStream().to("out", Produced.with(Serdes.String(), Serdes.String()));
+      valueOut = Serdes.String();
+    } else if ("table-fk-join".equals(c.get("topology").asText())) {
+      KTable<String, V> left = tableOf(builder, c, "in", ops);
+      KTable<String, V> right = withOps(builder.table("tbl", Consumed.with(Serdes.String(), ops.serde())), spec.path("otherOps"), c, ops, false);
+      ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
+      Function<V, String> foreignKey = ops::foreignKey;
+      boolean inner = "inner".equals(spec.get("join").asText());
+      KTable<String, String> joined;
+      if (spec.path("storedJoin").asBoolean(false)) {
+        Materialized<String, String, KeyValueStore<Bytes, byte[]>> m = storeAs(c, "joined", STRINGS);
+        joined = inner ? left.join(right, foreignKey, joiner, m) : left.leftJoin(right, foreignKey, joiner, m);
+      } else {
+        joined = inner ? left.join(right, foreignKey, joiner) : left.leftJoin(right, foreignKey, joiner);
       }
       joined.toStream().to("out", Produced.with(Serdes.String(), Serdes.String()));
       valueOut = Serdes.String();
