@@ -69,6 +69,11 @@ export interface DeclaredGraph {
   readonly repartitionTopics: ReadonlyMap<string, RepartitionTopicDef>;
   /** Joins whose sides must be co-partitioned (absent: none). */
   readonly copartitionGroups?: readonly CopartitionGroupDef[];
+  /**
+   * Stores of `builder.table(topic)` by name, with the source node reading the topic: the stores a topology
+   * optimization may restore from that topic instead of a changelog (absent: none).
+   */
+  readonly tableSourceStores?: ReadonlyMap<string, string>;
   /** Problems found while declaring; the Topology refuses to build when there are any. */
   readonly problems: readonly string[];
 }
