@@ -63,7 +63,10 @@ export class TopologyDescription {
     return text;
   }
 
-  /** A Mermaid flowchart: one subgraph per sub-topology, topics as round nodes, stores as cylinders. */
+  /**
+   * A Mermaid flowchart: one subgraph per sub-topology, topics as round nodes, stores as cylinders; a
+   * dotted arrow from a global store to each processor that reads it (a stream-GlobalKTable join).
+   */
   toMermaid(): string {
     const id = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g, '_');
     const lines = ['flowchart TD'];
@@ -84,6 +87,7 @@ export class TopologyDescription {
           for (const p of node.parents) lines.push(`  ${id(p)} --> ${id(node.name)}`);
           if (node.kind === 'processor') {
             for (const s of node.stores) lines.push(`  ${id(node.name)} --- store_${id(s)}[("${s}")]`);
+            for (const s of node.readsGlobalStores ?? []) lines.push(`  store_${id(s)}[("${s}")] -.-> ${id(node.name)}`);
           } else if (typeof node.topic !== 'function') {
             const topic = this.topology.topicName(node.topic);
             topics.add(topic);

@@ -143,5 +143,6 @@ describe('describe() prints what Kafka Streams prints', () => {
     expect(mermaid).toContain('subgraph sub1["Global store 1"]');
     expect(mermaid).toContain('KTABLE_SOURCE_0000000001 --- store_plans[("plans")]');
     expect(mermaid).toContain('topic_users --> KSTREAM_SOURCE_0000000000');
+    expect(mermaid).toContain('store_plans[("plans")] -.-> KSTREAM_LEFTJOIN_0000000009');
   });
 });

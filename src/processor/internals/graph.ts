@@ -31,6 +31,11 @@ export interface ProcessorNodeDef {
   readonly parents: readonly string[];
   readonly supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;
   readonly stores: string[];
+  /**
+   * Global stores it reads (a stream-GlobalKTable join): not connected, as any processor may read them
+   * (Kafka Streams' describe() lists none), but drawn in the Mermaid diagram.
+   */
+  readonly readsGlobalStores?: readonly string[];
 }
 
 export interface SinkNodeDef {
