@@ -129,3 +129,63 @@ describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('a tabl
     await reference.close();
   });
 });
+
+describe('standby replicas of a table restored from its input topic (real broker)', () => {
+  it('follow the input topic, so the instance that takes the table over restores none of it', async () => {
+    const id = uniqueName('srcchg-standby');
+    const [users, out] = [`${id}-users`, `${id}-out`];
+    await createTopics([users, out].map((topic) => ({ topic, numPartitions: 2 })));
+    const builder = new StreamsBuilder();
+    builder
+      .table(users, Consumed.with(S, S), Materialized.as<string, string>('plans'))
+      .groupBy((user, plan) => ({ key: plan, value: user }), Grouped.with(S, S))
+      .count(Materialized.as('per-plan'))
+      .toStream()
+      .to(out, Produced.with(S, Serdes.Long()));
+    const topology = builder.build({ applicationId: id, topologyOptimization: 'all' });
+    const restored = new Map<KafkaStreams, number>();
+    const start = async (): Promise<KafkaStreams> => {
+      const app = new KafkaStreams(topology, {
+        applicationId: id,
+        bootstrapServers: brokers(),
+        stateDir: tempDir(),
+        commitIntervalMs: 200,
+        numStandbyReplicas: 1,
+        logLevel: 'silent',
+      });
+      apps.push(app);
+      restored.set(app, 0);
+      app.setGlobalStateRestoreListener({
+        onRestoreEnd: (partition, count) => void (partition.storeName === 'plans' && restored.set(app, restored.get(app)! + count)),
+      });
+      await app.start();
+      return app;
+    };
+    const counts = async () => {
+      const latest: Record<string, bigint> = {};
+      for (const [k, v] of await readTopic(brokers(), out, 2, false)) latest[k.toString()] = v!.readBigInt64BE(0);
+      return latest;
+    };
+    const [a, b] = [await start(), await start()];
+    for (const app of [a, b]) await waitForState(app, 'RUNNING');
+    const producer = kafkaClient('standby-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic: users, messages: Array.from({ length: 40 }, (_, i) => ({ key: `u${i}`, value: i % 4 === 0 ? 'pro' : 'free' })) });
+    await eventually(async () => (await counts()).pro === 10n && (await counts()).free === 30n, 'the first counts');
+    // Each instance keeps replicas of the other's tasks: the table's read from the input up to the committed offsets.
+    await eventually(() => a.metrics().standbyTasks.length > 0 && b.metrics().standbyTasks.length > 0, 'standby replicas');
+    const tableTasks = (app: KafkaStreams) => app.metrics().activeTasks.filter((t) => t.startsWith('0_'));
+    const moving = tableTasks(a);
+    expect(moving.length).toBeGreaterThan(0);
+    expect(b.metrics().standbyTasks).toEqual(expect.arrayContaining(moving));
+    await eventually(() => b.metrics().standbyRecordsTotal >= 20 * moving.length, "the replicas of a's table partitions");
+    await a.close();
+    await eventually(() => tableTasks(b).length === 2, 'the takeover');
+    await waitForState(b, 'RUNNING');
+    expect(restored.get(b)).toBe(0);
+    await producer.send({ topic: users, messages: [{ key: 'u1', value: 'pro' }, { key: 'u0', value: null }] });
+    await producer.disconnect();
+    // Right only if the replica held u1's and u0's old plans when it became the table.
+    await eventually(async () => (await counts()).pro === 10n && (await counts()).free === 29n, 'the counts after the takeover');
+  });
+});
