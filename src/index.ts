@@ -19,7 +19,7 @@ export { TimeWindowedKStream } from './dsl/time-windowed-kstream.js';
 export { KTable } from './dsl/ktable.js';
 export { GlobalKTable } from './dsl/global-ktable.js';
 export { KGroupedTable } from './dsl/kgrouped-table.js';
-export { Topology, type TopologyConfig, type Subtopology, type InternalTopic } from './processor/topology.js';
+export { Topology, type TopologyConfig, type TopologyOptimization, type Subtopology, type InternalTopic } from './processor/topology.js';
 export { TopologyDescription } from './processor/topology-description.js';
 export { SessionWindows, TimeWindows } from './dsl/windows.js';
 export { JoinWindows } from './dsl/join-windows.js';

@@ -19,8 +19,8 @@ export class EmitStrategy {
 
   /**
    * Emit each window's final aggregate once, when the window closes (its end plus grace has passed, by
-   * stream time), without a suppress buffer. Kafka Streams' `EmitStrategy.onWindowClose()`. Time and
-   * sliding windows only.
+   * stream time; for sessions their end + gap + grace), without a suppress buffer. Kafka Streams'
+   * `EmitStrategy.onWindowClose()`. Time, sliding and session windows.
    *
    * @example
    * ```ts

@@ -223,7 +223,7 @@ export class KStream<K, V> {
   ): KStream<K, VR> {
     const name = named?.name ?? this.graph.newProcessorName('KSTREAM-LEFTJOIN-');
     const supplier = kstreamKTableJoin(table.getter, joiner, leftJoin, keySelector as KeyValueMapper<unknown, unknown, unknown>);
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier, stores: [] });
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier, stores: [], readsGlobalStores: [table.queryableStoreName] });
     return new KStream<K, VR>(this.graph, name, this.keySerde, undefined, this.repartitionRequired);
   }
 

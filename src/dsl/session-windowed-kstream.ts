@@ -10,6 +10,18 @@ import { KTable } from './ktable.js';
 import type { Materialized } from './options.js';
 import type { Windowed } from '../processor/windowed.js';
 import type { SessionWindows } from './windows.js';
+import { EmitStrategy } from './emit-strategy.js';
+import { addEmitIndex, emitIndexName, SESSION_LAYOUT, WindowCloseEmitter, type EmitBounds } from './internals/processors/window-close-emitter.js';
+
+/**
+ * KStreamSessionWindowAggregate's emit range: sessions whose end is in [last close time emitted, close
+ * time - 1] (session ends are inclusive), fetched even when the range is a single point.
+ */
+const SESSION_EMIT_BOUNDS: EmitBounds = {
+  lower: (last) => (last === undefined ? 0 : Math.max(0, last)),
+  upper: (close) => close - 1,
+  shouldFetch: (lower, upper) => upper >= lower,
+};
 
 /** A grouped stream cut into sessions of activity per key. */
 export class SessionWindowedKStream<K, V> {
@@ -19,6 +31,19 @@ export class SessionWindowedKStream<K, V> {
     private readonly source: GroupedSource,
     private readonly windows: SessionWindows,
   ) {}
+
+  private emit: EmitStrategy = EmitStrategy.onWindowUpdate();
+
+  /**
+   * `EmitStrategy.onWindowClose()`: each session's final result once, when it closes (its end + gap +
+   * grace is behind stream time), instead of every update; a session merged into another before it closes
+   * is never emitted, nor its tombstone. The sessions to emit are indexed in a logged store
+   * `<store>-emit-index`. Kafka Streams' `SessionWindowedKStream#emitStrategy`.
+   */
+  emitStrategy(strategy: EmitStrategy): this {
+    this.emit = strategy;
+    return this;
+  }
 
   /** Records per session of each key; merged sessions add up. */
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
@@ -55,6 +80,9 @@ export class SessionWindowedKStream<K, V> {
     defaultValueSerde: Serde<VA> | undefined,
     prefix: string,
   ): KTable<Windowed<K>, VA> {
+    const onClose = this.emit.type === 'onWindowClose';
+    let keys: Serde<unknown> | undefined;
+    let values: Serde<unknown> | undefined;
     const result = addAggregation(this.graph, this.source, {
       prefix,
       materialized: materialized as Materialized<unknown, unknown> | undefined,
@@ -68,8 +96,12 @@ export class SessionWindowedKStream<K, V> {
           initializer,
           aggregator as Aggregator<unknown, unknown, unknown>,
           merger as Merger<unknown, unknown>,
+          onClose ? () => new WindowCloseEmitter(emitIndexName(store), keys!, SESSION_LAYOUT, SESSION_EMIT_BOUNDS, values) : undefined,
         ) as never,
     });
+    keys = result.keySerde;
+    values = result.valueSerde;
+    if (onClose) addEmitIndex(this.graph, result.storeName, result.processorName);
     const keySerde = WindowedSerdes.sessionWindowed(result.keySerde as Serde<K>);
     return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, new AggregateProducer(undefined), {
       closeAfterMs: this.windows.inactivityGapMs + this.windows.gracePeriodMs,

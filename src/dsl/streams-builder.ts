@@ -88,6 +88,8 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
       keySerde,
       valueSerde,
     );
+    // Its store, if it is ever materialized, may be restored from the topic (topologyOptimization).
+    this.graph.tableSourceStores.set(storeName, sourceName);
     return new KTable<K, V>(this.graph, tableName, keySerde as Serde<K>, valueSerde as Serde<V>, producer);
   }
 
@@ -147,7 +149,11 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     return this;
   }
 
-  /** Checks and compiles the topology; throws a TopologyError that lists every problem found. */
+  /**
+   * Checks and compiles the topology; throws a TopologyError that lists every problem found.
+   * `config.topologyOptimization` chooses optimizations, as Kafka Streams' `builder.build(props)` reads
+   * `topology.optimization`.
+   */
   build(config: TopologyConfig): Topology {
     return new Topology(this.graph, config);
   }

@@ -12,9 +12,8 @@ import type { Windowed } from '../processor/windowed.js';
 import type { TimeWindows } from './windows.js';
 import { SlidingWindows } from './sliding-windows.js';
 import { slidingWindowAggregate } from './internals/processors/sliding-window-aggregate.js';
-import { WindowCloseEmitter, type EmitBounds } from './internals/processors/window-close-emitter.js';
+import { addEmitIndex, emitIndexName, timeWindowLayout, WindowCloseEmitter, type EmitBounds } from './internals/processors/window-close-emitter.js';
 import { EmitStrategy } from './emit-strategy.js';
-import { bufferStore } from './internals/table-store.js';
 
 /** A grouped stream cut into fixed time windows (tumbling or hopping), or into sliding windows. */
 export class TimeWindowedKStream<K, V> {
@@ -71,7 +70,7 @@ export class TimeWindowedKStream<K, V> {
       supplier: (store) => {
         const windows = this.windows;
         const aggregate = aggregator as Aggregator<unknown, unknown, unknown>;
-        const emitter = onClose ? () => new WindowCloseEmitter(`${store}-emit-index`, keys!, windows.sizeMs, emitBounds(windows)) : undefined;
+        const emitter = onClose ? () => new WindowCloseEmitter(emitIndexName(store), keys!, timeWindowLayout(windows.sizeMs), emitBounds(windows)) : undefined;
         return (
           windows instanceof SlidingWindows
             ? slidingWindowAggregate(store, windows, initializer, aggregate, emitter)
@@ -80,11 +79,7 @@ export class TimeWindowedKStream<K, V> {
       },
     });
     keys = result.keySerde;
-    if (onClose) {
-      const index = `${result.storeName}-emit-index`;
-      this.graph.addStore(bufferStore(index));
-      this.graph.connectStore(result.processorName, index);
-    }
+    if (onClose) addEmitIndex(this.graph, result.storeName, result.processorName);
     const keySerde = WindowedSerdes.timeWindowed(result.keySerde as Serde<K>, this.windows.sizeMs);
     return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, new AggregateProducer(undefined), {
       closeAfterMs: this.windows.gracePeriodMs,

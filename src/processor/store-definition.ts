@@ -37,6 +37,12 @@ export interface StoreDefinition {
    * cache is full): the latest result per key, not every update (Kafka Streams' record cache).
    */
   readonly cachingEnabled?: boolean;
+  /**
+   * A table's store under `topologyOptimization` 'all' / 'reuse.ktable.source.topics': the table's input
+   * topic serves as its changelog (Kafka Streams' source-topic changelog). Nothing is logged
+   * (`loggingEnabled` is false); the store is restored from this topic up to the input's committed offset.
+   */
+  readonly sourceChangelogTopic?: string;
 }
 
 /** Kafka Streams' `windowstore.changelog.additional.retention.ms` default: one day beyond the store's retention. */
@@ -45,6 +51,15 @@ export const CHANGELOG_ADDITIONAL_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** The changelog topic of a store: `<applicationId>-<storeName>-changelog`, as Kafka Streams names it. */
 export function changelogTopicName(applicationId: string, storeName: string): string {
   return `${applicationId}-${storeName}-changelog`;
+}
+
+/**
+ * The topic a store is restored from: its input topic when that serves as its changelog, else its own
+ * changelog when it logs, else none.
+ */
+export function restoreTopicOf(applicationId: string, store: StoreDefinition): string | undefined {
+  if (store.sourceChangelogTopic !== undefined) return store.sourceChangelogTopic;
+  return store.loggingEnabled ? changelogTopicName(applicationId, store.name) : undefined;
 }
 
 /**

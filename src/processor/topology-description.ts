@@ -14,35 +14,59 @@ export class TopologyDescription {
     return children;
   }
 
-  /** The text Kafka Streams' `Topology.describe()` prints: sub-topologies with their sources, processors, sinks and stores. */
-  toString(): string {
-    const lines: string[] = ['Topologies:'];
-    for (const sub of [...this.topology.subtopologies, ...this.topology.globalSubtopologies]) {
-      const global = sub.id >= this.topology.subtopologies.length;
-      lines.push(`   Sub-topology: ${sub.id}${global ? ' for global store (will not generate tasks)' : ''}`);
-      const children = this.children(sub.nodes);
-      for (const node of sub.nodes) {
-        const next = children.get(node.name) ?? [];
-        const successors = `      --> ${next.length === 0 ? 'none' : next.join(', ')}`;
-        if (node.kind === 'source') {
-          lines.push(`    Source: ${node.name} (topics: [${node.topics.map((t) => this.topology.topicName(t)).join(', ')}])`);
-          lines.push(successors);
-        } else if (node.kind === 'processor') {
-          lines.push(`    Processor: ${node.name} (stores: [${node.stores.join(', ')}])`);
-          lines.push(successors);
-          lines.push(`      <-- ${node.parents.join(', ')}`);
-        } else {
-          const topic = typeof node.topic === 'function' ? '(extractor)' : this.topology.topicName(node.topic);
-          lines.push(`    Sink: ${node.name} (topic: ${topic})`);
-          lines.push(`      <-- ${node.parents.join(', ')}`);
-        }
+  /**
+   * Kafka Streams' order of a sub-topology's nodes (InternalTopologyBuilder's NodeComparator): by the size of
+   * the sub-tree under each node, largest first (a node reached by two paths counts twice, as there), then
+   * by name.
+   */
+  private ordered(nodes: readonly NodeDef[], children: ReadonlyMap<string, string[]>): NodeDef[] {
+    const sizes = new Map<string, number>();
+    const size = (name: string): number => {
+      let known = sizes.get(name);
+      if (known === undefined) {
+        known = 1 + (children.get(name) ?? []).reduce((sum, child) => sum + size(child), 0);
+        sizes.set(name, known);
       }
-      lines.push('');
-    }
-    return `${lines.join('\n')}\n`;
+      return known;
+    };
+    return [...nodes].sort((a, b) => size(b.name) - size(a.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** A Mermaid flowchart: one subgraph per sub-topology, topics as round nodes, stores as cylinders. */
+  private nodeText(node: NodeDef, children: ReadonlyMap<string, string[]>): string {
+    const next = children.get(node.name) ?? [];
+    const successors = `      --> ${next.length === 0 ? 'none' : next.join(', ')}`;
+    if (node.kind === 'source') {
+      return `Source: ${node.name} (topics: [${node.topics.map((t) => this.topology.topicName(t)).join(', ')}])\n${successors}`;
+    }
+    if (node.kind === 'processor') return `Processor: ${node.name} (stores: [${node.stores.join(', ')}])\n${successors}\n      <-- ${node.parents.join(', ')}`;
+    const topic = typeof node.topic === 'function' ? '(extractor)' : this.topology.topicName(node.topic);
+    return `Sink: ${node.name} (topic: ${topic})\n      <-- ${node.parents.join(', ')}`;
+  }
+
+  /**
+   * The text Kafka Streams' `Topology.describe()` prints, to the character: sub-topologies with their
+   * sources, processors, sinks and stores, in its node order; a global store as a sub-topology of its
+   * source and processor, "for global store (will not generate tasks)". Ours numbers global sub-topologies
+   * after the others (our task ids use the numbers), where Kafka Streams numbers them in declaration order.
+   */
+  toString(): string {
+    // As Kafka Streams': the first entry is indented one space more than the others.
+    let text = 'Topologies:\n ';
+    for (const sub of [...this.topology.subtopologies, ...this.topology.globalSubtopologies]) {
+      const global = sub.id >= this.topology.subtopologies.length;
+      const children = this.children(sub.nodes);
+      const nodes = this.ordered(sub.nodes, children).map((node) => `    ${this.nodeText(node, children)}\n`);
+      text += global
+        ? `  Sub-topology: ${sub.id} for global store (will not generate tasks)\n${nodes.join('')}`
+        : `  Sub-topology: ${sub.id}\n${nodes.join('')}\n`;
+    }
+    return text;
+  }
+
+  /**
+   * A Mermaid flowchart: one subgraph per sub-topology, topics as round nodes, stores as cylinders; a
+   * dotted arrow from a global store to each processor that reads it (a stream-GlobalKTable join).
+   */
   toMermaid(): string {
     const id = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g, '_');
     const lines = ['flowchart TD'];
@@ -63,6 +87,7 @@ export class TopologyDescription {
           for (const p of node.parents) lines.push(`  ${id(p)} --> ${id(node.name)}`);
           if (node.kind === 'processor') {
             for (const s of node.stores) lines.push(`  ${id(node.name)} --- store_${id(s)}[("${s}")]`);
+            for (const s of node.readsGlobalStores ?? []) lines.push(`  store_${id(s)}[("${s}")] -.-> ${id(node.name)}`);
           } else if (typeof node.topic !== 'function') {
             const topic = this.topology.topicName(node.topic);
             topics.add(topic);

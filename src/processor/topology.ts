@@ -3,10 +3,26 @@ import { changelogTopicConfig, changelogTopicName, type StoreDefinition } from '
 import type { DeclaredGraph, NodeDef, SinkNodeDef, SourceNodeDef, TopicRef } from './internals/graph.js';
 import { TopologyDescription } from './topology-description.js';
 
-/** What `StreamsBuilder.build()` needs to name things. */
+/**
+ * Kafka Streams' `topology.optimization` values: 'none' (default), 'all', or only
+ * 'reuse.ktable.source.topics', the one optimization this library has: the store of `builder.table(topic)`
+ * uses `topic` as its changelog instead of a topic of its own.
+ */
+export type TopologyOptimization = 'none' | 'all' | 'reuse.ktable.source.topics';
+
+const OPTIMIZATIONS: readonly TopologyOptimization[] = ['none', 'all', 'reuse.ktable.source.topics'];
+
+/** What `StreamsBuilder.build()` needs to name things, and the optimizations it applies. */
 export interface TopologyConfig {
   /** Names the consumer group and prefixes every internal topic. */
   readonly applicationId: string;
+  /**
+   * Default 'none'. 'all' or 'reuse.ktable.source.topics': tables read with `builder.table(topic)` get no
+   * changelog topic; their stores are restored from `topic` itself, up to the committed offset of the
+   * application's group (Kafka Streams' `topology.optimization`). The table's input must then be what its
+   * store holds: a compacted topic, read with the serdes the store uses.
+   */
+  readonly topologyOptimization?: TopologyOptimization;
 }
 
 /**
@@ -75,6 +91,8 @@ export class Topology {
    * after the others. They run no tasks: every instance reads all partitions of their topics.
    */
   readonly globalSubtopologies: readonly Subtopology[];
+  /** The optimizations it was built with. */
+  readonly optimization: TopologyOptimization;
 
   /** @internal Use `StreamsBuilder.build()`. */
   constructor(graph: DeclaredGraph, config: TopologyConfig) {
@@ -85,10 +103,17 @@ export class Topology {
       );
     }
     this.applicationId = config.applicationId;
+    const optimization = config.topologyOptimization ?? 'none';
+    if (!OPTIMIZATIONS.includes(optimization)) {
+      throw new TopologyError(
+        `topologyOptimization must be one of ${OPTIMIZATIONS.map((o) => `'${o}'`).join(', ')}, got ${JSON.stringify(optimization)}`,
+      );
+    }
+    this.optimization = optimization;
     const problems = [...graph.problems, ...validate(graph)];
     if (problems.length > 0) throw new TopologyError(`The topology cannot be built:\n - ${problems.join('\n - ')}`);
-    this.stores = new Map(graph.stores);
-    const all = split(graph, (ref) => this.topicName(ref));
+    this.stores = optimization === 'none' ? new Map(graph.stores) : reuseSourceTopics(graph, (ref) => this.topicName(ref));
+    const all = split(graph, this.stores, (ref) => this.topicName(ref));
     const isGlobal = (sub: Subtopology): boolean => sub.nodes.some((n) => n.kind === 'source' && n.global === true);
     // Stream sub-topologies keep dense ids (their task ids); global ones are numbered after them.
     this.subtopologies = all.filter((s) => !isGlobal(s)).map((s, id) => ({ ...s, id }));
@@ -214,6 +239,21 @@ function validate(graph: DeclaredGraph): string[] {
   return problems;
 }
 
+/**
+ * The stores with the stores of `builder.table(topic)` restored from `topic` and not logged (Kafka Streams'
+ * `reuse.ktable.source.topics`: TableSourceNode disables logging and connects the store to its source topic).
+ */
+function reuseSourceTopics(graph: DeclaredGraph, resolve: (ref: TopicRef) => string): Map<string, StoreDefinition> {
+  const stores = new Map(graph.stores);
+  for (const [name, sourceName] of graph.tableSourceStores ?? []) {
+    const store = stores.get(name);
+    const source = graph.nodes.get(sourceName);
+    if (store === undefined || source?.kind !== 'source' || source.topics.length !== 1) continue;
+    stores.set(name, { ...store, loggingEnabled: false, sourceChangelogTopic: resolve(source.topics[0]!) });
+  }
+  return stores;
+}
+
 /** The source topics a node reads from, through its ancestors (within the declared graph). */
 function sourceTopicsOf(graph: DeclaredGraph, name: string): TopicRef[] {
   const seen = new Set<string>();
@@ -231,7 +271,7 @@ function sourceTopicsOf(graph: DeclaredGraph, name: string): TopicRef[] {
 }
 
 /** Union-find over nodes joined by an edge or a shared store; each component is one sub-topology. */
-function split(graph: DeclaredGraph, resolve: (ref: TopicRef) => string): Subtopology[] {
+function split(graph: DeclaredGraph, stores: ReadonlyMap<string, StoreDefinition>, resolve: (ref: TopicRef) => string): Subtopology[] {
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let root = x;
@@ -277,7 +317,7 @@ function split(graph: DeclaredGraph, resolve: (ref: TopicRef) => string): Subtop
       nodes,
       sourceTopics: [...sourceByTopic.keys()],
       sinkTopics: [...new Set(sinkTopics)],
-      stores: [...storeNames].map((s) => graph.stores.get(s)!),
+      stores: [...storeNames].map((s) => stores.get(s)!),
       sourceByTopic,
     };
   });

@@ -10,10 +10,11 @@ import { ChangeLogging } from '../stores/change-logging.js';
 import type { ChangelogSink } from '../stores/changelog-sink.js';
 import { LocalStores, type LocalBytesStore } from '../stores/local-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
-import { changelogTopicName, type StoreDefinition } from '../processor/store-definition.js';
+import { changelogTopicName, restoreTopicOf, type StoreDefinition } from '../processor/store-definition.js';
 import { createStore } from '../stores/store-factory.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { replayChangelog } from './changelog-replay.js';
+import { SourceChangelog } from './source-changelog.js';
 import { StoreLayout } from '../stores/store-layout.js';
 import { StoreCommit } from './store-commit.js';
 import { StoreSchemas } from './store-schemas.js';
@@ -163,7 +164,8 @@ export class ActiveTask {
       return this.replaceDamaged(definition, outdated);
     }
     // LevelDB creates what it does not find: a store the checkpoint knows must not come back empty unnoticed.
-    const expected = definition.loggingEnabled ? checkpoint.get(changelogTopicName(this.config.applicationId, definition.name)) : undefined;
+    const restoreTopic = restoreTopicOf(this.config.applicationId, definition);
+    const expected = restoreTopic === undefined ? undefined : checkpoint.get(restoreTopic);
     if (expected === undefined || store.changelogPosition() !== undefined) return store;
     await store.close();
     const what = store.created ? 'its folder is missing' : 'it has no changelog position';
@@ -172,7 +174,7 @@ export class ActiveTask {
 
   private async replaceDamaged(definition: StoreDefinition, reason: string): Promise<LocalBytesStore> {
     const path = this.storePath(definition);
-    const next = definition.loggingEnabled ? 'restoring it from its changelog' : 'it starts empty (it has no changelog)';
+    const next = restoreTopicOf(this.config.applicationId, definition) !== undefined ? 'restoring it from its changelog' : 'it starts empty (it has no changelog)';
     this.logger.warn(`task ${this.id}: store ${definition.name} at ${path} cannot be trusted: ${reason}; wiping it, ${next}`, { path, reason });
     await LocalStores.destroy(path);
     return LocalStores.open(definition, path);
@@ -191,22 +193,30 @@ export class ActiveTask {
   /**
    * Brings every logged store up to the end of its changelog. A store restores from its checkpoint (the
    * changelog position kept in the same LevelDB batch as its data); a store without one, or with one beyond
-   * the changelog's end (the topic was recreated), is wiped and restored from the beginning.
+   * the changelog's end (the topic was recreated), is wiped and restored from the beginning. A store whose
+   * changelog is its table's input topic restores only up to the offset the task starts processing at (the
+   * group's committed offset), as Kafka Streams' StoreChangelogReader does for source-topic changelogs: the
+   * records after it are processed, not restored.
    */
   async restore(reader: ChangelogReader, listener: StateRestoreListener | undefined): Promise<number> {
     this.state = 'restoring';
     let total = 0;
     for (const store of this.stream.stores.values()) {
-      if (!store.definition.loggingEnabled) continue;
-      const topic = changelogTopicName(this.config.applicationId, store.name);
-      const end = await reader.endOffset(topic, this.partition);
+      const topic = restoreTopicOf(this.config.applicationId, store.definition);
+      if (topic === undefined) continue;
+      const source = SourceChangelog.of(this.topology, store.definition, this.partition, this.config.deserializationExceptionHandler);
+      const logEnd = await reader.endOffset(topic, this.partition);
+      const committed = this.committed.get(`${topic}:${this.partition}`) ?? 0n;
+      const end = source === undefined || logEnd < committed ? logEnd : committed;
       let bytes = store.bytes;
       let position = bytes.changelogPosition();
-      if (store.definition.persistent && (position === undefined || position > end)) {
+      // Beyond the log's end only: a store restored from its input may be ahead of the committed offset
+      // (at-least-once writes it before committing); the records in between are processed again.
+      if (store.definition.persistent && (position === undefined || position > logEnd)) {
         if (position !== undefined) {
           this.logger.warn(
             `task ${this.id}: store ${store.name} at ${this.storePath(store.definition)} is at changelog offset ${position}, ` +
-              `beyond the changelog's end ${end}; wiping it, restoring it from its changelog`,
+              `beyond the changelog's end ${logEnd}; wiping it, restoring it from its changelog`,
           );
         }
         bytes = await this.wipe(store);
@@ -224,7 +234,8 @@ export class ActiveTask {
       await replayChangelog(reader, store, bytes, topic, this.partition, start, end, this.config.restoreBatchRecords, (count, next) => {
         restored += count;
         listener?.onBatchRestored?.(restoring, next, count);
-      });
+      }, undefined, source?.convert);
+      source?.logSkipped(this.logger);
       if (bytes.changelogPosition() !== end) await bytes.apply([], end);
       const seconds = Math.max((Date.now() - began) / 1000, 0.001);
       this.logger.info(
@@ -281,7 +292,12 @@ export class ActiveTask {
    * and records the offsets consumed so far. Everything processed after this call belongs to the next commit.
    */
   snapshot(_pipeline: ProducerPipeline, handover: boolean): CommitSnapshot {
-    const local = StoreCommit.flush(this.stream);
+    const local = StoreCommit.flush(this.stream, (store) => {
+      const input = store.definition.sourceChangelogTopic;
+      if (input === undefined) return undefined;
+      const key = `${input}:${this.partition}`;
+      return this.consumed.get(key) ?? this.committed.get(key);
+    });
     const metadata: CommitMetadata = {
       st: Number.isFinite(this.stream.streamTime) ? this.stream.streamTime : undefined,
       t: this.token,
@@ -345,9 +361,10 @@ export class ActiveTask {
   private async writeCheckpointFile(): Promise<void> {
     const positions: Record<string, string> = {};
     for (const store of this.stream.stores.values()) {
-      if (!store.definition.persistent || !store.definition.loggingEnabled) continue;
+      const topic = restoreTopicOf(this.config.applicationId, store.definition);
+      if (!store.definition.persistent || topic === undefined) continue;
       const position = store.bytes.changelogPosition();
-      if (position !== undefined) positions[changelogTopicName(this.config.applicationId, store.name)] = position.toString();
+      if (position !== undefined) positions[topic] = position.toString();
     }
     if (Object.keys(positions).length === 0) return;
     await mkdir(this.directory, { recursive: true });

@@ -1,4 +1,4 @@
-import type { PartitionReader } from '../client/partition-reader.js';
+import type { PartitionReader, ReadRecord } from '../client/partition-reader.js';
 import type { BytesEntry } from '../stores/bytes-store.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 
@@ -33,6 +33,8 @@ export class ChangelogReader {
     onBatch: (records: BytesEntry[], nextOffset: bigint, headerValues: ReadonlySet<string>) => Promise<void>,
     /** A record header whose distinct values each batch reports (the writer schema of changelog values). */
     header?: string,
+    /** Makes the entry of each record (undefined: none); default: its key and value, records without key skipped. */
+    convert?: (record: ReadRecord) => BytesEntry | undefined,
   ): Promise<void> {
     let offset = from;
     const beginning = await this.beginningOffset(topic, partition);
@@ -64,7 +66,10 @@ export class ChangelogReader {
       const headerValues = new Set<string>();
       for (const m of fetched.records) {
         if (BigInt(m.offset) >= to) break;
-        if (m.key !== null) records.push([m.key, m.value]);
+        if (convert !== undefined) {
+          const entry = convert(m);
+          if (entry !== undefined) records.push(entry);
+        } else if (m.key !== null) records.push([m.key, m.value]);
         const value = header === undefined ? undefined : m.headers?.[header];
         if (value !== undefined) headerValues.add(value.toString());
       }

@@ -1,4 +1,5 @@
-import type { BytesStore } from '../stores/bytes-store.js';
+import type { ReadRecord } from '../client/partition-reader.js';
+import type { BytesEntry, BytesStore } from '../stores/bytes-store.js';
 import { LocalStores } from '../stores/local-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { ChangelogReader } from './changelog-reader.js';
@@ -13,7 +14,8 @@ const FETCH_MAX_BYTES = 16 * 1024 * 1024;
  * do: writer schemas met in record headers are learned first, records go to LevelDB in batches of at most
  * `batchRecords`, and the changelog position is written with the last batch of each fetch; segments that
  * expired meanwhile are dropped after each fetch. `onBatch` hears
- * of every fetch; returning false from `proceed` stops before applying anything more.
+ * of every fetch; returning false from `proceed` stops before applying anything more. `convert` reads a
+ * topic that is not a changelog (a table's input serving as its changelog) into the store's entries.
  */
 export async function replayChangelog(
   reader: ChangelogReader,
@@ -26,8 +28,9 @@ export async function replayChangelog(
   batchRecords: number,
   onBatch: (records: number, next: bigint) => void,
   proceed: () => boolean = () => true,
+  convert?: (record: ReadRecord) => BytesEntry | undefined,
 ): Promise<void> {
-  if (to - from > BigInt(batchRecords)) {
+  if (convert === undefined && to - from > BigInt(batchRecords)) {
     // The time at the changelog's end first: records of segments expired by then are skipped, not written.
     await reader.read(topic, partition, to - 1n, to, 64 * 1024, async (records) => {
       for (const [key] of records) store.observeChangelogKey(key);
@@ -44,5 +47,5 @@ export async function replayChangelog(
     await store.dropExpired();
     if (records.length === 0) await bytes.apply([], next);
     onBatch(records.length, next);
-  }, SCHEMA_HEADER);
+  }, convert === undefined ? SCHEMA_HEADER : undefined, convert);
 }

@@ -55,7 +55,7 @@ export async function describeGroup(admin: Admin, groupId: string, topology: Top
 export function statefulTaskIds(topology: Topology, partitionsBySubtopology: ReadonlyMap<number, number>): string[] {
   const tasks: string[] = [];
   for (const sub of topology.subtopologies) {
-    if (!sub.stores.some((d) => d.persistent && d.loggingEnabled)) continue;
+    if (!sub.stores.some((d) => d.persistent && (d.loggingEnabled || d.sourceChangelogTopic !== undefined))) continue;
     const n = partitionsBySubtopology.get(sub.id) ?? 0;
     for (let p = 0; p < n; p++) tasks.push(formatTaskId({ subtopology: sub.id, partition: p }));
   }

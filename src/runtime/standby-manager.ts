@@ -1,3 +1,4 @@
+import type { Admin } from '../client/admin.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { Topology } from '../processor/topology.js';
 import type { ChangelogReader } from './changelog-reader.js';
@@ -21,6 +22,7 @@ export class StandbyManager {
     private readonly topology: Topology,
     private readonly config: ResolvedStreamsConfig,
     private readonly reader: ChangelogReader,
+    private readonly admin: () => Admin,
   ) {}
 
   get taskIds(): string[] {
@@ -50,12 +52,19 @@ export class StandbyManager {
   private async catchUpAll(): Promise<void> {
     for (const [id, standby] of this.standbys) {
       if (this.closed) return;
-      await standby.catchUp(this.reader);
+      await standby.catchUp(this.reader, (topic, partition) => this.committedOffset(topic, partition));
       if (standby.stale) {
         this.standbys.delete(id);
         await standby.close(true);
       }
     }
+  }
+
+  /** The group's committed offset of an input partition; 0 when it has none (as Kafka Streams). */
+  private async committedOffset(topic: string, partition: number): Promise<bigint> {
+    const [offsets] = await this.admin().fetchOffsets({ groupId: this.config.applicationId, topics: [topic] });
+    const offset = offsets?.partitions.find((p) => p.partition === partition)?.offset;
+    return offset === undefined || BigInt(offset) < 0n ? 0n : BigInt(offset);
   }
 
   /** Closes the replicas of tasks that become active here (their stores are about to be opened by them). */

@@ -5,11 +5,12 @@ import type { Topology } from '../processor/topology.js';
 import { DamagedStoreError } from '../errors/errors.js';
 import { LocalStores, type LocalBytesStore } from '../stores/local-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
-import { changelogTopicName, type StoreDefinition } from '../processor/store-definition.js';
+import { restoreTopicOf, type StoreDefinition } from '../processor/store-definition.js';
 import { createStore } from '../stores/store-factory.js';
 import { StoreLayout } from '../stores/store-layout.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { replayChangelog } from './changelog-replay.js';
+import { SourceChangelog } from './source-changelog.js';
 import { StoreSchemas } from './store-schemas.js';
 import { formatTaskId } from './task-id.js';
 
@@ -18,11 +19,13 @@ import { formatTaskId } from './task-id.js';
  * would use, kept close to the end of their changelogs by reading them continuously (read_committed under
  * exactly-once). It never processes input. When the task moves here, the active task opens these stores and
  * restores only what the standby had not read yet. Its positions live in the stores (and `.checkpoint`).
+ * A store whose changelog is its table's input topic follows that topic up to the group's committed offset
+ * (Kafka Streams' standby limit offset for source-topic changelogs): what comes after is not final yet.
  */
 export class StandbyTask {
   readonly id: string;
   private readonly directory: string;
-  private readonly stores: Array<{ store: ManagedStore; bytes: LocalBytesStore; topic: string }> = [];
+  private readonly stores: Array<{ store: ManagedStore; bytes: LocalBytesStore; topic: string; source?: SourceChangelog }> = [];
   private closed = false;
   /** Changelog records applied since the standby opened. */
   applied = 0;
@@ -41,7 +44,8 @@ export class StandbyTask {
   static async open(topology: Topology, subtopologyId: number, partition: number, config: ResolvedStreamsConfig): Promise<StandbyTask> {
     const task = new StandbyTask(config, partition, subtopologyId);
     for (const definition of topology.subtopologies[subtopologyId]!.stores) {
-      if (!definition.persistent || !definition.loggingEnabled) continue;
+      const topic = restoreTopicOf(config.applicationId, definition);
+      if (!definition.persistent || topic === undefined) continue;
       const bytes = await openReplica(join(task.directory, definition.name), task.id, definition, config);
       try {
         await StoreSchemas.checkLocal(definition, bytes);
@@ -53,25 +57,31 @@ export class StandbyTask {
       }
       // Only its changelog decoding is used: a replica expires segments by the time its changelog shows.
       const store = createStore(definition, bytes, 0);
-      task.stores.push({ store, bytes, topic: changelogTopicName(config.applicationId, definition.name) });
+      const source = SourceChangelog.of(topology, definition, partition, config.deserializationExceptionHandler);
+      task.stores.push({ store, bytes, topic, ...(source === undefined ? {} : { source }) });
     }
     return task;
   }
 
-  /** Reads every store's changelog from its position to the current end. */
-  async catchUp(reader: ChangelogReader): Promise<void> {
+  /**
+   * Reads every store's changelog from its position to the current end; a store restored from its input,
+   * to the group's `committed` offset of it instead, when that is lower.
+   */
+  async catchUp(reader: ChangelogReader, committed: (topic: string, partition: number) => Promise<bigint>): Promise<void> {
     let moved = false;
-    for (const { store, bytes, topic } of this.stores) {
+    for (const { store, bytes, topic, source } of this.stores) {
       if (this.closed) return;
-      const end = await reader.endOffset(topic, this.partition);
+      const logEnd = await reader.endOffset(topic, this.partition);
+      const limit = source === undefined ? logEnd : await committed(topic, this.partition);
+      const end = limit < logEnd ? limit : logEnd;
       const position = bytes.changelogPosition() ?? 0n;
-      if (position > end) {
+      if (position > logEnd) {
         // The changelog was recreated (an application reset): this replica is worthless; the next open starts over.
         this.config.logger.warn(`standby ${this.id}: ${store.name} is beyond its changelog's end; dropping the replica`);
         this.stale = true;
         return;
       }
-      if (position === end) continue;
+      if (position >= end) continue;
       await replayChangelog(
         reader,
         store,
@@ -83,7 +93,9 @@ export class StandbyTask {
         this.config.restoreBatchRecords,
         (count) => (this.applied += count),
         () => !this.closed,
+        source?.convert,
       );
+      source?.logSkipped(this.config.logger);
       moved = true;
     }
     if (moved && !this.closed) await this.writeCheckpoint();

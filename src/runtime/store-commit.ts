@@ -6,6 +6,8 @@ import type { StreamTask } from './stream-task.js';
 interface StoreBatch {
   readonly store: ManagedStore;
   readonly entries: BytesEntry[];
+  /** Of a store restored from its input topic (no changelog of its own): the input offset its entries reach. */
+  readonly sourcePosition: bigint | undefined;
 }
 
 /**
@@ -23,9 +25,13 @@ export class StoreCommit {
   /** A commit with no store to write (a task without stores, or a test's stand-in). */
   static readonly empty = new StoreCommit([]);
 
-  /** The synchronous half: flushes every store of the task, upstream first (see StreamTask.flushStores). */
-  static flush(task: StreamTask): StoreCommit {
-    return new StoreCommit(task.flushStores().map(([store, entries]) => ({ store, entries })));
+  /**
+   * The synchronous half: flushes every store of the task, upstream first (see StreamTask.flushStores).
+   * `sourcePosition` tells, for a store whose input topic serves as its changelog, the input offset consumed
+   * so far: the position written with its entries.
+   */
+  static flush(task: StreamTask, sourcePosition: (store: ManagedStore) => bigint | undefined = () => undefined): StoreCommit {
+    return new StoreCommit(task.flushStores().map(([store, entries]) => ({ store, entries, sourcePosition: sourcePosition(store) })));
   }
 
   /**
@@ -34,10 +40,10 @@ export class StoreCommit {
    */
   write(lastOffset: (changelogTopic: string) => bigint | undefined): Promise<void> {
     return Promise.all(
-      this.batches.map(({ store, entries }) => {
+      this.batches.map(({ store, entries, sourcePosition }) => {
         const topic = store.changelogTopic;
         const last = topic === undefined ? undefined : lastOffset(topic);
-        const applied = store.bytes.apply(entries, last === undefined ? undefined : last + 1n);
+        const applied = store.bytes.apply(entries, last === undefined ? sourcePosition : last + 1n);
         return applied instanceof Promise ? applied.then(() => store.dropExpired()) : store.dropExpired();
       }),
     ).then(() => {});

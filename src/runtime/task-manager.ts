@@ -119,7 +119,7 @@ export class TaskManager {
         this.counters.restoredRecords += records;
       },
     });
-    this.standbys = config.numStandbyReplicas > 0 ? new StandbyManager(topology, config, reader) : undefined;
+    this.standbys = config.numStandbyReplicas > 0 ? new StandbyManager(topology, config, reader, admin) : undefined;
     const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
     this.purger = new RepartitionPurger(admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
   }

@@ -130,7 +130,7 @@ export interface DifferentialCase {
   readonly window: WindowSpec;
   /** `suppress(Suppressed.untilWindowCloses(unbounded()))` after a windowed aggregation. */
   readonly suppress: boolean;
-  /** Time and sliding windows: `emitStrategy(EmitStrategy.onWindowClose())`. */
+  /** Windowed aggregations (session, time, sliding): `emitStrategy(EmitStrategy.onWindowClose())`. */
   readonly onWindowClose?: boolean;
   /** A `filter` before the grouping that drops the records whose value is the marker (see valueOps). */
   readonly filter: boolean;

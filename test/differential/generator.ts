@@ -15,7 +15,7 @@
  *   - `nullvalues`: in-order timestamps, some values null;
  *   - `suppress`: `suppress(untilWindowCloses)` on an out-of-order input (windowed only);
  *   - `mixed`: all of the above at once;
- *   - `close`: `emitStrategy(onWindowClose)` on an out-of-order input (time and sliding windows only).
+ *   - `close`: `emitStrategy(onWindowClose)` on an out-of-order input (windowed only).
  * plus `passthrough-default-serdes`: `stream('in').to('out')` with no serdes, and `extractor-session-count`: a
  * session count on the event time that a timestamp extractor takes from each record's value (produce times
  * increase; event times are out of order, some negative).
@@ -145,8 +145,8 @@ export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
     OPS.flatMap((op) =>
       SCENARIOS.filter((s) => !(s === 'suppress' && window === 'none'))
-        // emitStrategy(onWindowClose) of time and sliding windows only.
-        .filter((s) => !(s === 'close' && (window === 'none' || window === 'session' || window === 'session0')))
+        // emitStrategy(onWindowClose) of windowed aggregations only.
+        .filter((s) => !(s === 'close' && window === 'none'))
         .map((s) => `${window}-${op}-${s}`),
     ),
   ),

@@ -124,6 +124,7 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
         : SessionWindows.ofInactivityGapAndGrace(w.gap, w.grace);
       keyOut = WindowedSerdes.sessionWindowed(Serdes.String());
       const sessions = grouped.windowedBy(windows);
+      if (c.onWindowClose === true) sessions.emitStrategy(EmitStrategy.onWindowClose());
       windowed =
         c.op === 'count'
           ? sessions.count(materialized(c, Serdes.Int64()))

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Consumed,
+  EmitStrategy,
   Materialized,
   Produced,
   Serdes,
@@ -236,5 +237,71 @@ describe('suppress(untilWindowCloses) on session windows', () => {
     input.pipeInput('alice', '/b', 110);
     input.pipeInput('zed', '/tick', 1000);
     expect(read()).toEqual([{ key: 'alice@100-120', count: 3, timestamp: 120 }]);
+  });
+});
+
+describe('session windows with emitStrategy(onWindowClose)', () => {
+  /** Counts per session of key, final results only; gap 10, grace 5: a session closes once stream time > end + 15. */
+  function finalCounts() {
+    const builder = new StreamsBuilder();
+    const windowed = WindowedSerdes.sessionWindowed(Serdes.String());
+    builder
+      .stream('clicks', Consumed.with(Serdes.String(), Serdes.String()))
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 5))
+      .emitStrategy(EmitStrategy.onWindowClose())
+      .count(Materialized.as('counts'))
+      .toStream()
+      .to('out', Produced.with(windowed, Serdes.Int64()));
+    const topology = builder.build({ applicationId: 'session-close' });
+    const driver = new TopologyTestDriver(topology);
+    const input = driver.createInputTopic('clicks', Serdes.String(), Serdes.String());
+    const output = driver.createOutputTopic('out', windowed, Serdes.Int64());
+    const read = () => output.readRecordsToList().map((r) => [r.key!.key, r.key!.window.start, r.key!.window.end, r.value, r.timestamp]);
+    return { topology, input, read, driver };
+  }
+
+  it('emits each session once, final, when end + gap + grace is behind stream time; no update and no tombstone before', () => {
+    const { input, read } = finalCounts();
+    input.pipeInput('a', 'x', 0);
+    input.pipeInput('a', 'x', 8); // [0,8]
+    input.pipeInput('b', 'x', 20); // close time 5: sessions ending before 5 close; none does
+    expect(read()).toEqual([]);
+    input.pipeInput('a', 'x', 30); // a new session of a: [30,30]; close time 15: [0,8] closes
+    expect(read()).toEqual([['a', 0, 8, 2, 8]]);
+    input.pipeInput('b', 'x', 23); // stream time stays 30: nothing more closes
+    input.pipeInput('c', 'x', 24);
+    expect(read()).toEqual([]);
+    input.pipeInput('c', 'x', 50); // close time 35: b [20,23], c [24,24], a [30,30], by end
+    expect(read()).toEqual([
+      ['b', 20, 23, 2, 23],
+      ['c', 24, 24, 1, 24],
+      ['a', 30, 30, 1, 30],
+    ]);
+  });
+
+  it('never emits a session merged into another before it closed, only the merged one', () => {
+    const { input, read } = finalCounts();
+    input.pipeInput('a', 'x', 0); // [0,0]
+    input.pipeInput('a', 'x', 12); // [12,12]
+    input.pipeInput('a', 'x', 6); // bridges both: [0,12]
+    input.pipeInput('z', 'x', 40); // close time 25
+    expect(read()).toEqual([['a', 0, 12, 3, 12]]);
+  });
+
+  it('drops a late record and still emits what closed', () => {
+    const { input, read, driver } = finalCounts();
+    input.pipeInput('a', 'x', 0);
+    input.pipeInput('b', 'x', 30); // close time 15: [0,0] of a emitted
+    expect(read()).toEqual([['a', 0, 0, 1, 0]]);
+    input.pipeInput('a', 'x', 2); // merged end 2 < 15: late, dropped
+    expect(read()).toEqual([]);
+    expect(driver.metrics().droppedLate).toBe(1);
+  });
+
+  it('keeps its emit index in a logged store next to the sessions', () => {
+    const { topology } = finalCounts();
+    expect([...topology.stores.keys()].sort()).toEqual(['counts', 'counts-emit-index']);
+    expect(topology.internalTopics.map((t) => t.name).sort()).toEqual(['session-close-counts-changelog', 'session-close-counts-emit-index-changelog']);
   });
 });

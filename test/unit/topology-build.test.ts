@@ -49,7 +49,8 @@ describe('building a topology', () => {
         '    Sink: session-stats-repartition-sink (topic: clicks-session-stats-repartition)',
         '      <-- session-stats-repartition-filter',
         '',
-        '   Sub-topology: 1',
+        // Kafka Streams indents every entry after the first one space less.
+        '  Sub-topology: 1',
         '    Source: session-stats-repartition-source (topics: [clicks-session-stats-repartition])',
         '      --> KSTREAM-AGGREGATE-0000000003',
         '    Processor: KSTREAM-AGGREGATE-0000000003 (stores: [session-stats])',

@@ -19,6 +19,8 @@ export class InternalBuilder implements DeclaredGraph {
   readonly stores = new Map<string, StoreDefinition>();
   readonly repartitionTopics = new Map<string, RepartitionTopicDef>();
   readonly copartitionGroups: CopartitionGroupDef[] = [];
+  /** Stores of `builder.table(topic)` → their source node (see DeclaredGraph). */
+  readonly tableSourceStores = new Map<string, string>();
   /** Problems found while declaring; reported together by `build()`. */
   readonly problems: string[] = [];
 

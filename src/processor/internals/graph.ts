@@ -31,6 +31,11 @@ export interface ProcessorNodeDef {
   readonly parents: readonly string[];
   readonly supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;
   readonly stores: string[];
+  /**
+   * Global stores it reads (a stream-GlobalKTable join): not connected, as any processor may read them
+   * (Kafka Streams' describe() lists none), but drawn in the Mermaid diagram.
+   */
+  readonly readsGlobalStores?: readonly string[];
 }
 
 export interface SinkNodeDef {
@@ -69,6 +74,11 @@ export interface DeclaredGraph {
   readonly repartitionTopics: ReadonlyMap<string, RepartitionTopicDef>;
   /** Joins whose sides must be co-partitioned (absent: none). */
   readonly copartitionGroups?: readonly CopartitionGroupDef[];
+  /**
+   * Stores of `builder.table(topic)` by name, with the source node reading the topic: the stores a topology
+   * optimization may restore from that topic instead of a changelog (absent: none).
+   */
+  readonly tableSourceStores?: ReadonlyMap<string, string>;
   /** Problems found while declaring; the Topology refuses to build when there are any. */
   readonly problems: readonly string[];
 }

@@ -3,10 +3,13 @@ import type { KeyValue } from '../../../processor/record.js';
 import type { Windowed } from '../../../processor/windowed.js';
 import type { SessionWindows } from '../../windows.js';
 import type { SessionStore } from '../../../stores/state-store.js';
+import type { ManagedStore } from '../../../stores/managed-store.js';
+import { Segments } from '../../../stores/segments.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import { change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer, Merger } from './functions.js';
+import type { WindowCloseEmitter } from './window-close-emitter.js';
 
 /**
  * Session-window aggregation, with Kafka Streams' semantics (KStreamSessionWindowAggregate):
@@ -16,7 +19,9 @@ import type { Aggregator, Initializer, Merger } from './functions.js';
  * late and dropped with nothing changed. Otherwise the aggregator runs, then the merged-away sessions are
  * removed and a tombstone is forwarded for each, then the new session is stored and forwarded with the
  * aggregator's result. (Kafka Streams removes the merged sessions before it calls the aggregator.)
- * Output timestamps are the session's end.
+ * Output timestamps are the session's end. With `emitter` (`onWindowClose`), nothing of that is forwarded:
+ * each session is emitted once, final, when its end + grace + gap is behind stream time, and a session merged
+ * away before then never is (KStreamSessionWindowAggregate's emit-final path).
  */
 export function sessionWindowAggregate(
   storeName: string,
@@ -24,6 +29,8 @@ export function sessionWindowAggregate(
   initializer: Initializer<unknown>,
   aggregator: Aggregator<unknown, unknown, unknown>,
   merger: Merger<unknown, unknown>,
+  /** `onWindowClose`: final results only, emitted by this (made per task) instead of every update. */
+  emitter?: () => WindowCloseEmitter,
 ): ProcessorSupplier<unknown, unknown, Windowed<unknown>, unknown> {
   const gap = windows.inactivityGapMs;
   const grace = windows.gracePeriodMs;
@@ -32,13 +39,25 @@ export function sessionWindowAggregate(
     let store!: SessionStore<unknown, unknown>;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
     let forwardNow = true;
+    const final = emitter?.();
     return {
       init(ctx) {
         context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
         store = context.getStateStore(storeName);
         observedStreamTime = context.currentStreamTimeMs();
-        // Windowed tables send no old values (nothing downstream of ours asks for them yet).
-        forwardNow = !forwardThroughCache(store, context as never, false);
+        if (final !== undefined) {
+          // Kafka Streams reads closed sessions from its time-ordered store by a range of ends, which skips
+          // only sessions whose whole segment was dropped (not each expired session, as a key's lookup does).
+          const managed = store as unknown as ManagedStore;
+          const segments = new Segments(managed.definition.retentionMs ?? Number.POSITIVE_INFINITY);
+          final.init(context as never, (_key, _start, end, value) =>
+            segments.segmentOf(end) < segments.minLiveSegment(managed.observedTime()) ? undefined : { value, timestamp: end },
+          );
+          forwardNow = false;
+        } else {
+          // Windowed tables send no old values (nothing downstream of ours asks for them yet).
+          forwardNow = !forwardThroughCache(store, context as never, false);
+        }
       },
       process(record) {
         const key = record.key;
@@ -61,6 +80,7 @@ export function sessionWindowAggregate(
         }
         if (end < closeTime) {
           context.recordDropped('late', `window [${start},${end}] closed at ${closeTime} (stream time ${observedStreamTime})`);
+          final?.maybeEmit(record, closeTime);
           return;
         }
         // Every user function runs before the store changes: if one throws (and the record is dead-lettered),
@@ -69,15 +89,22 @@ export function sessionWindowAggregate(
         if (start !== t || end !== t) {
           for (const session of found) {
             store.remove(session.key);
+            final?.untrack(key, session.key.window.start, session.key.window.end);
             if (forwardNow) context.forward({ key: session.key, value: change(null, null), timestamp: session.key.window.end, headers: record.headers });
           }
         }
         const sessionKey: Windowed<unknown> = { key, window: { start, end } };
         // A null aggregate (a reduce whose values so far are null) is stored as nothing, and forwarded as a
         // tombstone, as Kafka Streams' put of a null session does.
-        if (aggregate === null || aggregate === undefined) store.remove(sessionKey);
-        else store.put(sessionKey, aggregate);
+        if (aggregate === null || aggregate === undefined) {
+          store.remove(sessionKey);
+          final?.untrack(key, start, end);
+        } else {
+          store.put(sessionKey, aggregate);
+          final?.track(key, start, end, aggregate);
+        }
         if (forwardNow) context.forward({ key: sessionKey, value: change(aggregate, null), timestamp: end, headers: record.headers });
+        final?.maybeEmit(record, closeTime);
       },
     };
   };

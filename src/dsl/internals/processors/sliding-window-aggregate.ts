@@ -168,7 +168,7 @@ export function slidingWindowAggregate(
         store = context.getStateStore(storeName);
         observedStreamTime = context.currentStreamTimeMs();
         if (final !== undefined) {
-          final.init(context, store);
+          final.init(context, (key, start) => store.fetchWithTimestamp(key, start));
           forwardNow = false;
         } else {
           forwardNow = !forwardThroughCache(store, context as never, false);

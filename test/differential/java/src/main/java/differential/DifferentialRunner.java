@@ -235,6 +235,7 @@ public final class DifferentialRunner {
           : SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(gap), Duration.ofMillis(window.get("grace").asLong()));
       keyOut = WindowedSerdes.sessionWindowedSerdeFrom(String.class);
       var sessions = grouped.windowedBy(windows);
+      if (c.path("onWindowClose").asBoolean(false)) sessions = sessions.emitStrategy(EmitStrategy.onWindowClose());
       KTable<Windowed<String>, ?> t;
       switch (op) {
         case "count": t = sessions.count(materialized(c, Serdes.Long())); break;
