@@ -15,6 +15,8 @@ interface Slot<K, E> {
   keyBytes: Buffer | undefined;
   entry: E | undefined;
   dirty: boolean;
+  /** The flush period of its last move to the most-recent end (see slotOf). */
+  usedIn: number;
 }
 
 /**
@@ -42,6 +44,8 @@ export abstract class CachingStore<K, E> {
   private averageEntryBytes = 256;
   private cacheHits = 0;
   private cacheMisses = 0;
+  /** Flushes so far: eviction runs only at a flush, so recency within one flush period does not matter. */
+  private flushPeriod = 0;
 
   abstract readonly definition: StoreDefinition;
 
@@ -114,14 +118,18 @@ export abstract class CachingStore<K, E> {
     const slot = this.slots.get(id);
     if (slot !== undefined) {
       this.cacheHits++;
-      // Re-insert to keep the Map in least-recently-used order.
-      this.slots.delete(id);
-      this.slots.set(id, slot);
+      // Re-insert to keep the Map in least-recently-used order, once per flush period (eviction only runs at
+      // a flush, and entries used since the last one then all come after those that were not).
+      if (slot.usedIn !== this.flushPeriod) {
+        slot.usedIn = this.flushPeriod;
+        this.slots.delete(id);
+        this.slots.set(id, slot);
+      }
       return slot;
     }
     this.cacheMisses++;
     const keyBytes = this.keySerde.serialize(key);
-    const loaded: Slot<K, E> = { key, keyBytes, entry: this.load(keyBytes), dirty: false };
+    const loaded: Slot<K, E> = { key, keyBytes, entry: this.load(keyBytes), dirty: false, usedIn: this.flushPeriod };
     this.slots.set(id, loaded);
     return loaded;
   }
@@ -162,6 +170,7 @@ export abstract class CachingStore<K, E> {
     const local: BytesEntry[] = [];
     const changelog: BytesEntry[] = [];
     if (this.dirty.length === 0) return { local, changelog };
+    this.flushPeriod++;
     let encodedBytes = 0;
     const dirty = this.dirty;
     this.dirty = [];
