@@ -78,7 +78,9 @@ export class CachingSessionStore<K, V>
     if (bucket?.changed === undefined) return [];
     const records: BytesEntry[] = [];
     for (const id of bucket.changed) {
-      const [start, end] = id.split(':').map(Number) as [number, number];
+      const colon = id.indexOf(':');
+      const start = Number(id.slice(0, colon));
+      const end = Number(id.slice(colon + 1));
       const session = bucket.slots.find((s) => s.start === start && s.end === end);
       if (session !== undefined) session.bytes ??= this.valueSerde.serialize(session.value);
       records.push([sessionChangelogKey(keyBytes, start, end), session === undefined ? null : session.bytes!]);
@@ -102,9 +104,15 @@ export class CachingSessionStore<K, V>
   }
 
   findSessions(key: K, earliestSessionEndTime: number, latestSessionStartTime: number): KeyValue<Windowed<K>, V>[] {
-    return this.live(key)
-      .filter((s) => s.end >= earliestSessionEndTime && s.start <= latestSessionStartTime)
-      .map((s) => this.toResult(key, s));
+    // One pass, no intermediate arrays: this runs once per record of a session aggregation.
+    const found: KeyValue<Windowed<K>, V>[] = [];
+    const slots = this.read(key)?.slots;
+    if (slots === undefined) return found;
+    const expiry = this.expiry();
+    for (const s of slots) {
+      if (s.end > expiry && s.end >= earliestSessionEndTime && s.start <= latestSessionStartTime) found.push(this.toResult(key, s));
+    }
+    return found;
   }
 
   fetch(key: K): KeyValue<Windowed<K>, V>[] {
