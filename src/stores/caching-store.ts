@@ -2,6 +2,7 @@ import type { StreamRecord } from '../processor/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
+import { unpooled } from './unpooled.js';
 
 /** Changes made since the last flush: what goes to LevelDB, and what goes to the changelog topic. */
 export interface FlushResult {
@@ -128,7 +129,8 @@ export abstract class CachingStore<K, E> {
       return slot;
     }
     this.cacheMisses++;
-    const keyBytes = this.keySerde.serialize(key);
+    // Kept as long as the entry is cached: in memory of its own, not a slice of a shared slab.
+    const keyBytes = unpooled(this.keySerde.serialize(key));
     const loaded: Slot<K, E> = { key, keyBytes, entry: this.load(keyBytes), dirty: false, usedIn: this.flushPeriod };
     this.slots.set(id, loaded);
     return loaded;

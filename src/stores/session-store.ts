@@ -12,6 +12,7 @@ import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { SessionStore } from './state-store.js';
+import { unpooled } from './unpooled.js';
 import { SegmentedStore, type RawSlot, type SegmentedEntry } from './segmented-store.js';
 
 /** The live sessions of one key, by end time, and which of them changed since the last flush (as `start:end`). */
@@ -55,7 +56,7 @@ export class CachingSessionStore<K, V>
   }
 
   protected encodeSegment(slots: readonly SessionSlot<V>[]): Buffer {
-    return encodeSessions(slots, (v) => this.valueSerde.serialize(v));
+    return encodeSessions(slots, (v) => unpooled(this.valueSerde.serialize(v)));
   }
 
   protected entryOf(slots: SessionSlot<V>[]): SessionBucket<V> {
@@ -82,7 +83,7 @@ export class CachingSessionStore<K, V>
       const start = Number(id.slice(0, colon));
       const end = Number(id.slice(colon + 1));
       const session = bucket.slots.find((s) => s.start === start && s.end === end);
-      if (session !== undefined) session.bytes ??= this.valueSerde.serialize(session.value);
+      if (session !== undefined) session.bytes ??= unpooled(this.valueSerde.serialize(session.value));
       records.push([sessionChangelogKey(keyBytes, start, end), session === undefined ? null : session.bytes!]);
       // What is logged is what is forwarded: a changed session's latest value, or a tombstone for a logged one.
       this.listener?.({ key: { key, window: { start, end } }, value: session === undefined ? null : session.value, timestamp: end, headers: {} });
