@@ -25,7 +25,11 @@ export function runChild(command: string, args: string[], env: Record<string, st
   });
 }
 
-/** Our runtime on the sessionization topology, in its own Node process. */
+/**
+ * Our runtime on the sessionization topology, in its own Node process; OURS_NODE_FLAGS adds Node/V8 flags
+ * (space-separated), e.g. `--max-old-space-size=1024`.
+ */
 export function runOurs(env: Record<string, string>, label: string): Promise<RunFigures> {
-  return runChild(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/lib/ours-process.ts'], env, label);
+  const flags = process.env.OURS_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return runChild(process.execPath, ['--expose-gc', ...flags, '--import', 'tsx', 'bench/lib/ours-process.ts'], env, label);
 }

@@ -7,6 +7,7 @@
  */
 import { KafkaStreams, consumerLag, type ProcessingGuarantee } from '../../src/index.js';
 import { Kafka, logLevel } from 'kafkajs';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { buildSessionizeTopology } from '../../examples/sessionize/topology.js';
 import { viewSerdeFor, type ViewFormat } from './bench-env.js';
 
@@ -56,13 +57,35 @@ app.setGlobalStateRestoreListener({
 const admin = new Kafka({ clientId: 'bench-lag', brokers, logLevel: logLevel.NOTHING }).admin();
 await admin.connect();
 const topics = [env('INPUT_TOPIC'), `${applicationId}-session-stats-repartition`];
+// CPU time and GC pauses of this process: A/B figures that a busy shared machine disturbs less than events/s.
+let gcMs = 0;
+let gcCount = 0;
+// Scavenges: each empties the young generation (16 MiB once grown), so their count tracks bytes allocated.
+let scavenges = 0;
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcMs += entry.duration;
+    gcCount++;
+    if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+const cpuBefore = process.cpuUsage();
 const began = Date.now();
 await app.start();
 let peakHeap = 0;
+let peakHeapTotal = 0;
+let peakOffHeap = 0;
+let peakArrayBuffers = 0;
 // UNTIL=running: a restoration run, over as soon as every task restored and runs.
 const untilRunning = process.env.UNTIL === 'running';
 for (;;) {
-  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  const usage = process.memoryUsage();
+  peakHeap = Math.max(peakHeap, usage.heapUsed);
+  peakHeapTotal = Math.max(peakHeapTotal, usage.heapTotal);
+  // Off the JS heap: Buffers (fetched batches, produce requests) and what native code (LevelDB) allocates.
+  peakOffHeap = Math.max(peakOffHeap, usage.rss - usage.heapTotal);
+  peakArrayBuffers = Math.max(peakArrayBuffers, usage.arrayBuffers);
   if (untilRunning) {
     if (app.state === 'RUNNING') break;
     await new Promise((r) => setTimeout(r, 20));
@@ -74,6 +97,8 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 100));
 }
 const seconds = (Date.now() - began) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
+gcObserver.disconnect();
 // Live heap at the end (after a full collection when --expose-gc is given): tells growth from GC laziness.
 (globalThis as { gc?: () => void }).gc?.();
 const liveHeapMb = process.memoryUsage().heapUsed / 1024 / 1024;
@@ -85,9 +110,16 @@ process.stdout.write(
     seconds,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     peakHeapMb: peakHeap / 1024 / 1024,
+    peakHeapTotalMb: peakHeapTotal / 1024 / 1024,
+    peakOffHeapMb: peakOffHeap / 1024 / 1024,
+    peakArrayBuffersMb: peakArrayBuffers / 1024 / 1024,
     liveHeapMb,
     restored,
     restoreSeconds: restoreMs / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    gcMs,
+    gcCount,
+    scavenges,
     metrics,
   })}\n`,
 );

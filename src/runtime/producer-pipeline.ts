@@ -80,22 +80,23 @@ export class ProducerPipeline {
    */
   private requestLength(): number {
     const limit = Math.min(this.queue.length, this.maxRecordsPerRequest);
-    const bytes = new Map<string, number>();
+    // By topic, then partition (undefined: the default partitioner's records): no string built per record.
+    const bytes = new Map<string, Map<number | undefined, number>>();
     for (let i = 0; i < limit; i++) {
       const r = this.queue[i]!;
       let size = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
       for (const name in r.headers) size += name.length + (r.headers[name]?.length ?? 0) + 2;
-      const bucket = r.partition === undefined ? r.topic : `${r.topic}\u0000${r.partition}`;
-      const total = (bytes.get(bucket) ?? 0) + size;
+      let ofTopic = bytes.get(r.topic);
+      if (ofTopic === undefined) bytes.set(r.topic, (ofTopic = new Map()));
+      const total = (ofTopic.get(r.partition) ?? 0) + size;
       if (total > this.maxBatchBytes && i > 0) return i;
-      bytes.set(bucket, total);
+      ofTopic.set(r.partition, total);
     }
     return limit;
   }
 
   private async send(batch: OutgoingRecord[]): Promise<void> {
     const byTopic = new Map<string, ProducedRecord[]>();
-    const counts = new Map<string, number>();
     for (const r of batch) {
       let messages = byTopic.get(r.topic);
       if (messages === undefined) byTopic.set(r.topic, (messages = []));
@@ -118,15 +119,17 @@ export class ProducerPipeline {
       return;
     }
     // A partition's records of one request are consecutive from its base offset.
+    const counts = new Map<string, number[]>();
     for (const r of batch) {
       if (r.partition === undefined) continue;
-      const key = `${r.topic}:${r.partition}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      let ofTopic = counts.get(r.topic);
+      if (ofTopic === undefined) counts.set(r.topic, (ofTopic = []));
+      ofTopic[r.partition] = (ofTopic[r.partition] ?? 0) + 1;
     }
     for (const m of metadata) {
-      const key = `${m.topicName}:${m.partition}`;
-      const count = counts.get(key);
+      const count = counts.get(m.topicName)?.[m.partition];
       if (count === undefined || m.baseOffset === undefined) continue;
+      const key = `${m.topicName}:${m.partition}`;
       const last = BigInt(m.baseOffset) + BigInt(count) - 1n;
       if (last > (this.lastOffsets.get(key) ?? -1n)) this.lastOffsets.set(key, last);
     }

@@ -31,6 +31,11 @@ export class RecordQueue<P extends PreparedRecord> {
   private buffered = 0;
   private head: P | undefined;
   private pos: bigint | undefined;
+  /**
+   * The offset of the record taken last, when `pos` is not yet past it: the position is computed when asked
+   * (once per round), not parsed into a bigint for every record.
+   */
+  private takenOffset: string | undefined;
   /** The offset the next fetched record must have at least: records below it are duplicates of a rewind. */
   private fetched: bigint | undefined;
   /** Records on the broker beyond what was fetched, as of the last fetch; undefined before the first. */
@@ -49,6 +54,7 @@ export class RecordQueue<P extends PreparedRecord> {
     this.buffered = 0;
     this.head = undefined;
     this.pos = offset;
+    this.takenOffset = undefined;
     this.fetched = offset;
     this.lag = undefined;
   }
@@ -67,9 +73,9 @@ export class RecordQueue<P extends PreparedRecord> {
     this.fetched = endOffset;
     this.chunks.push({ records, next: first, endOffset });
     this.buffered += records.length - first;
-    const before = this.pos;
+    const before = this.position;
     this.settle();
-    return this.pos !== before;
+    return this.position !== before;
   }
 
   get size(): number {
@@ -90,6 +96,10 @@ export class RecordQueue<P extends PreparedRecord> {
 
   /** The offset after the last record taken (or skipped); what a commit of this partition may say. */
   get position(): bigint | undefined {
+    if (this.takenOffset !== undefined) {
+      this.pos = BigInt(this.takenOffset) + 1n;
+      this.takenOffset = undefined;
+    }
     return this.pos;
   }
 
@@ -100,8 +110,9 @@ export class RecordQueue<P extends PreparedRecord> {
 
   /** Records behind the partition's end: buffered and not fetched. */
   get recordsLag(): bigint | undefined {
-    if (this.highWatermark === undefined || this.pos === undefined) return undefined;
-    const behind = this.highWatermark - this.pos;
+    const position = this.position;
+    if (this.highWatermark === undefined || position === undefined) return undefined;
+    const behind = this.highWatermark - position;
     return behind > 0n ? behind : 0n;
   }
 
@@ -143,7 +154,7 @@ export class RecordQueue<P extends PreparedRecord> {
   skipHead(): void {
     const c = this.chunks[0];
     if (c === undefined || c.next >= c.records.length) return;
-    this.pos = BigInt(c.records[c.next]!.offset) + 1n;
+    this.takenOffset = c.records[c.next]!.offset;
     c.next++;
     this.buffered--;
     this.head = undefined;
@@ -154,6 +165,7 @@ export class RecordQueue<P extends PreparedRecord> {
   private settle(): void {
     for (let c = this.chunks[0]; c !== undefined && c.next >= c.records.length; c = this.chunks[0]) {
       this.pos = c.endOffset;
+      this.takenOffset = undefined;
       this.chunks.shift();
     }
   }

@@ -1,6 +1,6 @@
 import type { Cancellable, Processor, PunctuationType, Punctuator } from '../processor/processor-api.js';
 import type { Headers, RecordMetadata, StreamRecord } from '../processor/record.js';
-import type { NodeDef, SinkNodeDef, SourceNodeDef } from '../processor/internals/graph.js';
+import type { NodeDef, SinkNodeDef, SourceNodeDef, TopicRef } from '../processor/internals/graph.js';
 import type { InternalProcessorContext } from '../processor/internals/internal-processor-context.js';
 import type { Subtopology, Topology } from '../processor/topology.js';
 import { DeserializationError, ProcessingError, ProductionError, StateStoreError, StreamsError, type RecordOrigin } from '../errors/errors.js';
@@ -99,6 +99,8 @@ export class StreamTask {
   private readonly dropped: DroppedRecordsLog;
   /** Per source topic, the largest timestamp its extractor returned (Kafka Streams' partition time). */
   private readonly partitionTimes = new Map<string, number>();
+  /** Each sink's full topic name, resolved once rather than per record. */
+  private readonly sinkTopics = new Map<SinkNodeDef, string>();
 
   constructor(private readonly options: StreamTaskOptions) {
     const { subtopology, partition } = options;
@@ -302,7 +304,7 @@ export class StreamTask {
   }
 
   private writeSink(sink: SinkNodeDef, record: StreamRecord<unknown, unknown>): void {
-    const topic = typeof sink.topic === 'function' ? sink.topic(record) : this.options.topology.topicName(sink.topic);
+    const topic = typeof sink.topic === 'function' ? sink.topic(record) : this.sinkTopic(sink, sink.topic);
     const keySerde = sink.keySerde;
     const valueSerde = sink.valueSerde;
     let key: Buffer | null;
@@ -323,8 +325,9 @@ export class StreamTask {
     if (sink.partitioner !== undefined) {
       partition = sink.partitioner(topic, record.key, record.value, this.options.sink.partitionsFor(topic));
     } else if (key !== null && isWindowedSerde(keySerde)) {
-      // Windowed results are partitioned by their inner key, as Kafka Streams' WindowedStreamPartitioner does.
-      const inner = keySerde.inner.serialize((record.key as { key: unknown }).key, topic);
+      // Windowed results are partitioned by their inner key, as Kafka Streams' WindowedStreamPartitioner does;
+      // the windowed bytes begin with it, so it is cut out of them rather than serialized again.
+      const inner = keySerde.windowBytes === undefined ? keySerde.inner.serialize((record.key as { key: unknown }).key, topic) : key.subarray(0, key.length - keySerde.windowBytes);
       partition = partitionForKey(inner, this.options.sink.partitionsFor(topic));
     }
     let headers = record.headers;
@@ -334,6 +337,12 @@ export class StreamTask {
       headers = { ...headers, [ORIGIN_HEADER]: input };
     }
     this.options.sink.send({ topic, key, value, timestamp: record.timestamp, headers, partition });
+  }
+
+  private sinkTopic(sink: SinkNodeDef, ref: TopicRef): string {
+    let topic = this.sinkTopics.get(sink);
+    if (topic === undefined) this.sinkTopics.set(sink, (topic = this.options.topology.topicName(ref)));
+    return topic;
   }
 
   /** An output record that cannot be produced: fail naming it, or (handler 'continue') log and drop it. */

@@ -37,11 +37,19 @@ export interface StreamThreadHooks {
   restoreListener(): StateRestoreListener | undefined;
 }
 
+/**
+ * The headers of records that have none (most): one shared object, not one per record. Frozen, because
+ * processors never mutate a record they did not create (see StreamRecord).
+ */
+const NO_HEADERS: Headers = Object.freeze({});
+
 function toHeaders(headers: FetchedRecord['headers']): Headers {
-  if (headers === undefined) return {};
-  const out: Headers = {};
-  for (const [key, value] of Object.entries(headers)) out[key] = Array.isArray(value) ? value[0] : value;
-  return out;
+  let out: Headers | undefined;
+  for (const key in headers) {
+    const value = headers[key];
+    (out ??= {})[key] = Array.isArray(value) ? value[0] : value;
+  }
+  return out ?? NO_HEADERS;
 }
 
 /** A buffered record, deserialized and timestamped when it became the head of its queue. */

@@ -18,28 +18,40 @@ export interface Slice<T> {
  */
 export class TaskScheduler<T> {
   private turn = 0;
+  // Per sub-topology id, reused by every call (a call runs about once per record): the furthest-behind
+  // task, its head and the next one's head.
+  private readonly bestTask: Array<T | undefined> = [];
+  private readonly bestHead: number[] = [];
+  private readonly secondHead: number[] = [];
 
   constructor(private readonly subtopologyOf: (task: T) => number) {}
 
   /** The next slice among `tasks`, or undefined when none can process. */
   next(tasks: Iterable<T>, headOf: (task: T) => number | undefined): Slice<T> | undefined {
-    // Per sub-topology: the furthest-behind task and the next one's head.
-    const best = new Map<number, { task: T; head: number; second: number }>();
+    const bestTask = this.bestTask;
+    bestTask.fill(undefined);
     for (const task of tasks) {
       const head = headOf(task);
       if (head === undefined) continue;
       const sub = this.subtopologyOf(task);
-      const b = best.get(sub);
-      if (b === undefined) best.set(sub, { task, head, second: Number.POSITIVE_INFINITY });
-      else if (head < b.head) best.set(sub, { task, head, second: b.head });
-      else if (head < b.second) b.second = head;
+      while (bestTask.length <= sub) bestTask.push(undefined);
+      if (bestTask[sub] === undefined) {
+        bestTask[sub] = task;
+        this.bestHead[sub] = head;
+        this.secondHead[sub] = Number.POSITIVE_INFINITY;
+      } else if (head < this.bestHead[sub]!) {
+        bestTask[sub] = task;
+        this.secondHead[sub] = this.bestHead[sub]!;
+        this.bestHead[sub] = head;
+      } else if (head < this.secondHead[sub]!) {
+        this.secondHead[sub] = head;
+      }
     }
-    if (best.size === 0) return undefined;
-    // The first sub-topology at or after the turn, in id order, then the turn moves past it.
-    const ids = [...best.keys()].sort((a, b) => a - b);
-    const sub = ids.find((id) => id >= this.turn) ?? ids[0]!;
+    // The first sub-topology at or after the turn, in id order (else the first of all), then the turn moves past it.
+    let sub = bestTask.findIndex((task, id) => id >= this.turn && task !== undefined);
+    if (sub < 0) sub = bestTask.findIndex((task) => task !== undefined);
+    if (sub < 0) return undefined;
     this.turn = sub + 1;
-    const chosen = best.get(sub)!;
-    return { task: chosen.task, until: chosen.second };
+    return { task: bestTask[sub]!, until: this.secondHead[sub]! };
   }
 }

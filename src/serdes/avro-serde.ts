@@ -47,6 +47,8 @@ export class AvroSerde<T> implements Serde<T>, SchemaEvolvingSerde {
   readonly writerSchema: string;
   private readonly type: avro.Type;
   private readonly header: Buffer;
+  /** Where `serialize` encodes (the header, then the value) before copying out; grown when a value needs more. */
+  private scratch: Buffer;
   private readonly writers = new Map<string, Writer>();
 
   constructor(schema: AvroSchema) {
@@ -56,16 +58,28 @@ export class AvroSerde<T> implements Serde<T>, SchemaEvolvingSerde {
     this.writerSchema = JSON.stringify(this.type.schema());
     const fingerprint = rabinFingerprint(this.writerSchema);
     this.header = Buffer.concat([Buffer.from([MARKER_0, MARKER_1]), fingerprint]);
+    this.scratch = this.scratchOf(1024);
     this.writers.set(fingerprint.toString('hex'), { schema: this.writerSchema, resolver: undefined });
   }
 
   /** Avro single-object encoding: the marker, the schema's fingerprint, then the binary value. */
   serialize(value: T): Buffer {
-    const body = this.type.toBuffer(value);
-    const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
-    this.header.copy(out, 0);
-    body.copy(out, HEADER_LENGTH);
+    // Encoded in place after the header, then copied once (avsc's toBuffer allocates a zeroed buffer per value).
+    let end = this.type.encode(value, this.scratch, HEADER_LENGTH);
+    if (end < 0) {
+      // avsc returns minus the bytes missing.
+      this.scratch = this.scratchOf(this.scratch.length - end);
+      end = this.type.encode(value, this.scratch, HEADER_LENGTH);
+    }
+    const out = Buffer.allocUnsafe(end);
+    this.scratch.copy(out, 0, 0, end);
     return out;
+  }
+
+  private scratchOf(minLength: number): Buffer {
+    const scratch = Buffer.allocUnsafeSlow(Math.max(minLength, 2 * (this.scratch?.length ?? 0)));
+    this.header.copy(scratch, 0);
+    return scratch;
   }
 
   /** Reads a value written with this schema, or with a writer schema it has learned and can resolve. */

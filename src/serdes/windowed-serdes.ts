@@ -10,6 +10,11 @@ import type { Serde } from './serde.js';
 export interface WindowedSerde<K> extends Serde<Windowed<K>> {
   /** The serde of the record key inside the window. */
   readonly inner: Serde<K>;
+  /**
+   * When the serialized windowed key is the inner key's bytes followed by this many bytes of window (Kafka
+   * Streams' layouts): the inner key's bytes are then a prefix of it. Undefined for other layouts.
+   */
+  readonly windowBytes?: number;
 }
 
 export function isWindowedSerde(serde: Serde<unknown>): serde is WindowedSerde<unknown> {
@@ -20,6 +25,7 @@ function sessionWindowed<K>(inner: Serde<K>): WindowedSerde<K> {
   return {
     name: `SessionWindowed<${inner.name}>`,
     inner,
+    windowBytes: 16,
     serialize(value, topic) {
       const key = inner.serialize(value.key, topic);
       const out = Buffer.allocUnsafe(key.length + 16);
@@ -46,6 +52,7 @@ function timeWindowed<K>(inner: Serde<K>, windowSizeMs: number): WindowedSerde<K
   return {
     name: `TimeWindowed<${inner.name}>`,
     inner,
+    windowBytes: 8,
     serialize(value, topic) {
       const key = inner.serialize(value.key, topic);
       const out = Buffer.allocUnsafe(key.length + 8);

@@ -13,6 +13,7 @@ import type { ChangeLogging } from './change-logging.js';
 import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { SessionStore } from './state-store.js';
+import { unpooled } from './unpooled.js';
 import { SegmentedStore, type RawSlot, type SegmentedEntry } from './segmented-store.js';
 
 /** The live sessions of one key, by end time, and which of them changed since the last flush (as `start:end`). */
@@ -57,7 +58,7 @@ export class CachingSessionStore<K, V>
   }
 
   protected encodeSegment(slots: readonly SessionSlot<V>[]): Buffer {
-    return encodeSessions(slots, (v) => this.valueSerde.serialize(v));
+    return encodeSessions(slots, (v) => unpooled(this.valueSerde.serialize(v)));
   }
 
   protected entryOf(slots: SessionSlot<V>[]): SessionBucket<V> {
@@ -80,9 +81,11 @@ export class CachingSessionStore<K, V>
     if (bucket?.changed === undefined) return [];
     const records: BytesEntry[] = [];
     for (const id of bucket.changed) {
-      const [start, end] = id.split(':').map(Number) as [number, number];
+      const colon = id.indexOf(':');
+      const start = Number(id.slice(0, colon));
+      const end = Number(id.slice(colon + 1));
       const session = bucket.slots.find((s) => s.start === start && s.end === end);
-      if (session !== undefined) session.bytes ??= this.valueSerde.serialize(session.value);
+      if (session !== undefined) session.bytes ??= unpooled(this.valueSerde.serialize(session.value));
       records.push([sessionChangelogKey(keyBytes, start, end), session === undefined ? null : session.bytes!]);
       // What is logged is what is forwarded: a changed session's latest value, or a tombstone for a logged one.
       this.listener?.({ key: { key, window: { start, end } }, value: session === undefined ? null : session.value, timestamp: end, headers: {} });
@@ -104,9 +107,15 @@ export class CachingSessionStore<K, V>
   }
 
   findSessions(key: K, earliestSessionEndTime: number, latestSessionStartTime: number): KeyValue<Windowed<K>, V>[] {
-    return this.live(key)
-      .filter((s) => s.end >= earliestSessionEndTime && s.start <= latestSessionStartTime)
-      .map((s) => this.toResult(key, s));
+    // One pass, no intermediate arrays: this runs once per record of a session aggregation.
+    const found: KeyValue<Windowed<K>, V>[] = [];
+    const slots = this.read(key)?.slots;
+    if (slots === undefined) return found;
+    const expiry = this.expiry();
+    for (const s of slots) {
+      if (s.end > expiry && s.end >= earliestSessionEndTime && s.start <= latestSessionStartTime) found.push(this.toResult(key, s));
+    }
+    return found;
   }
 
   fetch(key: K): KeyValue<Windowed<K>, V>[] {

@@ -7,6 +7,7 @@ import type { ManagedStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { TimestampedWindowStore, ValueAndTimestamp } from './state-store.js';
 import { StoredValueCodec } from './timestamped-value.js';
+import { unpooled } from './unpooled.js';
 import { SegmentedStore, type RawSlot, type SegmentedEntry } from './segmented-store.js';
 
 interface WindowBucket<V> extends SegmentedEntry<WindowSlot<ValueAndTimestamp<V>>> {
@@ -45,7 +46,7 @@ export class CachingWindowStore<K, V>
   }
 
   protected encodeSegment(slots: readonly WindowSlot<ValueAndTimestamp<V>>[]): Buffer {
-    return encodeWindows(slots, (v) => this.codec.encode(v));
+    return encodeWindows(slots, (v) => unpooled(this.codec.encode(v)));
   }
 
   protected entryOf(slots: WindowSlot<ValueAndTimestamp<V>>[]): WindowBucket<V> {
@@ -71,7 +72,7 @@ export class CachingWindowStore<K, V>
     let persisted: Array<WindowSlot<ValueAndTimestamp<V>>> | undefined;
     for (const start of bucket.changed) {
       const window = bucket.slots.find((w) => w.start === start);
-      if (window !== undefined) window.bytes ??= this.codec.encode(window.value);
+      if (window !== undefined) window.bytes ??= unpooled(this.codec.encode(window.value));
       records.push([windowChangelogKey(keyBytes, start), window === undefined ? null : window.bytes!]);
       if (this.listener === undefined) continue;
       const windowed = { key, window: { start, end: start + (this.definition.windowSizeMs ?? 0) } };

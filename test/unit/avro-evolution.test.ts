@@ -36,6 +36,14 @@ describe('Avro serdes with schema evolution', () => {
     expect(serde.deserialize(bytes)).toEqual({ count: 3, pages: ['/'] });
   });
 
+  it('writes values of any size, small ones after large ones included, each its own bytes', () => {
+    const serde = new AvroSerde<{ count: number; pages: string[] }>(v1);
+    const values = [1, 0, 200, 5000, 3, 100_000, 2].map((n) => ({ count: n, pages: Array.from({ length: n }, (_, i) => `/p${i}`) }));
+    const written = values.map((v) => serde.serialize(v));
+    expect(written.map((b) => serde.deserialize(b))).toEqual(values);
+    expect(written.every((b) => b[0] === 0xc3 && b[1] === 0x01)).toBe(true);
+  });
+
   it('reads values of an older schema once it learned that schema: defaults, removals, promotions', () => {
     const old = new AvroSerde<unknown>(v1);
     const current = Serdes.Avro<{ count: number; errors: number }>(v2) as AvroSerde<{ count: number; errors: number }>;
