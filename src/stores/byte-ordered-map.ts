@@ -3,10 +3,11 @@ import { SortedStrings } from './sorted-strings.js';
 /**
  * A map by Buffer key that reads in the order of the keys' bytes: a hash map for point reads, and the keys'
  * latin1 strings (which compare by char code, that is by byte) kept sorted, so that a scan of a prefix or a
- * range starts at its first key and reads nothing else. It keeps a copy of each key, never the caller's Buffer.
+ * range starts at its first key and reads nothing else. It keeps no Buffer of a key: a read makes fresh key
+ * Buffers of the entries it returns (fewer objects for the garbage collector to trace in a large map).
  */
 export class ByteOrderedMap<V> {
-  private readonly byId = new Map<string, [Buffer, V]>();
+  private readonly byId = new Map<string, V>();
   private readonly order = new SortedStrings();
 
   /** A map of `entries`; a later entry of the same key replaces an earlier one. */
@@ -21,18 +22,13 @@ export class ByteOrderedMap<V> {
   }
 
   get(key: Buffer): V | undefined {
-    return this.byId.get(key.toString('latin1'))?.[1];
+    return this.byId.get(key.toString('latin1'));
   }
 
   set(key: Buffer, value: V): void {
     const id = key.toString('latin1');
-    const entry = this.byId.get(id);
-    if (entry !== undefined) {
-      entry[1] = value;
-      return;
-    }
-    this.byId.set(id, [Buffer.from(id, 'latin1'), value]);
-    this.order.add(id);
+    if (!this.byId.has(id)) this.order.add(id);
+    this.byId.set(id, value);
   }
 
   delete(key: Buffer): boolean {
@@ -65,13 +61,12 @@ export class ByteOrderedMap<V> {
     this.order.clear();
   }
 
-  /** Fresh [key, value] pairs of the ids `ids` yields while `within` holds. */
+  /** [key, value] pairs of the ids `ids` yields while `within` holds. */
   private collect(ids: Iterable<string>, within: (id: string) => boolean): Array<[Buffer, V]> {
     const out: Array<[Buffer, V]> = [];
     for (const id of ids) {
       if (!within(id)) break;
-      const [key, value] = this.byId.get(id)!;
-      out.push([key, value]);
+      out.push([Buffer.from(id, 'latin1'), this.byId.get(id)!]);
     }
     return out;
   }
