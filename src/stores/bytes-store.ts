@@ -1,3 +1,5 @@
+import { ByteOrderedMap } from './byte-ordered-map.js';
+
 /** One change to a byte store: a put, or a delete when `value` is null. */
 export type BytesEntry = readonly [key: Buffer, value: Buffer | null];
 
@@ -6,7 +8,8 @@ export type BytesEntry = readonly [key: Buffer, value: Buffer | null];
  *
  * Contract: `get` is synchronous and may be called at any time between `apply` calls; `apply` writes a batch
  * atomically, together with the changelog position it reflects (when given), so data and position can never
- * disagree after a crash. Calls to `apply` are never concurrent.
+ * disagree after a crash. Calls to `apply` are never concurrent. Buffers a read returns belong to the store:
+ * the caller must not modify them.
  */
 export interface BytesStore {
   get(key: Buffer): Buffer | undefined;
@@ -15,6 +18,11 @@ export interface BytesStore {
   changelogPosition(): bigint | undefined;
   /** Every entry in key order; synchronous only for stores held in memory. */
   entriesSync?(): Array<[Buffer, Buffer]>;
+  /**
+   * The entries whose key starts with `prefix`, in key order; only stores held in memory have it, and they
+   * read no entry outside the prefix.
+   */
+  prefixScanSync?(prefix: Buffer): Array<[Buffer, Buffer]>;
   entries(): AsyncIterable<[Buffer, Buffer]>;
   /**
    * Deletes every entry with gt < key < lt (a segmented store dropping its expired segments). Never called
@@ -24,19 +32,22 @@ export interface BytesStore {
   close(): Promise<void> | void;
 }
 
-/** A byte store in memory: the TopologyTestDriver's, and the base of in-memory stores. */
+/**
+ * A byte store in memory: the TopologyTestDriver's, and the base of in-memory stores. Its keys are kept in
+ * byte order (see ByteOrderedMap), so that a scan of everything, of a prefix or of a range sorts nothing.
+ */
 export class InMemoryBytesStore implements BytesStore {
-  private readonly data = new Map<string, Buffer>();
+  private readonly data = new ByteOrderedMap<Buffer>();
   private position: bigint | undefined;
 
   get(key: Buffer): Buffer | undefined {
-    return this.data.get(key.toString('latin1'));
+    return this.data.get(key);
   }
 
   apply(entries: readonly BytesEntry[], changelogPosition?: bigint): void {
     for (const [key, value] of entries) {
-      if (value === null) this.data.delete(key.toString('latin1'));
-      else this.data.set(key.toString('latin1'), value);
+      if (value === null) this.data.delete(key);
+      else this.data.set(key, value);
     }
     if (changelogPosition !== undefined) this.position = changelogPosition;
   }
@@ -46,9 +57,11 @@ export class InMemoryBytesStore implements BytesStore {
   }
 
   entriesSync(): Array<[Buffer, Buffer]> {
-    return [...this.data.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => [Buffer.from(k, 'latin1'), v]);
+    return this.data.entries();
+  }
+
+  prefixScanSync(prefix: Buffer): Array<[Buffer, Buffer]> {
+    return this.data.withPrefix(prefix);
   }
 
   async *entries(): AsyncIterable<[Buffer, Buffer]> {
@@ -56,10 +69,7 @@ export class InMemoryBytesStore implements BytesStore {
   }
 
   clearRange(gt: Buffer, lt: Buffer): void {
-    // latin1 strings compare by char code, that is by byte: the same order as the keys' bytes.
-    const low = gt.toString('latin1');
-    const high = lt.toString('latin1');
-    for (const key of [...this.data.keys()]) if (key > low && key < high) this.data.delete(key);
+    for (const [key] of this.data.between(gt, lt)) this.data.delete(key);
   }
 
   close(): void {

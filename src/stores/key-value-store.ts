@@ -8,6 +8,7 @@ import type { StoreDefinition } from '../processor/store-definition.js';
 import type { TimestampedKeyValueStore, ValueAndTimestamp } from './state-store.js';
 import { StoredValueCodec } from './timestamped-value.js';
 import { StateStoreError } from '../errors/errors.js';
+import { ByteOrderedMap } from './byte-ordered-map.js';
 
 /**
  * A cached entry: a value, or a deletion (null) that remembers the time of the record that deleted it, which
@@ -90,18 +91,78 @@ export class CachingKeyValueStore<K, V>
   }
 
   all(): KeyValue<K, V>[] {
+    const stored = this.scannable().entriesSync!();
+    const dirty = this.dirtyEntries().sort(([a], [b]) => Buffer.compare(a, b));
+    return this.merge(stored, dirty);
+  }
+
+  prefixScan<P>(prefix: P, prefixKeySerializer: Serde<P>): KeyValue<K, V>[] {
+    const bytes = this.scannable();
+    const prefixBytes = prefixKeySerializer.serialize(prefix);
+    const stored =
+      bytes.prefixScanSync?.(prefixBytes) ??
+      bytes.entriesSync!().filter(([key]) => key.subarray(0, prefixBytes.length).equals(prefixBytes));
+    this.dirtyIndex ??= ByteOrderedMap.of(this.dirtyEntries());
+    return this.merge(stored, this.dirtyIndex.withPrefix(prefixBytes));
+  }
+
+  /** The byte store, if it can be scanned synchronously (it lives in memory). */
+  private scannable(): BytesStore {
     if (this.bytes.entriesSync === undefined) {
       throw new StateStoreError(
         `Store ${this.name} is on disk and cannot be scanned synchronously; query it with app.store() instead.`,
       );
     }
-    const merged = new Map<string, [Buffer, V | undefined]>();
-    for (const [k, v] of this.bytes.entriesSync()) merged.set(k.toString('latin1'), [k, this.decode(v).value ?? undefined]);
-    for (const [k, v] of this.dirtyEntries()) merged.set(k.toString('latin1'), [k, v?.value ?? undefined]);
-    return [...merged.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .filter(([, [, v]]) => v !== undefined)
-      .map(([, [k, v]]) => ({ key: this.keySerde.deserialize(k), value: v! }));
+    return this.bytes;
+  }
+
+  /**
+   * The live entries of the stored entries overlaid with the dirty ones (a dirty entry replaces the stored
+   * entry of its key; a deleted one hides it), both in key-byte order: one pass, nothing sorted.
+   */
+  private merge(
+    stored: ReadonlyArray<readonly [Buffer, Buffer]>,
+    dirty: ReadonlyArray<readonly [Buffer, Entry<V> | undefined]>,
+  ): KeyValue<K, V>[] {
+    const out: KeyValue<K, V>[] = [];
+    const emit = (keyBytes: Buffer, value: V | null | undefined): void => {
+      if (value !== null && value !== undefined) out.push({ key: this.keySerde.deserialize(keyBytes), value });
+    };
+    let d = 0;
+    for (const [keyBytes, valueBytes] of stored) {
+      let order = -1;
+      for (; d < dirty.length && (order = Buffer.compare(dirty[d]![0], keyBytes)) < 0; d++) emit(dirty[d]![0], dirty[d]![1]?.value);
+      if (d < dirty.length && order === 0) emit(dirty[d]![0], dirty[d++]![1]?.value);
+      else emit(keyBytes, this.decode(valueBytes).value);
+    }
+    for (; d < dirty.length; d++) emit(dirty[d]![0], dirty[d]![1]?.value);
+    return out;
+  }
+
+  /**
+   * The dirty entries in key-byte order, for prefix scans: built at the first scan, then kept by every write
+   * until the cache forgets its dirty entries (flush, discard, fresh bytes), so that a scan reads only the
+   * dirty entries under its prefix. Stores never scanned by prefix pay nothing for it.
+   */
+  private dirtyIndex: ByteOrderedMap<Entry<V> | undefined> | undefined;
+
+  protected override write(key: K, entry: Entry<V> | undefined): void {
+    super.write(key, entry);
+    this.dirtyIndex?.set(this.keySerde.serialize(key), entry);
+  }
+
+  override flush(): BytesEntry[] {
+    // Before the cache's flush: what its listener writes meanwhile is dirty after it, and indexed.
+    this.dirtyIndex?.clear();
+    return super.flush();
+  }
+
+  protected override afterDiscard(): void {
+    this.dirtyIndex?.clear();
+  }
+
+  protected override afterBytesReplaced(): void {
+    this.dirtyIndex?.clear();
   }
 
   restoreEntries(records: readonly BytesEntry[]): BytesEntry[] {

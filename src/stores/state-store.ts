@@ -1,5 +1,6 @@
 import type { KeyValue } from '../processor/record.js';
 import type { Windowed } from '../processor/windowed.js';
+import type { Serde } from '../serdes/serde.js';
 
 /**
  * The stores a processor sees. All calls are synchronous: reads are served by the store's cache, or on a miss
@@ -24,6 +25,13 @@ export interface KeyValueStore<K, V> extends StateStore {
    * TopologyTestDriver's, and in-memory stores); persistent stores are scanned with `app.store()`.
    */
   all(): KeyValue<K, V>[];
+  /**
+   * The entries whose key bytes start with the bytes `prefixKeySerializer` makes of `prefix`, in key-byte
+   * order, with the changes not yet committed (Kafka Streams' `prefixScan(prefix, prefixKeySerializer)`).
+   * Synchronous for the same stores as `all()`: stores in memory read only the entries under the prefix;
+   * persistent stores throw.
+   */
+  prefixScan<P>(prefix: P, prefixKeySerializer: Serde<P>): KeyValue<K, V>[];
 }
 
 /** A store of one aggregate per session of a key. */

@@ -1,6 +1,7 @@
 import type { ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import type { KeyValueStore } from '../../../stores/state-store.js';
+import { Serdes } from '../../../serdes/serdes.js';
 import type { Change } from '../change.js';
 import { prefixOf } from './combined-key.js';
 import type { ResponseWrapper } from './response-wrapper.js';
@@ -10,7 +11,8 @@ import type { SubscriptionStoreSerdes } from './subscription-receive.js';
  * A change of the right table answers every subscriber of its key (Kafka Streams'
  * ForeignTableJoinProcessorSupplier): the subscriptions under the key's prefix in the subscription store, in
  * primary-key byte order, each get the new value (null for a deletion), stamped with the change's timestamp.
- * The store lives in memory (rebuilt from its changelog), so that it can be scanned here synchronously.
+ * The store lives in memory (rebuilt from its changelog), so that its prefix is read here synchronously, without
+ * touching the other subscriptions.
  */
 export function foreignTableJoin(storeName: string, serdes: SubscriptionStoreSerdes): ProcessorSupplier<unknown, Change<unknown>, unknown, ResponseWrapper> {
   return () => {
@@ -29,8 +31,7 @@ export function foreignTableJoin(storeName: string, serdes: SubscriptionStoreSer
           return;
         }
         const prefix = prefixOf(serdes.foreignKeySerde.serialize(record.key, `${topic}-fk`));
-        for (const { key, value } of store.all()) {
-          if (key.length < prefix.length || !key.subarray(0, prefix.length).equals(prefix)) continue;
+        for (const { value } of store.prefixScan(prefix, Serdes.Buffer())) {
           const subscription = serdes.wrapperSerde.deserialize(value, topic);
           context.forward({
             ...record,
