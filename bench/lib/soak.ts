@@ -201,6 +201,7 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
     changelog.append(logged.splice(0), task.streamTime);
     for (const [store, local] of flushed) {
       await store.bytes.apply(local);
+      (store as Partial<ManagedStore>).written?.(store.lastFlush);
       // Absent in a build from before segments: the soak then measures the bucketed layout.
       await (store as Partial<ManagedStore>).dropExpired?.();
     }

@@ -8,6 +8,8 @@ interface StoreBatch {
   readonly entries: BytesEntry[];
   /** Of a store restored from its input topic (no changelog of its own): the input offset its entries reach. */
   readonly sourcePosition: bigint | undefined;
+  /** The store's flush these entries come from (see ManagedStore.written). */
+  readonly flush: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export class StoreCommit {
    * so far: the position written with its entries.
    */
   static flush(task: StreamTask, sourcePosition: (store: ManagedStore) => bigint | undefined = () => undefined): StoreCommit {
-    return new StoreCommit(task.flushStores().map(([store, entries]) => ({ store, entries, sourcePosition: sourcePosition(store) })));
+    return new StoreCommit(task.flushStores().map(([store, entries]) => ({ store, entries, sourcePosition: sourcePosition(store), flush: store.lastFlush })));
   }
 
   /**
@@ -40,11 +42,15 @@ export class StoreCommit {
    */
   write(lastOffset: (changelogTopic: string) => bigint | undefined): Promise<void> {
     return Promise.all(
-      this.batches.map(({ store, entries, sourcePosition }) => {
+      this.batches.map(({ store, entries, sourcePosition, flush }) => {
         const topic = store.changelogTopic;
         const last = topic === undefined ? undefined : lastOffset(topic);
         const applied = store.bytes.apply(entries, last === undefined ? sourcePosition : last + 1n);
-        return applied instanceof Promise ? applied.then(() => store.dropExpired()) : store.dropExpired();
+        const done = (): Promise<void> => {
+          store.written(flush);
+          return store.dropExpired();
+        };
+        return applied instanceof Promise ? applied.then(done) : done();
       }),
     ).then(() => {});
   }

@@ -92,7 +92,7 @@ export class CachingKeyValueStore<K, V>
 
   all(): KeyValue<K, V>[] {
     const stored = this.scannable().entriesSync!();
-    const dirty = this.dirtyEntries().sort(([a], [b]) => Buffer.compare(a, b));
+    const dirty = this.unwrittenEntries().sort(([a], [b]) => Buffer.compare(a, b));
     return this.merge(stored, dirty);
   }
 
@@ -102,7 +102,7 @@ export class CachingKeyValueStore<K, V>
     const stored =
       bytes.prefixScanSync?.(prefixBytes) ??
       bytes.entriesSync!().filter(([key]) => key.subarray(0, prefixBytes.length).equals(prefixBytes));
-    this.dirtyIndex ??= ByteOrderedMap.of(this.dirtyEntries());
+    this.dirtyIndex ??= ByteOrderedMap.of(this.unwrittenEntries());
     return this.merge(stored, this.dirtyIndex.withPrefix(prefixBytes));
   }
 
@@ -140,9 +140,10 @@ export class CachingKeyValueStore<K, V>
   }
 
   /**
-   * The dirty entries in key-byte order, for prefix scans: built at the first scan, then kept by every write
-   * until the cache forgets its dirty entries (flush, discard, fresh bytes), so that a scan reads only the
-   * dirty entries under its prefix. Stores never scanned by prefix pay nothing for it.
+   * The unwritten entries in key-byte order, for prefix scans: built at a scan, then kept by every write
+   * until a flush is written to the byte store (or the cache forgets its changes: discard, fresh bytes), so
+   * that a scan reads only the unwritten entries under its prefix. Stores never scanned by prefix pay
+   * nothing for it.
    */
   private dirtyIndex: ByteOrderedMap<Entry<V> | undefined> | undefined;
 
@@ -151,10 +152,9 @@ export class CachingKeyValueStore<K, V>
     this.dirtyIndex?.set(this.keySerde.serialize(key), entry);
   }
 
-  override flush(): BytesEntry[] {
-    // Before the cache's flush: what its listener writes meanwhile is dirty after it, and indexed.
-    this.dirtyIndex?.clear();
-    return super.flush();
+  protected override afterWritten(): void {
+    // Rebuilt at the next scan from what is still unwritten (a write keeps it current until then).
+    this.dirtyIndex = undefined;
   }
 
   protected override afterDiscard(): void {

@@ -26,6 +26,13 @@ export interface ManagedStore extends StateStore {
    * reaches `bytes` before). Reads see the flushed values from the cache meanwhile.
    */
   flush(): BytesEntry[];
+  /** The number of the last `flush`. */
+  readonly lastFlush: number;
+  /**
+   * The entries of every flush up to `flush` (a `lastFlush`) are in `bytes` now. Until then the cache keeps
+   * them (it never evicts an unwritten value), so that reads between a flush and its write see it.
+   */
+  written(flush: number): void;
   /** Drops every change since the last flush (an aborted transaction). */
   discardChanges(): void;
   /** True when the dirty entries alone fill the cache budget: the task should commit soon. */

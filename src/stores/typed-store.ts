@@ -103,9 +103,9 @@ export abstract class TypedStore<K, E> {
     this.cache.write(key, entry);
   }
 
-  /** Entries changed since the last flush, with their key bytes (undefined entry: deleted). */
-  protected dirtyEntries(): Array<[Buffer, E | undefined]> {
-    return this.cache.dirtyEntries();
+  /** Entries the byte store does not hold yet (see WriteCache.unwrittenEntries; undefined entry: deleted). */
+  protected unwrittenEntries(): Array<[Buffer, E | undefined]> {
+    return this.cache.unwrittenEntries();
   }
 
   /** True when the dirty entries alone fill the cache budget: the task should commit soon. */
@@ -130,6 +130,19 @@ export abstract class TypedStore<K, E> {
   flush(): BytesEntry[] {
     return this.cache.flush();
   }
+
+  /** See ManagedStore.lastFlush. */
+  get lastFlush(): number {
+    return this.cache.lastFlush;
+  }
+
+  /** See ManagedStore.written. */
+  written(flush: number): void {
+    this.cache.written(flush);
+    this.afterWritten();
+  }
+
+  protected afterWritten(): void {}
 
   /** Forgets every change since the last flush (an aborted transaction): the next read goes to LevelDB. */
   discardChanges(): void {

@@ -40,6 +40,8 @@ interface Slot<K, E> {
   dirty: boolean;
   /** The flush period of its last move to the most-recent end (see slotOf). */
   usedIn: number;
+  /** The flush that last wrote it out (0: none); unwritten until `written` reaches it (see evict). */
+  flushedIn: number;
 }
 
 /**
@@ -71,6 +73,10 @@ export class WriteCache<K, E> {
   private averageEntryBytes = 256;
   /** Flushes so far: eviction runs only at a flush, so recency within one flush period does not matter. */
   private flushPeriod = 0;
+  /** Every flush up to this one has reached the byte store (see `written`). */
+  private writtenThrough = 0;
+  /** Slots of flushes not yet written to the byte store, by flush: their values exist only here. */
+  private unwritten: Array<{ flush: number; slots: Array<Slot<K, E>> }> = [];
 
   constructor(
     private readonly keySerde: Serde<K>,
@@ -115,7 +121,7 @@ export class WriteCache<K, E> {
     this.counters.misses++;
     // Kept as long as the entry is cached: in memory of its own, not a slice of a shared slab.
     const keyBytes = unpooled(this.keySerde.serialize(key));
-    const loaded: Slot<K, E> = { key, keyBytes, entry: this.entries.load(keyBytes), dirty: false, usedIn: this.flushPeriod };
+    const loaded: Slot<K, E> = { key, keyBytes, entry: this.entries.load(keyBytes), dirty: false, usedIn: this.flushPeriod, flushedIn: 0 };
     this.slots.set(id, loaded);
     return loaded;
   }
@@ -139,9 +145,34 @@ export class WriteCache<K, E> {
     return this.dirty.length * (this.averageEntryBytes + ENTRY_OVERHEAD_BYTES) >= this.budgetBytes;
   }
 
-  /** Entries changed since the last flush, with their key bytes (undefined entry: deleted). */
-  dirtyEntries(): Array<[Buffer, E | undefined]> {
-    return this.dirty.map((slot) => [slot.keyBytes, slot.entry]);
+  /**
+   * Entries the byte store does not hold yet, with their key bytes (undefined entry: deleted): those changed
+   * since the last flush, and those of flushes not yet written. A full read is the byte store overlaid with
+   * these.
+   */
+  unwrittenEntries(): Array<[Buffer, E | undefined]> {
+    const result: Array<[Buffer, E | undefined]> = [];
+    for (const { flush, slots } of this.unwritten) {
+      // A slot flushed again later, or dirty again, is taken once: from its last flush, or below.
+      for (const slot of slots) if (slot.flushedIn === flush && !slot.dirty) result.push([slot.keyBytes, slot.entry]);
+    }
+    for (const slot of this.dirty) result.push([slot.keyBytes, slot.entry]);
+    return result;
+  }
+
+  /** The number of the last flush, to hand to `written` once its entries are in the byte store. */
+  get lastFlush(): number {
+    return this.flushPeriod;
+  }
+
+  /**
+   * The entries of every flush up to `flush` are in the byte store now: their slots may be evicted, since a
+   * read that misses the cache loads the same values from below.
+   */
+  written(flush: number): void {
+    if (flush <= this.writtenThrough) return;
+    this.writtenThrough = flush;
+    while (this.unwritten.length > 0 && this.unwritten[0]!.flush <= flush) this.unwritten.shift();
   }
 
   /**
@@ -157,6 +188,7 @@ export class WriteCache<K, E> {
     const dirty = this.dirty;
     this.dirty = [];
     for (const slot of dirty) {
+      slot.flushedIn = this.flushPeriod;
       const entries = this.entries.toLocal(slot.keyBytes, slot.entry);
       for (const entry of entries) {
         if (entry[1] !== null) encodedBytes += entry[1].length + entry[0].length;
@@ -166,12 +198,16 @@ export class WriteCache<K, E> {
       slot.dirty = false;
     }
     this.averageEntryBytes = 0.7 * this.averageEntryBytes + (0.3 * encodedBytes) / dirty.length;
+    this.unwritten.push({ flush: this.flushPeriod, slots: dirty });
     this.evict();
     this.logging?.log(changes);
     return local;
   }
 
-  /** Forgets every change since the last flush (an aborted transaction): the next read loads from below. */
+  /**
+   * Forgets every change since the last flush (an aborted transaction): the next read loads from below.
+   * Only under exactly-once, where a task processes nothing while its commit writes: no flush is unwritten.
+   */
   discardChanges(): void {
     for (const [id, slot] of this.slots) if (slot.dirty) this.slots.delete(id);
     this.dirty = [];
@@ -181,6 +217,7 @@ export class WriteCache<K, E> {
   clear(): void {
     this.slots.clear();
     this.dirty = [];
+    this.unwritten = [];
   }
 
   private evict(): void {
@@ -189,7 +226,9 @@ export class WriteCache<K, E> {
     let excess = this.slots.size - maxEntries;
     for (const [id, slot] of this.slots) {
       if (excess <= 0) break;
-      if (slot.dirty) continue;
+      // Not before the byte store holds its value: a commit writes it only after the changelog's acks, and
+      // processing goes on meanwhile (at-least-once), so a read would load the value before this flush.
+      if (slot.dirty || slot.flushedIn > this.writtenThrough) continue;
       this.slots.delete(id);
       excess--;
     }

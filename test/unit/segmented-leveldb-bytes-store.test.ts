@@ -122,6 +122,7 @@ describe('one LevelDB per segment', () => {
       store.put({ key: `u${i}`, window: { start: i * MINUTE, end: i * MINUTE } }, i);
       if (i % 10 === 9) {
         await bytes.apply(store.flush());
+        store.written(store.lastFlush);
         await store.dropExpired();
       }
     }

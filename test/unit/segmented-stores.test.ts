@@ -49,6 +49,7 @@ function openStore(definition: StoreDefinition, bytes: BytesStore, cacheBudgetBy
 async function commit(store: ManagedStore): Promise<BytesEntry[]> {
   const local = store.flush();
   await store.bytes.apply(local);
+  store.written(store.lastFlush);
   await store.dropExpired();
   return logged.get(store)!.splice(0);
 }

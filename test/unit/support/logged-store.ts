@@ -40,6 +40,7 @@ export class LoggedStore {
   commit(): void {
     const local = this.store.flush();
     this.bytes.apply(local);
+    this.store.written(this.store.lastFlush);
     void this.store.dropExpired(); // in memory: done before this returns
     this.changelog.push(...this.unacknowledged.splice(0));
     this.committedTime = this.store.observedTime();
