@@ -23,6 +23,11 @@ function decodeAssignment(assignment: Buffer): DescribedMember['assignment'] {
   }
 }
 
+/** Answers of a partition's leader that mean its leadership is moving or not yet known: ask again. */
+const LEADERSHIP_MOVING = new Set(['NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION']);
+/** How long an offset lookup keeps asking while leadership moves (a topic just created, a broker restarting). */
+const LEADERSHIP_WAIT_MS = 15_000;
+
 /** {@link Admin} on a kafkajs admin client. */
 export class KafkajsAdmin implements Admin {
   constructor(private readonly admin: KafkajsAdminClient) {}
@@ -70,11 +75,29 @@ export class KafkajsAdmin implements Admin {
   }
 
   fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]> {
-    return this.admin.fetchTopicOffsets(topic);
+    return this.whileLeadershipMoves(topic, () => this.admin.fetchTopicOffsets(topic));
   }
 
   fetchTopicOffsetsByTimestamp(topic: string, timestamp: number): Promise<Array<{ partition: number; offset: string }>> {
-    return this.admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+    return this.whileLeadershipMoves(topic, () => this.admin.fetchTopicOffsetsByTimestamp(topic, timestamp));
+  }
+
+  /**
+   * kafkajs sends ListOffsets to the leaders its metadata names and fails on the first NOT_LEADER answer
+   * (seen in CI right after the runtime created its topics): refresh the topic's metadata and ask again,
+   * for a bounded time; any other error, or the same one past the deadline, is the caller's.
+   */
+  private async whileLeadershipMoves<T>(topic: string, lookup: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + LEADERSHIP_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await lookup();
+      } catch (err) {
+        if (!LEADERSHIP_MOVING.has((err as { type?: string }).type ?? '') || Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1000)));
+        await this.admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+      }
+    }
   }
 
   setOffsets(request: { groupId: string; topic: string; partitions: Array<{ partition: number; offset: string }> }): Promise<void> {
