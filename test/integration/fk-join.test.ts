@@ -1,19 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumed, KafkaStreams, Produced, Serdes, StreamsBuilder } from '../../src/index.js';
 import { readTopic } from '../../examples/sessionize/kafka-io.js';
 import { brokers, createTopics, kafkaClient, uniqueName, withAdmin } from './kafka-env.js';
+import { appsUnderTest } from './apps-under-test.js';
 import { eventually, waitForState } from './sessionize-harness.js';
 
 const S = Serdes.String();
-const apps: KafkaStreams[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.close().catch(() => {})));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const { apps, dirs } = appsUnderTest();
 
 /** `partitionOf`: an explicit partition instead of the key's hash. */
 async function produce(topic: string, records: Array<[string, string | null]>, partitionOf?: (key: string) => number): Promise<void> {

@@ -1,19 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumed, KafkaStreams, type ProcessingGuarantee, Materialized, Produced, QueryableStoreTypes, Serdes, StreamsBuilder } from '../../src/index.js';
 import { readTopic } from '../../examples/sessionize/kafka-io.js';
 import { brokers, createTopics, kafkaClient, uniqueName } from './kafka-env.js';
+import { appsUnderTest } from './apps-under-test.js';
 import { eventually, waitForState } from './sessionize-harness.js';
 
 const S = Serdes.String();
-const apps: KafkaStreams[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.close().catch(() => {})));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const { apps, dirs } = appsUnderTest();
 
 describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('GlobalKTable on a real broker (%s)', (guarantee) => {
   it('enriches a stream from a global table of another partition count, sees later updates, and restores only the tail after a restart, all of it on a wiped state folder', async () => {

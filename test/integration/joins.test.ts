@@ -1,19 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumed, KafkaStreams, Produced, Serdes, StreamsBuilder, consumerLag } from '../../src/index.js';
 import { readTopic } from '../../examples/sessionize/kafka-io.js';
 import { brokers, createTopics, kafkaClient, uniqueName, withAdmin } from './kafka-env.js';
+import { appsUnderTest } from './apps-under-test.js';
 import { waitForState } from './sessionize-harness.js';
 
 const S = Serdes.String();
-const apps: KafkaStreams[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.close().catch(() => {})));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const { apps, dirs } = appsUnderTest();
 
 /** An enrichment application: views (`viewId -> user:page`, 2 partitions) re-keyed and joined with users (3). */
 async function enrichment() {
