@@ -291,7 +291,7 @@ export class ActiveTask {
    * The synchronous half of a commit: flushes the stores (changelog records go to the task's pipeline now)
    * and records the offsets consumed so far. Everything processed after this call belongs to the next commit.
    */
-  snapshot(_pipeline: ProducerPipeline, handover: boolean): CommitSnapshot {
+  snapshot(handover: boolean): CommitSnapshot {
     const local = StoreCommit.flush(this.stream, (store) => {
       const input = store.definition.sourceChangelogTopic;
       if (input === undefined) return undefined;

@@ -301,7 +301,7 @@ export class TaskManager {
       if (!handover && !live.some((t) => t.hasUncommitted || t.needsFlush())) return;
       const began = Date.now();
       // Synchronous: flush caches and capture offsets at one point of the record stream.
-      const snapshots: Array<[ActiveTask, CommitSnapshot]> = live.map((t) => [t, t.snapshot(t.pipeline, handover)]);
+      const snapshots: Array<[ActiveTask, CommitSnapshot]> = live.map((t) => [t, t.snapshot(handover)]);
       await Promise.all(live.map((t) => t.pipeline.flush()));
       await Promise.all(snapshots.map(([task, snapshot]) => task.writeLocal(snapshot, task.pipeline)));
       const offsets = snapshots.flatMap(([, s]) => s.offsets);
@@ -335,7 +335,7 @@ export class TaskManager {
       if (task.state !== 'running' || this.host.failed()) return;
       if (!handover && !task.hasUncommitted && !task.needsFlush()) return;
       const began = Date.now();
-      const snapshot = task.snapshot(task.pipeline, handover);
+      const snapshot = task.snapshot(handover);
       try {
         await task.transactions!.commit(snapshot.offsets);
       } catch (err) {

@@ -43,7 +43,7 @@ function task(partition: number, log: string[], options: { failFlush?: Error } =
     needsFlush: () => false,
     hasPosition: () => true,
     setCommitted: () => {},
-    snapshot: (_pipeline: unknown, handover: boolean): CommitSnapshot => {
+    snapshot: (handover: boolean): CommitSnapshot => {
       log.push(`snapshot ${id}${handover ? ' handover' : ''}`);
       return { offsets, local: StoreCommit.empty };
     },
