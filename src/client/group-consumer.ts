@@ -30,6 +30,9 @@ export interface GroupConsumerOptions {
   readonly readCommitted: boolean;
   /** Partitions whose batches are handed over side by side. */
   readonly partitionsConsumedConcurrently: number;
+  /** Record bytes one fetch returns per partition, and in all. */
+  readonly maxPartitionFetchBytes: number;
+  readonly fetchMaxBytes: number;
   /**
    * Static membership (Kafka's `group.instance.id`): the member keeps its place in the group across a
    * restart within the session timeout, and does not leave the group when it disconnects.

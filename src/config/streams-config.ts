@@ -34,9 +34,18 @@ export interface StreamsConfig {
   /**
    * Fetched records buffered per input partition beyond which fetching it pauses (it resumes once the
    * buffer is below again); default 1000, as Kafka Streams' `buffered.records.per.partition`. One fetch may
-   * add up to 1 MiB of records on top.
+   * add up to `maxPartitionFetchBytes` of records on top.
    */
   bufferedRecordsPerPartition?: number;
+  /**
+   * The most record bytes one fetch returns per partition (Kafka's `max.partition.fetch.bytes`); default
+   * 256 KiB. Fetched records are decoded into objects at once, several times their size on the broker, and
+   * stay in memory until processed: with 1 MiB, a catch-up held about 100 000 decoded records (half the
+   * live heap) for a few thousand small ones; a larger record is still fetched whole.
+   */
+  maxPartitionFetchBytes?: number;
+  /** The most record bytes one fetch returns over all its partitions (Kafka's `fetch.max.bytes`); default 4 MiB. */
+  fetchMaxBytes?: number;
   /**
    * How long a task that reads several partitions waits for an empty one that is caught up before it
    * processes the others (Kafka Streams' `max.task.idle.ms`); default 0. A partition with records known to
@@ -137,6 +146,8 @@ export interface ResolvedStreamsConfig {
   readonly maxPollRecords: number;
   readonly maxBufferedRecords: number;
   readonly bufferedRecordsPerPartition: number;
+  readonly maxPartitionFetchBytes: number;
+  readonly fetchMaxBytes: number;
   readonly maxTaskIdleMs: number;
   readonly maxRepartitionSkewMs: number;
   readonly restoreBatchRecords: number;
@@ -248,6 +259,8 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     maxPollRecords: integer('maxPollRecords', config.maxPollRecords, 1000, 1),
     maxBufferedRecords: integer('maxBufferedRecords', config.maxBufferedRecords, 50_000, 1),
     bufferedRecordsPerPartition: integer('bufferedRecordsPerPartition', config.bufferedRecordsPerPartition, 1000, 1),
+    maxPartitionFetchBytes: integer('maxPartitionFetchBytes', config.maxPartitionFetchBytes, 256 * 1024, 1024),
+    fetchMaxBytes: integer('fetchMaxBytes', config.fetchMaxBytes, 4 * 1024 * 1024, 1024),
     maxTaskIdleMs: integer('maxTaskIdleMs', config.maxTaskIdleMs, 0, -1),
     maxRepartitionSkewMs: integer('maxRepartitionSkewMs', config.maxRepartitionSkewMs, 60_000, -1),
     restoreBatchRecords: integer('restoreBatchRecords', config.restoreBatchRecords, 10_000, 1),

@@ -190,6 +190,8 @@ export class StreamThread {
         rebalanceTimeoutMs: Math.max(60_000, config.handoverTimeoutMs * 2),
         readCommitted: this.eos,
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+        maxPartitionFetchBytes: config.maxPartitionFetchBytes,
+        fetchMaxBytes: config.fetchMaxBytes,
         groupInstanceId: config.groupInstanceId,
         retry: config.kafka.retry,
         // The consumer restarts itself after retriable errors (a broker away); never once we stop.

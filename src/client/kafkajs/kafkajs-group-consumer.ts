@@ -24,8 +24,8 @@ export class KafkajsGroupConsumer implements GroupConsumer {
       readUncommitted: !options.readCommitted,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
+      maxBytesPerPartition: options.maxPartitionFetchBytes,
+      maxBytes: options.fetchMaxBytes,
       retry: { ...options.retry, restartOnFailure: () => Promise.resolve(options.restartOnFailure()) },
     });
     this.consumer = consumer;
