@@ -24,9 +24,20 @@ export interface LevelDbOptions {
   readonly compactEveryDrops?: number;
   /** Close and reopen the database after every this many `clearRange` calls (default 0: never). */
   readonly reopenEveryDrops?: number;
-  /** LevelDB's memtable size before it becomes a level-0 table (LevelDB's default: 4 MiB). */
+  /** LevelDB's memtable size before it becomes a level-0 table (default: DEFAULT_WRITE_BUFFER_BYTES). */
   readonly writeBufferSize?: number;
 }
+
+/**
+ * Memory of each database, below LevelDB's own defaults (4 MiB memtable, twice while one is written out, and
+ * an 8 MiB block cache): a session or window store keeps one database per time segment and an instance has
+ * one store per task, so LevelDB's defaults add up to 16 MiB per database that a long catch-up fills. With
+ * 1 MiB each, a catch-up of 500 000 events (6 tasks) peaked at 30 MB less memory off the JS heap, at the
+ * same CPU time, and a restoration of 770 000 changelog records ran at the same speed (issue 18). The write
+ * cache above, not LevelDB's block cache, is what serves a task's hot keys.
+ */
+const DEFAULT_WRITE_BUFFER_BYTES = 1024 * 1024;
+const BLOCK_CACHE_BYTES = 1024 * 1024;
 
 function dataKey(key: Buffer): Buffer {
   const out = Buffer.allocUnsafe(key.length + 1);
@@ -89,7 +100,12 @@ export class LevelDbBytesStore implements BytesStore {
   }
 
   private static async openDb(path: string, options: LevelDbOptions): Promise<ClassicLevel<Buffer, Buffer>> {
-    const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: options.writeBufferSize });
+    const db = new ClassicLevel<Buffer, Buffer>(path, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'buffer',
+      writeBufferSize: options.writeBufferSize ?? DEFAULT_WRITE_BUFFER_BYTES,
+      cacheSize: BLOCK_CACHE_BYTES,
+    });
     try {
       await db.open();
     } catch (err) {
