@@ -27,9 +27,9 @@ export function runChild(command: string, args: string[], env: Record<string, st
 
 /**
  * Our runtime on the sessionization topology, in its own Node process; OURS_NODE_FLAGS adds Node/V8 flags
- * (space-separated), e.g. `--max-old-space-size=1024`.
+ * (space-separated), e.g. `--max-old-space-size=1024`; an `OURS_NODE_FLAGS` in `env` takes precedence.
  */
 export function runOurs(env: Record<string, string>, label: string): Promise<RunFigures> {
-  const flags = process.env.OURS_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const flags = (env.OURS_NODE_FLAGS ?? process.env.OURS_NODE_FLAGS)?.split(' ').filter(Boolean) ?? [];
   return runChild(process.execPath, ['--expose-gc', ...flags, '--import', 'tsx', 'bench/lib/ours-process.ts'], env, label);
 }

@@ -4,6 +4,8 @@
  *
  *   KAFKA_BROKERS, APP_ID, INPUT_TOPIC, OUTPUT_TOPIC, STATE_DIR, GUARANTEE,
  *   COMMIT_INTERVAL_MS, CACHE_MAX_BYTES, MAX_BUFFERED_RECORDS, UNTIL=running, FORMAT=avro|json, GRACE_MS (optional)
+ *   MEM_TRACE=1 prints a memory sample to stderr every 100 ms; LIVE_TRACE=1 runs a full GC every 3 s and prints
+ *   the live heap (with --expose-gc): together they tell a growing live set from a heap V8 lets grow.
  */
 import { KafkaStreams, consumerLag, type ProcessingGuarantee } from '../../src/index.js';
 import { Kafka, logLevel } from 'kafkajs';
@@ -74,6 +76,8 @@ const cpuBefore = process.cpuUsage();
 const began = Date.now();
 await app.start();
 let peakHeap = 0;
+let lastLiveSample = 0;
+const mb = (bytes: number): string => (bytes / 1048576).toFixed(0);
 let peakHeapTotal = 0;
 let peakOffHeap = 0;
 let peakArrayBuffers = 0;
@@ -81,6 +85,16 @@ let peakArrayBuffers = 0;
 const untilRunning = process.env.UNTIL === 'running';
 for (;;) {
   const usage = process.memoryUsage();
+  if (process.env.MEM_TRACE) {
+    const { rss, heapTotal, heapUsed, arrayBuffers } = usage;
+    process.stderr.write(`MEM ${((Date.now() - began) / 1000).toFixed(1)} s rss ${mb(rss)} heapTotal ${mb(heapTotal)} heapUsed ${mb(heapUsed)} ` +
+      `arrayBuffers ${mb(arrayBuffers)} other ${mb(rss - heapTotal - arrayBuffers)}\n`);
+  }
+  if (process.env.LIVE_TRACE && Date.now() - lastLiveSample > 3000) {
+    lastLiveSample = Date.now();
+    (globalThis as { gc?: () => void }).gc?.();
+    process.stderr.write(`LIVE ${((Date.now() - began) / 1000).toFixed(1)} s heap ${mb(process.memoryUsage().heapUsed)} MB after a full GC\n`);
+  }
   peakHeap = Math.max(peakHeap, usage.heapUsed);
   peakHeapTotal = Math.max(peakHeapTotal, usage.heapTotal);
   // Off the JS heap: Buffers (fetched batches, produce requests) and what native code (LevelDB) allocates.
