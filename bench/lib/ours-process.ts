@@ -76,11 +76,11 @@ const cpuBefore = process.cpuUsage();
 const began = Date.now();
 await app.start();
 let peakHeap = 0;
-let lastLiveSample = 0;
-const mb = (bytes: number): string => (bytes / 1048576).toFixed(0);
 let peakHeapTotal = 0;
 let peakOffHeap = 0;
 let peakArrayBuffers = 0;
+let lastLiveSample = 0;
+const mb = (bytes: number): string => (bytes / 1048576).toFixed(0);
 // UNTIL=running: a restoration run, over as soon as every task restored and runs.
 const untilRunning = process.env.UNTIL === 'running';
 for (;;) {

@@ -22,6 +22,15 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ ...base, createTopics: { partitions: 0 } })).toThrow(/createTopics\.partitions/);
   });
 
+  it('fetch bounds: 256 KiB per partition and 4 MiB per fetch by default, too small a bound is named', () => {
+    const resolved = resolveConfig(base);
+    expect(resolved.maxPartitionFetchBytes).toBe(256 * 1024);
+    expect(resolved.fetchMaxBytes).toBe(4 * 1024 * 1024);
+    expect(resolveConfig({ ...base, maxPartitionFetchBytes: 65_536 }).maxPartitionFetchBytes).toBe(65_536);
+    expect(() => resolveConfig({ ...base, maxPartitionFetchBytes: 0 })).toThrow(/maxPartitionFetchBytes must be an integer >= 1024/);
+    expect(() => resolveConfig({ ...base, fetchMaxBytes: 1.5 })).toThrow(/fetchMaxBytes/);
+  });
+
   it('KSTREAMS_LOG_LEVEL is the default level, and a wrong one is named', () => {
     process.env.KSTREAMS_LOG_LEVEL = 'loud';
     expect(() => resolveConfig(base)).toThrow(ConfigError);
