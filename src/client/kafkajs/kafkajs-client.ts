@@ -16,6 +16,7 @@ import { kafkajsLogCreator } from './kafkajs-log.js';
 import { KafkajsPartitionReader } from './kafkajs-partition-reader.js';
 import { linearGroupingActive } from './kafkajs-preload.js';
 import { fastProduceEncodingActive } from './produce-request-v3.js';
+import { fastRecordDecodingActive } from './record-decoder.js';
 import { installStaticMembership } from './static-membership.js';
 
 const require = createRequire(import.meta.url);
@@ -37,10 +38,11 @@ export interface KafkajsClientOptions {
 export function createKafkajsClient(options: KafkajsClientOptions): KafkaClient {
   installAbortedTransactionFilter();
   const { logger, connection } = options;
-  if (logger !== undefined && (!linearGroupingActive() || !fastProduceEncodingActive())) {
+  if (logger !== undefined && (!linearGroupingActive() || !fastProduceEncodingActive() || !fastRecordDecodingActive())) {
     logger.warn(
       "kafkajs was loaded before kstreams-ts, so its producer groups records per partition in quadratic time and " +
-        "encodes produce requests record by record (together about a fifth of the CPU at high throughput): " +
+        "encodes produce requests record by record, and its consumer decodes timestamps through its Long class " +
+        "(together about a fifth of the CPU at high throughput): " +
         "import 'kstreams-ts' before anything that imports kafkajs",
     );
   }

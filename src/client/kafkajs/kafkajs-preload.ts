@@ -7,10 +7,11 @@
  * module puts a linear version with the same result into Node's module cache under kafkajs' own path, so
  * kafkajs' `require` finds it. It must run before kafkajs is first loaded (the package entry imports it
  * first); if kafkajs was loaded earlier, it changes nothing. It also installs the one-pass Produce request
- * encoder (produce-request-v3.ts) the same way.
+ * encoder (produce-request-v3.ts) and the number-based record decoder (record-decoder.ts) the same way.
  */
 import { kafkajsModuleIs, replaceKafkajsModule } from './module-cache.js';
 import { installFastProduceEncoding } from './produce-request-v3.js';
+import { installFastRecordDecoding } from './record-decoder.js';
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
@@ -37,6 +38,7 @@ function groupMessagesPerPartition({
 const MODULE = 'kafkajs/src/producer/groupMessagesPerPartition.js';
 replaceKafkajsModule(MODULE, () => groupMessagesPerPartition);
 installFastProduceEncoding();
+installFastRecordDecoding();
 
 /**
  * True when kafkajs' producer uses the linear grouping above. False when kafkajs was loaded before this

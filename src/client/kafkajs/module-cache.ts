@@ -2,6 +2,8 @@
  * Replacing one of kafkajs' internal modules before kafkajs loads: a module put into Node's module cache
  * under kafkajs' own path is what kafkajs' `require` finds.
  */
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createRequire, Module } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -34,4 +36,18 @@ export function kafkajsModuleIs(specifier: string, exports: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * kafkajs' own module `specifier`, compiled from its file without entering the module cache: the original
+ * that a replacement falls back to, and that tests compare a replacement with.
+ */
+export function compileKafkajsModule(specifier: string): unknown {
+  const path = require.resolve(specifier);
+  type Compilable = Module & { filename: string; paths: string[]; exports: unknown; _compile(code: string, file: string): void };
+  const mod = new Module(path) as Compilable;
+  mod.filename = path;
+  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(path));
+  mod._compile(readFileSync(path, 'utf8'), path);
+  return mod.exports;
 }

@@ -9,10 +9,8 @@
  * Compressed requests go to kafkajs' own encoder, compiled from its file. A unit test compares the bytes of
  * both encoders on random requests.
  */
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { createRequire, Module } from 'node:module';
-import { kafkajsModuleIs, replaceKafkajsModule } from './module-cache.js';
+import { createRequire } from 'node:module';
+import { compileKafkajsModule, kafkajsModuleIs, replaceKafkajsModule } from './module-cache.js';
 
 const require = createRequire(import.meta.url);
 export const PRODUCE_V3_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request.js';
@@ -61,13 +59,7 @@ type ProduceRequestFactory = (args: ProduceRequestArgs) => ProduceRequest;
 
 /** kafkajs' own v3 encoder, compiled from its file without entering the module cache. */
 export function kafkajsProduceRequestV3(): ProduceRequestFactory {
-  const path = require.resolve(PRODUCE_V3_MODULE);
-  type Compilable = Module & { filename: string; paths: string[]; exports: unknown; _compile(code: string, file: string): void };
-  const mod = new Module(path) as Compilable;
-  mod.filename = path;
-  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(path));
-  mod._compile(readFileSync(path, 'utf8'), path);
-  return mod.exports as ProduceRequestFactory;
+  return compileKafkajsModule(PRODUCE_V3_MODULE) as ProduceRequestFactory;
 }
 
 /** Writes into one growing buffer; varints as Kafka encodes them (zigzag, 7 bits a byte). */
