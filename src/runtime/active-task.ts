@@ -95,7 +95,7 @@ export class ActiveTask {
     config: ResolvedStreamsConfig,
     logger: Logger,
     pipeline: ProducerPipeline,
-    partitionsFor: (topic: string) => number,
+    partitionsFor: (topic: string) => number | undefined,
     storeBudgetBytes: number,
     initialStreamTime: number,
   ): Promise<ActiveTask> {

@@ -17,6 +17,9 @@ export interface OutgoingRecord {
  */
 export interface RecordSink {
   send(record: OutgoingRecord): void;
-  /** Partition count of a topic, for partitioners that need it. */
-  partitionsFor(topic: string): number;
+  /**
+   * Partition count of a topic, for partitioners that need it; undefined (or 0) where the owner does not know
+   * the topic (a topic a TopicNameExtractor picked): the producer's default partitioner then decides.
+   */
+  partitionsFor(topic: string): number | undefined;
 }

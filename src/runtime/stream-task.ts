@@ -323,12 +323,19 @@ export class StreamTask {
     }
     let partition: number | undefined;
     if (sink.partitioner !== undefined) {
-      partition = sink.partitioner(topic, record.key, record.value, this.options.sink.partitionsFor(topic));
-    } else if (key !== null && isWindowedSerde(keySerde)) {
-      // Windowed results are partitioned by their inner key, as Kafka Streams' WindowedStreamPartitioner does;
-      // the windowed bytes begin with it, so it is cut out of them rather than serialized again.
-      const inner = keySerde.windowBytes === undefined ? keySerde.inner.serialize((record.key as { key: unknown }).key, topic) : key.subarray(0, key.length - keySerde.windowBytes);
-      partition = partitionForKey(inner, this.options.sink.partitionsFor(topic));
+      partition = sink.partitioner(topic, record.key, record.value, this.options.sink.partitionsFor(topic) ?? 1);
+    } else if (key !== null) {
+      const partitions = this.options.sink.partitionsFor(topic);
+      if (isWindowedSerde(keySerde)) {
+        // Windowed results are partitioned by their inner key, as Kafka Streams' WindowedStreamPartitioner does;
+        // the windowed bytes begin with it, so it is cut out of them rather than serialized again.
+        const inner = keySerde.windowBytes === undefined ? keySerde.inner.serialize((record.key as { key: unknown }).key, topic) : key.subarray(0, key.length - keySerde.windowBytes);
+        partition = partitionForKey(inner, partitions || 1);
+      } else if (partitions) {
+        // What the producer's default partitioner would pick, without its Long-based murmur2 (an allocation
+        // per step of the hash: 11% of all bytes allocated in a catch-up profile).
+        partition = partitionForKey(key, partitions);
+      }
     }
     let headers = record.headers;
     if (this.options.traceInputOrigins === true && this.metadata !== undefined && typeof sink.topic !== 'function' && sink.topic.internal) {

@@ -125,7 +125,7 @@ export class TaskCreator {
         this.config,
         this.config.logger,
         transactions?.pipeline ?? producer!.pipeline,
-        (topic) => this.metadata.partitionsByTopic.get(topic) ?? 1,
+        (topic) => this.metadata.partitionsByTopic.get(topic),
         budget,
         streamTime,
       );
