@@ -23,8 +23,13 @@ interface SessionBucket<V> extends SegmentedEntry<SessionSlot<V>> {
   unlogged?: Set<string>;
 }
 
-const byEndThenStart = (a: { start: number; end: number }, b: { start: number; end: number }): number =>
-  a.end - b.end || a.start - b.start;
+/** Puts a session among a key's sessions, kept by end then start: a sort would copy the array on every put. */
+function insertInOrder<V>(slots: SessionSlot<V>[], slot: SessionSlot<V>): void {
+  let i = slots.length;
+  while (i > 0 && (slots[i - 1]!.end > slot.end || (slots[i - 1]!.end === slot.end && slots[i - 1]!.start > slot.start))) i--;
+  if (i === slots.length) slots.push(slot);
+  else slots.splice(i, 0, slot);
+}
 
 /**
  * A session store (Kafka Streams' RocksDBSessionStore over a segmented store): segmented by session end,
@@ -142,8 +147,7 @@ export class CachingSessionStore<K, V>
         existing.value = aggregate;
         existing.bytes = undefined;
       } else {
-        bucket.slots.push({ start, end, value: aggregate });
-        bucket.slots.sort(byEndThenStart);
+        insertInOrder(bucket.slots, { start, end, value: aggregate });
         // An id that is changed but absent was logged and then removed since the last flush: put back, it is
         // still in the changelog, so a later remove must log a tombstone. Only a truly new id is unlogged.
         if (bucket.changed?.has(id) !== true) (bucket.unlogged ??= new Set()).add(id);
