@@ -87,11 +87,35 @@ export function addView(stats: SessionStats, view: PageView): SessionStats {
   };
 }
 
+/** Two sorted lists of distinct pages as one: merging runs once per record, so no Set and no sort. */
+function unionOfSorted(a: readonly string[], b: readonly string[]): string[] {
+  if (a.length === 0) return b as string[];
+  if (b.length === 0) return a as string[];
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) i++;
+    else if (x < y) {
+      out.push(x);
+      i++;
+      continue;
+    }
+    out.push(y);
+    j++;
+  }
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
 export function mergeStats(left: SessionStats, right: SessionStats): SessionStats {
   return {
     count: left.count + right.count,
     bytes: left.bytes + right.bytes,
-    pages: [...new Set([...left.pages, ...right.pages])].sort(),
+    pages: unionOfSorted(left.pages, right.pages),
     firstSeen: Math.min(left.firstSeen, right.firstSeen),
     lastSeen: Math.max(left.lastSeen, right.lastSeen),
   };
