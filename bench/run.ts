@@ -8,8 +8,9 @@
  *                guarantees, two stream threads); events/s, peak RSS, restoration records/s, and every
  *                contender's results checked against an offline oracle. Then ours against @kafkats/flow
  *                on a smaller set (FLOW_EVENTS, default 20 000; 0 skips it)
- *   catchup      peak RSS catching up on a backlog of N and of 5×N events (CATCHUP_EVENTS, default 100 000);
- *                OURS_NODE_FLAGS passes Node/V8 flags to our processes (every suite), e.g. a heap limit
+ *   catchup      peak RSS catching up on a backlog of N and of 5×N events (CATCHUP_EVENTS, default 300 000) from
+ *                the same users (N/20), as after a downtime five times as long; OURS_NODE_FLAGS passes
+ *                Node/V8 flags to our processes (every suite), e.g. a heap limit
  *   guarantees   only ours: exactly_once_v2 against at_least_once (BENCH_EVENTS, default 200 000)
  *   replay       a backlog spanning hours of event time (REPLAY_EVENTS, default 300 000, logged by six web
  *                servers so one user's views are on every partition), sessions with a 5-minute grace, processed
@@ -187,7 +188,7 @@ async function compare(broker: BenchBroker): Promise<void> {
   const classpath = ensureKafkaStreamsPeer((line) => console.log(`  ${line}`));
   const input = `bench-compare-${run}`;
   console.log(`\n[compare] filling ${n} events (6 partitions, ${format} values)...`);
-  const generated = await fillInputTopic(broker, input, n, 31, format);
+  const generated = await fillInputTopic(broker, input, n, { seed: 31, format });
   const oracle = summarize(new Map([...oracleSessions(generated)].map(([id, s]) => [id, { count: s.count, bytes: s.bytes }])));
   generated.length = 0;
   console.log('[compare] ceiling (kafkajs pass-through)...');
@@ -273,7 +274,7 @@ async function compareWithFlow(broker: BenchBroker, format: ViewFormat): Promise
   const n = Number(process.env.FLOW_EVENTS ?? 20_000);
   const input = `bench-compare-flow-${run}`;
   console.log(`\n[compare] @kafkats/flow: filling ${n} events of their own...`);
-  const generated = await fillInputTopic(broker, input, n, 33, format);
+  const generated = await fillInputTopic(broker, input, n, { seed: 33, format });
   const oracle = summarize(new Map([...oracleSessions(generated)].map(([id, s]) => [id, { count: s.count, bytes: s.bytes }])));
   generated.length = 0;
   const rows: Array<Record<string, string | number>> = [];
@@ -307,12 +308,17 @@ function table(rows: Array<Record<string, string | number>>): void {
 }
 
 async function catchup(broker: BenchBroker): Promise<void> {
-  const n = Number(process.env.CATCHUP_EVENTS ?? 100_000);
+  // N long enough that the small run outlasts V8's first heap growth (about 8 s of processing here): with
+  // 100 000 events it ended after 4 s, and the ratio measured how far V8 had grown the heap by then.
+  const n = Number(process.env.CATCHUP_EVENTS ?? 300_000);
+  // One population of users for both: a backlog after a downtime five times as long, not five times the
+  // traffic (more users at once means more live sessions, which is state, not backlog).
+  const users = Math.max(20, Math.round(n / 20));
   const small = `bench-catchup-small-${run}`;
   const large = `bench-catchup-large-${run}`;
-  console.log(`\n[catchup] filling backlogs of ${n} and ${5 * n} events...`);
-  await fillInputTopic(broker, small, n, 11);
-  await fillInputTopic(broker, large, 5 * n, 12);
+  console.log(`\n[catchup] filling backlogs of ${n} and ${5 * n} events from ${users} users...`);
+  await fillInputTopic(broker, small, n, { seed: 11, users });
+  await fillInputTopic(broker, large, 5 * n, { seed: 12, users });
   // Node's defaults (or OURS_NODE_FLAGS), then the heap limit the README's "Memory" suggests where memory is
   // tight (V8 lets the old generation grow to about 4 times the live heap under its default 4 GB limit).
   const defaults = process.env.OURS_NODE_FLAGS ?? '';
@@ -344,14 +350,14 @@ async function catchup(broker: BenchBroker): Promise<void> {
   for (const { name, label } of variants) {
     console.log(`[catchup] peak RSS ratio 5N/N = ${figures[name]!.peakRssRatio.toFixed(2)} (goal ≤ 1.2) with ${label}`);
   }
-  results.catchup = { events: n, ...figures };
+  results.catchup = { events: n, users, ...figures };
 }
 
 async function guarantees(broker: BenchBroker): Promise<void> {
   const n = Number(process.env.BENCH_EVENTS ?? 200_000);
   const input = `bench-guarantees-${run}`;
   console.log(`\n[guarantees] filling ${n} events...`);
-  await fillInputTopic(broker, input, n, 21);
+  await fillInputTopic(broker, input, n, { seed: 21 });
   const alos = await ours(broker, input, 'at_least_once', 'alos');
   const eos = await ours(broker, input, 'exactly_once_v2', 'eos');
   const ratio = alos.seconds / eos.seconds;
@@ -370,7 +376,7 @@ async function replay(broker: BenchBroker): Promise<void> {
   const classpath = ensureKafkaStreamsPeer((line) => console.log(`  ${line}`));
   const input = `bench-replay-${run}`;
   console.log(`\n[replay] filling ${n} events logged by ${PARTITIONS} servers (no malformed ones)...`);
-  const generated = await fillInputTopic(broker, input, n, 41, 'avro', true);
+  const generated = await fillInputTopic(broker, input, n, { seed: 41, byServer: true });
   const spanHours = (generated[generated.length - 1]!.view.timestamp - generated[0]!.view.timestamp) / 3600_000;
   generated.length = 0;
 

@@ -26,7 +26,6 @@ export async function benchBroker(): Promise<BenchBroker> {
   return { brokers, kafka, stop: async () => local?.stop() };
 }
 
-/** A fresh input topic holding `events` page views (deterministic for the seed), produced in chunks. */
 /** The value format of the benchmark's input: Avro (default) or JSON (`BENCH_FORMAT=json`). */
 export type ViewFormat = 'avro' | 'json';
 
@@ -34,16 +33,31 @@ export function viewSerdeFor(format: ViewFormat): Serde<PageView> | undefined {
   return format === 'json' ? Serdes.Json<PageView>() : undefined;
 }
 
-/**
- * `byServer`: written as web servers log them (one user's views on every partition, see produceEvents),
- * and without malformed records, so that every record a contender drops was dropped as late.
- */
-export async function fillInputTopic(broker: Pick<BenchBroker, 'kafka' | 'brokers'>, topic: string, events: number, seed = 1, format: ViewFormat = 'avro', byServer = false): Promise<GeneratedEvent[]> {
+export interface FillOptions {
+  /** Deterministic data for a seed; default 1. */
+  readonly seed?: number;
+  readonly format?: ViewFormat;
+  /**
+   * Written as web servers log them (one user's views on every partition, see produceEvents), and without
+   * malformed records, so that every record a contender drops was dropped as late.
+   */
+  readonly byServer?: boolean;
+  /**
+   * How many users report views; default one per 20 events, so that more events mean more users over the
+   * same hours of event time. A fixed number makes more events span more hours instead, as a backlog after
+   * a longer downtime does.
+   */
+  readonly users?: number;
+}
+
+/** A fresh input topic holding `events` page views, produced in chunks. */
+export async function fillInputTopic(broker: Pick<BenchBroker, 'kafka' | 'brokers'>, topic: string, events: number, options: FillOptions = {}): Promise<GeneratedEvent[]> {
+  const { seed = 1, format = 'avro', byServer = false, users = Math.max(20, Math.round(events / 20)) } = options;
   await createTopic(broker.brokers, topic);
   const producer = broker.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
-    const generated = generatePageViews({ events, seed, users: Math.max(20, Math.round(events / 20)), ...(byServer ? { malformedRate: 0 } : {}) });
+    const generated = generatePageViews({ events, seed, users, ...(byServer ? { malformedRate: 0 } : {}) });
     await produceEvents(producer, topic, generated, 5000, viewSerdeFor(format), byServer ? PARTITIONS : undefined);
     return generated;
   } finally {
