@@ -16,11 +16,31 @@ import type { SessionStore } from './state-store.js';
 import { unpooled } from './unpooled.js';
 import { SegmentedStore, type RawSlot, type SegmentedEntry } from './segmented-store.js';
 
-/** The live sessions of one key, by end time, and which of them changed since the last flush (as `start:end`). */
+/**
+ * A session changed since the last flush: put (its latest value is logged) or removed (a tombstone is).
+ * `unlogged`: created since the last flush, so never in the changelog; removing it leaves no trace.
+ */
+interface SessionChange {
+  readonly start: number;
+  readonly end: number;
+  readonly unlogged: boolean;
+}
+
+/** The live sessions of one key, by end time, and its changes since the last flush, in the order they came. */
 interface SessionBucket<V> extends SegmentedEntry<SessionSlot<V>> {
-  changed?: Set<string>;
-  /** Sessions created since the last flush: never logged, so removing one needs no tombstone. */
-  unlogged?: Set<string>;
+  changes?: SessionChange[];
+}
+
+/** A key has a handful of sessions and changes between two flushes: a scan beats building ids to hash. */
+function changeIndex(changes: readonly SessionChange[] | undefined, start: number, end: number): number {
+  if (changes === undefined) return -1;
+  for (let i = 0; i < changes.length; i++) if (changes[i]!.start === start && changes[i]!.end === end) return i;
+  return -1;
+}
+
+function slotIndex<V>(slots: readonly SessionSlot<V>[], start: number, end: number): number {
+  for (let i = 0; i < slots.length; i++) if (slots[i]!.start === start && slots[i]!.end === end) return i;
+  return -1;
 }
 
 /** Puts a session among a key's sessions, kept by end then start: a sort would copy the array on every put. */
@@ -83,20 +103,18 @@ export class CachingSessionStore<K, V>
   }
 
   protected changesOf(keyBytes: Buffer, bucket: SessionBucket<V> | undefined, _local: readonly BytesEntry[], key: K): BytesEntry[] {
-    if (bucket?.changed === undefined) return [];
+    const changes = bucket?.changes;
+    if (changes === undefined) return [];
     const records: BytesEntry[] = [];
-    for (const id of bucket.changed) {
-      const colon = id.indexOf(':');
-      const start = Number(id.slice(0, colon));
-      const end = Number(id.slice(colon + 1));
-      const session = bucket.slots.find((s) => s.start === start && s.end === end);
+    for (const { start, end } of changes) {
+      const index = slotIndex(bucket!.slots, start, end);
+      const session = index < 0 ? undefined : bucket!.slots[index]!;
       if (session !== undefined) session.bytes ??= unpooled(this.valueSerde.serialize(session.value));
       records.push([sessionChangelogKey(keyBytes, start, end), session === undefined ? null : session.bytes!]);
       // What is logged is what is forwarded: a changed session's latest value, or a tombstone for a logged one.
       this.listener?.({ key: { key, window: { start, end } }, value: session === undefined ? null : session.value, timestamp: end, headers: {} });
     }
-    bucket.changed = undefined;
-    bucket.unlogged = undefined;
+    bucket!.changes = undefined;
     return records;
   }
 
@@ -131,46 +149,45 @@ export class CachingSessionStore<K, V>
     return this.live(key).find((s) => s.start === sessionStart && s.end === sessionEnd)?.value;
   }
 
-  private mutate(key: K, change: (bucket: SessionBucket<V>) => boolean): void {
-    const bucket = this.read(key) ?? { slots: [] };
-    if (!change(bucket)) return;
-    this.writeEntry(key, bucket, (s) => bucket.changed?.has(`${s.start}:${s.end}`) === true);
+  /** Back into the cache; an expired session stays while it has a change to flush. */
+  private writeBucket(key: K, bucket: SessionBucket<V>): void {
+    this.writeEntry(key, bucket, (s) => changeIndex(bucket.changes, s.start, s.end) >= 0);
   }
 
   put(session: Windowed<K>, aggregate: V): void {
     const { start, end } = session.window;
     this.observe(end);
-    this.mutate(session.key, (bucket) => {
-      const existing = bucket.slots.find((s) => s.start === start && s.end === end);
-      const id = `${start}:${end}`;
-      if (existing !== undefined) {
-        existing.value = aggregate;
-        existing.bytes = undefined;
-      } else {
-        insertInOrder(bucket.slots, { start, end, value: aggregate });
-        // An id that is changed but absent was logged and then removed since the last flush: put back, it is
-        // still in the changelog, so a later remove must log a tombstone. Only a truly new id is unlogged.
-        if (bucket.changed?.has(id) !== true) (bucket.unlogged ??= new Set()).add(id);
-      }
-      (bucket.changed ??= new Set()).add(id);
-      this.touch(bucket, end);
-      return true;
-    });
+    const bucket = this.read(session.key) ?? { slots: [] };
+    const index = slotIndex(bucket.slots, start, end);
+    const change = changeIndex(bucket.changes, start, end);
+    if (index >= 0) {
+      const existing = bucket.slots[index]!;
+      existing.value = aggregate;
+      existing.bytes = undefined;
+      if (change < 0) (bucket.changes ??= []).push({ start, end, unlogged: false });
+    } else {
+      insertInOrder(bucket.slots, { start, end, value: aggregate });
+      // A change without a session was logged and then removed since the last flush: put back, it is still in
+      // the changelog, so a later remove must log a tombstone. Only a truly new session is unlogged.
+      if (change < 0) (bucket.changes ??= []).push({ start, end, unlogged: true });
+    }
+    this.touch(bucket, end);
+    this.writeBucket(session.key, bucket);
   }
 
   remove(session: Windowed<K>): void {
     const { start, end } = session.window;
     this.observe(end);
-    this.mutate(session.key, (bucket) => {
-      const index = bucket.slots.findIndex((s) => s.start === start && s.end === end);
-      if (index < 0) return false;
-      bucket.slots.splice(index, 1);
-      const id = `${start}:${end}`;
-      this.touch(bucket, end);
-      // A session that grew several times between two commits leaves no trace of its intermediate windows.
-      if (bucket.unlogged?.delete(id) === true) bucket.changed?.delete(id);
-      else (bucket.changed ??= new Set()).add(id);
-      return true;
-    });
+    const bucket = this.read(session.key);
+    if (bucket === undefined) return;
+    const index = slotIndex(bucket.slots, start, end);
+    if (index < 0) return;
+    bucket.slots.splice(index, 1);
+    this.touch(bucket, end);
+    // A session that grew several times between two commits leaves no trace of its intermediate windows.
+    const change = changeIndex(bucket.changes, start, end);
+    if (change < 0) (bucket.changes ??= []).push({ start, end, unlogged: false });
+    else if (bucket.changes![change]!.unlogged) bucket.changes!.splice(change, 1);
+    this.writeBucket(session.key, bucket);
   }
 }
