@@ -111,6 +111,13 @@ export interface StreamsMetrics {
   readonly restoreRemainingRecords: number;
   /** Records behind the end of the input, over this instance's tasks. */
   readonly recordsLag: number;
+  /**
+   * Fetched records waiting to be processed, over this instance's partitions: each partition's queue holds up
+   * to `bufferedRecordsPerPartition` before its partition is paused, plus what one fetch brought.
+   */
+  readonly bufferedRecords: number;
+  /** The most records one partition's queue has held since the start: what the fetch bounds allowed. */
+  readonly maxBufferedRecordsPerPartition: number;
   /** Records written (output, repartition, changelog, dead letters). */
   readonly producedRecordsTotal: number;
   /** Produce requests those records were sent in. */
@@ -471,6 +478,8 @@ export class KafkaStreams {
       restoredRecordsTotal: counters.restoredRecords,
       restoreRemainingRecords: restoreRemaining,
       recordsLag,
+      bufferedRecords: thread?.bufferedRecords ?? 0,
+      maxBufferedRecordsPerPartition: thread?.maxBufferedRecordsPerPartition ?? 0,
       producedRecordsTotal: produced.records,
       produceRequestsTotal: produced.batches,
       tasks: tasks.sort((a, b) => (a.taskId < b.taskId ? -1 : 1)),

@@ -69,6 +69,7 @@ export function createPrometheusRegistry(source: () => StreamsMetrics, labels: R
   gauge('kstreams_punctuate_latency_avg_ms', 'Average time of a punctuation, per task', ['task_id'], (g, m) => {
     for (const t of m.tasks) g.set({ task_id: t.taskId }, t.punctuateLatencyAvgMs);
   });
+  gauge('kstreams_buffered_records', 'Fetched records waiting to be processed, over the instance', [], (g, m) => g.set(m.bufferedRecords));
   counter('kstreams_produced_records_total', 'Records produced (output, repartition, changelog)', [], (c, m) => c.inc(m.producedRecordsTotal));
   counter('kstreams_produce_requests_total', 'Produce requests sent', [], (c, m) => c.inc(m.produceRequestsTotal));
   return registry;

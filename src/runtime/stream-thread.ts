@@ -87,6 +87,7 @@ export class StreamThread {
   private readonly queues = new Map<string, RecordQueue<QueuedRecord>>();
   /** Partitions paused because their queue is full (resumed by the loop once it is below the bound). */
   private readonly fullPartitions = new Set<string>();
+  private maxQueuedPerPartition = 0;
   private readonly scheduler = new TaskScheduler<RunningTask>((r) => r.task.subtopologyId);
   /** The processing loop, from start until the thread stops. */
   private loop: Promise<void> | undefined;
@@ -169,6 +170,21 @@ export class StreamThread {
   }
 
   /** Record counts of tasks this thread no longer runs (handed over, recovered, suspended, closed). */
+  /** Fetched records waiting in the record queues of the running tasks. */
+  get bufferedRecords(): number {
+    let n = 0;
+    for (const queue of this.queues.values()) n += queue.size;
+    return n;
+  }
+
+  /**
+   * The most records one partition's queue has held: at most `bufferedRecordsPerPartition` plus one fetch,
+   * whatever the backlog (a full queue pauses its partition).
+   */
+  get maxBufferedRecordsPerPartition(): number {
+    return this.maxQueuedPerPartition;
+  }
+
   get retiredTaskCounters(): RecordCounts {
     return this.manager.retiredTaskCounters;
   }
@@ -379,6 +395,7 @@ export class StreamThread {
     if (batch.messages.length > 0) {
       if (queue.add(batch.messages, BigInt(batch.lastOffset()) + 1n, BigInt(batch.highWatermark))) this.markPosition(key, queue);
       resolveOffset(batch.lastOffset());
+      if (queue.size > this.maxQueuedPerPartition) this.maxQueuedPerPartition = queue.size;
     }
     if (queue.size >= this.config.bufferedRecordsPerPartition && !this.fullPartitions.has(key)) {
       this.fullPartitions.add(key);
