@@ -169,7 +169,6 @@ export class StreamThread {
     return this.manager.counters;
   }
 
-  /** Record counts of tasks this thread no longer runs (handed over, recovered, suspended, closed). */
   /** Fetched records waiting in the record queues of the running tasks. */
   get bufferedRecords(): number {
     let n = 0;
@@ -185,6 +184,7 @@ export class StreamThread {
     return this.maxQueuedPerPartition;
   }
 
+  /** Record counts of tasks this thread no longer runs (handed over, recovered, suspended, closed). */
   get retiredTaskCounters(): RecordCounts {
     return this.manager.retiredTaskCounters;
   }
