@@ -197,6 +197,9 @@ describe.skipIf(!canRestart)('a broker that goes away', () => {
     // 30 s): the group may finish the input before that, so wait for it rather than assume it.
     for (const i of instances) await waitForState(i.app, 'RUNNING', 90_000);
     for (const s of states) expect(s).not.toContain('ERROR');
+    // The group's rejoin can make an instance RUNNING before its outage loop's next poll of the broker (up to
+    // 3 s apart) logs the end of the outage: wait for that line, then count.
+    await waitFor('both instances to log the end of the outage', () => loggers.every((l) => l.count(/^broker available again/) > 0), 30_000);
     // Logged once per outage, not at every retry.
     for (const l of loggers) {
       expect(l.count(/^broker unavailable/)).toBe(1);
