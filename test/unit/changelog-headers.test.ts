@@ -3,10 +3,7 @@
  * task (into its producer pipeline, on the task's partition) and the TopologyTestDriver (into its output
  * topics) send the same records with the same headers, the writer schema of an evolving value serde.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumed, Materialized, Serdes, StreamsBuilder, TopologyTestDriver, type AvroSerde } from '../../src/index.js';
 import { resolveConfig } from '../../src/config/streams-config.js';
 import { silentLogger } from '../../src/logging/logger.js';
@@ -14,6 +11,7 @@ import { ActiveTask } from '../../src/runtime/active-task.js';
 import type { ProducerPipeline } from '../../src/runtime/producer-pipeline.js';
 import type { OutgoingRecord } from '../../src/runtime/record-sink.js';
 import { SCHEMA_HEADER } from '../../src/stores/changelog-headers.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const schema = { type: 'record', name: 'Total', fields: [{ name: 'sum', type: 'long' }] };
 const S = Serdes.String();
@@ -28,10 +26,7 @@ function topology(totals: AvroSerde<{ sum: number }>) {
   return builder.build({ applicationId: 'headers' });
 }
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('kstreams-headers-');
 
 describe('changelog records', () => {
   it('carry the same schema header from the TopologyTestDriver as from the runtime, with the same keys and values', async () => {
@@ -43,8 +38,7 @@ describe('changelog records', () => {
     const fromDriver = driver.createOutputTopic(CHANGELOG, Serdes.Buffer(), Serdes.Buffer()).readRecordsToList();
     driver.close();
 
-    const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-headers-'));
-    dirs.push(stateDir);
+    const stateDir = tempDir();
     const config = resolveConfig({ applicationId: 'headers', bootstrapServers: ['127.0.0.1:9092'], stateDir, cacheMaxBytes: 0 });
     const enqueued: OutgoingRecord[] = [];
     const pipeline = { enqueue: (record: OutgoingRecord) => enqueued.push(record), lastOffset: () => undefined } as unknown as ProducerPipeline;

@@ -1,8 +1,7 @@
-import { mkdtempSync, openSync, readdirSync, rmSync, statSync, truncateSync, unlinkSync, writeSync, closeSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, readdirSync, statSync, truncateSync, unlinkSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumed, Produced, Serdes, StreamsBuilder, TopologyTestDriver } from '../../src/index.js';
 import { DamagedStoreError, ProcessingError, StateStoreError } from '../../src/errors/errors.js';
 import { RecordErrorPolicy, isMachineError } from '../../src/runtime/record-error-policy.js';
@@ -11,17 +10,9 @@ import { silentLogger } from '../../src/logging/logger.js';
 import { LevelDbBytesStore } from '../../src/stores/leveldb-bytes-store.js';
 import { inspectLevelDbFolder } from '../../src/stores/leveldb-files.js';
 import { makeReadOnly } from './support/read-only-folder.js';
+import { tempDirs } from './support/temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kstreams-leveldb-damage-'));
-  dirs.push(dir);
-  return dir;
-}
+const tmp = tempDirs('kstreams-leveldb-damage-');
 
 const key = (i: number) => Buffer.from(`key-${String(i).padStart(7, '0')}`);
 const value = (i: number, round: number) => Buffer.from(`{"user":"user-${i % 977}","count":${i * 7 + round},"sum":${(i * 13) % 10007}}`);

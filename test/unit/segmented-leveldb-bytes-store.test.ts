@@ -3,10 +3,9 @@
  * Segment roll-over and drop (a dropped segment's folder is gone), reads and batches across segments, the
  * position across a reopen, crashes between the databases of one batch, damage, and the earlier layout.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Serdes } from '../../src/index.js';
 import { DamagedStoreError } from '../../src/errors/errors.js';
 import type { BytesEntry } from '../../src/stores/bytes-store.js';
@@ -19,21 +18,17 @@ import type { SessionStore } from '../../src/stores/state-store.js';
 import { createStore } from '../../src/stores/store-factory.js';
 import { StoreLayout } from '../../src/stores/store-layout.js';
 import { Stores } from '../../src/stores/stores.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const MINUTE = 60_000;
 const RETENTION = 20 * MINUTE; // segments of 10 min
 const segments = new Segments(RETENTION);
 const definition = Stores.sessionStore('s', RETENTION, Serdes.String(), Serdes.Int32());
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('segment-dbs-');
 
 function storePath(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'segment-dbs-'));
-  dirs.push(dir);
-  return join(dir, 'store');
+  return join(tempDir(), 'store');
 }
 
 const key = (segment: number, name: string) => segments.key(segment, Buffer.from(name));

@@ -3,10 +3,8 @@
  * by the store's own observed time (as Kafka Streams' segmented stores), restoration from a changelog that
  * still holds expired records, and the detection of a store written in the previous (bucketed) layout.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Serdes } from '../../src/index.js';
 import { encodeSessions, sessionChangelogKey, windowChangelogKey } from '../../src/stores/bucket-codec.js';
 import { InMemoryBytesStore, type BytesEntry, type BytesStore } from '../../src/stores/bytes-store.js';
@@ -22,6 +20,7 @@ import { replayChangelog } from '../../src/runtime/changelog-replay.js';
 import { createStore } from '../../src/stores/store-factory.js';
 import { StoreLayout } from '../../src/stores/store-layout.js';
 import { Stores } from '../../src/stores/stores.js';
+import { tempDirs } from './support/temp-dirs.js';
 
 const MINUTE = 60_000;
 /** Retention 20 min: segments of 10 min. */
@@ -285,14 +284,10 @@ describe('segmented window store', () => {
 });
 
 describe('segment drop on LevelDB', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
+  const tempDir = tempDirs('segments-');
 
   it('removes the expired range and nothing else', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'segments-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const bytes = await LevelDbBytesStore.open(join(dir, 's'));
     const store = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
     for (let i = 0; i < 200; i++) store.put(session(`u${i}`, i * MINUTE, i * MINUTE), i);
@@ -309,15 +304,10 @@ describe('segment drop on LevelDB', () => {
 });
 
 describe('store layout', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
+  const tempDir = tempDirs('layout-');
 
   async function open(): Promise<LevelDbBytesStore> {
-    const dir = mkdtempSync(join(tmpdir(), 'layout-'));
-    dirs.push(dir);
-    return LevelDbBytesStore.open(join(dir, 'store'));
+    return LevelDbBytesStore.open(join(tempDir(), 'store'));
   }
 
   it('detects a session store of the previous layout (a bucket per key, no recorded layout)', async () => {

@@ -4,10 +4,8 @@
  * starts from an empty store at no changelog position, so restoration rebuilds it from the changelog. The
  * same holds for a segmented store of the single-LevelDB layout, now one LevelDB per segment.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumed, Materialized, Serdes, SessionWindows, StreamsBuilder } from '../../src/index.js';
 import { resolveConfig } from '../../src/config/streams-config.js';
 import type { Logger } from '../../src/logging/logger.js';
@@ -18,11 +16,9 @@ import { LevelDbBytesStore } from '../../src/stores/leveldb-bytes-store.js';
 import { SegmentedLevelDbBytesStore } from '../../src/stores/segmented-leveldb-bytes-store.js';
 import { Segments } from '../../src/stores/segments.js';
 import type { SessionStore } from '../../src/stores/state-store.js';
+import { tempDirs } from './support/temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('migration-');
 
 function topology() {
   const builder = new StreamsBuilder();
@@ -49,35 +45,44 @@ async function openTask(stateDir: string, logger: Logger): Promise<ActiveTask> {
   return ActiveTask.open(topology(), 0, 0, config, logger, {} as ProducerPipeline, () => 1, 1 << 20, Number.NEGATIVE_INFINITY);
 }
 
+/**
+ * Opens the task on the old folder: one WARN saying why, and an empty session store (one LevelDB per
+ * segment) at no changelog position, so restoration reads the whole changelog. Opened again, the layout it
+ * now records is its own: nothing to say, nothing wiped.
+ */
+async function expectWipedOnceThenQuiet(stateDir: string, warning: RegExp): Promise<void> {
+  const logger = recordingLogger();
+  const task = await openTask(stateDir, logger);
+  expect(logger.warnings).toHaveLength(1);
+  expect(logger.warnings[0]).toMatch(warning);
+  const store = task.streamTask.stores.get('sessions')!;
+  expect(store.bytes).toBeInstanceOf(SegmentedLevelDbBytesStore);
+  expect(store.bytes.changelogPosition()).toBeUndefined();
+  expect((store as unknown as SessionStore<string, number>).fetch('u')).toEqual([]);
+  await task.close();
+
+  const again = recordingLogger();
+  await (await openTask(stateDir, again)).close();
+  expect(again.warnings).toEqual([]);
+}
+
 describe('store layout migration', () => {
   it('rebuilds a session store of the bucketed layout from its changelog, with a WARN saying why', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'migration-'));
-    dirs.push(stateDir);
+    const stateDir = tempDir();
     const storePath = join(stateDir, 'migration', '0_0', 'sessions');
     // What the previous version left: every session of key 'u' in one value under the key's bytes.
     const old = await LevelDbBytesStore.open(storePath);
     await old.apply([[Buffer.from('u'), encodeSessions([{ start: 0, end: 1000, value: Buffer.from([0, 0, 0, 0, 0, 0, 0, 3]) }], (b) => b)]], 7n);
     await old.close();
 
-    const logger = recordingLogger();
-    const task = await openTask(stateDir, logger);
-    const store = task.streamTask.stores.get('sessions')!;
-    expect(logger.warnings).toHaveLength(1);
-    expect(logger.warnings[0]).toMatch(/store sessions .* written by an earlier version in the session layout without segments .* wiping it, restoring it from its changelog/);
-    // Empty and at no position: restoration reads the whole changelog.
-    expect(store.bytes.changelogPosition()).toBeUndefined();
-    expect((store as unknown as SessionStore<string, number>).fetch('u')).toEqual([]);
-    await task.close();
-
-    // Opened again, the layout it now records is its own: nothing to say, nothing wiped.
-    const again = recordingLogger();
-    await (await openTask(stateDir, again)).close();
-    expect(again.warnings).toEqual([]);
+    await expectWipedOnceThenQuiet(
+      stateDir,
+      /store sessions .* written by an earlier version in the session layout without segments .* wiping it, restoring it from its changelog/,
+    );
   });
 
   it('rebuilds a session store of the single-LevelDB segmented layout as one LevelDB per segment', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'migration-'));
-    dirs.push(stateDir);
+    const stateDir = tempDir();
     const storePath = join(stateDir, 'migration', '0_0', 'sessions');
     // What the previous version left: segment keys in the store's own LevelDB, its layout recorded.
     const old = await LevelDbBytesStore.open(storePath);
@@ -85,18 +90,9 @@ describe('store layout migration', () => {
     await old.putMetadata('layout', Buffer.from('session/segmented-v2'));
     await old.close();
 
-    const logger = recordingLogger();
-    const task = await openTask(stateDir, logger);
-    expect(logger.warnings).toHaveLength(1);
-    expect(logger.warnings[0]).toMatch(/store sessions .* written in layout session\/segmented-v2, this version reads session\/segment-databases-v3; wiping it, restoring it from its changelog/);
-    const store = task.streamTask.stores.get('sessions')!;
-    expect(store.bytes).toBeInstanceOf(SegmentedLevelDbBytesStore);
-    expect(store.bytes.changelogPosition()).toBeUndefined();
-    expect((store as unknown as SessionStore<string, number>).fetch('u')).toEqual([]);
-    await task.close();
-
-    const again = recordingLogger();
-    await (await openTask(stateDir, again)).close();
-    expect(again.warnings).toEqual([]);
+    await expectWipedOnceThenQuiet(
+      stateDir,
+      /store sessions .* written in layout session\/segmented-v2, this version reads session\/segment-databases-v3; wiping it, restoring it from its changelog/,
+    );
   });
 });
