@@ -28,7 +28,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchBroker, createTopic, fillInputTopic, PARTITIONS, type BenchBroker, type ViewFormat } from './lib/bench-env.js';
+import { benchBroker, createTopic, fillInputTopic, PARTITIONS, usersFor, type BenchBroker, type ViewFormat } from './lib/bench-env.js';
 import { runChild, runOurs, type RunFigures } from './lib/contender.js';
 import { failover } from './lib/failover.js';
 import { soak } from './lib/soak.js';
@@ -313,7 +313,7 @@ async function catchup(broker: BenchBroker): Promise<void> {
   const n = Number(process.env.CATCHUP_EVENTS ?? 300_000);
   // One population of users for both: a backlog after a downtime five times as long, not five times the
   // traffic (more users at once means more live sessions, which is state, not backlog).
-  const users = Math.max(20, Math.round(n / 20));
+  const users = usersFor(n);
   const small = `bench-catchup-small-${run}`;
   const large = `bench-catchup-large-${run}`;
   console.log(`\n[catchup] filling backlogs of ${n} and ${5 * n} events from ${users} users...`);

@@ -50,9 +50,14 @@ export interface FillOptions {
   readonly users?: number;
 }
 
+/** The benchmark's user population for a data set of `events`: one user per 20 events. */
+export function usersFor(events: number): number {
+  return Math.max(20, Math.round(events / 20));
+}
+
 /** A fresh input topic holding `events` page views, produced in chunks. */
 export async function fillInputTopic(broker: Pick<BenchBroker, 'kafka' | 'brokers'>, topic: string, events: number, options: FillOptions = {}): Promise<GeneratedEvent[]> {
-  const { seed = 1, format = 'avro', byServer = false, users = Math.max(20, Math.round(events / 20)) } = options;
+  const { seed = 1, format = 'avro', byServer = false, users = usersFor(events) } = options;
   await createTopic(broker.brokers, topic);
   const producer = broker.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
