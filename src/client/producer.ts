@@ -27,8 +27,8 @@ export interface BatchSender {
 }
 
 /**
- * An open transaction. Errors carry the broker's error name in `type` (`PRODUCER_FENCED`,
- * `CONCURRENT_TRANSACTIONS`…), as Kafka's protocol names them.
+ * An open transaction. Its errors are told apart with `isClientError` (`fenced`,
+ * `concurrent-transactions`…, see client-error.ts).
  */
 export interface Transaction extends BatchSender {
   /** Adds the group's input offsets to the transaction (committed with it). */

@@ -1,4 +1,5 @@
 import type { Admin, TopicMetadata, TopicToCreate } from '../client/admin.js';
+import { isClientError } from '../client/client-error.js';
 
 import type { Topology } from '../processor/topology.js';
 import { changelogTopicConfig } from '../processor/store-definition.js';
@@ -65,9 +66,9 @@ export async function createTopicsAndWait(admin: Admin, topics: TopicToCreate[],
 
 /** True when a createTopics error leaves the topics possibly created (by us or by another instance). */
 function mayStillAppear(err: unknown): boolean {
-  const e = err as { retriable?: boolean; type?: string; errors?: unknown[] };
-  if (Array.isArray(e.errors)) return e.errors.every(mayStillAppear);
-  return e.retriable === true || e.type === 'TOPIC_ALREADY_EXISTS' || e.type === 'REQUEST_TIMED_OUT';
+  const errors = (err as { errors?: unknown }).errors; // an AggregateError: one error per topic
+  if (Array.isArray(errors)) return errors.every(mayStillAppear);
+  return isClientError(err, 'retriable') || isClientError(err, 'already-exists') || isClientError(err, 'timed-out');
 }
 
 async function allHaveLeaders(admin: Admin, topics: string[]): Promise<boolean> {

@@ -22,7 +22,7 @@ import { RestoreProgress } from './restore-progress.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { ASSIGNOR_NAME, taskAssignor, topologySummary, type SubscriptionInfo } from './task-assignor.js';
 import { BrokerOutage } from './broker-outage.js';
-import { isBrokerUnavailable } from '../client/broker-unavailable.js';
+import { isClientError } from '../client/client-error.js';
 import type { StandbyManager } from './standby-manager.js';
 import { formatTaskId } from './task-id.js';
 import { TaskManager, type ThreadCounters } from './task-manager.js';
@@ -269,7 +269,7 @@ export class StreamThread {
     this.hooks.onRebalancing(true);
     this.membershipLost = true;
     if (!restarting) this.consumerDown = true;
-    if (restarting && !isBrokerUnavailable(error)) return;
+    if (restarting && !isClientError(error, 'unavailable')) return;
     this.handleError(new StreamsRuntimeError(`The consumer crashed: ${error.message}`, { cause: error }));
   }
 
@@ -623,7 +623,7 @@ export class StreamThread {
    */
   private handleError(error: Error): void {
     if (this.stopped) return;
-    if (this.config.brokerUnavailableTimeoutMs > 0 && isBrokerUnavailable(error)) this.brokerUnavailable(error);
+    if (this.config.brokerUnavailableTimeoutMs > 0 && isClientError(error, 'unavailable')) this.brokerUnavailable(error);
     else this.fail(error);
   }
 
@@ -680,7 +680,7 @@ export class StreamThread {
         await this.manager.reconcileAgain();
       } catch (err) {
         if (this.stopped) return;
-        if (!isBrokerUnavailable(err)) {
+        if (!isClientError(err, 'unavailable')) {
           this.fail(err as Error);
           return;
         }

@@ -5,7 +5,7 @@ import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
 import type { ActiveTask, CommitSnapshot } from './active-task.js';
-import { isBrokerUnavailable } from '../client/broker-unavailable.js';
+import { isClientError } from '../client/client-error.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { describeGroup, describeGroupMembers, statefulTaskIds } from './group-members.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
@@ -17,16 +17,6 @@ import type { StateRestoreListener } from './state-restore-listener.js';
 import { computeStandbys } from './task-assignor.js';
 import { TaskCreator } from './task-creator.js';
 import { TaskFencedError } from './task-transactions.js';
-
-/** Answers to a commit that mean the group is rebalancing, not that anything is wrong. */
-const REBALANCE_ERRORS = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS']);
-
-function isRebalanceError(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (REBALANCE_ERRORS.has((e as { type?: string }).type ?? '')) return true;
-  }
-  return false;
-}
 
 /** Failed transactions of one task in a row before the failure is taken as fatal. */
 const MAX_TRANSACTION_RETRIES = 5;
@@ -310,7 +300,7 @@ export class TaskManager {
       } catch (err) {
         // The group moved on under us (a member died or joined): the offsets are committed by the handover
         // or the next commit after the rebalance; what was processed meanwhile may be processed again.
-        if (!isRebalanceError(err)) throw err;
+        if (!isClientError(err, 'rebalancing')) throw err;
         this.config.logger.warn(`commit skipped while the group rebalances (${(err as Error).message}); it is retried after the rebalance`);
         return;
       }
@@ -374,7 +364,7 @@ export class TaskManager {
     await task.close();
     if (this.host.stopped() || !current) return;
     const fenced = error instanceof TaskFencedError;
-    if (!fenced && isBrokerUnavailable(error)) {
+    if (!fenced && isClientError(error, 'unavailable')) {
       this.host.handleError(error);
       return;
     }

@@ -1,3 +1,4 @@
+import { isClientError } from '../client/client-error.js';
 import type { KafkaClient } from '../client/kafka-client.js';
 import type { OffsetToCommit } from '../client/topic-partitions.js';
 import type { Transaction, TransactionalProducer } from '../client/producer.js';
@@ -7,13 +8,10 @@ import { ProducerPipeline } from './producer-pipeline.js';
 /** Offsets of a commit, with the metadata the group keeps beside each. */
 export type OffsetsToCommit = readonly OffsetToCommit[];
 
-/** Broker error names that mean another producer with our transactional id took over. */
-const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
-
 export class TaskFencedError extends StreamsRuntimeError {}
 
 /**
- * Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until the previous transaction's
+ * Right after a commit the coordinator answers 'concurrent-transactions' until the previous transaction's
  * markers are written. kafkajs retries that only when initializing; like the Java producer, we retry
  * AddOffsetsToTxn briefly instead of failing the transaction.
  */
@@ -23,18 +21,10 @@ async function retryConcurrentTransactions<T>(operation: () => Promise<T>, deadl
     try {
       return await operation();
     } catch (err) {
-      if ((err as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || Date.now() > deadline) throw err;
+      if (!isClientError(err, 'concurrent-transactions') || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, delay));
     }
   }
-}
-
-function isFenced(err: unknown): boolean {
-  for (let e: unknown = err; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause) {
-    if (FENCED.has((e as { type?: string }).type ?? '')) return true;
-    if (/fenced|epoch/i.test((e as Error).message ?? '')) return true;
-  }
-  return false;
 }
 
 /**
@@ -73,7 +63,7 @@ export class TaskTransactions {
     try {
       this.transaction = await this.producer.transaction();
     } catch (err) {
-      throw isFenced(err) ? new TaskFencedError(`${this.transactionalId} was fenced`, { cause: err }) : err;
+      throw isClientError(err, 'fenced') ? new TaskFencedError(`${this.transactionalId} was fenced`, { cause: err }) : err;
     }
     this.pipeline.setSender(this.transaction);
   }
@@ -100,7 +90,7 @@ export class TaskTransactions {
       }
       await transaction.commit();
     } catch (err) {
-      throw isFenced(err) ? new TaskFencedError(`${this.transactionalId} was fenced`, { cause: err }) : err;
+      throw isClientError(err, 'fenced') ? new TaskFencedError(`${this.transactionalId} was fenced`, { cause: err }) : err;
     }
     this.transaction = undefined;
     await this.begin();

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Kafka, Partitioners, logLevel, type ISocketFactory, type logCreator } from 'kafkajs';
 import type { Logger } from '../../logging/logger.js';
 import type { Admin } from '../admin.js';
+import { registerClientErrorClassifier } from '../client-error.js';
 import type { ConnectionSettings } from '../connection-settings.js';
 import type { GroupConsumer, GroupConsumerListener, GroupConsumerOptions } from '../group-consumer.js';
 import type { KafkaClient } from '../kafka-client.js';
@@ -10,6 +11,7 @@ import type { Producer, TransactionalProducer } from '../producer.js';
 import { installAbortedTransactionFilter } from './aborted-transaction-filter.js';
 import { markedSocketFactory, type ClientMark } from './client-marks.js';
 import { KafkajsAdmin } from './kafkajs-admin.js';
+import { isKafkajsErrorOfKind } from './kafkajs-errors.js';
 import { KafkajsGroupConsumer } from './kafkajs-group-consumer.js';
 import { ISOLATION, createRawCluster } from './kafkajs-internals.js';
 import { kafkajsLogCreator } from './kafkajs-log.js';
@@ -18,6 +20,9 @@ import { linearGroupingActive } from './kafkajs-preload.js';
 import { fastProduceEncodingActive } from './produce-request-v3.js';
 import { fastRecordDecodingActive } from './record-decoder.js';
 import { installStaticMembership } from './static-membership.js';
+
+// The runtime asks what an error means through client-error.ts; kafkajs' errors read as kafkajs-errors.ts says.
+registerClientErrorClassifier(isKafkajsErrorOfKind);
 
 const require = createRequire(import.meta.url);
 const defaultSocketFactory = require('kafkajs/src/network/socketFactory.js') as () => ISocketFactory;

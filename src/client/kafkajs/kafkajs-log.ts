@@ -1,6 +1,6 @@
 import { logLevel, type logCreator } from 'kafkajs';
 import type { Logger } from '../../logging/logger.js';
-import { isBrokerUnavailable } from '../broker-unavailable.js';
+import { isKafkajsErrorOfKind } from './kafkajs-errors.js';
 
 /**
  * kafkajs' log lines through our logger. kafkajs logs retriable broker answers (coordinator loading,
@@ -19,7 +19,7 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
         message.includes('concurrent operation') ||
         message.startsWith('Crash: ') ||
         message.startsWith('Restarting the consumer') ||
-        isBrokerUnavailable({ message: `${message} ${String((fields as { error?: unknown }).error ?? '')}` });
+        isKafkajsErrorOfKind({ message: `${message} ${String((fields as { error?: unknown }).error ?? '')}` }, 'unavailable');
       if (!retriable && (level === logLevel.ERROR || level === logLevel.WARN)) logger.warn(text, fields);
       else logger.debug(text, fields);
     };
