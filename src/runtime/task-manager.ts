@@ -7,6 +7,7 @@ import type { Topology } from '../processor/topology.js';
 import type { ActiveTask, CommitSnapshot } from './active-task.js';
 import { isClientError } from '../client/client-error.js';
 import type { ChangelogReader } from './changelog-reader.js';
+import type { TaskInputs } from './input-buffers.js';
 import { describeGroup, describeGroupMembers, statefulTaskIds } from './group-members.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
@@ -17,6 +18,7 @@ import type { StateRestoreListener } from './state-restore-listener.js';
 import { computeStandbys } from './task-assignor.js';
 import { TaskCreator } from './task-creator.js';
 import { TaskFencedError } from './task-transactions.js';
+import type { ThreadState } from './thread-state.js';
 
 /** Failed transactions of one task in a row before the failure is taken as fatal. */
 const MAX_TRANSACTION_RETRIES = 5;
@@ -28,33 +30,20 @@ export interface ThreadCounters {
   restoredRecords: number;
 }
 
-/** What the task manager asks of the stream thread: its state, its consumer and its processing loop. */
+/**
+ * What the task manager is given by its stream thread: the thread's state, read as it is now; the input
+ * buffers, through which it pauses, resumes and seeks partitions and hands tasks to the processing loop;
+ * and the four calls back into the thread.
+ */
 export interface TaskManagerHost {
-  /** True once the thread closes or failed: from then on no task is created and no file written. */
-  stopped(): boolean;
-  /** True once the thread failed: nothing after the last commit is trusted, so nothing more is committed. */
-  failed(): boolean;
-  /** The consumer lost its group membership: the last assignment gives us nothing until the next join. */
-  membershipLost(): boolean;
-  rebalancing(): boolean;
-  pause(partitions: TopicPartitions[]): void;
-  resume(partitions: TopicPartitions[]): void;
-  seek(topic: string, partition: number, offset: bigint): void;
+  readonly state: ThreadState;
+  readonly inputs: TaskInputs;
   commitOffsets(offsets: OffsetToCommit[]): Promise<void>;
-  /** A partition whose fetched records fill its buffer stays paused when the others resume. */
-  bufferFull(topic: string, partition: number): boolean;
-  /** A task that starts running: the loop takes it from here. */
-  taskRunning(task: ActiveTask): void;
-  /** A task that stops: the loop forgets it, and the buffers of the partitions it owned (`topic:partition`). */
-  taskRemoved(task: ActiveTask, ownedPartitions: readonly string[]): void;
-  /** Every assigned task runs: the rebalance is over for this member. */
-  assignmentApplied(): void;
   /** A task's commit finished (it may process again). */
   commitFinished(): void;
   /** A recoverable error (a broker away) or a fatal one: the thread decides. */
   handleError(error: Error): void;
   fail(error: Error): void;
-  restoreListener(): StateRestoreListener | undefined;
 }
 
 /**
@@ -87,6 +76,8 @@ export class TaskManager {
   readonly retiredTaskCounters: RecordCounts = emptyRecordCounts();
   private readonly retired = new WeakSet<ActiveTask>();
   readonly counters: ThreadCounters = { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
+  private readonly state: ThreadState;
+  private readonly inputs: TaskInputs;
 
   constructor(
     client: KafkaClient,
@@ -96,15 +87,19 @@ export class TaskManager {
     private readonly metadata: TopologyMetadata,
     reader: ChangelogReader,
     restoreProgress: RestoreProgress,
+    /** The user's restore listener, as it is when a restoration starts. */
+    restoreListener: () => StateRestoreListener | undefined,
     private readonly host: TaskManagerHost,
   ) {
+    this.state = host.state;
+    this.inputs = host.inputs;
     this.eos = config.processingGuarantee === 'exactly_once_v2';
     this.creator = new TaskCreator(client, admin, topology, config, metadata, reader, restoreProgress, {
-      stopped: () => host.stopped(),
+      stopped: () => this.state.stopped,
       memberId: () => this.member,
       runningTaskIds: () => this.byId.keys(),
-      seek: (topic, partition, offset) => host.seek(topic, partition, offset),
-      restoreListener: () => host.restoreListener(),
+      seek: (topic, partition, offset) => this.inputs.seek(topic, partition, offset),
+      restoreListener,
       restored: (records) => {
         this.counters.restoredRecords += records;
       },
@@ -122,14 +117,6 @@ export class TaskManager {
   /** The task that reads a partition (`topic:partition`). */
   taskOf(partitionKey: string): ActiveTask | undefined {
     return this.byPartition.get(partitionKey);
-  }
-
-  get memberId(): string | undefined {
-    return this.member;
-  }
-
-  get generation(): number {
-    return this.currentGeneration;
   }
 
   get producerStats(): { records: number; batches: number } {
@@ -166,9 +153,9 @@ export class TaskManager {
   }
 
   private async reconcile(generation: number, assigned: Set<string>): Promise<void> {
-    if (this.host.stopped()) return;
+    if (this.state.stopped) return;
     if (assigned.size === 0) await this.checkRefused();
-    if (this.host.stopped()) return;
+    if (this.state.stopped) return;
     this.config.logger.info(`assignment of generation ${generation}: ${[...assigned].sort().join(', ') || 'no tasks'}`);
     const revoked = [...this.byId.values()].filter((t) => !assigned.has(t.id));
     if (revoked.length > 0) {
@@ -180,22 +167,22 @@ export class TaskManager {
         this.removeTask(task);
         await task.close();
       }
-      if (this.host.stopped()) return;
+      if (this.state.stopped) return;
       this.config.logger.info(`handed over tasks ${revoked.map((t) => t.id).join(', ')}`);
     }
     const fresh = [...assigned].filter((id) => !this.byId.has(id)).sort();
     // A replica kept here becomes the task's stores: close it first, the active task restores only the rest.
     if (fresh.length > 0) await this.standbys?.release(fresh);
     if (fresh.length > 0) await this.createTasks(generation, fresh);
-    if (generation !== this.currentGeneration || this.host.stopped()) return;
+    if (generation !== this.currentGeneration || this.state.stopped) return;
     const resume: TopicPartitions[] = [];
     for (const task of this.byId.values()) {
       for (const { topic, partition } of task.inputPartitions) {
-        if (!this.host.bufferFull(topic, partition)) resume.push({ topic, partitions: [partition] });
+        if (!this.inputs.isFull(topic, partition)) resume.push({ topic, partitions: [partition] });
       }
     }
-    if (resume.length > 0) this.host.resume(resume);
-    this.host.assignmentApplied();
+    if (resume.length > 0) this.inputs.resume(resume);
+    this.state.assignmentApplied();
     if (this.standbys !== undefined) {
       await this.assignStandbys(generation, assigned).catch((err: unknown) =>
         this.config.logger.warn(`standby replicas not updated (next rebalance retries): ${(err as Error).message}`),
@@ -206,7 +193,7 @@ export class TaskManager {
   /** A member given no task looks up why: the leader may have refused its topology. */
   private async checkRefused(): Promise<void> {
     const me = (await describeGroupMembers(this.admin(), this.config.applicationId, this.topology)).find((m) => m.memberId === this.member);
-    if (me?.refused !== undefined && !this.host.stopped()) this.host.fail(new StreamsRuntimeError(`This instance (client ${this.config.clientId}): ${me.refused}`));
+    if (me?.refused !== undefined && !this.state.stopped) this.host.fail(new StreamsRuntimeError(`This instance (client ${this.config.clientId}): ${me.refused}`));
   }
 
   /**
@@ -216,7 +203,7 @@ export class TaskManager {
    */
   private async assignStandbys(generation: number, active: ReadonlySet<string>): Promise<void> {
     const described = await describeGroupMembers(this.admin(), this.config.applicationId, this.topology);
-    if (generation !== this.currentGeneration || this.host.stopped()) return;
+    if (generation !== this.currentGeneration || this.state.stopped) return;
     const members = described.filter((m) => m.assigned).map((m) => ({ memberId: m.memberId, active: m.activeTasks, state: m.subscription.state ?? {} }));
     const stateful = statefulTaskIds(this.topology, this.metadata.partitionsBySubtopology);
     const mine = computeStandbys(members, stateful, this.config.numStandbyReplicas).get(this.member ?? '') ?? [];
@@ -240,15 +227,15 @@ export class TaskManager {
 
   /** Creates the tasks (see TaskCreator) and runs those that are still assigned here once restored. */
   private async createTasks(generation: number, taskIds: string[]): Promise<void> {
-    if (this.host.stopped()) return;
+    if (this.state.stopped) return;
     await this.creator.create(taskIds, {
       generation,
-      abandoned: () => generation !== this.currentGeneration || this.host.stopped() || this.host.membershipLost(),
+      abandoned: () => generation !== this.currentGeneration || this.state.stopped || this.state.membershipLost,
       wanted: (id) => this.assignedTaskIds.has(id) && !this.byId.has(id),
       started: (task) => {
         this.byId.set(task.id, task);
         for (const { topic, partition } of task.inputPartitions) this.byPartition.set(`${topic}:${partition}`, task);
-        this.host.taskRunning(task);
+        this.inputs.add(task);
       },
     });
   }
@@ -264,7 +251,7 @@ export class TaskManager {
         owned.push(key);
       }
     }
-    this.host.taskRemoved(task, owned);
+    this.inputs.remove(task, owned);
     this.retireCounters(task);
   }
 
@@ -279,7 +266,7 @@ export class TaskManager {
 
   /** Commits every running task (under a lock: commits never overlap). */
   commitAll(handover: boolean): Promise<void> {
-    if (this.host.rebalancing() && !handover) return Promise.resolve();
+    if (this.state.rebalancing && !handover) return Promise.resolve();
     return this.commitTasks([...this.byId.values()].filter((t) => t.state === 'running'), handover);
   }
 
@@ -287,7 +274,7 @@ export class TaskManager {
     if (this.eos) return Promise.all(tasks.map((t) => this.commitTransaction(t, handover))).then(() => {});
     const run = async (): Promise<void> => {
       const live = tasks.filter((t) => t.state === 'running');
-      if (live.length === 0 || this.host.failed()) return;
+      if (live.length === 0 || this.state.failed) return;
       if (!handover && !live.some((t) => t.hasUncommitted || t.needsFlush())) return;
       const began = Date.now();
       // Synchronous: flush caches and capture offsets at one point of the record stream.
@@ -322,7 +309,7 @@ export class TaskManager {
    */
   private commitTransaction(task: ActiveTask, handover: boolean): Promise<void> {
     const run = async (): Promise<void> => {
-      if (task.state !== 'running' || this.host.failed()) return;
+      if (task.state !== 'running' || this.state.failed) return;
       if (!handover && !task.hasUncommitted && !task.needsFlush()) return;
       const began = Date.now();
       const snapshot = task.snapshot(handover);
@@ -360,9 +347,9 @@ export class TaskManager {
     const current = this.byId.get(task.id) === task;
     this.removeTask(task);
     const partitions = task.inputPartitions;
-    this.host.pause(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+    this.inputs.pause(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
     await task.close();
-    if (this.host.stopped() || !current) return;
+    if (this.state.stopped || !current) return;
     const fenced = error instanceof TaskFencedError;
     if (!fenced && isClientError(error, 'unavailable')) {
       this.host.handleError(error);
@@ -382,7 +369,7 @@ export class TaskManager {
     }
     this.reconciling = this.reconciling
       .then(async () => {
-        if (this.host.stopped() || this.host.membershipLost() || !this.assignedTaskIds.has(task.id) || this.byId.has(task.id)) return;
+        if (this.state.stopped || this.state.membershipLost || !this.assignedTaskIds.has(task.id) || this.byId.has(task.id)) return;
         if (fenced) {
           // Re-created only if the group, settled, gives it to us: during a rebalance the description still
           // shows the previous assignment, and re-creating the task would fence its new owner in turn.
@@ -399,7 +386,7 @@ export class TaskManager {
         await this.createTasks(this.currentGeneration, [task.id]);
         const restarted = this.byId.get(task.id);
         if (restarted !== undefined) {
-          this.host.resume(restarted.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+          this.inputs.resume(restarted.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
         }
       })
       .catch((err: unknown) => this.host.handleError(err as Error));
@@ -416,7 +403,7 @@ export class TaskManager {
     const tasks = [...this.byId.values()];
     if (tasks.length === 0) return;
     for (const task of tasks) this.removeTask(task);
-    this.host.pause(tasks.flatMap((t) => t.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] }))));
+    this.inputs.pause(tasks.flatMap((t) => t.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] }))));
     // Abandoned, not aborted: an abort would only retry against the missing broker.
     await Promise.all(
       tasks.map(async (task) => {

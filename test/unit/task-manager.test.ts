@@ -11,7 +11,9 @@ import { StoreCommit } from '../../src/runtime/store-commit.js';
 import type { ChangelogReader } from '../../src/runtime/changelog-reader.js';
 import { emptyRecordCounts } from '../../src/runtime/record-counts.js';
 import { RestoreProgress } from '../../src/runtime/restore-progress.js';
+import type { TaskInputs } from '../../src/runtime/input-buffers.js';
 import { TaskManager, type TaskManagerHost } from '../../src/runtime/task-manager.js';
+import { ThreadState } from '../../src/runtime/thread-state.js';
 
 const APP = 'task-manager-test';
 
@@ -66,36 +68,41 @@ interface Harness {
   log: string[];
   /** Resolves the commit of offsets in flight (they wait for it). */
   commitGate: { open(): void };
-  rebalancing: boolean;
+  state: ThreadState;
 }
 
 function harness(commitOffsets?: (offsets: OffsetToCommit[]) => Promise<void>, guarantee: 'at_least_once' | 'exactly_once_v2' = 'at_least_once'): Harness {
   const log: string[] = [];
   let release: () => void = () => {};
   const gate = new Promise<void>((resolve) => (release = resolve));
-  const h: Harness = { manager: undefined as unknown as TaskManager, log, commitGate: { open: () => release() }, rebalancing: false };
-  const host: TaskManagerHost = {
-    stopped: () => false,
-    failed: () => false,
-    membershipLost: () => false,
-    rebalancing: () => h.rebalancing,
+  // The harness starts after a rebalance: the state's first end of a rebalance is not logged.
+  let started = false;
+  const state = new ThreadState((rebalancing) => {
+    if (started && !rebalancing) log.push('assignment applied');
+  });
+  state.assignmentApplied();
+  started = true;
+  const h: Harness = { manager: undefined as unknown as TaskManager, log, commitGate: { open: () => release() }, state };
+  const inputs: TaskInputs = {
     pause: (p: TopicPartitions[]) => log.push(`pause ${p.map((x) => `${x.topic}-${x.partitions.join(',')}`).join(' ')}`),
     resume: (p: TopicPartitions[]) => log.push(`resume ${p.map((x) => `${x.topic}-${x.partitions.join(',')}`).join(' ')}`),
     seek: () => {},
+    isFull: () => false,
+    add: () => {},
+    remove: (t) => log.push(`removed ${t.id}`),
+  };
+  const host: TaskManagerHost = {
+    state,
+    inputs,
     commitOffsets:
       commitOffsets ??
       (async (offsets) => {
         log.push(`commit offsets ${offsets.map((o) => `${o.topic}-${o.partition}@${o.offset}`).join(' ')}`);
         await gate;
       }),
-    bufferFull: () => false,
-    taskRunning: () => {},
-    taskRemoved: (t) => log.push(`removed ${t.id}`),
-    assignmentApplied: () => log.push('assignment applied'),
     commitFinished: () => {},
     handleError: (e) => log.push(`error ${e.message}`),
     fail: (e) => log.push(`fail ${e.message}`),
-    restoreListener: () => undefined,
   };
   const admin = { fetchTopicOffsets: async () => [] } as unknown as Admin;
   const config = resolveConfig({ applicationId: APP, bootstrapServers: ['unused:9092'], logger: silentLogger, processingGuarantee: guarantee });
@@ -107,6 +114,7 @@ function harness(commitOffsets?: (offsets: OffsetToCommit[]) => Promise<void>, g
     { partitionsBySubtopology: new Map([[0, 2]]), partitionsByTopic: new Map([['in', 2], ['out', 2]]) },
     {} as ChangelogReader,
     new RestoreProgress(silentLogger),
+    () => undefined,
     host,
   );
   return h;
@@ -173,7 +181,7 @@ describe('TaskManager commits (at-least-once)', () => {
   it('leaves periodic commits to after a rebalance', async () => {
     const h = harness();
     adopt(h.manager, [task(0, h.log)]);
-    h.rebalancing = true;
+    h.state.rebalanceStarted();
     await h.manager.commitAll(false);
     expect(h.log).toEqual([]);
   });
