@@ -114,7 +114,7 @@ export class TaskStateManager {
     try {
       outdated = await StoreLayout.outdated(definition, store);
     } catch (err) {
-      // Reading its metadata found the store damaged: it is replaced as if its opening had.
+      // Damage can also show only when the metadata is first read (here): the store is replaced as if opening it had failed.
       try {
         await store.close();
       } catch {
