@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KafkaClient } from '../client/kafka-client.js';
 import type { PartitionReader } from '../client/partition-reader.js';
@@ -8,6 +8,7 @@ import type { Topology } from '../processor/topology.js';
 import { LocalStores, type LocalBytesStore } from '../stores/local-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import { createStore } from '../stores/store-factory.js';
+import { CheckpointFile } from './state/checkpoint-file.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StoreCommit } from './store-commit.js';
 import { StreamTask } from './stream-task.js';
@@ -178,10 +179,10 @@ export class GlobalState {
     return applied;
   }
 
+  /** The positions of the `.checkpoint`; none when there is none or one of them is not an offset. */
   private async readCheckpoint(): Promise<Map<string, bigint>> {
     try {
-      const { positions } = JSON.parse(await readFile(join(this.directory, '.checkpoint'), 'utf8')) as { positions: Record<string, string> };
-      return new Map(Object.entries(positions).map(([k, v]) => [k, BigInt(v)]));
+      return new Map([...((await CheckpointFile.read(this.directory)) ?? [])].map(([k, v]) => [k, BigInt(v)]));
     } catch {
       return new Map();
     }
@@ -190,9 +191,7 @@ export class GlobalState {
   /** Written after the stores: a crash in between re-applies records, which a table tolerates. */
   private async writeCheckpoint(): Promise<void> {
     const positions = Object.fromEntries([...this.positions].map(([k, v]) => [k, v.toString()]));
-    const path = join(this.directory, '.checkpoint');
-    await writeFile(`${path}.tmp`, JSON.stringify({ positions }));
-    await rename(`${path}.tmp`, path);
+    await CheckpointFile.write(this.directory, { kind: 'global', positions });
   }
 
   /** Stops the updater and closes the stores. */

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CheckpointFile } from './state/checkpoint-file.js';
 
 /**
  * Tasks whose state is on this machine's disk, with how far their stores are (changelog offsets summed,
@@ -11,14 +12,12 @@ export function localTaskOffsets(stateDir: string, applicationId: string, except
   if (!existsSync(root)) return result;
   for (const taskId of readdirSync(root)) {
     if (except.has(taskId) || !/^\d+_\d+$/.test(taskId)) continue;
-    try {
-      const { positions } = JSON.parse(readFileSync(join(root, taskId, '.checkpoint'), 'utf8')) as { positions?: Record<string, string> };
-      let sum = 0;
-      for (const p of Object.values(positions ?? {})) sum += Number(p);
-      result[taskId] = sum;
-    } catch {
-      // no checkpoint yet: the task's state is not worth steering for
-    }
+    const positions = CheckpointFile.readSync(join(root, taskId));
+    // no checkpoint yet: the task's state is not worth steering for
+    if (positions === undefined) continue;
+    let sum = 0;
+    for (const p of positions.values()) sum += Number(p);
+    result[taskId] = sum;
   }
   return result;
 }

@@ -1,18 +1,12 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { Topology } from '../processor/topology.js';
-import { DamagedStoreError } from '../errors/errors.js';
-import { LocalStores, type LocalBytesStore } from '../stores/local-store.js';
+import type { BytesStore } from '../stores/bytes-store.js';
+import { LocalStores } from '../stores/local-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
-import { restoreTopicOf, type StoreDefinition } from '../processor/store-definition.js';
 import { createStore } from '../stores/store-factory.js';
-import { StoreLayout } from '../stores/store-layout.js';
 import type { ChangelogReader } from './changelog-reader.js';
-import { replayChangelog } from './changelog-replay.js';
-import { SourceChangelog } from './source-changelog.js';
-import { StoreSchemas } from './store-schemas.js';
-import { formatTaskId } from './task-id.js';
+import type { SourceChangelog } from './source-changelog.js';
+import { TaskStateManager } from './state/task-state-manager.js';
 
 /**
  * A warm replica of another member's task: the task's persistent stores, in the same folder an active task
@@ -21,11 +15,12 @@ import { formatTaskId } from './task-id.js';
  * restores only what the standby had not read yet. Its positions live in the stores (and `.checkpoint`).
  * A store whose changelog is its table's input topic follows that topic up to the group's committed offset
  * (Kafka Streams' standby limit offset for source-topic changelogs): what comes after is not final yet.
+ * A damaged replica is worth nothing: its state manager wipes it (with a WARN naming why) and it is caught
+ * up from scratch.
  */
 export class StandbyTask {
   readonly id: string;
-  private readonly directory: string;
-  private readonly stores: Array<{ store: ManagedStore; bytes: LocalBytesStore; topic: string; source?: SourceChangelog }> = [];
+  private readonly stores: Array<{ store: ManagedStore; bytes: BytesStore; topic: string; source?: SourceChangelog }> = [];
   private closed = false;
   /** Changelog records applied since the standby opened. */
   applied = 0;
@@ -34,31 +29,32 @@ export class StandbyTask {
 
   private constructor(
     private readonly config: ResolvedStreamsConfig,
-    readonly partition: number,
-    subtopologyId: number,
+    private readonly stateManager: TaskStateManager,
   ) {
-    this.id = formatTaskId({ subtopology: subtopologyId, partition });
-    this.directory = join(config.stateDir, config.applicationId, this.id);
+    this.id = stateManager.taskId;
+  }
+
+  get partition(): number {
+    return this.stateManager.partition;
   }
 
   static async open(topology: Topology, subtopologyId: number, partition: number, config: ResolvedStreamsConfig): Promise<StandbyTask> {
-    const task = new StandbyTask(config, partition, subtopologyId);
-    for (const definition of topology.subtopologies[subtopologyId]!.stores) {
-      const topic = restoreTopicOf(config.applicationId, definition);
-      if (!definition.persistent || topic === undefined) continue;
-      const bytes = await openReplica(join(task.directory, definition.name), task.id, definition, config);
-      try {
-        await StoreSchemas.checkLocal(definition, bytes);
-        await StoreLayout.record(definition, bytes);
-      } catch (err) {
-        await bytes.close();
-        await task.close();
-        throw err;
+    const stateManager = new TaskStateManager({ topology, subtopologyId, partition, config, logger: config.logger, role: 'standby' });
+    const task = new StandbyTask(config, stateManager);
+    // Only the persistent stores with a changelog are worth replicating.
+    const definitions = topology.subtopologies[subtopologyId]!.stores.filter((d) => d.persistent && stateManager.restoreTopic(d) !== undefined);
+    const opened = await stateManager.openStores(definitions);
+    try {
+      for (const definition of definitions) {
+        const bytes = opened.get(definition.name)!;
+        // Only its changelog decoding is used: a replica expires segments by the time its changelog shows.
+        const store = createStore(definition, bytes, 0);
+        const source = stateManager.sourceChangelog(definition);
+        task.stores.push({ store, bytes, topic: stateManager.restoreTopic(definition)!, ...(source === undefined ? {} : { source }) });
       }
-      // Only its changelog decoding is used: a replica expires segments by the time its changelog shows.
-      const store = createStore(definition, bytes, 0);
-      const source = SourceChangelog.of(topology, definition, partition, config.deserializationExceptionHandler);
-      task.stores.push({ store, bytes, topic, ...(source === undefined ? {} : { source }) });
+    } catch (err) {
+      for (const bytes of opened.values()) await bytes.close();
+      throw err;
     }
     return task;
   }
@@ -82,63 +78,27 @@ export class StandbyTask {
         return;
       }
       if (position >= end) continue;
-      await replayChangelog(
+      await this.stateManager.replay({
         reader,
         store,
         bytes,
         topic,
-        this.partition,
-        position,
-        end,
-        this.config.restoreBatchRecords,
-        (count) => (this.applied += count),
-        () => !this.closed,
-        source?.convert,
-      );
-      source?.logSkipped(this.config.logger);
+        source,
+        from: position,
+        to: end,
+        onBatch: (count) => (this.applied += count),
+        proceed: () => !this.closed,
+      });
       moved = true;
     }
-    if (moved && !this.closed) await this.writeCheckpoint();
-  }
-
-  private async writeCheckpoint(): Promise<void> {
-    const positions: Record<string, string> = {};
-    for (const { bytes, topic } of this.stores) {
-      const position = bytes.changelogPosition();
-      if (position !== undefined) positions[topic] = position.toString();
-    }
-    await mkdir(this.directory, { recursive: true });
-    const file = join(this.directory, '.checkpoint');
-    await writeFile(`${file}.tmp`, `${JSON.stringify({ partition: this.partition, positions, standby: true }, null, 2)}\n`);
-    await rename(`${file}.tmp`, file);
+    if (moved && !this.closed) await this.stateManager.writeCheckpoint(this.stores.map(({ store, bytes }) => ({ definition: store.definition, bytes })));
   }
 
   async close(wipe = false): Promise<void> {
     this.closed = true;
-    for (const { bytes } of this.stores.splice(0)) {
+    for (const { store, bytes } of this.stores.splice(0)) {
       await bytes.close();
-      if (wipe) await LocalStores.destroy(bytes.path);
+      if (wipe) await LocalStores.destroy(this.stateManager.storePath(store.definition));
     }
   }
-}
-
-/** A damaged replica is worth nothing: it is wiped (with a WARN naming why) and caught up from scratch. */
-async function openReplica(path: string, taskId: string, definition: StoreDefinition, config: ResolvedStreamsConfig): Promise<LocalBytesStore> {
-  let reason: string;
-  try {
-    const store = await LocalStores.open(definition, path);
-    const outdated = await StoreLayout.outdated(definition, store);
-    if (outdated === undefined) return store;
-    await store.close();
-    reason = outdated;
-  } catch (err) {
-    if (!(err instanceof DamagedStoreError)) throw err;
-    reason = err.reason;
-  }
-  config.logger.warn(`standby ${taskId}: replica of ${definition.name} at ${path} cannot be trusted: ${reason}; wiping it, reading its changelog again`, {
-    path,
-    reason,
-  });
-  await LocalStores.destroy(path);
-  return LocalStores.open(definition, path);
 }

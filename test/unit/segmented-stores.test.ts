@@ -16,7 +16,7 @@ import { readInt64, readOrderedInt64, writeInt64, writeOrderedInt64 } from '../.
 import { OBSERVED_TIME_KEY, Segments } from '../../src/stores/segments.js';
 import type { SessionStore, WindowStore } from '../../src/stores/state-store.js';
 import type { ChangelogReader } from '../../src/runtime/changelog-reader.js';
-import { replayChangelog } from '../../src/runtime/changelog-replay.js';
+import { replayChangelog } from '../../src/runtime/state/changelog-replay.js';
 import { createStore } from '../../src/stores/store-factory.js';
 import { StoreLayout } from '../../src/stores/store-layout.js';
 import { Stores } from '../../src/stores/stores.js';
@@ -207,7 +207,7 @@ describe('segmented session store', () => {
     }
     const bytes = new CountingBytes();
     const store = openStore(sessionDefinition, bytes, 1 << 20);
-    await replayChangelog(reader, store, bytes, 't', 0, 0n, 6n, 2, () => {});
+    await replayChangelog({ reader, store, bytes, topic: 't', partition: 0, from: 0n, to: 6n, batchRecords: 2, onBatch: () => {} });
     // Observed 50 min from the start: sessions ending at or before 30 min are expired, segments below 3 dropped.
     expect(bytes.written).toEqual(['u3', 'u4', 'u5']);
     expect((store as Sessions).fetch('u4').map((kv) => kv.value)).toEqual([4]);
