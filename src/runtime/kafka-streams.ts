@@ -1,4 +1,5 @@
-import { GlobalState, withGlobalStores } from './global-state.js';
+import { GlobalState } from './global-state.js';
+import type { ThreadConfig } from './thread-config.js';
 import type { Admin } from '../client/admin.js';
 import type { KafkaClient } from '../client/kafka-client.js';
 import { createKafkajsClient } from '../client/kafkajs/kafkajs-client.js';
@@ -150,7 +151,7 @@ const TRANSITIONS: Record<KafkaStreamsState, KafkaStreamsState[]> = {
 export class KafkaStreams {
   private readonly config: ResolvedStreamsConfig;
   /** The config the stream thread runs with: `config` and, once restored, the global stores. */
-  private threadConfig: ResolvedStreamsConfig;
+  private threadConfig: ThreadConfig;
   private global?: GlobalState;
   private readonly client: KafkaClient;
   private current: KafkaStreamsState = 'CREATED';
@@ -256,7 +257,7 @@ export class KafkaStreams {
       const global = new GlobalState(this.client, this.topology, this.config, metadata.partitionsByTopic, () => this.restoreListener);
       this.global = global;
       await global.restore();
-      this.threadConfig = withGlobalStores(this.config, global.stores);
+      this.threadConfig = { ...this.config, globalStores: global.stores };
       this.thread = this.newThread(metadata);
       global.run((error) => void this.handleGlobalFatal(error));
       await this.thread.start();
