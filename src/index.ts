@@ -94,16 +94,10 @@ export {
 } from './testing/topology-test-driver.js';
 export { consoleLogger, pinoLogger, type Logger, type LogLevel } from './logging/logger.js';
 
-export {
-  KafkaStreams,
-  type KafkaStreamsState,
-  type StateListener,
-  type StreamThreadExceptionResponse,
-  type StreamsMetrics,
-  type TaskMetrics,
-  type KeyQueryMetadata,
-  type StreamsClientMetadata,
-} from './runtime/kafka-streams.js';
+export { KafkaStreams } from './runtime/kafka-streams.js';
+export type { KafkaStreamsState, StateListener, StreamThreadExceptionResponse } from './runtime/kafka-streams-state.js';
+export type { StreamsMetrics, TaskMetrics } from './runtime/streams-metrics.js';
+export type { KeyQueryMetadata, StreamsClientMetadata } from './runtime/streams-metadata.js';
 export {
   QueryableStoreTypes,
   InvalidStateStoreError,

@@ -199,7 +199,7 @@ export class KTable<K, V> {
     const materialized = options instanceof Materialized ? options : materializedArg;
     const { name, producer, keySerde } = declareForeignKeyJoin(
       this.graph,
-      this as unknown as KTable<unknown, unknown>,
+      this,
       other as KTable<unknown, unknown>,
       extractor as (value: unknown) => unknown,
       joiner as ValueJoiner<unknown, unknown, unknown>,
@@ -285,7 +285,8 @@ export class KTable<K, V> {
     const supplier = suppressFinalResults(
       storeName,
       this.window.closeAfterMs,
-      this.keySerde as unknown as Serde<Windowed<unknown>>,
+      // A table with a window is keyed by Windowed keys: its key serde is a windowed serde.
+      this.keySerde as Serde<Windowed<unknown>>,
       this.graph.serdeFor('value', `suppress ${name}`, 'pass Materialized...withValueSerde(serde) to the aggregation', this.valueSerde as Serde<unknown> | undefined),
     );
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });

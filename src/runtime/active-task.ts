@@ -1,4 +1,4 @@
-import { globalStoresOf } from './global-state.js';
+import type { ThreadConfig } from './thread-config.js';
 import { randomUUID } from 'node:crypto';
 import type { Topology } from '../processor/topology.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
@@ -84,7 +84,7 @@ export class ActiveTask {
     topology: Topology,
     subtopologyId: number,
     partition: number,
-    config: ResolvedStreamsConfig,
+    config: ThreadConfig,
     logger: Logger,
     pipeline: ProducerPipeline,
     partitionsFor: (topic: string) => number | undefined,
@@ -111,7 +111,7 @@ export class ActiveTask {
       maxRecordBytes: config.maxRecordBytes,
       // Only worth a header per repartitioned record when failed records are dead-lettered.
       traceInputOrigins: typeof config.processingExceptionHandler === 'object',
-      globalStores: globalStoresOf(config),
+      globalStores: config.globalStores,
     });
     return task;
   }

@@ -15,20 +15,6 @@ import { StreamTask } from './stream-task.js';
 
 const FETCH_BYTES = 1024 * 1024;
 
-/** The config of the stream thread, carrying the global stores down to its tasks (the config layer knows no stores). */
-type WithGlobalStores = ResolvedStreamsConfig & { readonly globalStores?: ReadonlyMap<string, ManagedStore> };
-
-/** `config` with the instance's global stores, for the stream thread that creates the tasks. */
-export function withGlobalStores(config: ResolvedStreamsConfig, stores: ReadonlyMap<string, ManagedStore>): ResolvedStreamsConfig {
-  const extended: WithGlobalStores = { ...config, globalStores: stores };
-  return extended;
-}
-
-/** The global stores a config carries (see withGlobalStores), if any. */
-export function globalStoresOf(config: ResolvedStreamsConfig): ReadonlyMap<string, ManagedStore> | undefined {
-  return (config as WithGlobalStores).globalStores;
-}
-
 /**
  * The global stores of an instance (Kafka Streams' GlobalStateManagerImpl with its GlobalStreamThread): each
  * in LevelDB under `<stateDir>/<appId>/global/<store>`, with a `.checkpoint` of the offsets applied per

@@ -1,4 +1,5 @@
-import { GlobalState, withGlobalStores } from './global-state.js';
+import { GlobalState } from './global-state.js';
+import type { ThreadConfig } from './thread-config.js';
 import type { Admin } from '../client/admin.js';
 import type { KafkaClient } from '../client/kafka-client.js';
 import { createKafkajsClient } from '../client/kafkajs/kafkajs-client.js';
@@ -7,11 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { MetricsServer } from './metrics-server.js';
 import { StoreSchemas } from './store-schemas.js';
-import { partitionForKey } from './murmur2.js';
 import { InvalidStateStoreError, type QueryableStoreType } from './queryable-stores.js';
-import { describeGroupMembers, statefulTaskIds } from './group-members.js';
-import { computeStandbys } from './task-assignor.js';
-import { formatTaskId } from './task-id.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { Serde } from '../serdes/serde.js';
 import { createPrometheusRegistry } from './prometheus-metrics.js';
@@ -23,117 +20,9 @@ import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamThread } from './stream-thread.js';
 import { checkBootstrapServers } from '../client/broker-probe.js';
 import { installShutdownHooks, type ShutdownHookOptions } from './shutdown-hooks.js';
-
-/** Kafka Streams' client states. */
-export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
-
-/** What to do after a fatal processing error, as Kafka Streams' StreamsUncaughtExceptionHandler answers. */
-export type StreamThreadExceptionResponse = 'SHUTDOWN_CLIENT' | 'REPLACE_THREAD' | 'SHUTDOWN_APPLICATION';
-
-/** Called on every state change of an instance (see `KafkaStreams.on('stateChange', ...)`). */
-export type StateListener = (next: KafkaStreamsState, previous: KafkaStreamsState) => void;
-
-/** Where a key's state lives (see `metadataForKey`). */
-export interface KeyQueryMetadata {
-  /** The owner's `applicationServer` setting (host:port), undefined if it set none. */
-  readonly applicationServer: string | undefined;
-  /** The owner's client id. */
-  readonly clientId: string;
-  /** The task that holds the key (`<sub-topology>_<partition>`). */
-  readonly taskId: string;
-  /** The key's partition. */
-  readonly partition: number;
-}
-
-/** One member of the application's group. */
-export interface StreamsClientMetadata {
-  /** Its member id in the consumer group. */
-  readonly memberId: string;
-  /** Its client id. */
-  readonly clientId: string;
-  /** Its `applicationServer` setting (host:port), undefined if it set none. */
-  readonly applicationServer: string | undefined;
-  /** Tasks it processes. */
-  readonly activeTasks: readonly string[];
-  /** Tasks it keeps warm replicas of (with `numStandbyReplicas`). */
-  readonly standbyTasks: readonly string[];
-}
-
-/** Figures of one task. */
-export interface TaskMetrics {
-  /** `<sub-topology>_<partition>`. */
-  readonly taskId: string;
-  /** Records the task processed. */
-  readonly processedTotal: number;
-  /** Records behind the end of each input partition (`topic-partition`), as of the last fetch. */
-  readonly recordsLag: Readonly<Record<string, number>>;
-  /** Records the task dropped as late (their window had closed). */
-  readonly droppedLateTotal: number;
-  /** Punctuations the task ran. */
-  readonly punctuateTotal: number;
-  /** Their average duration. */
-  readonly punctuateLatencyAvgMs: number;
-  /** Reads answered by the write cache / all reads, per store (NaN before the first read). */
-  readonly cacheHitRatio: Readonly<Record<string, number>>;
-}
-
-/** Figures of one instance, for sizing and alerting. */
-export interface StreamsMetrics {
-  /** The instance's state. */
-  readonly state: KafkaStreamsState;
-  /** The tasks this instance processes. */
-  readonly activeTasks: string[];
-  /** Tasks this instance keeps warm replicas of (`numStandbyReplicas`). */
-  readonly standbyTasks: string[];
-  /** Changelog records the replicas applied. */
-  readonly standbyRecordsTotal: number;
-  /** Records processed, over every task this instance ran. */
-  readonly processedTotal: number;
-  /** Records dropped as late (their window had closed). */
-  readonly droppedLateTotal: number;
-  /** Records dropped because an aggregation met a null key. */
-  readonly droppedNullKeyTotal: number;
-  /** Input records whose extracted timestamp was negative (dropped by the timestamp extractor's choice). */
-  readonly droppedInvalidTimestampTotal: number;
-  /** Output records the production exception handler dropped ('continue'). */
-  readonly droppedProductionTotal: number;
-  /** Records skipped or dead-lettered by the deserialization and processing exception handlers. */
-  readonly skippedRecordsTotal: number;
-  /** Of those, records sent to a dead-letter topic. */
-  readonly deadLetterRecordsTotal: number;
-  /** Commits done. */
-  readonly commitTotal: number;
-  /** Their average duration. */
-  readonly commitLatencyAvgMs: number;
-  /** Changelog records restored into stores. */
-  readonly restoredRecordsTotal: number;
-  /** Changelog records still to restore, over the restorations in progress. */
-  readonly restoreRemainingRecords: number;
-  /** Records behind the end of the input, over this instance's tasks. */
-  readonly recordsLag: number;
-  /**
-   * Fetched records waiting to be processed, over this instance's partitions: each partition's queue holds up
-   * to `bufferedRecordsPerPartition` before its partition is paused, plus what one fetch brought.
-   */
-  readonly bufferedRecords: number;
-  /** The most records one partition's queue has held since the start: what the fetch bounds allowed. */
-  readonly maxBufferedRecordsPerPartition: number;
-  /** Records written (output, repartition, changelog, dead letters). */
-  readonly producedRecordsTotal: number;
-  /** Produce requests those records were sent in. */
-  readonly produceRequestsTotal: number;
-  /** Figures per active task. */
-  readonly tasks: readonly TaskMetrics[];
-}
-
-const TRANSITIONS: Record<KafkaStreamsState, KafkaStreamsState[]> = {
-  CREATED: ['REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
-  REBALANCING: ['RUNNING', 'REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
-  RUNNING: ['REBALANCING', 'PENDING_SHUTDOWN', 'ERROR'],
-  PENDING_SHUTDOWN: ['NOT_RUNNING', 'ERROR'],
-  NOT_RUNNING: [],
-  ERROR: ['PENDING_SHUTDOWN'],
-};
+import { TRANSITIONS, type KafkaStreamsState, type StateListener, type StreamThreadExceptionResponse } from './kafka-streams-state.js';
+import { activeTaskIds, collectStreamsMetrics, type StreamsMetrics } from './streams-metrics.js';
+import { describeStreamsClients, taskOfKey, type KeyQueryMetadata, type StreamsClientMetadata } from './streams-metadata.js';
 
 /**
  * Runs a topology on Kafka. Any number of instances with one `applicationId` share the work: each takes
@@ -150,7 +39,7 @@ const TRANSITIONS: Record<KafkaStreamsState, KafkaStreamsState[]> = {
 export class KafkaStreams {
   private readonly config: ResolvedStreamsConfig;
   /** The config the stream thread runs with: `config` and, once restored, the global stores. */
-  private threadConfig: ResolvedStreamsConfig;
+  private threadConfig: ThreadConfig;
   private global?: GlobalState;
   private readonly client: KafkaClient;
   private current: KafkaStreamsState = 'CREATED';
@@ -256,7 +145,7 @@ export class KafkaStreams {
       const global = new GlobalState(this.client, this.topology, this.config, metadata.partitionsByTopic, () => this.restoreListener);
       this.global = global;
       await global.restore();
-      this.threadConfig = withGlobalStores(this.config, global.stores);
+      this.threadConfig = { ...this.config, globalStores: global.stores };
       this.thread = this.newThread(metadata);
       global.run((error) => void this.handleGlobalFatal(error));
       await this.thread.start();
@@ -376,16 +265,7 @@ export class KafkaStreams {
    * owner for that task (a rebalance).
    */
   async metadataForKey<K>(storeName: string, key: K, keySerde?: Serde<K>): Promise<KeyQueryMetadata | undefined> {
-    const definition = this.topology.stores.get(storeName);
-    const sub = this.topology.subtopologies.find((s) => s.stores.some((d) => d.name === storeName));
-    if (definition === undefined || sub === undefined) throw new InvalidStateStoreError(`The topology has no store '${storeName}'`);
-    const partitions = this.metadata?.partitionsBySubtopology.get(sub.id);
-    if (partitions === undefined) throw new InvalidStateStoreError('metadataForKey() needs a started instance');
-    const serde = keySerde ?? (definition.keySerde as Serde<K>);
-    const bytes = serde.serialize(key, sub.sourceTopics[0] ?? storeName);
-    if (bytes === null) throw new InvalidStateStoreError('A null key has no partition');
-    const partition = partitionForKey(bytes, partitions);
-    const taskId = formatTaskId({ subtopology: sub.id, partition });
+    const { taskId, partition } = taskOfKey(this.topology, this.metadata, storeName, key, keySerde);
     const owner = (await this.metadataForAllStreamsClients()).find((c) => c.activeTasks.includes(taskId));
     if (owner === undefined) return undefined;
     return { applicationServer: owner.applicationServer, clientId: owner.clientId, taskId, partition };
@@ -393,97 +273,17 @@ export class KafkaStreams {
 
   /** Every member of the application's group: its `applicationServer`, client id and active tasks. */
   async metadataForAllStreamsClients(): Promise<StreamsClientMetadata[]> {
-    const admin = this.client.admin();
-    await admin.connect();
-    try {
-      const members = (await describeGroupMembers(admin, this.config.applicationId, this.topology)).filter((m) => m.assigned);
-      // Standby placement is computed by every member alike (see computeStandbys): do the same here.
-      const standbys =
-        this.config.numStandbyReplicas > 0 && this.metadata !== undefined
-          ? computeStandbys(
-              members.map((m) => ({ memberId: m.memberId, active: m.activeTasks, state: m.subscription.state })),
-              statefulTaskIds(this.topology, this.metadata.partitionsBySubtopology),
-              this.config.numStandbyReplicas,
-            )
-          : new Map<string, string[]>();
-      const clients: StreamsClientMetadata[] = members.map((m) => ({
-        memberId: m.memberId,
-        clientId: m.clientId,
-        applicationServer: m.subscription.server,
-        activeTasks: m.activeTasks,
-        standbyTasks: (standbys.get(m.memberId) ?? []).filter((t) => !m.activeTasks.includes(t)).sort(),
-      }));
-      return clients.sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
-    } finally {
-      await admin.disconnect();
-    }
+    return describeStreamsClients(this.client, this.topology, this.config, this.metadata);
   }
 
   /** The active tasks of this instance, by id. */
   localTaskIds(): string[] {
-    return [...(this.thread?.activeTasks.keys() ?? [])].sort();
+    return activeTaskIds(this.thread);
   }
 
   /** This instance's figures now (counters since start); `prometheusRegistry` exports them. */
   metrics(): StreamsMetrics {
-    const thread = this.thread;
-    // Counters of tasks the thread no longer runs (handed over, recovered, closed) stay in the totals.
-    const totals = addRecordCounts(emptyRecordCounts(), this.retiredProcessed);
-    if (thread !== undefined) addRecordCounts(totals, thread.retiredTaskCounters);
-    let recordsLag = 0;
-    const tasks: TaskMetrics[] = [];
-    for (const task of thread?.activeTasks.values() ?? []) {
-      const c = task.streamTask.counters;
-      addRecordCounts(totals, c);
-      const lag: Record<string, number> = {};
-      for (const [key, value] of task.recordsLag) {
-        lag[key.replace(/:(\d+)$/, '-$1')] = Number(value);
-        recordsLag += Number(value);
-      }
-      const cacheHitRatio: Record<string, number> = {};
-      for (const [name, store] of task.streamTask.stores) {
-        const { hits, misses } = store.hitRatio();
-        cacheHitRatio[name] = hits / (hits + misses);
-      }
-      tasks.push({
-        taskId: task.id,
-        processedTotal: c.processed,
-        recordsLag: lag,
-        droppedLateTotal: c.droppedLate,
-        punctuateTotal: c.punctuations,
-        punctuateLatencyAvgMs: c.punctuations === 0 ? 0 : c.punctuateMsTotal / c.punctuations,
-        cacheHitRatio,
-      });
-    }
-    const counters = thread?.counters ?? { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
-    const deserialization = thread?.deserializationErrors;
-    const processing = thread?.processingErrors;
-    const produced = thread?.producerStats ?? { records: 0, batches: 0 };
-    let restoreRemaining = 0;
-    for (const r of thread?.restoreProgress.inProgress.values() ?? []) restoreRemaining += Number(r.remaining);
-    return {
-      state: this.current,
-      activeTasks: this.localTaskIds(),
-      standbyTasks: thread?.standbys?.taskIds ?? [],
-      standbyRecordsTotal: thread?.standbys?.appliedRecords ?? 0,
-      processedTotal: totals.processed,
-      droppedLateTotal: totals.droppedLate,
-      droppedNullKeyTotal: totals.droppedNullKey,
-      droppedInvalidTimestampTotal: totals.droppedInvalidTimestamp,
-      droppedProductionTotal: totals.droppedProduction,
-      skippedRecordsTotal: (deserialization?.skipped ?? 0) + (processing?.skipped ?? 0),
-      deadLetterRecordsTotal: (deserialization?.deadLettered ?? 0) + (processing?.deadLettered ?? 0),
-      commitTotal: counters.commits,
-      commitLatencyAvgMs: counters.commits === 0 ? 0 : counters.commitLatencyTotalMs / counters.commits,
-      restoredRecordsTotal: counters.restoredRecords,
-      restoreRemainingRecords: restoreRemaining,
-      recordsLag,
-      bufferedRecords: thread?.bufferedRecords ?? 0,
-      maxBufferedRecordsPerPartition: thread?.maxBufferedRecordsPerPartition ?? 0,
-      producedRecordsTotal: produced.records,
-      produceRequestsTotal: produced.batches,
-      tasks: tasks.sort((a, b) => (a.taskId < b.taskId ? -1 : 1)),
-    };
+    return collectStreamsMetrics(this.current, this.thread, this.retiredProcessed);
   }
 
   /**

@@ -2,8 +2,7 @@ import type { KeyValue } from '../processor/record.js';
 import type { Windowed } from '../processor/windowed.js';
 import { StreamsError } from '../errors/errors.js';
 import type { StoreType } from '../processor/store-definition.js';
-import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
-import type { ManagedStore } from '../stores/managed-store.js';
+import { keyValueStoreOf, sessionStoreOf, windowStoreOf, type ManagedStore } from '../stores/managed-store.js';
 
 /** A store read from outside the topology (interactive queries): read-only, over this instance's tasks. */
 export interface ReadOnlySessionStore<K, AGG> {
@@ -61,7 +60,7 @@ export const QueryableStoreTypes = {
     return {
       storeType: 'session',
       view: (stores) => {
-        const session = (s: ManagedStore) => s as unknown as SessionStore<K, AGG>;
+        const session = (s: ManagedStore) => sessionStoreOf<K, AGG>(s);
         return {
           fetch: (key) => firstNonEmpty(stores, (s) => session(s).fetch(key)),
           findSessions: (key, earliestEnd, latestStart) => firstNonEmpty(stores, (s) => session(s).findSessions(key, earliestEnd, latestStart)),
@@ -74,7 +73,7 @@ export const QueryableStoreTypes = {
   keyValueStore<K, V>(): QueryableStoreType<ReadOnlyKeyValueStore<K, V>> {
     return {
       storeType: 'keyValue',
-      view: (stores) => ({ get: (key) => firstDefined(stores, (s) => (s as unknown as KeyValueStore<K, V>).get(key)) }),
+      view: (stores) => ({ get: (key) => firstDefined(stores, (s) => keyValueStoreOf<K, V>(s).get(key)) }),
     };
   },
   /** Opens a window store (from a time-windowed aggregation). */
@@ -82,8 +81,8 @@ export const QueryableStoreTypes = {
     return {
       storeType: 'window',
       view: (stores) => ({
-        fetch: (key, start) => firstDefined(stores, (s) => (s as unknown as WindowStore<K, V>).fetch(key, start)),
-        fetchRange: (key, from, to) => firstNonEmpty(stores, (s) => (s as unknown as WindowStore<K, V>).fetchRange(key, from, to)),
+        fetch: (key, start) => firstDefined(stores, (s) => windowStoreOf<K, V>(s).fetch(key, start)),
+        fetchRange: (key, from, to) => firstNonEmpty(stores, (s) => windowStoreOf<K, V>(s).fetchRange(key, from, to)),
       }),
     };
   },

@@ -3,9 +3,9 @@ import type { Serde } from '../serdes/serde.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { ChangeLogging } from './change-logging.js';
 import { TypedStore } from './typed-store.js';
-import type { ManagedStore } from './managed-store.js';
+import type { ManagedKeyValueStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
-import type { TimestampedKeyValueStore, ValueAndTimestamp } from './state-store.js';
+import type { ValueAndTimestamp } from './state-store.js';
 import { StoredValueCodec } from './timestamped-value.js';
 import { StateStoreError } from '../errors/errors.js';
 import { ByteOrderedMap } from './byte-ordered-map.js';
@@ -22,8 +22,9 @@ type Entry<V> = ValueAndTimestamp<V | null>;
  */
 export class CachingKeyValueStore<K, V>
   extends TypedStore<K, Entry<V>>
-  implements TimestampedKeyValueStore<K, V>, ManagedStore
+  implements ManagedKeyValueStore<K, V>
 {
+  readonly kind = 'keyValue' as const;
   private readonly codec: StoredValueCodec<V>;
 
   constructor(

@@ -1,11 +1,13 @@
-import type { StoreDefinition } from '../processor/store-definition.js';
+import { StreamsError } from '../errors/errors.js';
+import type { StoreDefinition, StoreType } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { FlushListener } from './write-cache.js';
-import type { StateStore } from './state-store.js';
+import type { SessionStore, StateStore, TimestampedKeyValueStore, TimestampedWindowStore } from './state-store.js';
 
 /**
- * What the runtime (and the TopologyTestDriver) does with every store of a task, whatever its type: the
- * layered store seen from below its typed access (see createStore).
+ * What the runtime (and the TopologyTestDriver) does with every store of a task, whatever its kind: the
+ * layered store seen from below its typed access (see createStore). A store is one of the kinds of
+ * ManagedStore, which adds its typed access.
  *
  * Contract: a store belongs to one task. Its owner calls everything from one thread of control, never two
  * calls at once: the processors read and write between commits; the commit calls `flush` (synchronously,
@@ -14,7 +16,9 @@ import type { StateStore } from './state-store.js';
  * Restoration and standby replicas bypass the cache: they call `restoreEntries` and write its result to
  * `bytes` themselves, then `dropExpired`.
  */
-export interface ManagedStore extends StateStore {
+export interface StoreMachinery extends StateStore {
+  /** The store's kind: tells which typed interface it has (see ManagedStore). */
+  readonly kind: StoreType;
   readonly definition: StoreDefinition;
   /** The byte store at the bottom; replaced only by `replaceBytes`. */
   readonly bytes: BytesStore;
@@ -62,4 +66,57 @@ export interface ManagedStore extends StateStore {
   observeChangelogKey(changelogKey: Buffer): void;
   /** Puts the store over fresh bytes (a wiped store): nothing cached survives. */
   replaceBytes(fresh: BytesStore): void;
+}
+
+/** A managed key-value store: the machinery and the typed access its processors and queries use. */
+export interface ManagedKeyValueStore<K = unknown, V = unknown> extends StoreMachinery, TimestampedKeyValueStore<K, V> {
+  readonly kind: 'keyValue';
+}
+
+/** A managed session store: the machinery and the typed access its processors and queries use. */
+export interface ManagedSessionStore<K = unknown, V = unknown> extends StoreMachinery, SessionStore<K, V> {
+  readonly kind: 'session';
+}
+
+/** A managed window store: the machinery and the typed access its processors and queries use. */
+export interface ManagedWindowStore<K = unknown, V = unknown> extends StoreMachinery, TimestampedWindowStore<K, V> {
+  readonly kind: 'window';
+}
+
+/**
+ * Every store of a task, as createStore makes it: its `kind` tells which typed interface it has, so code that
+ * holds a ManagedStore reaches the typed access by checking the kind (see storeOfKind), never by a cast.
+ */
+export type ManagedStore<K = unknown, V = unknown> = ManagedKeyValueStore<K, V> | ManagedSessionStore<K, V> | ManagedWindowStore<K, V>;
+
+/** The managed store of one kind. */
+export type ManagedStoreOfKind<T extends StoreType, K = unknown, V = unknown> = Extract<ManagedStore<K, V>, { readonly kind: T }>;
+
+/**
+ * True when the store is of that kind. Its key and value types are the caller's word, as with
+ * `getStateStore<S>`: serdes are not types the runtime can check.
+ */
+function isOfKind<T extends StoreType, K, V>(store: ManagedStore, kind: T): store is ManagedStoreOfKind<T, K, V> {
+  return store.kind === kind;
+}
+
+/** The store as the managed store of `kind`; throws a StreamsError naming both kinds when it is another kind. */
+export function storeOfKind<T extends StoreType, K = unknown, V = unknown>(store: ManagedStore, kind: T): ManagedStoreOfKind<T, K, V> {
+  if (!isOfKind<T, K, V>(store, kind)) throw new StreamsError(`Store '${store.name}' is a ${store.kind} store, not a ${kind} store`);
+  return store;
+}
+
+/** The store as a key-value store (see storeOfKind). */
+export function keyValueStoreOf<K = unknown, V = unknown>(store: ManagedStore): ManagedKeyValueStore<K, V> {
+  return storeOfKind<'keyValue', K, V>(store, 'keyValue');
+}
+
+/** The store as a session store (see storeOfKind). */
+export function sessionStoreOf<K = unknown, V = unknown>(store: ManagedStore): ManagedSessionStore<K, V> {
+  return storeOfKind<'session', K, V>(store, 'session');
+}
+
+/** The store as a window store (see storeOfKind). */
+export function windowStoreOf<K = unknown, V = unknown>(store: ManagedStore): ManagedWindowStore<K, V> {
+  return storeOfKind<'window', K, V>(store, 'window');
 }

@@ -10,9 +10,8 @@ import {
 } from './bucket-codec.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { ChangeLogging } from './change-logging.js';
-import type { ManagedStore } from './managed-store.js';
+import type { ManagedSessionStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
-import type { SessionStore } from './state-store.js';
 import { unpooled } from './unpooled.js';
 import { SegmentedStore, type RawSlot, type SegmentedEntry } from './segmented-store.js';
 
@@ -60,8 +59,9 @@ function insertInOrder<V>(slots: SessionSlot<V>[], slot: SessionSlot<V>): void {
  */
 export class CachingSessionStore<K, V>
   extends SegmentedStore<K, SessionSlot<V>, SessionBucket<V>>
-  implements SessionStore<K, V>, ManagedStore
+  implements ManagedSessionStore<K, V>
 {
+  readonly kind = 'session' as const;
   private readonly valueSerde: Serde<V>;
 
   constructor(

@@ -3,9 +3,9 @@ import type { Serde } from '../serdes/serde.js';
 import { decodeWindows, encodeWindows, parseWindowChangelogKey, windowChangelogKey, type WindowSlot } from './bucket-codec.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { ChangeLogging } from './change-logging.js';
-import type { ManagedStore } from './managed-store.js';
+import type { ManagedWindowStore } from './managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
-import type { TimestampedWindowStore, ValueAndTimestamp } from './state-store.js';
+import type { ValueAndTimestamp } from './state-store.js';
 import { StoredValueCodec } from './timestamped-value.js';
 import { unpooled } from './unpooled.js';
 import { SegmentedStore, type RawSlot, type SegmentedEntry } from './segmented-store.js';
@@ -23,8 +23,9 @@ interface WindowBucket<V> extends SegmentedEntry<WindowSlot<ValueAndTimestamp<V>
  */
 export class CachingWindowStore<K, V>
   extends SegmentedStore<K, WindowSlot<ValueAndTimestamp<V>>, WindowBucket<V>>
-  implements TimestampedWindowStore<K, V>, ManagedStore
+  implements ManagedWindowStore<K, V>
 {
+  readonly kind = 'window' as const;
   private readonly codec: StoredValueCodec<V>;
 
   constructor(

@@ -8,7 +8,7 @@ import { ChangeLogging } from '../stores/change-logging.js';
 import type { ChangelogSink } from '../stores/changelog-sink.js';
 import { createStore } from '../stores/store-factory.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
-import type { ManagedStore } from '../stores/managed-store.js';
+import { keyValueStoreOf, sessionStoreOf, windowStoreOf, type ManagedStore } from '../stores/managed-store.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import type { OutgoingRecord } from '../runtime/record-sink.js';
 import { StoreCommit } from '../runtime/store-commit.js';
@@ -209,25 +209,17 @@ export class TopologyTestDriver {
 
   /** A key-value store of the topology, to read (or seed) its state; throws for an unknown name or another store type. */
   getKeyValueStore<K, V>(name: string): KeyValueStore<K, V> {
-    return this.typedStore(name, 'keyValue') as unknown as KeyValueStore<K, V>;
+    return keyValueStoreOf<K, V>(this.store(name));
   }
 
   /** A session store of the topology, e.g. `driver.getSessionStore<string, Stats>('session-stats').fetch('user-1')`. */
   getSessionStore<K, V>(name: string): SessionStore<K, V> {
-    return this.typedStore(name, 'session') as unknown as SessionStore<K, V>;
+    return sessionStoreOf<K, V>(this.store(name));
   }
 
   /** A window store of the topology. */
   getWindowStore<K, V>(name: string): WindowStore<K, V> {
-    return this.typedStore(name, 'window') as unknown as WindowStore<K, V>;
-  }
-
-  private typedStore(name: string, type: ManagedStore['definition']['type']): ManagedStore {
-    const store = this.store(name);
-    if (store.definition.type !== type) {
-      throw new StreamsError(`Store '${name}' is a ${store.definition.type} store, not a ${type} store`);
-    }
-    return store;
+    return windowStoreOf<K, V>(this.store(name));
   }
 
   /** Records processed and dropped so far. */

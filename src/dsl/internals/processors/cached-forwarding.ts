@@ -1,12 +1,7 @@
 import type { ProcessorContext } from '../../../processor/processor-api.js';
 import type { StreamRecord } from '../../../processor/record.js';
-import type { StateStore, TimestampedKeyValueStore } from '../../../stores/state-store.js';
+import { keyValueStoreOf, type ManagedKeyValueStore, type ManagedStore } from '../../../stores/managed-store.js';
 import { change, type Change } from '../change.js';
-
-interface CachedStore {
-  readonly cachingEnabled?: boolean;
-  setFlushListener?(listener: (record: StreamRecord<unknown, unknown>, oldValue?: unknown) => void): void;
-}
 
 /**
  * Kafka Streams' record cache for a table's store (TimestampedTupleForwarder with its
@@ -16,13 +11,12 @@ interface CachedStore {
  * through the cache.
  */
 export function forwardThroughCache(
-  store: StateStore,
+  store: ManagedStore,
   context: ProcessorContext<unknown, Change<unknown>>,
   sendOldValues: boolean,
 ): boolean {
-  const cached = store as CachedStore;
-  if (cached.cachingEnabled !== true || cached.setFlushListener === undefined) return false;
-  cached.setFlushListener((record, oldValue) =>
+  if (!store.cachingEnabled) return false;
+  store.setFlushListener((record, oldValue) =>
     context.forward({ ...record, value: change(record.value, sendOldValues ? oldValue : null) }),
   );
   return true;
@@ -38,14 +32,14 @@ export class TupleForwarder {
 
   constructor(
     private readonly context: ProcessorContext<unknown, Change<unknown>>,
-    readonly store: TimestampedKeyValueStore<unknown, unknown>,
+    readonly store: ManagedKeyValueStore,
     readonly sendOldValues: boolean,
   ) {
     this.forwardNow = !forwardThroughCache(store, context, sendOldValues);
   }
 
   static open(context: ProcessorContext<unknown, Change<unknown>>, storeName: string, sendOldValues: boolean): TupleForwarder {
-    return new TupleForwarder(context, context.getStateStore(storeName), sendOldValues);
+    return new TupleForwarder(context, keyValueStoreOf(context.getStateStore(storeName)), sendOldValues);
   }
 
   maybeForward(record: StreamRecord<unknown, unknown>, newValue: unknown, oldValue: unknown, timestamp = record.timestamp): void {

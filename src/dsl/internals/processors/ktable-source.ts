@@ -4,6 +4,7 @@ import type { TimestampedKeyValueStore } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
 import { storeGetter, type TableProducer, type ValueGetterSupplier } from '../table-producer.js';
 import { forwardThroughCache } from './cached-forwarding.js';
+import { keyValueStoreOf } from '../../../stores/managed-store.js';
 import type { Serde } from '../../../serdes/serde.js';
 import type { Materialized } from '../../options.js';
 import type { InternalBuilder } from '../internal-builder.js';
@@ -70,7 +71,7 @@ export class KTableSourceProducer implements TableProducer {
           context = ctx as InternalProcessorContext<unknown, Change<unknown>>;
           sendOldValues = this.sendOldValues;
           if (this.materialized) {
-            const materialized = context.getStateStore<TimestampedKeyValueStore<unknown, unknown>>(this.storeName);
+            const materialized = keyValueStoreOf(context.getStateStore(this.storeName));
             store = materialized;
             forwardNow = !forwardThroughCache(materialized, context, sendOldValues);
           }

@@ -2,8 +2,7 @@ import type { ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { KeyValue } from '../../../processor/record.js';
 import type { Windowed } from '../../../processor/windowed.js';
 import type { SessionWindows } from '../../windows.js';
-import type { SessionStore } from '../../../stores/state-store.js';
-import type { ManagedStore } from '../../../stores/managed-store.js';
+import { sessionStoreOf, type ManagedSessionStore } from '../../../stores/managed-store.js';
 import { Segments } from '../../../stores/segments.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import { change } from '../change.js';
@@ -36,22 +35,21 @@ export function sessionWindowAggregate(
   const grace = windows.gracePeriodMs;
   return () => {
     let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
-    let store!: SessionStore<unknown, unknown>;
+    let store!: ManagedSessionStore;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
     let forwardNow = true;
     const final = emitter?.();
     return {
       init(ctx) {
         context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
-        store = context.getStateStore(storeName);
+        store = sessionStoreOf(context.getStateStore(storeName));
         observedStreamTime = context.currentStreamTimeMs();
         if (final !== undefined) {
           // Kafka Streams reads closed sessions from its time-ordered store by a range of ends, which skips
           // only sessions whose whole segment was dropped (not each expired session, as a key's lookup does).
-          const managed = store as unknown as ManagedStore;
-          const segments = new Segments(managed.definition.retentionMs ?? Number.POSITIVE_INFINITY);
+          const segments = new Segments(store.definition.retentionMs ?? Number.POSITIVE_INFINITY);
           final.init(context as never, (_key, _start, end, value) =>
-            segments.segmentOf(end) < segments.minLiveSegment(managed.observedTime()) ? undefined : { value, timestamp: end },
+            segments.segmentOf(end) < segments.minLiveSegment(store.observedTime()) ? undefined : { value, timestamp: end },
           );
           forwardNow = false;
         } else {

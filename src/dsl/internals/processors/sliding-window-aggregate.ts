@@ -2,7 +2,8 @@ import type { ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import type { StreamRecord } from '../../../processor/record.js';
 import type { Windowed } from '../../../processor/windowed.js';
-import type { TimestampedWindowStore, ValueAndTimestamp } from '../../../stores/state-store.js';
+import type { ValueAndTimestamp } from '../../../stores/state-store.js';
+import { windowStoreOf, type ManagedWindowStore } from '../../../stores/managed-store.js';
 import type { SlidingWindows } from '../../sliding-windows.js';
 import { change, type Change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
@@ -36,7 +37,7 @@ export function slidingWindowAggregate(
   const make = (value: unknown, timestamp: number): Agg => (value === null || value === undefined ? undefined : { value, timestamp });
   return () => {
     let context!: InternalProcessorContext<Windowed<unknown>, Change<unknown>>;
-    let store!: TimestampedWindowStore<unknown, unknown>;
+    let store!: ManagedWindowStore;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
     let forwardNow = true;
     const final = emitter?.();
@@ -165,7 +166,7 @@ export function slidingWindowAggregate(
     return {
       init(ctx) {
         context = ctx as InternalProcessorContext<Windowed<unknown>, Change<unknown>>;
-        store = context.getStateStore(storeName);
+        store = windowStoreOf(context.getStateStore(storeName));
         observedStreamTime = context.currentStreamTimeMs();
         if (final !== undefined) {
           final.init(context, (key, start) => store.fetchWithTimestamp(key, start));

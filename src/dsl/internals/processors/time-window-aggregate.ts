@@ -1,7 +1,7 @@
 import type { ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { Windowed } from '../../../processor/windowed.js';
 import type { TimeWindows } from '../../windows.js';
-import type { TimestampedWindowStore } from '../../../stores/state-store.js';
+import { windowStoreOf, type ManagedWindowStore } from '../../../stores/managed-store.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import { change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
@@ -23,14 +23,14 @@ export function timeWindowAggregate(
 ): ProcessorSupplier<unknown, unknown, Windowed<unknown>, unknown> {
   return () => {
     let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
-    let store!: TimestampedWindowStore<unknown, unknown>;
+    let store!: ManagedWindowStore;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
     let forwardNow = true;
     const final = emitter?.();
     return {
       init(ctx) {
         context = ctx as InternalProcessorContext<Windowed<unknown>, unknown>;
-        store = context.getStateStore(storeName);
+        store = windowStoreOf(context.getStateStore(storeName));
         observedStreamTime = context.currentStreamTimeMs();
         if (final !== undefined) {
           final.init(context as never, (key, start) => store.fetchWithTimestamp(key, start));
