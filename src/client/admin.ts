@@ -97,4 +97,11 @@ export interface Admin extends OffsetsAdmin {
   setOffsets(request: { groupId: string; topic: string; partitions: Array<{ partition: number; offset: string }> }): Promise<void>;
   deleteTopicRecords(request: { topic: string; partitions: Array<{ partition: number; offset: string }> }): Promise<void>;
   describeGroup(groupId: string): Promise<DescribedGroup>;
+  /**
+   * The group's committed offsets of these topics, as `fetchOffsets` returns them. With `requireStable`, offsets
+   * a transaction is committing are returned only once the group coordinator completed them (it waits, bounded,
+   * as Kafka's read_committed consumer does, KIP-447), never the older ones; on a broker older than Kafka 2.5
+   * it reads as `fetchOffsets` does, with a warning.
+   */
+  fetchCommittedOffsets(request: { groupId: string; topics: string[]; requireStable: boolean }): Promise<GroupOffsets[]>;
 }

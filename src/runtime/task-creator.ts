@@ -163,7 +163,7 @@ export class TaskCreator {
   /** Committed offsets (with metadata) of the application's group for the given topics. */
   private async committedOffsets(topics: string[]): Promise<Map<string, { offset: bigint; metadata: CommitMetadata }>> {
     const result = new Map<string, { offset: bigint; metadata: CommitMetadata }>();
-    const fetched = await this.admin().fetchOffsets({ groupId: this.config.applicationId, topics });
+    const fetched = await this.admin().fetchCommittedOffsets({ groupId: this.config.applicationId, topics, requireStable: true });
     for (const t of fetched) {
       for (const p of t.partitions) {
         let metadata: CommitMetadata = {};

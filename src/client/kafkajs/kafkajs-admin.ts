@@ -1,5 +1,7 @@
 import kafkajs, { AssignerProtocol, type Admin as KafkajsAdminClient } from 'kafkajs';
+import { StreamsRuntimeError } from '../../errors/errors.js';
 import type { Admin, DescribedGroup, DescribedMember, GroupOffsets, PartitionOffsets, TopicMetadata, TopicToCreate } from '../admin.js';
+import type { StableOffsetFetch } from './stable-offset-fetch.js';
 
 // Node's ESM loader does not see this enum among kafkajs' named (CommonJS) exports.
 const { ConfigResourceTypes } = kafkajs;
@@ -30,14 +32,18 @@ const LEADERSHIP_WAIT_MS = 15_000;
 
 /** {@link Admin} on a kafkajs admin client. */
 export class KafkajsAdmin implements Admin {
-  constructor(private readonly admin: KafkajsAdminClient) {}
+  /** `stableOffsets`: the connection stable offset fetches go through; without it they cannot be made. */
+  constructor(
+    private readonly admin: KafkajsAdminClient,
+    private readonly stableOffsets?: StableOffsetFetch,
+  ) {}
 
   connect(): Promise<void> {
     return this.admin.connect();
   }
 
-  disconnect(): Promise<void> {
-    return this.admin.disconnect();
+  async disconnect(): Promise<void> {
+    await Promise.all([this.admin.disconnect(), this.stableOffsets?.disconnect()]);
   }
 
   listTopics(): Promise<string[]> {
@@ -72,6 +78,13 @@ export class KafkajsAdmin implements Admin {
 
   fetchOffsets(request: { groupId: string; topics?: string[] }): Promise<GroupOffsets[]> {
     return this.admin.fetchOffsets(request);
+  }
+
+  fetchCommittedOffsets(request: { groupId: string; topics: string[]; requireStable: boolean }): Promise<GroupOffsets[]> {
+    const { groupId, topics, requireStable } = request;
+    if (!requireStable) return this.admin.fetchOffsets({ groupId, topics });
+    if (this.stableOffsets === undefined) throw new StreamsRuntimeError('this admin client was made without a connection for stable offset fetches');
+    return this.stableOffsets.fetch(groupId, topics);
   }
 
   fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]> {

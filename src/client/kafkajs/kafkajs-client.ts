@@ -19,6 +19,7 @@ import { KafkajsPartitionReader } from './kafkajs-partition-reader.js';
 import { linearGroupingActive } from './kafkajs-preload.js';
 import { fastProduceEncodingActive } from './produce-request-v3.js';
 import { fastRecordDecodingActive } from './record-decoder.js';
+import { StableOffsetFetch } from './stable-offset-fetch.js';
 import { installStaticMembership } from './static-membership.js';
 
 // The runtime asks what an error means through client-error.ts; kafkajs' errors read as kafkajs-errors.ts says.
@@ -64,8 +65,30 @@ export function createKafkajsClient(options: KafkajsClientOptions): KafkaClient 
   const mark = (clientMark?: ClientMark): ISocketFactory => markedSocketFactory(defaultSocketFactory(), clientMark);
   const socketFactory = mark();
   const kafka = kafkaOf(socketFactory);
+  let warnedUnstable = false;
+  const warnUnsupported = (message: string): void => {
+    if (warnedUnstable) return;
+    warnedUnstable = true;
+    logger?.warn(message);
+  };
   return {
-    admin: (): Admin => new KafkajsAdmin(kafka.admin()),
+    admin: (): Admin => {
+      const admin = kafka.admin();
+      const stableOffsets = new StableOffsetFetch({
+        cluster: () =>
+          createRawCluster({
+            brokers: options.brokers,
+            clientId: `${options.clientId}-offsets`,
+            isolationLevel: ISOLATION.READ_COMMITTED,
+            connection,
+            socketFactory,
+            logCreator: () => () => {},
+          }),
+        fallback: (request) => admin.fetchOffsets(request),
+        warnUnsupported,
+      });
+      return new KafkajsAdmin(admin, stableOffsets);
+    },
     producer: (): Producer =>
       kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner }),
     transactionalProducer: (transactionalId: string): TransactionalProducer =>

@@ -1,8 +1,10 @@
 /**
- * The two kafkajs internals we rely on, typed here and nowhere else. kafkajs (2.2.4, pinned) has no
+ * The kafkajs internals we rely on, typed here and nowhere else. kafkajs (2.2.4, pinned) has no
  * manually assigned consumer, which restoration needs: read partition P of a changelog from offset A to B,
  * with no consumer group. Its `Cluster` and `Broker.fetch` do exactly that, and its `Batch` drops control
- * records and records of aborted transactions (read_committed). Upgrading kafkajs means re-checking this file.
+ * records and records of aborted transactions (read_committed). Its brokers' connections also carry requests
+ * kafkajs has no version of (OffsetFetch v7, see offset-fetch-v7.ts). Upgrading kafkajs means re-checking
+ * this file.
  */
 import { createRequire } from 'node:module';
 import type { ISocketFactory, logCreator } from 'kafkajs';
@@ -38,11 +40,29 @@ export interface RawBroker {
   }): Promise<{ responses: Array<{ topicName: string; partitions: RawPartitionData[] }> }>;
 }
 
+/** A request as kafkajs' connection sends it: it writes the header v1 (size, api key and version, correlation and client id) before `encode`'s bytes, and hands `decode` what follows the response's correlation id. */
+export interface RawProtocolRequest<T> {
+  readonly request: { apiKey: number; apiVersion: number; apiName: string; encode(): Promise<unknown> };
+  readonly response: { decode(payload: Buffer): Promise<T>; parse(decoded: T): Promise<T> };
+}
+
+/** A broker as kafkajs' cluster hands it out, connected, for requests kafkajs has no method for. */
+export interface RawRequestBroker {
+  /** The API versions kafkajs' cluster learnt from its seed broker (ApiVersions), by api key. */
+  readonly versions: Record<number, { minVersion: number; maxVersion: number } | undefined> | null;
+  readonly connectionPool: { send<T>(protocolRequest: RawProtocolRequest<T>): Promise<T> };
+  disconnect(): Promise<void>;
+}
+
 export interface RawCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   addMultipleTargetTopics(topics: string[]): Promise<void>;
   refreshMetadata(): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): Array<{ partitionId: number }>;
+  /** Asks FindCoordinator anew on each call (kafkajs caches no coordinator here). */
+  findGroupCoordinator(request: { groupId: string }): Promise<RawRequestBroker>;
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
   findBroker(node: { nodeId: string }): Promise<RawBroker>;
   fetchTopicsOffset(
@@ -62,6 +82,8 @@ type BatchConstructor = new (topic: string, fetchedOffset: string, partitionData
 
 const Cluster = require('kafkajs/src/cluster/index.js') as ClusterConstructor;
 const Batch = require('kafkajs/src/consumer/batch.js') as BatchConstructor;
+const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => { writeBuffer(buffer: Buffer): unknown };
+const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error };
 const { createLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as {
   createLogger(options: { level: number; logCreator: unknown }): unknown;
   LEVELS: Record<string, number>;
@@ -103,4 +125,21 @@ export function createRawCluster(options: {
 
 export function toBatch(topic: string, fetchedOffset: string, partitionData: RawPartitionData): RawBatch {
   return new Batch(topic, fetchedOffset, partitionData);
+}
+
+/** A request of our own encoding, as kafkajs' connection sends it: `body` goes after kafkajs' header v1. */
+export function rawRequest<T>(
+  request: { apiKey: number; apiVersion: number; apiName: string; body: Buffer },
+  decode: (payload: Buffer) => T,
+): RawProtocolRequest<T> {
+  const { apiKey, apiVersion, apiName, body } = request;
+  return {
+    request: { apiKey, apiVersion, apiName, encode: async () => new Encoder().writeBuffer(body) },
+    response: { decode: async (payload) => decode(payload), parse: async (decoded) => decoded },
+  };
+}
+
+/** kafkajs' error for a broker's error code (a KafkaJSProtocolError with its `type`, e.g. NOT_COORDINATOR). */
+export function protocolError(code: number): Error {
+  return createErrorFromCode(code);
 }
