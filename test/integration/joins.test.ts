@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Consumed, KafkaStreams, Produced, Serdes, StreamsBuilder, consumerLag } from '../../src/index.js';
+import { Consumed, KafkaStreams, Produced, Serdes, StreamsBuilder } from '../../src/index.js';
 import { readTopic } from '../../examples/sessionize/kafka-io.js';
-import { brokers, createTopics, kafkaClient, uniqueName, withAdmin } from './kafka-env.js';
+import { brokers, createTopics, groupLag, kafkaClient, uniqueName, withAdmin } from './kafka-env.js';
 import { appsUnderTest } from './apps-under-test.js';
 import { waitForState } from './sessionize-harness.js';
 
@@ -53,7 +53,7 @@ async function enrichment() {
   const caughtUp = async (): Promise<void> => {
     const deadline = Date.now() + 90_000;
     for (;;) {
-      const lag = await withAdmin((admin) => consumerLag(admin, id, [users, views, repartition]));
+      const lag = await groupLag(id, [users, views, repartition]);
       if (lag.length === 8 && lag.every((p) => p.lag === 0n && (p.end === 0n || p.committed >= 0n))) return;
       if (Date.now() > deadline) throw new Error(`lag did not reach zero: ${JSON.stringify(lag, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
       await new Promise((r) => setTimeout(r, 250));

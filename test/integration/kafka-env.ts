@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { inject } from 'vitest';
 import { KafkajsAdmin } from '../../src/client/kafkajs/kafkajs-admin.js';
+import { consumerLag, type PartitionLag } from '../../src/runtime/consumer-lag.js';
 import { createTopicsAndWait } from '../../src/runtime/internal-topic-manager.js';
 
 let brokersOverride: string[] | undefined;
@@ -35,6 +36,14 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * A group's lag on topics, read through the runtime's admin (whose offset lookups ride out leadership still
+ * moving after a topic was created: Kafka 4 brokers answer NOT_LEADER for a while where 3.9 did not).
+ */
+export function groupLag(groupId: string, topics: readonly string[]): Promise<PartitionLag[]> {
+  return withAdmin((admin) => consumerLag(new KafkajsAdmin(admin), groupId, topics));
 }
 
 export async function createTopics(topics: ITopicConfig[]): Promise<void> {

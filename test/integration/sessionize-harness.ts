@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners } from 'kafkajs';
 import { expect } from 'vitest';
-import { KafkaStreams, consumerLag, type ProcessingGuarantee, type StreamsConfig, type Topology } from '../../src/index.js';
+import { KafkaStreams, type ProcessingGuarantee, type StreamsConfig, type Topology } from '../../src/index.js';
 import type { RestoringPartition } from '../../src/runtime/state-restore-listener.js';
 import { generatePageViews, oracleSessions, type GeneratedEvent } from '../../examples/sessionize/generator.js';
 import { finalSessions, produceEvents, readTopic } from '../../examples/sessionize/kafka-io.js';
 import { buildSessionizeTopology, type SessionizeOptions } from '../../examples/sessionize/topology.js';
-import { brokers, createTopics, kafkaClient, uniqueName, withAdmin } from './kafka-env.js';
+import { brokers, createTopics, groupLag, kafkaClient, uniqueName } from './kafka-env.js';
 
 export const PARTITIONS = 6;
 export const REPLAY_GRACE_MS = 7 * 24 * 3600_000;
@@ -107,7 +107,7 @@ export class SessionizeHarness {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
-      const lag = await withAdmin((admin) => consumerLag(admin, this.applicationId, topics));
+      const lag = await groupLag(this.applicationId, topics);
       const total = lag.reduce((n, p) => n + p.lag, 0n);
       const uncommitted = lag.filter((p) => p.end > 0n && p.committed < 0n).length;
       if (total === 0n && uncommitted === 0 && lag.length === 2 * PARTITIONS) return;
