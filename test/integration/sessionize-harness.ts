@@ -12,6 +12,7 @@ import { generatePageViews, oracleSessions, type GeneratedEvent } from '../../ex
 import { finalSessions, produceEvents, readTopic } from '../../examples/sessionize/kafka-io.js';
 import { buildSessionizeTopology, type SessionizeOptions } from '../../examples/sessionize/topology.js';
 import { brokers, createTopics, groupLag, kafkaClient, uniqueName } from './kafka-env.js';
+import { KeptLogs } from './kept-logs.js';
 
 export const PARTITIONS = 6;
 export const REPLAY_GRACE_MS = 7 * 24 * 3600_000;
@@ -30,6 +31,8 @@ export class SessionizeHarness {
   readonly produced: GeneratedEvent[] = [];
   private readonly dirs: string[] = [];
   private readonly instances: Instance[] = [];
+  /** What every instance logged, kept as evidence when the test fails. */
+  private readonly logs = new KeptLogs();
 
   constructor(readonly guarantee: ProcessingGuarantee = 'at_least_once') {}
 
@@ -81,6 +84,7 @@ export class SessionizeHarness {
       outputTopic: this.output,
       graceMs,
     });
+    const logger = this.logs.logger(`instance-${this.instances.length + 1}`, overrides.logger);
     const app = new KafkaStreams(topology, {
       applicationId: this.applicationId,
       bootstrapServers: brokers(),
@@ -92,6 +96,7 @@ export class SessionizeHarness {
       deserializationExceptionHandler: 'logAndContinue',
       processingGuarantee: this.guarantee,
       ...overrides,
+      logger,
     });
     const restored: Instance['restored'] = [];
     app.setGlobalStateRestoreListener({ onRestoreEnd: (partition, count) => restored.push({ partition, count }) });
