@@ -43,11 +43,9 @@ export class ActiveTask {
   /** Where the task's output goes: its own producer's pipeline, or under exactly-once its transaction's. */
   pipeline!: ProducerPipeline;
   /** The task's idempotent producer under at-least-once (closed with the task). */
-  producer: { producer: Producer; pipeline: ProducerPipeline } | undefined;
-  /** Exactly-once only: the task's transactional producer. */
-  transactions: TaskTransactions | undefined;
-  /** Exactly-once only: the commit in progress; the task does not process until it is done. */
-  commitInFlight: Promise<void> | undefined;
+  private producer: { producer: Producer; pipeline: ProducerPipeline } | undefined;
+  /** Exactly-once only: the task's transactional producer (closed with the task). */
+  private transactional: TaskTransactions | undefined;
   private stream!: StreamTask;
   private readonly consumed = new Map<string, bigint>();
   private readonly committed = new Map<string, bigint>();
@@ -151,11 +149,22 @@ export class ActiveTask {
     return false;
   }
 
+  /** Exactly-once only: the task's transactional producer. */
+  get transactions(): TaskTransactions | undefined {
+    return this.transactional;
+  }
+
+  /** The producer behind the task's pipeline, given once when the task is created; the task closes it. */
+  ownProducer(owner: { transactions: TaskTransactions } | { producer: Producer; pipeline: ProducerPipeline }): void {
+    if ('transactions' in owner) this.transactional = owner.transactions;
+    else this.producer = owner;
+  }
+
   /**
    * The synchronous half of a commit: flushes the stores (changelog records go to the task's pipeline now)
    * and records the offsets consumed so far. Everything processed after this call belongs to the next commit.
    */
-  snapshot(handover: boolean): CommitSnapshot {
+  prepareCommit(handover: boolean): CommitSnapshot {
     const local = StoreCommit.flush(this.stream, (store) => {
       const input = store.definition.sourceChangelogTopic;
       if (input === undefined) return undefined;
@@ -183,16 +192,17 @@ export class ActiveTask {
   }
 
   /**
-   * The second half, once the pipeline acknowledged everything of the snapshot: LevelDB gets the data and
-   * the changelog position in one batch each, then the checkpoint file is rewritten.
+   * The second half, once the task's pipeline acknowledged everything of the snapshot (or its transaction
+   * committed): LevelDB gets the data and the changelog position in one batch each, then the checkpoint file
+   * is rewritten.
    */
-  async writeLocal(snapshot: CommitSnapshot, pipeline: ProducerPipeline): Promise<void> {
-    await snapshot.local.write((changelogTopic) => pipeline.lastOffset(changelogTopic, this.partition));
+  async completeCommit(snapshot: CommitSnapshot): Promise<void> {
+    await snapshot.local.write((changelogTopic) => this.pipeline.lastOffset(changelogTopic, this.partition));
     await this.stateManager.writeCheckpoint(this.stream.stores.values());
   }
 
-  /** Marks the snapshot's offsets as committed (after the group accepted them). */
-  committedSnapshot(snapshot: CommitSnapshot): void {
+  /** Marks the snapshot's offsets as committed (after the group accepted them, or with the transaction). */
+  markCommitted(snapshot: CommitSnapshot): void {
     for (const o of snapshot.offsets) this.committed.set(`${o.topic}:${o.partition}`, BigInt(o.offset));
   }
 

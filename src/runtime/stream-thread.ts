@@ -88,7 +88,7 @@ export class StreamThread {
       handleError: errors.handleError,
       fail: errors.fail,
     });
-    this.executor = new TaskExecutor(topology, config, this.inputs, this.state, this.manager.tasks, errors);
+    this.executor = new TaskExecutor(topology, config, this.inputs, this.state, this.manager.tasks, this.manager.committer, errors);
     this.outages = new BrokerOutageHandler(config, topology, this.state, this.manager, () => this.consumer!, () => this.admin!, errors.fail);
   }
 

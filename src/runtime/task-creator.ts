@@ -129,8 +129,7 @@ export class TaskCreator {
         budget,
         streamTime,
       );
-      task.transactions = transactions;
-      task.producer = producer;
+      task.ownProducer(transactions !== undefined ? { transactions } : producer!);
       if (abandoned()) return;
       for (const [topic, start] of starts) {
         task.setCommitted(topic, partition, start);

@@ -3,6 +3,7 @@ import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { DeserializationError, ProcessingError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
 import type { ActiveTask } from './active-task.js';
+import type { Committer } from './commit/committer.js';
 import { toHeaders, type InputBuffers, type QueuedRecord, type RunningTask } from './input-buffers.js';
 import type { RecordQueue } from './record-queue.js';
 import { RecordErrorPolicy } from './record-error-policy.js';
@@ -40,6 +41,8 @@ export class TaskExecutor {
     private readonly state: ThreadState,
     /** Every task of the thread (the producer bound is shared among them). */
     private readonly tasks: ReadonlyMap<string, ActiveTask>,
+    /** Tells which tasks are committing (they do not process meanwhile). */
+    private readonly committer: Committer,
     private readonly errors: ThreadErrors,
   ) {
     this.deserializationErrors = new RecordErrorPolicy(config.deserializationExceptionHandler, 'deserialization', config.logger);
@@ -107,7 +110,7 @@ export class TaskExecutor {
   /** The timestamp of the record a task would process next, or undefined when it cannot process now. */
   private headOf(r: RunningTask, now: number): number | undefined {
     const { task } = r;
-    if (task.state !== 'running' || task.commitInFlight !== undefined) return undefined;
+    if (task.state !== 'running' || this.committer.isCommitting(task)) return undefined;
     if (task.pipeline.pending > this.producerBound) return undefined;
     const head = this.nextQueue(r, now)?.peek()?.timestamp;
     return head === undefined || head > this.limits[task.subtopologyId]! ? undefined : head;

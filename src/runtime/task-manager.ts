@@ -4,11 +4,13 @@ import type { OffsetToCommit, TopicPartitions } from '../client/topic-partitions
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
-import type { ActiveTask, CommitSnapshot } from './active-task.js';
-import { isClientError } from '../client/client-error.js';
+import type { ActiveTask } from './active-task.js';
 import type { ChangelogReader } from './changelog-reader.js';
+import { AtLeastOnceCommitter } from './commit/at-least-once-committer.js';
+import type { CommitCounters, Committer } from './commit/committer.js';
+import { ExactlyOnceCommitter } from './commit/exactly-once-committer.js';
 import type { TaskInputs } from './input-buffers.js';
-import { describeGroup, describeGroupMembers, statefulTaskIds } from './group-members.js';
+import { describeGroupMembers, statefulTaskIds } from './group-members.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import { RepartitionPurger } from './repartition-purger.js';
@@ -17,16 +19,11 @@ import { StandbyManager } from './standby-manager.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { computeStandbys } from './task-assignor.js';
 import { TaskCreator } from './task-creator.js';
-import { TaskFencedError } from './task-transactions.js';
+import { TaskRecovery, type RecoveryHost } from './task-recovery.js';
 import type { ThreadState } from './thread-state.js';
 
-/** Failed transactions of one task in a row before the failure is taken as fatal. */
-const MAX_TRANSACTION_RETRIES = 5;
-
 /** Totals an instance reports through metrics. */
-export interface ThreadCounters {
-  commits: number;
-  commitLatencyTotalMs: number;
+export interface ThreadCounters extends CommitCounters {
   restoredRecords: number;
 }
 
@@ -48,8 +45,9 @@ export interface TaskManagerHost {
 
 /**
  * The active tasks of a thread, as Kafka Streams' TaskManager keeps them: it applies assignments (hands
- * revoked tasks over with a commit, creates new ones), commits under either guarantee, recovers a task
- * whose transaction failed, and suspends every task while the broker is away.
+ * revoked tasks over with a commit, creates new ones), commits them through the committer of the
+ * application's guarantee (see Committer), has a task whose transaction failed re-created (see
+ * TaskRecovery), and suspends every task while the broker is away.
  *
  * Handover: the group rejoins by itself and gives no callback before partitions move, so a handover is made
  * safe in the protocol instead. An owner that loses a task flushes and commits it with a handover mark;
@@ -62,14 +60,11 @@ export class TaskManager {
   private assignedTaskIds = new Set<string>();
   private reconciling: Promise<void> = Promise.resolve();
   private currentGeneration = 0;
-  private commitChain: Promise<void> = Promise.resolve();
   private member: string | undefined;
-  private readonly eos: boolean;
   private readonly creator: TaskCreator;
-  private readonly purger: RepartitionPurger;
+  /** Commits the tasks under the application's guarantee; the processing loop asks it which tasks are committing. */
+  readonly committer: Committer;
   readonly standbys: StandbyManager | undefined;
-  /** Consecutive failed transactions per task. */
-  private readonly transactionFailures = new Map<string, number>();
   /** Records and requests sent by the producers of tasks no longer run here (metrics never go back). */
   private readonly retiredProducerStats = { records: 0, batches: 0 };
   /** Record counts of tasks no longer run here (handed over, recovered, suspended, closed). */
@@ -93,7 +88,6 @@ export class TaskManager {
   ) {
     this.state = host.state;
     this.inputs = host.inputs;
-    this.eos = config.processingGuarantee === 'exactly_once_v2';
     this.creator = new TaskCreator(client, admin, topology, config, metadata, reader, restoreProgress, {
       stopped: () => this.state.stopped,
       memberId: () => this.member,
@@ -106,7 +100,35 @@ export class TaskManager {
     });
     this.standbys = config.numStandbyReplicas > 0 ? new StandbyManager(topology, config, reader, admin) : undefined;
     const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
-    this.purger = new RepartitionPurger(admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
+    const purger = new RepartitionPurger(admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
+    const context = { state: this.state, counters: this.counters, purger, logger: config.logger };
+    this.committer =
+      config.processingGuarantee === 'exactly_once_v2'
+        ? new ExactlyOnceCommitter(context, new TaskRecovery(admin, topology, config, this.recoveryHost()), host)
+        : new AtLeastOnceCommitter(context, (offsets) => host.commitOffsets(offsets));
+  }
+
+  /** What the recovery of a task whose transaction failed needs of the manager (see TaskRecovery). */
+  private recoveryHost(): RecoveryHost {
+    return {
+      state: this.state,
+      inputs: this.inputs,
+      memberId: () => this.member,
+      remove: (task) => {
+        const current = this.byId.get(task.id) === task;
+        this.removeTask(task);
+        return current;
+      },
+      wanted: (id) => this.wanted(id),
+      later: (work) => {
+        this.reconciling = this.reconciling.then(work).catch((err: unknown) => this.host.handleError(err as Error));
+      },
+      create: async (id) => {
+        await this.createTasks(this.currentGeneration, [id]);
+        return this.byId.get(id);
+      },
+      handleError: (error) => this.host.handleError(error),
+    };
   }
 
   /** The running tasks (and those being handed over), by id. */
@@ -160,7 +182,7 @@ export class TaskManager {
     const revoked = [...this.byId.values()].filter((t) => !assigned.has(t.id));
     if (revoked.length > 0) {
       await this.ensurePositions(revoked);
-      await this.commitTasks(revoked, true).catch((err: unknown) =>
+      await this.committer.commit(revoked, true).catch((err: unknown) =>
         this.config.logger.warn(`handover commit of ${revoked.map((t) => t.id).join(', ')} failed: ${(err as Error).message}`),
       );
       for (const task of revoked) {
@@ -231,13 +253,18 @@ export class TaskManager {
     await this.creator.create(taskIds, {
       generation,
       abandoned: () => generation !== this.currentGeneration || this.state.stopped || this.state.membershipLost,
-      wanted: (id) => this.assignedTaskIds.has(id) && !this.byId.has(id),
+      wanted: (id) => this.wanted(id),
       started: (task) => {
         this.byId.set(task.id, task);
         for (const { topic, partition } of task.inputPartitions) this.byPartition.set(`${topic}:${partition}`, task);
         this.inputs.add(task);
       },
     });
+  }
+
+  /** True when the current assignment gives the task here and no instance of it runs. */
+  private wanted(taskId: string): boolean {
+    return this.assignedTaskIds.has(taskId) && !this.byId.has(taskId);
   }
 
   /** Forgets a task (only this instance of it: a re-created task of the same id stays) and keeps its counters. */
@@ -264,138 +291,10 @@ export class TaskManager {
     this.retiredProducerStats.batches += sent.batches;
   }
 
-  /** Commits every running task (under a lock: commits never overlap). */
+  /** Commits every running task (see Committer); periodic commits wait until a rebalance is over. */
   commitAll(handover: boolean): Promise<void> {
     if (this.state.rebalancing && !handover) return Promise.resolve();
-    return this.commitTasks([...this.byId.values()].filter((t) => t.state === 'running'), handover);
-  }
-
-  private commitTasks(tasks: ActiveTask[], handover: boolean): Promise<void> {
-    if (this.eos) return Promise.all(tasks.map((t) => this.commitTransaction(t, handover))).then(() => {});
-    const run = async (): Promise<void> => {
-      const live = tasks.filter((t) => t.state === 'running');
-      if (live.length === 0 || this.state.failed) return;
-      if (!handover && !live.some((t) => t.hasUncommitted || t.needsFlush())) return;
-      const began = Date.now();
-      // Synchronous: flush caches and capture offsets at one point of the record stream.
-      const snapshots: Array<[ActiveTask, CommitSnapshot]> = live.map((t) => [t, t.snapshot(handover)]);
-      await Promise.all(live.map((t) => t.pipeline.flush()));
-      await Promise.all(snapshots.map(([task, snapshot]) => task.writeLocal(snapshot, task.pipeline)));
-      const offsets = snapshots.flatMap(([, s]) => s.offsets);
-      try {
-        if (offsets.length > 0) await this.host.commitOffsets(offsets);
-      } catch (err) {
-        // The group moved on under us (a member died or joined): the offsets are committed by the handover
-        // or the next commit after the rebalance; what was processed meanwhile may be processed again.
-        if (!isClientError(err, 'rebalancing')) throw err;
-        this.config.logger.warn(`commit skipped while the group rebalances (${(err as Error).message}); it is retried after the rebalance`);
-        return;
-      }
-      for (const [task, snapshot] of snapshots) task.committedSnapshot(snapshot);
-      this.purger.committed(offsets);
-      this.counters.commits++;
-      this.counters.commitLatencyTotalMs += Date.now() - began;
-    };
-    const next = this.commitChain.then(run, run);
-    this.commitChain = next.catch(() => {});
-    return next;
-  }
-
-  /**
-   * Exactly-once commit of one task: its changelog records join its open transaction, then the input
-   * offsets, then the transaction commits. Only then does LevelDB receive the data and the position, so a
-   * store never holds writes of a transaction that aborted. Each task commits on its own; while it does, it
-   * does not process.
-   */
-  private commitTransaction(task: ActiveTask, handover: boolean): Promise<void> {
-    const run = async (): Promise<void> => {
-      if (task.state !== 'running' || this.state.failed) return;
-      if (!handover && !task.hasUncommitted && !task.needsFlush()) return;
-      const began = Date.now();
-      const snapshot = task.snapshot(handover);
-      try {
-        await task.transactions!.commit(snapshot.offsets);
-      } catch (err) {
-        await this.recoverTask(task, err as Error);
-        return;
-      }
-      await task.writeLocal(snapshot, task.pipeline);
-      task.committedSnapshot(snapshot);
-      this.transactionFailures.delete(task.id);
-      this.purger.committed(snapshot.offsets);
-      this.counters.commits++;
-      this.counters.commitLatencyTotalMs += Date.now() - began;
-    };
-    const previous = task.commitInFlight ?? Promise.resolve();
-    const next = previous.then(run);
-    const tracked = next.finally(() => {
-      if (task.commitInFlight === tracked) task.commitInFlight = undefined;
-      this.host.commitFinished();
-    });
-    task.commitInFlight = tracked;
-    return next;
-  }
-
-  /**
-   * A transaction failed: abort it, throw away the task's uncommitted state, and rebuild the task from its
-   * changelog at the committed offsets. A broker that cannot be reached suspends every task instead (the
-   * thread rides the outage out). A fenced task is re-created if the group still gives it to us (a broker
-   * restart fences a producer whose transaction timed out), else left to its new owner.
-   */
-  private async recoverTask(task: ActiveTask, error: Error): Promise<void> {
-    // Suspended or replaced meanwhile: whoever did that re-creates it.
-    const current = this.byId.get(task.id) === task;
-    this.removeTask(task);
-    const partitions = task.inputPartitions;
-    this.inputs.pause(partitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
-    await task.close();
-    if (this.state.stopped || !current) return;
-    const fenced = error instanceof TaskFencedError;
-    if (!fenced && isClientError(error, 'unavailable')) {
-      this.host.handleError(error);
-      return;
-    }
-    // A transaction that fails the same way again and again (a record the broker always rejects) is fatal.
-    const failures = (this.transactionFailures.get(task.id) ?? 0) + 1;
-    this.transactionFailures.set(task.id, failures);
-    if (failures > MAX_TRANSACTION_RETRIES) {
-      this.host.fail(new StreamsRuntimeError(`The transaction of task ${task.id} failed ${failures} times in a row; last: ${error.message}`, { cause: error }));
-      return;
-    }
-    if (fenced) {
-      this.config.logger.warn(`task ${task.id} was fenced by another producer of its transactional id; re-creating it if the group still assigns it here`);
-    } else {
-      this.config.logger.warn(`the transaction of task ${task.id} failed (${error.message}); rebuilding it from its changelog`);
-    }
-    this.reconciling = this.reconciling
-      .then(async () => {
-        if (this.state.stopped || this.state.membershipLost || !this.assignedTaskIds.has(task.id) || this.byId.has(task.id)) return;
-        if (fenced) {
-          // Re-created only if the group, settled, gives it to us: during a rebalance the description still
-          // shows the previous assignment, and re-creating the task would fence its new owner in turn.
-          const { stable, owner } = await this.groupOwnerOf(task.id);
-          if (!stable || owner !== this.member) {
-            // We are behind the group: the rebalance our consumer is about to see gives us a new assignment.
-            this.config.logger.warn(
-              `task ${task.id} ${stable ? `now belongs to ${owner === undefined ? 'no member' : `member ${owner}`}` : 'is being reassigned (the group rebalances)'}; dropped here`,
-            );
-            return;
-          }
-        }
-        // The task's new producer fences the failed one; it restarts at the committed offsets.
-        await this.createTasks(this.currentGeneration, [task.id]);
-        const restarted = this.byId.get(task.id);
-        if (restarted !== undefined) {
-          this.inputs.resume(restarted.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
-        }
-      })
-      .catch((err: unknown) => this.host.handleError(err as Error));
-  }
-
-  /** The member the group's current assignment gives a task to, and whether that assignment is settled. */
-  private async groupOwnerOf(taskId: string): Promise<{ stable: boolean; owner: string | undefined }> {
-    const { state, members } = await describeGroup(this.admin(), this.config.applicationId, this.topology);
-    return { stable: state === 'Stable', owner: members.find((m) => m.assigned && m.activeTasks.includes(taskId))?.memberId };
+    return this.committer.commit([...this.byId.values()].filter((t) => t.state === 'running'), handover);
   }
 
   /** Closes every task without a commit (nothing can be committed while the broker is away). */
@@ -418,7 +317,7 @@ export class TaskManager {
   async closeAll(commit: boolean): Promise<void> {
     if (commit) {
       try {
-        await this.commitTasks([...this.byId.values()], true);
+        await this.committer.commit([...this.byId.values()], true);
       } catch (err) {
         this.config.logger.warn(`final commit failed: ${(err as Error).message}`);
       }

@@ -47,7 +47,7 @@ describe('changelog records', () => {
       task.start();
       for (const [offset, [value, timestamp]] of [['xx', 1], ['yyy', 2]].entries()) {
         task.streamTask.process('in', 3, String(offset), S.serialize('a'), S.serialize(value as string), timestamp as number, {});
-        await task.writeLocal(task.snapshot(false), pipeline);
+        await task.completeCommit(task.prepareCommit(false));
       }
     } finally {
       await task.close();

@@ -32,7 +32,6 @@ function task(partition: number, log: string[], options: { failFlush?: Error } =
     state: 'running' as string,
     hasUncommitted: true,
     inputPartitions: [{ topic: 'in', partition }],
-    commitInFlight: undefined,
     transactions: undefined,
     streamTask: { counters: emptyRecordCounts() },
     pipeline: {
@@ -45,14 +44,14 @@ function task(partition: number, log: string[], options: { failFlush?: Error } =
     needsFlush: () => false,
     hasPosition: () => true,
     setCommitted: () => {},
-    snapshot: (handover: boolean): CommitSnapshot => {
+    prepareCommit: (handover: boolean): CommitSnapshot => {
       log.push(`snapshot ${id}${handover ? ' handover' : ''}`);
       return { offsets, local: StoreCommit.empty };
     },
-    writeLocal: async () => {
+    completeCommit: async () => {
       log.push(`write ${id}`);
     },
-    committedSnapshot: () => {
+    markCommitted: () => {
       log.push(`committed ${id}`);
     },
     close: async () => {
