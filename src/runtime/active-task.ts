@@ -10,6 +10,7 @@ import { StoreCommit } from './store-commit.js';
 import { TaskStateManager } from './state/task-state-manager.js';
 import type { Logger } from '../logging/logger.js';
 import type { Producer } from '../client/producer.js';
+import { TopicPartitionMap, type TopicPartition } from '../client/topic-partition.js';
 import type { ProducerPipeline } from './producer-pipeline.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamTask } from './stream-task.js';
@@ -47,8 +48,8 @@ export class ActiveTask {
   /** Exactly-once only: the task's transactional producer (closed with the task). */
   private transactional: TaskTransactions | undefined;
   private stream!: StreamTask;
-  private readonly consumed = new Map<string, bigint>();
-  private readonly committed = new Map<string, bigint>();
+  private readonly consumed = new TopicPartitionMap<bigint>();
+  private readonly committed = new TopicPartitionMap<bigint>();
   /** The task's folder, stores and `.checkpoint`: opening, verifying, restoring, checkpointing. */
   private readonly stateManager: TaskStateManager;
   readonly directory: string;
@@ -66,7 +67,7 @@ export class ActiveTask {
   }
 
   /** The input partitions of this task: partition `p` of every topic its sub-topology reads. */
-  get inputPartitions(): Array<{ topic: string; partition: number }> {
+  get inputPartitions(): TopicPartition[] {
     return this.topology.subtopologies[this.subtopologyId]!.sourceTopics.map((topic) => ({ topic, partition: this.partition }));
   }
 
@@ -120,7 +121,7 @@ export class ActiveTask {
    */
   async restore(reader: ChangelogReader, listener: StateRestoreListener | undefined): Promise<number> {
     this.state = 'restoring';
-    return this.stateManager.restore(this.stream.stores.values(), reader, (topic) => this.committed.get(`${topic}:${this.partition}`), listener);
+    return this.stateManager.restore(this.stream.stores.values(), reader, (topic) => this.committed.get(topic, this.partition), listener);
   }
 
   /** Creates the processors; after restoration, before the first record. */
@@ -129,18 +130,17 @@ export class ActiveTask {
     this.state = 'running';
   }
 
-  /** Records behind the end of each input partition (`topic:partition`), as of the last fetch. */
-  readonly recordsLag = new Map<string, bigint>();
+  /** Records behind the end of each input partition, as of the last fetch. */
+  readonly recordsLag = new TopicPartitionMap<bigint>();
 
   markConsumed(topic: string, partition: number, nextOffset: bigint): void {
-    const key = `${topic}:${partition}`;
-    const current = this.consumed.get(key);
-    if (current === undefined || nextOffset > current) this.consumed.set(key, nextOffset);
+    const current = this.consumed.get(topic, partition);
+    if (current === undefined || nextOffset > current) this.consumed.set(topic, partition, nextOffset);
   }
 
   /** True when there is something to commit: consumed input or dirty stores. */
   get hasUncommitted(): boolean {
-    for (const [key, offset] of this.consumed) if (this.committed.get(key) !== offset) return true;
+    for (const { topic, partition, value } of this.consumed) if (this.committed.get(topic, partition) !== value) return true;
     return false;
   }
 
@@ -168,8 +168,7 @@ export class ActiveTask {
     const local = StoreCommit.flush(this.stream, (store) => {
       const input = store.definition.sourceChangelogTopic;
       if (input === undefined) return undefined;
-      const key = `${input}:${this.partition}`;
-      return this.consumed.get(key) ?? this.committed.get(key);
+      return this.consumed.get(input, this.partition) ?? this.committed.get(input, this.partition);
     });
     const metadata: CommitMetadata = {
       st: Number.isFinite(this.stream.streamTime) ? this.stream.streamTime : undefined,
@@ -177,16 +176,10 @@ export class ActiveTask {
       ...(handover ? { h: true } : {}),
     };
     const text = JSON.stringify(metadata);
-    const offsets = [...this.consumed].map(([key, offset]) => {
-      const split = key.lastIndexOf(':');
-      return { topic: key.slice(0, split), partition: Number(key.slice(split + 1)), offset: offset.toString(), metadata: text };
-    });
+    const offsets = [...this.consumed].map(({ topic, partition, value }) => ({ topic, partition, offset: value.toString(), metadata: text }));
     if (handover && offsets.length === 0) {
       // Nothing consumed yet, but the next owner waits for our handover mark: commit where we started.
-      for (const [key, offset] of this.committed) {
-        const split = key.lastIndexOf(':');
-        offsets.push({ topic: key.slice(0, split), partition: Number(key.slice(split + 1)), offset: offset.toString(), metadata: text });
-      }
+      for (const { topic, partition, value } of this.committed) offsets.push({ topic, partition, offset: value.toString(), metadata: text });
     }
     return { offsets, local };
   }
@@ -203,13 +196,12 @@ export class ActiveTask {
 
   /** Marks the snapshot's offsets as committed (after the group accepted them, or with the transaction). */
   markCommitted(snapshot: CommitSnapshot): void {
-    for (const o of snapshot.offsets) this.committed.set(`${o.topic}:${o.partition}`, BigInt(o.offset));
+    for (const o of snapshot.offsets) this.committed.set(o.topic, o.partition, BigInt(o.offset));
   }
 
   /** True when the task knows an offset to commit for the partition (consumed, or committed before). */
   hasPosition(topic: string, partition: number): boolean {
-    const key = `${topic}:${partition}`;
-    return this.consumed.has(key) || this.committed.has(key);
+    return this.consumed.has(topic, partition) || this.committed.has(topic, partition);
   }
 
   /**
@@ -219,13 +211,12 @@ export class ActiveTask {
    * them twice, inside one transaction under exactly-once.
    */
   nextOffset(topic: string, partition: number): bigint | undefined {
-    const key = `${topic}:${partition}`;
-    return this.consumed.get(key) ?? this.committed.get(key);
+    return this.consumed.get(topic, partition) ?? this.committed.get(topic, partition);
   }
 
   /** Where this task starts reading, as committed before it was assigned here. */
   setCommitted(topic: string, partition: number, offset: bigint): void {
-    this.committed.set(`${topic}:${partition}`, offset);
+    this.committed.set(topic, partition, offset);
   }
 
   /** Drops changes since the last commit (they were never logged) and closes processors and stores. */

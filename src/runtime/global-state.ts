@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KafkaClient } from '../client/kafka-client.js';
 import type { PartitionReader } from '../client/partition-reader.js';
+import { topicPartitionKey } from '../client/topic-partition.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
@@ -26,7 +27,7 @@ export class GlobalState {
   readonly stores = new Map<string, ManagedStore>();
   private readonly tasks: Array<{ task: StreamTask; topics: readonly string[] }> = [];
   private readonly bytes: LocalBytesStore[] = [];
-  /** Next offset to apply, per `topic:partition`. */
+  /** Next offset to apply, by topicPartitionKey: the `.checkpoint` keeps them by the same string, as is. */
   private positions = new Map<string, bigint>();
   private readonly directory: string;
   private reader?: PartitionReader;
@@ -135,7 +136,7 @@ export class GlobalState {
   }
 
   private position(topic: string, partition: number): bigint {
-    return this.positions.get(`${topic}:${partition}`) ?? 0n;
+    return this.positions.get(topicPartitionKey(topic, partition)) ?? 0n;
   }
 
   /** One fetch of a partition, applied to the store and checkpointed; returns the records applied. */
@@ -145,7 +146,7 @@ export class GlobalState {
     const fetched = await this.reader!.fetch(topic, partition, offset, FETCH_BYTES);
     if (fetched?.nextOffset === undefined) {
       // Nothing (more) to read below the end: the restore of this partition is done.
-      if (end !== undefined && (fetched?.stableOffset ?? end) <= offset) this.positions.set(`${topic}:${partition}`, end);
+      if (end !== undefined && (fetched?.stableOffset ?? end) <= offset) this.positions.set(topicPartitionKey(topic, partition), end);
       return 0;
     }
     let applied = 0;
@@ -160,7 +161,7 @@ export class GlobalState {
       applied++;
     }
     await StoreCommit.flush(task).write(() => undefined);
-    this.positions.set(`${topic}:${partition}`, next);
+    this.positions.set(topicPartitionKey(topic, partition), next);
     await this.writeCheckpoint();
     return applied;
   }

@@ -1,6 +1,7 @@
 import type { Admin } from '../client/admin.js';
 import type { EmptyFetch, FetchedBatch, FetchedRecord } from '../client/fetched-batch.js';
 import type { GroupConsumer } from '../client/group-consumer.js';
+import { topicPartitionKey, type TopicPartition } from '../client/topic-partition.js';
 import type { PartitionsByTopic, TopicPartitions } from '../client/topic-partitions.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
@@ -57,15 +58,15 @@ export interface TaskInputs {
   isFull(topic: string, partition: number): boolean;
   /** A task that starts running: it gets its input queues, and the loop takes it from here. */
   add(task: ActiveTask): void;
-  /** A task that stops: the loop forgets it, and the buffers of the partitions it owned (`topic:partition`). */
-  remove(task: ActiveTask, ownedPartitions: readonly string[]): void;
+  /** A task that stops: the loop forgets it, and the buffers of the partitions it owned. */
+  remove(task: ActiveTask, ownedPartitions: readonly TopicPartition[]): void;
 }
 
 /** The task manager's tasks, as an assignment reads them (the manager already knows the new assignment). */
 export interface ThreadTasks {
   readonly tasks: ReadonlyMap<string, ActiveTask>;
-  /** The task that reads a partition (`topic:partition`). */
-  taskOf(partitionKey: string): ActiveTask | undefined;
+  /** The task that reads a partition. */
+  taskOf(topic: string, partition: number): ActiveTask | undefined;
 }
 
 /** What the buffers tell the thread. */
@@ -89,7 +90,7 @@ export interface InputEvents {
 export class InputBuffers implements TaskInputs {
   /** Tasks the loop processes, by id, with their input queues. */
   private readonly runningTasks = new Map<string, RunningTask>();
-  /** The queue of each input partition of the running tasks, by `topic:partition`. */
+  /** The queue of each input partition of the running tasks, by topicPartitionKey. */
   private readonly partitions = new Map<string, BufferedPartition>();
   /** Partitions paused because their queue is full (resumed by the loop once it is below the bound). */
   private readonly fullPartitions = new Set<string>();
@@ -136,7 +137,7 @@ export class InputBuffers implements TaskInputs {
   }
 
   isFull(topic: string, partition: number): boolean {
-    return this.fullPartitions.has(`${topic}:${partition}`);
+    return this.fullPartitions.has(topicPartitionKey(topic, partition));
   }
 
   /** Stops fetching the input partitions of these tasks. */
@@ -169,7 +170,7 @@ export class InputBuffers implements TaskInputs {
         return input === undefined ? undefined : { timestamp: input.timestamp, input, raw };
       });
       queue.reset(task.nextOffset(topic, partition));
-      this.partitions.set(`${topic}:${partition}`, { task, queue });
+      this.partitions.set(topicPartitionKey(topic, partition), { task, queue });
       return queue;
     });
     this.runningTasks.set(task.id, { task, group: new PartitionGroup(queues, this.config.maxTaskIdleMs) });
@@ -177,10 +178,11 @@ export class InputBuffers implements TaskInputs {
   }
 
   /** A task stops: the loop forgets it and the buffers of the partitions it owned. */
-  remove(task: ActiveTask, ownedPartitions: readonly string[]): void {
+  remove(task: ActiveTask, ownedPartitions: readonly TopicPartition[]): void {
     if (this.runningTasks.get(task.id)?.task === task) this.runningTasks.delete(task.id);
     this.events.removed(task);
-    for (const key of ownedPartitions) {
+    for (const { topic, partition } of ownedPartitions) {
+      const key = topicPartitionKey(topic, partition);
       this.partitions.delete(key);
       this.fullPartitions.delete(key);
     }
@@ -194,7 +196,7 @@ export class InputBuffers implements TaskInputs {
     // New tasks must not process before they are restored: pause their partitions before kafkajs fetches.
     const paused: Array<{ topic: string; partitions: number[] }> = [];
     for (const [topic, partitions] of Object.entries(assignment)) {
-      const waiting = partitions.filter((p) => manager.taskOf(`${topic}:${p}`)?.state !== 'running');
+      const waiting = partitions.filter((p) => manager.taskOf(topic, p)?.state !== 'running');
       if (waiting.length > 0) paused.push({ topic, partitions: waiting });
     }
     if (paused.length > 0) this.pause(paused);
@@ -210,7 +212,7 @@ export class InputBuffers implements TaskInputs {
       }
       for (const { topic, partition } of task.inputPartitions) {
         const next = task.nextOffset(topic, partition);
-        if (this.fullPartitions.delete(`${topic}:${partition}`)) unpaused.push({ topic, partitions: [partition] });
+        if (this.fullPartitions.delete(topicPartitionKey(topic, partition))) unpaused.push({ topic, partitions: [partition] });
         if (next !== undefined) this.seek(topic, partition, next);
       }
       if (task.state === 'running') this.add(task);
@@ -225,7 +227,7 @@ export class InputBuffers implements TaskInputs {
    * commits on its own); commits carry each queue's position, which covers processed records only.
    */
   onBatch(batch: FetchedBatch, resolveOffset: (offset: string) => void, isStale: () => boolean): Promise<void> {
-    const key = `${batch.topic}:${batch.partition}`;
+    const key = topicPartitionKey(batch.topic, batch.partition);
     const buffered = this.partitions.get(key);
     // Not resolved: a task that is not running yet fetches these again from its start position.
     if (buffered === undefined || this.state.stopped || isStale()) return Promise.resolve();
@@ -243,7 +245,7 @@ export class InputBuffers implements TaskInputs {
       return Promise.resolve();
     }
     if (batch.messages.length > 0) {
-      if (queue.add(batch.messages, BigInt(batch.lastOffset()) + 1n, BigInt(batch.highWatermark))) this.markPosition(task, queue, key);
+      if (queue.add(batch.messages, BigInt(batch.lastOffset()) + 1n, BigInt(batch.highWatermark))) this.markPosition(task, queue);
       resolveOffset(batch.lastOffset());
       if (queue.size > this.maxQueuedPerPartition) this.maxQueuedPerPartition = queue.size;
     }
@@ -262,13 +264,13 @@ export class InputBuffers implements TaskInputs {
     if (fetch.firstOffset === null) return;
     // Queued behind the records fetched before it: the position passes it once they are processed. Only a
     // fetch that continues what the queue has fetched moves it (see input-position.ts).
-    const key = `${fetch.topic}:${fetch.partition}`;
+    const key = topicPartitionKey(fetch.topic, fetch.partition);
     const buffered = this.partitions.get(key);
     if (buffered === undefined || this.state.stopped) return;
     const { task, queue } = buffered;
     const expected = queue.fetchPosition;
     if (expected === undefined || !skippedBatchContinues(expected, BigInt(fetch.firstOffset))) return;
-    if (queue.add([], BigInt(fetch.lastOffset) + 1n, BigInt(fetch.highWatermark))) this.markPosition(task, queue, key);
+    if (queue.add([], BigInt(fetch.lastOffset) + 1n, BigInt(fetch.highWatermark))) this.markPosition(task, queue);
   }
 
   /**
@@ -290,7 +292,7 @@ export class InputBuffers implements TaskInputs {
     if (this.partitions.get(key)?.queue !== queue || this.state.stopped) return;
     if (target > expected) {
       this.config.logger.warn(`${topic}-${partition}: records [${expected}, ${target}) were deleted before they were read`);
-      if (queue.add([], target, highWatermark)) this.markPosition(task, queue, key);
+      if (queue.add([], target, highWatermark)) this.markPosition(task, queue);
     } else {
       this.config.logger.debug(`${topic}-${partition} was fetched from ${fetched}, past the position ${expected}; seeking back`);
     }
@@ -314,11 +316,11 @@ export class InputBuffers implements TaskInputs {
   }
 
   /** The task commits its queue's position: every record before it was processed or skipped. */
-  private markPosition(task: ActiveTask, queue: RecordQueue<QueuedRecord>, key?: string): void {
+  private markPosition(task: ActiveTask, queue: RecordQueue<QueuedRecord>): void {
     const position = queue.position;
     if (task.state !== 'running' || position === undefined) return;
     task.markConsumed(queue.topic, queue.partition, position);
     const lag = queue.recordsLag;
-    if (lag !== undefined) task.recordsLag.set(key ?? `${queue.topic}:${queue.partition}`, lag);
+    if (lag !== undefined) task.recordsLag.set(queue.topic, queue.partition, lag);
   }
 }

@@ -1,4 +1,5 @@
 import type { BatchSender, ProducedBatchMetadata, ProducedRecord } from '../client/producer.js';
+import { TopicPartitionMap } from '../client/topic-partition.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { OutgoingRecord } from './record-sink.js';
 
@@ -18,8 +19,8 @@ export class ProducerPipeline {
   private inFlight: Promise<void> | undefined;
   private failure: Error | undefined;
   private waiters: Array<{ upTo: number; resolve: () => void; reject: (err: Error) => void }> = [];
-  /** The highest acknowledged offset per `topic:partition`, for changelog positions. */
-  private readonly lastOffsets = new Map<string, bigint>();
+  /** The highest acknowledged offset per partition, for changelog positions. */
+  private readonly lastOffsets = new TopicPartitionMap<bigint>();
   private sentRecords = 0;
   private sentBatches = 0;
 
@@ -129,9 +130,8 @@ export class ProducerPipeline {
     for (const m of metadata) {
       const count = counts.get(m.topicName)?.[m.partition];
       if (count === undefined || m.baseOffset === undefined) continue;
-      const key = `${m.topicName}:${m.partition}`;
       const last = BigInt(m.baseOffset) + BigInt(count) - 1n;
-      if (last > (this.lastOffsets.get(key) ?? -1n)) this.lastOffsets.set(key, last);
+      if (last > (this.lastOffsets.get(m.topicName, m.partition) ?? -1n)) this.lastOffsets.set(m.topicName, m.partition, last);
     }
     this.acknowledged += batch.length;
     this.sentRecords += batch.length;
@@ -175,7 +175,7 @@ export class ProducerPipeline {
 
   /** The highest acknowledged offset of a partition, if this pipeline wrote to it. */
   lastOffset(topic: string, partition: number): bigint | undefined {
-    return this.lastOffsets.get(`${topic}:${partition}`);
+    return this.lastOffsets.get(topic, partition);
   }
 
   /** Forgets queued records that were not sent (an aborted transaction); only with nothing in flight. */

@@ -1,4 +1,5 @@
 import type { Admin } from '../client/admin.js';
+import { TopicPartitionMap } from '../client/topic-partition.js';
 import type { Logger } from '../logging/logger.js';
 
 /**
@@ -7,7 +8,7 @@ import type { Logger } from '../logging/logger.js';
  * at most once per interval and never block processing: a failed purge is retried with the next one.
  */
 export class RepartitionPurger {
-  private readonly pending = new Map<string, bigint>();
+  private readonly pending = new TopicPartitionMap<bigint>();
   private lastPurge = 0;
   private running = false;
 
@@ -22,7 +23,7 @@ export class RepartitionPurger {
   committed(offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>): void {
     if (this.repartitionTopics.size === 0) return;
     for (const o of offsets) {
-      if (this.repartitionTopics.has(o.topic)) this.pending.set(`${o.topic}:${o.partition}`, BigInt(o.offset));
+      if (this.repartitionTopics.has(o.topic)) this.pending.set(o.topic, o.partition, BigInt(o.offset));
     }
     if (this.running || this.pending.size === 0 || Date.now() - this.lastPurge < this.intervalMs) return;
     void this.purge();
@@ -34,11 +35,9 @@ export class RepartitionPurger {
     this.running = true;
     this.lastPurge = Date.now();
     const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-    for (const [key, offset] of this.pending) {
-      const split = key.lastIndexOf(':');
-      const topic = key.slice(0, split);
+    for (const { topic, partition, value } of this.pending) {
       const list = byTopic.get(topic) ?? [];
-      list.push({ partition: Number(key.slice(split + 1)), offset: offset.toString() });
+      list.push({ partition, offset: value.toString() });
       byTopic.set(topic, list);
     }
     this.pending.clear();

@@ -88,8 +88,8 @@ export function collectStreamsMetrics(state: KafkaStreamsState, thread: StreamTh
     const c = task.streamTask.counters;
     addRecordCounts(totals, c);
     const lag: Record<string, number> = {};
-    for (const [key, value] of task.recordsLag) {
-      lag[key.replace(/:(\d+)$/, '-$1')] = Number(value);
+    for (const { topic, partition, value } of task.recordsLag) {
+      lag[`${topic}-${partition}`] = Number(value);
       recordsLag += Number(value);
     }
     const cacheHitRatio: Record<string, number> = {};

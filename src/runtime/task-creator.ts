@@ -1,6 +1,7 @@
 import type { Admin } from '../client/admin.js';
 import type { KafkaClient } from '../client/kafka-client.js';
 import type { Producer } from '../client/producer.js';
+import { TopicPartitionMap } from '../client/topic-partition.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
@@ -105,12 +106,12 @@ export class TaskCreator {
       // Where the group has committed nothing, the task starts at the log start (subscribed fromBeginning).
       const starts = new Map<string, bigint>();
       for (const topic of subtopology.sourceTopics) {
-        const c = committed.get(`${topic}:${partition}`);
+        const c = committed.get(topic, partition);
         starts.set(topic, c !== undefined && c.offset >= 0n ? c.offset : await logStartOffset(this.admin(), topic, partition));
       }
       let streamTime = Number.NEGATIVE_INFINITY;
       for (const topic of subtopology.sourceTopics) {
-        const st = committed.get(`${topic}:${partition}`)?.metadata.st;
+        const st = committed.get(topic, partition)?.metadata.st;
         if (st !== undefined && st > streamTime) streamTime = st;
       }
       // Under at-least-once too, each task has its own idempotent producer: the client allows an idempotent
@@ -160,8 +161,8 @@ export class TaskCreator {
   }
 
   /** Committed offsets (with metadata) of the application's group for the given topics. */
-  private async committedOffsets(topics: string[]): Promise<Map<string, { offset: bigint; metadata: CommitMetadata }>> {
-    const result = new Map<string, { offset: bigint; metadata: CommitMetadata }>();
+  private async committedOffsets(topics: string[]): Promise<TopicPartitionMap<{ offset: bigint; metadata: CommitMetadata }>> {
+    const result = new TopicPartitionMap<{ offset: bigint; metadata: CommitMetadata }>();
     const fetched = await this.admin().fetchCommittedOffsets({ groupId: this.config.applicationId, topics, requireStable: true });
     for (const t of fetched) {
       for (const p of t.partitions) {
@@ -171,7 +172,7 @@ export class TaskCreator {
         } catch {
           metadata = {};
         }
-        result.set(`${t.topic}:${p.partition}`, { offset: BigInt(p.offset), metadata });
+        result.set(t.topic, p.partition, { offset: BigInt(p.offset), metadata });
       }
     }
     return result;
@@ -193,7 +194,7 @@ export class TaskCreator {
     const deadline = Date.now() + this.config.handoverTimeoutMs;
     while (Date.now() < deadline && !abandoned()) {
       const committed = await this.committedOffsets([firstTopic]);
-      const mark = committed.get(`${firstTopic}:${partition}`)?.metadata;
+      const mark = committed.get(firstTopic, partition)?.metadata;
       if (mark?.t === token && mark.h === true) return;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,5 +1,6 @@
 import type { Admin } from '../client/admin.js';
 import type { KafkaClient } from '../client/kafka-client.js';
+import { TopicPartitionMap, type TopicPartition } from '../client/topic-partition.js';
 import type { OffsetToCommit, TopicPartitions } from '../client/topic-partitions.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
@@ -56,7 +57,7 @@ export interface TaskManagerHost {
  */
 export class TaskManager {
   private readonly byId = new Map<string, ActiveTask>();
-  private readonly byPartition = new Map<string, ActiveTask>();
+  private readonly byPartition = new TopicPartitionMap<ActiveTask>();
   private assignedTaskIds = new Set<string>();
   private reconciling: Promise<void> = Promise.resolve();
   private currentGeneration = 0;
@@ -136,9 +137,9 @@ export class TaskManager {
     return this.byId;
   }
 
-  /** The task that reads a partition (`topic:partition`). */
-  taskOf(partitionKey: string): ActiveTask | undefined {
-    return this.byPartition.get(partitionKey);
+  /** The task that reads a partition. */
+  taskOf(topic: string, partition: number): ActiveTask | undefined {
+    return this.byPartition.get(topic, partition);
   }
 
   get producerStats(): { records: number; batches: number } {
@@ -256,7 +257,7 @@ export class TaskManager {
       wanted: (id) => this.wanted(id),
       started: (task) => {
         this.byId.set(task.id, task);
-        for (const { topic, partition } of task.inputPartitions) this.byPartition.set(`${topic}:${partition}`, task);
+        for (const { topic, partition } of task.inputPartitions) this.byPartition.set(topic, partition, task);
         this.inputs.add(task);
       },
     });
@@ -270,12 +271,11 @@ export class TaskManager {
   /** Forgets a task (only this instance of it: a re-created task of the same id stays) and keeps its counters. */
   private removeTask(task: ActiveTask): void {
     if (this.byId.get(task.id) === task) this.byId.delete(task.id);
-    const owned: string[] = [];
-    for (const { topic, partition } of task.inputPartitions) {
-      const key = `${topic}:${partition}`;
-      if (this.byPartition.get(key) === task) {
-        this.byPartition.delete(key);
-        owned.push(key);
+    const owned: TopicPartition[] = [];
+    for (const input of task.inputPartitions) {
+      if (this.byPartition.get(input.topic, input.partition) === task) {
+        this.byPartition.delete(input.topic, input.partition);
+        owned.push(input);
       }
     }
     this.inputs.remove(task, owned);

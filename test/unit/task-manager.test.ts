@@ -208,7 +208,7 @@ describe('TaskManager handover', () => {
       'assignment applied',
     ]);
     expect([...h.manager.tasks.keys()]).toEqual(['0_0']);
-    expect(h.manager.taskOf('in:1')).toBeUndefined();
+    expect(h.manager.taskOf('in', 1)).toBeUndefined();
   });
 
   it('keeps the counters of a task it hands over, so totals never go down', async () => {
