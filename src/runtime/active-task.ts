@@ -1,5 +1,6 @@
 import type { ThreadConfig } from './thread-config.js';
 import { randomUUID } from 'node:crypto';
+import type { TaskId } from '../processor/task-id.js';
 import type { Topology } from '../processor/topology.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { ChangeLogging } from '../stores/change-logging.js';
@@ -37,7 +38,7 @@ export type TaskState = 'created' | 'restoring' | 'running' | 'closed';
  * open → restore → run (process, commit) → close.
  */
 export class ActiveTask {
-  readonly id: string;
+  readonly id: TaskId;
   /** Drawn anew each time this instance takes the task; the group sees it in our subscription. */
   readonly token = randomUUID();
   state: TaskState = 'created';

@@ -1,7 +1,7 @@
 import type { Admin } from '../client/admin.js';
 import type { Topology } from '../processor/topology.js';
 import { decodeAssignmentInfo, decodeSubscription, type SubscriptionInfo } from './task-assignor.js';
-import { formatTaskId } from './task-id.js';
+import { formatTaskId } from '../processor/task-id.js';
 
 /** One member of the application's group as the broker describes it, decoded with our protocol. */
 export interface GroupMember {

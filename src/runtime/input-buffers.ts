@@ -6,6 +6,7 @@ import type { PartitionsByTopic, TopicPartitions } from '../client/topic-partiti
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Headers } from '../processor/record.js';
+import type { TaskId } from '../processor/task-id.js';
 import type { ActiveTask } from './active-task.js';
 import { placeBatch, skippedBatchContinues } from './input-position.js';
 import { logStartOffset } from './log-start-offset.js';
@@ -64,7 +65,7 @@ export interface TaskInputs {
 
 /** The task manager's tasks, as an assignment reads them (the manager already knows the new assignment). */
 export interface ThreadTasks {
-  readonly tasks: ReadonlyMap<string, ActiveTask>;
+  readonly tasks: ReadonlyMap<TaskId, ActiveTask>;
   /** The task that reads a partition. */
   taskOf(topic: string, partition: number): ActiveTask | undefined;
 }
@@ -89,7 +90,7 @@ export interface InputEvents {
  */
 export class InputBuffers implements TaskInputs {
   /** Tasks the loop processes, by id, with their input queues. */
-  private readonly runningTasks = new Map<string, RunningTask>();
+  private readonly runningTasks = new Map<TaskId, RunningTask>();
   /** The queue of each input partition of the running tasks, by topicPartitionKey. */
   private readonly partitions = new Map<string, BufferedPartition>();
   /** Partitions paused because their queue is full (resumed by the loop once it is below the bound). */
@@ -105,7 +106,7 @@ export class InputBuffers implements TaskInputs {
   ) {}
 
   /** The tasks the loop processes, with their queues. */
-  get running(): ReadonlyMap<string, RunningTask> {
+  get running(): ReadonlyMap<TaskId, RunningTask> {
     return this.runningTasks;
   }
 
@@ -192,7 +193,7 @@ export class InputBuffers implements TaskInputs {
    * The synchronous part of a new assignment, before kafkajs fetches for it: pause what is not ready, put
    * the tasks that stay back at their own positions, and stop processing the tasks that leave.
    */
-  assigned(assignment: PartitionsByTopic, taskIds: ReadonlySet<string>, manager: ThreadTasks): void {
+  assigned(assignment: PartitionsByTopic, taskIds: ReadonlySet<TaskId>, manager: ThreadTasks): void {
     // New tasks must not process before they are restored: pause their partitions before kafkajs fetches.
     const paused: Array<{ topic: string; partitions: number[] }> = [];
     for (const [topic, partitions] of Object.entries(assignment)) {

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isTaskId } from '../processor/task-id.js';
 import { CheckpointFile } from './state/checkpoint-file.js';
 
 /**
@@ -11,7 +12,7 @@ export function localTaskOffsets(stateDir: string, applicationId: string, except
   const result: Record<string, number> = {};
   if (!existsSync(root)) return result;
   for (const taskId of readdirSync(root)) {
-    if (except.has(taskId) || !/^\d+_\d+$/.test(taskId)) continue;
+    if (except.has(taskId) || !isTaskId(taskId)) continue;
     const positions = CheckpointFile.readSync(join(root, taskId));
     // no checkpoint yet: the task's state is not worth steering for
     if (positions === undefined) continue;

@@ -3,7 +3,7 @@ import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { Topology } from '../processor/topology.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { StandbyTask } from './standby-task.js';
-import { parseTaskId } from './task-id.js';
+import { parseTaskId } from '../processor/task-id.js';
 
 const CATCH_UP_INTERVAL_MS = 500;
 

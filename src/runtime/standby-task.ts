@@ -1,4 +1,5 @@
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import type { TaskId } from '../processor/task-id.js';
 import type { Topology } from '../processor/topology.js';
 import type { BytesStore } from '../stores/bytes-store.js';
 import { LocalStores } from '../stores/local-store.js';
@@ -19,7 +20,7 @@ import { TaskStateManager } from './state/task-state-manager.js';
  * up from scratch.
  */
 export class StandbyTask {
-  readonly id: string;
+  readonly id: TaskId;
   private readonly stores: Array<{ store: ManagedStore; bytes: BytesStore; topic: string; source?: SourceChangelog }> = [];
   private closed = false;
   /** Changelog records applied since the standby opened. */

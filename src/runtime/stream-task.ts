@@ -9,6 +9,7 @@ import { isWindowedSerde } from '../serdes/windowed-serdes.js';
 import type { BytesEntry } from '../stores/bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
+import { formatTaskId, type TaskId } from '../processor/task-id.js';
 import type { Logger } from '../logging/logger.js';
 import { DroppedRecordsLog } from './dropped-records-log.js';
 import type { RecordCounts } from './record-counts.js';
@@ -84,7 +85,7 @@ export type ProductionExceptionHandler = 'fail' | 'continue';
  * fires punctuators. The Kafka runtime and the TopologyTestDriver both run their records through here.
  */
 export class StreamTask {
-  readonly id: string;
+  readonly id: TaskId;
   readonly counters = new TaskCounters();
   readonly stores = new Map<string, ManagedStore>();
   private readonly nodes = new Map<string, NodeRuntime>();
@@ -104,7 +105,7 @@ export class StreamTask {
 
   constructor(private readonly options: StreamTaskOptions) {
     const { subtopology, partition } = options;
-    this.id = `${subtopology.id}_${partition}`;
+    this.id = formatTaskId({ subtopology: subtopology.id, partition });
     this.time = options.initialStreamTime ?? Number.NEGATIVE_INFINITY;
     this.dropped = new DroppedRecordsLog(`task ${this.id}`, options.logger, options.wallClock);
     for (const definition of subtopology.stores) {

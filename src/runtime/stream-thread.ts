@@ -19,7 +19,7 @@ import type { StandbyManager } from './standby-manager.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { taskAssignor, topologySummary, type SubscriptionInfo } from './task-assignor.js';
 import { TaskExecutor } from './task-executor.js';
-import { formatTaskId } from './task-id.js';
+import { formatTaskId, type TaskId } from '../processor/task-id.js';
 import { TaskManager, type ThreadCounters } from './task-manager.js';
 import { ThreadState, type ThreadErrors } from './thread-state.js';
 
@@ -217,7 +217,7 @@ export class StreamThread {
   /** Synchronous part of a new assignment: pause what is not ready, then reconcile in order. */
   private onAssignment(memberId: string, assignment: PartitionsByTopic): void {
     if (this.state.stopped) return;
-    const taskIds = new Set<string>();
+    const taskIds = new Set<TaskId>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       const sub = this.topology.subtopologyOfTopic(topic);
       if (sub === undefined) continue;

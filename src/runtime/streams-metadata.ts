@@ -7,7 +7,7 @@ import type { TopologyMetadata } from './internal-topic-manager.js';
 import { partitionForKey } from './murmur2.js';
 import { InvalidStateStoreError } from './queryable-stores.js';
 import { computeStandbys } from './task-assignor.js';
-import { formatTaskId } from './task-id.js';
+import { formatTaskId } from '../processor/task-id.js';
 
 /** Where a key's state lives (see `metadataForKey`). */
 export interface KeyQueryMetadata {

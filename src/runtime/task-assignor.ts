@@ -1,6 +1,6 @@
 import type { GroupAssignor } from '../client/group-assignor.js';
 import type { Topology } from '../processor/topology.js';
-import { formatTaskId } from './task-id.js';
+import { formatTaskId, parseTaskId } from '../processor/task-id.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 
 export const ASSIGNOR_NAME = 'kstreams-ts-tasks';
@@ -140,9 +140,9 @@ export function computeAssignment(
       if (best === undefined || offsets > best.offsets) warmest.set(task, { memberId: m.memberId, offsets });
     }
   }
-  const bySubtopology = new Map<string, string[]>();
+  const bySubtopology = new Map<number, string[]>();
   for (const task of taskIds) {
-    const sub = task.slice(0, task.indexOf('_'));
+    const sub = parseTaskId(task).subtopology;
     bySubtopology.set(sub, [...(bySubtopology.get(sub) ?? []), task]);
   }
   const total = (m: string): number => result.get(m)!.length;
@@ -245,7 +245,7 @@ export function taskAssignor(
       return [...assignment].map(([memberId, tasks]) => {
         const topics: Record<string, number[]> = {};
         for (const task of tasks) {
-          const [sub, partition] = task.split('_').map(Number) as [number, number];
+          const { subtopology: sub, partition } = parseTaskId(task);
           for (const topic of topology.subtopologies[sub]!.sourceTopics) (topics[topic] ??= []).push(partition);
         }
         return {

@@ -4,6 +4,7 @@ import type { Producer } from '../client/producer.js';
 import { TopicPartitionMap } from '../client/topic-partition.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
+import { parseTaskId, type TaskId } from '../processor/task-id.js';
 import type { Topology } from '../processor/topology.js';
 import { ActiveTask, type CommitMetadata } from './active-task.js';
 import type { ChangelogReader } from './changelog-reader.js';
@@ -25,7 +26,7 @@ export interface TaskCreatorHost {
   /** This member's id in the group, to tell the previous owners of a task from itself. */
   memberId(): string | undefined;
   /** Ids of the tasks that run here now (their stores share the cache budget with the new ones). */
-  runningTaskIds(): Iterable<string>;
+  runningTaskIds(): Iterable<TaskId>;
   /** Moves the consumer's fetch position of an input partition to where the task starts. */
   seek(topic: string, partition: number, offset: bigint): void;
   restoreListener(): StateRestoreListener | undefined;
@@ -39,7 +40,7 @@ export interface TaskCreation {
   /** True once the assignment moved on, the thread stopped or the member lost its membership. */
   abandoned(): boolean;
   /** Asked when a task is restored: is it still ours to run? */
-  wanted(taskId: string): boolean;
+  wanted(taskId: TaskId): boolean;
   /** A task that is restored and started: the caller runs it from here. */
   started(task: ActiveTask): void;
 }
@@ -71,7 +72,7 @@ export class TaskCreator {
    * stopped (close or a fatal error) or the assignment moved on, and closes what it opened; the call returns
    * only when every creation has settled, so nothing keeps writing files after the caller gave up.
    */
-  async create(taskIds: string[], creation: TaskCreation): Promise<void> {
+  async create(taskIds: TaskId[], creation: TaskCreation): Promise<void> {
     if (this.host.stopped()) return;
     // Under exactly-once, fencing replaces the wait for a handover (below): no need to know the owners.
     const owners = this.eos ? new Map<string, string>() : await this.previousOwners();
@@ -82,9 +83,9 @@ export class TaskCreator {
     if (failure !== undefined) throw failure.reason;
   }
 
-  private async createOne(id: string, token: string | undefined, topics: string[], budget: number, creation: TaskCreation): Promise<void> {
+  private async createOne(id: TaskId, token: string | undefined, topics: string[], budget: number, creation: TaskCreation): Promise<void> {
     const { abandoned } = creation;
-    const [sub, partition] = id.split('_').map(Number) as [number, number];
+    const { subtopology: sub, partition } = parseTaskId(id);
     const subtopology = this.topology.subtopologies[sub]!;
     // Under exactly-once the fencing below makes waiting unnecessary: a previous owner still writing is
     // fenced, its open transaction aborted, and it drops the task.
@@ -190,7 +191,7 @@ export class TaskCreator {
   }
 
   /** Waits (bounded) for the previous owner's handover commit: its mark carries the owner's token. */
-  private async waitForHandover(taskId: string, token: string, firstTopic: string, partition: number, abandoned: () => boolean): Promise<void> {
+  private async waitForHandover(taskId: TaskId, token: string, firstTopic: string, partition: number, abandoned: () => boolean): Promise<void> {
     const deadline = Date.now() + this.config.handoverTimeoutMs;
     while (Date.now() < deadline && !abandoned()) {
       const committed = await this.committedOffsets([firstTopic]);
@@ -221,9 +222,9 @@ export class TaskCreator {
     return { producer, pipeline: new ProducerPipeline(producer) };
   }
 
-  private countStores(taskIds: string[]): number {
+  private countStores(taskIds: TaskId[]): number {
     let n = 0;
-    for (const id of [...taskIds, ...this.host.runningTaskIds()]) n += this.topology.subtopologies[Number(id.split('_')[0])]!.stores.length;
+    for (const id of [...taskIds, ...this.host.runningTaskIds()]) n += this.topology.subtopologies[parseTaskId(id).subtopology]!.stores.length;
     return n;
   }
 }

@@ -4,6 +4,7 @@ import { TopicPartitionMap, type TopicPartition } from '../client/topic-partitio
 import type { OffsetToCommit, TopicPartitions } from '../client/topic-partitions.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
+import type { TaskId } from '../processor/task-id.js';
 import type { Topology } from '../processor/topology.js';
 import type { ActiveTask } from './active-task.js';
 import type { ChangelogReader } from './changelog-reader.js';
@@ -56,9 +57,9 @@ export interface TaskManagerHost {
  * before it restores (see TaskCreator), so it never restores a changelog the previous owner still writes.
  */
 export class TaskManager {
-  private readonly byId = new Map<string, ActiveTask>();
+  private readonly byId = new Map<TaskId, ActiveTask>();
   private readonly byPartition = new TopicPartitionMap<ActiveTask>();
-  private assignedTaskIds = new Set<string>();
+  private assignedTaskIds = new Set<TaskId>();
   private reconciling: Promise<void> = Promise.resolve();
   private currentGeneration = 0;
   private member: string | undefined;
@@ -133,7 +134,7 @@ export class TaskManager {
   }
 
   /** The running tasks (and those being handed over), by id. */
-  get tasks(): ReadonlyMap<string, ActiveTask> {
+  get tasks(): ReadonlyMap<TaskId, ActiveTask> {
     return this.byId;
   }
 
@@ -152,14 +153,14 @@ export class TaskManager {
   }
 
   /** A new assignment: its tasks become the wanted ones now; returns its generation (see {@link reconcile}). */
-  assign(memberId: string, taskIds: Set<string>): number {
+  assign(memberId: string, taskIds: Set<TaskId>): number {
     this.member = memberId;
     this.assignedTaskIds = taskIds;
     return ++this.currentGeneration;
   }
 
   /** Applies an assignment after those before it: hand over what left, create what came. */
-  reconcileLater(generation: number, assigned: Set<string>): void {
+  reconcileLater(generation: number, assigned: Set<TaskId>): void {
     this.reconciling = this.reconciling.then(() => this.reconcile(generation, assigned)).catch((err: unknown) => this.host.handleError(err as Error));
   }
 
@@ -175,7 +176,7 @@ export class TaskManager {
     return this.reconciling.catch(() => {});
   }
 
-  private async reconcile(generation: number, assigned: Set<string>): Promise<void> {
+  private async reconcile(generation: number, assigned: Set<TaskId>): Promise<void> {
     if (this.state.stopped) return;
     if (assigned.size === 0) await this.checkRefused();
     if (this.state.stopped) return;
@@ -249,7 +250,7 @@ export class TaskManager {
   }
 
   /** Creates the tasks (see TaskCreator) and runs those that are still assigned here once restored. */
-  private async createTasks(generation: number, taskIds: string[]): Promise<void> {
+  private async createTasks(generation: number, taskIds: TaskId[]): Promise<void> {
     if (this.state.stopped) return;
     await this.creator.create(taskIds, {
       generation,
@@ -264,7 +265,7 @@ export class TaskManager {
   }
 
   /** True when the current assignment gives the task here and no instance of it runs. */
-  private wanted(taskId: string): boolean {
+  private wanted(taskId: TaskId): boolean {
     return this.assignedTaskIds.has(taskId) && !this.byId.has(taskId);
   }
 

@@ -1,6 +1,7 @@
 import type { Admin } from '../client/admin.js';
 import { isClientError } from '../client/client-error.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import type { TaskId } from '../processor/task-id.js';
 import type { Topology } from '../processor/topology.js';
 import type { ActiveTask } from './active-task.js';
 import type { TransactionRecovery } from './commit/exactly-once-committer.js';
@@ -17,11 +18,11 @@ export interface RecoveryHost {
   /** Forgets a task; true when it was the instance running under its id (not suspended or replaced meanwhile). */
   remove(task: ActiveTask): boolean;
   /** True when the current assignment gives the task here and no instance of it runs. */
-  wanted(taskId: string): boolean;
+  wanted(taskId: TaskId): boolean;
   /** Runs `work` after the assignments in progress, in their order; an error goes to the thread. */
   later(work: () => Promise<void>): void;
   /** Creates the task for the current assignment; returns the instance that runs, if it came up. */
-  create(taskId: string): Promise<ActiveTask | undefined>;
+  create(taskId: TaskId): Promise<ActiveTask | undefined>;
   /** A recoverable error (a broker away) or a fatal one: the thread decides. */
   handleError(error: Error): void;
 }
@@ -86,7 +87,7 @@ export class TaskRecovery implements TransactionRecovery {
   }
 
   /** The member the group's current assignment gives a task to, and whether that assignment is settled. */
-  private async groupOwnerOf(taskId: string): Promise<{ stable: boolean; owner: string | undefined }> {
+  private async groupOwnerOf(taskId: TaskId): Promise<{ stable: boolean; owner: string | undefined }> {
     const { state, members } = await describeGroup(this.admin(), this.config.applicationId, this.topology);
     return { stable: state === 'Stable', owner: members.find((m) => m.assigned && m.activeTasks.includes(taskId))?.memberId };
   }

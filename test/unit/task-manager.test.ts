@@ -14,6 +14,10 @@ import { RestoreProgress } from '../../src/runtime/restore-progress.js';
 import type { TaskInputs } from '../../src/runtime/input-buffers.js';
 import { TaskManager, type TaskManagerHost } from '../../src/runtime/task-manager.js';
 import { ThreadState } from '../../src/runtime/thread-state.js';
+import { formatTaskId, parseTaskId, type TaskId } from '../../src/processor/task-id.js';
+
+/** A set of task ids, as an assignment carries them. */
+const taskIds = (...ids: string[]): Set<TaskId> => new Set(ids.map((id) => formatTaskId(parseTaskId(id))));
 
 const APP = 'task-manager-test';
 
@@ -193,8 +197,8 @@ describe('TaskManager handover', () => {
     const revoked = task(1, h.log);
     adopt(h.manager, [kept, revoked]);
     h.commitGate.open();
-    const generation = h.manager.assign('member-1', new Set(['0_0']));
-    h.manager.reconcileLater(generation, new Set(['0_0']));
+    const generation = h.manager.assign('member-1', taskIds('0_0'));
+    h.manager.reconcileLater(generation, taskIds('0_0'));
     await h.manager.settled();
     expect(h.log).toEqual([
       'snapshot 0_1 handover',
@@ -217,7 +221,7 @@ describe('TaskManager handover', () => {
     revoked.streamTask.counters.processed = 42;
     adopt(h.manager, [task(0, h.log), revoked]);
     h.commitGate.open();
-    h.manager.reconcileLater(h.manager.assign('member-1', new Set(['0_0'])), new Set(['0_0']));
+    h.manager.reconcileLater(h.manager.assign('member-1', taskIds('0_0')), taskIds('0_0'));
     await h.manager.settled();
     expect(h.manager.retiredTaskCounters.processed).toBe(42);
   });

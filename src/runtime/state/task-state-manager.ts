@@ -12,7 +12,7 @@ import type { ChangelogReader } from '../changelog-reader.js';
 import { SourceChangelog } from '../source-changelog.js';
 import type { StateRestoreListener } from '../state-restore-listener.js';
 import { StoreSchemas } from '../store-schemas.js';
-import { formatTaskId } from '../task-id.js';
+import { formatTaskId, type TaskId } from '../../processor/task-id.js';
 import { CheckpointFile } from './checkpoint-file.js';
 import { replayChangelog, type ChangelogReplay } from './changelog-replay.js';
 
@@ -43,7 +43,7 @@ export interface TaskStateManagerOptions {
  * checkpoint. It keeps no state of its own beyond the opened stores' paths: the stores belong to the task.
  */
 export class TaskStateManager {
-  readonly taskId: string;
+  readonly taskId: TaskId;
   readonly directory: string;
   readonly partition: number;
   private readonly topology: Topology;

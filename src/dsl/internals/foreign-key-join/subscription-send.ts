@@ -1,6 +1,7 @@
 import type { ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import type { StreamRecord } from '../../../processor/record.js';
+import { isTaskId, parseTaskId } from '../../../processor/task-id.js';
 import type { Serde } from '../../../serdes/serde.js';
 import type { Change } from '../change.js';
 import { murmur3Hash128 } from './murmur3.js';
@@ -55,8 +56,7 @@ export function subscriptionSend(
         context = ctx as InternalProcessorContext<unknown, SubscriptionWrapper>;
         foreignKeyTopic = `${ctx.applicationId}-${serdes.registrationTopic}-fk`;
         valueTopic = `${ctx.applicationId}-${serdes.registrationTopic}-vh`;
-        const partition = Number(ctx.taskId.split('_')[1]);
-        primaryPartition = Number.isInteger(partition) ? partition : -1;
+        primaryPartition = isTaskId(ctx.taskId) ? parseTaskId(ctx.taskId).partition : -1;
       },
       process(record) {
         hash = undefined;
