@@ -144,8 +144,9 @@ export class ProducerPipeline {
   }
 
   private fail(err: Error): void {
-    this.failure = err;
-    for (const w of this.waiters) w.reject(err);
+    // The first failure stays: a send that fails after the pipeline was retired reports the retirement.
+    this.failure ??= err;
+    for (const w of this.waiters) w.reject(this.failure);
     this.waiters = [];
   }
 
@@ -182,6 +183,16 @@ export class ProducerPipeline {
   discardQueued(): void {
     this.acknowledged += this.queue.length;
     this.queue = [];
+  }
+
+  /**
+   * Ends the pipeline for good: queued records are dropped, nothing more is sent, and every `flush` (one
+   * waiting now included) rejects with `reason`. For a task taken down while a send is in flight: the send
+   * may still succeed later, and must not let a commit of the retired task go on.
+   */
+  retire(reason: Error): void {
+    this.queue = [];
+    this.fail(reason);
   }
 
   /** Clears a failure after the owner recovered from it (a new transaction). */

@@ -194,8 +194,13 @@ export class TaskExecutor {
         if (this.gate?.waiting(r.task) === true) pipeline.flush().then(done, () => {});
         if (r.task.state === 'running' && pipeline.pending > this.producerBound) {
           pipeline.drainBelow(this.producerBound >> 1).then(done, (err: unknown) => {
-            // Thrown into the loop this would stop it for good; a broker outage is survivable.
-            this.errors.handleError(err as Error);
+            // A task taken down meanwhile (suspended in an outage, handed over, recovered): the end of its
+            // old pipeline is no news, even when the send kafkajs kept retrying fails only after the broker
+            // came back ("old epoch": the task's new producer fenced it). Under exactly-once the task's next
+            // commit meets a failure of its current pipeline and recovers the task (a fenced producer is
+            // re-created, not fatal). Under at-least-once the thread decides, as for any failed send; thrown
+            // into the loop it would stop it for good, and a broker outage is survivable.
+            if (r.task.state === 'running' && this.config.processingGuarantee !== 'exactly_once_v2') this.errors.handleError(err as Error);
             done();
           });
         }

@@ -10,6 +10,9 @@ export type OffsetsToCommit = readonly OffsetToCommit[];
 
 export class TaskFencedError extends StreamsRuntimeError {}
 
+/** The task's transactional producer was abandoned (the task was suspended): nothing of it may commit. */
+export class TaskAbandonedError extends StreamsRuntimeError {}
+
 /**
  * Right after a commit the coordinator answers 'concurrent-transactions' until the previous transaction's
  * markers are written. kafkajs retries that only when initializing; like the Java producer, we retry
@@ -43,6 +46,8 @@ export class TaskTransactions {
   readonly pipeline: ProducerPipeline;
   private readonly producer: TransactionalProducer;
   private transaction: Transaction | undefined;
+  /** Set by abandon(): a commit in progress must stop at its next step, whatever the broker answers. */
+  private abandoned: TaskAbandonedError | undefined;
 
   constructor(
     client: KafkaClient,
@@ -74,6 +79,7 @@ export class TaskTransactions {
     if (transaction === undefined) throw new StreamsRuntimeError(`${this.transactionalId} has no open transaction`);
     try {
       await this.pipeline.flush();
+      this.throwIfAbandoned();
       if (offsets.length > 0) {
         const topics = new Map<string, Array<{ partition: number; offset: string; metadata: string }>>();
         for (const o of offsets) {
@@ -88,12 +94,17 @@ export class TaskTransactions {
           }),
         );
       }
+      this.throwIfAbandoned();
       await transaction.commit();
     } catch (err) {
       throw isClientError(err, 'fenced') ? new TaskFencedError(`${this.transactionalId} was fenced`, { cause: err }) : err;
     }
     this.transaction = undefined;
     await this.begin();
+  }
+
+  private throwIfAbandoned(): void {
+    if (this.abandoned !== undefined) throw this.abandoned;
   }
 
   /** Aborts the open transaction (its records stay invisible to read_committed readers). */
@@ -112,10 +123,15 @@ export class TaskTransactions {
   /**
    * Drops the open transaction without aborting it and disconnects: for a broker that cannot be reached,
    * where an abort would only retry. The next producer of this transactional id aborts it when it starts.
+   *
+   * A commit of this transaction in progress stops at its next step: a send kafkajs still retries may
+   * succeed once the broker is back, and the commit waiting on it must then neither add the offsets nor
+   * commit, or a transaction missing the dropped records (and under its offsets) would become visible.
    */
   async abandon(): Promise<void> {
     this.transaction = undefined;
-    this.pipeline.reset();
+    this.abandoned = new TaskAbandonedError(`${this.transactionalId} was abandoned while the broker was away; its transaction is left to the next producer of this id`);
+    this.pipeline.retire(this.abandoned);
     await this.producer.disconnect().catch(() => {});
   }
 }

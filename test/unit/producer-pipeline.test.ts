@@ -122,4 +122,30 @@ describe('producer pipeline', () => {
     broker.requests[1]!.ack();
     await pipeline.flush();
   });
+
+  it('a retired pipeline fails its waiting flush at once, even when the send in flight succeeds later, and keeps that reason', async () => {
+    // A task suspended in a broker outage retires its pipeline while kafkajs still retries a send. If that
+    // send got through once the broker is back, the commit waiting on the flush must not go on.
+    const broker = new ScriptedBroker();
+    const pipeline = new ProducerPipeline(broker, 1);
+    for (let i = 0; i < 3; i++) pipeline.enqueue(record(i));
+    pipeline.kick();
+    const flushed = pipeline.flush().then(() => 'flushed', (err: Error) => err.message);
+    const retired = new Error('task suspended');
+    pipeline.retire(retired);
+    expect(await flushed).toBe('task suspended');
+    broker.requests[0]!.ack({ 'out:0': 0 });
+    await settle();
+    expect(broker.requests).toHaveLength(1);
+    await expect(pipeline.flush()).rejects.toBe(retired);
+    // A send that fails after the retirement (the new producer fenced the old one) reports the retirement.
+    const other = new ProducerPipeline(broker, 1);
+    other.enqueue(record(9));
+    other.kick();
+    other.retire(retired);
+    broker.requests[1]!.fail(new Error('Producer attempted an operation with an old epoch'));
+    await settle();
+    await expect(other.drainBelow(0)).rejects.toBe(retired);
+  });
 });
+
