@@ -49,6 +49,8 @@ export class ActiveTask {
   /** Exactly-once only: the task's transactional producer (closed with the task). */
   private transactional: TaskTransactions | undefined;
   private stream!: StreamTask;
+  /** The local write of a commit in progress (see completeCommit); close() waits for it. */
+  private localWrite: Promise<void> | undefined;
   private readonly consumed = new TopicPartitionMap<bigint>();
   private readonly committed = new TopicPartitionMap<bigint>();
   /** The task's folder, stores and `.checkpoint`: opening, verifying, restoring, checkpointing. */
@@ -191,6 +193,19 @@ export class ActiveTask {
    * is rewritten.
    */
   async completeCommit(snapshot: CommitSnapshot): Promise<void> {
+    // A task closed meanwhile (suspended in a broker outage while its commit finished) writes nothing: its
+    // stores are closed. The changelog holds what was committed, and the next task of this id restores it.
+    if (this.state === 'closed') return;
+    const write = this.writeLocal(snapshot);
+    this.localWrite = write;
+    try {
+      await write;
+    } finally {
+      if (this.localWrite === write) this.localWrite = undefined;
+    }
+  }
+
+  private async writeLocal(snapshot: CommitSnapshot): Promise<void> {
     await snapshot.local.write((changelogTopic) => this.pipeline.lastOffset(changelogTopic, this.partition));
     await this.stateManager.writeCheckpoint(this.stream.stores.values());
   }
@@ -227,6 +242,9 @@ export class ActiveTask {
     await this.transactions?.close();
     await this.producer?.producer.disconnect().catch(() => {});
     if (this.stream === undefined) return;
+    // A commit's local write in progress finishes first: LevelDB refuses a batch on a closing database,
+    // and that refusal would fail the thread (seen when an outage suspended a task mid-commit).
+    await this.localWrite?.catch(() => {});
     this.stream.close();
     for (const store of this.stream.stores.values()) {
       store.discardChanges();

@@ -141,4 +141,21 @@ describe('AtLeastOnceCommitter', () => {
       await h.task.close();
     }
   });
+
+  it('a task closed while a commit writes LevelDB closes after the write, and a commit completed after close writes nothing', async () => {
+    // An outage suspends (closes) a task while its commit's local half runs: LevelDB refused the batch on the
+    // closing database ("Database is not open") and that refusal failed the thread.
+    const h = await setup(async () => {});
+    h.process('a');
+    const first = h.task.prepareCommit(false);
+    await h.pipeline.flush();
+    const writing = h.task.completeCommit(first);
+    const closing = h.task.close();
+    await expect(writing).resolves.toBeUndefined();
+    await closing;
+    expect(h.task.state).toBe('closed');
+    // The snapshot taken before close is never written once the task is closed.
+    await expect(h.task.completeCommit(first)).resolves.toBeUndefined();
+  });
 });
+

@@ -76,9 +76,6 @@ export class ExactlyOnceCommitter implements Committer {
       await this.transactionFailed(task, err as Error);
       return;
     }
-    // Taken down while its transaction committed (suspended in a broker outage): its stores are closed. The
-    // changelog holds what committed, and the next task of this id restores it from there.
-    if (task.state !== 'running') return;
     await task.completeCommit(snapshot);
     task.markCommitted(snapshot);
     this.transactionFailures.delete(task.id);
