@@ -33,10 +33,6 @@ export class KTableSourceProducer implements TableProducer {
     if (this.materialized) this.addStore();
   }
 
-  get isMaterialized(): boolean {
-    return this.materialized;
-  }
-
   materialize(): void {
     if (this.materialized) return;
     this.materialized = true;
