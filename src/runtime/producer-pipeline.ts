@@ -1,5 +1,6 @@
 import type { BatchSender, ProducedBatchMetadata, ProducedRecord } from '../client/producer.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
+import { asError } from '../errors/as-error.js';
 import type { OutgoingRecord } from './record-sink.js';
 
 /**
@@ -115,7 +116,7 @@ export class ProducerPipeline {
         acks: -1,
       });
     } catch (err) {
-      this.fail(new StreamsRuntimeError(`Producing ${batch.length} records failed: ${(err as Error).message}`, { cause: err }));
+      this.fail(new StreamsRuntimeError(`Producing ${batch.length} records failed: ${asError(err).message}`, { cause: err }));
       return;
     }
     // A partition's records of one request are consecutive from its base offset.

@@ -2,6 +2,7 @@ import type { Admin } from '../client/admin.js';
 import type { KafkaClient } from '../client/kafka-client.js';
 import type { OffsetToCommit, TopicPartitions } from '../client/topic-partitions.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import { asError } from '../errors/as-error.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
 import type { ActiveTask } from './active-task.js';
@@ -121,7 +122,7 @@ export class TaskManager {
       },
       wanted: (id) => this.wanted(id),
       later: (work) => {
-        this.reconciling = this.reconciling.then(work).catch((err: unknown) => this.host.handleError(err as Error));
+        this.reconciling = this.reconciling.then(work).catch((err: unknown) => this.host.handleError(asError(err)));
       },
       create: async (id) => {
         await this.createTasks(this.currentGeneration, [id]);
@@ -159,7 +160,7 @@ export class TaskManager {
 
   /** Applies an assignment after those before it: hand over what left, create what came. */
   reconcileLater(generation: number, assigned: Set<string>): void {
-    this.reconciling = this.reconciling.then(() => this.reconcile(generation, assigned)).catch((err: unknown) => this.host.handleError(err as Error));
+    this.reconciling = this.reconciling.then(() => this.reconcile(generation, assigned)).catch((err: unknown) => this.host.handleError(asError(err)));
   }
 
   /** Applies the current assignment again (after an outage); rejects if that fails. */
@@ -183,7 +184,7 @@ export class TaskManager {
     if (revoked.length > 0) {
       await this.ensurePositions(revoked);
       await this.committer.commit(revoked, true).catch((err: unknown) =>
-        this.config.logger.warn(`handover commit of ${revoked.map((t) => t.id).join(', ')} failed: ${(err as Error).message}`),
+        this.config.logger.warn(`handover commit of ${revoked.map((t) => t.id).join(', ')} failed: ${asError(err).message}`),
       );
       for (const task of revoked) {
         this.removeTask(task);
@@ -207,7 +208,7 @@ export class TaskManager {
     this.state.assignmentApplied();
     if (this.standbys !== undefined) {
       await this.assignStandbys(generation, assigned).catch((err: unknown) =>
-        this.config.logger.warn(`standby replicas not updated (next rebalance retries): ${(err as Error).message}`),
+        this.config.logger.warn(`standby replicas not updated (next rebalance retries): ${asError(err).message}`),
       );
     }
   }
@@ -319,7 +320,7 @@ export class TaskManager {
       try {
         await this.committer.commit([...this.byId.values()], true);
       } catch (err) {
-        this.config.logger.warn(`final commit failed: ${(err as Error).message}`);
+        this.config.logger.warn(`final commit failed: ${asError(err).message}`);
       }
     }
     for (const task of [...this.byId.values()]) {
