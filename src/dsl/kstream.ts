@@ -331,6 +331,7 @@ export class KStream<K, V> {
     joined: Joined<K, V, VO> | undefined,
     leftJoin: boolean,
   ): KStream<K, VR> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the stream that joins: this one, or its repartitioned copy
     let stream: KStream<K, V> = this;
     if (this.repartitionRequired) {
       // The key has the table's type: its serde serves the repartition topic when none is given.

@@ -88,7 +88,7 @@ export class ProducerPipeline {
       let size = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
       for (const name in r.headers) size += name.length + (r.headers[name]?.length ?? 0) + 2;
       let ofTopic = bytes.get(r.topic);
-      if (ofTopic === undefined) bytes.set(r.topic, (ofTopic = new Map()));
+      if (ofTopic === undefined) bytes.set(r.topic, (ofTopic = new Map<number | undefined, number>()));
       const total = (ofTopic.get(r.partition) ?? 0) + size;
       if (total > this.maxBatchBytes && i > 0) return i;
       ofTopic.set(r.partition, total);
