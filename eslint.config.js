@@ -23,9 +23,6 @@ export default defineConfig(
       // kafkajs' resolveOffset/isStale) and static functions (Buffer.compare). Satisfying it means
       // re-declaring those interfaces' methods as function-typed properties.
       '@typescript-eslint/unbound-method': 'off',
-      // ~100 `as Serde<unknown>`-style casts in src/dsl are redundant, but the rule's fixes are not all safe
-      // (an assignment narrows a `let`, and calls after it no longer compile): to clean up with care.
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
       // A variable a closure reads before its one assignment (set after the closure is built) stays `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },

@@ -259,6 +259,6 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
     dataSizes,
     lastOverDay3: lastOverDay3(sizes),
     dataLastOverDay3: lastOverDay3(dataSizes),
-    restoration: restoration!,
+    restoration,
   };
 }

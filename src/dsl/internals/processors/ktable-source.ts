@@ -107,7 +107,7 @@ export function addTableSource(
     graph.addStore(tableStore(storeName, keySerde, valueSerde, materialized));
     graph.connectStore(name, storeName);
   });
-  graph.addProcessor({ name, parents: [parent], supplier: producer.supplier() as never, stores: [] });
+  graph.addProcessor({ name, parents: [parent], supplier: producer.supplier(), stores: [] });
   producer.activate();
   return producer;
 }
