@@ -333,7 +333,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
     } catch (err) {
       const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
       await stop();
-      throw new Error(`${(err as Error).message}\n--- broker log tail ---\n${tail}`);
+      throw new Error(`${(err as Error).message}\n--- broker log tail ---\n${tail}`, { cause: err });
     }
   };
   // Same properties file: same ports, node id, cluster id and log dirs, so clients reconnect to it as to

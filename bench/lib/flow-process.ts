@@ -43,7 +43,7 @@ const viewSerde = viewSerdeFor((process.env.FORMAT ?? 'avro') as ViewFormat) ?? 
 
 // Malformed input records decode to null and are filtered out, as the other contenders skip them.
 const views: Codec<PageView | null> = {
-  encode: (v) => (v === null ? Buffer.alloc(0) : viewSerde.serialize(v)!),
+  encode: (v) => (v === null ? Buffer.alloc(0) : viewSerde.serialize(v)),
   decode: (b) => {
     try {
       return viewSerde.deserialize(b);
@@ -63,8 +63,8 @@ const outputValue: Codec<Stats> = {
   },
 };
 const outputKey: Codec<{ key: string; window: { start: number; end: number } }> = {
-  encode: (w) => sessionKeySerde.serialize(w)!,
-  decode: (b) => sessionKeySerde.deserialize(b)!,
+  encode: (w) => sessionKeySerde.serialize(w),
+  decode: (b) => sessionKeySerde.deserialize(b),
 };
 const mergePages = (a: string[], b: string[]): string[] => [...new Set([...a, ...b])].sort();
 

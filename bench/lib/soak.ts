@@ -212,7 +212,7 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
   const dataSizes: number[] = [];
   let restoration: RestoreFigures | undefined;
   let events = 0;
-  let cpuSeconds = 0;
+  let cpuSeconds: number;
   const began = Date.now();
   const cpu = process.cpuUsage();
   try {
@@ -259,6 +259,6 @@ export async function soak(days = Number(process.env.SOAK_DAYS ?? 30), usersPerD
     dataSizes,
     lastOverDay3: lastOverDay3(sizes),
     dataLastOverDay3: lastOverDay3(dataSizes),
-    restoration: restoration!,
+    restoration,
   };
 }

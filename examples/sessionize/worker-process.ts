@@ -26,7 +26,7 @@ export class Worker {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         this.events.push(JSON.parse(line) as WorkerEvent);
       } catch {
@@ -34,7 +34,7 @@ export class Worker {
       }
     });
     // The workers' logs, kept for a failing run to show.
-    child.stderr!.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
+    child.stderr.on('data', (d: Buffer) => appendFileSync(this.logFile, d));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 

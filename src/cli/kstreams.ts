@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createKafkajsClient } from '../client/kafkajs/kafkajs-client.js';
+import { asError } from '../errors/as-error.js';
 import { Topology } from '../processor/topology.js';
 import { CLI_BROKER_CHECK, checkBootstrapServers } from '../client/broker-probe.js';
 import { consumerLag } from '../runtime/consumer-lag.js';
@@ -91,7 +92,7 @@ async function registerTypeScript(file: string): Promise<void> {
     register();
   } catch (err) {
     throw new UsageError(
-      `loading ${file} needs tsx (${(err as Error).message.split('\n')[0]}): npm install --save-dev tsx, or pass the compiled .js file`,
+      `loading ${file} needs tsx (${asError(err).message.split('\n')[0]}): npm install --save-dev tsx, or pass the compiled .js file`,
     );
   }
 }
@@ -260,9 +261,9 @@ try {
   }
 } catch (err) {
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
-    console.error(`kstreams: ${(err as Error).message}\n\n${HELP[command ?? 'main'] ?? HELP.main}`);
+    console.error(`kstreams: ${asError(err).message}\n\n${HELP[command ?? 'main'] ?? HELP.main}`);
     process.exit(2);
   }
-  console.error(`kstreams ${command}: ${(err as Error).message}`);
+  console.error(`kstreams ${command}: ${asError(err).message}`);
   process.exit(1);
 }

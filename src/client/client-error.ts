@@ -72,7 +72,7 @@ function isOfKind(value: unknown, kind: ClientErrorKind): boolean {
   if (value === undefined || value === null) return false;
   // Without a classifier every broker outage would be taken as fatal: say so instead of guessing.
   if (classifier === undefined) throw new StreamsRuntimeError('No Kafka client has registered how to classify its errors (registerClientErrorClassifier)');
-  return classifier(value as ClientErrorFields, kind);
+  return classifier(value, kind);
 }
 
 /**

@@ -26,16 +26,16 @@ export class KGroupedStream<K, V> {
   ) {
     this.source = {
       parentName: stream.nodeName,
-      keySerde: stream.keySerde as Serde<unknown> | undefined,
-      valueSerde: stream.valueSerde as Serde<unknown> | undefined,
-      grouped: grouped as Grouped<unknown, unknown> | undefined,
+      keySerde: stream.keySerde,
+      valueSerde: stream.valueSerde,
+      grouped: grouped,
       repartitionRequired,
     };
   }
 
   /** Records per key. */
   count(materialized?: Materialized<K, number>): KTable<K, number> {
-    return this.aggregateAs('KSTREAM-AGGREGATE-', () => 0, (_k, _v, n) => (n as number) + 1, materialized, Serdes.Int64());
+    return this.aggregateAs('KSTREAM-AGGREGATE-', () => 0, (_k, _v, n) => n + 1, materialized, Serdes.Int64());
   }
 
   /** Combines the values of a key with `reducer`; the first value is the first aggregate. */
@@ -63,12 +63,12 @@ export class KGroupedStream<K, V> {
     let producer: AggregateProducer | undefined;
     const result = addAggregation(this.graph, this.source, {
       prefix,
-      materialized: materialized as Materialized<unknown, unknown> | undefined,
+      materialized: materialized,
       storeType: 'keyValue',
-      defaultValueSerde: defaultValueSerde as Serde<unknown> | undefined,
+      defaultValueSerde: defaultValueSerde,
       supplier: (store) => {
         producer = new AggregateProducer(storeGetter(store));
-        return kstreamAggregate(store, initializer, aggregator as Aggregator<unknown, unknown, unknown>, producer) as never;
+        return kstreamAggregate(store, initializer, aggregator as Aggregator<unknown, unknown, unknown>, producer);
       },
     });
     return new KTable<K, VA>(this.graph, result.processorName, result.keySerde as Serde<K>, result.valueSerde as Serde<VA>, producer!);

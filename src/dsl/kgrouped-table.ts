@@ -32,8 +32,8 @@ export class KGroupedTable<K, V> {
     return this.aggregateAs<V>(
       'KTABLE-REDUCE-',
       undefined,
-      (_k, v, agg) => adder(agg as V, v),
-      (_k, v, agg) => subtractor(agg as V, v),
+      (_k, v, agg) => adder(agg, v),
+      (_k, v, agg) => subtractor(agg, v),
       materialized,
       this.grouped?.valueSerde,
     );
@@ -85,10 +85,10 @@ export class KGroupedTable<K, V> {
     const topic = { name: `${this.grouped?.name ?? storeName}-repartition`, internal: true };
     const who = `The repartition topic ${topic.name} of a table's groupBy`;
     const hint = 'pass Grouped.with(keySerde, valueSerde) to groupBy';
-    const keySerde = graph.serdeFor('key', who, hint, this.grouped?.keySerde as Serde<unknown> | undefined, materialized?.keySerde as Serde<unknown> | undefined);
+    const keySerde = graph.serdeFor('key', who, hint, this.grouped?.keySerde, materialized?.keySerde);
     const groupedValues = changeSerde(graph.serdeFor('value', who, hint, this.grouped?.valueSerde as Serde<unknown> | undefined));
-    graph.addSink({ name: sinkName, parents: [this.selectName], topic, keySerde, valueSerde: groupedValues as Serde<unknown> });
-    graph.addSource({ name: sourceName, topics: [topic], keySerde, valueSerde: groupedValues as Serde<unknown> });
+    graph.addSink({ name: sinkName, parents: [this.selectName], topic, keySerde, valueSerde: groupedValues });
+    graph.addSource({ name: sourceName, topics: [topic], keySerde, valueSerde: groupedValues });
     graph.addRepartitionTopic({ name: topic.name });
     const producer = new AggregateProducer(storeGetter(storeName));
     const supplier = ktableAggregate(
@@ -98,15 +98,15 @@ export class KGroupedTable<K, V> {
       subtractor as Aggregator<unknown, unknown, unknown>,
       producer,
     );
-    graph.addProcessor({ name, parents: [sourceName], supplier: supplier as never, stores: [] });
+    graph.addProcessor({ name, parents: [sourceName], supplier: supplier, stores: [] });
     const valueSerde = graph.serdeFor(
       'value',
       `Store '${storeName}' of the table aggregation`,
       "pass Materialized.as<K, V>('name').withValueSerde(serde)",
-      materialized?.valueSerde as Serde<unknown> | undefined,
-      defaultValueSerde as Serde<unknown> | undefined,
+      materialized?.valueSerde,
+      defaultValueSerde,
     );
-    graph.addStore(tableStore(storeName, keySerde, valueSerde, materialized as Materialized<unknown, unknown> | undefined));
+    graph.addStore(tableStore(storeName, keySerde, valueSerde, materialized));
     graph.connectStore(name, storeName);
     return new KTable<K, VA>(graph, name, keySerde as Serde<K>, valueSerde as Serde<VA>, producer);
   }

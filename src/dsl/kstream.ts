@@ -140,8 +140,8 @@ export class KStream<K, V> {
       this.graph,
       this.nodeName,
       base,
-      keySerde as Serde<unknown> | undefined,
-      valueSerde as Serde<unknown> | undefined,
+      keySerde,
+      valueSerde,
       repartitioned?.numberOfPartitions,
     );
     return new KStream<K, V>(this.graph, source, keySerde, valueSerde, false);
@@ -156,8 +156,8 @@ export class KStream<K, V> {
       name,
       parents: [this.nodeName],
       topic: typeof topic === 'string' ? { name: topic, internal: false } : (topic as TopicNameExtractor<unknown, unknown>),
-      keySerde: this.graph.serdeFor('key', who, hint, produced?.keySerde as Serde<unknown> | undefined, this.keySerde as Serde<unknown> | undefined),
-      valueSerde: this.graph.serdeFor('value', who, hint, produced?.valueSerde as Serde<unknown> | undefined, this.valueSerde as Serde<unknown> | undefined),
+      keySerde: this.graph.serdeFor('key', who, hint, produced?.keySerde, this.keySerde),
+      valueSerde: this.graph.serdeFor('value', who, hint, produced?.valueSerde, this.valueSerde),
       partitioner: produced?.partitioner as ((t: string, k: unknown, v: unknown, n: number) => number | undefined) | undefined,
     });
   }
@@ -255,7 +255,7 @@ export class KStream<K, V> {
       const base = named !== undefined ? `${named}${suffix}` : stream.nodeName;
       const values = (valueSerde ?? stream.valueSerde) as Serde<unknown> | undefined;
       const source = insertRepartition(graph, stream.nodeName, base, keySerde, values, undefined, keepNullKeys, true);
-      return new KStream<K, T>(graph, source, keySerde as Serde<K> | undefined, (valueSerde ?? stream.valueSerde) as Serde<T> | undefined, false);
+      return new KStream<K, T>(graph, source, keySerde as Serde<K> | undefined, (valueSerde ?? stream.valueSerde), false);
     };
     const left = repartitioned(this, '-left', streamJoined?.valueSerde);
     const right = repartitioned(other, '-right', streamJoined?.otherValueSerde);
@@ -280,15 +280,15 @@ export class KStream<K, V> {
     const who = `The stream-stream join ${mergeName}`;
     const hint = 'pass StreamJoined.with(keySerde, valueSerde, otherValueSerde) to the join';
     const keys = graph.serdeFor('key', who, hint, keySerde);
-    const leftValues = graph.serdeFor('value', who, hint, (streamJoined?.valueSerde ?? left.valueSerde) as Serde<unknown> | undefined);
-    const rightValues = graph.serdeFor('value', who, hint, (streamJoined?.otherValueSerde ?? right.valueSerde) as Serde<unknown> | undefined);
+    const leftValues = graph.serdeFor('value', who, hint, (streamJoined?.valueSerde ?? left.valueSerde));
+    const rightValues = graph.serdeFor('value', who, hint, (streamJoined?.otherValueSerde ?? right.valueSerde));
     const logging = streamJoined?.loggingEnabled ?? true;
     const windowStore = (name: string, values: Serde<unknown>): void =>
       graph.addStore({
         name,
         type: 'window',
         keySerde: keys,
-        valueSerde: listSerde(values) as Serde<unknown>,
+        valueSerde: listSerde(values),
         persistent: true,
         loggingEnabled: logging,
         changelogConfig: {},
@@ -331,6 +331,7 @@ export class KStream<K, V> {
     joined: Joined<K, V, VO> | undefined,
     leftJoin: boolean,
   ): KStream<K, VR> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the stream that joins: this one, or its repartitioned copy
     let stream: KStream<K, V> = this;
     if (this.repartitionRequired) {
       // The key has the table's type: its serde serves the repartition topic when none is given.
@@ -338,8 +339,8 @@ export class KStream<K, V> {
         this.graph,
         this.nodeName,
         joined?.name ?? this.nodeName,
-        (joined?.keySerde ?? this.keySerde ?? table.keySerde) as Serde<unknown> | undefined,
-        (joined?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined,
+        (joined?.keySerde ?? this.keySerde ?? table.keySerde),
+        (joined?.valueSerde ?? this.valueSerde),
         undefined,
         leftJoin,
         true,
@@ -368,10 +369,10 @@ export class KStream<K, V> {
     const storeName = m?.storeName ?? graph.newStoreName('KSTREAM-TOTABLE-');
     const who = `The table ${name} of a stream`;
     const hint = 'pass Materialized.with(keySerde, valueSerde) to toTable()';
-    const keySerde = graph.serdeFor('key', who, hint, (m?.keySerde ?? this.keySerde) as Serde<unknown> | undefined);
-    const valueSerde = graph.serdeFor('value', who, hint, (m?.valueSerde ?? this.valueSerde) as Serde<unknown> | undefined);
+    const keySerde = graph.serdeFor('key', who, hint, (m?.keySerde ?? this.keySerde));
+    const valueSerde = graph.serdeFor('value', who, hint, (m?.valueSerde ?? this.valueSerde));
     const parent = this.repartitionRequired ? insertRepartition(graph, this.nodeName, name, keySerde, valueSerde, undefined, false, true) : this.nodeName;
-    const producer = addTableSource(graph, parent, name, storeName, m as Materialized<unknown, unknown> | undefined, keySerde, valueSerde);
+    const producer = addTableSource(graph, parent, name, storeName, m, keySerde, valueSerde);
     return new KTable<K, V>(graph, name, keySerde as Serde<K>, valueSerde as Serde<V>, producer);
   }
 
@@ -381,7 +382,7 @@ export class KStream<K, V> {
    */
   process<KOut, VOut>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...storeNames: string[]): KStream<KOut, VOut> {
     const name = this.graph.newProcessorName('KSTREAM-PROCESSOR-');
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier, stores: [] });
     for (const store of storeNames) this.graph.connectStore(name, store);
     return new KStream<KOut, VOut>(this.graph, name, undefined, undefined, true);
   }

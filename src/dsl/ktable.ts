@@ -16,7 +16,6 @@ import { Materialized, Named, type Grouped, type Suppressed } from './options.js
 import type { KeyValue } from '../processor/record.js';
 import { KGroupedTable } from './kgrouped-table.js';
 import { ktableRepartitionMap } from './internals/processors/ktable-aggregate.js';
-import type { ProcessorSupplier } from '../processor/processor-api.js';
 import type { Windowed } from '../processor/windowed.js';
 
 /** For windowed tables: how long after a window's end it closes (grace, or gap + grace for sessions). */
@@ -24,7 +23,6 @@ interface WindowInfo {
   readonly closeAfterMs: number;
 }
 
-type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 
 /**
  * A changelog stream: the latest value per key, where a null value deletes the key. `builder.table()` and the
@@ -60,12 +58,12 @@ export class KTable<K, V> {
     const storeName = materialized?.storeName;
     const name = named?.name ?? this.graph.newProcessorName(prefix);
     const made = producer(storeName);
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier() as AnySupplier, stores: [] });
-    const keySerde = (materialized?.keySerde ?? this.keySerde) as Serde<K>;
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier(), stores: [] });
+    const keySerde = (materialized?.keySerde ?? this.keySerde);
     const values = materialized?.valueSerde ?? valueSerde;
     if (storeName !== undefined) {
-      const storeValues = this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values as Serde<unknown> | undefined);
-      this.graph.addStore(tableStore(storeName, keySerde as Serde<unknown>, storeValues, materialized as Materialized<unknown, unknown> | undefined));
+      const storeValues = this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values);
+      this.graph.addStore(tableStore(storeName, keySerde, storeValues, materialized));
       this.graph.connectStore(name, storeName);
     }
     return new KTable<K, VR>(this.graph, name, keySerde, values, made, this.window);
@@ -108,10 +106,10 @@ export class KTable<K, V> {
     const supplier = suppressTimeLimit(
       storeName,
       limitMs,
-      this.graph.serdeFor('key', `suppress ${name}`, hint, this.keySerde as Serde<unknown>),
-      this.graph.serdeFor('value', `suppress ${name}`, hint, this.valueSerde as Serde<unknown> | undefined),
+      this.graph.serdeFor('key', `suppress ${name}`, hint, this.keySerde),
+      this.graph.serdeFor('value', `suppress ${name}`, hint, this.valueSerde),
     );
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier, stores: [] });
     this.graph.addStore(bufferStore(storeName));
     this.graph.connectStore(name, storeName);
     return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);
@@ -200,12 +198,12 @@ export class KTable<K, V> {
     const { name, producer, keySerde } = declareForeignKeyJoin(
       this.graph,
       this,
-      other as KTable<unknown, unknown>,
+      other,
       extractor as (value: unknown) => unknown,
       joiner as ValueJoiner<unknown, unknown, unknown>,
       leftJoin,
       named,
-      materialized as Materialized<unknown, unknown> | undefined,
+      materialized,
     );
     return new KTable<K, VR>(this.graph, name, keySerde as Serde<K>, materialized?.valueSerde, producer);
   }
@@ -238,16 +236,16 @@ export class KTable<K, V> {
     const join = new KTableKTableJoin(kind, this.producer, other.producer, joiner, storeName);
     const thisName = named !== undefined ? `${named.name}-join-this` : graph.newProcessorName('KTABLE-JOINTHIS-');
     const otherName = named !== undefined ? `${named.name}-join-other` : graph.newProcessorName('KTABLE-JOINOTHER-');
-    graph.addProcessor({ name: thisName, parents: [this.nodeName], supplier: join.thisSide() as AnySupplier, stores: [] });
+    graph.addProcessor({ name: thisName, parents: [this.nodeName], supplier: join.thisSide(), stores: [] });
     for (const store of join.otherView.storeNames) graph.connectStore(thisName, store);
-    graph.addProcessor({ name: otherName, parents: [other.nodeName], supplier: join.otherSide() as AnySupplier, stores: [] });
+    graph.addProcessor({ name: otherName, parents: [other.nodeName], supplier: join.otherSide(), stores: [] });
     for (const store of join.thisView.storeNames) graph.connectStore(otherName, store);
-    graph.addProcessor({ name: mergeName, parents: [thisName, otherName], supplier: join.merger() as AnySupplier, stores: [] });
+    graph.addProcessor({ name: mergeName, parents: [thisName, otherName], supplier: join.merger(), stores: [] });
     graph.addCopartitionGroup(mergeName, [this.nodeName, other.nodeName]);
-    const keySerde = (materialized?.keySerde ?? this.keySerde) as Serde<K>;
+    const keySerde = (materialized?.keySerde ?? this.keySerde);
     if (storeName !== undefined) {
-      const storeValues = graph.serdeFor('value', `Store '${storeName}' of a table join`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", materialized?.valueSerde as Serde<unknown> | undefined);
-      graph.addStore(tableStore(storeName, keySerde as Serde<unknown>, storeValues, materialized as Materialized<unknown, unknown> | undefined));
+      const storeValues = graph.serdeFor('value', `Store '${storeName}' of a table join`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", materialized?.valueSerde);
+      graph.addStore(tableStore(storeName, keySerde, storeValues, materialized));
       graph.connectStore(mergeName, storeName);
     }
     return new KTable<K, VR>(graph, mergeName, keySerde, materialized?.valueSerde, join);
@@ -261,7 +259,7 @@ export class KTable<K, V> {
   groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR> {
     const name = grouped?.name ?? this.graph.newProcessorName('KTABLE-SELECT-');
     const supplier = ktableRepartitionMap(selector as KeyValueMapper<unknown, unknown, KeyValue<unknown, unknown>>);
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier, stores: [] });
     this.producer.enableSendingOldValues(true);
     return new KGroupedTable<KR, VR>(this.graph, name, grouped);
   }
@@ -287,9 +285,9 @@ export class KTable<K, V> {
       this.window.closeAfterMs,
       // A table with a window is keyed by Windowed keys: its key serde is a windowed serde.
       this.keySerde as Serde<Windowed<unknown>>,
-      this.graph.serdeFor('value', `suppress ${name}`, 'pass Materialized...withValueSerde(serde) to the aggregation', this.valueSerde as Serde<unknown> | undefined),
+      this.graph.serdeFor('value', `suppress ${name}`, 'pass Materialized...withValueSerde(serde) to the aggregation', this.valueSerde),
     );
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier as AnySupplier, stores: [] });
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier, stores: [] });
     this.graph.addStore(bufferStore(storeName));
     this.graph.connectStore(name, storeName);
     return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);

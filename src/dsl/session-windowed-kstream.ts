@@ -47,7 +47,7 @@ export class SessionWindowedKStream<K, V> {
 
   /** Records per session of each key; merged sessions add up. */
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
-    return this.build(() => 0, (_k, _v, n) => (n as number) + 1, (_k, a, b) => a + b, materialized, Serdes.Int64(), 'KSTREAM-AGGREGATE-');
+    return this.build(() => 0, (_k, _v, n) => n + 1, (_k, a, b) => a + b, materialized, Serdes.Int64(), 'KSTREAM-AGGREGATE-');
   }
 
   /** Combines the values of each session with `reducer` (also when two sessions merge). */
@@ -85,9 +85,9 @@ export class SessionWindowedKStream<K, V> {
     let values: Serde<unknown> | undefined;
     const result = addAggregation(this.graph, this.source, {
       prefix,
-      materialized: materialized as Materialized<unknown, unknown> | undefined,
+      materialized: materialized,
       storeType: 'session',
-      defaultValueSerde: defaultValueSerde as Serde<unknown> | undefined,
+      defaultValueSerde: defaultValueSerde,
       retentionMs: this.windows.defaultRetentionMs(),
       supplier: (store) =>
         sessionWindowAggregate(
@@ -97,7 +97,7 @@ export class SessionWindowedKStream<K, V> {
           aggregator as Aggregator<unknown, unknown, unknown>,
           merger as Merger<unknown, unknown>,
           onClose ? () => new WindowCloseEmitter(emitIndexName(store), keys!, SESSION_LAYOUT, SESSION_EMIT_BOUNDS, values) : undefined,
-        ) as never,
+        ),
     });
     keys = result.keySerde;
     values = result.valueSerde;

@@ -1,7 +1,7 @@
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { Serde } from '../serdes/serde.js';
 import { Serdes } from '../serdes/serdes.js';
-import { InternalBuilder, type BuilderDefaults } from './internals/internal-builder.js';
+import { InternalBuilder } from './internals/internal-builder.js';
 import { KStream } from './kstream.js';
 import type { Consumed, Materialized } from './options.js';
 import { KTable } from './ktable.js';
@@ -48,7 +48,7 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
    * timestamp, failing on a negative one).
    */
   constructor(options: StreamsBuilderOptions<DK, DV> = {}) {
-    this.graph = new InternalBuilder(options as BuilderDefaults);
+    this.graph = new InternalBuilder(options);
   }
 
   /** A stream of the records of one or more topics (records of each partition in offset order). */
@@ -84,7 +84,7 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
       sourceName,
       tableName,
       storeName,
-      materialized as Materialized<unknown, unknown> | undefined,
+      materialized,
       keySerde,
       valueSerde,
     );
@@ -112,12 +112,12 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? serdes.keySerde;
     const valueSerde = (materialized?.valueSerde as Serde<unknown> | undefined) ?? serdes.valueSerde;
     // Always materialized; the topic is the store's changelog, so the store has no changelog topic of its own.
-    const store = { ...tableStore(storeName, keySerde, valueSerde, materialized as Materialized<unknown, unknown> | undefined), loggingEnabled: false };
+    const store = { ...tableStore(storeName, keySerde, valueSerde, materialized), loggingEnabled: false };
     const producer = new KTableSourceProducer(storeName, true, () => {
       this.graph.addStore(store);
       this.graph.connectStore(tableName, storeName);
     });
-    this.graph.addProcessor({ name: tableName, parents: [sourceName], supplier: producer.supplier() as never, stores: [] });
+    this.graph.addProcessor({ name: tableName, parents: [sourceName], supplier: producer.supplier(), stores: [] });
     producer.activate();
     return new GlobalKTable<K, V>(storeGetter(storeName), storeName, keySerde as Serde<K>, valueSerde as Serde<V>);
   }
@@ -137,7 +137,7 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
       topics: topics.map((t) => ({ name: t, internal: false })),
       keySerde,
       valueSerde,
-      timestampExtractor: (consumed?.timestampExtractor as TimestampExtractor | undefined) ?? this.graph.defaults.defaultTimestampExtractor,
+      timestampExtractor: consumed?.timestampExtractor ?? this.graph.defaults.defaultTimestampExtractor,
       ...(global ? { global } : {}),
     });
     return { keySerde, valueSerde };

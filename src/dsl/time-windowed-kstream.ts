@@ -61,9 +61,9 @@ export class TimeWindowedKStream<K, V> {
     let keys: Serde<unknown> | undefined;
     const result = addAggregation(this.graph, this.source, {
       prefix,
-      materialized: materialized as Materialized<unknown, unknown> | undefined,
+      materialized: materialized,
       storeType: 'window',
-      defaultValueSerde: defaultValueSerde as Serde<unknown> | undefined,
+      defaultValueSerde: defaultValueSerde,
       retentionMs: this.windows.defaultRetentionMs(),
       windowSizeMs: this.windows.sizeMs,
       timeOrderedStore: onClose,
@@ -75,7 +75,7 @@ export class TimeWindowedKStream<K, V> {
           windows instanceof SlidingWindows
             ? slidingWindowAggregate(store, windows, initializer, aggregate, emitter)
             : timeWindowAggregate(store, windows, initializer, aggregate, emitter)
-        ) as never;
+        );
       },
     });
     keys = result.keySerde;

@@ -2,6 +2,7 @@ import type { Admin } from '../client/admin.js';
 import { isClientError } from '../client/client-error.js';
 import type { GroupConsumer } from '../client/group-consumer.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import { asError } from '../errors/as-error.js';
 import type { Topology } from '../processor/topology.js';
 import { BrokerOutage } from './broker-outage.js';
 import type { TaskManager } from './task-manager.js';
@@ -70,7 +71,7 @@ export class BrokerOutageHandler {
           await this.consumer().run();
           this.state.consumerRestarted();
         } catch (err) {
-          last = err as Error;
+          last = asError(err);
           continue;
         }
       }
@@ -86,10 +87,10 @@ export class BrokerOutageHandler {
       } catch (err) {
         if (this.state.stopped) return;
         if (!isClientError(err, 'unavailable')) {
-          this.fail(err as Error);
+          this.fail(asError(err));
           return;
         }
-        last = err as Error;
+        last = asError(err);
         const fatal = this.outage.report(last);
         if (fatal !== undefined) {
           this.fail(fatal);
@@ -116,7 +117,7 @@ export class BrokerOutageHandler {
         await this.admin().fetchOffsets({ groupId: this.config.applicationId, topics: this.topology.subtopologies[0]!.sourceTopics.slice(0, 1) });
         return !this.state.stopped;
       } catch (err) {
-        last = err as Error;
+        last = asError(err);
       }
       await sleep(delay);
     }

@@ -4,6 +4,7 @@ import type { KafkaClient } from '../client/kafka-client.js';
 import type { PartitionReader } from '../client/partition-reader.js';
 import { topicPartitionKey } from '../client/topic-partition.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import { asError } from '../errors/as-error.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
 import { LocalStores, type LocalBytesStore } from '../stores/local-store.js';
@@ -122,7 +123,7 @@ export class GlobalState {
         } catch (err) {
           // A broker hiccup (a leader moving) passes; ten failures in a row are fatal, as for restoration.
           if (++failures > 10) throw err;
-          this.config.logger.warn(`reading a global table's topic failed (${failures}): ${(err as Error).message}`);
+          this.config.logger.warn(`reading a global table's topic failed (${failures}): ${asError(err).message}`);
           await this.reader?.refreshMetadata().catch(() => {});
           await new Promise((r) => setTimeout(r, Math.min(100 * failures, 1000)));
           continue;
@@ -131,7 +132,7 @@ export class GlobalState {
         if (applied === 0 && !this.stopped) await new Promise((r) => setTimeout(r, 100));
       }
     })().catch((err: unknown) => {
-      if (!this.stopped) onError(err as Error);
+      if (!this.stopped) onError(asError(err));
     });
   }
 

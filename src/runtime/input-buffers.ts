@@ -4,6 +4,7 @@ import type { GroupConsumer } from '../client/group-consumer.js';
 import { topicPartitionKey, type TopicPartition } from '../client/topic-partition.js';
 import type { PartitionsByTopic, TopicPartitions } from '../client/topic-partitions.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import { asError } from '../errors/as-error.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Headers } from '../processor/record.js';
 import type { TaskId } from '../processor/task-id.js';
@@ -157,7 +158,7 @@ export class InputBuffers implements TaskInputs {
     try {
       op(consumer);
     } catch (err) {
-      this.config.logger.debug(`consumer not ready (${(err as Error).message}); the next join repeats this`);
+      this.config.logger.debug(`consumer not ready (${asError(err).message}); the next join repeats this`);
     }
   }
 
@@ -288,7 +289,7 @@ export class InputBuffers implements TaskInputs {
       const start = await logStartOffset(this.admin(), topic, partition);
       if (start > expected) target = start;
     } catch (err) {
-      this.config.logger.debug(`log start of ${key} unknown (${(err as Error).message}); seeking back to ${expected}`);
+      this.config.logger.debug(`log start of ${key} unknown (${asError(err).message}); seeking back to ${expected}`);
     }
     if (this.partitions.get(key)?.queue !== queue || this.state.stopped) return;
     if (target > expected) {

@@ -14,6 +14,7 @@ import type { Serde } from '../serdes/serde.js';
 import { createPrometheusRegistry } from './prometheus-metrics.js';
 import { resolveConfig, type ResolvedStreamsConfig, type StreamsConfig } from '../config/streams-config.js';
 import type { Topology } from '../processor/topology.js';
+import { asError } from '../errors/as-error.js';
 import { ConfigError, StreamsError } from '../errors/errors.js';
 import { ensureTopics, type TopologyMetadata } from './internal-topic-manager.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
@@ -107,7 +108,7 @@ export class KafkaStreams {
       try {
         listener(next, previous);
       } catch (err) {
-        this.config.logger.warn(`a state listener threw: ${(err as Error).message}`);
+        this.config.logger.warn(`a state listener threw: ${asError(err).message}`);
       }
     }
   }
@@ -190,7 +191,7 @@ export class KafkaStreams {
     try {
       response = this.exceptionHandler(error);
     } catch (err) {
-      this.config.logger.error(`the uncaught exception handler threw: ${(err as Error).message}`);
+      this.config.logger.error(`the uncaught exception handler threw: ${asError(err).message}`);
     }
     if (response === 'REPLACE_THREAD' && this.closing === undefined) {
       await thread.close();
@@ -200,7 +201,7 @@ export class KafkaStreams {
       this.retire(thread);
       this.thread = this.newThread(metadata);
       this.transition('REBALANCING');
-      await this.thread.start().catch((err: unknown) => void this.handleFatal(this.thread!, err as Error, metadata));
+      await this.thread.start().catch((err: unknown) => void this.handleFatal(this.thread!, asError(err), metadata));
       return;
     }
     // SHUTDOWN_APPLICATION would ask every instance to stop; kafkajs cannot send that signal, so it stops this one.
@@ -217,7 +218,7 @@ export class KafkaStreams {
     try {
       this.exceptionHandler(error);
     } catch (err) {
-      this.config.logger.error(`the uncaught exception handler threw: ${(err as Error).message}`);
+      this.config.logger.error(`the uncaught exception handler threw: ${asError(err).message}`);
     }
     this.transition('ERROR');
     await this.close();

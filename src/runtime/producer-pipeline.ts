@@ -1,6 +1,7 @@
 import type { BatchSender, ProducedBatchMetadata, ProducedRecord } from '../client/producer.js';
 import { TopicPartitionMap } from '../client/topic-partition.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
+import { asError } from '../errors/as-error.js';
 import type { OutgoingRecord } from './record-sink.js';
 
 /**
@@ -88,7 +89,7 @@ export class ProducerPipeline {
       let size = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
       for (const name in r.headers) size += name.length + (r.headers[name]?.length ?? 0) + 2;
       let ofTopic = bytes.get(r.topic);
-      if (ofTopic === undefined) bytes.set(r.topic, (ofTopic = new Map()));
+      if (ofTopic === undefined) bytes.set(r.topic, (ofTopic = new Map<number | undefined, number>()));
       const total = (ofTopic.get(r.partition) ?? 0) + size;
       if (total > this.maxBatchBytes && i > 0) return i;
       ofTopic.set(r.partition, total);
@@ -116,7 +117,7 @@ export class ProducerPipeline {
         acks: -1,
       });
     } catch (err) {
-      this.fail(new StreamsRuntimeError(`Producing ${batch.length} records failed: ${(err as Error).message}`, { cause: err }));
+      this.fail(new StreamsRuntimeError(`Producing ${batch.length} records failed: ${asError(err).message}`, { cause: err }));
       return;
     }
     // A partition's records of one request are consecutive from its base offset.

@@ -1,6 +1,7 @@
 import type { Admin } from '../client/admin.js';
 import { TopicPartitionMap } from '../client/topic-partition.js';
 import type { Logger } from '../logging/logger.js';
+import { asError } from '../errors/as-error.js';
 
 /**
  * Deletes repartition records the application has committed past, as Kafka Streams does (its repartition
@@ -44,7 +45,7 @@ export class RepartitionPurger {
     try {
       for (const [topic, partitions] of byTopic) await admin.deleteTopicRecords({ topic, partitions });
     } catch (err) {
-      this.logger.debug(`purging committed repartition records failed (retried later): ${(err as Error).message}`);
+      this.logger.debug(`purging committed repartition records failed (retried later): ${asError(err).message}`);
     } finally {
       this.running = false;
     }

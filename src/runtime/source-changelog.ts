@@ -1,5 +1,6 @@
 import type { ReadRecord } from '../client/partition-reader.js';
 import type { RecordErrorHandler } from '../config/record-error-handler.js';
+import { asError } from '../errors/as-error.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
@@ -51,12 +52,12 @@ export class SourceChangelog {
     } catch (err) {
       const where = `${this.topic}-${this.partition}@${record.offset}`;
       if (this.handler === 'fail') {
-        throw new StreamsRuntimeError(`Restoring store ${this.store.name} from ${where}: the record cannot be deserialized: ${(err as Error).message}`, {
+        throw new StreamsRuntimeError(`Restoring store ${this.store.name} from ${where}: the record cannot be deserialized: ${asError(err).message}`, {
           cause: err,
         });
       }
       this.skipped++;
-      this.lastError = `${where}: ${(err as Error).message}`;
+      this.lastError = `${where}: ${asError(err).message}`;
       return undefined;
     }
     if (key === null || key === undefined) return undefined;

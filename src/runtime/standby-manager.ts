@@ -1,5 +1,6 @@
 import type { Admin } from '../client/admin.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import { asError } from '../errors/as-error.js';
 import type { Topology } from '../processor/topology.js';
 import type { ChangelogReader } from './changelog-reader.js';
 import { StandbyTask } from './standby-task.js';
@@ -38,7 +39,7 @@ export class StandbyManager {
 
   private exclusive(work: () => Promise<void>): Promise<void> {
     const next = this.chain.then(work);
-    this.chain = next.catch((err: unknown) => this.config.logger.warn(`standby replicas: ${(err as Error).message}`));
+    this.chain = next.catch((err: unknown) => this.config.logger.warn(`standby replicas: ${asError(err).message}`));
     return next;
   }
 

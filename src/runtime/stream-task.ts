@@ -364,6 +364,7 @@ export class StreamTask {
 
   private contextFor(): InternalProcessorContext<unknown, unknown> {
     const node = this.current!;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's methods below have their own `this`
     const task = this;
     return {
       applicationId: this.options.topology.applicationId,

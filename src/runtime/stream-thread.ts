@@ -4,6 +4,7 @@ import type { GroupConsumer } from '../client/group-consumer.js';
 import type { KafkaClient } from '../client/kafka-client.js';
 import type { PartitionsByTopic } from '../client/topic-partitions.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import { asError } from '../errors/as-error.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
 import type { ActiveTask } from './active-task.js';
@@ -164,10 +165,10 @@ export class StreamThread {
     const topics = [...new Set(this.topology.subtopologies.flatMap((s) => s.sourceTopics))];
     await consumer.subscribe(topics);
     await consumer.run();
-    this.loop = this.runLoop().catch((err: unknown) => this.fail(err as Error));
+    this.loop = this.runLoop().catch((err: unknown) => this.fail(asError(err)));
     this.standbys?.start();
     this.commitTimer = setInterval(() => {
-      void this.manager.commitAll(false).catch((err: unknown) => this.handleError(err as Error));
+      void this.manager.commitAll(false).catch((err: unknown) => this.handleError(asError(err)));
     }, config.commitIntervalMs);
     this.commitTimer.unref();
   }
@@ -197,7 +198,7 @@ export class StreamThread {
     if (this.flushing !== undefined || ![...this.inputs.running.values()].some((r) => r.task.needsFlush())) return;
     this.flushing = this.manager
       .commitAll(false)
-      .catch((err: unknown) => this.handleError(err as Error))
+      .catch((err: unknown) => this.handleError(asError(err)))
       .finally(() => {
         this.flushing = undefined;
         this.executor.wake();

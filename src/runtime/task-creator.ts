@@ -167,7 +167,7 @@ export class TaskCreator {
     const fetched = await this.admin().fetchCommittedOffsets({ groupId: this.config.applicationId, topics, requireStable: true });
     for (const t of fetched) {
       for (const p of t.partitions) {
-        let metadata: CommitMetadata = {};
+        let metadata: CommitMetadata;
         try {
           metadata = p.metadata ? (JSON.parse(p.metadata) as CommitMetadata) : {};
         } catch {

@@ -1,5 +1,6 @@
 import type { FetchedRecord } from '../client/fetched-batch.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import { asError } from '../errors/as-error.js';
 import { DeserializationError, ProcessingError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
 import type { ActiveTask } from './active-task.js';
@@ -83,7 +84,7 @@ export class TaskExecutor {
       try {
         r.task.streamTask.punctuateWallClock(now);
       } catch (err) {
-        this.errors.fail(err as Error);
+        this.errors.fail(asError(err));
         break;
       }
       r.task.pipeline.kick();
@@ -135,8 +136,8 @@ export class TaskExecutor {
     const policy = err instanceof DeserializationError ? this.deserializationErrors : err instanceof ProcessingError ? this.processingErrors : undefined;
     const headers = toHeaders(raw.headers);
     const failed = { topic: queue.topic, partition: queue.partition, offset: raw.offset, key: raw.key, value: raw.value, timestamp: Number(raw.timestamp), headers };
-    if (policy?.handle(err as Error, failed, task.pipeline) === true) return true;
-    this.errors.fail(err as Error);
+    if (policy?.handle(asError(err), failed, task.pipeline) === true) return true;
+    this.errors.fail(asError(err));
     return false;
   }
 
@@ -200,7 +201,7 @@ export class TaskExecutor {
             // commit meets a failure of its current pipeline and recovers the task (a fenced producer is
             // re-created, not fatal). Under at-least-once the thread decides, as for any failed send; thrown
             // into the loop it would stop it for good, and a broker outage is survivable.
-            if (r.task.state === 'running' && this.config.processingGuarantee !== 'exactly_once_v2') this.errors.handleError(err as Error);
+            if (r.task.state === 'running' && this.config.processingGuarantee !== 'exactly_once_v2') this.errors.handleError(asError(err));
             done();
           });
         }

@@ -3,6 +3,7 @@ import type { KafkaClient } from '../client/kafka-client.js';
 import { TopicPartitionMap, type TopicPartition } from '../client/topic-partition.js';
 import type { OffsetToCommit, TopicPartitions } from '../client/topic-partitions.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import { asError } from '../errors/as-error.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import type { TaskId } from '../processor/task-id.js';
 import type { Topology } from '../processor/topology.js';
@@ -123,7 +124,7 @@ export class TaskManager {
       },
       wanted: (id) => this.wanted(id),
       later: (work) => {
-        this.reconciling = this.reconciling.then(work).catch((err: unknown) => this.host.handleError(err as Error));
+        this.reconciling = this.reconciling.then(work).catch((err: unknown) => this.host.handleError(asError(err)));
       },
       create: async (id) => {
         await this.createTasks(this.currentGeneration, [id]);
@@ -161,7 +162,7 @@ export class TaskManager {
 
   /** Applies an assignment after those before it: hand over what left, create what came. */
   reconcileLater(generation: number, assigned: Set<TaskId>): void {
-    this.reconciling = this.reconciling.then(() => this.reconcile(generation, assigned)).catch((err: unknown) => this.host.handleError(err as Error));
+    this.reconciling = this.reconciling.then(() => this.reconcile(generation, assigned)).catch((err: unknown) => this.host.handleError(asError(err)));
   }
 
   /** Applies the current assignment again (after an outage); rejects if that fails. */
@@ -185,7 +186,7 @@ export class TaskManager {
     if (revoked.length > 0) {
       await this.ensurePositions(revoked);
       await this.committer.commit(revoked, true).catch((err: unknown) =>
-        this.config.logger.warn(`handover commit of ${revoked.map((t) => t.id).join(', ')} failed: ${(err as Error).message}`),
+        this.config.logger.warn(`handover commit of ${revoked.map((t) => t.id).join(', ')} failed: ${asError(err).message}`),
       );
       for (const task of revoked) {
         this.removeTask(task);
@@ -209,7 +210,7 @@ export class TaskManager {
     this.state.assignmentApplied();
     if (this.standbys !== undefined) {
       await this.assignStandbys(generation, assigned).catch((err: unknown) =>
-        this.config.logger.warn(`standby replicas not updated (next rebalance retries): ${(err as Error).message}`),
+        this.config.logger.warn(`standby replicas not updated (next rebalance retries): ${asError(err).message}`),
       );
     }
   }
@@ -320,7 +321,7 @@ export class TaskManager {
       try {
         await this.committer.commit([...this.byId.values()], true);
       } catch (err) {
-        this.config.logger.warn(`final commit failed: ${(err as Error).message}`);
+        this.config.logger.warn(`final commit failed: ${asError(err).message}`);
       }
     }
     for (const task of [...this.byId.values()]) {

@@ -1,4 +1,5 @@
 import avro from 'avsc';
+import { asError } from '../errors/as-error.js';
 import { SchemaEvolutionError } from '../errors/errors.js';
 import { rabinFingerprint } from './rabin-fingerprint.js';
 import type { Serde } from './serde.js';
@@ -110,7 +111,7 @@ export class AvroSerde<T> implements Serde<T>, SchemaEvolvingSerde {
     try {
       resolver = this.type.createResolver(writerType);
     } catch (err) {
-      throw new SchemaEvolutionError(storeName, canonical, this.writerSchema, (err as Error).message);
+      throw new SchemaEvolutionError(storeName, canonical, this.writerSchema, asError(err).message);
     }
     this.writers.set(key, { schema: canonical, resolver });
   }

@@ -46,7 +46,7 @@ export function encodeSessions<V>(sessions: readonly SessionSlot<V>[], encode: (
 
 export function decodeSessions<V>(buf: Buffer, decode: (bytes: Buffer) => V): SessionSlot<V>[] {
   const count = buf.readUInt32BE(0);
-  const sessions: SessionSlot<V>[] = new Array(count);
+  const sessions = new Array<SessionSlot<V>>(count);
   let pos = 4;
   for (let i = 0; i < count; i++) {
     const start = readInt64(buf, pos);
@@ -81,7 +81,7 @@ export function encodeWindows<V>(windows: readonly WindowSlot<V>[], encode: (val
 
 export function decodeWindows<V>(buf: Buffer, decode: (bytes: Buffer) => V): WindowSlot<V>[] {
   const count = buf.readUInt32BE(0);
-  const windows: WindowSlot<V>[] = new Array(count);
+  const windows = new Array<WindowSlot<V>>(count);
   let pos = 4;
   for (let i = 0; i < count; i++) {
     const start = readInt64(buf, pos);

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { asError } from '../errors/as-error.js';
 import { DamagedStoreError, StateStoreError } from '../errors/errors.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import { inspectLevelDbFolder } from './leveldb-files.js';
@@ -81,7 +82,7 @@ export class LevelDbBytesStore implements BytesStore {
       await mkdir(path, { recursive: true });
     } catch (err) {
       if (err instanceof StateStoreError) throw err;
-      throw new StateStoreError(`Could not open the store folder ${path}: ${(err as Error).message}`, { cause: err });
+      throw new StateStoreError(`Could not open the store folder ${path}: ${asError(err).message}`, { cause: err });
     }
     const db = await LevelDbBytesStore.openDb(path, options);
     try {
@@ -151,7 +152,7 @@ export class LevelDbBytesStore implements BytesStore {
     try {
       await rm(path, { recursive: true, force: true });
     } catch (err) {
-      throw new StateStoreError(`Could not remove the store folder ${path}: ${(err as Error).message}`, { cause: err });
+      throw new StateStoreError(`Could not remove the store folder ${path}: ${asError(err).message}`, { cause: err });
     }
   }
 

@@ -1,5 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { asError } from '../errors/as-error.js';
 import { crc32c, unmaskCrc } from './crc32c.js';
 import { snappyUncompress } from './snappy.js';
 
@@ -54,7 +55,7 @@ export async function inspectLevelDbFolder(path: string): Promise<LevelDbFolderS
     try {
       readLog(manifest, (record) => version.apply(record));
     } catch (err) {
-      throw new Damage(`${current}: ${(err as Error).message}`);
+      throw new Damage(`${current}: ${asError(err).message}`);
     }
     for (const [number, size] of version.liveTables()) {
       const name = tables.get(number);
@@ -64,7 +65,7 @@ export async function inspectLevelDbFolder(path: string): Promise<LevelDbFolderS
       try {
         verifyTable(data);
       } catch (err) {
-        throw new Damage(`table ${name}: ${(err as Error).message}`);
+        throw new Damage(`table ${name}: ${asError(err).message}`);
       }
     }
     for (const [number, name] of logs) {
@@ -73,7 +74,7 @@ export async function inspectLevelDbFolder(path: string): Promise<LevelDbFolderS
       try {
         readLog(await readFile(join(path, name)), () => {});
       } catch (err) {
-        throw new Damage(`log ${name}: ${(err as Error).message}`);
+        throw new Damage(`log ${name}: ${asError(err).message}`);
       }
     }
   } catch (err) {

@@ -1,5 +1,6 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { asError } from '../errors/as-error.js';
 import { DamagedStoreError, StateStoreError } from '../errors/errors.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import { LevelDbBytesStore } from './leveldb-bytes-store.js';
@@ -107,7 +108,7 @@ export class SegmentedLevelDbBytesStore implements BytesStore {
       return (await readdir(folder, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new StateStoreError(`Could not list the segments of the store at ${folder}: ${(err as Error).message}`, { cause: err });
+      throw new StateStoreError(`Could not list the segments of the store at ${folder}: ${asError(err).message}`, { cause: err });
     }
   }
 
@@ -183,7 +184,7 @@ export class SegmentedLevelDbBytesStore implements BytesStore {
       await rename(path, `${path}${DROPPED_SUFFIX}`);
       await rm(`${path}${DROPPED_SUFFIX}`, { recursive: true, force: true });
     } catch (err) {
-      throw new StateStoreError(`Could not remove the expired segment folder ${path}: ${(err as Error).message}`, { cause: err });
+      throw new StateStoreError(`Could not remove the expired segment folder ${path}: ${asError(err).message}`, { cause: err });
     }
   }
 

@@ -197,7 +197,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
       const segment = this.segments.segmentOf(end);
       if (segment < this.segments.minLiveSegment(this.observed)) continue;
       let ofSegment = groups.get(segment);
-      if (ofSegment === undefined) groups.set(segment, (ofSegment = new Map()));
+      if (ofSegment === undefined) groups.set(segment, (ofSegment = new Map<string, { localKey: Buffer; slots: RawSlot[] }>()));
       const id = keyBytes.toString('latin1');
       let group = ofSegment.get(id);
       if (group === undefined) {

@@ -16,7 +16,7 @@ export function snappyUncompress(input: Uint8Array): Uint8Array {
   while (pos < input.length) {
     const tag = input[pos++]!;
     let len: number;
-    let offset = 0;
+    let offset: number;
     switch (tag & 3) {
       case 0: {
         len = (tag >>> 2) + 1;

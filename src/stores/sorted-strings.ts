@@ -24,15 +24,9 @@ export class SortedStrings {
   private chunks: string[][] = [];
   /** The largest string of each chunk (its last). */
   private maxes: string[] = [];
-  private count = 0;
-
-  get size(): number {
-    return this.count;
-  }
 
   /** Adds `key`; the caller knows it is absent. */
   add(key: string): void {
-    this.count++;
     if (this.chunks.length === 0) {
       this.chunks.push([key]);
       this.maxes.push(key);
@@ -57,7 +51,6 @@ export class SortedStrings {
     if (chunk === undefined) return false;
     const i = lowerBound(chunk, key);
     if (chunk[i] !== key) return false;
-    this.count--;
     chunk.splice(i, 1);
     if (chunk.length === 0) {
       this.chunks.splice(c, 1);
@@ -81,6 +74,5 @@ export class SortedStrings {
   clear(): void {
     this.chunks = [];
     this.maxes = [];
-    this.count = 0;
   }
 }

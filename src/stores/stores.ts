@@ -26,7 +26,7 @@ function base(name: string, keySerde: Serde<unknown>, valueSerde: Serde<unknown>
 export const Stores = {
   /** A key-value store, e.g. `builder.addStateStore(Stores.keyValueStore('seen', Serdes.String(), Serdes.Int64()))`; LevelDB and logged unless `options` say otherwise. */
   keyValueStore<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, options: StoreOptions = {}): StoreDefinition {
-    return { ...base(name, keySerde as Serde<unknown>, valueSerde as Serde<unknown>, options), type: 'keyValue' };
+    return { ...base(name, keySerde, valueSerde, options), type: 'keyValue' };
   },
   /** A session store keeping sessions `retentionMs` after they end. */
   sessionStore<K, V>(
@@ -36,7 +36,7 @@ export const Stores = {
     valueSerde: Serde<V>,
     options: StoreOptions = {},
   ): StoreDefinition {
-    return { ...base(name, keySerde as Serde<unknown>, valueSerde as Serde<unknown>, options), type: 'session', retentionMs };
+    return { ...base(name, keySerde, valueSerde, options), type: 'session', retentionMs };
   },
   /** A window store of windows `windowSizeMs` long, kept `retentionMs` after they end. */
   windowStore<K, V>(
@@ -48,7 +48,7 @@ export const Stores = {
     options: StoreOptions = {},
   ): StoreDefinition {
     return {
-      ...base(name, keySerde as Serde<unknown>, valueSerde as Serde<unknown>, options),
+      ...base(name, keySerde, valueSerde, options),
       type: 'window',
       retentionMs,
       windowSizeMs,

@@ -125,7 +125,7 @@ export function formatSummary(results: readonly CaseResult[]): string {
   const families = new Map<string, Map<string, { agree: number; total: number }>>();
   for (const r of results) {
     let row = families.get(r.testCase.family);
-    if (row === undefined) families.set(r.testCase.family, (row = new Map()));
+    if (row === undefined) families.set(r.testCase.family, (row = new Map<string, { agree: number; total: number }>()));
     const cell = row.get(r.testCase.caching) ?? { agree: 0, total: 0 };
     cell.total++;
     if (r.status === 'agree') cell.agree++;

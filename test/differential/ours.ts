@@ -89,6 +89,7 @@ function drive<V extends Value>(
   const driver = new TopologyTestDriver(topology, { cacheMaxBytes: c.caching === 'off' ? 0 : CACHE_BYTES });
   try {
     const input = driver.createInputTopic('in', Serdes.String(), valueSerde);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it sets the type argument: without it inference picks Serde<string>
     const output = driver.createOutputTopic('out', keyOut as Serde<string | Windowed<string>>, valueOut);
     for (const r of c.records) input.pipeInput(r.key, r.value as V | null, r.ts);
     return output.readRecordsToList().map((r) => ({ key: keyText(r.key), value: r.value, ts: r.timestamp }));
@@ -153,6 +154,7 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
   }
   (table as KTable<unknown, Value>)
     .toStream()
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it sets the type argument: without it inference picks Serde<string>
     .to('out', Produced.with(keyOut as Serde<unknown>, valueOut));
   return drive(builder.build({ applicationId: 'differential' }), c, valueSerde, keyOut, valueOut);
 }
@@ -207,11 +209,11 @@ function materializedAs<V>(c: DifferentialCase, valueSerde: Serde<V>, name = 'st
 function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, ops: ValueOps<V>): OutputRecord[] {
   const builder = new StreamsBuilder();
   const spec = c.table!;
-  let valueOut: Serde<Value> = valueSerde as Serde<Value>;
+  let valueOut: Serde<Value> = valueSerde;
   if (c.topology === 'table') {
     tableOf(builder, c, 'in', valueSerde, ops).toStream().to('out', Produced.with(Serdes.String(), valueSerde));
   } else if (c.topology === 'table-table-join') {
-    valueOut = Serdes.String() as Serde<Value>;
+    valueOut = Serdes.String();
     const left = tableOf(builder, c, 'in', valueSerde, ops);
     const right = builder.table('tbl', Consumed.with(Serdes.String(), valueSerde));
     const joiner = (l: V | null, r: V | null): string => joinValues(l, r);
@@ -224,7 +226,7 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
           : left.outerJoin(right, joiner, stored);
     joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
   } else if (c.topology === 'table-fk-join') {
-    valueOut = Serdes.String() as Serde<Value>;
+    valueOut = Serdes.String();
     const left = tableOf(builder, c, 'in', valueSerde, ops);
     const right = withOps(builder.table('tbl', Consumed.with(Serdes.String(), valueSerde)), spec.otherOps ?? [], ops);
     const joiner = (l: V, r: V | null): string => joinValues(l, r);
@@ -233,7 +235,7 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
     const joined = spec.join === 'inner' ? left.join(right, foreignKey, joiner, stored) : left.leftJoin(right, foreignKey, joiner, stored);
     joined.toStream().to('out', Produced.with(Serdes.String(), Serdes.String()));
   } else if (c.topology === 'stream-globaltable-join') {
-    valueOut = Serdes.String() as Serde<Value>;
+    valueOut = Serdes.String();
     const stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
     const consumed = Consumed.with(Serdes.String(), valueSerde);
     const table = spec.materialized ? builder.globalTable('tbl', consumed, materializedAs(c, valueSerde)) : builder.globalTable('tbl', consumed);
@@ -247,7 +249,7 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
     );
     const adder = (_k: string, v: V, agg: V): V => ops.reduce(agg, v);
     const subtractor = (_k: string, v: V, agg: V): V => ops.subtract(agg, v);
-    if (spec.groupBy === 'count') valueOut = Serdes.Int64() as Serde<Value>;
+    if (spec.groupBy === 'count') valueOut = Serdes.Int64();
     const result: KTable<string, Value> =
       spec.groupBy === 'count'
         ? grouped.count(materialized(c, Serdes.Int64()))
@@ -256,7 +258,7 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
           : grouped.aggregate(() => ops.init(), adder, subtractor, materialized(c, valueSerde));
     result.toStream().to('out', Produced.with(Serdes.String(), valueOut));
   } else {
-    valueOut = Serdes.String() as Serde<Value>;
+    valueOut = Serdes.String();
     let stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
     if (spec.rekey === true) stream = stream.selectKey((k) => rekeyed(k) as string);
     const table = tableOf(builder, c, 'tbl', valueSerde, ops);

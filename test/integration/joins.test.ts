@@ -55,7 +55,7 @@ async function enrichment() {
     for (;;) {
       const lag = await groupLag(id, [users, views, repartition]);
       if (lag.length === 8 && lag.every((p) => p.lag === 0n && (p.end === 0n || p.committed >= 0n))) return;
-      if (Date.now() > deadline) throw new Error(`lag did not reach zero: ${JSON.stringify(lag, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+      if (Date.now() > deadline) throw new Error(`lag did not reach zero: ${JSON.stringify(lag, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   };

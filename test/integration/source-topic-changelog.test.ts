@@ -98,7 +98,7 @@ describe.each<ProcessingGuarantee>(['at_least_once', 'exactly_once_v2'])('a tabl
     const reference = await start(plain, 'none', tempDir());
     await produce(views, users12.map(([user], i) => [user, `v${i}`]));
     for (const app of [optimized, plain]) await eventually(async () => (await joined(app)).length === 12, `12 joined views of ${app}`);
-    expect(await joined(optimized)).toEqual(users12.map(([user, value], i) => `${user}=v${i}/${JSON.parse(value).plan as string}`).sort());
+    expect(await joined(optimized)).toEqual(users12.map(([user, value], i) => `${user}=v${i}/${(JSON.parse(value) as { plan: string }).plan}`).sort());
     expect(await joined(optimized)).toEqual(await joined(plain));
     for (const app of [optimized, plain]) await eventually(async () => (await counts(app)).free === 8n && (await counts(app)).pro === 4n, `the counts of ${app}`);
 

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SchemaEvolutionError, Serdes, type AvroSerde } from '../../src/index.js';
+import { SchemaEvolutionError, Serdes } from '../../src/index.js';
 import { oracleSessions, recentStartTime, type GeneratedEvent } from '../../examples/sessionize/generator.js';
 import { readTopic } from '../../examples/sessionize/kafka-io.js';
 import { buildSessionizeTopology, sessionKeySerde, sessionStatsSchema, type SessionStats } from '../../examples/sessionize/topology.js';
@@ -23,7 +23,7 @@ afterEach(async () => {
 
 /** The last v2 aggregate per session in the output (v1 records read through the v2 schema). */
 async function finalV2(topic: string): Promise<Map<string, SessionStatsV2>> {
-  const serde = Serdes.Avro<SessionStatsV2>(sessionStatsV2Schema) as AvroSerde<SessionStatsV2>;
+  const serde = Serdes.Avro<SessionStatsV2>(sessionStatsV2Schema);
   serde.learnWriterSchema(JSON.stringify(sessionStatsSchema), 'output');
   const latest = new Map<string, SessionStatsV2 | null>();
   for (const [k, v] of await readTopic(brokers(), topic, PARTITIONS, true)) {

@@ -15,7 +15,6 @@ import {
   TimeWindows,
   TopologyTestDriver,
   WindowedSerdes,
-  type Serde,
 } from '../../src/index.js';
 import type { Logger } from '../../src/logging/logger.js';
 import { DROP_LOG_INTERVAL_MS, DroppedRecordsLog } from '../../src/runtime/dropped-records-log.js';
@@ -97,7 +96,7 @@ describe('dropped records are counted', () => {
     builder
       .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
       .selectKey((_k, v) => (v === 'anonymous' ? null : v))
-      .groupByKey(Grouped.with(Serdes.String() as Serde<string | null>, Serdes.String()))
+      .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
       .count(Materialized.as('counts'));
     const driver = new TopologyTestDriver(builder.build({ applicationId: 'null-keys' }));
     const input = driver.createInputTopic('in', Serdes.String(), Serdes.String());

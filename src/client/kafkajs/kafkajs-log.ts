@@ -19,6 +19,7 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
         message.includes('concurrent operation') ||
         message.startsWith('Crash: ') ||
         message.startsWith('Restarting the consumer') ||
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- kafkajs passes a message string; String() covers anything else it might pass
         isKafkajsErrorOfKind({ message: `${message} ${String((fields as { error?: unknown }).error ?? '')}` }, 'unavailable');
       if (!retriable && (level === logLevel.ERROR || level === logLevel.WARN)) logger.warn(text, fields);
       else logger.debug(text, fields);

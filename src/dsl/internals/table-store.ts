@@ -34,8 +34,8 @@ export function bufferStore(name: string, loggingEnabled = true): StoreDefinitio
   return {
     name,
     type: 'keyValue',
-    keySerde: Serdes.Buffer() as Serde<unknown>,
-    valueSerde: Serdes.Buffer() as Serde<unknown>,
+    keySerde: Serdes.Buffer(),
+    valueSerde: Serdes.Buffer(),
     persistent: false,
     loggingEnabled,
     changelogConfig: {},

@@ -1,5 +1,6 @@
 import { isClientError } from '../../client/client-error.js';
 import type { OffsetToCommit } from '../../client/topic-partitions.js';
+import { asError } from '../../errors/as-error.js';
 import type { ActiveTask, CommitSnapshot } from '../active-task.js';
 import { recordCommit, type CommitContext, type Committer } from './committer.js';
 
@@ -48,7 +49,7 @@ export class AtLeastOnceCommitter implements Committer {
       // The group moved on under us (a member died or joined): the offsets are committed by the handover
       // or the next commit after the rebalance; what was processed meanwhile may be processed again.
       if (!isClientError(err, 'rebalancing')) throw err;
-      this.context.logger.warn(`commit skipped while the group rebalances (${(err as Error).message}); it is retried after the rebalance`);
+      this.context.logger.warn(`commit skipped while the group rebalances (${asError(err).message}); it is retried after the rebalance`);
       return;
     }
     for (const [task, snapshot] of snapshots) task.markCommitted(snapshot);

@@ -1,3 +1,4 @@
+import { asError } from '../../errors/as-error.js';
 import { StreamsRuntimeError } from '../../errors/errors.js';
 import type { ActiveTask } from '../active-task.js';
 import { recordCommit, type CommitContext, type Committer } from './committer.js';
@@ -73,7 +74,7 @@ export class ExactlyOnceCommitter implements Committer {
     try {
       await task.transactions!.commit(snapshot.offsets);
     } catch (err) {
-      await this.transactionFailed(task, err as Error);
+      await this.transactionFailed(task, asError(err));
       return;
     }
     await task.completeCommit(snapshot);

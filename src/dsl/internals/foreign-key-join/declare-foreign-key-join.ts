@@ -3,7 +3,6 @@ import type { Serde } from '../../../serdes/serde.js';
 import type { KTable } from '../../ktable.js';
 import type { Materialized, Named } from '../../options.js';
 import type { InternalBuilder } from '../internal-builder.js';
-import type { ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { ValueJoiner } from '../processors/functions.js';
 import { addTableSource, type KTableSourceProducer } from '../processors/ktable-source.js';
 import { bufferStore } from '../table-store.js';
@@ -15,7 +14,6 @@ import { subscriptionReceive } from './subscription-receive.js';
 import { subscriptionSend } from './subscription-send.js';
 import { subscriptionWrapperSerde } from './subscription-wrapper.js';
 
-type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>;
 type AnyTable = KTable<unknown, unknown>;
 
 const PREFIX = 'KTABLE-FK-JOIN-';
@@ -51,21 +49,21 @@ export function declareForeignKeyJoin(
   const registrationTopic = `${nameOf('-subscription-registration', `${PREFIX}SUBSCRIPTION-REGISTRATION-`)}-topic`;
   const who = `The foreign-key join of ${left.nodeName} with ${right.nodeName}`;
   const hint = 'give both tables key and value serdes (Consumed.with or Materialized...withKeySerde / withValueSerde)';
-  const primaryKeySerde = graph.serdeFor('key', who, hint, left.keySerde as Serde<unknown>);
-  const valueSerde = graph.serdeFor('value', who, hint, left.valueSerde as Serde<unknown> | undefined);
-  const foreignKeySerde = graph.serdeFor('key', who, hint, right.keySerde as Serde<unknown>);
-  const foreignValueSerde = graph.serdeFor('value', who, hint, right.valueSerde as Serde<unknown> | undefined);
+  const primaryKeySerde = graph.serdeFor('key', who, hint, left.keySerde);
+  const valueSerde = graph.serdeFor('value', who, hint, left.valueSerde);
+  const foreignKeySerde = graph.serdeFor('key', who, hint, right.keySerde);
+  const foreignValueSerde = graph.serdeFor('value', who, hint, right.valueSerde);
   const wrapperSerde = subscriptionWrapperSerde(primaryKeySerde);
   const serdes = { foreignKeySerde, valueSerde, registrationTopic };
   const storeSerdes = { foreignKeySerde, primaryKeySerde, wrapperSerde, registrationTopic };
 
   const sendName = nameOf('-subscription-registration-processor', `${PREFIX}SUBSCRIPTION-REGISTRATION-`);
-  graph.addProcessor({ name: sendName, parents: [left.nodeName], supplier: subscriptionSend(extractor, serdes, leftJoin) as AnySupplier, stores: [] });
+  graph.addProcessor({ name: sendName, parents: [left.nodeName], supplier: subscriptionSend(extractor, serdes, leftJoin), stores: [] });
   const registrationSink = nameOf('-subscription-registration-sink', 'KTABLE-SINK-');
   const registration = { name: registrationTopic, internal: true };
-  graph.addSink({ name: registrationSink, parents: [sendName], topic: registration, keySerde: foreignKeySerde, valueSerde: wrapperSerde as Serde<unknown> });
+  graph.addSink({ name: registrationSink, parents: [sendName], topic: registration, keySerde: foreignKeySerde, valueSerde: wrapperSerde });
   const registrationSource = nameOf('-subscription-registration-source', 'KTABLE-SOURCE-');
-  graph.addSource({ name: registrationSource, topics: [registration], keySerde: foreignKeySerde, valueSerde: wrapperSerde as Serde<unknown> });
+  graph.addSource({ name: registrationSource, topics: [registration], keySerde: foreignKeySerde, valueSerde: wrapperSerde });
   graph.addRepartitionTopic({ name: registrationTopic });
   graph.addCopartitionGroup(registrationSource, [registrationSource, right.nodeName]);
 
@@ -73,13 +71,13 @@ export function declareForeignKeyJoin(
   // In memory (rebuilt from its changelog): a right-side change scans it synchronously for its subscribers.
   graph.addStore(bufferStore(storeName));
   const receiveName = nameOf('-subscription-receive', `${PREFIX}SUBSCRIPTION-PROCESSOR-`);
-  graph.addProcessor({ name: receiveName, parents: [registrationSource], supplier: subscriptionReceive(storeName, storeSerdes) as AnySupplier, stores: [storeName] });
+  graph.addProcessor({ name: receiveName, parents: [registrationSource], supplier: subscriptionReceive(storeName, storeSerdes), stores: [storeName] });
   const rightValues = right.producer.view();
   const subscriptionJoinName = nameOf('-subscription-join-foreign', `${PREFIX}SUBSCRIPTION-PROCESSOR-`);
-  graph.addProcessor({ name: subscriptionJoinName, parents: [receiveName], supplier: subscriptionJoin(rightValues) as AnySupplier, stores: [] });
+  graph.addProcessor({ name: subscriptionJoinName, parents: [receiveName], supplier: subscriptionJoin(rightValues), stores: [] });
   for (const store of rightValues.storeNames) graph.connectStore(subscriptionJoinName, store);
   const foreignJoinName = nameOf('-foreign-join-subscription', `${PREFIX}SUBSCRIPTION-PROCESSOR-`);
-  graph.addProcessor({ name: foreignJoinName, parents: [right.nodeName], supplier: foreignTableJoin(storeName, storeSerdes) as AnySupplier, stores: [storeName] });
+  graph.addProcessor({ name: foreignJoinName, parents: [right.nodeName], supplier: foreignTableJoin(storeName, storeSerdes), stores: [storeName] });
 
   const responseTopic = `${nameOf('-subscription-response', `${PREFIX}SUBSCRIPTION-RESPONSE-`)}-topic`;
   const response = { name: responseTopic, internal: true };
@@ -98,16 +96,16 @@ export function declareForeignKeyJoin(
 
   const leftValues = left.producer.view();
   const resolverName = nameOf('-subscription-response-resolver', `${PREFIX}SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-`);
-  graph.addProcessor({ name: resolverName, parents: [responseSource], supplier: responseJoin(leftValues, serdes, joiner, leftJoin) as AnySupplier, stores: [] });
+  graph.addProcessor({ name: resolverName, parents: [responseSource], supplier: responseJoin(leftValues, serdes, joiner, leftJoin), stores: [] });
   for (const store of leftValues.storeNames) graph.connectStore(resolverName, store);
 
   const resultName = nameOf('-result', `${PREFIX}OUTPUT-`);
   const resultStore = materialized?.storeName ?? graph.newStoreName(`${PREFIX}OUTPUT-`);
-  const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? primaryKeySerde;
+  const keySerde = materialized?.keySerde ?? primaryKeySerde;
   const resultValues =
     materialized?.storeName !== undefined
-      ? graph.serdeFor('value', `Store '${resultStore}' of a foreign-key join`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", materialized.valueSerde as Serde<unknown> | undefined)
-      : ((materialized?.valueSerde as Serde<unknown> | undefined) ?? graph.defaults.defaultValueSerde ?? unknownResultSerde(resultStore));
+      ? graph.serdeFor('value', `Store '${resultStore}' of a foreign-key join`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", materialized.valueSerde)
+      : (materialized?.valueSerde ?? graph.defaults.defaultValueSerde ?? unknownResultSerde(resultStore));
   const producer = addTableSource(graph, resolverName, resultName, resultStore, materialized, keySerde, resultValues);
   return { name: resultName, producer, keySerde };
 }

@@ -33,10 +33,6 @@ export class KTableSourceProducer implements TableProducer {
     if (this.materialized) this.addStore();
   }
 
-  get isMaterialized(): boolean {
-    return this.materialized;
-  }
-
   materialize(): void {
     if (this.materialized) return;
     this.materialized = true;
@@ -111,7 +107,7 @@ export function addTableSource(
     graph.addStore(tableStore(storeName, keySerde, valueSerde, materialized));
     graph.connectStore(name, storeName);
   });
-  graph.addProcessor({ name, parents: [parent], supplier: producer.supplier() as never, stores: [] });
+  graph.addProcessor({ name, parents: [parent], supplier: producer.supplier(), stores: [] });
   producer.activate();
   return producer;
 }

@@ -2,10 +2,6 @@
 export class MinHeap<T> {
   private readonly items: Array<{ priority: number; value: T }> = [];
 
-  get size(): number {
-    return this.items.length;
-  }
-
   peekPriority(): number | undefined {
     return this.items[0]?.priority;
   }

@@ -48,7 +48,7 @@ export function sessionWindowAggregate(
           // Kafka Streams reads closed sessions from its time-ordered store by a range of ends, which skips
           // only sessions whose whole segment was dropped (not each expired session, as a key's lookup does).
           const segments = new Segments(store.definition.retentionMs ?? Number.POSITIVE_INFINITY);
-          final.init(context as never, (_key, _start, end, value) =>
+          final.init(context, (_key, _start, end, value) =>
             segments.segmentOf(end) < segments.minLiveSegment(store.observedTime()) ? undefined : { value, timestamp: end },
           );
           forwardNow = false;

@@ -172,7 +172,7 @@ export function slidingWindowAggregate(
           final.init(context, (key, start) => store.fetchWithTimestamp(key, start));
           forwardNow = false;
         } else {
-          forwardNow = !forwardThroughCache(store, context as never, false);
+          forwardNow = !forwardThroughCache(store, context, false);
         }
       },
       process(record) {

@@ -33,7 +33,7 @@ export function timeWindowAggregate(
         store = windowStoreOf(context.getStateStore(storeName));
         observedStreamTime = context.currentStreamTimeMs();
         if (final !== undefined) {
-          final.init(context as never, (key, start) => store.fetchWithTimestamp(key, start));
+          final.init(context, (key, start) => store.fetchWithTimestamp(key, start));
           forwardNow = false;
         } else {
           // Windowed tables send no old values (nothing downstream of ours asks for them yet).
