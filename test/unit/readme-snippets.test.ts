@@ -125,7 +125,7 @@ describe('README.md', () => {
     let segment = 0;
     const claims: Array<{ line: number; actual: unknown; expected: unknown }> = [];
     const console = { log: (...args: unknown[]) => printed[segment]?.push(args.map(String).join(' ')) };
-    const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...args: unknown[]) => Promise<void>;
+    const AsyncFunction = (Object.getPrototypeOf(async () => undefined) as { constructor: new (...args: string[]) => (...args: unknown[]) => Promise<void> }).constructor;
     await new AsyncFunction('__kstreams', 'console', '__segment', '__claim', js)(
       kstreams,
       console,
