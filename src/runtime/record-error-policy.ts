@@ -23,6 +23,9 @@ export const DEAD_LETTER_HEADERS = {
   timestamp: '__streams.errors.timestamp',
 } as const;
 
+/** Where dead letters go: the task's producer pipeline, or the TopologyTestDriver's output. */
+export type DeadLetterSink = Pick<ProducerPipeline, 'enqueue'>;
+
 /** The input record a handler sees, as fetched. */
 export interface FailedRecord {
   readonly topic: string;
@@ -73,14 +76,14 @@ export class RecordErrorPolicy {
   }
 
   /** True: the record is dealt with and processing goes on. False: the error is fatal. */
-  handle(error: Error, record: FailedRecord, pipeline: ProducerPipeline): boolean {
+  handle(error: Error, record: FailedRecord, deadLetters: DeadLetterSink): boolean {
     if (this.handler === 'fail' || isMachineError(error)) return false;
     this.skipped++;
     if (this.handler === 'logAndContinue') {
       this.skips.record(record.topic, this.kind === 'deserialization' ? 'deserialization-error' : 'processing-error', error.message);
       return true;
     }
-    pipeline.enqueue({
+    deadLetters.enqueue({
       topic: this.handler.deadLetterTopic,
       key: record.key,
       value: record.value,
