@@ -60,7 +60,8 @@ Rewinds an application after a bad deploy, as Kafka's kafka-streams-application-
   - deletes the application's internal topics (<id>-...-repartition, <id>-...-changelog);
   - with --state-dir, deletes this machine's local state <state-dir>/<id> (run it on every machine, or
     start instances on empty state folders).
---dry-run prints what would change and changes nothing. Restart the application afterwards.`,
+--dry-run prints what would change and changes nothing, also while instances run (saying that the reset
+would refuse then). Restart the application afterwards.`,
   diff: `kstreams diff <old-module> <new-module>
 
 Compares the topologies two modules export (as 'describe' loads them): which state stores and internal
