@@ -19,6 +19,8 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
         message.includes('concurrent operation') ||
         message.startsWith('Crash: ') ||
         message.startsWith('Restarting the consumer') ||
+        // A fenced producer reaches the runtime as an exception, which logs what it means (a rebalance, mostly).
+        isKafkajsErrorOfKind({ message }, 'fenced') ||
         isKafkajsErrorOfKind({ message: `${message} ${String((fields as { error?: unknown }).error ?? '')}` }, 'unavailable');
       if (!retriable && (level === logLevel.ERROR || level === logLevel.WARN)) logger.warn(text, fields);
       else logger.debug(text, fields);
