@@ -19,9 +19,9 @@ export interface RecordMetrics {
   readonly droppedInvalidTimestampTotal: number;
   /** Output records the production exception handler dropped ('continue'). */
   readonly droppedProductionTotal: number;
-  /** Records skipped or dead-lettered by the deserialization and processing exception handlers. */
+  /** Records the deserialization and processing exception handlers skipped ('logAndContinue'). */
   readonly skippedRecordsTotal: number;
-  /** Of those, records sent to a dead-letter topic. */
+  /** Records the exception handlers sent to a dead-letter topic (not counted as skipped as well). */
   readonly deadLetterRecordsTotal: number;
 }
 

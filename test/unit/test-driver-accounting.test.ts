@@ -119,9 +119,14 @@ describe('the test driver accounts for records as the runtime does', () => {
 
     expect(only(metrics)).toEqual(expected.metrics);
     expect(metrics).toMatchObject({ droppedInvalidTimestampTotal: 1, droppedNullKeyTotal: 1, droppedLateTotal: 1, deadLetterRecordsTotal: 1 });
+    // Each record in one counter: the two extractor failures and the rejected view skipped, the unreadable one dead-lettered.
+    expect(metrics.skippedRecordsTotal).toBe(3);
     expect(metrics.processed).toBe(metrics.processedTotal);
     expect(deadLetters.map((r) => r.value)).toEqual(expected.deadLetters.map((r) => r.value?.toString()));
     expect(test.lines).toEqual(runtime.lines);
+    // A routed record's log line and dead letter carry the problem, not the advice on routing it.
+    expect(test.lines.join('\n')).toContain('Json serde: Unexpected token');
+    expect(test.lines.join('\n')).not.toContain('deserializationExceptionHandler');
     expect(test.lines.join('\n')).toMatch(/task 0_0: KSTREAM-SOURCE-\d+ dropped 1 records with an invalid timestamp; 1 in all; last: views-0@2: extracted timestamp -1/);
   });
 
