@@ -33,6 +33,8 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export interface LocalKafka {
   /** `host:port` to pass as bootstrap servers. */
   readonly bootstrap: string;
+  /** `host:port` of the KRaft controller listener: not for clients (tests show what a client meets there). */
+  readonly controllerBootstrap: string;
   readonly version: string;
   /** The broker's log4j output, useful when a test fails. */
   readonly logFile: string;
@@ -347,7 +349,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
 
   await waitUp();
   log(`Kafka ${version} broker up at ${bootstrap} (pid ${jvmPid})`);
-  return { bootstrap, version, logFile, stop, kill, restart };
+  return { bootstrap, controllerBootstrap: `127.0.0.1:${controllerPort}`, version, logFile, stop, kill, restart };
 }
 
 /** True when this machine can run a local broker (Java, and the broker's jars cached or Maven to fetch them). */

@@ -97,6 +97,7 @@ export { consoleLogger, pinoLogger, type Logger, type LogLevel } from './logging
 export { KafkaStreams } from './runtime/kafka-streams.js';
 export type { KafkaStreamsState, StateListener, StreamThreadExceptionResponse } from './runtime/kafka-streams-state.js';
 export type { StreamsMetrics, TaskMetrics } from './runtime/streams-metrics.js';
+export type { RecordMetrics } from './runtime/record-accounting.js';
 export type { KeyQueryMetadata, StreamsClientMetadata } from './runtime/streams-metadata.js';
 export {
   QueryableStoreTypes,

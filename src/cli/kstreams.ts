@@ -6,7 +6,7 @@
  *   reset --application-id ... (--to-earliest | --to-latest | --to-offset N | --to-datetime ISO | --by-duration PT1H)
  *   lag --application-id ...           committed offset, end offset and lag per partition
  *   diff <old> <new>                   what an upgrade keeps, renames or drops
- *   topics create --topology <module>  the source and sink topics a topology needs (--execute creates them)
+ *   topics create --topology <module>  the source, sink and dead-letter topics an application needs (--execute creates them)
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,7 +19,7 @@ import { CLI_BROKER_CHECK, checkBootstrapServers } from '../client/broker-probe.
 import { consumerLag } from '../runtime/consumer-lag.js';
 import { formatResetReport, resetApplication, type ResetTarget } from '../tools/application-reset.js';
 import { diffTopologies, formatTopologyDiff } from '../tools/topology-diff.js';
-import { formatTopicPlan, setUpTopics } from '../tools/topic-setup.js';
+import { deadLetterTopicsOf, formatTopicPlan, setUpTopics, type DeadLetterSettings } from '../tools/topic-setup.js';
 import { parseIsoDuration } from './iso-duration.js';
 
 const HELP: Record<string, string> = {
@@ -30,15 +30,18 @@ Commands:
   reset               rewind an application: move input offsets, delete internal topics, wipe local state
   lag                 committed offset, end offset and lag of an application per partition
   diff <old> <new>    which stores and internal topics an upgrade keeps, renames or drops
-  topics create       the source and sink topics a topology needs: what is missing (--execute creates it)
+  topics create       the source, sink and dead-letter topics an application needs: what is missing (--execute creates it)
 
 Modules may be .js, or .ts (loaded with tsx, which must be installed: npm install --save-dev tsx).
 Run 'kstreams <command> --help' for a command's options; 'kstreams --version' prints the version.`,
   topics: `kstreams topics create --topology <module> [--bootstrap-servers HOST:PORT[,...]]
-              [--partitions N] [--replication-factor N] [--config NAME=VALUE ...] [--execute]
+              [--partitions N] [--replication-factor N] [--config NAME=VALUE ...]
+              [--dead-letter-topic NAME ...] [--execute]
 
-Lists the topics the topology reads (sources) and writes by name (sinks), and with a broker
-(--bootstrap-servers or KAFKA_BROKERS) which of them are missing. A dry run by default: --execute creates
+Lists the topics the topology reads (sources) and writes by name (sinks), and the dead-letter topics of its
+configuration: those the module's 'config' export (the StreamsConfig, or a function returning it) names
+in deserializationExceptionHandler / processingExceptionHandler, and each --dead-letter-topic. With a broker
+(--bootstrap-servers or KAFKA_BROKERS) it says which of them are missing. A dry run by default: --execute creates
 the missing ones, each with --partitions (default: the broker's num.partitions), --replication-factor
 (default: the broker's) and the --config entries, and waits until every partition has a leader.
 Internal topics (changelogs, repartition topics) are not listed here: the application creates them.`,
@@ -58,7 +61,8 @@ Rewinds an application after a bad deploy, as Kafka's kafka-streams-application-
   - deletes the application's internal topics (<id>-...-repartition, <id>-...-changelog);
   - with --state-dir, deletes this machine's local state <state-dir>/<id> (run it on every machine, or
     start instances on empty state folders).
---dry-run prints what would change and changes nothing. Restart the application afterwards.`,
+--dry-run prints what would change and changes nothing, also while instances run (saying that the reset
+would refuse then). Restart the application afterwards.`,
   diff: `kstreams diff <old-module> <new-module>
 
 Compares the topologies two modules export (as 'describe' loads them): which state stores and internal
@@ -97,9 +101,22 @@ async function registerTypeScript(file: string): Promise<void> {
   }
 }
 
-async function loadTopology(file: string): Promise<Topology> {
+async function loadModule(file: string): Promise<Record<string, unknown>> {
   await registerTypeScript(file);
-  const module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+  return (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+}
+
+/** The exception handlers of the configuration a topology module exports as 'config' (none: {}). */
+async function loadDeadLetterSettings(file: string): Promise<DeadLetterSettings> {
+  let config = (await loadModule(file)).config;
+  if (typeof config === 'function') config = (config as () => unknown)();
+  if (config === undefined) return {};
+  if (typeof config !== 'object' || config === null) throw new UsageError(`${file} exports a 'config' that is no object: export the StreamsConfig (or a function returning it)`);
+  return config;
+}
+
+async function loadTopology(file: string): Promise<Topology> {
+  const module = await loadModule(file);
   let exported = module.default ?? module.topology;
   if (typeof exported === 'function') exported = (exported as () => unknown)();
   // A module that imports another copy of kstreams-ts (sources under tsx, a second install) has its own class.
@@ -140,6 +157,7 @@ async function topics(args: string[]): Promise<void> {
       partitions: { type: 'string' },
       'replication-factor': { type: 'string' },
       config: { type: 'string', multiple: true },
+      'dead-letter-topic': { type: 'string', multiple: true },
       execute: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -160,7 +178,9 @@ async function topics(args: string[]): Promise<void> {
   }
   const settings = { partitions: count('partitions', values.partitions), replicationFactor: count('replication-factor', values['replication-factor']), configs };
   const servers = list(values['bootstrap-servers'] ?? process.env.KAFKA_BROKERS);
-  const plan = await setUpTopics(await loadTopology(values.topology), settings, { bootstrapServers: servers, execute: values.execute === true });
+  const topology = await loadTopology(values.topology);
+  const deadLetterTopics = [...deadLetterTopicsOf(await loadDeadLetterSettings(values.topology)), ...(values['dead-letter-topic'] ?? [])];
+  const plan = await setUpTopics(topology, settings, { bootstrapServers: servers, execute: values.execute === true, deadLetterTopics });
   console.log(formatTopicPlan(plan));
 }
 

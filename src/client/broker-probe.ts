@@ -52,8 +52,8 @@ export function probeBroker(server: string, options: ProbeOptions): Promise<stri
       const size = received.readInt32BE(0);
       if (size < 4 || size > 64 * 1024 * 1024 || received.readInt32BE(4) !== correlationId) {
         finish(`it answered, but not as a Kafka broker: ${describeAnswer(received)}`);
-      } else {
-        finish(undefined);
+      } else if (received.length >= size + 4) {
+        finish(servesClients(received.subarray(8, size + 4)) ? undefined : NOT_A_BROKER_LISTENER);
       }
     });
     const tls = options.ssl !== undefined && options.ssl !== false;
@@ -79,6 +79,30 @@ export async function checkBootstrapServers(servers: readonly string[], options:
       'Check bootstrapServers (host and port of a broker listener, e.g. 127.0.0.1:9092), that the broker is running, ' +
         `and that the kafka.ssl setting matches the listener (TLS or plaintext). Each step waited at most ${options.timeoutMs} ms (kafka.connectionTimeout).`),
   );
+}
+
+/**
+ * A KRaft controller's listener answers ApiVersions too, then refuses what clients ask (kafkajs:
+ * "The Kafka server does not support the requested API version"): it lists no Produce request.
+ */
+const NOT_A_BROKER_LISTENER =
+  "it answers Kafka's protocol but not as a broker: a KRaft controller listener? Use the broker's listener (advertised.listeners)";
+
+/** Produce, which every broker listener serves and a controller's does not. */
+const PRODUCE_API_KEY = 0;
+
+/**
+ * Whether an ApiVersions v0 answer (error code, then [api key, min, max] entries) offers Produce. An answer
+ * that cannot be read, or lists nothing (an error), is taken as a broker's: kafkajs will say more.
+ */
+function servesClients(body: Buffer): boolean {
+  if (body.length < 6) return true;
+  const count = body.readInt32BE(2);
+  if (count <= 0 || body.length < 6 + count * 6) return true;
+  for (let i = 0; i < count; i++) {
+    if (body.readInt16BE(6 + i * 6) === PRODUCE_API_KEY) return true;
+  }
+  return false;
 }
 
 /** ApiVersions v0: size, api key 18, version 0, correlation id, client id; an empty body. */

@@ -202,6 +202,11 @@ function topicCreation(value: StreamsConfig['createTopics']): UserTopicSettings 
   return { partitions, replicationFactor, configs: { ...(value.configs ?? {}) } };
 }
 
+/** The logger of an application that sets none: KafkaStreams' and the TopologyTestDriver's alike. */
+export function defaultLogger(applicationId: string, level?: LogLevel): Logger {
+  return pinoLogger(level ?? levelFromEnvironment() ?? 'info', { applicationId });
+}
+
 function levelFromEnvironment(): LogLevel | undefined {
   const value = process.env.KSTREAMS_LOG_LEVEL;
   if (value === undefined || value === '') return undefined;
@@ -286,7 +291,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     metricsHost: config.metricsHost ?? '127.0.0.1',
     applicationServer: hostPort('applicationServer', config.applicationServer),
     repartitionPurgeIntervalMs: integer('repartitionPurgeIntervalMs', config.repartitionPurgeIntervalMs, 30_000, 0),
-    logger: config.logger ?? pinoLogger(config.logLevel ?? levelFromEnvironment() ?? 'info', { applicationId: config.applicationId }),
+    logger: config.logger ?? defaultLogger(config.applicationId, config.logLevel),
     kafka: { ...(config.kafka ?? {}) },
   };
 }

@@ -29,6 +29,9 @@ export interface RecordOrigin {
 
 /** A key or value that its serde could not decode. */
 export class DeserializationError extends StreamsError {
+  /** The message without the advice on routing such records elsewhere (for logs of records already routed). */
+  readonly problem: string;
+
   constructor(
     /** Where the record was read. */
     readonly origin: RecordOrigin,
@@ -38,11 +41,13 @@ export class DeserializationError extends StreamsError {
     readonly serdeName: string,
     cause: unknown,
   ) {
-    super(
+    const problem =
       `Could not deserialize the ${part} of the record at ${origin.topic}-${origin.partition}@${origin.offset} ` +
-        `with the ${serdeName} serde: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
-    );
+      `with the ${serdeName} serde: ${cause instanceof Error ? cause.message : String(cause)}`;
+    super(`${problem}. To go on past such records, set deserializationExceptionHandler: 'logAndContinue' or a dead-letter topic to route such records elsewhere`, {
+      cause,
+    });
+    this.problem = problem;
   }
 }
 

@@ -22,7 +22,9 @@ export interface ConsumedRecord<K, V> {
 /**
  * Chooses a record's event time, as Kafka Streams' TimestampExtractor: stream time, windows and sessions all
  * follow it. `partitionTime` is the largest timestamp extracted so far from the record's partition (-1
- * before the first). A negative result drops the record, counted and logged as an invalid timestamp.
+ * before the first). A negative result drops the record, counted and logged as an invalid timestamp; a result
+ * that is no number (undefined, NaN: a field the value lacks) is a processing error, which the processing
+ * exception handler fails on (default), skips or dead-letters.
  *
  * ```ts
  * Consumed.with(Serdes.String(), viewSerde).withTimestampExtractor((record) => record.value.reportedAt)

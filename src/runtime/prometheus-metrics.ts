@@ -55,7 +55,7 @@ export function createPrometheusRegistry(source: () => StreamsMetrics, labels: R
     c.inc({ reason: 'invalid_timestamp' }, m.droppedInvalidTimestampTotal);
     c.inc({ reason: 'production' }, m.droppedProductionTotal);
   });
-  counter('kstreams_skipped_records_total', 'Records skipped or dead-lettered by the exception handlers', [], (c, m) => c.inc(m.skippedRecordsTotal));
+  counter('kstreams_skipped_records_total', 'Records skipped by the exception handlers (logAndContinue); dead letters count in kstreams_dead_letter_records_total', [], (c, m) => c.inc(m.skippedRecordsTotal));
   counter('kstreams_dead_letter_records_total', 'Records sent to a dead-letter topic', [], (c, m) => c.inc(m.deadLetterRecordsTotal));
   counter('kstreams_commit_total', 'Commits', [], (c, m) => c.inc(m.commitTotal));
   gauge('kstreams_commit_latency_avg_ms', 'Average commit latency', [], (g, m) => g.set(m.commitLatencyAvgMs));

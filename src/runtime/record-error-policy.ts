@@ -1,5 +1,5 @@
 import type { Headers } from '../processor/record.js';
-import { StateStoreError } from '../errors/errors.js';
+import { DeserializationError, StateStoreError } from '../errors/errors.js';
 import type { RecordErrorHandler } from '../config/record-error-handler.js';
 import type { Logger } from '../logging/logger.js';
 import { DroppedRecordsLog } from './dropped-records-log.js';
@@ -22,6 +22,9 @@ export const DEAD_LETTER_HEADERS = {
   /** When it was dead-lettered (ms since the epoch). */
   timestamp: '__streams.errors.timestamp',
 } as const;
+
+/** Where dead letters go: the task's producer pipeline, or the TopologyTestDriver's output. */
+export type DeadLetterSink = Pick<ProducerPipeline, 'enqueue'>;
 
 /** The input record a handler sees, as fetched. */
 export interface FailedRecord {
@@ -73,14 +76,17 @@ export class RecordErrorPolicy {
   }
 
   /** True: the record is dealt with and processing goes on. False: the error is fatal. */
-  handle(error: Error, record: FailedRecord, pipeline: ProducerPipeline): boolean {
+  handle(error: Error, record: FailedRecord, deadLetters: DeadLetterSink): boolean {
     if (this.handler === 'fail' || isMachineError(error)) return false;
-    this.skipped++;
+    // The record is routed: the error's advice on routing such records is no news here.
+    const message = error instanceof DeserializationError ? error.problem : error.message;
     if (this.handler === 'logAndContinue') {
-      this.skips.record(record.topic, this.kind === 'deserialization' ? 'deserialization-error' : 'processing-error', error.message);
+      // A record counts once: as skipped here, or as dead-lettered below.
+      this.skipped++;
+      this.skips.record(record.topic, this.kind === 'deserialization' ? 'deserialization-error' : 'processing-error', message);
       return true;
     }
-    pipeline.enqueue({
+    deadLetters.enqueue({
       topic: this.handler.deadLetterTopic,
       key: record.key,
       value: record.value,
@@ -89,7 +95,7 @@ export class RecordErrorPolicy {
       headers: {
         ...record.headers,
         [DEAD_LETTER_HEADERS.exception]: Buffer.from(error.name),
-        [DEAD_LETTER_HEADERS.message]: Buffer.from(error.message),
+        [DEAD_LETTER_HEADERS.message]: Buffer.from(message),
         [DEAD_LETTER_HEADERS.stacktrace]: Buffer.from(error.stack ?? ''),
         [DEAD_LETTER_HEADERS.topic]: Buffer.from(record.topic),
         [DEAD_LETTER_HEADERS.partition]: Buffer.from(String(record.partition)),
@@ -98,10 +104,10 @@ export class RecordErrorPolicy {
       },
     });
     this.deadLettered++;
-    this.logger.debug(`sent ${record.topic}-${record.partition}@${record.offset} to ${this.handler.deadLetterTopic}: ${error.message}`);
+    this.logger.debug(`sent ${record.topic}-${record.partition}@${record.offset} to ${this.handler.deadLetterTopic}: ${message}`);
     // Visible at the default level, as skips are, but rate-limited alike.
     const reason = this.kind === 'deserialization' ? 'deserialization-dead-letter' : 'processing-dead-letter';
-    this.skips.record(record.topic, reason, `${error.message} (sent to ${this.handler.deadLetterTopic})`);
+    this.skips.record(record.topic, reason, `${message} (sent to ${this.handler.deadLetterTopic})`);
     return true;
   }
 }

@@ -264,6 +264,19 @@ export class StreamTask {
       if (err instanceof StreamsError) throw err;
       throw new ProcessingError(origin, `${def.name} (timestamp extractor)`, err);
     }
+    // A bug of the extractor (a field the value lacks), not a record without a time: the processing
+    // exception handler decides, as for an extractor that throws, instead of a silent drop.
+    if (typeof extracted !== 'number' || Number.isNaN(extracted)) {
+      const returned: unknown = extracted; // typed as a number, but JavaScript may return anything
+      throw new ProcessingError(
+        origin,
+        `${def.name} (timestamp extractor)`,
+        new TypeError(
+          `it returned ${typeof returned === 'number' ? 'NaN' : typeof returned === 'string' ? `the string '${returned}'` : typeof returned}, not a number: ` +
+            "return the record's time in ms since the epoch, or a negative number to drop the record (counted as an invalid timestamp)",
+        ),
+      );
+    }
     if (extracted > partitionTime) this.partitionTimes.set(origin.topic, extracted);
     return extracted;
   }

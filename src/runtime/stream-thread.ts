@@ -14,7 +14,7 @@ import { InputBuffers } from './input-buffers.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { localTaskOffsets } from './local-state.js';
 import type { RecordCounts } from './record-counts.js';
-import type { RecordErrorPolicy } from './record-error-policy.js';
+import type { RecordAccounting } from './record-accounting.js';
 import { RestoreProgress } from './restore-progress.js';
 import type { StandbyManager } from './standby-manager.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
@@ -124,12 +124,9 @@ export class StreamThread {
     return this.manager.standbys;
   }
 
-  get deserializationErrors(): RecordErrorPolicy {
-    return this.executor.deserializationErrors;
-  }
-
-  get processingErrors(): RecordErrorPolicy {
-    return this.executor.processingErrors;
+  /** Records the exception handlers skipped or dead-lettered. */
+  get failedRecords(): RecordAccounting {
+    return this.executor.failedRecords;
   }
 
   async start(): Promise<void> {
@@ -283,8 +280,7 @@ export class StreamThread {
     await this.outages.settled();
     await this.manager.settled();
     await this.manager.closeAll(!this.state.failed);
-    this.deserializationErrors.flushLog();
-    this.processingErrors.flushLog();
+    this.failedRecords.flushLog();
     await this.standbys?.close();
     await consumer?.disconnect().catch(() => {});
     await this.admin?.disconnect().catch(() => {});

@@ -1,4 +1,5 @@
 import type { KafkaStreamsState } from './kafka-streams-state.js';
+import { recordMetrics, type RecordMetrics } from './record-accounting.js';
 import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import type { StreamThread } from './stream-thread.js';
 
@@ -20,8 +21,8 @@ export interface TaskMetrics {
   readonly cacheHitRatio: Readonly<Record<string, number>>;
 }
 
-/** Figures of one instance, for sizing and alerting. */
-export interface StreamsMetrics {
+/** Figures of one instance, for sizing and alerting (the record counts as the TopologyTestDriver's, see RecordMetrics). */
+export interface StreamsMetrics extends RecordMetrics {
   /** The instance's state. */
   readonly state: KafkaStreamsState;
   /** The tasks this instance processes. */
@@ -30,20 +31,6 @@ export interface StreamsMetrics {
   readonly standbyTasks: string[];
   /** Changelog records the replicas applied. */
   readonly standbyRecordsTotal: number;
-  /** Records processed, over every task this instance ran. */
-  readonly processedTotal: number;
-  /** Records dropped as late (their window had closed). */
-  readonly droppedLateTotal: number;
-  /** Records dropped because an aggregation met a null key. */
-  readonly droppedNullKeyTotal: number;
-  /** Input records whose extracted timestamp was negative (dropped by the timestamp extractor's choice). */
-  readonly droppedInvalidTimestampTotal: number;
-  /** Output records the production exception handler dropped ('continue'). */
-  readonly droppedProductionTotal: number;
-  /** Records skipped or dead-lettered by the deserialization and processing exception handlers. */
-  readonly skippedRecordsTotal: number;
-  /** Of those, records sent to a dead-letter topic. */
-  readonly deadLetterRecordsTotal: number;
   /** Commits done. */
   readonly commitTotal: number;
   /** Their average duration. */
@@ -108,8 +95,6 @@ export function collectStreamsMetrics(state: KafkaStreamsState, thread: StreamTh
     });
   }
   const counters = thread?.counters ?? { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };
-  const deserialization = thread?.deserializationErrors;
-  const processing = thread?.processingErrors;
   const produced = thread?.producerStats ?? { records: 0, batches: 0 };
   let restoreRemaining = 0;
   for (const r of thread?.restoreProgress.inProgress.values() ?? []) restoreRemaining += Number(r.remaining);
@@ -118,13 +103,7 @@ export function collectStreamsMetrics(state: KafkaStreamsState, thread: StreamTh
     activeTasks: activeTaskIds(thread),
     standbyTasks: thread?.standbys?.taskIds ?? [],
     standbyRecordsTotal: thread?.standbys?.appliedRecords ?? 0,
-    processedTotal: totals.processed,
-    droppedLateTotal: totals.droppedLate,
-    droppedNullKeyTotal: totals.droppedNullKey,
-    droppedInvalidTimestampTotal: totals.droppedInvalidTimestamp,
-    droppedProductionTotal: totals.droppedProduction,
-    skippedRecordsTotal: (deserialization?.skipped ?? 0) + (processing?.skipped ?? 0),
-    deadLetterRecordsTotal: (deserialization?.deadLettered ?? 0) + (processing?.deadLettered ?? 0),
+    ...recordMetrics(totals, thread?.failedRecords),
     commitTotal: counters.commits,
     commitLatencyAvgMs: counters.commits === 0 ? 0 : counters.commitLatencyTotalMs / counters.commits,
     restoredRecordsTotal: counters.restoredRecords,

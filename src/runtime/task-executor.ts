@@ -1,13 +1,12 @@
 import type { FetchedRecord } from '../client/fetched-batch.js';
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import { asError } from '../errors/as-error.js';
-import { DeserializationError, ProcessingError } from '../errors/errors.js';
 import type { Topology } from '../processor/topology.js';
 import type { ActiveTask } from './active-task.js';
 import type { Committer } from './commit/committer.js';
 import { toHeaders, type InputBuffers, type QueuedRecord, type RunningTask } from './input-buffers.js';
 import type { RecordQueue } from './record-queue.js';
-import { RecordErrorPolicy } from './record-error-policy.js';
+import { RecordAccounting } from './record-accounting.js';
 import { TaskScheduler } from './task-scheduler.js';
 import type { ThreadErrors, ThreadState } from './thread-state.js';
 import { WriteOrderGate } from './write-order-gate.js';
@@ -21,8 +20,8 @@ import { WriteOrderGate } from './write-order-gate.js';
  * error policies, or fails the thread.
  */
 export class TaskExecutor {
-  readonly deserializationErrors: RecordErrorPolicy;
-  readonly processingErrors: RecordErrorPolicy;
+  /** Skipped and dead-lettered records, counted and logged as the TopologyTestDriver does. */
+  readonly failedRecords: RecordAccounting;
   private readonly scheduler = new TaskScheduler<RunningTask>((r) => r.task.subtopologyId);
   /** Keeps what tasks write to repartition topics close to event-time order; undefined when turned off. */
   private readonly gate: WriteOrderGate<ActiveTask> | undefined;
@@ -46,8 +45,7 @@ export class TaskExecutor {
     private readonly committer: Committer,
     private readonly errors: ThreadErrors,
   ) {
-    this.deserializationErrors = new RecordErrorPolicy(config.deserializationExceptionHandler, 'deserialization', config.logger);
-    this.processingErrors = new RecordErrorPolicy(config.processingExceptionHandler, 'processing', config.logger);
+    this.failedRecords = new RecordAccounting(config, config.logger);
     this.gated = topology.subtopologies.map((s) => s.nodes.some((n) => n.kind === 'sink' && typeof n.topic !== 'function' && n.topic.internal));
     this.limits = this.gated.map(() => Number.POSITIVE_INFINITY);
     this.gate = config.maxRepartitionSkewMs >= 0 ? new WriteOrderGate(config.maxRepartitionSkewMs, (t) => t.pipeline) : undefined;
@@ -133,10 +131,9 @@ export class TaskExecutor {
 
   /** Applies the record error policy; false when the thread failed instead. */
   private recordFailed(task: ActiveTask, queue: RecordQueue<QueuedRecord>, raw: FetchedRecord, err: unknown): boolean {
-    const policy = err instanceof DeserializationError ? this.deserializationErrors : err instanceof ProcessingError ? this.processingErrors : undefined;
     const headers = toHeaders(raw.headers);
     const failed = { topic: queue.topic, partition: queue.partition, offset: raw.offset, key: raw.key, value: raw.value, timestamp: Number(raw.timestamp), headers };
-    if (policy?.handle(asError(err), failed, task.pipeline) === true) return true;
+    if (this.failedRecords.handle(err, failed, task.pipeline)) return true;
     this.errors.fail(asError(err));
     return false;
   }

@@ -35,6 +35,11 @@ export interface RecoveryHost {
  * new owner. The committer counts the failures in between: one that repeats too often is fatal.
  */
 export class TaskRecovery implements TransactionRecovery {
+  /** Fenced tasks whose group check has not ended yet. */
+  private fencedPending = 0;
+  /** Fenced tasks that turned out to belong to another member now: logged in one line when the checks end. */
+  private readonly movedAway: string[] = [];
+
   constructor(
     private readonly admin: () => Admin,
     private readonly topology: Topology,
@@ -58,32 +63,48 @@ export class TaskRecovery implements TransactionRecovery {
 
   recreate(task: ActiveTask, error: Error): void {
     const fenced = error instanceof TaskFencedError;
-    if (fenced) {
-      this.config.logger.warn(`task ${task.id} was fenced by another producer of its transactional id; re-creating it if the group still assigns it here`);
-    } else {
-      this.config.logger.warn(`the transaction of task ${task.id} failed (${error.message}); rebuilding it from its changelog`);
-    }
+    if (!fenced) this.config.logger.warn(`the transaction of task ${task.id} failed (${error.message}); rebuilding it from its changelog`);
+    // A fence is usually a rebalance seen first through the new owner's producer: nothing is wrong then, and
+    // the tasks that moved are logged once, at INFO, when the group checks end (see noteMovedAway).
+    if (fenced) this.fencedPending++;
     this.host.later(async () => {
-      const { state } = this.host;
-      if (state.stopped || state.membershipLost || !this.host.wanted(task.id)) return;
-      if (fenced) {
-        // Re-created only if the group, settled, gives it to us: during a rebalance the description still
-        // shows the previous assignment, and re-creating the task would fence its new owner in turn.
-        const { stable, owner } = await this.groupOwnerOf(task.id);
-        if (!stable || owner !== this.host.memberId()) {
-          // We are behind the group: the rebalance our consumer is about to see gives us a new assignment.
-          this.config.logger.warn(
-            `task ${task.id} ${stable ? `now belongs to ${owner === undefined ? 'no member' : `member ${owner}`}` : 'is being reassigned (the group rebalances)'}; dropped here`,
-          );
+      try {
+        const { state } = this.host;
+        if (state.stopped || state.membershipLost || !this.host.wanted(task.id)) {
+          if (fenced) this.movedAway.push(`${task.id} (no longer assigned here)`);
           return;
         }
-      }
-      // The task's new producer fences the failed one; it restarts at the committed offsets.
-      const restarted = await this.host.create(task.id);
-      if (restarted !== undefined) {
-        this.host.inputs.resume(restarted.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+        if (fenced) {
+          // Re-created only if the group, settled, gives it to us: during a rebalance the description still
+          // shows the previous assignment, and re-creating the task would fence its new owner in turn.
+          const { stable, owner } = await this.groupOwnerOf(task.id);
+          if (!stable || owner !== this.host.memberId()) {
+            // We are behind the group: the rebalance our consumer is about to see gives us a new assignment.
+            this.movedAway.push(`${task.id} (${stable ? `now ${owner === undefined ? 'unassigned' : `member ${owner}'s`}` : 'being reassigned'})`);
+            return;
+          }
+          // Still ours (a broker restart fenced a producer whose transaction timed out): worth a look.
+          this.config.logger.warn(`task ${task.id} was fenced by another producer of its transactional id while the group still assigns it here; re-creating it`);
+        }
+        // The task's new producer fences the failed one; it restarts at the committed offsets.
+        const restarted = await this.host.create(task.id);
+        if (restarted !== undefined) {
+          this.host.inputs.resume(restarted.inputPartitions.map(({ topic, partition }) => ({ topic, partitions: [partition] })));
+        }
+      } finally {
+        if (fenced) this.noteMovedAway();
       }
     });
+  }
+
+  /** After the last pending group check: one INFO line for every fenced task that had moved to another member. */
+  private noteMovedAway(): void {
+    if (--this.fencedPending > 0 || this.movedAway.length === 0) return;
+    const tasks = this.movedAway.splice(0);
+    this.config.logger.info(
+      `the group rebalanced under exactly-once: ${tasks.length === 1 ? 'task' : 'tasks'} ${tasks.join(', ')} moved to another instance, ` +
+        "whose producer fenced this one's; dropped here, nothing was lost (their uncommitted transactions are aborted)",
+    );
   }
 
   /** The member the group's current assignment gives a task to, and whether that assignment is settled. */

@@ -9,7 +9,11 @@ import type { ChangelogSink } from '../stores/changelog-sink.js';
 import { createStore } from '../stores/store-factory.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
 import { keyValueStoreOf, sessionStoreOf, windowStoreOf, type ManagedStore } from '../stores/managed-store.js';
-import { silentLogger, type Logger } from '../logging/logger.js';
+import type { Logger } from '../logging/logger.js';
+import { defaultLogger } from '../config/streams-config.js';
+import type { RecordErrorHandler } from '../config/record-error-handler.js';
+import { RecordAccounting, recordMetrics, type RecordMetrics } from '../runtime/record-accounting.js';
+import { addRecordCounts, emptyRecordCounts } from '../runtime/record-counts.js';
 import type { OutgoingRecord } from '../runtime/record-sink.js';
 import { StoreCommit } from '../runtime/store-commit.js';
 import { StreamTask } from '../runtime/stream-task.js';
@@ -30,8 +34,18 @@ export interface TestRecord<K, V> {
 export interface TopologyTestDriverOptions {
   /** Cache budget of each store; default 1 MiB. The driver commits after every input record anyway. */
   cacheMaxBytes?: number;
-  /** Where drops and skips are logged; default: nowhere (the metrics count them). */
+  /**
+   * Where drops and skips are logged, in the same lines as KafkaStreams logs them; default: KafkaStreams'
+   * default logger (pino on stderr, at the `KSTREAMS_LOG_LEVEL` environment variable, else 'info').
+   */
   logger?: Logger;
+  /** As in KafkaStreams: a record that cannot be deserialized fails (default), is skipped, or is dead-lettered. */
+  deserializationExceptionHandler?: RecordErrorHandler;
+  /**
+   * As in KafkaStreams: a record whose processing throws fails (default), is skipped, or is dead-lettered.
+   * Dead letters are readable as output of their topic.
+   */
+  processingExceptionHandler?: RecordErrorHandler;
   /** As in KafkaStreams: an output record that cannot be produced fails (default) or is dropped. */
   productionExceptionHandler?: ProductionExceptionHandler;
   /** The broker's record size limit to check output against; default 1 048 588. */
@@ -43,13 +57,16 @@ export interface TopologyTestDriverOptions {
   traceInputOrigins?: boolean;
 }
 
-/** Dropped and processed records, summed over the driver's tasks. */
-export interface TestDriverMetrics {
-  /** Records processed, repartitioned ones included. */
+/**
+ * Dropped and processed records, summed over the driver's tasks: the counters of KafkaStreams' `metrics()`
+ * (RecordMetrics), made by the same code from the same counts.
+ */
+export interface TestDriverMetrics extends RecordMetrics {
+  /** Records processed, repartitioned ones included (processedTotal). */
   processed: number;
-  /** Records dropped as late. */
+  /** Records dropped as late (droppedLateTotal). */
   droppedLate: number;
-  /** Records an aggregation dropped for their null key. */
+  /** Records an aggregation dropped for their null key (droppedNullKeyTotal). */
   droppedNullKey: number;
 }
 
@@ -68,6 +85,10 @@ export class TopologyTestDriver {
   /** Offset of the last record written to each changelog topic: the position a commit writes with the data. */
   private readonly changelogOffsets = new Map<string, bigint>();
   private readonly pending: OutgoingRecord[] = [];
+  /** Records the exception handlers skip or dead-letter, counted and logged as by KafkaStreams. */
+  private readonly failedRecords: RecordAccounting;
+  /** Dead letters are written like any output (and processed when the topology reads their topic). */
+  private readonly deadLetters = { enqueue: (record: OutgoingRecord): void => void this.pending.push(record) };
   private wallClock: number;
   private closed = false;
 
@@ -78,6 +99,11 @@ export class TopologyTestDriver {
   ) {
     this.wallClock = initialWallClockMs;
     const budget = options.cacheMaxBytes ?? 1024 * 1024;
+    const logger = options.logger ?? lazyDefaultLogger(topology.applicationId);
+    this.failedRecords = new RecordAccounting(
+      { deserializationExceptionHandler: options.deserializationExceptionHandler ?? 'fail', processingExceptionHandler: options.processingExceptionHandler ?? 'fail' },
+      logger,
+    );
     // The changelog records of the runtime's change-logging layer, readable at once as output topics.
     const changelog: ChangelogSink = {
       send: (record) => {
@@ -94,7 +120,7 @@ export class TopologyTestDriver {
         createStore: (definition) =>
           createStore(definition, new InMemoryBytesStore(), budget, ChangeLogging.of(definition, topology.applicationId, changelog)),
         wallClock: () => this.wallClock,
-        logger: options.logger ?? silentLogger,
+        logger,
         productionExceptionHandler: options.productionExceptionHandler,
         maxRecordBytes: options.maxRecordBytes,
         traceInputOrigins: options.traceInputOrigins,
@@ -151,12 +177,15 @@ export class TopologyTestDriver {
     const offset = this.offsets.get(topic) ?? 0;
     this.offsets.set(topic, offset + 1);
     const global = this.topology.globalSubtopologyOfTopic(topic);
-    if (global !== undefined) {
-      this.globalTasks[global.id - this.topology.subtopologies.length]!.process(topic, 0, String(offset), key, value, timestamp, headers);
-      return;
+    const task =
+      global !== undefined ? this.globalTasks[global.id - this.topology.subtopologies.length]! : this.tasks[this.topology.subtopologyOfTopic(topic)!.id]!;
+    try {
+      task.process(topic, 0, String(offset), key, value, timestamp, headers);
+    } catch (err) {
+      // As the runtime's TaskExecutor: the record's exception handler decides, or the error is thrown.
+      const failed = { topic, partition: 0, offset: String(offset), key, value, timestamp, headers };
+      if (global !== undefined || !this.failedRecords.handle(err, failed, this.deadLetters)) throw err;
     }
-    const subtopology = this.topology.subtopologyOfTopic(topic)!;
-    this.tasks[subtopology.id]!.process(topic, 0, String(offset), key, value, timestamp, headers);
   }
 
   private record(record: OutgoingRecord): void {
@@ -222,15 +251,11 @@ export class TopologyTestDriver {
     return windowStoreOf<K, V>(this.store(name));
   }
 
-  /** Records processed and dropped so far. */
+  /** Records processed, dropped, skipped and dead-lettered so far, named as in KafkaStreams' `metrics()`. */
   metrics(): TestDriverMetrics {
-    const sum: TestDriverMetrics = { processed: 0, droppedLate: 0, droppedNullKey: 0 };
-    for (const task of [...this.tasks, ...this.globalTasks]) {
-      sum.processed += task.counters.processed;
-      sum.droppedLate += task.counters.droppedLate;
-      sum.droppedNullKey += task.counters.droppedNullKey;
-    }
-    return sum;
+    const counts = emptyRecordCounts();
+    for (const task of [...this.tasks, ...this.globalTasks]) addRecordCounts(counts, task.counters);
+    return { ...recordMetrics(counts, this.failedRecords), processed: counts.processed, droppedLate: counts.droppedLate, droppedNullKey: counts.droppedNullKey };
   }
 
   private ensureOpen(): void {
@@ -245,7 +270,21 @@ export class TopologyTestDriver {
       task.close();
       for (const store of task.stores.values()) void store.bytes.close();
     }
+    // After the tasks', as the runtime's thread logs them at its close.
+    this.failedRecords.flushLog();
   }
+}
+
+/** KafkaStreams' default logger, made only when something is logged (most drivers never log). */
+function lazyDefaultLogger(applicationId: string): Logger {
+  let logger: Logger | undefined;
+  const made = (): Logger => (logger ??= defaultLogger(applicationId));
+  return {
+    debug: (message, fields) => made().debug(message, fields),
+    info: (message, fields) => made().info(message, fields),
+    warn: (message, fields) => made().warn(message, fields),
+    error: (message, fields) => made().error(message, fields),
+  };
 }
 
 /** Pipes typed records into one source topic of a TopologyTestDriver. */

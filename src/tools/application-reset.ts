@@ -45,7 +45,7 @@ export interface ResetOptions {
   readonly target: ResetTarget;
   /** Also wipe `<stateDir>/<applicationId>` on this machine. */
   readonly stateDir?: string;
-  /** Report what would change and change nothing. */
+  /** Report what would change and change nothing; also while instances run (the report says it would refuse). */
   readonly dryRun?: boolean;
   /** For `duration`: the time it is measured back from (default now). */
   readonly nowMs?: number;
@@ -73,6 +73,11 @@ export interface ResetReport {
   readonly deletedTopics: string[];
   /** The local state folder deleted, if `stateDir` was given. */
   readonly wipedStateDir: string | undefined;
+  /**
+   * In a dry run while instances of the application run: why the reset itself would refuse now (the
+   * message a real reset throws); undefined when it would go ahead.
+   */
+  readonly wouldRefuse?: string;
 }
 
 /** The reset tool refused (the application still runs) or could not do what was asked. */
@@ -108,7 +113,7 @@ async function targetOffsets(admin: Admin, topic: string, target: ResetTarget, n
 
 /**
  * What Kafka's `kafka-streams-application-reset` does, for an application of this library: refuses while
- * the group has members; moves the group's committed offsets of the input topics; deletes the internal
+ * the group has members (a dry run reports its plan anyway, saying it would refuse); moves the group's committed offsets of the input topics; deletes the internal
  * topics (repartition and changelog) so that state is rebuilt from the input; optionally wipes local state.
  * Restarting the application afterwards reprocesses the input from the new offsets.
  */
@@ -119,12 +124,13 @@ export async function resetApplication(options: ResetOptions): Promise<ResetRepo
   await admin.connect();
   try {
     const group = await admin.describeGroup(applicationId);
-    if (group.members.length > 0) {
-      throw new ResetError(
-        `Application '${applicationId}' still has ${group.members.length} running member(s) (group state ${group.state}): ` +
-          `stop every instance first (a crashed one leaves the group after its session timeout), then run the reset again.`,
-      );
-    }
+    const refusal =
+      group.members.length === 0
+        ? undefined
+        : `Application '${applicationId}' still has ${group.members.length} running member(s) (group state ${group.state}): ` +
+          `stop every instance first (a crashed one leaves the group after its session timeout), then run the reset again.`;
+    // The plan can be previewed while the application runs; only the reset itself must wait for it to stop.
+    if (refusal !== undefined && !dryRun) throw new ResetError(refusal);
     const existing = new Set(await admin.listTopics());
     const missing = inputTopics.filter((t) => !existing.has(t));
     if (missing.length > 0) throw new ResetError(`Input topic(s) ${missing.join(', ')} do not exist: check --input-topics.`);
@@ -151,7 +157,7 @@ export async function resetApplication(options: ResetOptions): Promise<ResetRepo
       if (deletedTopics.length > 0) await admin.deleteTopics({ topics: deletedTopics });
       if (wipedStateDir !== undefined) rmSync(wipedStateDir, { recursive: true, force: true });
     }
-    return { dryRun, offsets, deletedTopics, wipedStateDir };
+    return { dryRun, offsets, deletedTopics, wipedStateDir, ...(refusal === undefined ? {} : { wouldRefuse: refusal }) };
   } finally {
     await admin.disconnect();
   }
@@ -159,7 +165,13 @@ export async function resetApplication(options: ResetOptions): Promise<ResetRepo
 
 /** The report as the CLI prints it. */
 export function formatResetReport(report: ResetReport): string {
-  const lines: string[] = [report.dryRun ? 'Dry run: nothing was changed. The reset would:' : 'Reset done:'];
+  const lines: string[] = [
+    !report.dryRun
+      ? 'Reset done:'
+      : report.wouldRefuse === undefined
+        ? 'Dry run: nothing was changed. The reset would:'
+        : `Dry run: nothing was changed. The reset would refuse now: ${report.wouldRefuse}\nOnce every instance is stopped, it would:`,
+  ];
   for (const o of report.offsets) {
     lines.push(`  offset ${o.topic}-${o.partition}: ${o.from < 0n ? 'none' : o.from.toString()} -> ${o.to.toString()}`);
   }

@@ -3,15 +3,17 @@ import type { ConnectionSettings } from '../client/connection-settings.js';
 import { createKafkajsClient } from '../client/kafkajs/kafkajs-client.js';
 import { StreamsError } from '../errors/errors.js';
 import type { UserTopicSettings } from '../config/user-topic-settings.js';
+import type { RecordErrorHandler } from '../config/record-error-handler.js';
 import type { Topology } from '../processor/topology.js';
 import { CLI_BROKER_CHECK, checkBootstrapServers } from '../client/broker-probe.js';
 import { createTopicsAndWait, partitionCounts } from '../runtime/internal-topic-manager.js';
 import { userTopics, userTopicsToCreate } from '../runtime/user-topics.js';
 
-/** One source or sink topic of a topology and what `kstreams topics create` does about it. */
+/** One source, sink or dead-letter topic of an application and what `kstreams topics create` does about it. */
 export interface TopicPlanEntry {
   readonly topic: string;
-  readonly role: 'source' | 'sink';
+  /** 'dead-letter': named by the configuration's exception handlers, which need it to exist before start. */
+  readonly role: 'source' | 'sink' | 'dead-letter';
   /** Its partition count when it exists; undefined when it is to be created, or when no broker was asked. */
   readonly existingPartitions: number | undefined;
   readonly create: boolean;
@@ -28,16 +30,35 @@ export interface TopicPlan {
   readonly executed: boolean;
 }
 
+/** The exception handler settings of a configuration (StreamsConfig's), which may name dead-letter topics. */
+export interface DeadLetterSettings {
+  readonly deserializationExceptionHandler?: RecordErrorHandler;
+  readonly processingExceptionHandler?: RecordErrorHandler;
+}
+
+/** The dead-letter topics a configuration names, sorted, each once. */
+export function deadLetterTopicsOf(config: DeadLetterSettings): string[] {
+  const named = [config.deserializationExceptionHandler, config.processingExceptionHandler].flatMap((handler) =>
+    typeof handler === 'object' && handler !== null && typeof handler.deadLetterTopic === 'string' ? [handler.deadLetterTopic] : [],
+  );
+  return [...new Set(named)].sort();
+}
+
 /**
- * Works out which source and sink topics a topology needs that do not exist, and with `execute` creates
- * them (waiting until each partition has a leader). Without `bootstrapServers` it lists them all.
+ * Works out which source, sink and dead-letter topics an application needs that do not exist, and with
+ * `execute` creates them (waiting until each partition has a leader). Without `bootstrapServers` it lists
+ * them all. `deadLetterTopics`: those the configuration names (see deadLetterTopicsOf).
  */
 export async function setUpTopics(
   topology: Topology,
   settings: UserTopicSettings,
-  options: { bootstrapServers?: string[]; execute?: boolean } = {},
+  options: { bootstrapServers?: string[]; execute?: boolean; deadLetterTopics?: readonly string[] } = {},
 ): Promise<TopicPlan> {
-  const topics = userTopics(topology);
+  const { sources, sinks } = userTopics(topology);
+  // A dead-letter topic the topology also reads or writes is listed once, in its role there.
+  const deadLetters = [...new Set(options.deadLetterTopics ?? [])].filter((t) => !sources.includes(t) && !sinks.includes(t)).sort();
+  // Created as sinks are: the same settings, after them.
+  const topics = { sources, sinks: [...sinks, ...deadLetters] };
   const servers = options.bootstrapServers ?? [];
   const existing = new Map<string, number>();
   let created = false;
@@ -58,7 +79,7 @@ export async function setUpTopics(
   } else if (options.execute === true) {
     throw new StreamsError('creating topics needs a broker: pass --bootstrap-servers or set KAFKA_BROKERS');
   }
-  const entry = (role: 'source' | 'sink') => (topic: string): TopicPlanEntry => ({
+  const entry = (role: TopicPlanEntry['role']) => (topic: string): TopicPlanEntry => ({
     topic,
     role,
     existingPartitions: existing.get(topic),
@@ -66,7 +87,7 @@ export async function setUpTopics(
   });
   return {
     applicationId: topology.applicationId,
-    entries: [...topics.sources.map(entry('source')), ...topics.sinks.map(entry('sink'))],
+    entries: [...sources.map(entry('source')), ...sinks.map(entry('sink')), ...deadLetters.map(entry('dead-letter'))],
     settings,
     internalTopics: topology.internalTopics.map((t) => t.name),
     checkedBroker: servers.length > 0,
@@ -109,7 +130,7 @@ export function formatTopicPlan(plan: TopicPlan): string {
     const what = e.create
       ? `${plan.executed ? 'created' : plan.checkedBroker ? 'missing, would create' : 'would create'}: ${settings}`
       : `exists (${e.existingPartitions} partitions)`;
-    return `  ${e.role.padEnd(6)}  ${e.topic.padEnd(width)}  ${what}`;
+    return `  ${e.role.padEnd(11)}  ${e.topic.padEnd(width)}  ${what}`;
   });
   const toCreate = plan.entries.filter((e) => e.create).length;
   const head = plan.executed

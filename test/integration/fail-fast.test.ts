@@ -1,6 +1,7 @@
 /**
  * Mistakes a new user makes stop `start()` at once with a message that names the culprit and says what to
- * check: a missing output topic, an address where nothing listens, a port that is not Kafka. And the
+ * check: a missing output topic, an address where nothing listens, a port that is not Kafka, a KRaft
+ * controller's port. And the
  * development setting that creates missing topics instead.
  */
 import { createServer, type Server } from 'node:http';
@@ -8,7 +9,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { Consumed, KafkaStreams, Produced, Serdes, StreamsBuilder, StreamsError, type Logger, type StreamsConfig } from '../../src/index.js';
 import { brokers, createTopics, uniqueName, withAdmin } from './kafka-env.js';
 
@@ -98,6 +99,20 @@ describe('start() fails fast', () => {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     }
+  });
+
+  // The local broker's controller listener; another cluster's is not known.
+  it.skipIf(inject('kafkaController') === '')('says that a KRaft controller port answers Kafka but is no broker listener', async () => {
+    const address = inject('kafkaController');
+    const lines: string[] = [];
+    const { error, ms } = await failedStart(pipeApp('in', 'out', { bootstrapServers: [address], logger: capturingLogger(lines) }));
+    expect(error).toBeInstanceOf(StreamsError);
+    expect(error.message).toContain(
+      `${address}: it answers Kafka's protocol but not as a broker: a KRaft controller listener? Use the broker's listener (advertised.listeners)`,
+    );
+    expect(error.message).not.toContain('KafkaJS');
+    expect(ms).toBeLessThan(CONNECTION_TIMEOUT_MS + 5000);
+    expect(lines.filter((l) => l.startsWith('kafkajs'))).toEqual([]);
   });
 
   it('says that a silent port is not answering, within the connection timeout', async () => {

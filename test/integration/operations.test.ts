@@ -128,6 +128,34 @@ describe('bad input and rewinding', () => {
     expect(lag).toContain('total lag 0');
   });
 
+  it('a dry run prints its plan while instances run, saying the reset would refuse', async () => {
+    const topic = uniqueName('reset-running');
+    const groupId = uniqueName('reset-running-app');
+    await createTopics([{ topic, numPartitions: 2 }]);
+    // A running instance, as the group coordinator sees one: a member of the application's group.
+    const consumer = kafkaClient('reset-running').consumer({ groupId });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({ eachMessage: async () => {} });
+      await expect.poll(async () => (await withAdmin((admin) => admin.describeGroups([groupId]))).groups[0]?.members.length, { timeout: 30_000 }).toBe(1);
+
+      const report = await resetApplication({ applicationId: groupId, bootstrapServers: brokers(), inputTopics: [topic], target: { kind: 'earliest' }, dryRun: true });
+      expect(report.wouldRefuse).toMatch(/still has 1 running member\(s\)/);
+      expect(report.offsets.map((o) => `${o.topic}-${o.partition}`)).toEqual([`${topic}-0`, `${topic}-1`]);
+
+      const { stdout } = await cli('reset', '--application-id', groupId, '--bootstrap-servers', brokers().join(','), '--input-topics', topic, '--to-earliest', '--dry-run');
+      expect(stdout).toContain(`Dry run: nothing was changed. The reset would refuse now: Application '${groupId}' still has 1 running member(s)`);
+      expect(stdout).toContain('Once every instance is stopped, it would:');
+      expect(stdout).toContain(`offset ${topic}-1: `);
+
+      // The reset itself still refuses.
+      await expect(resetApplication({ applicationId: groupId, bootstrapServers: brokers(), inputTopics: [topic], target: { kind: 'earliest' } })).rejects.toThrow(ResetError);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
   it('--to-datetime and --by-duration start from the first record at or after the time', async () => {
     const topic = uniqueName('reset-time');
     const groupId = uniqueName('reset-time-app');

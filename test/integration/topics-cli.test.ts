@@ -38,6 +38,31 @@ describe('kstreams topics create', () => {
     expect(again).toMatch(new RegExp(`sink\\s+${env.PIPE_SINK}\\s+exists \\(2 partitions\\)`));
   });
 
+  it("creates the dead-letter topics the module's config and --dead-letter-topic name", async () => {
+    const env = {
+      PIPE_SOURCE: uniqueName('cli-dlq-in'),
+      PIPE_SINK: uniqueName('cli-dlq-out'),
+      PIPE_APP: uniqueName('cli-dlq-app'),
+      PIPE_DESERIALIZATION_DLQ: uniqueName('cli-dlq-unreadable'),
+      PIPE_PROCESSING_DLQ: uniqueName('cli-dlq-failed'),
+    };
+    const extra = uniqueName('cli-dlq-extra');
+    const topology = ['--topology', 'test/integration/fixtures/pipe-topology.ts', '--bootstrap-servers', brokers().join(',')];
+    const letters = [env.PIPE_DESERIALIZATION_DLQ, env.PIPE_PROCESSING_DLQ, extra];
+
+    const { stdout: dry } = await cli(env, 'topics', 'create', ...topology, '--dead-letter-topic', extra);
+    for (const topic of letters) expect(dry).toMatch(new RegExp(`dead-letter\\s+${topic}\\s+missing, would create`));
+
+    const { stdout } = await cli(env, 'topics', 'create', ...topology, '--dead-letter-topic', extra, '--partitions', '1', '--execute');
+    expect(stdout).toContain('Created 5 topic(s)');
+    const existing = await withAdmin((admin) => admin.listTopics());
+    expect(letters.filter((t) => !existing.includes(t))).toEqual([]);
+
+    const { stdout: again } = await cli(env, 'topics', 'create', ...topology);
+    expect(again).toContain(': all exist.');
+    expect(again).toMatch(new RegExp(`dead-letter\\s+${env.PIPE_PROCESSING_DLQ}\\s+exists \\(1 partitions\\)`));
+  });
+
   it('prints its version', async () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     const { stdout } = await cli({}, '--version');

@@ -11,6 +11,8 @@ import { startLocalKafka } from '../../scripts/local-kafka.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
+    /** The local broker's KRaft controller listener; '' with another cluster. */
+    kafkaController: string;
   }
 }
 
@@ -34,6 +36,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (existing !== undefined && existing.trim() !== '') {
     log(`using KAFKA_BROKERS=${existing}`);
     project.provide('kafkaBrokers', existing);
+    project.provide('kafkaController', '');
     return async () => {};
   }
   if (await dockerAnswers()) {
@@ -49,12 +52,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const brokers = `${container.getHost()}:${container.getMappedPort(9093)}`;
     log(`container broker at ${brokers}`);
     project.provide('kafkaBrokers', brokers);
+    project.provide('kafkaController', '');
     return async () => {
       await container.stop();
     };
   }
   const kafka = await startLocalKafka({ log });
   project.provide('kafkaBrokers', kafka.bootstrap);
+  project.provide('kafkaController', kafka.controllerBootstrap);
   return async () => {
     await kafka.stop();
     log('broker stopped');

@@ -32,6 +32,27 @@ describe('probeBroker', () => {
     await expect(checkBootstrapServers(['127.0.0.1:1', address], { timeoutMs: 2000 })).resolves.toBeUndefined();
   });
 
+  it('names a KRaft controller listener: it answers ApiVersions but offers no Produce', async () => {
+    /** An ApiVersions v0 answer listing `keys`, sent in two pieces as a network may deliver it. */
+    const answering = (keys: number[]) => (request: Buffer, socket: Socket) => {
+      const answer = Buffer.alloc(4 + 4 + 2 + 4 + keys.length * 6);
+      answer.writeInt32BE(answer.length - 4, 0);
+      request.copy(answer, 4, 8, 12);
+      answer.writeInt32BE(keys.length, 10);
+      keys.forEach((key, i) => answer.writeInt16BE(key, 14 + i * 6));
+      socket.write(answer.subarray(0, 16));
+      setTimeout(() => socket.write(answer.subarray(16)), 20);
+    };
+    // Vote, BeginQuorumEpoch, Fetch (Raft), ApiVersions, BrokerRegistration: what a controller lists.
+    const controller = await serve(answering([52, 53, 1, 18, 62]));
+    const broker = await serve(answering([1, 3, 18, 0]));
+    expect(await probeBroker(broker, { timeoutMs: 2000 })).toBeUndefined();
+    const error = await checkBootstrapServers([controller], { timeoutMs: 2000 }).catch((e: Error) => e);
+    expect((error as Error).message).toContain(
+      `Could not reach a Kafka broker at ${controller}: it answers Kafka's protocol but not as a broker: a KRaft controller listener? Use the broker's listener (advertised.listeners)`,
+    );
+  });
+
   it('names a server that answers something else', async () => {
     const address = await serve((_request, socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n'));
     expect(await probeBroker(address, { timeoutMs: 2000 })).toBe('it answered, but not as a Kafka broker: "SSH-2.0-OpenSSH_9.6"');

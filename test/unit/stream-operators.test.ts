@@ -393,6 +393,8 @@ describe('bad input', () => {
     expect(caught).toBeInstanceOf(DeserializationError);
     expect((caught as DeserializationError).origin).toEqual({ topic: 'in', partition: 0, offset: '1' });
     expect((caught as Error).message).toMatch(/value of the record at in-0@1 with the Json serde/);
+    // And how to go on past such records.
+    expect((caught as Error).message).toContain("set deserializationExceptionHandler: 'logAndContinue' or a dead-letter topic to route such records elsewhere");
   });
 
   it('wraps an error thrown by a user function in a ProcessingError naming the processor', () => {

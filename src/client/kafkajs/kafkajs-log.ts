@@ -19,6 +19,8 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
         message.includes('concurrent operation') ||
         message.startsWith('Crash: ') ||
         message.startsWith('Restarting the consumer') ||
+        // A fenced producer reaches the runtime as an exception, which logs what it means (a rebalance, mostly).
+        isKafkajsErrorOfKind({ message }, 'fenced') ||
         // eslint-disable-next-line @typescript-eslint/no-base-to-string -- kafkajs passes a message string; String() covers anything else it might pass
         isKafkajsErrorOfKind({ message: `${message} ${String((fields as { error?: unknown }).error ?? '')}` }, 'unavailable');
       if (!retriable && (level === logLevel.ERROR || level === logLevel.WARN)) logger.warn(text, fields);
