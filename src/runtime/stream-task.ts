@@ -12,29 +12,18 @@ import type { StoreDefinition } from '../processor/store-definition.js';
 import { formatTaskId, type TaskId } from '../processor/task-id.js';
 import type { Logger } from '../logging/logger.js';
 import { DroppedRecordsLog } from './dropped-records-log.js';
-import type { RecordCounts } from './record-counts.js';
+import { TaskCounters } from './record-counts.js';
 import { partitionForKey } from './murmur2.js';
 import { PunctuationQueue } from './punctuation-queue.js';
 import type { RecordSink } from './record-sink.js';
-
+import type { ProductionExceptionHandler } from '../config/production-exception-handler.js';
+import { ProductionExceptionPolicy } from './production-exception-policy.js';
+import { refusal, type TopicWriteLimits, type WriteLimitsByTopic } from './topic-write-limits.js';
 
 interface NodeRuntime {
   readonly def: NodeDef;
   readonly children: NodeRuntime[];
   processor?: Processor<unknown, unknown, unknown, unknown>;
-}
-
-/** Counters of one task, read by metrics. */
-export class TaskCounters implements RecordCounts {
-  processed = 0;
-  droppedLate = 0;
-  droppedNullKey = 0;
-  punctuations = 0;
-  punctuateMsTotal = 0;
-  /** Output records the production exception handler dropped. */
-  droppedProduction = 0;
-  /** Input records whose extracted timestamp was negative. */
-  droppedInvalidTimestamp = 0;
 }
 
 export interface StreamTaskOptions {
@@ -48,10 +37,12 @@ export interface StreamTaskOptions {
   readonly logger: Logger;
   /** Stream time to start from (restored from committed offset metadata); default -Infinity. */
   readonly initialStreamTime?: number;
-  /** An output record that cannot be serialized, or is larger than `maxRecordBytes`: fail (default) or drop it. */
+  /** An output record that cannot be serialized, or that its topic would refuse: fail (default), drop or dead-letter it. */
   readonly productionExceptionHandler?: ProductionExceptionHandler;
   /** The largest record the broker accepts (its `message.max.bytes`); default 1 048 588. */
   readonly maxRecordBytes?: number;
+  /** What each topic the task writes by name accepts (read at start); output records are checked against it before they are sent. */
+  readonly writeLimits?: WriteLimitsByTopic;
   /**
    * Records written to repartition topics carry the input record they came from in a header
    * (`ORIGIN_HEADER`), so that an error downstream names it; on when failed records are dead-lettered.
@@ -76,9 +67,6 @@ export interface PreparedInput {
 /** Header of a repartition record naming the input record it came from, as `topic-partition@offset`. */
 export const ORIGIN_HEADER = 'kstreams.origin';
 
-/** What happens to an output record that cannot be produced, as Kafka Streams' ProductionExceptionHandler. */
-export type ProductionExceptionHandler = 'fail' | 'continue';
-
 /**
  * One task: a sub-topology running for one partition. It turns raw records into typed ones, drives them
  * through the processors synchronously (no promise per record), writes sink output to the RecordSink, and
@@ -100,14 +88,26 @@ export class StreamTask {
   private readonly dropped: DroppedRecordsLog;
   /** Per source topic, the largest timestamp its extractor returned (Kafka Streams' partition time). */
   private readonly partitionTimes = new Map<string, number>();
-  /** Each sink's full topic name, resolved once rather than per record. */
-  private readonly sinkTopics = new Map<SinkNodeDef, string>();
+  /** Each sink's full topic name and that topic's write limits, resolved once rather than per record. */
+  private readonly sinkTargets = new Map<SinkNodeDef, { readonly topic: string; readonly limits: TopicWriteLimits | undefined }>();
+  private readonly production: ProductionExceptionPolicy;
+  private readonly maxRecordBytes: number;
 
   constructor(private readonly options: StreamTaskOptions) {
     const { subtopology, partition } = options;
     this.id = formatTaskId({ subtopology: subtopology.id, partition });
     this.time = options.initialStreamTime ?? Number.NEGATIVE_INFINITY;
     this.dropped = new DroppedRecordsLog(`task ${this.id}`, options.logger, options.wallClock);
+    this.maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
+    this.production = new ProductionExceptionPolicy({
+      handler: options.productionExceptionHandler ?? 'fail',
+      sink: options.sink,
+      limits: options.writeLimits,
+      maxRecordBytes: this.maxRecordBytes,
+      wallClock: options.wallClock,
+      counts: this.counters,
+      dropped: this.dropped,
+    });
     for (const definition of subtopology.stores) {
       const store = options.createStore(definition);
       // Resuming: what the stores had observed is at most the task's stream time at its last commit.
@@ -305,21 +305,32 @@ export class StreamTask {
   }
 
   private writeSink(sink: SinkNodeDef, record: StreamRecord<unknown, unknown>): void {
-    const topic = typeof sink.topic === 'function' ? sink.topic(record) : this.sinkTopic(sink, sink.topic);
+    let topic: string;
+    let limits: TopicWriteLimits | undefined;
+    if (typeof sink.topic === 'function') {
+      topic = sink.topic(record);
+      limits = this.options.writeLimits?.get(topic);
+    } else {
+      const target = this.sinkTarget(sink, sink.topic);
+      topic = target.topic;
+      limits = target.limits;
+    }
     const keySerde = sink.keySerde;
     const valueSerde = sink.valueSerde;
-    let key: Buffer | null;
-    let value: Buffer | null;
+    let key: Buffer | null = null;
+    let value: Buffer | null = null;
     try {
       key = record.key === null || record.key === undefined ? null : keySerde.serialize(record.key, topic);
       value = record.value === null || record.value === undefined ? null : valueSerde.serialize(record.value, topic);
     } catch (err) {
-      this.productionFailed(sink, topic, `could not be serialized (${keySerde.name}, ${valueSerde.name}): ${err instanceof Error ? err.message : String(err)}`, err);
+      const problem = `could not be serialized (${keySerde.name}, ${valueSerde.name}): ${err instanceof Error ? err.message : String(err)}`;
+      this.productionFailed(sink, topic, key, value, record, problem, err);
       return;
     }
-    const size = (key?.length ?? 0) + (value?.length ?? 0);
-    if (size > (this.options.maxRecordBytes ?? 1_048_588) - 100) {
-      this.productionFailed(sink, topic, `is ${size} bytes, more than the broker accepts (message.max.bytes)`, undefined);
+    // Checked before it is sent: a record the broker refuses would fail its whole batch, or transaction.
+    const refused = refusal(limits, this.maxRecordBytes, key, value, record.headers, record.timestamp, this.options.wallClock);
+    if (refused !== undefined) {
+      this.productionFailed(sink, topic, key, value, record, refused, undefined);
       return;
     }
     let partition: number | undefined;
@@ -347,19 +358,19 @@ export class StreamTask {
     this.options.sink.send({ topic, key, value, timestamp: record.timestamp, headers, partition });
   }
 
-  private sinkTopic(sink: SinkNodeDef, ref: TopicRef): string {
-    let topic = this.sinkTopics.get(sink);
-    if (topic === undefined) this.sinkTopics.set(sink, (topic = this.options.topology.topicName(ref)));
-    return topic;
+  private sinkTarget(sink: SinkNodeDef, ref: TopicRef): { readonly topic: string; readonly limits: TopicWriteLimits | undefined } {
+    let target = this.sinkTargets.get(sink);
+    if (target === undefined) {
+      const topic = this.options.topology.topicName(ref);
+      this.sinkTargets.set(sink, (target = { topic, limits: this.options.writeLimits?.get(topic) }));
+    }
+    return target;
   }
 
-  /** An output record that cannot be produced: fail naming it, or (handler 'continue') log and drop it. */
-  private productionFailed(sink: SinkNodeDef, topic: string, problem: string, cause: unknown): void {
-    const at = this.metadata === undefined ? '' : ` (from ${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset})`;
-    const message = `The output record of ${sink.name} for topic ${topic}${at} ${problem}`;
-    if (this.options.productionExceptionHandler !== 'continue') throw new ProductionError(message, { cause });
-    this.counters.droppedProduction++;
-    this.options.logger.warn(`${message}; dropped (productionExceptionHandler: 'continue')`);
+  /** An output record that cannot be produced: the production exception handler fails, drops or dead-letters it. */
+  private productionFailed(sink: SinkNodeDef, topic: string, key: Buffer | null, value: Buffer | null, record: StreamRecord<unknown, unknown>, problem: string, cause: unknown): void {
+    const output = { sinkName: sink.name, topic, key, value, timestamp: record.timestamp, headers: record.headers };
+    this.production.handle(output, problem, cause, this.metadata, this.inputOrigin);
   }
 
   private contextFor(): InternalProcessorContext<unknown, unknown> {

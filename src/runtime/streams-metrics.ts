@@ -42,7 +42,7 @@ export interface StreamsMetrics {
   readonly droppedProductionTotal: number;
   /** Records skipped or dead-lettered by the deserialization and processing exception handlers. */
   readonly skippedRecordsTotal: number;
-  /** Of those, records sent to a dead-letter topic. */
+  /** Records sent to a dead-letter topic, by any of the three exception handlers. */
   readonly deadLetterRecordsTotal: number;
   /** Commits done. */
   readonly commitTotal: number;
@@ -124,7 +124,7 @@ export function collectStreamsMetrics(state: KafkaStreamsState, thread: StreamTh
     droppedInvalidTimestampTotal: totals.droppedInvalidTimestamp,
     droppedProductionTotal: totals.droppedProduction,
     skippedRecordsTotal: (deserialization?.skipped ?? 0) + (processing?.skipped ?? 0),
-    deadLetterRecordsTotal: (deserialization?.deadLettered ?? 0) + (processing?.deadLettered ?? 0),
+    deadLetterRecordsTotal: (deserialization?.deadLettered ?? 0) + (processing?.deadLettered ?? 0) + totals.deadLetteredProduction,
     commitTotal: counters.commits,
     commitLatencyAvgMs: counters.commits === 0 ? 0 : counters.commitLatencyTotalMs / counters.commits,
     restoredRecordsTotal: counters.restoredRecords,

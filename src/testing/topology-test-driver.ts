@@ -1,4 +1,4 @@
-import type { ProductionExceptionHandler } from '../runtime/stream-task.js';
+import type { ProductionExceptionHandler } from '../config/production-exception-handler.js';
 import type { Headers, KeyValue } from '../processor/record.js';
 import type { Topology } from '../processor/topology.js';
 import { StreamsError } from '../errors/errors.js';
@@ -13,6 +13,8 @@ import { silentLogger, type Logger } from '../logging/logger.js';
 import type { OutgoingRecord } from '../runtime/record-sink.js';
 import { StoreCommit } from '../runtime/store-commit.js';
 import { StreamTask } from '../runtime/stream-task.js';
+import { refusingChangelogSink } from '../runtime/production-exception-policy.js';
+import { writeLimitsOf } from '../runtime/topic-write-limits.js';
 
 /** A record read from a test output topic. */
 export interface TestRecord<K, V> {
@@ -32,8 +34,15 @@ export interface TopologyTestDriverOptions {
   cacheMaxBytes?: number;
   /** Where drops and skips are logged; default: nowhere (the metrics count them). */
   logger?: Logger;
-  /** As in KafkaStreams: an output record that cannot be produced fails (default) or is dropped. */
+  /** As in KafkaStreams: an output record that cannot be produced fails (default), is dropped or dead-lettered. */
   productionExceptionHandler?: ProductionExceptionHandler;
+  /**
+   * Configs of the topics the topology writes, as the broker would describe them, e.g.
+   * `{ 'page-stats': { 'max.message.bytes': '800000', 'message.timestamp.after.max.ms': '3600000' } }`:
+   * output records are checked against them as KafkaStreams checks them against the configs it reads at
+   * start (size, timestamp range against the driver's wall clock, no key on a compacted topic).
+   */
+  topicConfigs?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** The broker's record size limit to check output against; default 1 048 588. */
   maxRecordBytes?: number;
   /**
@@ -51,6 +60,10 @@ export interface TestDriverMetrics {
   droppedLate: number;
   /** Records an aggregation dropped for their null key. */
   droppedNullKey: number;
+  /** Output records the production exception handler dropped ('continue'). */
+  droppedProduction: number;
+  /** Output records the production exception handler sent to its dead-letter topic. */
+  deadLetteredProduction: number;
 }
 
 /**
@@ -79,12 +92,15 @@ export class TopologyTestDriver {
     this.wallClock = initialWallClockMs;
     const budget = options.cacheMaxBytes ?? 1024 * 1024;
     // The changelog records of the runtime's change-logging layer, readable at once as output topics.
-    const changelog: ChangelogSink = {
+    const writeLimits = new Map(Object.entries(options.topicConfigs ?? {}).map(([topic, configs]) => [topic, writeLimitsOf(new Map(Object.entries(configs)))]));
+    const maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
+    const changelogRecords: ChangelogSink = {
       send: (record) => {
         this.changelogOffsets.set(record.topic, (this.changelogOffsets.get(record.topic) ?? -1n) + 1n);
         this.record({ ...record, timestamp: this.wallClock, partition: 0 });
       },
     };
+    const changelog = refusingChangelogSink(changelogRecords, topology, writeLimits, maxRecordBytes, () => this.wallClock);
     const taskFor = (subtopology: Topology['subtopologies'][number], globalStores?: ReadonlyMap<string, ManagedStore>): StreamTask =>
       new StreamTask({
         topology,
@@ -96,7 +112,8 @@ export class TopologyTestDriver {
         wallClock: () => this.wallClock,
         logger: options.logger ?? silentLogger,
         productionExceptionHandler: options.productionExceptionHandler,
-        maxRecordBytes: options.maxRecordBytes,
+        maxRecordBytes,
+        writeLimits,
         traceInputOrigins: options.traceInputOrigins,
         // As Kafka Streams' driver: left/outer joins and onWindowClose aggregations look for closed windows at every record.
         emitIntervalMs: 0,
@@ -224,11 +241,13 @@ export class TopologyTestDriver {
 
   /** Records processed and dropped so far. */
   metrics(): TestDriverMetrics {
-    const sum: TestDriverMetrics = { processed: 0, droppedLate: 0, droppedNullKey: 0 };
+    const sum: TestDriverMetrics = { processed: 0, droppedLate: 0, droppedNullKey: 0, droppedProduction: 0, deadLetteredProduction: 0 };
     for (const task of [...this.tasks, ...this.globalTasks]) {
       sum.processed += task.counters.processed;
       sum.droppedLate += task.counters.droppedLate;
       sum.droppedNullKey += task.counters.droppedNullKey;
+      sum.droppedProduction += task.counters.droppedProduction;
+      sum.deadLetteredProduction += task.counters.deadLetteredProduction;
     }
     return sum;
   }
