@@ -139,3 +139,12 @@ export function refusal(
   }
   return undefined;
 }
+
+/** For the producer pipeline: the largest record batch a topic takes, where it sets its own limit. */
+export function batchBytesOf(limits: WriteLimitsByTopic | undefined): ((topic: string) => number | undefined) | undefined {
+  if (limits === undefined || limits.size === 0) return undefined;
+  return (topic) => {
+    const max = limits.get(topic)?.maxMessageBytes;
+    return max === undefined ? undefined : max - BATCH_OVERHEAD_BYTES;
+  };
+}
