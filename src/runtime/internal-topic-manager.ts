@@ -238,7 +238,7 @@ const TIMESTAMP_BOUNDS = ['message.timestamp.after.max.ms', 'message.timestamp.b
  * leaves these to the broker's defaults; we differ on purpose. Existing topics are not altered: a record
  * one of them would refuse stops the task, naming the setting (see refusingChangelogSink, ProductionExceptionPolicy).
  */
-async function acceptAnyEventTime(admin: Admin, toCreate: TopicToCreate[], existingTopics: readonly string[]): Promise<void> {
+export async function acceptAnyEventTime(admin: Admin, toCreate: TopicToCreate[], existingTopics: readonly string[]): Promise<void> {
   const probe = existingTopics[0];
   if (probe === undefined) return;
   const known = (await admin.topicConfigs([probe], TIMESTAMP_BOUNDS)).get(probe);

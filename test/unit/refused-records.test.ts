@@ -12,7 +12,9 @@ import {
   TopologyTestDriver,
   type ProductionExceptionHandler,
 } from '../../src/index.js';
+import type { Admin } from '../../src/client/admin.js';
 import type { Logger } from '../../src/logging/logger.js';
+import { acceptAnyEventTime } from '../../src/runtime/internal-topic-manager.js';
 import { PRODUCTION_DEAD_LETTER_HEADERS } from '../../src/runtime/production-exception-policy.js';
 import { writeLimitsOf, refusal } from '../../src/runtime/topic-write-limits.js';
 
@@ -196,5 +198,34 @@ describe('topic write limits', () => {
     const limits = writeLimitsOf(new Map([['max.message.bytes', '300']]));
     expect(refusal(limits, 1_048_588, Buffer.from('k'), Buffer.alloc(150), {}, NOW, () => NOW)).toBeUndefined();
     expect(refusal(limits, 1_048_588, Buffer.from('k'), Buffer.alloc(150), { trace: Buffer.alloc(100) }, NOW, () => NOW)).toMatch(/is 256 bytes/);
+  });
+});
+
+describe('internal topics accept any event time', () => {
+  const adminKnowing = (names: string[]) =>
+    ({ topicConfigs: async (topics: string[]) => new Map(topics.map((t) => [t, new Map(names.map((n) => [n, '3600000']))])) }) as unknown as Admin;
+  const created = () => [
+    { topic: `${APP}-rekey-repartition`, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] },
+    { topic: `${APP}-totals-changelog`, numPartitions: 3, configEntries: [{ name: 'message.timestamp.before.max.ms', value: '1000' }] },
+  ];
+
+  it('are created with both timestamp bounds at Long.MAX where the broker knows them; a config the topology sets wins', async () => {
+    const topics = created();
+    await acceptAnyEventTime(adminKnowing(['message.timestamp.after.max.ms', 'message.timestamp.before.max.ms']), topics, ['in']);
+    expect(topics[0]!.configEntries).toEqual([
+      { name: 'cleanup.policy', value: 'delete' },
+      { name: 'message.timestamp.after.max.ms', value: '9223372036854775807' },
+      { name: 'message.timestamp.before.max.ms', value: '9223372036854775807' },
+    ]);
+    expect(topics[1]!.configEntries).toEqual([
+      { name: 'message.timestamp.before.max.ms', value: '1000' },
+      { name: 'message.timestamp.after.max.ms', value: '9223372036854775807' },
+    ]);
+  });
+
+  it('on a broker that does not know those configs (before Kafka 3.6), nothing is added', async () => {
+    const topics = created();
+    await acceptAnyEventTime(adminKnowing([]), topics, ['in']);
+    expect(topics).toEqual(created());
   });
 });
