@@ -114,6 +114,7 @@ export type { OffsetsAdmin, GroupOffsets, CommittedOffset, PartitionOffsets } fr
 export type { StateRestoreListener, RestoringPartition } from './runtime/state-restore-listener.js';
 export { consumerLag, type PartitionLag } from './runtime/consumer-lag.js';
 export { DEAD_LETTER_HEADERS } from './runtime/record-error-policy.js';
+export { PRODUCTION_DEAD_LETTER_HEADERS } from './runtime/production-exception-policy.js';
 export type { RecordErrorHandler } from './config/record-error-handler.js';
 export {
   resetApplication,
@@ -127,4 +128,4 @@ export {
 export { diffTopologies, formatTopologyDiff, type TopologyDiff } from './tools/topology-diff.js';
 export { createTopics } from './tools/topic-setup.js';
 export type { TopicToCreate, TopicConfigEntry } from './client/admin.js';
-export type { ProductionExceptionHandler } from './runtime/stream-task.js';
+export type { ProductionExceptionHandler } from './config/production-exception-handler.js';

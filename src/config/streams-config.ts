@@ -1,4 +1,5 @@
 import type { RecordErrorHandler } from './record-error-handler.js';
+import type { ProductionExceptionHandler } from './production-exception-handler.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionSettings } from '../client/connection-settings.js';
@@ -111,9 +112,12 @@ export interface StreamsConfig {
   deserializationExceptionHandler?: RecordErrorHandler;
   /** A record whose processing throws (a user function): fail (default), skip, or dead-letter it. */
   processingExceptionHandler?: RecordErrorHandler;
-  /** An output record that cannot be serialized or is too large for the broker: 'fail' (default) or 'continue' (drop and log). */
-  productionExceptionHandler?: 'fail' | 'continue';
-  /** The broker's `message.max.bytes`, to check output records against; default 1 048 588. */
+  /**
+   * An output record that cannot be serialized, or that its topic would refuse (size, timestamp range, no key
+   * on a compacted topic): 'fail' (default), 'continue' (drop, count and log), or dead-letter it.
+   */
+  productionExceptionHandler?: ProductionExceptionHandler;
+  /** The broker's `message.max.bytes`, to check output records against (besides each topic's own `max.message.bytes`); default 1 048 588. */
   maxRecordBytes?: number;
   /** `host:port` where this instance answers interactive queries; other instances learn it from the group. */
   applicationServer?: string;
@@ -167,16 +171,10 @@ export interface ResolvedStreamsConfig {
   readonly metricsHost: string;
   readonly deserializationExceptionHandler: RecordErrorHandler;
   readonly processingExceptionHandler: RecordErrorHandler;
-  readonly productionExceptionHandler: 'fail' | 'continue';
+  readonly productionExceptionHandler: ProductionExceptionHandler;
   readonly maxRecordBytes: number;
   readonly logger: Logger;
   readonly kafka: ConnectionSettings;
-}
-
-function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value)) throw new ConfigError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`);
-  return value;
 }
 
 function errorHandler(name: string, value: RecordErrorHandler | undefined): RecordErrorHandler {
@@ -184,6 +182,13 @@ function errorHandler(name: string, value: RecordErrorHandler | undefined): Reco
   if (value === 'fail' || value === 'logAndContinue') return value;
   if (typeof value === 'object' && value !== null && typeof value.deadLetterTopic === 'string' && value.deadLetterTopic !== '') return value;
   throw new ConfigError(`${name} must be 'fail', 'logAndContinue' or { deadLetterTopic: '<topic>' }, got ${JSON.stringify(value)}`);
+}
+
+function productionHandler(value: ProductionExceptionHandler | undefined): ProductionExceptionHandler {
+  if (value === undefined) return 'fail';
+  if (value === 'fail' || value === 'continue') return value;
+  if (typeof value === 'object' && value !== null && typeof value.deadLetterTopic === 'string' && value.deadLetterTopic !== '') return value;
+  throw new ConfigError(`productionExceptionHandler must be 'fail', 'continue' or { deadLetterTopic: '<topic>' }, got ${JSON.stringify(value)}`);
 }
 
 function hostPort(name: string, value: string | undefined): string | undefined {
@@ -285,7 +290,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     brokerUnavailableTimeoutMs: integer('brokerUnavailableTimeoutMs', config.brokerUnavailableTimeoutMs, 300_000, 0),
     deserializationExceptionHandler: errorHandler('deserializationExceptionHandler', config.deserializationExceptionHandler),
     processingExceptionHandler: errorHandler('processingExceptionHandler', config.processingExceptionHandler),
-    productionExceptionHandler: oneOf('productionExceptionHandler', config.productionExceptionHandler, ['fail', 'continue'] as const, 'fail'),
+    productionExceptionHandler: productionHandler(config.productionExceptionHandler),
     maxRecordBytes: integer('maxRecordBytes', config.maxRecordBytes, 1_048_588, 1024),
     metricsPort: config.metricsPort === undefined ? undefined : integer('metricsPort', config.metricsPort, 0, 0),
     metricsHost: config.metricsHost ?? '127.0.0.1',

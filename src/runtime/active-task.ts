@@ -15,6 +15,7 @@ import { TopicPartitionMap, type TopicPartition } from '../client/topic-partitio
 import type { ProducerPipeline } from './producer-pipeline.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamTask } from './stream-task.js';
+import { refusingChangelogSink } from './production-exception-policy.js';
 import type { TaskTransactions } from './task-transactions.js';
 
 /** Offset-commit metadata: the task's stream time, its owner's token, and a handover flag. */
@@ -98,7 +99,10 @@ export class ActiveTask {
     const subtopology = topology.subtopologies[subtopologyId]!;
     const bytesStores = await task.stateManager.openStores(subtopology.stores);
     // Changelog records join the task's output, on the task's partition of each changelog topic.
-    const changelog: ChangelogSink = { send: (record) => pipeline.enqueue({ ...record, timestamp: Date.now(), partition }) };
+    // A changelog record its topic would refuse stops the task before it is sent (see refusingChangelogSink).
+    const wallClock = (): number => Date.now();
+    const enqueue: ChangelogSink = { send: (record) => pipeline.enqueue({ ...record, timestamp: Date.now(), partition }) };
+    const changelog = refusingChangelogSink(enqueue, topology, config.writeLimits, config.maxRecordBytes, wallClock);
     task.stream = new StreamTask({
       topology,
       subtopology,
@@ -106,13 +110,14 @@ export class ActiveTask {
       sink: { send: (record) => pipeline.enqueue(record), partitionsFor },
       createStore: (definition) =>
         createStore(definition, bytesStores.get(definition.name)!, storeBudgetBytes, ChangeLogging.of(definition, config.applicationId, changelog)),
-      wallClock: () => Date.now(),
+      wallClock,
       logger,
       initialStreamTime,
       productionExceptionHandler: config.productionExceptionHandler,
       maxRecordBytes: config.maxRecordBytes,
+      writeLimits: config.writeLimits,
       // Only worth a header per repartitioned record when failed records are dead-lettered.
-      traceInputOrigins: typeof config.processingExceptionHandler === 'object',
+      traceInputOrigins: typeof config.processingExceptionHandler === 'object' || typeof config.productionExceptionHandler === 'object',
       globalStores: config.globalStores,
     });
     return task;

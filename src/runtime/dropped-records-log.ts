@@ -2,7 +2,14 @@ import type { Logger } from '../logging/logger.js';
 import type { DropReason } from '../processor/internals/internal-processor-context.js';
 
 /** Records dropped by a processor, or skipped by an exception handler ('logAndContinue'). */
-export type LoggedDrop = DropReason | 'deserialization-error' | 'processing-error' | 'deserialization-dead-letter' | 'processing-dead-letter';
+export type LoggedDrop =
+  | DropReason
+  | 'deserialization-error'
+  | 'processing-error'
+  | 'production-error'
+  | 'deserialization-dead-letter'
+  | 'processing-dead-letter'
+  | 'production-dead-letter';
 
 const WHAT: Record<LoggedDrop, string> = {
   late: 'late records (their window had closed)',
@@ -12,6 +19,8 @@ const WHAT: Record<LoggedDrop, string> = {
   'processing-error': 'records whose processing failed (skipped)',
   'deserialization-dead-letter': 'records it could not deserialize to the dead-letter topic',
   'processing-dead-letter': 'records whose processing failed to the dead-letter topic',
+  'production-error': 'output records it could not produce (dropped)',
+  'production-dead-letter': 'output records it could not produce to the dead-letter topic',
 };
 
 /** At most one WARN line per scope in this interval; the counts in between are summed into it. */

@@ -7,6 +7,7 @@ import { StreamsRuntimeError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import { userTopics, userTopicsToCreate } from './user-topics.js';
 import type { UserTopicSettings } from '../config/user-topic-settings.js';
+import { NO_TIMESTAMP_LIMIT } from './topic-write-limits.js';
 
 /** Partition counts the running application works with. */
 export interface TopologyMetadata {
@@ -216,11 +217,38 @@ export async function ensureTopics(
     );
   }
   if (toCreate.length > 0) {
+    await acceptAnyEventTime(admin, toCreate, [...counts.keys()]);
     await createTopicsAndWait(admin, toCreate);
     logger.info(`created internal topics: ${toCreate.map((t) => `${t.topic} (${t.numPartitions})`).join(', ')}`);
   }
   for (const topic of sinkTopics) if (!byTopic.has(topic)) byTopic.set(topic, counts.get(topic) ?? 0);
   return { partitionsBySubtopology: bySubtopology, partitionsByTopic: byTopic };
+}
+
+/** The topic configs that bound how far a record's timestamp may be from the broker's clock (Kafka ≥ 3.6). */
+const TIMESTAMP_BOUNDS = ['message.timestamp.after.max.ms', 'message.timestamp.before.max.ms'];
+
+/**
+ * Internal topics carry event time, not wall-clock time: a late or replayed record, or one stamped ahead,
+ * must never make the application's own repartition or changelog topic refuse its own record (Kafka 4
+ * refuses records more than an hour ahead by default). So they are created with both bounds at Long.MAX
+ * (no limit), where the broker knows those configs (asked through an existing topic's configs; an older
+ * broker would refuse the unknown names), unless the topology's config for the topic sets them. Kafka
+ * Streams (InternalTopicConfig, RepartitionTopicConfig) sets only message.timestamp.type=CreateTime and
+ * leaves these to the broker's defaults; we differ on purpose. Existing topics are not altered: a record
+ * one of them would refuse stops the task, naming the setting (see refusingChangelogSink, ProductionExceptionPolicy).
+ */
+export async function acceptAnyEventTime(admin: Admin, toCreate: TopicToCreate[], existingTopics: readonly string[]): Promise<void> {
+  const probe = existingTopics[0];
+  if (probe === undefined) return;
+  const known = (await admin.topicConfigs([probe], TIMESTAMP_BOUNDS)).get(probe);
+  const names = TIMESTAMP_BOUNDS.filter((name) => known?.has(name) === true);
+  for (let i = 0; i < toCreate.length; i++) {
+    const topic = toCreate[i]!;
+    const entries = topic.configEntries ?? [];
+    const added = names.filter((name) => !entries.some((e) => e.name === name)).map((name) => ({ name, value: NO_TIMESTAMP_LIMIT }));
+    if (added.length > 0) toCreate[i] = { ...topic, configEntries: [...entries, ...added] };
+  }
 }
 
 /**

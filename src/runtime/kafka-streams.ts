@@ -17,6 +17,7 @@ import type { Topology } from '../processor/topology.js';
 import { asError } from '../errors/as-error.js';
 import { ConfigError, StreamsError } from '../errors/errors.js';
 import { ensureTopics, type TopologyMetadata } from './internal-topic-manager.js';
+import { readTopicWriteLimits, type WriteLimitsByTopic } from './topic-write-limits.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamThread } from './stream-thread.js';
 import { checkBootstrapServers } from '../client/broker-probe.js';
@@ -136,7 +137,8 @@ export class KafkaStreams {
         this.config.createTopics,
       );
       this.metadata = metadata;
-      await this.checkDeadLetterTopics(admin);
+      const deadLetterTopics = await this.checkDeadLetterTopics(admin);
+      const writeLimits = await this.readWriteLimits(admin, deadLetterTopics);
       if (this.config.metricsPort !== undefined) {
         this.metricsServer = new MetricsServer(this.prometheusRegistry, () => this.current);
         this.metricsAt = await this.metricsServer.listen(this.config.metricsPort, this.config.metricsHost);
@@ -146,7 +148,7 @@ export class KafkaStreams {
       const global = new GlobalState(this.client, this.topology, this.config, metadata.partitionsByTopic, () => this.restoreListener);
       this.global = global;
       await global.restore();
-      this.threadConfig = { ...this.config, globalStores: global.stores };
+      this.threadConfig = { ...this.config, globalStores: global.stores, writeLimits };
       this.thread = this.newThread(metadata);
       global.run((error) => void this.handleGlobalFatal(error));
       await this.thread.start();
@@ -161,15 +163,33 @@ export class KafkaStreams {
     }
   }
 
-  private async checkDeadLetterTopics(admin: Admin): Promise<void> {
-    const wanted = [this.config.deserializationExceptionHandler, this.config.processingExceptionHandler]
+  /** Checks that the handlers' dead-letter topics exist; returns them. */
+  private async checkDeadLetterTopics(admin: Admin): Promise<string[]> {
+    const wanted = [this.config.deserializationExceptionHandler, this.config.processingExceptionHandler, this.config.productionExceptionHandler]
       .map((h) => (typeof h === 'object' ? h.deadLetterTopic : undefined))
       .filter((t): t is string => t !== undefined);
-    if (wanted.length === 0) return;
+    if (wanted.length === 0) return [];
     const existing = new Set(await admin.listTopics());
     const missing = [...new Set(wanted)].filter((t) => !existing.has(t));
     if (missing.length > 0) {
       throw new ConfigError(`The dead-letter topic(s) ${missing.join(', ')} do not exist: create them (any partition count) before starting.`);
+    }
+    return wanted;
+  }
+
+  /**
+   * What every topic the application writes by name accepts (sink, repartition, changelog and dead-letter
+   * topics), so that tasks check output records before they are sent: a record the broker refuses would
+   * fail its whole batch, and under exactly-once its task's transaction, again after every restart.
+   */
+  private async readWriteLimits(admin: Admin, deadLetterTopics: readonly string[]): Promise<WriteLimitsByTopic> {
+    const written = [...this.topology.subtopologies.flatMap((s) => s.sinkTopics), ...this.topology.internalTopics.map((t) => t.name), ...deadLetterTopics];
+    try {
+      return await readTopicWriteLimits(admin, written);
+    } catch (err) {
+      // E.g. no DescribeConfigs permission on a sink topic: run as before, checking against maxRecordBytes only.
+      this.config.logger.warn(`could not read the configs of the topics the application writes (${(err as Error).message}): output records are checked against maxRecordBytes only`);
+      return new Map();
     }
   }
 

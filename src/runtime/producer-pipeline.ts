@@ -25,10 +25,15 @@ export class ProducerPipeline {
   private sentRecords = 0;
   private sentBatches = 0;
 
+  /**
+   * `batchBytesFor`: a topic's own bound on a record batch (below its `max.message.bytes`), where it is
+   * smaller than `maxBatchBytes`: a batch of small records the topic would refuse fails every one of them.
+   */
   constructor(
     private sender: BatchSender,
     private readonly maxRecordsPerRequest = 20_000,
     private readonly maxBatchBytes = 768 * 1024,
+    private readonly batchBytesFor?: (topic: string) => number | undefined,
   ) {}
 
   /** Switches the target, for example to a new transaction; only while nothing is queued or in flight. */
@@ -83,16 +88,19 @@ export class ProducerPipeline {
   private requestLength(): number {
     const limit = Math.min(this.queue.length, this.maxRecordsPerRequest);
     // By topic, then partition (undefined: the default partitioner's records): no string built per record.
-    const bytes = new Map<string, Map<number | undefined, number>>();
+    const bytes = new Map<string, { readonly max: number; readonly byPartition: Map<number | undefined, number> }>();
     for (let i = 0; i < limit; i++) {
       const r = this.queue[i]!;
       let size = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
       for (const name in r.headers) size += name.length + (r.headers[name]?.length ?? 0) + 2;
       let ofTopic = bytes.get(r.topic);
-      if (ofTopic === undefined) bytes.set(r.topic, (ofTopic = new Map<number | undefined, number>()));
-      const total = (ofTopic.get(r.partition) ?? 0) + size;
-      if (total > this.maxBatchBytes && i > 0) return i;
-      ofTopic.set(r.partition, total);
+      if (ofTopic === undefined) {
+        const max = Math.min(this.maxBatchBytes, this.batchBytesFor?.(r.topic) ?? Number.POSITIVE_INFINITY);
+        bytes.set(r.topic, (ofTopic = { max, byPartition: new Map() }));
+      }
+      const total = (ofTopic.byPartition.get(r.partition) ?? 0) + size;
+      if (total > ofTopic.max && i > 0) return i;
+      ofTopic.byPartition.set(r.partition, total);
     }
     return limit;
   }

@@ -73,6 +73,6 @@ export function recordMetrics(counts: Readonly<RecordCounts>, failures: RecordAc
     droppedInvalidTimestampTotal: counts.droppedInvalidTimestamp,
     droppedProductionTotal: counts.droppedProduction,
     skippedRecordsTotal: (deserialization?.skipped ?? 0) + (processing?.skipped ?? 0),
-    deadLetterRecordsTotal: (deserialization?.deadLettered ?? 0) + (processing?.deadLettered ?? 0),
+    deadLetterRecordsTotal: (deserialization?.deadLettered ?? 0) + (processing?.deadLettered ?? 0) + counts.deadLetteredProduction,
   };
 }

@@ -10,10 +10,12 @@ export interface RecordCounts {
   droppedInvalidTimestamp: number;
   /** Output records the production exception handler dropped. */
   droppedProduction: number;
+  /** Output records the production exception handler sent to its dead-letter topic. */
+  deadLetteredProduction: number;
 }
 
 export function emptyRecordCounts(): RecordCounts {
-  return { processed: 0, droppedLate: 0, droppedNullKey: 0, droppedInvalidTimestamp: 0, droppedProduction: 0 };
+  return { processed: 0, droppedLate: 0, droppedNullKey: 0, droppedInvalidTimestamp: 0, droppedProduction: 0, deadLetteredProduction: 0 };
 }
 
 /** Adds `from` into `into` and returns `into`. */
@@ -23,5 +25,21 @@ export function addRecordCounts(into: RecordCounts, from: Readonly<RecordCounts>
   into.droppedNullKey += from.droppedNullKey;
   into.droppedInvalidTimestamp += from.droppedInvalidTimestamp;
   into.droppedProduction += from.droppedProduction;
+  into.deadLetteredProduction += from.deadLetteredProduction;
   return into;
+}
+
+/** Counters of one task, read by metrics. */
+export class TaskCounters implements RecordCounts {
+  processed = 0;
+  droppedLate = 0;
+  droppedNullKey = 0;
+  punctuations = 0;
+  punctuateMsTotal = 0;
+  /** Output records the production exception handler dropped. */
+  droppedProduction = 0;
+  /** Output records the production exception handler sent to its dead-letter topic. */
+  deadLetteredProduction = 0;
+  /** Input records whose extracted timestamp was negative. */
+  droppedInvalidTimestamp = 0;
 }

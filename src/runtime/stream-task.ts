@@ -1,40 +1,27 @@
 import type { Cancellable, Processor, PunctuationType, Punctuator } from '../processor/processor-api.js';
 import type { Headers, RecordMetadata, StreamRecord } from '../processor/record.js';
-import type { NodeDef, SinkNodeDef, SourceNodeDef, TopicRef } from '../processor/internals/graph.js';
+import type { NodeDef, SourceNodeDef } from '../processor/internals/graph.js';
 import type { InternalProcessorContext } from '../processor/internals/internal-processor-context.js';
 import type { Subtopology, Topology } from '../processor/topology.js';
 import { DeserializationError, ProcessingError, ProductionError, StateStoreError, StreamsError, type RecordOrigin } from '../errors/errors.js';
 import { TimestampExtractors } from '../processor/timestamp-extractor.js';
-import { isWindowedSerde } from '../serdes/windowed-serdes.js';
 import type { BytesEntry } from '../stores/bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import { formatTaskId, type TaskId } from '../processor/task-id.js';
 import type { Logger } from '../logging/logger.js';
 import { DroppedRecordsLog } from './dropped-records-log.js';
-import type { RecordCounts } from './record-counts.js';
-import { partitionForKey } from './murmur2.js';
+import { TaskCounters } from './record-counts.js';
 import { PunctuationQueue } from './punctuation-queue.js';
 import type { RecordSink } from './record-sink.js';
-
+import type { ProductionExceptionHandler } from '../config/production-exception-handler.js';
+import type { WriteLimitsByTopic } from './topic-write-limits.js';
+import { ORIGIN_HEADER, SinkWriter } from './sink-writer.js';
 
 interface NodeRuntime {
   readonly def: NodeDef;
   readonly children: NodeRuntime[];
   processor?: Processor<unknown, unknown, unknown, unknown>;
-}
-
-/** Counters of one task, read by metrics. */
-export class TaskCounters implements RecordCounts {
-  processed = 0;
-  droppedLate = 0;
-  droppedNullKey = 0;
-  punctuations = 0;
-  punctuateMsTotal = 0;
-  /** Output records the production exception handler dropped. */
-  droppedProduction = 0;
-  /** Input records whose extracted timestamp was negative. */
-  droppedInvalidTimestamp = 0;
 }
 
 export interface StreamTaskOptions {
@@ -48,10 +35,12 @@ export interface StreamTaskOptions {
   readonly logger: Logger;
   /** Stream time to start from (restored from committed offset metadata); default -Infinity. */
   readonly initialStreamTime?: number;
-  /** An output record that cannot be serialized, or is larger than `maxRecordBytes`: fail (default) or drop it. */
+  /** An output record that cannot be serialized, or that its topic would refuse: fail (default), drop or dead-letter it. */
   readonly productionExceptionHandler?: ProductionExceptionHandler;
   /** The largest record the broker accepts (its `message.max.bytes`); default 1 048 588. */
   readonly maxRecordBytes?: number;
+  /** What each topic the task writes by name accepts (read at start); output records are checked against it before they are sent. */
+  readonly writeLimits?: WriteLimitsByTopic;
   /**
    * Records written to repartition topics carry the input record they came from in a header
    * (`ORIGIN_HEADER`), so that an error downstream names it; on when failed records are dead-lettered.
@@ -73,11 +62,6 @@ export interface PreparedInput {
   readonly headers: Headers;
 }
 
-/** Header of a repartition record naming the input record it came from, as `topic-partition@offset`. */
-export const ORIGIN_HEADER = 'kstreams.origin';
-
-/** What happens to an output record that cannot be produced, as Kafka Streams' ProductionExceptionHandler. */
-export type ProductionExceptionHandler = 'fail' | 'continue';
 
 /**
  * One task: a sub-topology running for one partition. It turns raw records into typed ones, drives them
@@ -100,14 +84,14 @@ export class StreamTask {
   private readonly dropped: DroppedRecordsLog;
   /** Per source topic, the largest timestamp its extractor returned (Kafka Streams' partition time). */
   private readonly partitionTimes = new Map<string, number>();
-  /** Each sink's full topic name, resolved once rather than per record. */
-  private readonly sinkTopics = new Map<SinkNodeDef, string>();
+  private readonly sinks: SinkWriter;
 
   constructor(private readonly options: StreamTaskOptions) {
     const { subtopology, partition } = options;
     this.id = formatTaskId({ subtopology: subtopology.id, partition });
     this.time = options.initialStreamTime ?? Number.NEGATIVE_INFINITY;
     this.dropped = new DroppedRecordsLog(`task ${this.id}`, options.logger, options.wallClock);
+    this.sinks = new SinkWriter(options, this.counters, this.dropped);
     for (const definition of subtopology.stores) {
       const store = options.createStore(definition);
       // Resuming: what the stores had observed is at most the task's stream time at its last commit.
@@ -311,68 +295,10 @@ export class StreamTask {
       const child = children[i]!;
       if (childName !== undefined && child.def.name !== childName) continue;
       this.current = child;
-      if (child.def.kind === 'sink') this.writeSink(child.def, record);
+      if (child.def.kind === 'sink') this.sinks.write(child.def, record, this.metadata, this.inputOrigin);
       else child.processor!.process(record);
     }
     this.current = from;
-  }
-
-  private writeSink(sink: SinkNodeDef, record: StreamRecord<unknown, unknown>): void {
-    const topic = typeof sink.topic === 'function' ? sink.topic(record) : this.sinkTopic(sink, sink.topic);
-    const keySerde = sink.keySerde;
-    const valueSerde = sink.valueSerde;
-    let key: Buffer | null;
-    let value: Buffer | null;
-    try {
-      key = record.key === null || record.key === undefined ? null : keySerde.serialize(record.key, topic);
-      value = record.value === null || record.value === undefined ? null : valueSerde.serialize(record.value, topic);
-    } catch (err) {
-      this.productionFailed(sink, topic, `could not be serialized (${keySerde.name}, ${valueSerde.name}): ${err instanceof Error ? err.message : String(err)}`, err);
-      return;
-    }
-    const size = (key?.length ?? 0) + (value?.length ?? 0);
-    if (size > (this.options.maxRecordBytes ?? 1_048_588) - 100) {
-      this.productionFailed(sink, topic, `is ${size} bytes, more than the broker accepts (message.max.bytes)`, undefined);
-      return;
-    }
-    let partition: number | undefined;
-    if (sink.partitioner !== undefined) {
-      partition = sink.partitioner(topic, record.key, record.value, this.options.sink.partitionsFor(topic) ?? 1);
-    } else if (key !== null) {
-      const partitions = this.options.sink.partitionsFor(topic);
-      if (isWindowedSerde(keySerde)) {
-        // Windowed results are partitioned by their inner key, as Kafka Streams' WindowedStreamPartitioner does;
-        // the windowed bytes begin with it, so it is cut out of them rather than serialized again.
-        const inner = keySerde.windowBytes === undefined ? keySerde.inner.serialize((record.key as { key: unknown }).key, topic) : key.subarray(0, key.length - keySerde.windowBytes);
-        partition = partitionForKey(inner, partitions || 1);
-      } else if (partitions) {
-        // What the producer's default partitioner would pick, without its Long-based murmur2 (an allocation
-        // per step of the hash: 11% of all bytes allocated in a catch-up profile).
-        partition = partitionForKey(key, partitions);
-      }
-    }
-    let headers = record.headers;
-    if (this.options.traceInputOrigins === true && this.metadata !== undefined && typeof sink.topic !== 'function' && sink.topic.internal) {
-      // The first origin stays: a record that crosses two repartitions still names the input record.
-      const input = this.inputOrigin ?? `${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset}`;
-      headers = { ...headers, [ORIGIN_HEADER]: input };
-    }
-    this.options.sink.send({ topic, key, value, timestamp: record.timestamp, headers, partition });
-  }
-
-  private sinkTopic(sink: SinkNodeDef, ref: TopicRef): string {
-    let topic = this.sinkTopics.get(sink);
-    if (topic === undefined) this.sinkTopics.set(sink, (topic = this.options.topology.topicName(ref)));
-    return topic;
-  }
-
-  /** An output record that cannot be produced: fail naming it, or (handler 'continue') log and drop it. */
-  private productionFailed(sink: SinkNodeDef, topic: string, problem: string, cause: unknown): void {
-    const at = this.metadata === undefined ? '' : ` (from ${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset})`;
-    const message = `The output record of ${sink.name} for topic ${topic}${at} ${problem}`;
-    if (this.options.productionExceptionHandler !== 'continue') throw new ProductionError(message, { cause });
-    this.counters.droppedProduction++;
-    this.options.logger.warn(`${message}; dropped (productionExceptionHandler: 'continue')`);
   }
 
   private contextFor(): InternalProcessorContext<unknown, unknown> {

@@ -2,7 +2,8 @@ import type { Admin } from '../client/admin.js';
 import type { KafkaClient } from '../client/kafka-client.js';
 import type { Producer } from '../client/producer.js';
 import { TopicPartitionMap } from '../client/topic-partition.js';
-import type { ResolvedStreamsConfig } from '../config/streams-config.js';
+import type { ThreadConfig } from './thread-config.js';
+import { batchBytesOf } from './topic-write-limits.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import { parseTaskId, type TaskId } from '../processor/task-id.js';
 import type { Topology } from '../processor/topology.js';
@@ -58,7 +59,7 @@ export class TaskCreator {
     private readonly client: KafkaClient,
     private readonly admin: () => Admin,
     private readonly topology: Topology,
-    private readonly config: ResolvedStreamsConfig,
+    private readonly config: ThreadConfig,
     private readonly metadata: TopologyMetadata,
     private readonly reader: ChangelogReader,
     private readonly restoreProgress: RestoreProgress,
@@ -99,7 +100,7 @@ export class TaskCreator {
     let task: ActiveTask | undefined;
     try {
       if (this.eos) {
-        transactions = new TaskTransactions(this.client, `${this.config.applicationId}-${id}`, this.config.applicationId);
+        transactions = new TaskTransactions(this.client, `${this.config.applicationId}-${id}`, this.config.applicationId, batchBytesOf(this.config.writeLimits));
         await transactions.start();
         if (abandoned()) return;
       }
@@ -219,7 +220,7 @@ export class TaskCreator {
   private async taskProducer(): Promise<{ producer: Producer; pipeline: ProducerPipeline }> {
     const producer = this.client.producer();
     await producer.connect();
-    return { producer, pipeline: new ProducerPipeline(producer) };
+    return { producer, pipeline: new ProducerPipeline(producer, undefined, undefined, batchBytesOf(this.config.writeLimits)) };
   }
 
   private countStores(taskIds: TaskId[]): number {

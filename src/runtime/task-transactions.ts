@@ -53,9 +53,11 @@ export class TaskTransactions {
     client: KafkaClient,
     readonly transactionalId: string,
     private readonly groupId: string,
+    /** Each topic's own bound on a record batch (see ProducerPipeline). */
+    batchBytesFor?: (topic: string) => number | undefined,
   ) {
     this.producer = client.transactionalProducer(transactionalId);
-    this.pipeline = new ProducerPipeline({ sendBatch: () => Promise.reject(new StreamsRuntimeError('no open transaction')) });
+    this.pipeline = new ProducerPipeline({ sendBatch: () => Promise.reject(new StreamsRuntimeError('no open transaction')) }, undefined, undefined, batchBytesFor);
   }
 
   /** Connects and opens the first transaction; this fences any earlier producer of the task. */

@@ -1,5 +1,6 @@
 import type { ResolvedStreamsConfig } from '../config/streams-config.js';
 import type { ManagedStore } from '../stores/managed-store.js';
+import type { WriteLimitsByTopic } from './topic-write-limits.js';
 
 /**
  * The config a stream thread runs with: the application's config and, once they are restored, the global
@@ -8,4 +9,6 @@ import type { ManagedStore } from '../stores/managed-store.js';
  */
 export interface ThreadConfig extends ResolvedStreamsConfig {
   readonly globalStores?: ReadonlyMap<string, ManagedStore>;
+  /** What each topic the application writes by name accepts, read at start (see topic-write-limits.ts). */
+  readonly writeLimits?: WriteLimitsByTopic;
 }

@@ -1,4 +1,4 @@
-import type { ProductionExceptionHandler } from '../runtime/stream-task.js';
+import type { ProductionExceptionHandler } from '../config/production-exception-handler.js';
 import type { Headers, KeyValue } from '../processor/record.js';
 import type { Topology } from '../processor/topology.js';
 import { StreamsError } from '../errors/errors.js';
@@ -17,6 +17,8 @@ import { addRecordCounts, emptyRecordCounts } from '../runtime/record-counts.js'
 import type { OutgoingRecord } from '../runtime/record-sink.js';
 import { StoreCommit } from '../runtime/store-commit.js';
 import { StreamTask } from '../runtime/stream-task.js';
+import { refusingChangelogSink } from '../runtime/production-exception-policy.js';
+import { writeLimitsOf } from '../runtime/topic-write-limits.js';
 
 /** A record read from a test output topic. */
 export interface TestRecord<K, V> {
@@ -46,8 +48,15 @@ export interface TopologyTestDriverOptions {
    * Dead letters are readable as output of their topic.
    */
   processingExceptionHandler?: RecordErrorHandler;
-  /** As in KafkaStreams: an output record that cannot be produced fails (default) or is dropped. */
+  /** As in KafkaStreams: an output record that cannot be produced fails (default), is dropped or dead-lettered. */
   productionExceptionHandler?: ProductionExceptionHandler;
+  /**
+   * Configs of the topics the topology writes, as the broker would describe them, e.g.
+   * `{ 'page-stats': { 'max.message.bytes': '800000', 'message.timestamp.after.max.ms': '3600000' } }`:
+   * output records are checked against them as KafkaStreams checks them against the configs it reads at
+   * start (size, timestamp range against the driver's wall clock, no key on a compacted topic).
+   */
+  topicConfigs?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** The broker's record size limit to check output against; default 1 048 588. */
   maxRecordBytes?: number;
   /**
@@ -68,6 +77,10 @@ export interface TestDriverMetrics extends RecordMetrics {
   droppedLate: number;
   /** Records an aggregation dropped for their null key (droppedNullKeyTotal). */
   droppedNullKey: number;
+  /** Output records the production exception handler dropped ('continue'). */
+  droppedProduction: number;
+  /** Output records the production exception handler sent to its dead-letter topic. */
+  deadLetteredProduction: number;
 }
 
 /**
@@ -105,12 +118,15 @@ export class TopologyTestDriver {
       logger,
     );
     // The changelog records of the runtime's change-logging layer, readable at once as output topics.
-    const changelog: ChangelogSink = {
+    const writeLimits = new Map(Object.entries(options.topicConfigs ?? {}).map(([topic, configs]) => [topic, writeLimitsOf(new Map(Object.entries(configs)))]));
+    const maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
+    const changelogRecords: ChangelogSink = {
       send: (record) => {
         this.changelogOffsets.set(record.topic, (this.changelogOffsets.get(record.topic) ?? -1n) + 1n);
         this.record({ ...record, timestamp: this.wallClock, partition: 0 });
       },
     };
+    const changelog = refusingChangelogSink(changelogRecords, topology, writeLimits, maxRecordBytes, () => this.wallClock);
     const taskFor = (subtopology: Topology['subtopologies'][number], globalStores?: ReadonlyMap<string, ManagedStore>): StreamTask =>
       new StreamTask({
         topology,
@@ -122,7 +138,8 @@ export class TopologyTestDriver {
         wallClock: () => this.wallClock,
         logger,
         productionExceptionHandler: options.productionExceptionHandler,
-        maxRecordBytes: options.maxRecordBytes,
+        maxRecordBytes,
+        writeLimits,
         traceInputOrigins: options.traceInputOrigins,
         // As Kafka Streams' driver: left/outer joins and onWindowClose aggregations look for closed windows at every record.
         emitIntervalMs: 0,
@@ -255,7 +272,14 @@ export class TopologyTestDriver {
   metrics(): TestDriverMetrics {
     const counts = emptyRecordCounts();
     for (const task of [...this.tasks, ...this.globalTasks]) addRecordCounts(counts, task.counters);
-    return { ...recordMetrics(counts, this.failedRecords), processed: counts.processed, droppedLate: counts.droppedLate, droppedNullKey: counts.droppedNullKey };
+    return {
+      ...recordMetrics(counts, this.failedRecords),
+      processed: counts.processed,
+      droppedLate: counts.droppedLate,
+      droppedNullKey: counts.droppedNullKey,
+      droppedProduction: counts.droppedProduction,
+      deadLetteredProduction: counts.deadLetteredProduction,
+    };
   }
 
   private ensureOpen(): void {

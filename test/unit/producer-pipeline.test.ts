@@ -123,6 +123,21 @@ describe('producer pipeline', () => {
     await pipeline.flush();
   });
 
+  it("bounds a topic's batches by the topic's own limit where it is smaller (its max.message.bytes)", async () => {
+    const broker = new ScriptedBroker();
+    const pipeline = new ProducerPipeline(broker, 20_000, 768 * 1024, (topic) => (topic === 'small' ? 700 : undefined));
+    // ~312 bytes each: two fit under 700 for 'small'; 'out' keeps the pipeline's own limit.
+    for (let i = 0; i < 3; i++) pipeline.enqueue(record(i, 'small', 0, 240));
+    for (let i = 5; i < 8; i++) pipeline.enqueue(record(i, 'out', 0, 240));
+    pipeline.kick();
+    expect(broker.requests[0]!.records.map((r) => r.record.key!.toString())).toEqual(['k0', 'k1']);
+    broker.requests[0]!.ack();
+    await settle();
+    expect(broker.requests[1]!.records.map((r) => r.record.key!.toString())).toEqual(['k2', 'k5', 'k6', 'k7']);
+    broker.requests[1]!.ack();
+    await pipeline.flush();
+  });
+
   it('a retired pipeline fails its waiting flush at once, even when the send in flight succeeds later, and keeps that reason', async () => {
     // A task suspended in a broker outage retires its pipeline while kafkajs still retries a send. If that
     // send got through once the broker is back, the commit waiting on the flush must not go on.
