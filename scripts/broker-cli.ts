@@ -7,7 +7,7 @@
  * parent (and the broker's watchdog in local-kafka.ts watches this process only).
  */
 import { execFileSync } from 'node:child_process';
-import { startLocalKafka } from './local-kafka.js';
+import { isAlive, startLocalKafka } from './local-kafka.js';
 
 /** The pids this process was started from (npm, its shell, tsx...), parent first, up to init (excluded). */
 function ancestors(): number[] {
@@ -24,14 +24,6 @@ function ancestors(): number[] {
   return chain;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const parent = process.ppid;
 const chain = ancestors();

@@ -156,12 +156,13 @@ function log4jProperties(logFile: string): string {
   ].join('\n');
 }
 
-function isAlive(pid: number): boolean {
+/** True while a process of that pid exists (one we may not signal counts: it exists). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -6,16 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { canStartLocalKafka } from '../../scripts/local-kafka.js';
+import { canStartLocalKafka, isAlive } from '../../scripts/local-kafka.js';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
