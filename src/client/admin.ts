@@ -101,7 +101,10 @@ export interface Admin extends OffsetsAdmin {
    * The group's committed offsets of these topics, as `fetchOffsets` returns them. With `requireStable`, offsets
    * a transaction is committing are returned only once the group coordinator completed them (it waits, bounded,
    * as Kafka's read_committed consumer does, KIP-447), never the older ones; on a broker older than Kafka 2.5
-   * it reads as `fetchOffsets` does, with a warning.
+   * it reads as `fetchOffsets` does, with a warning. With `partition`, only that partition of each topic is
+   * asked for (a task's): a stable fetch waits while ANY partition it asks for has a transaction completing,
+   * and another task's abandoned transaction (it ends only when that task's next producer starts) must not
+   * hold this one up.
    */
-  fetchCommittedOffsets(request: { groupId: string; topics: string[]; requireStable: boolean }): Promise<GroupOffsets[]>;
+  fetchCommittedOffsets(request: { groupId: string; topics: string[]; partition?: number; requireStable: boolean }): Promise<GroupOffsets[]>;
 }

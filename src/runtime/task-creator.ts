@@ -104,7 +104,7 @@ export class TaskCreator {
         await transactions.start();
         if (abandoned()) return;
       }
-      const committed = await this.committedOffsets(topics);
+      const committed = await this.committedOffsets(topics, partition);
       // Where the group has committed nothing, the task starts at the log start (subscribed fromBeginning).
       const starts = new Map<string, bigint>();
       for (const topic of subtopology.sourceTopics) {
@@ -163,9 +163,10 @@ export class TaskCreator {
   }
 
   /** Committed offsets (with metadata) of the application's group for the given topics. */
-  private async committedOffsets(topics: string[]): Promise<TopicPartitionMap<{ offset: bigint; metadata: CommitMetadata }>> {
+  /** The group's committed offsets of one partition of these topics (the task's), stable (KIP-447). */
+  private async committedOffsets(topics: string[], partition: number): Promise<TopicPartitionMap<{ offset: bigint; metadata: CommitMetadata }>> {
     const result = new TopicPartitionMap<{ offset: bigint; metadata: CommitMetadata }>();
-    const fetched = await this.admin().fetchCommittedOffsets({ groupId: this.config.applicationId, topics, requireStable: true });
+    const fetched = await this.admin().fetchCommittedOffsets({ groupId: this.config.applicationId, topics, partition, requireStable: true });
     for (const t of fetched) {
       for (const p of t.partitions) {
         let metadata: CommitMetadata;
@@ -195,7 +196,7 @@ export class TaskCreator {
   private async waitForHandover(taskId: TaskId, token: string, firstTopic: string, partition: number, abandoned: () => boolean): Promise<void> {
     const deadline = Date.now() + this.config.handoverTimeoutMs;
     while (Date.now() < deadline && !abandoned()) {
-      const committed = await this.committedOffsets([firstTopic]);
+      const committed = await this.committedOffsets([firstTopic], partition);
       const mark = committed.get(firstTopic, partition)?.metadata;
       if (mark?.t === token && mark.h === true) return;
       await new Promise((r) => setTimeout(r, 100));

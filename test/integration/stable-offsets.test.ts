@@ -86,4 +86,17 @@ describe('committed offsets under a pending transaction', () => {
     expect(await afterAbort.offset).toBe('9');
     expect(await kafkajsOffset(groupId)).toBe('9');
   });
+
+  it("asked for one partition, are not held up by another partition's open transaction", async () => {
+    // A task asks for its own partition: another task's transaction left open by an outage ends only when
+    // that task's next producer starts, and both instances timed out waiting for each other (CI, Kafka 4.4.0).
+    const groupId = uniqueName('stable-offsets-group');
+    await withAdmin((a) => a.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '7' }] }));
+    const transaction = await producer.transaction();
+    await transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition: 1, offset: '8' }] }] });
+    const [mine] = await admin.fetchCommittedOffsets({ groupId, topics: [topic], partition: 0, requireStable: true });
+    expect(mine?.partitions.map((p) => [p.partition, p.offset])).toEqual([[0, '5']]);
+    await transaction.abort();
+  });
 });
+

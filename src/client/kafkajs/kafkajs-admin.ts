@@ -80,11 +80,11 @@ export class KafkajsAdmin implements Admin {
     return this.admin.fetchOffsets(request);
   }
 
-  fetchCommittedOffsets(request: { groupId: string; topics: string[]; requireStable: boolean }): Promise<GroupOffsets[]> {
-    const { groupId, topics, requireStable } = request;
+  fetchCommittedOffsets(request: { groupId: string; topics: string[]; partition?: number; requireStable: boolean }): Promise<GroupOffsets[]> {
+    const { groupId, topics, partition, requireStable } = request;
     if (!requireStable) return this.admin.fetchOffsets({ groupId, topics });
     if (this.stableOffsets === undefined) throw new StreamsRuntimeError('this admin client was made without a connection for stable offset fetches');
-    return this.stableOffsets.fetch(groupId, topics);
+    return this.stableOffsets.fetch(groupId, topics, partition);
   }
 
   fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]> {

@@ -41,13 +41,18 @@ export class StableOffsetFetch {
 
   constructor(private readonly options: StableOffsetFetchOptions) {}
 
-  async fetch(groupId: string, topics: string[]): Promise<GroupOffsets[]> {
+  /** The committed offsets of `topics` (only `partition` of each, when given: see Admin.fetchCommittedOffsets). */
+  async fetch(groupId: string, topics: string[], partition?: number): Promise<GroupOffsets[]> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const cluster = await this.connected();
     if (topics.length > 0) await cluster.addMultipleTargetTopics(topics);
     await cluster.refreshMetadataIfNecessary();
-    // Every partition of each topic, as kafkajs' fetchOffsets asks: the answer has -1 where nothing is committed.
-    const requested = topics.map((topic) => ({ topic, partitions: cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId) }));
+    // Every partition of each topic unless one is named, as kafkajs' fetchOffsets asks: the answer has -1
+    // where nothing is committed.
+    const requested = topics.map((topic) => ({
+      topic,
+      partitions: partition === undefined ? cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId) : [partition],
+    }));
     const deadline = Date.now() + timeoutMs;
     let coordinator = await cluster.findGroupCoordinator({ groupId });
     for (let attempt = 0; ; attempt++) {
