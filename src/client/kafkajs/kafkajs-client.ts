@@ -86,6 +86,7 @@ export function createKafkajsClient(options: KafkajsClientOptions): KafkaClient 
           }),
         fallback: (request) => admin.fetchOffsets(request),
         warnUnsupported,
+        warnStillUnstable: (message) => logger?.warn(message),
       });
       return new KafkajsAdmin(admin, stableOffsets);
     },

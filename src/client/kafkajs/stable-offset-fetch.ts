@@ -22,6 +22,8 @@ export interface StableOffsetFetchOptions {
   readonly fallback: (request: { groupId: string; topics: string[] }) => Promise<GroupOffsets[]>;
   /** Told once that the broker cannot answer stably (the caller keeps it to one line per client). */
   readonly warnUnsupported: (message: string) => void;
+  /** Told when offsets stayed unstable for the whole wait and the last completed ones are used (default: warnUnsupported). */
+  readonly warnStillUnstable?: (message: string) => void;
   readonly timeoutMs?: number;
 }
 
@@ -69,6 +71,18 @@ export class StableOffsetFetch {
       if ('offsets' in outcome) return outcome.offsets;
       if (Date.now() >= deadline) {
         const partitions = outcome.waitingFor ?? requested.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}-${p}`));
+        if (outcome.errorCode === UNSTABLE_OFFSET_COMMIT) {
+          // A transaction's offsets that stay pending this long belong to a transaction nobody completes: its
+          // producer was fenced by the task's new one, whose InitProducerId aborted it (seen after a broker
+          // restart on Kafka 4.4.0, where the group coordinator kept them pending for minutes). The offsets it
+          // would have committed never take effect, so the last completed ones are the task's: read them as
+          // kafkajs does rather than stop the instance.
+          (this.options.warnStillUnstable ?? this.options.warnUnsupported)(
+            `committed offsets of group ${groupId} for ${partitions.join(', ')} stayed unstable for ${timeoutMs} ms (a transaction ` +
+              'that no producer completes); reading the last completed ones',
+          );
+          return this.options.fallback({ groupId, topics });
+        }
         const reason = outcome.errorCode === UNSTABLE_OFFSET_COMMIT ? 'stayed unstable (a transaction is completing them)' : "could not be read: the group's coordinator kept moving";
         throw new StableOffsetsTimeoutError(`committed offsets of group ${groupId} for ${partitions.join(', ')} ${reason} for ${timeoutMs} ms`, {
           cause: protocolError(outcome.errorCode),
