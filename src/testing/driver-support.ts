@@ -1,3 +1,4 @@
+import type { RecordErrorHandler } from '../config/record-error-handler.js';
 import { defaultLogger } from '../config/streams-config.js';
 import type { Headers } from '../processor/record.js';
 import type { Subtopology, Topology } from '../processor/topology.js';
@@ -29,6 +30,8 @@ export class DriverSupport {
   readonly writeLimits: WriteLimitsByTopic;
   /** Records the exception handlers skip or dead-letter, counted and logged as by KafkaStreams. */
   readonly failedRecords: RecordAccounting;
+  /** Also what a store restored from its table's input topic does with a record it cannot read. */
+  readonly deserializationExceptionHandler: RecordErrorHandler;
 
   constructor(
     private readonly topology: Topology,
@@ -37,8 +40,9 @@ export class DriverSupport {
   ) {
     this.cacheMaxBytes = options.cacheMaxBytes ?? 1024 * 1024;
     this.logger = options.logger ?? lazyDefaultLogger(topology.applicationId);
+    this.deserializationExceptionHandler = options.deserializationExceptionHandler ?? 'fail';
     this.failedRecords = new RecordAccounting(
-      { deserializationExceptionHandler: options.deserializationExceptionHandler ?? 'fail', processingExceptionHandler: options.processingExceptionHandler ?? 'fail' },
+      { deserializationExceptionHandler: this.deserializationExceptionHandler, processingExceptionHandler: options.processingExceptionHandler ?? 'fail' },
       this.logger,
     );
     this.writeLimits = new Map(Object.entries(options.topicConfigs ?? {}).map(([topic, configs]) => [topic, writeLimitsOf(new Map(Object.entries(configs)))]));
