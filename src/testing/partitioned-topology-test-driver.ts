@@ -122,7 +122,7 @@ export class PartitionedTopologyTestDriver {
   }
 
   /** The ids of the tasks the driver runs, in order: `0_0`, `0_1`, …, `1_0`, … */
-  taskIds(): TaskId[] {
+  taskIds(): string[] {
     return [...this.tasks.keys()];
   }
 
