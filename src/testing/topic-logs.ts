@@ -1,9 +1,14 @@
-import type { PartitionFetch, PartitionReader, ReadRecord } from '../client/partition-reader.js';
+import type { ChangelogReader } from '../runtime/changelog-reader.js';
 import type { OutgoingRecord } from '../runtime/record-sink.js';
 import type { TestOutputSource } from './test-topics.js';
 
 /** A record on a partition of a test topic: its partition is known. */
 export type PlacedRecord = OutgoingRecord & { readonly partition: number };
+
+/** What the runtime's ChangelogReader reads partitions through (the client's PartitionReader: testing does not import client). */
+type PartitionReader = ConstructorParameters<typeof ChangelogReader>[0];
+type PartitionFetch = NonNullable<Awaited<ReturnType<PartitionReader['fetch']>>>;
+type ReadRecord = PartitionFetch['records'][number];
 
 /** Records per fetch of a restoration: small, so that restoring in several batches is exercised too. */
 const RECORDS_PER_FETCH = 500;
