@@ -1,15 +1,10 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { StreamsError } from '../errors/errors.js';
 import type { StreamPartitioner } from '../processor/stream-partitioner.js';
-import { formatTaskId, parseTaskId, type TaskId } from '../processor/task-id.js';
+import { formatTaskId, type TaskId } from '../processor/task-id.js';
 import type { Topology } from '../processor/topology.js';
-import { ChangelogReader } from '../runtime/changelog-reader.js';
 import { partitionForKey } from '../runtime/murmur2.js';
 import { resolvePartitionCounts, type TopologyMetadata } from '../runtime/partition-counts.js';
-import { addRecordCounts, emptyRecordCounts } from '../runtime/record-counts.js';
 import type { OutgoingRecord, RecordSink } from '../runtime/record-sink.js';
-import { TaskStateManager } from '../runtime/state/task-state-manager.js';
 import { StoreCommit } from '../runtime/store-commit.js';
 import type { StreamTask } from '../runtime/stream-task.js';
 import type { Serde } from '../serdes/serde.js';
@@ -17,6 +12,7 @@ import type { ChangelogSink } from '../stores/changelog-sink.js';
 import { keyValueStoreOf, sessionStoreOf, windowStoreOf, type ManagedStore } from '../stores/managed-store.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
 import { DriverSupport } from './driver-support.js';
+import { DriverTasks } from './driver-tasks.js';
 import { TestInputTopic, TestOutputTopic, type TestInputTarget } from './test-topics.js';
 import { TopicLogs, type PlacedRecord } from './topic-logs.js';
 import type { TestDriverMetrics, TopologyTestDriverOptions } from './topology-test-driver.js';
@@ -30,7 +26,17 @@ export interface PartitionedTopologyTestDriverOptions extends TopologyTestDriver
   partitions?: Readonly<Record<string, number>>;
   /** The partition count of every other topic; default 4. */
   defaultPartitions?: number;
+  /**
+   * Keep each task's persistent stores in LevelDB under `<stateDir>/<applicationId>/<taskId>/<store>`, as
+   * the runtime does (global stores stay in memory): open the driver with
+   * {@link PartitionedTopologyTestDriver.create}. A restarted task then keeps its stores and restores only
+   * what its changelog holds beyond their position; a moved one starts from an empty folder.
+   */
+  stateDir?: string;
 }
+
+/** Set while `create` constructs a driver with a state dir (whose tasks it then opens). */
+let opening = false;
 
 /**
  * Runs a topology in memory as the runtime runs it on topics with several partitions: one task per partition
@@ -59,13 +65,10 @@ export class PartitionedTopologyTestDriver {
   private readonly declared: ReadonlyMap<string, number>;
   private readonly defaultPartitions: number;
   private readonly logs = new TopicLogs();
-  /** The tasks in task id order: sub-topology, then partition. */
-  private readonly tasks = new Map<TaskId, StreamTask>();
+  private readonly tasks: DriverTasks;
   /** One task per global sub-topology, reading every partition of its topic (a global store is whole everywhere). */
   private readonly globalTasks: StreamTask[];
   private readonly globalStores: ReadonlyMap<string, ManagedStore>;
-  /** Counts of the tasks replaced by moves and restarts: totals only grow, as in KafkaStreams' metrics. */
-  private readonly replacedCounts = emptyRecordCounts();
   private readonly pending: OutgoingRecord[] = [];
   private readonly deadLetters = { enqueue: (record: OutgoingRecord): void => void this.pending.push(record) };
   /** The partition the next record with a null key goes to, per topic. */
@@ -81,6 +84,9 @@ export class PartitionedTopologyTestDriver {
     options: PartitionedTopologyTestDriverOptions = {},
     initialWallClockMs = 0,
   ) {
+    if (options.stateDir !== undefined && !opening) {
+      throw new StreamsError('With a stateDir the stores are LevelDB ones, opened asynchronously: use `await PartitionedTopologyTestDriver.create(topology, options)`');
+    }
     this.wallClock = initialWallClockMs;
     this.support = new DriverSupport(topology, options, () => this.wallClock);
     this.defaultPartitions = positiveCount('defaultPartitions', options.defaultPartitions ?? 4);
@@ -105,14 +111,37 @@ export class PartitionedTopologyTestDriver {
       this.support.task({ subtopology, partition: 0, sink: this.sink, changelog: this.changelogOf(0) }),
     );
     this.globalStores = new Map(this.globalTasks.flatMap((task) => [...task.stores]));
-    for (const subtopology of topology.subtopologies) {
-      for (let partition = 0; partition < this.metadata.partitionsBySubtopology.get(subtopology.id)!; partition++) {
-        const task = this.newTask(subtopology.id, partition, undefined);
-        this.tasks.set(task.id, task);
-      }
-    }
     for (const task of this.globalTasks) task.init();
-    for (const task of this.tasks.values()) task.init();
+    const parts = topology.subtopologies.flatMap((s) =>
+      Array.from({ length: this.metadata.partitionsBySubtopology.get(s.id)! }, (_, partition) => ({ subtopology: s.id, partition })),
+    );
+    const changelogOf = (partition: number): ChangelogSink => this.changelogOf(partition);
+    const { support, logs, sink, globalStores } = this;
+    this.tasks = new DriverTasks({ topology, support, logs, sink, globalStores, changelogOf, stateDir: options.stateDir }, parts);
+    if (options.stateDir === undefined) this.tasks.createInMemory(); // else create() opens them
+  }
+
+  /**
+   * A driver whose tasks keep their persistent stores in LevelDB under `options.stateDir` (without one, the
+   * same as the constructor). Stores found there from an earlier run are verified and, being ahead of the
+   * driver's empty changelogs, wiped, as the runtime does. Close it with `await driver.close()`.
+   */
+  static async create(topology: Topology, options: PartitionedTopologyTestDriverOptions = {}, initialWallClockMs = 0): Promise<PartitionedTopologyTestDriver> {
+    opening = true;
+    let driver: PartitionedTopologyTestDriver;
+    try {
+      driver = new PartitionedTopologyTestDriver(topology, options, initialWallClockMs);
+    } finally {
+      opening = false;
+    }
+    if (options.stateDir === undefined) return driver;
+    try {
+      await driver.tasks.open();
+    } catch (err) {
+      await driver.close();
+      throw err;
+    }
+    return driver;
   }
 
   /** The partition count of a topic: the topology's for internal topics, else the declared or default one. */
@@ -123,7 +152,7 @@ export class PartitionedTopologyTestDriver {
 
   /** The ids of the tasks the driver runs, in order: `0_0`, `0_1`, …, `1_0`, … */
   taskIds(): string[] {
-    return [...this.tasks.keys()];
+    return this.tasks.ids();
   }
 
   /** The partition Kafka's default partitioner gives a key on a topic, e.g. `driver.partitionOfKey('page-views', 'ann', Serdes.String())`. */
@@ -211,36 +240,15 @@ export class PartitionedTopologyTestDriver {
     }
   }
 
-  /**
-   * Commits every task as the runtime does (see StoreCommit): caching stores forward their results and the
-   * changelog records reach their partitions now; the stores' bytes are written at once, in memory.
-   */
+  /** Commits every task as the runtime does (see StoreCommit and DriverTasks.commit). */
   private commit(): void {
     for (const task of this.globalTasks) void StoreCommit.flush(task).write((topic) => this.logs.lastOffset(topic, 0));
-    for (const task of this.tasks.values()) {
-      // A store restored from its table's input topic is as far as the task has read that topic: all of it.
-      const consumed = (store: ManagedStore): bigint | undefined => {
-        const input = store.definition.sourceChangelogTopic;
-        return input === undefined ? undefined : BigInt(this.logs.size(input, task.partition));
-      };
-      void StoreCommit.flush(task, consumed).write((topic) => this.logs.lastOffset(topic, task.partition));
-    }
+    this.tasks.commit();
   }
 
   /** Each task's changelog records go to its partition of the store's changelog topic, as the runtime's. */
   private changelogOf(partition: number): ChangelogSink {
     return this.support.changelogSink({ send: (record) => void this.logs.append({ ...record, timestamp: this.wallClock, partition }) });
-  }
-
-  private newTask(subtopologyId: number, partition: number, initialStreamTime: number | undefined): StreamTask {
-    return this.support.task({
-      subtopology: this.topology.subtopologies[subtopologyId]!,
-      partition,
-      sink: this.sink,
-      changelog: this.changelogOf(partition),
-      globalStores: this.globalStores,
-      initialStreamTime,
-    });
   }
 
   /**
@@ -250,46 +258,25 @@ export class PartitionedTopologyTestDriver {
    * it before piping more. Stores with logging disabled come back empty, as they would.
    */
   async moveTask(taskId: string): Promise<void> {
-    await this.replaceTask(taskId);
+    await this.replaceTask(taskId, true);
   }
 
   /**
    * Restarts a task, as when its instance restarts: the task closes and comes back with what its changelog
-   * holds. In memory, nothing local survives a restart, so this restores as {@link moveTask} does.
+   * holds. With a state dir its LevelDB stores stay, and only the changelog beyond their position is
+   * restored; in memory nothing local survives a restart, so this restores all as {@link moveTask} does.
    */
   async restartTask(taskId: string): Promise<void> {
-    await this.replaceTask(taskId);
+    await this.replaceTask(taskId, false);
   }
 
-  private async replaceTask(taskId: string): Promise<void> {
+  private async replaceTask(taskId: string, move: boolean): Promise<void> {
     this.ensureRunnable();
-    const old = this.tasks.get(taskId as TaskId);
+    const old = this.tasks.get(taskId);
     if (old === undefined) throw new StreamsError(`No task '${taskId}'; the driver runs: ${this.taskIds().join(', ')}`);
-    const { subtopology, partition } = parseTaskId(taskId);
     this.replacing = old.id;
     try {
-      addRecordCounts(this.replacedCounts, old.counters);
-      old.close();
-      for (const store of old.stores.values()) void store.bytes.close();
-      const task = this.newTask(subtopology, partition, Number.isFinite(old.streamTime) ? old.streamTime : undefined);
-      this.tasks.set(old.id, task);
-      const state = new TaskStateManager({
-        topology: this.topology,
-        subtopologyId: subtopology,
-        partition,
-        // In memory: the state folder is never used.
-        config: {
-          applicationId: this.topology.applicationId,
-          stateDir: join(tmpdir(), 'kstreams-ts-partitioned-driver'),
-          restoreBatchRecords: 1000,
-          deserializationExceptionHandler: this.support.deserializationExceptionHandler,
-        },
-        logger: this.support.logger,
-        role: 'active',
-      });
-      // The group's committed offset of each input partition: everything read so far (the driver commits after every record).
-      await state.restore(task.stores.values(), new ChangelogReader(this.logs), (topic) => BigInt(this.logs.size(topic, partition)), undefined);
-      task.init();
+      await this.tasks.replace(old.id, move);
     } finally {
       this.replacing = undefined;
     }
@@ -333,21 +320,23 @@ export class PartitionedTopologyTestDriver {
 
   /** Records processed, dropped, skipped and dead-lettered so far over all tasks (moved ones included), as KafkaStreams' `metrics()` names them. */
   metrics(): TestDriverMetrics {
-    return this.support.metrics([...this.tasks.values(), ...this.globalTasks], this.replacedCounts);
+    return this.support.metrics([...this.tasks.values(), ...this.globalTasks], this.tasks.replacedCounts);
   }
 
   private ensureRunnable(): void {
     if (this.closed) throw new StreamsError('The PartitionedTopologyTestDriver is closed');
+    this.tasks.checkWrites();
     if (this.replacing !== undefined) throw new StreamsError(`Task ${this.replacing} is being moved or restarted: await moveTask/restartTask first`);
   }
 
-  /** Closes the tasks and their in-memory stores; the driver cannot be used afterwards. */
-  close(): void {
+  /** Closes the tasks and their stores (after their last commit is written); the driver cannot be used afterwards. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const task of [...this.tasks.values(), ...this.globalTasks]) {
+    await this.tasks.close();
+    for (const task of this.globalTasks) {
       task.close();
-      for (const store of task.stores.values()) void store.bytes.close();
+      for (const store of task.stores.values()) await store.bytes.close();
     }
     this.support.failedRecords.flushLog();
   }

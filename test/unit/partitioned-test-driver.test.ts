@@ -3,6 +3,10 @@
  * sub-topology, repartition topics in between, co-partitioning checked as KafkaStreams' start checks it, and
  * tasks that move or restart restored from their changelogs.
  */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,6 +21,7 @@ import {
   TopologyTestDriver,
   WindowedSerdes,
   type Processor,
+  type Logger,
   type ProcessorContext,
   type TestOutputTopic,
   type Windowed,
@@ -259,5 +264,42 @@ describe('PartitionedTopologyTestDriver', () => {
     expect(() => input.pipeInput('c', 'x', 0)).not.toThrow();
     const wrong = driver.createInputTopic('in', Serdes.String(), Serdes.String(), () => 3);
     expect(() => wrong.pipeInput('c', 'x')).toThrow("the input partitioner put a record of topic 'in' on partition 3, but the topic has 3 partitions (0 to 2)");
+  });
+
+  it('with a state dir keeps stores in LevelDB: a restart restores nothing (its store is at its changelog end), a move restores all', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'partitioned-driver-'));
+    try {
+      const restores: string[] = [];
+      const logger: Logger = { debug() {}, info: (m) => void (m.includes(' restored ') && restores.push(m)), warn() {}, error() {} };
+      expect(() => new PartitionedTopologyTestDriver(sessionsByUser(), { stateDir: dir })).toThrow('PartitionedTopologyTestDriver.create');
+      const driver = await PartitionedTopologyTestDriver.create(sessionsByUser(), { partitions: { views: 2 }, stateDir: dir, logger });
+      const inMemory = new PartitionedTopologyTestDriver(sessionsByUser(), { partitions: { views: 2 } });
+      const views = traffic(40);
+      const inputs = [driver, inMemory].map((d) => d.createInputTopic('views', Serdes.String(), viewSerde));
+      const pipe = (from: number, to: number): void => views.slice(from, to).forEach((v, i) => inputs.forEach((input) => input.pipeInput(`view-${from + i}`, v)));
+      pipe(0, 15);
+      const home = driver.partitionOfKey('views-sessions-repartition', 'ann', Serdes.String());
+      expect(existsSync(join(dir, 'views', `1_${home}`, 'sessions'))).toBe(true);
+      const before = driver.getSessionStore<string, number>('sessions', home).fetch('ann');
+      expect(before.length).toBeGreaterThan(0);
+      await driver.restartTask(`1_${home}`);
+      expect(restores).toEqual([]);
+      expect(driver.getSessionStore<string, number>('sessions', home).fetch('ann')).toEqual(before);
+      pipe(15, 25);
+      await driver.moveTask(`1_${home}`);
+      expect(restores).toHaveLength(1);
+      expect(restores[0]).toMatch(new RegExp(`^task 1_${home}: restored \\d+ records of sessions from views-sessions-changelog-${home} \\[0, \\d+\\)`));
+      pipe(25, 40);
+      const expected = liveSessions(inMemory.createOutputTopic('user-sessions', sessionKeys, Serdes.Int64()));
+      expect(liveSessions(driver.createOutputTopic('user-sessions', sessionKeys, Serdes.Int64()))).toEqual(expected);
+      await driver.close();
+      await inMemory.close();
+      // Opened again on the same folder, its stores are ahead of the new driver's empty changelogs: wiped, as the runtime does.
+      const again = await PartitionedTopologyTestDriver.create(sessionsByUser(), { partitions: { views: 2 }, stateDir: dir, logger });
+      expect(again.getSessionStore<string, number>('sessions', home).fetch('ann')).toEqual([]);
+      await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
