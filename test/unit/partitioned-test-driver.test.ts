@@ -302,4 +302,47 @@ describe('PartitionedTopologyTestDriver', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('runs a foreign-key join (subscriptions to the right key, answers back to the left partition) and a global table join as the one-partition driver does', () => {
+    const build = () => {
+      const builder = new StreamsBuilder();
+      const S = Serdes.String();
+      const customers = builder.table('customers', Consumed.with(S, S));
+      builder
+        .table('orders', Consumed.with(S, S))
+        .leftJoin(customers, (order) => order.split(':')[0]!, (order, tier) => `${order}/${tier}`)
+        .toStream()
+        .to('orders-with-tier', Produced.with(S, S));
+      const regions = builder.globalTable('regions', Consumed.with(S, S), Materialized.as('regions'));
+      builder
+        .stream('visits', Consumed.with(S, S))
+        .leftJoin(regions, (_k, country) => country, (country, region) => `${country}@${region}`)
+        .to('visits-by-region', Produced.with(S, S));
+      return builder.build({ applicationId: 'joins' });
+    };
+    const steps: Array<[string, string, string | null]> = [
+      ['regions', 'fr', 'eu'],
+      ['orders', 'o1', 'c1:book'],
+      ['customers', 'c1', 'gold'],
+      ['orders', 'o2', 'c1:pen'],
+      ['orders', 'o3', 'c2:cup'],
+      ['visits', 'v1', 'fr'],
+      ['customers', 'c2', 'silver'],
+      ['orders', 'o1', 'c2:book'],
+      ['customers', 'c1', null],
+      ['visits', 'v2', 'us'],
+    ];
+    const run = (driver: TopologyTestDriver | PartitionedTopologyTestDriver) => {
+      steps.forEach(([topic, key, value], t) => driver.createInputTopic(topic, Serdes.String(), Serdes.String()).pipeInput(key, value, t));
+      const perKey = new Map<string, unknown[]>();
+      for (const topic of ['orders-with-tier', 'visits-by-region']) {
+        for (const r of driver.createOutputTopic(topic, Serdes.String(), Serdes.String()).readRecordsToList()) perKey.set(r.key!, [...(perKey.get(r.key!) ?? []), [r.value, r.timestamp]]);
+      }
+      return perKey;
+    };
+    const expected = run(new TopologyTestDriver(build()));
+    expect(expected.get('o1')).toEqual([['c1:book/null', 1], ['c1:book/gold', 2], ['c2:book/silver', 7]]);
+    const partitioned = new PartitionedTopologyTestDriver(build(), { partitions: { orders: 3, customers: 5, visits: 2 } });
+    expect(run(partitioned)).toEqual(expected);
+  });
 });
