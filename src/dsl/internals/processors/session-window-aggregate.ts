@@ -77,7 +77,10 @@ export function sessionWindowAggregate(
           if (session.key.window.end > end) end = session.key.window.end;
         }
         if (end < closeTime) {
-          context.recordDropped('late', `window [${start},${end}] closed at ${closeTime} (stream time ${observedStreamTime})`);
+          context.recordLate(
+            { reason: 'session-closed', store: storeName, start, end, streamTime: observedStreamTime, closeTime },
+            `window [${start},${end}] closed at ${closeTime} (stream time ${observedStreamTime})`,
+          );
           final?.maybeEmit(record, closeTime);
           return;
         }
