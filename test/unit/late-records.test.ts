@@ -25,6 +25,7 @@ import {
 } from '../../src/index.js';
 import { resolveConfig } from '../../src/config/streams-config.js';
 import type { Logger } from '../../src/logging/logger.js';
+import { formatTopicPlan, lateRecordsTopicsOf, setUpTopics } from '../../src/tools/topic-setup.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const LATE = 'late-views';
@@ -219,5 +220,21 @@ describe('late records kept: what is refused', () => {
     const late = () => input.pipeInput('s', { user: 'alice', at: 5, page: '/late' });
     expect(late).toThrow(ProductionError);
     expect(late).toThrow(/cannot be sent to the late-records topic late-views: it is \d+ bytes; the topic accepts at most/);
+  });
+});
+
+describe('kstreams topics create: the late-records topic', () => {
+  it('is listed from the configuration, in its own role, created as sinks are', async () => {
+    const config = { applicationId: 'late', bootstrapServers: ['127.0.0.1:9092'], lateRecords: { topic: LATE } };
+    expect(lateRecordsTopicsOf(config)).toEqual([LATE]);
+    expect(lateRecordsTopicsOf({})).toEqual([]);
+    expect(() => lateRecordsTopicsOf({ lateRecords: { topic: 'no spaces' } })).toThrow(ConfigError);
+    const plan = await setUpTopics(sessionize(), { partitions: 6, replicationFactor: -1, configs: {} }, { lateRecordsTopics: lateRecordsTopicsOf(config) });
+    expect(plan.entries.map((e) => [e.role, e.topic, e.create])).toEqual([
+      ['source', 'views', true],
+      ['sink', 'session-counts', true],
+      ['late-records', LATE, true],
+    ]);
+    expect(formatTopicPlan(plan)).toMatch(/late-records\s+late-views\s+would create: partitions 6/);
   });
 });
