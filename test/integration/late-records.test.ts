@@ -93,6 +93,18 @@ describe.each<ProcessingGuarantee>(['exactly_once_v2', 'at_least_once'])('late r
   });
 });
 
+describe('late records kept: the topic', () => {
+  it('a late-records topic that does not exist stops the start, naming it and what to do', async () => {
+    harness = new SessionizeHarness('at_least_once');
+    const h = harness;
+    await h.createTopics();
+    const missing = `${h.applicationId}-no-such-late-topic`;
+    await expect(h.start(h.newStateDir(), { lateRecords: { topic: missing } })).rejects.toThrow(
+      new RegExp(`The late-records topic ${missing} \\(lateRecords.topic\\) does not exist: create it`),
+    );
+  });
+});
+
 /** The records of the late topic with their headers (as text), read_committed, `count` of them. */
 async function readLateRecords(topic: string, count: number): Promise<ReadRecord[]> {
   const consumer = kafkaClient('late-reader').consumer({ groupId: `${topic}-reader`, readUncommitted: false });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   Consumed,
+  EmitStrategy,
   Grouped,
   LATE_RECORD_HEADERS,
   Materialized,
@@ -136,6 +137,41 @@ describe('late records kept: session windows', () => {
         /^task 1_0: KSTREAM-AGGREGATE-\d+ sent 1 late records \(their window had closed\) to the late-records topic; 1 in all; last: late-sessions-repartition-0@2: window \[5,5\] closed at 90 \(stream time 100\) \(sent to late-views\)$/,
       ),
     ]);
+  });
+});
+
+describe('late records kept: final results (onWindowClose)', () => {
+  function finalSessions(): Topology {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('views', Consumed.with(Serdes.String(), Serdes.Json<View>()).withTimestampExtractor((r) => r.value.at))
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 5))
+      .emitStrategy(EmitStrategy.onWindowClose())
+      .count(Materialized.as('sessions'))
+      .toStream()
+      .to('final-sessions', Produced.with(WindowedSerdes.sessionWindowed(Serdes.String()), Serdes.Int64()));
+    return builder.build({ applicationId: 'late-final' });
+  }
+  const feed = (pipe: (key: string | null, view: View, headers?: Headers) => void): void => {
+    for (const at of [0, 4, 30, 2, 60, 61]) pipe('u', { user: 'u', at, page: '/' });
+  };
+
+  it('a late record goes to the late topic; the final sessions are those without the option', () => {
+    const withLate = run(finalSessions(), { lateRecords: { topic: LATE } }, feed);
+    const without = run(finalSessions(), {}, feed);
+    const read = (d: TopologyTestDriver) => d.createOutputTopic('final-sessions', WindowedSerdes.sessionWindowed(Serdes.String()), Serdes.Int64()).readKeyValuesToList();
+    // [0,4] closes at 4 + 10 + 5 = 19; the view at 2 arrives at stream time 30.
+    const output = read(withLate);
+    expect(output).toEqual([
+      { key: { key: 'u', window: { start: 0, end: 4 } }, value: 2 },
+      { key: { key: 'u', window: { start: 30, end: 30 } }, value: 1 },
+    ]);
+    expect(read(without)).toEqual(output);
+    const late = withLate.createOutputTopic(LATE, Serdes.String(), Serdes.Json<View>()).readRecordsToList();
+    expect(late.map((r) => [r.value?.at, text(r.headers, LATE_RECORD_HEADERS.windowStart), text(r.headers, LATE_RECORD_HEADERS.windowEnd)])).toEqual([[2, '2', '2']]); // [0,4] has left the store (kept gap + grace after its end)
+    expect(withLate.metrics()).toMatchObject({ lateSessionRecordsTotal: 1, droppedLateTotal: 0 });
+    expect(without.metrics()).toMatchObject({ lateRecordsTotal: 0, droppedLateTotal: 1 });
   });
 });
 
