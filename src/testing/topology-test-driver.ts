@@ -19,6 +19,8 @@ import { StoreCommit } from '../runtime/store-commit.js';
 import { StreamTask } from '../runtime/stream-task.js';
 import { refusingChangelogSink } from '../runtime/production-exception-policy.js';
 import { writeLimitsOf } from '../runtime/topic-write-limits.js';
+import { lateRecordsSettings, type LateRecordsSettings } from '../config/late-records.js';
+import { checkLateRecordsTopic } from '../runtime/late-records.js';
 
 /** A record read from a test output topic. */
 export interface TestRecord<K, V> {
@@ -60,8 +62,13 @@ export interface TopologyTestDriverOptions {
   /** The broker's record size limit to check output against; default 1 048 588. */
   maxRecordBytes?: number;
   /**
+   * As in KafkaStreams: records late for their window or session go to this topic, readable with
+   * `createOutputTopic` (their original bytes, with the `kstreams.late.*` headers), instead of being dropped.
+   */
+  lateRecords?: LateRecordsSettings;
+  /**
    * As KafkaStreams does when failed records are dead-lettered: records crossing a repartition topic keep
-   * the input record they came from, and a processing error names it. Default false.
+   * the input record they came from, and a processing error names it. Default false (true with lateRecords).
    */
   traceInputOrigins?: boolean;
 }
@@ -120,6 +127,8 @@ export class TopologyTestDriver {
     // The changelog records of the runtime's change-logging layer, readable at once as output topics.
     const writeLimits = new Map(Object.entries(options.topicConfigs ?? {}).map(([topic, configs]) => [topic, writeLimitsOf(new Map(Object.entries(configs)))]));
     const maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
+    const lateRecords = lateRecordsSettings(options.lateRecords);
+    checkLateRecordsTopic(topology, lateRecords);
     const changelogRecords: ChangelogSink = {
       send: (record) => {
         this.changelogOffsets.set(record.topic, (this.changelogOffsets.get(record.topic) ?? -1n) + 1n);
@@ -140,7 +149,8 @@ export class TopologyTestDriver {
         productionExceptionHandler: options.productionExceptionHandler,
         maxRecordBytes,
         writeLimits,
-        traceInputOrigins: options.traceInputOrigins,
+        traceInputOrigins: options.traceInputOrigins ?? lateRecords !== undefined,
+        lateRecords,
         // As Kafka Streams' driver: left/outer joins and onWindowClose aggregations look for closed windows at every record.
         emitIntervalMs: 0,
         globalStores,
