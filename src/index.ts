@@ -117,6 +117,8 @@ export { consumerLag, type PartitionLag } from './runtime/consumer-lag.js';
 export { DEAD_LETTER_HEADERS } from './runtime/record-error-policy.js';
 export { PRODUCTION_DEAD_LETTER_HEADERS } from './runtime/production-exception-policy.js';
 export type { RecordErrorHandler } from './config/record-error-handler.js';
+export { LATE_RECORD_HEADERS } from './runtime/late-records.js';
+export type { LateRecordsSettings } from './config/late-records.js';
 export {
   resetApplication,
   formatResetReport,

@@ -17,6 +17,8 @@ import type { RecordSink } from './record-sink.js';
 import type { ProductionExceptionHandler } from '../config/production-exception-handler.js';
 import type { WriteLimitsByTopic } from './topic-write-limits.js';
 import { ORIGIN_HEADER, SinkWriter } from './sink-writer.js';
+import type { LateRecordsSettings } from '../config/late-records.js';
+import { LateRecordRouter } from './late-records.js';
 
 interface NodeRuntime {
   readonly def: NodeDef;
@@ -50,6 +52,8 @@ export interface StreamTaskOptions {
   readonly emitIntervalMs?: number;
   /** The instance's global stores, which every processor may read without being connected to them. */
   readonly globalStores?: ReadonlyMap<string, ManagedStore>;
+  /** Records late for their window go to this topic instead of being dropped (StreamsConfig lateRecords). */
+  readonly lateRecords?: LateRecordsSettings;
 }
 
 /** A raw input record deserialized and timestamped by `StreamTask.prepare`, not processed yet. */
@@ -60,6 +64,9 @@ export interface PreparedInput {
   /** The time it will be processed with (the source's extractor applied). */
   readonly timestamp: number;
   readonly headers: Headers;
+  /** The key and value as read, for a late record (see LateRecordRouter). */
+  readonly rawKey: Buffer | null;
+  readonly rawValue: Buffer | null;
 }
 
 
@@ -85,6 +92,9 @@ export class StreamTask {
   /** Per source topic, the largest timestamp its extractor returned (Kafka Streams' partition time). */
   private readonly partitionTimes = new Map<string, number>();
   private readonly sinks: SinkWriter;
+  private readonly late: LateRecordRouter | undefined;
+  /** The input record being processed (undefined in a punctuation or a flush). */
+  private input: PreparedInput | undefined;
 
   constructor(private readonly options: StreamTaskOptions) {
     const { subtopology, partition } = options;
@@ -92,6 +102,11 @@ export class StreamTask {
     this.time = options.initialStreamTime ?? Number.NEGATIVE_INFINITY;
     this.dropped = new DroppedRecordsLog(`task ${this.id}`, options.logger, options.wallClock);
     this.sinks = new SinkWriter(options, this.counters, this.dropped);
+    if (options.lateRecords !== undefined) {
+      const { sink, writeLimits: limits, wallClock } = options;
+      const maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
+      this.late = new LateRecordRouter({ settings: options.lateRecords, taskId: this.id, sink, limits, maxRecordBytes, wallClock, counts: this.counters, dropped: this.dropped });
+    }
     for (const definition of subtopology.stores) {
       const store = options.createStore(definition);
       // Resuming: what the stores had observed is at most the task's stream time at its last commit.
@@ -200,7 +215,7 @@ export class StreamTask {
         return undefined;
       }
     }
-    return { origin, key: typedKey, value: typedValue, timestamp, headers };
+    return { origin, key: typedKey, value: typedValue, timestamp, headers, rawKey: key, rawValue: value };
   }
 
   /** The second half: drives a prepared record through the processors (see `process` for what it throws). */
@@ -210,6 +225,7 @@ export class StreamTask {
     if (source === undefined) throw new StreamsError(`Task ${this.id} does not read topic ${origin.topic}`);
     let headers = prepared.headers;
     this.metadata = origin;
+    this.input = prepared;
     this.inputOrigin = undefined;
     if (headers[ORIGIN_HEADER] !== undefined) {
       // Ours, not the user's: kept aside for errors and the next repartition, never forwarded.
@@ -228,6 +244,7 @@ export class StreamTask {
       throw new ProcessingError(origin, this.current?.def.name ?? source.def.name, err, this.inputOrigin);
     } finally {
       this.current = undefined;
+      this.input = undefined;
     }
     this.counters.processed++;
     if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', this.time);
@@ -336,6 +353,15 @@ export class StreamTask {
         else this.counters.droppedNullKey++;
         const at = this.metadata === undefined ? '' : `${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset}: `;
         this.dropped.record(node.def.name, reason, `${at}${detail}`);
+      },
+      recordLate: (missed, detail) => {
+        const input = this.input;
+        if (this.late !== undefined && input !== undefined) this.late.route(input, node.def.name, missed, detail);
+        else {
+          this.counters.droppedLate++;
+          const at = this.metadata === undefined ? '' : `${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset}: `;
+          this.dropped.record(node.def.name, 'late', `${at}${detail}`);
+        }
       },
     };
   }

@@ -1,5 +1,7 @@
 import type { RecordErrorHandler } from '../config/record-error-handler.js';
 import { defaultLogger } from '../config/streams-config.js';
+import { lateRecordsSettings, type LateRecordsSettings } from '../config/late-records.js';
+import { checkLateRecordsTopic } from '../runtime/late-records.js';
 import type { Headers } from '../processor/record.js';
 import type { Subtopology, Topology } from '../processor/topology.js';
 import type { Logger } from '../logging/logger.js';
@@ -32,6 +34,8 @@ export class DriverSupport {
   readonly failedRecords: RecordAccounting;
   /** Also what a store restored from its table's input topic does with a record it cannot read. */
   readonly deserializationExceptionHandler: RecordErrorHandler;
+  /** Where records late for their window or session go, if anywhere (checked against the topology). */
+  readonly lateRecords: LateRecordsSettings | undefined;
 
   constructor(
     private readonly topology: Topology,
@@ -47,6 +51,8 @@ export class DriverSupport {
     );
     this.writeLimits = new Map(Object.entries(options.topicConfigs ?? {}).map(([topic, configs]) => [topic, writeLimitsOf(new Map(Object.entries(configs)))]));
     this.maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
+    this.lateRecords = lateRecordsSettings(options.lateRecords);
+    checkLateRecordsTopic(topology, this.lateRecords);
   }
 
   /** A changelog sink that refuses, as the runtime's does, a record its changelog topic would refuse. */
@@ -86,7 +92,8 @@ export class DriverSupport {
       productionExceptionHandler: options.productionExceptionHandler,
       maxRecordBytes: this.maxRecordBytes,
       writeLimits: this.writeLimits,
-      traceInputOrigins: options.traceInputOrigins,
+      traceInputOrigins: options.traceInputOrigins ?? this.lateRecords !== undefined,
+      lateRecords: this.lateRecords,
       // As Kafka Streams' driver: left/outer joins and onWindowClose aggregations look for closed windows at every record.
       emitIntervalMs: 0,
       globalStores: spec.globalStores,

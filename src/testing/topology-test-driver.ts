@@ -12,6 +12,7 @@ import type { RecordMetrics } from '../runtime/record-accounting.js';
 import type { OutgoingRecord } from '../runtime/record-sink.js';
 import { StoreCommit } from '../runtime/store-commit.js';
 import type { StreamTask } from '../runtime/stream-task.js';
+import type { LateRecordsSettings } from '../config/late-records.js';
 import { DriverSupport } from './driver-support.js';
 import { TestInputTopic, TestOutputTopic } from './test-topics.js';
 
@@ -45,8 +46,13 @@ export interface TopologyTestDriverOptions {
   /** The broker's record size limit to check output against; default 1 048 588. */
   maxRecordBytes?: number;
   /**
+   * As in KafkaStreams: records late for their window or session go to this topic, readable with
+   * `createOutputTopic` (their original bytes, with the `kstreams.late.*` headers), instead of being dropped.
+   */
+  lateRecords?: LateRecordsSettings;
+  /**
    * As KafkaStreams does when failed records are dead-lettered: records crossing a repartition topic keep
-   * the input record they came from, and a processing error names it. Default false.
+   * the input record they came from, and a processing error names it. Default false (true with lateRecords).
    */
   traceInputOrigins?: boolean;
 }

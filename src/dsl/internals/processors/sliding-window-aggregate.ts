@@ -183,7 +183,10 @@ export function slidingWindowAggregate(
         if (record.timestamp > observedStreamTime) observedStreamTime = record.timestamp;
         const closeTime = observedStreamTime - windows.gracePeriodMs;
         if (record.timestamp + d < closeTime) {
-          context.recordDropped('late', `window [${record.timestamp},${record.timestamp + d}] closed at ${closeTime}`);
+          context.recordLate(
+            { reason: 'window-closed', store: storeName, start: Math.max(0, record.timestamp - d), end: record.timestamp + d, streamTime: observedStreamTime, closeTime },
+            `window [${record.timestamp},${record.timestamp + d}] closed at ${closeTime}`,
+          );
           return;
         }
         // As Kafka Streams: an early record (before d) never triggers the emission of closed windows.

@@ -51,13 +51,14 @@ export function timeWindowAggregate(
         const t = record.timestamp;
         if (t > observedStreamTime) observedStreamTime = t;
         const closeTime = observedStreamTime - windows.gracePeriodMs;
-        let dropped = false;
+        // The windows it came too late for (hopping windows: maybe some, not all), from first start to last end.
+        let missed: { start: number; end: number } | undefined;
         // The aggregator runs for every window first: if it throws for one, no window has changed.
         const updates: Array<{ start: number; end: number; value: unknown; timestamp: number }> = [];
         for (const start of windows.windowStartsFor(t)) {
           const end = start + windows.sizeMs;
           if (end <= closeTime) {
-            dropped = true;
+            missed = { start: Math.min(start, missed?.start ?? start), end: Math.max(end, missed?.end ?? end) };
             continue;
           }
           const old = store.fetchWithTimestamp(key, start);
@@ -75,7 +76,12 @@ export function timeWindowAggregate(
           final?.track(key, start);
           if (forwardNow) context.forward({ key: { key, window: { start, end } }, value: change(value, null), timestamp, headers: record.headers });
         }
-        if (dropped) context.recordDropped('late', `a window of ${t} closed at ${closeTime}`);
+        if (missed !== undefined) {
+          context.recordLate(
+            { reason: 'window-closed', store: storeName, start: missed.start, end: missed.end, streamTime: observedStreamTime, closeTime },
+            `a window of ${t} closed at ${closeTime}`,
+          );
+        }
         final?.maybeEmit(record, closeTime);
       },
     };
