@@ -238,6 +238,18 @@ describe('PartitionedTopologyTestDriver', () => {
     await expect(driver.restartTask('9_0')).rejects.toThrow("No task '9_0'; the driver runs: 0_0, 0_1, 1_0, 1_1");
   });
 
+  it('routes a late record to the lateRecords topic from the task that found it late', () => {
+    const driver = new PartitionedTopologyTestDriver(sessionsByUser(), { partitions: { views: 3 }, lateRecords: { topic: 'late-views' } });
+    const input = driver.createInputTopic('views', Serdes.String(), viewSerde);
+    traffic(20).forEach((v, i) => input.pipeInput(`view-${i}`, v));
+    input.pipeInput('late', { user: 'ann', page: '/', at: T0 - 2 * GAP });
+    const [late, ...rest] = driver.createOutputTopic('late-views', Serdes.String(), viewSerde).readRecordsToList();
+    expect(rest).toEqual([]);
+    expect(late?.value).toEqual({ user: 'ann', page: '/', at: T0 - 2 * GAP });
+    expect(String(late?.headers['kstreams.late.task'])).toBe(`1_${driver.partitionOfKey('views-sessions-repartition', 'ann', Serdes.String())}`);
+    expect(driver.metrics()).toMatchObject({ lateRecordsTotal: 1, droppedLateTotal: 0 });
+  });
+
   it('fires wall-clock punctuators of every task', () => {
     const builder = new StreamsBuilder();
     builder
