@@ -92,6 +92,7 @@ export {
   type TestRecord,
   type TopologyTestDriverOptions,
 } from './testing/topology-test-driver.js';
+export { PartitionedTopologyTestDriver, type PartitionedTopologyTestDriverOptions } from './testing/partitioned-topology-test-driver.js';
 export { consoleLogger, pinoLogger, type Logger, type LogLevel } from './logging/logger.js';
 
 export { KafkaStreams } from './runtime/kafka-streams.js';
