@@ -32,12 +32,14 @@ id is the default --application-id). Without a topology, keys and values are pri
 (--bytes, default base64) and the store's kind is read from the layout recorded in it. --key is the key
 as text, or as JSON for other key types (a number, an object); --key-hex gives its bytes exactly.
 
-Local stores are never opened in place: each is copied at one instant (its immutable LevelDB tables
-hard-linked, its manifest and logs copied, and the copy checked to have held still) into the system's
-temp folder and read there, so it is safe while the instance runs (LevelDB allows one opener, the
-instance). It shows what the instance last committed; changes still in its write cache are not on disk.
+Local stores are never opened in place: each is copied into the system's temp folder at one instant
+(looked at twice in a row, its immutable LevelDB tables hard-linked, its manifest and logs copied up to
+the sizes seen; never between a commit's writes) and read there, so it is safe while the instance runs
+(LevelDB allows one opener, the instance) and the folder is never written. It shows what the instance
+last committed: changes still in its write cache are not on disk.
 
---from-changelog reads the store's changelog topic on the broker instead (needs --topology): the latest
+--from-changelog reads the store's changelog topic on the broker instead (needs --topology; the topic is
+<application id>-<store>-changelog, --application-id overriding the topology's): the latest
 record per key (per session or window), tombstones honoured, read_committed (records of aborted or open
 transactions are not shown), entries expired by the store's retention left out, as restoring the store
 would leave it.`;
@@ -96,7 +98,8 @@ export async function stateCommand(args: string[], cli: StateCli): Promise<void>
   if (values['from-changelog'] === true) {
     if (topology === undefined) throw cli.usage('--from-changelog needs --topology (the store\'s kind, serdes and application id)');
     const client = createKafkajsClient({ clientId: 'kstreams-state', brokers: await cli.brokers(values['bootstrap-servers']), connection: {} });
-    entries = readStoreChangelog({ client, topology, store, ...(tasks === undefined ? {} : { tasks }) });
+    const applicationId = values['application-id'];
+    entries = readStoreChangelog({ client, topology, store, ...(applicationId === undefined ? {} : { applicationId }), ...(tasks === undefined ? {} : { tasks }) });
   } else {
     const stateDir = values['state-dir'];
     if (stateDir === undefined) throw cli.usage('--state-dir is required (or --from-changelog)');

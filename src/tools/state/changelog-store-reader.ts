@@ -17,6 +17,8 @@ export interface ChangelogStoreReadOptions {
   /** The store's definition (kind, serdes, retention) and the application id that names its changelog. */
   readonly topology: Topology;
   readonly store: string;
+  /** The application whose changelog to read, when another than the topology's (the same topology deployed twice). */
+  readonly applicationId?: string;
   /** Only the partitions of these tasks (`0_1`); all by default. */
   readonly tasks?: readonly string[];
 }
@@ -28,7 +30,7 @@ export interface StoreChangelog {
 }
 
 /** The changelog of a store of the topology; throws, saying why, for a store that has none to read. */
-export function storeChangelog(topology: Topology, store: string): StoreChangelog {
+export function storeChangelog(topology: Topology, store: string, applicationId = topology.applicationId): StoreChangelog {
   const definition = topology.stores.get(store);
   if (definition === undefined) throw new StateStoreError(`The topology has no store '${store}' (it has: ${[...topology.stores.keys()].join(', ') || 'none'})`);
   if (topology.globalStoreNames().includes(store)) {
@@ -40,7 +42,7 @@ export function storeChangelog(topology: Topology, store: string): StoreChangelo
   if (!definition.loggingEnabled) throw new StateStoreError(`Store '${store}' has logging disabled: it has no changelog topic`);
   const subtopology = topology.subtopologies.find((s) => s.stores.some((d) => d.name === store));
   if (subtopology === undefined) throw new StateStoreError(`Store '${store}' belongs to no sub-topology of the topology`);
-  return { topic: changelogTopicName(topology.applicationId, store), subtopology: subtopology.id };
+  return { topic: changelogTopicName(applicationId, store), subtopology: subtopology.id };
 }
 
 /**
@@ -51,7 +53,7 @@ export function storeChangelog(topology: Topology, store: string): StoreChangelo
  */
 export async function* readStoreChangelog(options: ChangelogStoreReadOptions): AsyncGenerator<StateEntry> {
   const { client, topology, store, tasks } = options;
-  const { topic, subtopology } = storeChangelog(topology, store);
+  const { topic, subtopology } = storeChangelog(topology, store, options.applicationId);
   const shape = shapeFromDefinition(topology.stores.get(store)!);
   const admin = client.admin();
   await admin.connect();
