@@ -26,7 +26,8 @@ time segments and changelog position (the offset recorded in the store with its 
 as one JSON document.
 
 dump prints a store's entries as JSON lines, {"task","key","window","value","timestamp"} (window for
-session and window stores, timestamp for timestamped ones); get prints those of one key. Keys and values
+session and window stores, timestamp for timestamped ones); get prints those of one key (exit code 4
+when it has none). Keys and values
 go through the serdes of the store in --topology MODULE (loaded as 'describe' loads it; its application
 id is the default --application-id). Without a topology, keys and values are printed as raw bytes
 (--bytes, default base64) and the store's kind is read from the layout recorded in it. --key is the key
