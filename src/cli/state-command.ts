@@ -13,10 +13,10 @@ import { formatEntry, keyBytesOf, matchesKey } from '../tools/state/state-output
 import type { StateEntry } from '../tools/state/store-shape.js';
 
 export const STATE_HELP = `kstreams state list --state-dir DIR [--application-id ID] [--topology MODULE]
-                    [--bootstrap-servers HOST:PORT[,...]] [--json]
+                    [--bootstrap-servers HOST:PORT[,...]] [--json] [--temp-dir DIR]
 kstreams state dump --store NAME [--key KEY | --key-hex HEX] [--task 0_1[,1_0...]] [--topology MODULE]
                     (--state-dir DIR [--application-id ID] | --from-changelog [--bootstrap-servers ...])
-                    [--bytes base64|hex]
+                    [--bytes base64|hex] [--temp-dir DIR]
 kstreams state get  --store NAME (--key KEY | --key-hex HEX) ...the options of dump
 
 list: per application folder under DIR (or --application-id), each task folder (and 'global'), who last
@@ -37,7 +37,8 @@ Local stores are never opened in place: each is copied into the system's temp fo
 (looked at twice in a row, its immutable LevelDB tables hard-linked, its manifest and logs copied up to
 the sizes seen; never between a commit's writes) and read there, so it is safe while the instance runs
 (LevelDB allows one opener, the instance) and the folder is never written. It shows what the instance
-last committed: changes still in its write cache are not on disk.
+last committed: changes still in its write cache are not on disk. --temp-dir puts the copies elsewhere
+(tables are hard-linked on the state directory's file system, copied on another one).
 
 --from-changelog reads the store's changelog topic on the broker instead (needs --topology; the topic is
 <application id>-<store>-changelog, --application-id overriding the topology's): the latest
@@ -76,6 +77,7 @@ export async function stateCommand(args: string[], cli: StateCli): Promise<void>
       task: { type: 'string', multiple: true },
       bytes: { type: 'string' },
       'from-changelog': { type: 'boolean' },
+      'temp-dir': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -84,7 +86,7 @@ export async function stateCommand(args: string[], cli: StateCli): Promise<void>
   if (action === 'list') {
     const stateDir = values['state-dir'];
     if (stateDir === undefined) throw cli.usage('--state-dir is required');
-    await listCommand(stateDir, values['application-id'], topology, values['bootstrap-servers'], values.json === true, cli);
+    await listCommand(stateDir, values['application-id'], topology, values['bootstrap-servers'], values.json === true, values['temp-dir'], cli);
     return;
   }
   if (action !== 'get' && action !== 'dump') throw cli.usage(`unknown state action '${action}' (known: list, get, dump)`);
@@ -111,6 +113,7 @@ export async function stateCommand(args: string[], cli: StateCli): Promise<void>
       store,
       ...(tasks === undefined ? {} : { tasks }),
       ...(topology === undefined ? {} : { topology }),
+      ...(values['temp-dir'] === undefined ? {} : { tempDir: values['temp-dir'] }),
       onWarning: (message) => console.error(`kstreams state: ${message}`),
     });
   }
@@ -136,9 +139,23 @@ async function onlyApplication(stateDir: string, cli: StateCli): Promise<string>
   throw cli.usage(`--application-id is required: ${stateDir} holds ${names.length === 0 ? 'no application folder' : `several (${names.join(', ')})`}`);
 }
 
-async function listCommand(stateDir: string, applicationId: string | undefined, topology: Topology | undefined, servers: string | undefined, json: boolean, cli: StateCli): Promise<void> {
+async function listCommand(
+  stateDir: string,
+  applicationId: string | undefined,
+  topology: Topology | undefined,
+  servers: string | undefined,
+  json: boolean,
+  tempDir: string | undefined,
+  cli: StateCli,
+): Promise<void> {
+  const options = {
+    stateDir,
+    ...(applicationId === undefined ? {} : { applicationId }),
+    ...(topology === undefined ? {} : { topology }),
+    ...(tempDir === undefined ? {} : { tempDir }),
+  };
   if (servers === undefined) {
-    const listings = await listState({ stateDir, ...(applicationId === undefined ? {} : { applicationId }), ...(topology === undefined ? {} : { topology }) });
+    const listings = await listState(options);
     console.log(json ? JSON.stringify(listings, null, 2) : formatStateListing(listings, false));
     return;
   }
@@ -152,7 +169,7 @@ async function listCommand(stateDir: string, applicationId: string | undefined, 
       }
       return (await ends.get(topic))?.get(partition);
     };
-    const listings = await listState({ stateDir, ...(applicationId === undefined ? {} : { applicationId }), ...(topology === undefined ? {} : { topology }), endOffset });
+    const listings = await listState({ ...options, endOffset });
     console.log(json ? JSON.stringify(listings, null, 2) : formatStateListing(listings, true));
   } finally {
     await admin.disconnect();
