@@ -7,6 +7,7 @@
  *   lag --application-id ...           committed offset, end offset and lag per partition
  *   diff <old> <new>                   what an upgrade keeps, renames or drops
  *   topics create --topology <module>  the source, sink and dead-letter topics an application needs (--execute creates them)
+ *   state list|get|dump                what is in a state directory, and a store's entries (local, or from its changelog)
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,6 +22,7 @@ import { formatResetReport, resetApplication, type ResetTarget } from '../tools/
 import { diffTopologies, formatTopologyDiff } from '../tools/topology-diff.js';
 import { deadLetterTopicsOf, formatTopicPlan, lateRecordsTopicsOf, setUpTopics, type DeadLetterSettings } from '../tools/topic-setup.js';
 import { parseIsoDuration } from './iso-duration.js';
+import { STATE_HELP, stateCommand } from './state-command.js';
 
 const HELP: Record<string, string> = {
   main: `kstreams <command> [options]
@@ -31,6 +33,8 @@ Commands:
   lag                 committed offset, end offset and lag of an application per partition
   diff <old> <new>    which stores and internal topics an upgrade keeps, renames or drops
   topics create       the source, sink, dead-letter and late-records topics an application needs: what is missing (--execute creates it)
+  state list          the tasks and stores in a state directory: kinds, sizes, changelog positions
+  state get|dump      a store's entries as JSON lines, read from a copy of its folder (or --from-changelog)
 
 Modules may be .js, or .ts (loaded with tsx, which must be installed: npm install --save-dev tsx).
 Run 'kstreams <command> --help' for a command's options; 'kstreams --version' prints the version.`,
@@ -73,6 +77,7 @@ state is kept, 3 when the upgrade would lose state.`,
 
 Prints, for each partition the application's group has committed (or for --topics), the committed offset,
 the end offset and the lag.`,
+  state: STATE_HELP,
 };
 
 class UsageError extends Error {}
@@ -272,7 +277,11 @@ async function lag(args: string[]): Promise<void> {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-const commands: Record<string, (args: string[]) => Promise<void>> = { describe, diff, reset, lag, topics };
+async function state(args: string[]): Promise<void> {
+  await stateCommand(args, { loadTopology, brokers: brokersOf, usage: (message) => new UsageError(message) });
+}
+
+const commands: Record<string, (args: string[]) => Promise<void>> = { describe, diff, reset, lag, topics, state };
 try {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     console.log(HELP.main);

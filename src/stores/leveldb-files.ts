@@ -84,6 +84,25 @@ export async function inspectLevelDbFolder(path: string): Promise<LevelDbFolderS
   return { kind: 'sound' };
 }
 
+/** What a database's manifest says is live: its tables (number → size) and the logs LevelDB would replay. */
+export interface LevelDbManifest {
+  readonly tables: ReadonlyMap<number, number>;
+  /** Logs numbered at or above this are replayed on open (older ones are obsolete)... */
+  readonly logNumber: number;
+  /** ...and so is this one (0: none; only databases of old LevelDB versions set it). */
+  readonly prevLogNumber: number;
+}
+
+/**
+ * Reads a manifest's version edits (a copy taken while LevelDB appends to it is fine: a record cut short at
+ * the end is ignored, as LevelDB ignores it). Throws when the manifest does not check out.
+ */
+export function readManifest(data: Uint8Array): LevelDbManifest {
+  const version = new VersionState();
+  readLog(data, (record) => version.apply(record));
+  return { tables: version.liveTables(), logNumber: version.logNumber, prevLogNumber: version.prevLogNumber };
+}
+
 async function readOrNull(file: string): Promise<Buffer | null> {
   try {
     return await readFile(file);

@@ -145,7 +145,9 @@ export class SegmentedLevelDbBytesStore implements BytesStore {
           this.segments.set(name, segment);
           created.push([`${SEGMENT_PREFIX}${name}`, PRESENT]);
         }
-        await segment.apply(list);
+        // The position goes into each segment's batch too (a few bytes): a copy taken mid-commit sees a
+        // segment ahead of the meta database's position (see segmentsAhead).
+        await segment.apply(list, changelogPosition);
       }),
     );
     // Last: the position a reopened store restores from is one every segment has reached (see the class).
@@ -208,6 +210,15 @@ export class SegmentedLevelDbBytesStore implements BytesStore {
 
   putMetadata(name: string, value: Buffer): Promise<void> {
     return this.meta.putMetadata(name, value);
+  }
+
+  /**
+   * Segments whose last batch carried a position beyond the store's: written by a commit whose meta batch
+   * was not written yet (a copy of the folder taken mid-commit: see store-snapshot.ts) or was cut by a crash.
+   */
+  segmentsAhead(): string[] {
+    const position = this.changelogPosition() ?? -1n;
+    return [...this.segments].filter(([, segment]) => (segment.changelogPosition() ?? -1n) > position).map(([name]) => name);
   }
 
   /** The number of segment databases open (for tests and the soak bench). */

@@ -28,7 +28,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   dsl: ['errors', 'serde', 'serdes', 'processor', 'stores'],
   runtime: ['errors', 'logging', 'serde', 'serdes', 'processor', 'stores', 'config', 'client'],
   testing: ['errors', 'logging', 'serde', 'serdes', 'processor', 'stores', 'config', 'runtime'],
-  tools: ['errors', 'logging', 'serde', 'serdes', 'processor', 'config', 'client', 'runtime'],
+  tools: ['errors', 'logging', 'serde', 'serdes', 'processor', 'stores', 'config', 'client', 'runtime'],
   cli: ['errors', 'logging', 'serde', 'serdes', 'processor', 'stores', 'config', 'client', 'dsl', 'runtime', 'tools'],
   /** src/index.ts: the public API, gathered from every layer. */
   index: ['errors', 'logging', 'serde', 'processor', 'serdes', 'client', 'config', 'stores', 'dsl', 'runtime', 'testing', 'tools'],
