@@ -83,7 +83,7 @@ class TestBackend implements QueryBackend {
   /** The store of `name` in task `taskId` here, created on first use. */
   store(taskId: string, name: string): ManagedStore {
     let task = this.stores.get(taskId);
-    if (task === undefined) this.stores.set(taskId, (task = new Map()));
+    if (task === undefined) this.stores.set(taskId, (task = new Map<string, ManagedStore>()));
     let store = task.get(name);
     if (store === undefined) task.set(name, (store = createStore(this.topology.stores.get(name)!, new InMemoryBytesStore(), 1 << 20)));
     return store;
