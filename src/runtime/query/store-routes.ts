@@ -97,7 +97,14 @@ export class StoreRoutes {
     const local = this.backend.localStore(definition.name, task.taskId, stale);
     const described = { ...about, taskId: task.taskId };
     if (local.kind === 'active') return this.answer(read(local.store, key), { ...described, stale: false });
-    if (local.kind === 'stale') return this.answer(read(local.store, key), { ...described, stale: true, source: local.source, lag: local.lag });
+    if (local.kind === 'stale') {
+      // A copy that is behind (or whose lag is unknown: a replica just opened) answers only when the owner cannot.
+      if (local.lag !== 0 && req.forwardedBy === undefined) {
+        const current = await this.forwardToHolders(task.taskId, false, req.pathAndQuery).catch(() => undefined);
+        if (current !== undefined) return current;
+      }
+      return this.answer(read(local.store, key), { ...described, stale: true, source: local.source, lag: local.lag });
+    }
     if (local.kind === 'unavailable') throw this.unavailable(`task ${task.taskId}: ${local.reason}`);
     if (req.forwardedBy !== undefined) {
       // One hop only: the forwarder's view of the group is older than ours; it answers 503 and the caller retries.

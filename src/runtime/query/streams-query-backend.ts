@@ -75,16 +75,18 @@ export class StreamsQueryBackend implements QueryBackend {
   localStore(storeName: string, taskId: string, allowStale: boolean): LocalStoreAnswer {
     const thread = this.streams.thread();
     const active = thread?.activeTasks.get(taskId);
-    if (active !== undefined && (active.state === 'running' || active.state === 'restoring')) {
+    // A task exists here once its stores are open ('created'), then restores and runs.
+    if (active !== undefined && active.state !== 'closed') {
       const store = active.streamTask.stores.get(storeName);
       if (store !== undefined) {
         if (active.state === 'running' && this.streams.state() === 'RUNNING') return { kind: 'active', store };
         if (allowStale) {
-          let lag = 0;
-          for (const r of thread!.restoreProgress.inProgress.values()) if (r.taskId === taskId) lag += Number(r.remaining);
+          // Unknown (NaN) until its restoration has started and said how far it has to go.
+          let lag = active.state === 'running' ? 0 : Number.NaN;
+          for (const r of thread!.restoreProgress.inProgress.values()) if (r.taskId === taskId) lag = (Number.isNaN(lag) ? 0 : lag) + Number(r.remaining);
           return { kind: 'stale', store, source: 'restoring', lag };
         }
-        const why = active.state === 'restoring' ? 'it is restoring its state' : `the instance is ${this.streams.state()}`;
+        const why = active.state !== 'running' ? 'it is restoring its state' : `the instance is ${this.streams.state()}`;
         return { kind: 'unavailable', reason: `${why} (pass stale=true to read it anyway)` };
       }
     }
