@@ -355,7 +355,14 @@ export class KafkaStreams {
   }
 
   /** Where the query server listens (with `queryServer`), once started. */
-  get queryServerAddress(): { host: string; port: number } | undefined {
+  get queryServerAddress():
+    | {
+        /** The interface's address. */
+        host: string;
+        /** The port. */
+        port: number;
+      }
+    | undefined {
     return this.queryAt === undefined ? undefined : { host: this.queryAt.address, port: this.queryAt.port };
   }
 

@@ -37,6 +37,7 @@ export interface AnswerSource {
 
 /** The value of a key. */
 export interface KeyAnswer<V> extends AnswerSource {
+  /** The key's value. */
   readonly value: V;
   /** The time of its last update, where the store keeps one. */
   readonly timestamp?: number;
@@ -44,26 +45,35 @@ export interface KeyAnswer<V> extends AnswerSource {
 
 /** The sessions of a key, by end time. */
 export interface SessionsAnswer<V> extends AnswerSource {
+  /** The sessions (none: the key has none). */
   readonly sessions: Array<SessionJson<V>>;
 }
 
 /** The windows of a key, by start time. */
 export interface WindowsAnswer<V> extends AnswerSource {
+  /** The windows (none: the key has none in that range). */
   readonly windows: Array<WindowJson<V>>;
 }
 
 /** One page of a range of a key-value store, in key-byte order; `next` is the cursor of the following page. */
 export interface RangePage<K, V> {
+  /** The instance that merged the page. */
   readonly answeredBy: string;
+  /** True when a copy that may be behind answered for some partition (only with `stale: true`). */
   readonly stale: boolean;
+  /** The page's entries. */
   readonly entries: Array<EntryJson<K, V>>;
+  /** The cursor of the next page; absent on the last one. */
   readonly next?: string;
 }
 
 /** Bounds and paging of a range read. Keys are given as the query server reads them (see README). */
 export interface RangeOptions extends ReadOptions {
+  /** Keys at or after this one. */
   readonly from?: unknown;
+  /** Keys at or before this one. */
   readonly to?: unknown;
+  /** Keys whose serialized bytes start with this key's. */
   readonly prefix?: unknown;
   /** Entries per page (at most the server's `maxLimit`); default 100. */
   readonly limit?: number;
@@ -74,7 +84,9 @@ export interface RangeOptions extends ReadOptions {
 /** A query the server refused or could not answer: its HTTP status, its error code and message. */
 export class QueryClientError extends StreamsError {
   constructor(
+    /** The HTTP status (0: no server could be reached). */
     readonly status: number,
+    /** The server's error code (`unknown_store`, `bad_key`, `unavailable`, …). */
     readonly code: string,
     message: string,
   ) {

@@ -2,20 +2,27 @@ import { keyValueStoreOf, sessionStoreOf, windowStoreOf, type ManagedStore } fro
 
 /** One session of a key: its bounds (epoch ms) and aggregate. */
 export interface SessionJson<V = unknown> {
+  /** The time of its first record. */
   readonly start: number;
+  /** The time of its last record. */
   readonly end: number;
+  /** The session's aggregate. */
   readonly value: V;
 }
 
 /** One window of a key: its start (epoch ms) and value. */
 export interface WindowJson<V = unknown> {
+  /** The window's start. */
   readonly start: number;
+  /** The window's value. */
   readonly value: V;
 }
 
 /** One entry of a key-value range. */
 export interface EntryJson<K = unknown, V = unknown> {
+  /** The key. */
   readonly key: K;
+  /** Its value. */
   readonly value: V;
 }
 
