@@ -9,6 +9,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>kstreams status</title>
+<link rel="icon" href="data:,">
 <style>
   body { font-family: system-ui, sans-serif; margin: 20px; color: #111827; }
   h1 { font-size: 20px; margin: 0 0 4px; }
@@ -21,7 +22,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   .RUNNING { color: #166534; font-weight: bold; }
   .REBALANCING { color: #92400e; font-weight: bold; }
   .unreachable, .ERROR { color: #991b1b; font-weight: bold; }
-  #topology { border: 1px solid #e5e7eb; overflow: auto; max-width: 100%; }
+  #topology { border: 1px solid #e5e7eb; overflow: auto; max-width: 100%; display: inline-block; }
 </style>
 </head>
 <body>
