@@ -349,3 +349,24 @@ function rawGetWithBody(server: string, path: string): Promise<number> {
     req.end('abc');
   });
 }
+
+describe('keys from URLs and the topology diagram', () => {
+  it('reads a key as the store’s key serde needs it', async () => {
+    const { decodeKey } = await import('../../src/runtime/query/query-json.js');
+    expect(decodeKey('42', Serdes.String() as never).key).toBe('42');
+    expect(decodeKey('42', Serdes.Long() as never).key).toBe(42);
+    expect(decodeKey('{"user":"u1","n":2}', Serdes.Json() as never).key).toEqual({ user: 'u1', n: 2 });
+    expect(decodeKey('plain text', Serdes.Json() as never).key).toBe('plain text');
+    expect(() => decodeKey('4.5e999', Serdes.Double() as never)).toThrow(/not a number/);
+  });
+
+  it('draws node names as text, never as markup', async () => {
+    const { topologySvg } = await import('../../src/runtime/query/topology-svg.js');
+    const builder = new StreamsBuilder();
+    builder.stream('in<script>', Consumed.with(Serdes.String(), Serdes.String())).to('out&more');
+    const svg = topologySvg(builder.build({ applicationId: 'svg-test' }));
+    expect(svg).not.toContain('<script>');
+    expect(svg).toContain('in&#60;script&#62;');
+    expect(svg).toContain('out&#38;more');
+  });
+});
