@@ -109,6 +109,22 @@ export {
   type ReadOnlyWindowStore,
 } from './runtime/queryable-stores.js';
 export { installShutdownHooks, type ShutdownHookOptions } from './runtime/shutdown-hooks.js';
+export type { QueryServerOptions, QueryRequestInfo } from './config/query-server-options.js';
+export {
+  QueryClient,
+  QueryClientError,
+  type QueryClientOptions,
+  type ReadOptions,
+  type RangeOptions,
+  type AnswerSource,
+  type KeyAnswer,
+  type SessionsAnswer,
+  type WindowsAnswer,
+  type RangePage,
+  type SessionJson,
+  type WindowJson,
+  type EntryJson,
+} from './runtime/query/query-client.js';
 export type { StreamsConfig, ProcessingGuarantee } from './config/streams-config.js';
 export type { ConnectionSettings, SaslSettings, PasswordSasl, OAuthBearerSasl, OAuthBearerToken, RetrySettings } from './client/connection-settings.js';
 export type { OffsetsAdmin, GroupOffsets, CommittedOffset, PartitionOffsets } from './client/admin.js';

@@ -4,7 +4,8 @@
  *
  *   KAFKA_BROKERS, APP_ID, INPUT_TOPIC, OUTPUT_TOPIC, STATE_DIR      required
  *   GUARANTEE (at_least_once | exactly_once_v2), GRACE_MS, COMMIT_INTERVAL_MS, RESTORE_BATCH_RECORDS, LOG_LEVEL,
- *   NUM_STANDBY_REPLICAS, GROUP_INSTANCE_ID (static membership), SESSION_TIMEOUT_MS (default 6000)
+ *   NUM_STANDBY_REPLICAS, GROUP_INSTANCE_ID (static membership), SESSION_TIMEOUT_MS (default 6000),
+ *   QUERY_PORT (serve queries and the status page on 127.0.0.1:<port>, its applicationServer)
  *
  * Prints one JSON line per event on stdout (`{"event":"restore-start",...}`); SIGTERM closes it cleanly.
  */
@@ -44,6 +45,7 @@ const app = new KafkaStreams(topology, {
   heartbeatIntervalMs: 1000,
   logLevel: (process.env.LOG_LEVEL ?? 'warn') as 'debug' | 'info' | 'warn' | 'error',
   deserializationExceptionHandler: 'logAndContinue',
+  ...(process.env.QUERY_PORT === undefined ? {} : { applicationServer: `127.0.0.1:${process.env.QUERY_PORT}`, queryServer: true }),
 });
 app.on('stateChange', (next) => emit('state', { state: next }));
 app.setGlobalStateRestoreListener({

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ConnectionSettings } from '../client/connection-settings.js';
 import { ConfigError } from '../errors/errors.js';
 import type { UserTopicSettings } from './user-topic-settings.js';
+import type { QueryServerOptions, ResolvedQueryServerOptions } from './query-server-options.js';
 import { isLogLevel, pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
 
 /** At-least-once (a crash may process some records twice) or exactly-once (transactions; Kafka Streams' v2). */
@@ -128,6 +129,11 @@ export interface StreamsConfig {
   lateRecords?: LateRecordsSettings;
   /** `host:port` where this instance answers interactive queries; other instances learn it from the group. */
   applicationServer?: string;
+  /**
+   * Serve queries of the stores and the status page over HTTP on `applicationServer`'s port (`true`: with the
+   * defaults of QueryServerOptions); default: no server. Needs `applicationServer`.
+   */
+  queryServer?: boolean | QueryServerOptions;
   /** Serve `/metrics` (Prometheus) and `/health` on this port (0: any free port); default: no server. */
   metricsPort?: number;
   /** Interface of the metrics server; default '127.0.0.1' (this machine only): set '0.0.0.0' to expose it. */
@@ -175,6 +181,7 @@ export interface ResolvedStreamsConfig {
   readonly repartitionPurgeIntervalMs: number;
   readonly metricsPort: number | undefined;
   readonly applicationServer: string | undefined;
+  readonly queryServer: ResolvedQueryServerOptions | undefined;
   readonly metricsHost: string;
   readonly deserializationExceptionHandler: RecordErrorHandler;
   readonly processingExceptionHandler: RecordErrorHandler;
@@ -204,6 +211,23 @@ function hostPort(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^[^:\s]+:\d{1,5}$/.test(value)) throw new ConfigError(`${name} must be 'host:port', got '${value}'`);
   return value;
+}
+
+function queryServerOptions(value: StreamsConfig['queryServer'], applicationServer: string | undefined): ResolvedQueryServerOptions | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (applicationServer === undefined) throw new ConfigError("queryServer needs applicationServer ('host:port'): the server listens on its port");
+  const options = value === true ? {} : value;
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length === 0)) throw new ConfigError('queryServer.token must be a non-empty string');
+  return {
+    host: options.host ?? '127.0.0.1',
+    port: Number(applicationServer.slice(applicationServer.lastIndexOf(':') + 1)),
+    token: options.token,
+    authorize: options.authorize,
+    maxLimit: integer('queryServer.maxLimit', options.maxLimit, 1000, 1),
+    forwardTimeoutMs: integer('queryServer.forwardTimeoutMs', options.forwardTimeoutMs, 5000, 1),
+    retryAfterSeconds: integer('queryServer.retryAfterSeconds', options.retryAfterSeconds, 1, 0),
+    statusPage: options.statusPage ?? true,
+  };
 }
 
 function topicCreation(value: StreamsConfig['createTopics']): UserTopicSettings | undefined {
@@ -305,6 +329,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     metricsPort: config.metricsPort === undefined ? undefined : integer('metricsPort', config.metricsPort, 0, 0),
     metricsHost: config.metricsHost ?? '127.0.0.1',
     applicationServer: hostPort('applicationServer', config.applicationServer),
+    queryServer: queryServerOptions(config.queryServer, hostPort('applicationServer', config.applicationServer)),
     repartitionPurgeIntervalMs: integer('repartitionPurgeIntervalMs', config.repartitionPurgeIntervalMs, 30_000, 0),
     logger: config.logger ?? defaultLogger(config.applicationId, config.logLevel),
     kafka: { ...(config.kafka ?? {}) },

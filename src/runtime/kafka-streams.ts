@@ -7,6 +7,8 @@ import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { MetricsServer } from './metrics-server.js';
+import { QueryServer } from './query/query-server.js';
+import { StreamsQueryBackend } from './query/streams-query-backend.js';
 import { StoreSchemas } from './store-schemas.js';
 import { InvalidStateStoreError, type QueryableStoreType } from './queryable-stores.js';
 import type { ManagedStore } from '../stores/managed-store.js';
@@ -55,6 +57,9 @@ export class KafkaStreams {
   private metadata: TopologyMetadata | undefined;
   private metricsServer: MetricsServer | undefined;
   private metricsAt: AddressInfo | undefined;
+  private queryServer: QueryServer | undefined;
+  private queryBackend: StreamsQueryBackend | undefined;
+  private queryAt: AddressInfo | undefined;
   private readonly retiredProcessed: RecordCounts = emptyRecordCounts();
 
   constructor(
@@ -107,6 +112,7 @@ export class KafkaStreams {
     this.current = next;
     if (previous === next) return;
     this.config.logger.info(`state ${previous} -> ${next}`);
+    this.queryBackend?.invalidate();
     for (const listener of this.listeners) {
       try {
         listener(next, previous);
@@ -147,6 +153,7 @@ export class KafkaStreams {
         this.metricsAt = await this.metricsServer.listen(this.config.metricsPort, this.config.metricsHost);
         this.config.logger.info(`metrics on http://${this.metricsAt.address}:${this.metricsAt.port}/metrics`);
       }
+      if (this.config.queryServer !== undefined) await this.startQueryServer();
       // As Kafka Streams: the global stores are restored before any task processes.
       const global = new GlobalState(this.client, this.topology, this.config, metadata.partitionsByTopic, () => this.restoreListener);
       this.global = global;
@@ -160,10 +167,29 @@ export class KafkaStreams {
       await this.thread?.close().catch(() => {});
       await this.global?.close().catch(() => {});
       await this.metricsServer?.close();
+      await this.queryServer?.close();
       throw err;
     } finally {
       await admin.disconnect().catch(() => {});
     }
+  }
+
+  /** The query server (`queryServer`) on `applicationServer`'s port: see QueryServer. */
+  private async startQueryServer(): Promise<void> {
+    const backend = new StreamsQueryBackend({
+      topology: this.topology,
+      config: this.config,
+      state: () => this.current,
+      thread: () => this.thread,
+      globalStores: () => this.global?.stores,
+      metadata: () => this.metadata,
+      members: () => this.metadataForAllStreamsClients(),
+      metrics: () => this.metrics(),
+    });
+    this.queryBackend = backend;
+    this.queryServer = new QueryServer(backend, this.config.queryServer!, this.config.logger);
+    this.queryAt = await this.queryServer.listen();
+    this.config.logger.info(`queries and status on http://${this.queryAt.address}:${this.queryAt.port}/status`);
   }
 
   /** Checks that the handlers' dead-letter topics exist; returns them. */
@@ -331,6 +357,18 @@ export class KafkaStreams {
     return this.metricsAt === undefined ? undefined : { host: this.metricsAt.address, port: this.metricsAt.port };
   }
 
+  /** Where the query server listens (with `queryServer`), once started. */
+  get queryServerAddress():
+    | {
+        /** The interface's address. */
+        host: string;
+        /** The port. */
+        port: number;
+      }
+    | undefined {
+    return this.queryAt === undefined ? undefined : { host: this.queryAt.address, port: this.queryAt.port };
+  }
+
   /** Closes this instance cleanly on SIGINT and SIGTERM, then exits: see {@link installShutdownHooks}. */
   closeOnSignals(options: ShutdownHookOptions = {}): () => void {
     return installShutdownHooks(this, options);
@@ -348,6 +386,7 @@ export class KafkaStreams {
         await this.thread?.close();
         await this.global?.close();
         await this.metricsServer?.close();
+        await this.queryServer?.close();
         this.transition(wasError ? 'ERROR' : 'NOT_RUNNING');
         if (wasError) this.current = 'ERROR';
       })();

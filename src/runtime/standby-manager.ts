@@ -30,6 +30,11 @@ export class StandbyManager {
     return [...this.standbys.keys()].sort();
   }
 
+  /** The replica of a task, if this instance keeps one. */
+  replica(taskId: string): StandbyTask | undefined {
+    return this.standbys.get(taskId);
+  }
+
   /** Records applied by every replica since it opened. */
   get appliedRecords(): number {
     let n = 0;

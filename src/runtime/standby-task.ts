@@ -27,6 +27,10 @@ export class StandbyTask {
   applied = 0;
   /** The replica is ahead of its changelog (recreated topic): wipe it. */
   stale = false;
+  /** The end (or limit) each store's changelog had at the last catch-up, by store name (for the replica's lag). */
+  private readonly ends = new Map<string, bigint>();
+  /** When the last catch-up round ended (epoch ms), 0 before the first. */
+  caughtUpAt = 0;
 
   private constructor(
     private readonly config: ResolvedStreamsConfig,
@@ -71,6 +75,7 @@ export class StandbyTask {
       const logEnd = await reader.endOffset(topic, this.partition);
       const limit = source === undefined ? logEnd : await committed(topic, this.partition);
       const end = limit < logEnd ? limit : logEnd;
+      this.ends.set(store.name, end);
       const position = bytes.changelogPosition() ?? 0n;
       if (position > logEnd) {
         // The changelog was recreated (an application reset): this replica is worthless; the next open starts over.
@@ -92,7 +97,25 @@ export class StandbyTask {
       });
       moved = true;
     }
+    this.caughtUpAt = Date.now();
     if (moved && !this.closed) await this.stateManager.writeCheckpoint(this.stores.map(({ store, bytes }) => ({ definition: store.definition, bytes })));
+  }
+
+  /** The replica's store of that name (read-only use: interactive queries that allow stale reads). */
+  store(name: string): ManagedStore | undefined {
+    return this.closed ? undefined : this.stores.find((s) => s.store.name === name)?.store;
+  }
+
+  /** Changelog records the replica's stores were behind at the last catch-up's ends, less what they applied since. */
+  get lag(): number {
+    let lag = 0n;
+    for (const { store, bytes } of this.stores) {
+      const end = this.ends.get(store.name);
+      if (end === undefined) return Number.NaN;
+      const position = bytes.changelogPosition() ?? 0n;
+      if (end > position) lag += end - position;
+    }
+    return Number(lag);
   }
 
   async close(wipe = false): Promise<void> {
