@@ -41,6 +41,7 @@ export {
   type StreamPartitioner,
   type TopicNameExtractor,
 } from './dsl/options.js';
+export { BufferConfig, EagerBufferConfig, StrictBufferConfig, type BufferFullStrategy } from './dsl/buffer-config.js';
 export type {
   Aggregator,
   ForeachAction,
@@ -80,6 +81,7 @@ export {
   StateStoreError,
   StreamsError,
   StreamsRuntimeError,
+  SuppressionBufferFullError,
   TopologyError,
   type RecordOrigin,
 } from './errors/errors.js';

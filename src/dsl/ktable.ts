@@ -9,14 +9,12 @@ import { KTableFilter, KTableMapValues } from './internals/processors/ktable-pro
 import { mapValues } from './internals/processors/stateless.js';
 import type { TableProducer } from './internals/table-producer.js';
 import { bufferStore, tableStore } from './internals/table-store.js';
-import { suppressFinalResults } from './internals/processors/suppress-final-results.js';
-import { suppressTimeLimit } from './internals/processors/suppress-time-limit.js';
+import { ktableSuppress, type SuppressionKind } from './internals/processors/ktable-suppress.js';
 import { KStream } from './kstream.js';
 import { Materialized, Named, type Grouped, type Suppressed } from './options.js';
 import type { KeyValue } from '../processor/record.js';
 import { KGroupedTable } from './kgrouped-table.js';
 import { ktableRepartitionMap } from './internals/processors/ktable-aggregate.js';
-import type { Windowed } from '../processor/windowed.js';
 
 /** For windowed tables: how long after a window's end it closes (grace, or gap + grace for sessions). */
 interface WindowInfo {
@@ -69,12 +67,22 @@ export class KTable<K, V> {
     return new KTable<K, VR>(this.graph, name, keySerde, values, made, this.window);
   }
 
-  /** The stream of this table's updates; deletions arrive as records with a null value. */
-  toStream(named?: Named): KStream<K, V> {
-    const name = named?.name ?? this.graph.newProcessorName('KTABLE-TOSTREAM-');
+  /**
+   * The stream of this table's updates; deletions arrive as records with a null value. With a `mapper`, each
+   * update is re-keyed by it (Kafka Streams' `toStream(KeyValueMapper)`: `toStream(named).selectKey(mapper)`),
+   * e.g. `windowedCounts.toStream((windowed) => windowed.key)`; a later grouping repartitions.
+   */
+  // The mapper's overload first: a function has a `name`, so it would also pass for a Named.
+  toStream<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>;
+  toStream(named?: Named): KStream<K, V>;
+  toStream<KR>(mapperOrNamed?: KeyValueMapper<K, V, KR> | Named, named?: Named): KStream<K, V> | KStream<KR, V> {
+    const mapper = mapperOrNamed instanceof Named ? undefined : mapperOrNamed;
+    const given = mapperOrNamed instanceof Named ? mapperOrNamed : named;
+    const name = given?.name ?? this.graph.newProcessorName('KTABLE-TOSTREAM-');
     const newValue = mapValues((c) => (c as Change<unknown>).newValue);
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: newValue, stores: [] });
-    return new KStream<K, V>(this.graph, name, this.keySerde, this.valueSerde, false);
+    const stream = new KStream<K, V>(this.graph, name, this.keySerde, this.valueSerde, false);
+    return mapper === undefined ? stream : stream.selectKey(mapper);
   }
 
   /**
@@ -96,23 +104,6 @@ export class KTable<K, V> {
   mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
     const make = (store: string | undefined) => new KTableMapValues(this.producer, mapper as ValueMapper<unknown, unknown, unknown>, store);
     return this.add<VR>('KTABLE-MAPVALUES-', named, materialized, make, undefined);
-  }
-
-  /** `Suppressed.untilTimeLimit(limit)`, on any table (Kafka Streams' KTableSuppressProcessor). */
-  private suppressTimeLimit(suppressed: Suppressed, limitMs: number): KTable<K, V> {
-    const storeName = suppressed.name !== undefined ? `${suppressed.name}-store` : this.graph.newStoreName('KTABLE-SUPPRESS-');
-    const name = suppressed.name ?? this.graph.newProcessorName('KTABLE-SUPPRESS-');
-    const hint = 'give the table serdes (Materialized...withKeySerde / withValueSerde)';
-    const supplier = suppressTimeLimit(
-      storeName,
-      limitMs,
-      this.graph.serdeFor('key', `suppress ${name}`, hint, this.keySerde),
-      this.graph.serdeFor('value', `suppress ${name}`, hint, this.valueSerde),
-    );
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier, stores: [] });
-    this.graph.addStore(bufferStore(storeName));
-    this.graph.connectStore(name, storeName);
-    return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);
   }
 
   /**
@@ -271,8 +262,7 @@ export class KTable<K, V> {
   suppress(suppressed: Suppressed): KTable<K, V> {
     // As Kafka Streams' KTableSuppressProcessorSupplier: the table upstream sends old values (and so is materialized).
     this.producer.enableSendingOldValues(true);
-    if (suppressed.kind === 'untilTimeLimit') return this.suppressTimeLimit(suppressed, suppressed.timeLimitMs ?? 0);
-    if (this.window === undefined) {
+    if (suppressed.kind === 'untilWindowCloses' && this.window === undefined) {
       throw new TopologyError(
         'suppress(Suppressed.untilWindowCloses()) needs a windowed table: call it on the result of ' +
           'windowedBy(...).aggregate/count/reduce.',
@@ -280,16 +270,26 @@ export class KTable<K, V> {
     }
     const storeName = suppressed.name !== undefined ? `${suppressed.name}-store` : this.graph.newStoreName('KTABLE-SUPPRESS-');
     const name = suppressed.name ?? this.graph.newProcessorName('KTABLE-SUPPRESS-');
-    const supplier = suppressFinalResults(
+    const kind: SuppressionKind =
+      suppressed.kind === 'untilWindowCloses'
+        ? { kind: 'untilWindowCloses', closeAfterMs: this.window!.closeAfterMs }
+        : { kind: 'untilTimeLimit', limitMs: suppressed.timeLimitMs ?? 0 };
+    // A windowed table is keyed by Windowed keys, and its key serde is a windowed serde.
+    const keyHint = 'give the table serdes (Materialized...withKeySerde / withValueSerde)';
+    const valueHint = this.window !== undefined ? 'pass Materialized...withValueSerde(serde) to the aggregation' : keyHint;
+    const supplier = ktableSuppress(
+      name,
       storeName,
-      this.window.closeAfterMs,
-      // A table with a window is keyed by Windowed keys: its key serde is a windowed serde.
-      this.keySerde as Serde<Windowed<unknown>>,
-      this.graph.serdeFor('value', `suppress ${name}`, 'pass Materialized...withValueSerde(serde) to the aggregation', this.valueSerde),
+      kind,
+      suppressed.bufferConfig,
+      this.graph.serdeFor('key', `suppress ${name}`, keyHint, this.keySerde),
+      this.graph.serdeFor('value', `suppress ${name}`, valueHint, this.valueSerde),
     );
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier, stores: [] });
-    this.graph.addStore(bufferStore(storeName));
+    const { loggingEnabled, changelogConfig } = suppressed.bufferConfig;
+    this.graph.addStore(bufferStore(storeName, loggingEnabled, changelogConfig));
     this.graph.connectStore(name, storeName);
     return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);
   }
+
 }

@@ -100,6 +100,12 @@ export interface TableSpec {
   readonly groupBy?: Op;
 }
 
+export interface BufferBound {
+  readonly maxRecords?: number;
+  readonly maxBytes?: number;
+  readonly whenFull: 'emitEarly' | 'shutDown';
+}
+
 export interface DifferentialCase {
   /** `<seed>:<index>`: replay with `npx tsx test/differential/replay.ts --seed <seed> --case <index>`. */
   readonly id: string;
@@ -130,6 +136,12 @@ export interface DifferentialCase {
   readonly window: WindowSpec;
   /** `suppress(Suppressed.untilWindowCloses(unbounded()))` after a windowed aggregation. */
   readonly suppress: boolean;
+  /**
+   * The suppression's buffer (windowed `suppress` or a table's `suppressLimit`) is bounded instead of
+   * unbounded: `BufferConfig.unbounded()` `.withMaxRecords(n)` / `.withMaxBytes(n)`, then
+   * `.emitEarlyWhenFull()` for `emitEarly` (time limits only; final results take `shutDown`).
+   */
+  readonly bufferBound?: BufferBound;
   /** Windowed aggregations (session, time, sliding): `emitStrategy(EmitStrategy.onWindowClose())`. */
   readonly onWindowClose?: boolean;
   /** A `filter` before the grouping that drops the records whose value is the marker (see valueOps). */

@@ -20,6 +20,8 @@ import {
   StreamJoined,
   StreamsBuilder,
   Suppressed,
+  BufferConfig,
+  type StrictBufferConfig,
   TimeWindows,
   TopologyTestDriver,
   WindowedSerdes,
@@ -150,13 +152,21 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
             ? timed.reduce(reducer, materialized(c, valueSerde))
             : timed.aggregate(() => ops.init(), aggregator, materialized(c, valueSerde));
     }
-    table = c.suppress ? windowed.suppress(Suppressed.untilWindowCloses()) : windowed;
+    table = c.suppress ? windowed.suppress(Suppressed.untilWindowCloses(strictBuffer(c))) : windowed;
   }
   (table as KTable<unknown, Value>)
     .toStream()
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it sets the type argument: without it inference picks Serde<string>
     .to('out', Produced.with(keyOut as Serde<unknown>, valueOut));
   return drive(builder.build({ applicationId: 'differential' }), c, valueSerde, keyOut, valueOut);
+}
+
+/** The case's suppression buffer (cases.ts, bufferBound), before its full strategy. */
+function strictBuffer(c: DifferentialCase): StrictBufferConfig {
+  let buffer = BufferConfig.unbounded();
+  if (c.bufferBound?.maxRecords !== undefined) buffer = buffer.withMaxRecords(c.bufferBound.maxRecords);
+  if (c.bufferBound?.maxBytes !== undefined) buffer = buffer.withMaxBytes(c.bufferBound.maxBytes);
+  return buffer;
 }
 
 /** The table of a table or join case, with its operators (TableSpec). */
@@ -177,7 +187,9 @@ function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, 
   if (spec.suppressLimit !== undefined) {
     // An identity mapValues (on both sides) that gives the table its value serde back for the buffer.
     table = table.mapValues((v) => v, Materialized.with<string, V>(Serdes.String(), valueSerde));
-    table = table.suppress(Suppressed.untilTimeLimit(spec.suppressLimit));
+    table = table.suppress(
+      Suppressed.untilTimeLimit(spec.suppressLimit, c.bufferBound?.whenFull === 'emitEarly' ? strictBuffer(c).emitEarlyWhenFull() : strictBuffer(c)),
+    );
   }
   return table;
 }

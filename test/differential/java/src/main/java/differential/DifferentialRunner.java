@@ -243,7 +243,7 @@ public final class DifferentialRunner {
         default: t = sessions.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v),
             (k, left, right) -> ops.merge(left, right), materialized(c, ops.serde()));
       }
-      table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
+      table = suppress ? t.suppress(Suppressed.untilWindowCloses(strictBuffer(c))) : t;
     } else if ("sliding".equals(windowType)) {
       long difference = window.get("size").asLong();
       SlidingWindows windows = window.get("noGrace").asBoolean()
@@ -258,7 +258,7 @@ public final class DifferentialRunner {
         case "reduce": t = sliding.reduce(ops::reduce, materialized(c, ops.serde())); break;
         default: t = sliding.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v), materialized(c, ops.serde()));
       }
-      table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
+      table = suppress ? t.suppress(Suppressed.untilWindowCloses(strictBuffer(c))) : t;
     } else {
       long size = window.get("size").asLong();
       long advance = window.get("advance").asLong();
@@ -275,10 +275,19 @@ public final class DifferentialRunner {
         case "reduce": t = timed.reduce(ops::reduce, materialized(c, ops.serde())); break;
         default: t = timed.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v), materialized(c, ops.serde()));
       }
-      table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
+      table = suppress ? t.suppress(Suppressed.untilWindowCloses(strictBuffer(c))) : t;
     }
     writeTo(table, keyOut, valueOut);
     return drive(builder.build(), c, stateDir, ops, keyOut.deserializer(), valueOut.deserializer());
+  }
+
+  /** The case's suppression buffer (bufferBound in cases.ts), before its full strategy. */
+  static Suppressed.StrictBufferConfig strictBuffer(JsonNode c) {
+    Suppressed.StrictBufferConfig buffer = Suppressed.BufferConfig.unbounded();
+    JsonNode bound = c.path("bufferBound");
+    if (bound.hasNonNull("maxRecords")) buffer = buffer.withMaxRecords(bound.get("maxRecords").asLong());
+    if (bound.hasNonNull("maxBytes")) buffer = buffer.withMaxBytes(bound.get("maxBytes").asLong());
+    return buffer;
   }
 
   /** The table of a table or join case (TableSpec in cases.ts): Materialized.as("store") or none, then its operators. */
@@ -302,7 +311,9 @@ public final class DifferentialRunner {
       // The same as cases.ts: an identity mapValues that gives the table its value serde back for the buffer.
       table = table.mapValues(v -> v, Materialized.<String, V, KeyValueStore<Bytes, byte[]>>with(Serdes.String(), ops.serde()));
       table = table.suppress(Suppressed.untilTimeLimit(
-          Duration.ofMillis(spec.get("suppressLimit").asLong()), Suppressed.BufferConfig.unbounded()));
+          Duration.ofMillis(spec.get("suppressLimit").asLong()),
+          "emitEarly".equals(c.path("bufferBound").path("whenFull").asText())
+              ? strictBuffer(c).emitEarlyWhenFull() : strictBuffer(c)));
     }
     return table;
   }
