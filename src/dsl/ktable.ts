@@ -54,7 +54,7 @@ export class KTable<K, V> {
     const materialized = options instanceof Materialized ? options : materializedArg;
     if (materialized !== undefined && materialized.storeName === undefined) this.graph.newStoreName(prefix);
     const storeName = materialized?.storeName;
-    const name = named?.name ?? this.graph.newProcessorName(prefix);
+    const name = this.graph.processorNameFor(named?.name, prefix);
     const made = producer(storeName);
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier(), stores: [] });
     const keySerde = (materialized?.keySerde ?? this.keySerde);
@@ -78,7 +78,7 @@ export class KTable<K, V> {
   toStream<KR>(mapperOrNamed?: KeyValueMapper<K, V, KR> | Named, named?: Named): KStream<K, V> | KStream<KR, V> {
     const mapper = mapperOrNamed instanceof Named ? undefined : mapperOrNamed;
     const given = mapperOrNamed instanceof Named ? mapperOrNamed : named;
-    const name = given?.name ?? this.graph.newProcessorName('KTABLE-TOSTREAM-');
+    const name = this.graph.processorNameFor(given?.name, 'KTABLE-TOSTREAM-');
     const newValue = mapValues((c) => (c as Change<unknown>).newValue);
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: newValue, stores: [] });
     const stream = new KStream<K, V>(this.graph, name, this.keySerde, this.valueSerde, false);
@@ -221,12 +221,12 @@ export class KTable<K, V> {
     const named = options instanceof Named ? options : undefined;
     const materialized = options instanceof Materialized ? options : materializedArg;
     const storeName = materialized === undefined ? undefined : (materialized.storeName ?? graph.newStoreName('KTABLE-MERGE-'));
-    const mergeName = named?.name ?? graph.newProcessorName('KTABLE-MERGE-');
+    const mergeName = graph.processorNameFor(named?.name, 'KTABLE-MERGE-');
     if (kind !== 'inner') this.producer.enableSendingOldValues(true);
     if (kind === 'outer') other.producer.enableSendingOldValues(true);
     const join = new KTableKTableJoin(kind, this.producer, other.producer, joiner, storeName);
-    const thisName = named !== undefined ? `${named.name}-join-this` : graph.newProcessorName('KTABLE-JOINTHIS-');
-    const otherName = named !== undefined ? `${named.name}-join-other` : graph.newProcessorName('KTABLE-JOINOTHER-');
+    const thisName = graph.processorNameFor(named?.name, 'KTABLE-JOINTHIS-', '-join-this');
+    const otherName = graph.processorNameFor(named?.name, 'KTABLE-JOINOTHER-', '-join-other');
     graph.addProcessor({ name: thisName, parents: [this.nodeName], supplier: join.thisSide(), stores: [] });
     for (const store of join.otherView.storeNames) graph.connectStore(thisName, store);
     graph.addProcessor({ name: otherName, parents: [other.nodeName], supplier: join.otherSide(), stores: [] });
@@ -248,7 +248,7 @@ export class KTable<K, V> {
    * repartition topic). A pair with a null key or value is skipped.
    */
   groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR> {
-    const name = grouped?.name ?? this.graph.newProcessorName('KTABLE-SELECT-');
+    const name = this.graph.processorNameFor(grouped?.name, 'KTABLE-SELECT-');
     const supplier = ktableRepartitionMap(selector as KeyValueMapper<unknown, unknown, KeyValue<unknown, unknown>>);
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier, stores: [] });
     this.producer.enableSendingOldValues(true);

@@ -56,7 +56,7 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
   stream<K, V>(topics: string | readonly string[], consumed: Consumed<K, V>): KStream<K, V>;
   stream<K, V>(topics: string | readonly string[], consumed?: Consumed<K, V>): KStream<K, V> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
-    const name = consumed?.processorName ?? this.graph.newProcessorName('KSTREAM-SOURCE-');
+    const name = this.graph.processorNameFor(consumed?.processorName, 'KSTREAM-SOURCE-');
     const { keySerde, valueSerde } = this.addSource(name, list, consumed as Consumed<unknown, unknown> | undefined);
     return new KStream<K, V>(this.graph, name, keySerde as Serde<K>, valueSerde as Serde<V>, false);
   }
@@ -74,8 +74,8 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     // As Kafka Streams: the store's name takes its index first, then the source and the table's processor.
     const storeName = materialized?.storeName ?? this.graph.newStoreName(`${topic}-`);
     const named = consumed?.processorName;
-    const sourceName = named !== undefined ? `${named}-table-source` : this.graph.newProcessorName('KSTREAM-SOURCE-');
-    const tableName = named ?? this.graph.newProcessorName('KTABLE-SOURCE-');
+    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-table-source');
+    const tableName = this.graph.processorNameFor(named, 'KTABLE-SOURCE-');
     const serdes = this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown> | undefined);
     const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? serdes.keySerde;
     const valueSerde = (materialized?.valueSerde as Serde<unknown> | undefined) ?? serdes.valueSerde;
@@ -106,8 +106,8 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     // Named as InternalStreamsBuilder#globalTable: the store takes its index first, then the source and the processor.
     const storeName = materialized?.storeName ?? this.graph.newStoreName(`${topic}-`);
     const named = consumed?.processorName;
-    const sourceName = named !== undefined ? `${named}-table-source` : this.graph.newProcessorName('KSTREAM-SOURCE-');
-    const tableName = named ?? this.graph.newProcessorName('KTABLE-SOURCE-');
+    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-table-source');
+    const tableName = this.graph.processorNameFor(named, 'KTABLE-SOURCE-');
     const serdes = this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown> | undefined, true);
     const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? serdes.keySerde;
     const valueSerde = (materialized?.valueSerde as Serde<unknown> | undefined) ?? serdes.valueSerde;
