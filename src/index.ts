@@ -53,6 +53,7 @@ export type {
   ValueJoiner,
   ValueMapper,
 } from './dsl/internals/processors/functions.js';
+export { valueJoinerWithKey, type ValueJoinerWithKey } from './dsl/value-joiner-with-key.js';
 export type {
   Cancellable,
   Processor,

@@ -142,6 +142,11 @@ export interface DifferentialCase {
    * `.emitEarlyWhenFull()` for `emitEarly` (time limits only; final results take `shutDown`).
    */
   readonly bufferBound?: BufferBound;
+  /**
+   * Stream-table and stream-stream joins: the joiner is `joinValuesWithKey` given as a ValueJoinerWithKey
+   * (Java) / `valueJoinerWithKey(...)` (ours), the key first.
+   */
+  readonly joinerWithKey?: boolean;
   /** Windowed aggregations (session, time, sliding): `emitStrategy(EmitStrategy.onWindowClose())`. */
   readonly onWindowClose?: boolean;
   /** A `filter` before the grouping that drops the records whose value is the marker (see valueOps). */

@@ -330,7 +330,13 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
 
 /** Case `index` of run `seed`. */
 export function generateCase(seed: number, index: number): DifferentialCase {
-  return withBufferBound(generateUnboundedCase(seed, index));
+  return withKeyJoiner(withBufferBound(generateUnboundedCase(seed, index)));
+}
+
+/** Half the stream-table and stream-stream join cases join with the key first (ValueJoinerWithKey). */
+function withKeyJoiner(c: DifferentialCase): DifferentialCase {
+  if (c.topology !== 'stream-table-join' && c.topology !== 'stream-stream-join') return c;
+  return new Random(caseSeed(c.seed, c.index) ^ 0x6a09e667).chance(0.5) ? { ...c, joinerWithKey: true } : c;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   StreamsBuilder,
   Suppressed,
   BufferConfig,
+  valueJoinerWithKey,
   type StrictBufferConfig,
   TimeWindows,
   TopologyTestDriver,
@@ -252,7 +253,7 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
     const consumed = Consumed.with(Serdes.String(), valueSerde);
     const table = spec.materialized ? builder.globalTable('tbl', consumed, materializedAs(c, valueSerde)) : builder.globalTable('tbl', consumed);
     const selector = (k: string | null): string | null => globalKey(spec.selector!, k);
-    const joiner = (left: V, right: V | null, key: string | null): string => joinValuesWithKey(key, left, right);
+    const joiner = valueJoinerWithKey((key: string | null, left: V, right: V | null) => joinValuesWithKey(key, left, right));
     (spec.join === 'left' ? stream.leftJoin(table, selector, joiner) : stream.join(table, selector, joiner)).to('out', Produced.with(Serdes.String(), Serdes.String()));
   } else if (spec.groupBy !== undefined) {
     const grouped = tableOf(builder, c, 'in', valueSerde, ops).groupBy(
@@ -274,7 +275,10 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
     let stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
     if (spec.rekey === true) stream = stream.selectKey((k) => rekeyed(k) as string);
     const table = tableOf(builder, c, 'tbl', valueSerde, ops);
-    const joiner = (left: V, right: V | null): string => joinValues(left, right);
+    const joiner =
+      c.joinerWithKey === true
+        ? valueJoinerWithKey((key: string, left: V, right: V | null) => joinValuesWithKey(key, left, right))
+        : (left: V, right: V | null): string => joinValues(left, right);
     const joined = Joined.with(Serdes.String(), valueSerde, valueSerde);
     (spec.join === 'left' ? stream.leftJoin(table, joiner, joined) : stream.join(table, joiner, joined)).to('out', Produced.with(Serdes.String(), Serdes.String()));
   }
@@ -290,7 +294,10 @@ function runStreamJoin<V extends Value>(c: DifferentialCase, valueSerde: Serde<V
   const right = builder.stream('tbl', Consumed.with(Serdes.String(), valueSerde));
   const windows = JoinWindows.ofTimeDifferenceAndGrace(spec.timeDifference, spec.grace);
   const joined = StreamJoined.with(Serdes.String(), valueSerde, valueSerde);
-  const joiner = (l: V | null, r: V | null): string => joinValues(l, r);
+  const joiner =
+    c.joinerWithKey === true
+      ? valueJoinerWithKey((key: string, l: V | null, r: V | null) => joinValuesWithKey(key, l, r))
+      : (l: V | null, r: V | null): string => joinValues(l, r);
   const out =
     spec.kind === 'inner'
       ? left.join(right, joiner, windows, joined)

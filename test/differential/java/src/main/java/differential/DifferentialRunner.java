@@ -425,10 +425,13 @@ public final class DifferentialRunner {
       KTable<String, V> table = tableOf(builder, c, "tbl", ops);
       // The same joiner as cases.ts' joinValues: a null prints as "null".
       ValueJoiner<V, V, String> joiner = (left, right) -> left + "/" + right;
+      // joinerWithKey: cases.ts' joinValuesWithKey, through the ValueJoinerWithKey overloads.
+      ValueJoinerWithKey<String, V, V, String> keyJoiner = (k, left, right) -> k + ":" + left + "/" + right;
+      boolean withKey = c.path("joinerWithKey").asBoolean(false);
       Joined<String, V, V> joined = Joined.with(Serdes.String(), ops.serde(), ops.serde());
       KStream<String, String> out = "left".equals(spec.get("join").asText())
-          ? stream.leftJoin(table, joiner, joined)
-          : stream.join(table, joiner, joined);
+          ? (withKey ? stream.leftJoin(table, keyJoiner, joined) : stream.leftJoin(table, joiner, joined))
+          : (withKey ? stream.join(table, keyJoiner, joined) : stream.join(table, joiner, joined));
       out.to("out", Produced.with(Serdes.String(), Serdes.String()));
       valueOut = Serdes.String();
     }
@@ -454,11 +457,13 @@ public final class DifferentialRunner {
         Duration.ofMillis(spec.get("timeDifference").asLong()), Duration.ofMillis(spec.get("grace").asLong()));
     StreamJoined<String, V, V> joined = StreamJoined.with(Serdes.String(), ops.serde(), ops.serde());
     ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
+    ValueJoinerWithKey<String, V, V, String> keyJoiner = (k, l, r) -> k + ":" + l + "/" + r;
+    boolean withKey = c.path("joinerWithKey").asBoolean(false);
     KStream<String, String> out;
     switch (spec.get("kind").asText()) {
-      case "inner": out = left.join(right, joiner, windows, joined); break;
-      case "left": out = left.leftJoin(right, joiner, windows, joined); break;
-      default: out = left.outerJoin(right, joiner, windows, joined);
+      case "inner": out = withKey ? left.join(right, keyJoiner, windows, joined) : left.join(right, joiner, windows, joined); break;
+      case "left": out = withKey ? left.leftJoin(right, keyJoiner, windows, joined) : left.leftJoin(right, joiner, windows, joined); break;
+      default: out = withKey ? left.outerJoin(right, keyJoiner, windows, joined) : left.outerJoin(right, joiner, windows, joined);
     }
     out.to("out", Produced.with(Serdes.String(), Serdes.String()));
     return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), Serdes.String().deserializer());
