@@ -9,6 +9,7 @@ import type { KStream } from './kstream.js';
 import { KTable } from './ktable.js';
 import type { Grouped, Materialized, Named } from './options.js';
 import { SessionWindowedKStream } from './session-windowed-kstream.js';
+import { CogroupedKStream } from './cogrouped-kstream.js';
 import { TimeWindowedKStream } from './time-windowed-kstream.js';
 import { SessionWindows, type TimeWindows } from './windows.js';
 import type { SlidingWindows } from './sliding-windows.js';
@@ -57,6 +58,20 @@ export class KGroupedStream<K, V> {
     materialized?: Materialized<K, VA>,
   ): KTable<K, VA> {
     return this.aggregateAs('KSTREAM-AGGREGATE-', initializer, aggregator, namedAndMaterialized(named, materialized), undefined);
+  }
+
+  /** @internal What a cogroup takes from this grouped stream. */
+  get cogroupSource(): GroupedSource {
+    return this.source;
+  }
+
+  /**
+   * Starts a cogroup (Kafka Streams' `KGroupedStream.cogroup`): this stream's records are folded into a
+   * shared aggregate by `aggregator`; add other grouped streams of the same key with `.cogroup(other,
+   * aggregator)`, then `.aggregate(initializer)`.
+   */
+  cogroup<VA>(aggregator: Aggregator<K, V, VA>): CogroupedKStream<K, VA> {
+    return new CogroupedKStream<K, VA>(this.graph, [{ source: this.source, aggregator: aggregator as Aggregator<unknown, unknown, unknown> }]);
   }
 
   /** A reduce's values keep the input's type, and so its serde. */

@@ -126,7 +126,14 @@ export interface DifferentialCase {
     | 'table-groupby'
     | 'table-table-join'
     | 'table-fk-join'
-    | 'stream-stream-join';
+    | 'stream-stream-join'
+    /**
+     * `in` and `tbl` grouped by key and cogrouped: `in` aggregated with `aggregate`, `tbl` with `merge`
+     * (ValueOps), from `init`, Materialized with the case's caching; `rekey`: `in` re-keyed (lower case) first.
+     */
+    | 'cogroup';
+  /** Cogroup cases: `in` is re-keyed first, so it is repartitioned. */
+  readonly cogroupRekey?: boolean;
   /** Stream-stream join cases: see StreamJoinCaseSpec. */
   readonly streamJoin?: StreamJoinCaseSpec;
   /** Table and join cases: see TableSpec. */

@@ -140,6 +140,9 @@ function streamJoinRecords(valueType: ValueType, rnd: Random, difference: number
   return records;
 }
 
+/** Cogroup cases: `cogroup-plain`, `cogroup-rekey` (the stream `in` re-keyed, so repartitioned). */
+export const COGROUP_FAMILIES: readonly string[] = ['cogroup-plain', 'cogroup-rekey'];
+
 /** Every family, in the order cases are dealt to them. */
 export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
@@ -155,6 +158,7 @@ export const FAMILIES: readonly string[] = [
   ...TABLE_FAMILIES,
   ...STREAM_JOIN_FAMILIES,
   ...GLOBAL_JOIN_FAMILIES,
+  ...COGROUP_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -383,6 +387,14 @@ function generateUnboundedCase(seed: number, index: number): DifferentialCase {
     return {
       id, seed, index, family, topology: 'aggregate', valueType: 'long', op: 'count',
       window, suppress: false, filter: false, caching, extractor: true, records,
+    };
+  }
+  if (COGROUP_FAMILIES.includes(family)) {
+    const rekey = family === 'cogroup-rekey';
+    return {
+      id, seed, index, family, valueType, op: 'aggregate', topology: 'cogroup', ...(rekey ? { cogroupRekey: true } : {}),
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
+      records: tableRecords(valueType, rnd, true, rekey, false),
     };
   }
   if (STREAM_JOIN_FAMILIES.includes(family)) {

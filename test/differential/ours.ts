@@ -285,6 +285,23 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
   return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, valueOut);
 }
 
+/** `cogroup` cases: `in` (maybe re-keyed) and `tbl` cogrouped into one aggregate. */
+function runCogroup<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, ops: ValueOps<V>): OutputRecord[] {
+  const builder = new StreamsBuilder();
+  const grouped = Grouped.with(Serdes.String(), valueSerde);
+  let left = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+  if (c.cogroupRekey === true) left = left.selectKey((k) => rekeyed(k) as string);
+  const right = builder.stream('tbl', Consumed.with(Serdes.String(), valueSerde)).groupByKey(grouped);
+  left
+    .groupByKey(grouped)
+    .cogroup<V>((_k, v, agg) => ops.aggregate(agg, v))
+    .cogroup(right, (_k, v, agg) => ops.merge(agg, v))
+    .aggregate(() => ops.init(), materialized(c, valueSerde))
+    .toStream()
+    .to('out', Produced.with(Serdes.String(), valueSerde));
+  return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, valueSerde as Serde<Value>);
+}
+
 /** `stream-stream-join` cases (see StreamJoinCaseSpec). */
 function runStreamJoin<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>): OutputRecord[] {
   const spec = c.streamJoin!;
@@ -360,6 +377,10 @@ export function runOurs(c: DifferentialCase): CaseOutcome {
     const records =
       c.topology === 'passthrough'
         ? runPassthrough(c)
+        : c.topology === 'cogroup'
+          ? c.valueType === 'long'
+            ? runCogroup(c, Serdes.Int64(), LONG_OPS)
+            : runCogroup(c, Serdes.String(), STRING_OPS)
         : c.streamJoin !== undefined
           ? c.valueType === 'long'
             ? runStreamJoin(c, Serdes.Int64())

@@ -33,6 +33,7 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Aggregator;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.EmitStrategy;
 import org.apache.kafka.streams.kstream.GlobalKTable;
@@ -203,6 +204,7 @@ public final class DifferentialRunner {
     if ("passthrough".equals(topology)) return runPassthrough(c, stateDir);
     if (c.hasNonNull("table")) return runTable(c, ops, stateDir);
     if (c.hasNonNull("streamJoin")) return runStreamJoin(c, ops, stateDir);
+    if ("cogroup".equals(topology)) return runCogroup(c, ops, stateDir);
     StreamsBuilder builder = new StreamsBuilder();
     Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
     if (c.path("extractor").asBoolean(false)) {
@@ -444,6 +446,21 @@ public final class DifferentialRunner {
     if (key == null) return nullToA ? "a" : null;
     if (key.equals(nullToA ? "c" : "C")) return null;
     return key.toLowerCase();
+  }
+
+  /** `cogroup` cases (cases.ts): "in" (maybe re-keyed) and "tbl" cogrouped, aggregate and merge as aggregators. */
+  static <V> ArrayNode runCogroup(JsonNode c, Ops<V> ops, Path stateDir) {
+    StreamsBuilder builder = new StreamsBuilder();
+    Grouped<String, V> grouped = Grouped.with(Serdes.String(), ops.serde());
+    KStream<String, V> left = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
+    if (c.path("cogroupRekey").asBoolean(false)) left = left.selectKey((k, v) -> k == null ? null : k.toLowerCase());
+    KGroupedStream<String, V> right = builder.stream("tbl", Consumed.with(Serdes.String(), ops.serde())).groupByKey(grouped);
+    KTable<String, V> table = left.groupByKey(grouped)
+        .cogroup((Aggregator<String, V, V>) (k, v, agg) -> ops.aggregate(agg, v))
+        .cogroup(right, (k, v, agg) -> ops.merge(agg, v))
+        .aggregate(ops::init, materialized(c, ops.serde()));
+    writeTo(table, Serdes.String(), ops.serde());
+    return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), ops.serde().deserializer());
   }
 
   /** `stream-stream-join` cases (StreamJoinCaseSpec in cases.ts): stream "in" joined with stream "tbl". */
