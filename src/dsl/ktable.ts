@@ -6,6 +6,10 @@ import { KTableKTableJoin } from './internals/processors/ktable-ktable-join.js';
 import { declareForeignKeyJoin } from './internals/foreign-key-join/declare-foreign-key-join.js';
 import type { Change } from './internals/change.js';
 import { KTableFilter, KTableMapValues } from './internals/processors/ktable-processors.js';
+import {
+  KTableTransformValues,
+  type ValueTransformerWithKeySupplier,
+} from './internals/processors/ktable-transform-values.js';
 import { mapValues } from './internals/processors/stateless.js';
 import type { TableProducer } from './internals/table-producer.js';
 import { bufferStore, tableStore } from './internals/table-store.js';
@@ -59,6 +63,49 @@ export class KTable<K, V> {
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier(), stores: [] });
     const keySerde = (materialized?.keySerde ?? this.keySerde);
     const values = materialized?.valueSerde ?? valueSerde;
+    if (storeName !== undefined) {
+      const storeValues = this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values);
+      this.graph.addStore(tableStore(storeName, keySerde, storeValues, materialized));
+      this.graph.connectStore(name, storeName);
+    }
+    return new KTable<K, VR>(this.graph, name, keySerde, values, made, this.window);
+  }
+
+  /**
+   * Transforms each value with a stateful transformer that knows the key (Kafka Streams'
+   * `KTable.transformValues`): `supplier()` gives one transformer per task, whose `init(context)` may open
+   * the stores named in `stateStoreNames` (added with `builder.addStateStore`), and whose `transform(key,
+   * value)` is called for every change, with a null value for a deletion. A `Materialized` with a store
+   * name keeps the results in that store (queryable, and read by joins); a `Named` names the processor.
+   */
+  transformValues<VR>(supplier: ValueTransformerWithKeySupplier<K, V, VR>, ...stateStoreNames: string[]): KTable<K, VR>;
+  transformValues<VR>(supplier: ValueTransformerWithKeySupplier<K, V, VR>, named: Named, ...stateStoreNames: string[]): KTable<K, VR>;
+  transformValues<VR>(
+    supplier: ValueTransformerWithKeySupplier<K, V, VR>,
+    materialized: Materialized<K, VR>,
+    ...stateStoreNames: string[]
+  ): KTable<K, VR>;
+  transformValues<VR>(
+    supplier: ValueTransformerWithKeySupplier<K, V, VR>,
+    materialized: Materialized<K, VR>,
+    named: Named,
+    ...stateStoreNames: string[]
+  ): KTable<K, VR>;
+  transformValues<VR>(
+    supplier: ValueTransformerWithKeySupplier<K, V, VR>,
+    ...options: Array<Materialized<K, VR> | Named | string>
+  ): KTable<K, VR> {
+    const materialized = options.find((o): o is Materialized<K, VR> => o instanceof Materialized);
+    const named = options.find((o): o is Named => o instanceof Named);
+    const stateStoreNames = options.filter((o): o is string => typeof o === 'string');
+    // Kafka Streams' doTransformValues: no store index taken; stored only with a store name.
+    const storeName = materialized?.storeName;
+    const name = this.graph.processorNameFor(named?.name, 'KTABLE-TRANSFORMVALUES-');
+    const made = new KTableTransformValues(this.producer, supplier, storeName);
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier(), stores: [] });
+    for (const store of stateStoreNames) this.graph.connectStore(name, store);
+    const keySerde = materialized?.keySerde ?? this.keySerde;
+    const values = materialized?.valueSerde;
     if (storeName !== undefined) {
       const storeValues = this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values);
       this.graph.addStore(tableStore(storeName, keySerde, storeValues, materialized));

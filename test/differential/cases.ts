@@ -38,7 +38,7 @@ export interface InputRecord {
 }
 
 /** An operator of a table case, run on the table read from `in`, in order. */
-export type TableOp = 'filter' | 'filterNot' | 'mapValues';
+export type TableOp = 'filter' | 'filterNot' | 'mapValues' | 'transformValues';
 
 /**
  * `stream-stream-join` cases: the stream `in` joined (inner, left or outer) with the stream `tbl` inside
@@ -195,6 +195,8 @@ export interface ValueOps<V extends Value> {
   dropped(value: V | null): boolean;
   /** A table case's `mapValues`. */
   mapped(value: V): V;
+  /** A table case's `transformValues` (a ValueTransformerWithKey; null stays null). */
+  transformed(key: string, value: V): V;
   /** A table groupBy's subtractor. */
   subtract(agg: V, value: V): V;
   /** A table groupBy's new key; null for some values (skipped). */
@@ -212,6 +214,7 @@ export const STRING_OPS: ValueOps<string> = {
   reduce: (left, right) => `${left}+${right}`,
   dropped: (value) => value === 'X',
   mapped: (value) => `${value}!`,
+  transformed: (key, value) => `${value}~${key}`,
   subtract: (agg, value) => `${agg}-${value}`,
   group: (value) => (value === 'e' ? null : value === 'a' || value === 'b' ? 'g1' : 'g2'),
   foreignKey: (value) => (value.startsWith('e') ? null : value.startsWith('d') ? 'a' : value.substring(0, 1)),
@@ -224,6 +227,7 @@ export const LONG_OPS: ValueOps<number> = {
   reduce: (left, right) => nz(left, 0) + nz(right, 100),
   dropped: (value) => value !== null && value < 0,
   mapped: (value) => value * 2,
+  transformed: (key, value) => value * 3 + key.length,
   subtract: (agg, value) => agg - value,
   group: (value) => (value === 9 ? null : `g${value % 3}`),
   foreignKey: (value) => [`a`, `b`, `c`, null][((value % 4) + 4) % 4]!,

@@ -86,6 +86,9 @@ const TABLE_OPS: Readonly<Record<string, readonly TableOp[] | 'random'>> = {
   filter: ['filter'],
   filterNot: ['filterNot'],
   mapValues: ['mapValues'],
+  /** KTable.transformValues, alone and before a filter (which asks it for old values). */
+  transform: ['transformValues'],
+  transformfilter: ['transformValues', 'filter'],
   chain: 'random',
   /** A chain whose operators each keep their results in a store. */
   stored: 'random',

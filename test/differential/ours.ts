@@ -205,7 +205,11 @@ function withOps<V extends Value>(
   tableOps.forEach((op, i) => {
     if (op === 'filter') table = table.filter((_k, v) => !ops.dropped(v), stored(i));
     else if (op === 'filterNot') table = table.filterNot((k) => k === 'b', stored(i));
-    else table = table.mapValues((v) => ops.mapped(v), stored(i));
+    else if (op === 'transformValues') {
+      const transformer = () => ({ transform: (k: string, v: V | null) => (v === null ? null : ops.transformed(k, v)) as V });
+      const store = stored(i);
+      table = store === undefined ? table.transformValues(transformer) : table.transformValues(transformer, store);
+    } else table = table.mapValues((v) => ops.mapped(v), stored(i));
   });
   return table;
 }

@@ -55,6 +55,8 @@ import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.KeyValueMapper;
 import org.apache.kafka.streams.kstream.ValueJoiner;
 import org.apache.kafka.streams.kstream.ValueJoinerWithKey;
+import org.apache.kafka.streams.kstream.ValueTransformerWithKey;
+import org.apache.kafka.streams.kstream.ValueTransformerWithKeySupplier;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.processor.StateStore;
@@ -85,6 +87,7 @@ public final class DifferentialRunner {
     boolean dropped(V value);
     /** A table case's mapValues. */
     V mapped(V value);
+    V transformed(String key, V value);
     /** A table groupBy's subtractor. */
     V subtract(V agg, V value);
     /** A table groupBy's new key; null for some values. */
@@ -104,6 +107,7 @@ public final class DifferentialRunner {
     public String reduce(String left, String right) { return left + "+" + right; }
     public boolean dropped(String value) { return "X".equals(value); }
     public String mapped(String value) { return value + "!"; }
+    public String transformed(String key, String value) { return value + "~" + key; }
     public String subtract(String agg, String value) { return agg + "-" + value; }
     public String group(String value) { return "e".equals(value) ? null : "a".equals(value) || "b".equals(value) ? "g1" : "g2"; }
     public String foreignKey(String value) { return value.startsWith("e") ? null : value.startsWith("d") ? "a" : value.substring(0, 1); }
@@ -121,6 +125,7 @@ public final class DifferentialRunner {
     public Long reduce(Long left, Long right) { return nz(left, 0) + nz(right, 100); }
     public boolean dropped(Long value) { return value != null && value < 0; }
     public Long mapped(Long value) { return value * 2; }
+    public Long transformed(String key, Long value) { return value * 3 + key.length(); }
     public Long subtract(Long agg, Long value) { return agg - value; }
     public String group(Long value) { return value == 9L ? null : "g" + (value % 3); }
     public String foreignKey(Long value) { return new String[] {"a", "b", "c", null}[(int) (((value % 4) + 4) % 4)]; }
@@ -332,6 +337,16 @@ public final class DifferentialRunner {
         case "filterNot":
           table = stored ? table.filterNot((k, v) -> "b".equals(k), storeAs(c, name, ops)) : table.filterNot((k, v) -> "b".equals(k));
           break;
+        case "transformValues": {
+          // cases.ts' transformed, through a ValueTransformerWithKey that keeps null as null.
+          ValueTransformerWithKeySupplier<String, V, V> transformer = () -> new ValueTransformerWithKey<String, V, V>() {
+            public void init(org.apache.kafka.streams.processor.ProcessorContext context) {}
+            public V transform(String k, V v) { return v == null ? null : ops.transformed(k, v); }
+            public void close() {}
+          };
+          table = stored ? table.transformValues(transformer, storeAs(c, name, ops)) : table.transformValues(transformer);
+          break;
+        }
         default:
           table = stored ? table.mapValues(v -> ops.mapped(v), storeAs(c, name, ops)) : table.mapValues(v -> ops.mapped(v));
       }
