@@ -55,6 +55,7 @@ export type {
   ValueMapper,
 } from './dsl/internals/processors/functions.js';
 export { valueJoinerWithKey, type ValueJoinerWithKey } from './dsl/value-joiner-with-key.js';
+export { TableJoined } from './dsl/table-joined.js';
 export type { ValueTransformerWithKey, ValueTransformerWithKeySupplier } from './dsl/internals/processors/ktable-transform-values.js';
 export type {
   Cancellable,

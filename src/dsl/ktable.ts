@@ -15,6 +15,7 @@ import type { TableProducer } from './internals/table-producer.js';
 import { bufferStore, tableStore } from './internals/table-store.js';
 import { ktableSuppress, type SuppressionKind } from './internals/processors/ktable-suppress.js';
 import { KStream } from './kstream.js';
+import { TableJoined } from './table-joined.js';
 import { Materialized, Named, type Grouped, type Suppressed } from './options.js';
 import type { KeyValue } from '../processor/record.js';
 import { KGroupedTable } from './kgrouped-table.js';
@@ -173,7 +174,7 @@ export class KTable<K, V> {
     other: KTable<KO, VO>,
     foreignKeyExtractor: (value: V) => KO | null,
     joiner: ValueJoiner<V, VO, VR, K>,
-    named?: Named | Materialized<K, VR>,
+    named?: Named | TableJoined<K, KO> | Materialized<K, VR>,
     materialized?: Materialized<K, VR>,
   ): KTable<K, VR>;
   join<VO, VR>(
@@ -186,7 +187,7 @@ export class KTable<K, V> {
     other: KTable<unknown, VO>,
     joinerOrExtractor: ValueJoiner<V, VO, VR, K> | ((value: V) => unknown),
     options?: Named | Materialized<K, VR> | ValueJoiner<V, VO, VR, K>,
-    materialized?: Named | Materialized<K, VR>,
+    materialized?: Named | TableJoined<K, never> | Materialized<K, VR>,
     fkMaterialized?: Materialized<K, VR>,
   ): KTable<K, VR> {
     if (typeof options === 'function') return this.joinOnForeignKey(other, joinerOrExtractor as (value: V) => unknown, options as ValueJoiner<V, VO, VR, K>, materialized, fkMaterialized, false);
@@ -202,7 +203,7 @@ export class KTable<K, V> {
     other: KTable<KO, VO>,
     foreignKeyExtractor: (value: V) => KO | null,
     joiner: ValueJoiner<V, VO | null, VR, K>,
-    named?: Named | Materialized<K, VR>,
+    named?: Named | TableJoined<K, KO> | Materialized<K, VR>,
     materialized?: Materialized<K, VR>,
   ): KTable<K, VR>;
   leftJoin<VO, VR>(
@@ -215,7 +216,7 @@ export class KTable<K, V> {
     other: KTable<unknown, VO>,
     joinerOrExtractor: ValueJoiner<V, VO | null, VR, K> | ((value: V) => unknown),
     options?: Named | Materialized<K, VR> | ValueJoiner<V, VO | null, VR, K>,
-    materialized?: Named | Materialized<K, VR>,
+    materialized?: Named | TableJoined<K, never> | Materialized<K, VR>,
     fkMaterialized?: Materialized<K, VR>,
   ): KTable<K, VR> {
     if (typeof options === 'function') return this.joinOnForeignKey(other, joinerOrExtractor as (value: V) => unknown, options as ValueJoiner<V, VO, VR, K>, materialized, fkMaterialized, true);
@@ -227,11 +228,12 @@ export class KTable<K, V> {
     other: KTable<unknown, VO>,
     extractor: (value: V) => unknown,
     joiner: ValueJoiner<V, VO, VR, K> | ValueJoiner<V, VO | null, VR, K>,
-    options: Named | Materialized<K, VR> | undefined,
+    options: Named | TableJoined<K, never> | Materialized<K, VR> | undefined,
     materializedArg: Materialized<K, VR> | undefined,
     leftJoin: boolean,
   ): KTable<K, VR> {
-    const named = options instanceof Named ? options : undefined;
+    const tableJoined = options instanceof TableJoined ? options : undefined;
+    const named = options instanceof Named ? options : tableJoined?.name !== undefined ? Named.as(tableJoined.name) : undefined;
     const materialized = options instanceof Materialized ? options : materializedArg;
     const { name, producer, keySerde } = declareForeignKeyJoin(
       this.graph,
@@ -242,6 +244,7 @@ export class KTable<K, V> {
       leftJoin,
       named,
       materialized,
+      tableJoined,
     );
     return new KTable<K, VR>(this.graph, name, keySerde as Serde<K>, materialized?.valueSerde, producer);
   }
