@@ -23,7 +23,7 @@ const numbering = (): ValueTransformerWithKey<string, string, string> => {
       seen = context.getStateStore('seen');
     },
     transform: (key, value) => {
-      if (value === null) return null as unknown as string; // a deletion stays one
+      if (value === null) return null; // a deletion stays one
       const n = (seen.get(key) ?? 0) + 1;
       seen.put(key, n);
       return `${value}#${n}`;

@@ -11,8 +11,8 @@ import { TupleForwarder } from './cached-forwarding.js';
  */
 export interface ValueTransformerWithKey<K, V, VR> {
   init?(context: ProcessorContext<unknown, unknown>): void;
-  /** The new value of `readOnlyKey`'s entry; `value` is null for a deletion. Must not change the key. */
-  transform(readOnlyKey: K, value: V | null): VR;
+  /** The new value of `readOnlyKey`'s entry (null: none, a deletion); `value` is null for a deletion. */
+  transform(readOnlyKey: K, value: V | null): VR | null;
   close?(): void;
 }
 
