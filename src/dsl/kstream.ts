@@ -127,7 +127,8 @@ export class KStream<K, V> {
 
   /** Groups by a new key computed from each record; always repartitions. */
   groupBy<KR>(selector: KeyValueMapper<K, V, KR>, grouped?: Grouped<KR, V>): KGroupedStream<KR, V> {
-    const rekeyed = this.selectKey(selector);
+    // Kafka Streams' groupBy names its key selector after the Grouped name (KStreamImpl#groupBy).
+    const rekeyed = this.selectKey(selector, grouped?.name === undefined ? undefined : Named.as(grouped.name));
     return new KGroupedStream<KR, V>(this.graph, rekeyed, grouped, true);
   }
 

@@ -100,6 +100,43 @@ describe('Named overloads of count, reduce and aggregate', () => {
     expect(nodes).toEqual(KAFKA_STREAMS_NODES);
   });
 
+  it('take three indexes for an aggregation\'s repartition, naming it by index after a generated store (Kafka Streams 3.9.1)', () => {
+    const builder = new StreamsBuilder({ defaultKeySerde: S, defaultValueSerde: S });
+    const rekeyed = builder.stream('in', Consumed.with(S, S)).selectKey((_k, v) => v);
+    rekeyed.groupByKey().count().toStream().to('out', Produced.with(S, Serdes.Int64()));
+    rekeyed.groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(5)).reduce((x, y) => x + y, Materialized.as('sess')).toStream().to('out2');
+    const nodes = builder
+      .build({ applicationId: 'h' })
+      .describe()
+      .toString()
+      .split('\n')
+      .filter((line) => /^\s+(Source|Processor|Sink):/.test(line))
+      .map((line) => line.trim().replaceAll('h-', ''));
+    // Kafka Streams 3.9.1's describe() of the same topology, node lines in its order.
+    expect(nodes).toEqual([
+      'Source: KSTREAM-SOURCE-0000000000 (topics: [in])',
+      'Processor: KSTREAM-KEY-SELECT-0000000001 (stores: [])',
+      'Processor: KSTREAM-FILTER-0000000005 (stores: [])',
+      'Processor: sess-repartition-filter (stores: [])',
+      'Sink: KSTREAM-SINK-0000000004 (topic: KSTREAM-AGGREGATE-STATE-STORE-0000000002-repartition)',
+      'Sink: sess-repartition-sink (topic: sess-repartition)',
+      'Source: KSTREAM-SOURCE-0000000006 (topics: [KSTREAM-AGGREGATE-STATE-STORE-0000000002-repartition])',
+      'Processor: KSTREAM-AGGREGATE-0000000003 (stores: [KSTREAM-AGGREGATE-STATE-STORE-0000000002])',
+      'Processor: KTABLE-TOSTREAM-0000000007 (stores: [])',
+      'Sink: KSTREAM-SINK-0000000008 (topic: out)',
+      'Source: sess-repartition-source (topics: [sess-repartition])',
+      'Processor: KSTREAM-REDUCE-0000000009 (stores: [sess])',
+      'Processor: KTABLE-TOSTREAM-0000000013 (stores: [])',
+      'Sink: KSTREAM-SINK-0000000014 (topic: out2)',
+    ]);
+  });
+
+  it('name a stream groupBy\'s key selector after its Grouped name', () => {
+    const builder = new StreamsBuilder();
+    builder.stream('in', Consumed.with(S, S)).groupBy((_k, v) => v, Grouped.with(S, S).withName('by-value')).count();
+    expect(builder.build({ applicationId: 'g' }).describe().toString()).toContain('Processor: by-value (stores: [])');
+  });
+
   it('keep the Materialized-only forms working', () => {
     const builder = new StreamsBuilder();
     const grouped = builder.stream('in', Consumed.with(S, S)).groupByKey();

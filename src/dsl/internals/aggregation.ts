@@ -75,11 +75,14 @@ export function addAggregation(graph: InternalBuilder, source: GroupedSource, sp
     spec.materialized?.valueSerde,
     spec.defaultValueSerde,
   );
+  // Kafka Streams names the processor first (KGroupedStreamImpl), then GroupedStreamAggregateBuilder#build
+  // adds the repartition through KStreamImpl#createRepartitionedSource, which takes three indexes (and uses
+  // them as names when the topic is named after a generated store name).
+  const processorName = graph.processorNameFor(spec.named, spec.prefix);
   let parent = source.parentName;
   if (source.repartitionRequired) {
-    parent = insertRepartition(graph, parent, source.grouped?.name ?? storeName, keySerde, groupedValueSerde);
+    parent = insertRepartition(graph, parent, source.grouped?.name ?? storeName, keySerde, groupedValueSerde, undefined, false, true);
   }
-  const processorName = graph.processorNameFor(spec.named, spec.prefix);
   graph.addProcessor({ name: processorName, parents: [parent], supplier: spec.supplier(storeName), stores: [] });
   const retentionMs = spec.materialized?.retentionMs ?? spec.retentionMs;
   if (spec.materialized?.retentionMs !== undefined && spec.retentionMs !== undefined && spec.materialized.retentionMs < spec.retentionMs) {
