@@ -87,6 +87,7 @@ export class SessionWindowedKStream<K, V> {
     const onClose = this.emit.type === 'onWindowClose';
     let keys: Serde<unknown> | undefined;
     let values: Serde<unknown> | undefined;
+    const producer = new AggregateProducer(undefined);
     const result = addAggregation(this.graph, this.source, {
       prefix,
       materialized: given.materialized,
@@ -103,13 +104,14 @@ export class SessionWindowedKStream<K, V> {
           aggregator as Aggregator<unknown, unknown, unknown>,
           merger as Merger<unknown, unknown>,
           onClose ? () => new WindowCloseEmitter(emitIndexName(store), keys!, SESSION_LAYOUT, SESSION_EMIT_BOUNDS, values) : undefined,
+          () => producer.sendOldValues,
         ),
     });
     keys = result.keySerde;
     values = result.valueSerde;
     if (onClose) addEmitIndex(this.graph, result.storeName, result.processorName);
     const keySerde = WindowedSerdes.sessionWindowed(result.keySerde as Serde<K>);
-    return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, new AggregateProducer(undefined), {
+    return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, producer, {
       closeAfterMs: this.windows.inactivityGapMs + this.windows.gracePeriodMs,
     });
   }

@@ -68,6 +68,8 @@ export class TimeWindowedKStream<K, V> {
   ): KTable<Windowed<K>, VA> {
     const onClose = this.emit.type === 'onWindowClose';
     let keys: Serde<unknown> | undefined;
+    const producer = new AggregateProducer(undefined);
+    const sendOldValues = (): boolean => producer.sendOldValues;
     const result = addAggregation(this.graph, this.source, {
       prefix,
       materialized: given.materialized,
@@ -84,15 +86,15 @@ export class TimeWindowedKStream<K, V> {
         const emitter = onClose ? () => new WindowCloseEmitter(emitIndexName(store), keys!, timeWindowLayout(windows.sizeMs), emitBounds(windows)) : undefined;
         return (
           windows instanceof SlidingWindows
-            ? slidingWindowAggregate(store, windows, initializer, aggregate, emitter)
-            : timeWindowAggregate(store, windows, initializer, aggregate, emitter)
+            ? slidingWindowAggregate(store, windows, initializer, aggregate, emitter, sendOldValues)
+            : timeWindowAggregate(store, windows, initializer, aggregate, emitter, sendOldValues)
         );
       },
     });
     keys = result.keySerde;
     if (onClose) addEmitIndex(this.graph, result.storeName, result.processorName);
     const keySerde = WindowedSerdes.timeWindowed(result.keySerde as Serde<K>, this.windows.sizeMs);
-    return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, new AggregateProducer(undefined), {
+    return new KTable<Windowed<K>, VA>(this.graph, result.processorName, keySerde, result.valueSerde as Serde<VA>, producer, {
       closeAfterMs: this.windows.gracePeriodMs,
     });
   }
