@@ -14,6 +14,7 @@ export {
 export { KStream } from './dsl/kstream.js';
 export { BranchedKStream } from './dsl/branched-kstream.js';
 export { KGroupedStream } from './dsl/kgrouped-stream.js';
+export { CogroupedKStream } from './dsl/cogrouped-kstream.js';
 export { SessionWindowedKStream } from './dsl/session-windowed-kstream.js';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.js';
 export { KTable } from './dsl/ktable.js';
@@ -41,6 +42,7 @@ export {
   type StreamPartitioner,
   type TopicNameExtractor,
 } from './dsl/options.js';
+export { BufferConfig, EagerBufferConfig, StrictBufferConfig, type BufferFullStrategy } from './dsl/buffer-config.js';
 export type {
   Aggregator,
   ForeachAction,
@@ -52,6 +54,9 @@ export type {
   ValueJoiner,
   ValueMapper,
 } from './dsl/internals/processors/functions.js';
+export { valueJoinerWithKey, type ValueJoinerWithKey } from './dsl/value-joiner-with-key.js';
+export { TableJoined } from './dsl/table-joined.js';
+export type { ValueTransformerWithKey, ValueTransformerWithKeySupplier } from './dsl/internals/processors/ktable-transform-values.js';
 export type {
   Cancellable,
   Processor,
@@ -80,6 +85,7 @@ export {
   StateStoreError,
   StreamsError,
   StreamsRuntimeError,
+  SuppressionBufferFullError,
   TopologyError,
   type RecordOrigin,
 } from './errors/errors.js';

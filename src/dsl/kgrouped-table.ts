@@ -7,7 +7,8 @@ import { ktableAggregate } from './internals/processors/ktable-aggregate.js';
 import { AggregateProducer, storeGetter } from './internals/table-producer.js';
 import { tableStore } from './internals/table-store.js';
 import { KTable } from './ktable.js';
-import type { Grouped, Materialized } from './options.js';
+import type { Grouped, Materialized, Named } from './options.js';
+import { namedAndMaterialized } from './internals/aggregation.js';
 
 /**
  * A table re-grouped by a new key (`table.groupBy(...)`), ready to aggregate. Every change of the table
@@ -22,19 +23,26 @@ export class KGroupedTable<K, V> {
     private readonly grouped: Grouped<K, V> | undefined,
   ) {}
 
-  /** Values per key: +1 for each added value, -1 for each removed one. */
-  count(materialized?: Materialized<K, number>): KTable<K, number> {
-    return this.aggregateAs<number>('KTABLE-AGGREGATE-', () => 0, (_k, _v, n) => n + 1, (_k, _v, n) => n - 1, materialized, Serdes.Int64());
+  /**
+   * Values per key: +1 for each added value, -1 for each removed one. A `Named` names the processor and its
+   * repartition topic's sink and source (`<name>-sink`, `<name>-source`).
+   */
+  count(named?: Named | Materialized<K, number>, materialized?: Materialized<K, number>): KTable<K, number> {
+    const given = namedAndMaterialized(named, materialized);
+    return this.aggregateAs<number>('KTABLE-AGGREGATE-', () => 0, (_k, _v, n) => n + 1, (_k, _v, n) => n - 1, given, Serdes.Int64());
   }
 
-  /** Combines values with `adder`, and takes removed values out with `subtractor`; the first value is the first aggregate. */
-  reduce(adder: Reducer<V>, subtractor: Reducer<V>, materialized?: Materialized<K, V>): KTable<K, V> {
+  /**
+   * Combines values with `adder`, and takes removed values out with `subtractor`; the first value is the first
+   * aggregate. A `Named` names the processor and its repartition topic's sink and source.
+   */
+  reduce(adder: Reducer<V>, subtractor: Reducer<V>, named?: Named | Materialized<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
     return this.aggregateAs<V>(
       'KTABLE-REDUCE-',
       undefined,
       (_k, v, agg) => adder(agg, v),
       (_k, v, agg) => subtractor(agg, v),
-      materialized,
+      namedAndMaterialized(named, materialized),
       this.grouped?.valueSerde,
     );
   }
@@ -47,6 +55,7 @@ export class KGroupedTable<K, V> {
    * @param initializer - the aggregate of a key before its first value
    * @param adder - returns the aggregate with a value added
    * @param subtractor - returns the aggregate with a value removed
+   * @param named - names the processor (and `<name>-sink`, `<name>-source` of its repartition topic); or the Materialized
    * @param materialized - names the store and gives the aggregate's serde
    * @example
    * ```ts
@@ -60,9 +69,10 @@ export class KGroupedTable<K, V> {
     initializer: Initializer<VA>,
     adder: Aggregator<K, V, VA>,
     subtractor: Aggregator<K, V, VA>,
+    named?: Named | Materialized<K, VA>,
     materialized?: Materialized<K, VA>,
   ): KTable<K, VA> {
-    return this.aggregateAs('KTABLE-AGGREGATE-', initializer, adder, subtractor, materialized, undefined);
+    return this.aggregateAs('KTABLE-AGGREGATE-', initializer, adder, subtractor, namedAndMaterialized(named, materialized), undefined);
   }
 
   /**
@@ -74,14 +84,16 @@ export class KGroupedTable<K, V> {
     initializer: Initializer<VA> | undefined,
     adder: Aggregator<K, V, VA>,
     subtractor: Aggregator<K, V, VA>,
-    materialized: Materialized<K, VA> | undefined,
+    given: { readonly named: string | undefined; readonly materialized: Materialized<K, VA> | undefined },
     defaultValueSerde: Serde<VA> | undefined,
   ): KTable<K, VA> {
     const graph = this.graph;
-    const storeName = materialized?.storeName ?? graph.newStoreName(prefix);
-    const sinkName = graph.newProcessorName('KSTREAM-SINK-');
-    const sourceName = graph.newProcessorName('KSTREAM-SOURCE-');
-    const name = graph.newProcessorName(prefix);
+    const { named, materialized } = given;
+    // Kafka Streams' KGroupedTableImpl names the store of a reduce KTABLE-AGGREGATE- too.
+    const storeName = materialized?.storeName ?? graph.newStoreName('KTABLE-AGGREGATE-');
+    const sinkName = graph.processorNameFor(named, 'KSTREAM-SINK-', '-sink');
+    const sourceName = graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-source');
+    const name = graph.processorNameFor(named, prefix);
     const topic = { name: `${this.grouped?.name ?? storeName}-repartition`, internal: true };
     const who = `The repartition topic ${topic.name} of a table's groupBy`;
     const hint = 'pass Grouped.with(keySerde, valueSerde) to groupBy';

@@ -43,7 +43,7 @@ export class KStream<K, V> {
     repartitionRequired: boolean,
     parents: readonly string[] = [this.nodeName],
   ): KStream<KR, VR> {
-    const name = named?.name ?? this.graph.newProcessorName(prefix);
+    const name = this.graph.processorNameFor(named?.name, prefix);
     this.graph.addProcessor({ name, parents, supplier, stores: [] });
     return new KStream<KR, VR>(this.graph, name, keySerde, valueSerde, repartitionRequired);
   }
@@ -103,7 +103,7 @@ export class KStream<K, V> {
 
   /** Splits the stream: each record goes to the first branch whose predicate it matches. */
   split(named?: Named): BranchedKStream<K, V> {
-    const name = named?.name ?? this.graph.newProcessorName('KSTREAM-BRANCH-');
+    const name = this.graph.processorNameFor(named?.name, 'KSTREAM-BRANCH-');
     return new BranchedKStream<K, V>(this.graph, this, name, named?.name ?? name);
   }
 
@@ -127,7 +127,8 @@ export class KStream<K, V> {
 
   /** Groups by a new key computed from each record; always repartitions. */
   groupBy<KR>(selector: KeyValueMapper<K, V, KR>, grouped?: Grouped<KR, V>): KGroupedStream<KR, V> {
-    const rekeyed = this.selectKey(selector);
+    // Kafka Streams' groupBy names its key selector after the Grouped name (KStreamImpl#groupBy).
+    const rekeyed = this.selectKey(selector, grouped?.name === undefined ? undefined : Named.as(grouped.name));
     return new KGroupedStream<KR, V>(this.graph, rekeyed, grouped, true);
   }
 
@@ -149,7 +150,7 @@ export class KStream<K, V> {
 
   /** Writes every record to a topic, or to the topic `extractor` picks for it. */
   to(topic: string | TopicNameExtractor<K, V>, produced?: Produced<K, V>): void {
-    const name = produced?.processorName ?? this.graph.newProcessorName('KSTREAM-SINK-');
+    const name = this.graph.processorNameFor(produced?.processorName, 'KSTREAM-SINK-');
     const who = `Sink ${name}${typeof topic === 'string' ? ` (topic ${topic})` : ''}`;
     const hint = 'pass Produced.with(keySerde, valueSerde) to to()';
     this.graph.addSink({
@@ -221,7 +222,7 @@ export class KStream<K, V> {
     named: Named | undefined,
     leftJoin: boolean,
   ): KStream<K, VR> {
-    const name = named?.name ?? this.graph.newProcessorName('KSTREAM-LEFTJOIN-');
+    const name = this.graph.processorNameFor(named?.name, 'KSTREAM-LEFTJOIN-');
     const supplier = kstreamKTableJoin(table.getter, joiner, leftJoin, keySelector as KeyValueMapper<unknown, unknown, unknown>);
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier, stores: [], readsGlobalStores: [table.queryableStoreName] });
     return new KStream<K, VR>(this.graph, name, this.keySerde, undefined, this.repartitionRequired);
@@ -261,13 +262,13 @@ export class KStream<K, V> {
     const right = repartitioned(other, '-right', streamJoined?.otherValueSerde);
     const thisSuffix = rightOuter ? '-outer-this-join' : '-this-join';
     const otherSuffix = leftOuter ? '-outer-other-join' : '-other-join';
-    const leftWindowedName = named !== undefined ? `${named}-this-windowed` : graph.newProcessorName('KSTREAM-WINDOWED-');
-    const rightWindowedName = named !== undefined ? `${named}-other-windowed` : graph.newProcessorName('KSTREAM-WINDOWED-');
+    const leftWindowedName = graph.processorNameFor(named, 'KSTREAM-WINDOWED-', '-this-windowed');
+    const rightWindowedName = graph.processorNameFor(named, 'KSTREAM-WINDOWED-', '-other-windowed');
     const thisGenerated = graph.newProcessorName(rightOuter ? 'KSTREAM-OUTERTHIS-' : 'KSTREAM-JOINTHIS-');
     const otherGenerated = graph.newProcessorName(leftOuter ? 'KSTREAM-OUTEROTHER-' : 'KSTREAM-JOINOTHER-');
     const thisName = named !== undefined ? `${named}${thisSuffix}` : thisGenerated;
     const otherName = named !== undefined ? `${named}${otherSuffix}` : otherGenerated;
-    const mergeName = named !== undefined ? `${named}-merge` : graph.newProcessorName('KSTREAM-MERGE-');
+    const mergeName = graph.processorNameFor(named, 'KSTREAM-MERGE-', '-merge');
     const base = streamJoined?.storeName;
     // As Kafka Streams' StreamJoinedStoreFactory: `<base or generated name>-store`.
     const leftStore = `${base !== undefined ? `${base}${thisSuffix}` : thisGenerated}-store`;
@@ -347,7 +348,7 @@ export class KStream<K, V> {
       );
       stream = new KStream<K, V>(this.graph, source, joined?.keySerde ?? this.keySerde ?? table.keySerde, joined?.valueSerde ?? this.valueSerde, false);
     }
-    const name = joined?.name ?? this.graph.newProcessorName(leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
+    const name = this.graph.processorNameFor(joined?.name, leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
     const getter = table.producer.view();
     const supplier = kstreamKTableJoin(getter, joiner as ValueJoiner<unknown, unknown, unknown>, leftJoin);
     this.graph.addProcessor({ name, parents: [stream.nodeName], supplier, stores: [] });
@@ -365,7 +366,7 @@ export class KStream<K, V> {
     const graph = this.graph;
     const given = named instanceof Named ? named : undefined;
     const m = named instanceof Materialized ? named : materialized;
-    const name = given?.name ?? graph.newProcessorName('KSTREAM-TOTABLE-');
+    const name = graph.processorNameFor(given?.name, 'KSTREAM-TOTABLE-');
     const storeName = m?.storeName ?? graph.newStoreName('KSTREAM-TOTABLE-');
     const who = `The table ${name} of a stream`;
     const hint = 'pass Materialized.with(keySerde, valueSerde) to toTable()';

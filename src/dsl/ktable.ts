@@ -6,17 +6,20 @@ import { KTableKTableJoin } from './internals/processors/ktable-ktable-join.js';
 import { declareForeignKeyJoin } from './internals/foreign-key-join/declare-foreign-key-join.js';
 import type { Change } from './internals/change.js';
 import { KTableFilter, KTableMapValues } from './internals/processors/ktable-processors.js';
+import {
+  KTableTransformValues,
+  type ValueTransformerWithKeySupplier,
+} from './internals/processors/ktable-transform-values.js';
 import { mapValues } from './internals/processors/stateless.js';
 import type { TableProducer } from './internals/table-producer.js';
 import { bufferStore, tableStore } from './internals/table-store.js';
-import { suppressFinalResults } from './internals/processors/suppress-final-results.js';
-import { suppressTimeLimit } from './internals/processors/suppress-time-limit.js';
+import { ktableSuppress, type SuppressionKind } from './internals/processors/ktable-suppress.js';
 import { KStream } from './kstream.js';
+import { TableJoined } from './table-joined.js';
 import { Materialized, Named, type Grouped, type Suppressed } from './options.js';
 import type { KeyValue } from '../processor/record.js';
 import { KGroupedTable } from './kgrouped-table.js';
 import { ktableRepartitionMap } from './internals/processors/ktable-aggregate.js';
-import type { Windowed } from '../processor/windowed.js';
 
 /** For windowed tables: how long after a window's end it closes (grace, or gap + grace for sessions). */
 interface WindowInfo {
@@ -56,7 +59,7 @@ export class KTable<K, V> {
     const materialized = options instanceof Materialized ? options : materializedArg;
     if (materialized !== undefined && materialized.storeName === undefined) this.graph.newStoreName(prefix);
     const storeName = materialized?.storeName;
-    const name = named?.name ?? this.graph.newProcessorName(prefix);
+    const name = this.graph.processorNameFor(named?.name, prefix);
     const made = producer(storeName);
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier(), stores: [] });
     const keySerde = (materialized?.keySerde ?? this.keySerde);
@@ -69,12 +72,65 @@ export class KTable<K, V> {
     return new KTable<K, VR>(this.graph, name, keySerde, values, made, this.window);
   }
 
-  /** The stream of this table's updates; deletions arrive as records with a null value. */
-  toStream(named?: Named): KStream<K, V> {
-    const name = named?.name ?? this.graph.newProcessorName('KTABLE-TOSTREAM-');
+  /**
+   * Transforms each value with a stateful transformer that knows the key (Kafka Streams'
+   * `KTable.transformValues`): `supplier()` gives one transformer per task, whose `init(context)` may open
+   * the stores named in `stateStoreNames` (added with `builder.addStateStore`), and whose `transform(key,
+   * value)` is called for every change, with a null value for a deletion. A `Materialized` with a store
+   * name keeps the results in that store (queryable, and read by joins); a `Named` names the processor.
+   */
+  transformValues<VR>(supplier: ValueTransformerWithKeySupplier<K, V, VR>, ...stateStoreNames: string[]): KTable<K, VR>;
+  transformValues<VR>(supplier: ValueTransformerWithKeySupplier<K, V, VR>, named: Named, ...stateStoreNames: string[]): KTable<K, VR>;
+  transformValues<VR>(
+    supplier: ValueTransformerWithKeySupplier<K, V, VR>,
+    materialized: Materialized<K, VR>,
+    ...stateStoreNames: string[]
+  ): KTable<K, VR>;
+  transformValues<VR>(
+    supplier: ValueTransformerWithKeySupplier<K, V, VR>,
+    materialized: Materialized<K, VR>,
+    named: Named,
+    ...stateStoreNames: string[]
+  ): KTable<K, VR>;
+  transformValues<VR>(
+    supplier: ValueTransformerWithKeySupplier<K, V, VR>,
+    ...options: Array<Materialized<K, VR> | Named | string>
+  ): KTable<K, VR> {
+    const materialized = options.find((o): o is Materialized<K, VR> => o instanceof Materialized);
+    const named = options.find((o): o is Named => o instanceof Named);
+    const stateStoreNames = options.filter((o): o is string => typeof o === 'string');
+    // Kafka Streams' doTransformValues: no store index taken; stored only with a store name.
+    const storeName = materialized?.storeName;
+    const name = this.graph.processorNameFor(named?.name, 'KTABLE-TRANSFORMVALUES-');
+    const made = new KTableTransformValues(this.producer, supplier, storeName);
+    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier(), stores: [] });
+    for (const store of stateStoreNames) this.graph.connectStore(name, store);
+    const keySerde = materialized?.keySerde ?? this.keySerde;
+    const values = materialized?.valueSerde;
+    if (storeName !== undefined) {
+      const storeValues = this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values);
+      this.graph.addStore(tableStore(storeName, keySerde, storeValues, materialized));
+      this.graph.connectStore(name, storeName);
+    }
+    return new KTable<K, VR>(this.graph, name, keySerde, values, made, this.window);
+  }
+
+  /**
+   * The stream of this table's updates; deletions arrive as records with a null value. With a `mapper`, each
+   * update is re-keyed by it (Kafka Streams' `toStream(KeyValueMapper)`: `toStream(named).selectKey(mapper)`),
+   * e.g. `windowedCounts.toStream((windowed) => windowed.key)`; a later grouping repartitions.
+   */
+  // The mapper's overload first: a function has a `name`, so it would also pass for a Named.
+  toStream<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>;
+  toStream(named?: Named): KStream<K, V>;
+  toStream<KR>(mapperOrNamed?: KeyValueMapper<K, V, KR> | Named, named?: Named): KStream<K, V> | KStream<KR, V> {
+    const mapper = mapperOrNamed instanceof Named ? undefined : mapperOrNamed;
+    const given = mapperOrNamed instanceof Named ? mapperOrNamed : named;
+    const name = this.graph.processorNameFor(given?.name, 'KTABLE-TOSTREAM-');
     const newValue = mapValues((c) => (c as Change<unknown>).newValue);
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: newValue, stores: [] });
-    return new KStream<K, V>(this.graph, name, this.keySerde, this.valueSerde, false);
+    const stream = new KStream<K, V>(this.graph, name, this.keySerde, this.valueSerde, false);
+    return mapper === undefined ? stream : stream.selectKey(mapper);
   }
 
   /**
@@ -98,23 +154,6 @@ export class KTable<K, V> {
     return this.add<VR>('KTABLE-MAPVALUES-', named, materialized, make, undefined);
   }
 
-  /** `Suppressed.untilTimeLimit(limit)`, on any table (Kafka Streams' KTableSuppressProcessor). */
-  private suppressTimeLimit(suppressed: Suppressed, limitMs: number): KTable<K, V> {
-    const storeName = suppressed.name !== undefined ? `${suppressed.name}-store` : this.graph.newStoreName('KTABLE-SUPPRESS-');
-    const name = suppressed.name ?? this.graph.newProcessorName('KTABLE-SUPPRESS-');
-    const hint = 'give the table serdes (Materialized...withKeySerde / withValueSerde)';
-    const supplier = suppressTimeLimit(
-      storeName,
-      limitMs,
-      this.graph.serdeFor('key', `suppress ${name}`, hint, this.keySerde),
-      this.graph.serdeFor('value', `suppress ${name}`, hint, this.valueSerde),
-    );
-    this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier, stores: [] });
-    this.graph.addStore(bufferStore(storeName));
-    this.graph.connectStore(name, storeName);
-    return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);
-  }
-
   /**
    * Joins two tables on their key (Kafka Streams' table-table join): the result has a value for each key in
    * both, `joiner(value, otherValue)`, updated whenever either side changes, and deleted when either side
@@ -135,7 +174,7 @@ export class KTable<K, V> {
     other: KTable<KO, VO>,
     foreignKeyExtractor: (value: V) => KO | null,
     joiner: ValueJoiner<V, VO, VR, K>,
-    named?: Named | Materialized<K, VR>,
+    named?: Named | TableJoined<K, KO> | Materialized<K, VR>,
     materialized?: Materialized<K, VR>,
   ): KTable<K, VR>;
   join<VO, VR>(
@@ -148,7 +187,7 @@ export class KTable<K, V> {
     other: KTable<unknown, VO>,
     joinerOrExtractor: ValueJoiner<V, VO, VR, K> | ((value: V) => unknown),
     options?: Named | Materialized<K, VR> | ValueJoiner<V, VO, VR, K>,
-    materialized?: Named | Materialized<K, VR>,
+    materialized?: Named | TableJoined<K, never> | Materialized<K, VR>,
     fkMaterialized?: Materialized<K, VR>,
   ): KTable<K, VR> {
     if (typeof options === 'function') return this.joinOnForeignKey(other, joinerOrExtractor as (value: V) => unknown, options as ValueJoiner<V, VO, VR, K>, materialized, fkMaterialized, false);
@@ -164,7 +203,7 @@ export class KTable<K, V> {
     other: KTable<KO, VO>,
     foreignKeyExtractor: (value: V) => KO | null,
     joiner: ValueJoiner<V, VO | null, VR, K>,
-    named?: Named | Materialized<K, VR>,
+    named?: Named | TableJoined<K, KO> | Materialized<K, VR>,
     materialized?: Materialized<K, VR>,
   ): KTable<K, VR>;
   leftJoin<VO, VR>(
@@ -177,7 +216,7 @@ export class KTable<K, V> {
     other: KTable<unknown, VO>,
     joinerOrExtractor: ValueJoiner<V, VO | null, VR, K> | ((value: V) => unknown),
     options?: Named | Materialized<K, VR> | ValueJoiner<V, VO | null, VR, K>,
-    materialized?: Named | Materialized<K, VR>,
+    materialized?: Named | TableJoined<K, never> | Materialized<K, VR>,
     fkMaterialized?: Materialized<K, VR>,
   ): KTable<K, VR> {
     if (typeof options === 'function') return this.joinOnForeignKey(other, joinerOrExtractor as (value: V) => unknown, options as ValueJoiner<V, VO, VR, K>, materialized, fkMaterialized, true);
@@ -189,11 +228,12 @@ export class KTable<K, V> {
     other: KTable<unknown, VO>,
     extractor: (value: V) => unknown,
     joiner: ValueJoiner<V, VO, VR, K> | ValueJoiner<V, VO | null, VR, K>,
-    options: Named | Materialized<K, VR> | undefined,
+    options: Named | TableJoined<K, never> | Materialized<K, VR> | undefined,
     materializedArg: Materialized<K, VR> | undefined,
     leftJoin: boolean,
   ): KTable<K, VR> {
-    const named = options instanceof Named ? options : undefined;
+    const tableJoined = options instanceof TableJoined ? options : undefined;
+    const named = options instanceof Named ? options : tableJoined?.name !== undefined ? Named.as(tableJoined.name) : undefined;
     const materialized = options instanceof Materialized ? options : materializedArg;
     const { name, producer, keySerde } = declareForeignKeyJoin(
       this.graph,
@@ -204,6 +244,7 @@ export class KTable<K, V> {
       leftJoin,
       named,
       materialized,
+      tableJoined,
     );
     return new KTable<K, VR>(this.graph, name, keySerde as Serde<K>, materialized?.valueSerde, producer);
   }
@@ -230,12 +271,12 @@ export class KTable<K, V> {
     const named = options instanceof Named ? options : undefined;
     const materialized = options instanceof Materialized ? options : materializedArg;
     const storeName = materialized === undefined ? undefined : (materialized.storeName ?? graph.newStoreName('KTABLE-MERGE-'));
-    const mergeName = named?.name ?? graph.newProcessorName('KTABLE-MERGE-');
+    const mergeName = graph.processorNameFor(named?.name, 'KTABLE-MERGE-');
     if (kind !== 'inner') this.producer.enableSendingOldValues(true);
     if (kind === 'outer') other.producer.enableSendingOldValues(true);
     const join = new KTableKTableJoin(kind, this.producer, other.producer, joiner, storeName);
-    const thisName = named !== undefined ? `${named.name}-join-this` : graph.newProcessorName('KTABLE-JOINTHIS-');
-    const otherName = named !== undefined ? `${named.name}-join-other` : graph.newProcessorName('KTABLE-JOINOTHER-');
+    const thisName = graph.processorNameFor(named?.name, 'KTABLE-JOINTHIS-', '-join-this');
+    const otherName = graph.processorNameFor(named?.name, 'KTABLE-JOINOTHER-', '-join-other');
     graph.addProcessor({ name: thisName, parents: [this.nodeName], supplier: join.thisSide(), stores: [] });
     for (const store of join.otherView.storeNames) graph.connectStore(thisName, store);
     graph.addProcessor({ name: otherName, parents: [other.nodeName], supplier: join.otherSide(), stores: [] });
@@ -257,7 +298,7 @@ export class KTable<K, V> {
    * repartition topic). A pair with a null key or value is skipped.
    */
   groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR> {
-    const name = grouped?.name ?? this.graph.newProcessorName('KTABLE-SELECT-');
+    const name = this.graph.processorNameFor(grouped?.name, 'KTABLE-SELECT-');
     const supplier = ktableRepartitionMap(selector as KeyValueMapper<unknown, unknown, KeyValue<unknown, unknown>>);
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier, stores: [] });
     this.producer.enableSendingOldValues(true);
@@ -271,8 +312,7 @@ export class KTable<K, V> {
   suppress(suppressed: Suppressed): KTable<K, V> {
     // As Kafka Streams' KTableSuppressProcessorSupplier: the table upstream sends old values (and so is materialized).
     this.producer.enableSendingOldValues(true);
-    if (suppressed.kind === 'untilTimeLimit') return this.suppressTimeLimit(suppressed, suppressed.timeLimitMs ?? 0);
-    if (this.window === undefined) {
+    if (suppressed.kind === 'untilWindowCloses' && this.window === undefined) {
       throw new TopologyError(
         'suppress(Suppressed.untilWindowCloses()) needs a windowed table: call it on the result of ' +
           'windowedBy(...).aggregate/count/reduce.',
@@ -280,16 +320,26 @@ export class KTable<K, V> {
     }
     const storeName = suppressed.name !== undefined ? `${suppressed.name}-store` : this.graph.newStoreName('KTABLE-SUPPRESS-');
     const name = suppressed.name ?? this.graph.newProcessorName('KTABLE-SUPPRESS-');
-    const supplier = suppressFinalResults(
+    const kind: SuppressionKind =
+      suppressed.kind === 'untilWindowCloses'
+        ? { kind: 'untilWindowCloses', closeAfterMs: this.window!.closeAfterMs }
+        : { kind: 'untilTimeLimit', limitMs: suppressed.timeLimitMs ?? 0 };
+    // A windowed table is keyed by Windowed keys, and its key serde is a windowed serde.
+    const keyHint = 'give the table serdes (Materialized...withKeySerde / withValueSerde)';
+    const valueHint = this.window !== undefined ? 'pass Materialized...withValueSerde(serde) to the aggregation' : keyHint;
+    const supplier = ktableSuppress(
+      name,
       storeName,
-      this.window.closeAfterMs,
-      // A table with a window is keyed by Windowed keys: its key serde is a windowed serde.
-      this.keySerde as Serde<Windowed<unknown>>,
-      this.graph.serdeFor('value', `suppress ${name}`, 'pass Materialized...withValueSerde(serde) to the aggregation', this.valueSerde),
+      kind,
+      suppressed.bufferConfig,
+      this.graph.serdeFor('key', `suppress ${name}`, keyHint, this.keySerde),
+      this.graph.serdeFor('value', `suppress ${name}`, valueHint, this.valueSerde),
     );
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: supplier, stores: [] });
-    this.graph.addStore(bufferStore(storeName));
+    const { loggingEnabled, changelogConfig } = suppressed.bufferConfig;
+    this.graph.addStore(bufferStore(storeName, loggingEnabled, changelogConfig));
     this.graph.connectStore(name, storeName);
     return new KTable<K, V>(this.graph, name, this.keySerde, this.valueSerde, this.producer, this.window);
   }
+
 }

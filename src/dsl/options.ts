@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/errors.js';
+import { BufferConfig, StrictBufferConfig } from './buffer-config.js';
 import type { Serde } from '../serdes/serde.js';
 import type { StreamPartitioner } from '../processor/stream-partitioner.js';
 import type { TimestampExtractor } from '../processor/timestamp-extractor.js';
@@ -202,33 +203,50 @@ export class Named {
   }
 }
 
-/** Suppression of a table's updates: final results of windows, or rate limiting of any table. */
+/**
+ * Suppression of a table's updates: final results of windows, or rate limiting of any table, in a buffer
+ * bounded by a {@link BufferConfig} (unbounded unless one is given).
+ */
 export class Suppressed {
   private constructor(
     /** The kind of suppression: final results of windows, or a time limit per key. */
     readonly kind: 'untilWindowCloses' | 'untilTimeLimit',
+    /** The buffer's bounds and what happens beyond them. */
+    readonly bufferConfig: BufferConfig,
     /** The suppression processor's name; undefined: a generated one. */
     readonly name?: string,
     /** `untilTimeLimit`: how long a key's updates are held after its first. */
     readonly timeLimitMs?: number,
   ) {}
-  /** Emits exactly one final result per window once stream time passes its end plus grace, nothing before. */
-  static untilWindowCloses(): Suppressed {
-    return new Suppressed('untilWindowCloses');
+  /**
+   * Emits exactly one final result per window once stream time passes its end plus grace, nothing before.
+   * The buffer is unbounded, or bounded and stopping the application when full
+   * (`BufferConfig.maxRecords(n).shutDownWhenFull()`): a final result is never emitted early.
+   */
+  static untilWindowCloses(bufferConfig: StrictBufferConfig = BufferConfig.unbounded()): Suppressed {
+    if (!(bufferConfig instanceof StrictBufferConfig)) {
+      throw new ConfigError(
+        'Suppressed.untilWindowCloses takes a strict buffer (BufferConfig.unbounded() or ...shutDownWhenFull()): ' +
+          'a final result emitted early would not be final',
+      );
+    }
+    return new Suppressed('untilWindowCloses', bufferConfig);
   }
   /**
    * Holds each key's updates for `timeToWaitForMoreEventsMs` of stream time after the first, then emits the
-   * latest (deletions too): at most one update per key and period. The buffer is unbounded.
+   * latest (deletions too): at most one update per key and period. `bufferConfig` bounds the buffer
+   * (default unbounded): `Suppressed.untilTimeLimit(60_000, BufferConfig.maxRecords(10_000))` emits the
+   * oldest keys early when more than 10 000 wait.
    */
-  static untilTimeLimit(timeToWaitForMoreEventsMs: number): Suppressed {
+  static untilTimeLimit(timeToWaitForMoreEventsMs: number, bufferConfig: BufferConfig = BufferConfig.unbounded()): Suppressed {
     if (!Number.isFinite(timeToWaitForMoreEventsMs) || timeToWaitForMoreEventsMs < 0) {
       throw new ConfigError(`the time limit must be a finite number of ms >= 0, got ${timeToWaitForMoreEventsMs}`);
     }
-    return new Suppressed('untilTimeLimit', undefined, timeToWaitForMoreEventsMs);
+    return new Suppressed('untilTimeLimit', bufferConfig, undefined, timeToWaitForMoreEventsMs);
   }
-  /** The same, with the processor named `name`. */
+  /** The same, with the processor named `name` (and its buffer `<name>-store`). */
   withName(name: string): Suppressed {
-    return new Suppressed(this.kind, name, this.timeLimitMs);
+    return new Suppressed(this.kind, this.bufferConfig, name, this.timeLimitMs);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { StoreDefinition } from '../processor/store-definition.js';
+import type { ProcessorSupplier } from '../processor/processor-api.js';
 import type { Serde } from '../serdes/serde.js';
 import { Serdes } from '../serdes/serdes.js';
 import { InternalBuilder } from './internals/internal-builder.js';
@@ -56,7 +57,7 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
   stream<K, V>(topics: string | readonly string[], consumed: Consumed<K, V>): KStream<K, V>;
   stream<K, V>(topics: string | readonly string[], consumed?: Consumed<K, V>): KStream<K, V> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
-    const name = consumed?.processorName ?? this.graph.newProcessorName('KSTREAM-SOURCE-');
+    const name = this.graph.processorNameFor(consumed?.processorName, 'KSTREAM-SOURCE-');
     const { keySerde, valueSerde } = this.addSource(name, list, consumed as Consumed<unknown, unknown> | undefined);
     return new KStream<K, V>(this.graph, name, keySerde as Serde<K>, valueSerde as Serde<V>, false);
   }
@@ -74,8 +75,8 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     // As Kafka Streams: the store's name takes its index first, then the source and the table's processor.
     const storeName = materialized?.storeName ?? this.graph.newStoreName(`${topic}-`);
     const named = consumed?.processorName;
-    const sourceName = named !== undefined ? `${named}-table-source` : this.graph.newProcessorName('KSTREAM-SOURCE-');
-    const tableName = named ?? this.graph.newProcessorName('KTABLE-SOURCE-');
+    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-table-source');
+    const tableName = this.graph.processorNameFor(named, 'KTABLE-SOURCE-');
     const serdes = this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown> | undefined);
     const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? serdes.keySerde;
     const valueSerde = (materialized?.valueSerde as Serde<unknown> | undefined) ?? serdes.valueSerde;
@@ -106,8 +107,8 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     // Named as InternalStreamsBuilder#globalTable: the store takes its index first, then the source and the processor.
     const storeName = materialized?.storeName ?? this.graph.newStoreName(`${topic}-`);
     const named = consumed?.processorName;
-    const sourceName = named !== undefined ? `${named}-table-source` : this.graph.newProcessorName('KSTREAM-SOURCE-');
-    const tableName = named ?? this.graph.newProcessorName('KTABLE-SOURCE-');
+    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-table-source');
+    const tableName = this.graph.processorNameFor(named, 'KTABLE-SOURCE-');
     const serdes = this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown> | undefined, true);
     const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? serdes.keySerde;
     const valueSerde = (materialized?.valueSerde as Serde<unknown> | undefined) ?? serdes.valueSerde;
@@ -146,6 +147,46 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
   /** Adds a store for the Processor API; connect it by passing its name to `stream.process(...)`. */
   addStateStore(store: StoreDefinition): this {
     this.graph.addStore(store);
+    return this;
+  }
+
+  /**
+   * Adds a global store fed by a processor of one's own (Kafka Streams' `StreamsBuilder#addGlobalStore`): every
+   * instance reads all partitions of `topic` and hands each record to `stateUpdateSupplier`'s processor, which
+   * keeps `store` up to date (it forwards nothing). Any processor of the topology may read the store by
+   * name without being connected to it. The store has no changelog (logging is turned off, the topic is
+   * one): at start it is rebuilt by running the topic's records through the processor again, as Kafka
+   * Streams does for addGlobalStore (reprocessOnRestore). Named as Kafka Streams names it: a source
+   * `KSTREAM-SOURCE-<n>` (or `<name>-table-source`) and the processor `KTABLE-SOURCE-<n>` (or `<name>`, from
+   * `Consumed.as` / `withName`).
+   *
+   * @example
+   * ```ts
+   * builder.addGlobalStore(Stores.keyValueStore('rates', Serdes.String(), Serdes.Double()), 'fx-rates',
+   *   Consumed.with(Serdes.String(), Serdes.Double()), () => {
+   *     let rates!: KeyValueStore<string, number>;
+   *     return { init: (ctx) => { rates = ctx.getStateStore('rates'); }, process: (r) => rates.put(r.key, r.value) };
+   *   });
+   * ```
+   */
+  addGlobalStore<K, V>(
+    store: StoreDefinition,
+    topic: string,
+    consumed: Consumed<K, V>,
+    stateUpdateSupplier: ProcessorSupplier<K, V, never, never>,
+  ): this {
+    const named = consumed.processorName;
+    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-table-source');
+    const processorName = this.graph.processorNameFor(named, 'KTABLE-SOURCE-');
+    this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown>, true);
+    this.graph.addStore({ ...store, loggingEnabled: false });
+    this.graph.addProcessor({
+      name: processorName,
+      parents: [sourceName],
+      supplier: stateUpdateSupplier,
+      stores: [],
+    });
+    this.graph.connectStore(processorName, store.name);
     return this;
   }
 

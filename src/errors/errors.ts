@@ -74,6 +74,13 @@ export class ProcessingError extends StreamsError {
 /** A state store could not be opened, read, written or restored. */
 export class StateStoreError extends StreamsError {}
 
+/**
+ * A suppression buffer configured to shut down when full (`BufferConfig...shutDownWhenFull()`) passed a
+ * limit (Kafka Streams' StreamsException "buffer exceeded its max capacity"). A store error, so fatal
+ * whatever the processing exception handler says: the record that overfilled it is not skipped.
+ */
+export class SuppressionBufferFullError extends StateStoreError {}
+
 /** The runtime hit a Kafka problem it cannot work around (missing topic, wrong partition count, fencing). */
 export class StreamsRuntimeError extends StreamsError {}
 

@@ -38,7 +38,7 @@ export interface InputRecord {
 }
 
 /** An operator of a table case, run on the table read from `in`, in order. */
-export type TableOp = 'filter' | 'filterNot' | 'mapValues';
+export type TableOp = 'filter' | 'filterNot' | 'mapValues' | 'transformValues';
 
 /**
  * `stream-stream-join` cases: the stream `in` joined (inner, left or outer) with the stream `tbl` inside
@@ -100,6 +100,12 @@ export interface TableSpec {
   readonly groupBy?: Op;
 }
 
+export interface BufferBound {
+  readonly maxRecords?: number;
+  readonly maxBytes?: number;
+  readonly whenFull: 'emitEarly' | 'shutDown';
+}
+
 export interface DifferentialCase {
   /** `<seed>:<index>`: replay with `npx tsx test/differential/replay.ts --seed <seed> --case <index>`. */
   readonly id: string;
@@ -120,7 +126,14 @@ export interface DifferentialCase {
     | 'table-groupby'
     | 'table-table-join'
     | 'table-fk-join'
-    | 'stream-stream-join';
+    | 'stream-stream-join'
+    /**
+     * `in` and `tbl` grouped by key and cogrouped: `in` aggregated with `aggregate`, `tbl` with `merge`
+     * (ValueOps), from `init`, Materialized with the case's caching; `rekey`: `in` re-keyed (lower case) first.
+     */
+    | 'cogroup';
+  /** Cogroup cases: `in` is re-keyed first, so it is repartitioned. */
+  readonly cogroupRekey?: boolean;
   /** Stream-stream join cases: see StreamJoinCaseSpec. */
   readonly streamJoin?: StreamJoinCaseSpec;
   /** Table and join cases: see TableSpec. */
@@ -130,6 +143,17 @@ export interface DifferentialCase {
   readonly window: WindowSpec;
   /** `suppress(Suppressed.untilWindowCloses(unbounded()))` after a windowed aggregation. */
   readonly suppress: boolean;
+  /**
+   * The suppression's buffer (windowed `suppress` or a table's `suppressLimit`) is bounded instead of
+   * unbounded: `BufferConfig.unbounded()` `.withMaxRecords(n)` / `.withMaxBytes(n)`, then
+   * `.emitEarlyWhenFull()` for `emitEarly` (time limits only; final results take `shutDown`).
+   */
+  readonly bufferBound?: BufferBound;
+  /**
+   * Stream-table and stream-stream joins: the joiner is `joinValuesWithKey` given as a ValueJoinerWithKey
+   * (Java) / `valueJoinerWithKey(...)` (ours), the key first.
+   */
+  readonly joinerWithKey?: boolean;
   /** Windowed aggregations (session, time, sliding): `emitStrategy(EmitStrategy.onWindowClose())`. */
   readonly onWindowClose?: boolean;
   /** A `filter` before the grouping that drops the records whose value is the marker (see valueOps). */
@@ -171,6 +195,8 @@ export interface ValueOps<V extends Value> {
   dropped(value: V | null): boolean;
   /** A table case's `mapValues`. */
   mapped(value: V): V;
+  /** A table case's `transformValues` (a ValueTransformerWithKey; null stays null). */
+  transformed(key: string, value: V): V;
   /** A table groupBy's subtractor. */
   subtract(agg: V, value: V): V;
   /** A table groupBy's new key; null for some values (skipped). */
@@ -188,6 +214,7 @@ export const STRING_OPS: ValueOps<string> = {
   reduce: (left, right) => `${left}+${right}`,
   dropped: (value) => value === 'X',
   mapped: (value) => `${value}!`,
+  transformed: (key, value) => `${value}~${key}`,
   subtract: (agg, value) => `${agg}-${value}`,
   group: (value) => (value === 'e' ? null : value === 'a' || value === 'b' ? 'g1' : 'g2'),
   foreignKey: (value) => (value.startsWith('e') ? null : value.startsWith('d') ? 'a' : value.substring(0, 1)),
@@ -200,6 +227,7 @@ export const LONG_OPS: ValueOps<number> = {
   reduce: (left, right) => nz(left, 0) + nz(right, 100),
   dropped: (value) => value !== null && value < 0,
   mapped: (value) => value * 2,
+  transformed: (key, value) => value * 3 + key.length,
   subtract: (agg, value) => agg - value,
   group: (value) => (value === 9 ? null : `g${value % 3}`),
   foreignKey: (value) => [`a`, `b`, `c`, null][((value % 4) + 4) % 4]!,

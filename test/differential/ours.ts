@@ -20,6 +20,9 @@ import {
   StreamJoined,
   StreamsBuilder,
   Suppressed,
+  BufferConfig,
+  valueJoinerWithKey,
+  type StrictBufferConfig,
   TimeWindows,
   TopologyTestDriver,
   WindowedSerdes,
@@ -150,13 +153,21 @@ function runAggregate<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>
             ? timed.reduce(reducer, materialized(c, valueSerde))
             : timed.aggregate(() => ops.init(), aggregator, materialized(c, valueSerde));
     }
-    table = c.suppress ? windowed.suppress(Suppressed.untilWindowCloses()) : windowed;
+    table = c.suppress ? windowed.suppress(Suppressed.untilWindowCloses(strictBuffer(c))) : windowed;
   }
   (table as KTable<unknown, Value>)
     .toStream()
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it sets the type argument: without it inference picks Serde<string>
     .to('out', Produced.with(keyOut as Serde<unknown>, valueOut));
   return drive(builder.build({ applicationId: 'differential' }), c, valueSerde, keyOut, valueOut);
+}
+
+/** The case's suppression buffer (cases.ts, bufferBound), before its full strategy. */
+function strictBuffer(c: DifferentialCase): StrictBufferConfig {
+  let buffer = BufferConfig.unbounded();
+  if (c.bufferBound?.maxRecords !== undefined) buffer = buffer.withMaxRecords(c.bufferBound.maxRecords);
+  if (c.bufferBound?.maxBytes !== undefined) buffer = buffer.withMaxBytes(c.bufferBound.maxBytes);
+  return buffer;
 }
 
 /** The table of a table or join case, with its operators (TableSpec). */
@@ -177,7 +188,9 @@ function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, 
   if (spec.suppressLimit !== undefined) {
     // An identity mapValues (on both sides) that gives the table its value serde back for the buffer.
     table = table.mapValues((v) => v, Materialized.with<string, V>(Serdes.String(), valueSerde));
-    table = table.suppress(Suppressed.untilTimeLimit(spec.suppressLimit));
+    table = table.suppress(
+      Suppressed.untilTimeLimit(spec.suppressLimit, c.bufferBound?.whenFull === 'emitEarly' ? strictBuffer(c).emitEarlyWhenFull() : strictBuffer(c)),
+    );
   }
   return table;
 }
@@ -192,7 +205,11 @@ function withOps<V extends Value>(
   tableOps.forEach((op, i) => {
     if (op === 'filter') table = table.filter((_k, v) => !ops.dropped(v), stored(i));
     else if (op === 'filterNot') table = table.filterNot((k) => k === 'b', stored(i));
-    else table = table.mapValues((v) => ops.mapped(v), stored(i));
+    else if (op === 'transformValues') {
+      const transformer = () => ({ transform: (k: string, v: V | null) => (v === null ? null : ops.transformed(k, v)) as V });
+      const store = stored(i);
+      table = store === undefined ? table.transformValues(transformer) : table.transformValues(transformer, store);
+    } else table = table.mapValues((v) => ops.mapped(v), stored(i));
   });
   return table;
 }
@@ -240,7 +257,7 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
     const consumed = Consumed.with(Serdes.String(), valueSerde);
     const table = spec.materialized ? builder.globalTable('tbl', consumed, materializedAs(c, valueSerde)) : builder.globalTable('tbl', consumed);
     const selector = (k: string | null): string | null => globalKey(spec.selector!, k);
-    const joiner = (left: V, right: V | null, key: string | null): string => joinValuesWithKey(key, left, right);
+    const joiner = valueJoinerWithKey((key: string | null, left: V, right: V | null) => joinValuesWithKey(key, left, right));
     (spec.join === 'left' ? stream.leftJoin(table, selector, joiner) : stream.join(table, selector, joiner)).to('out', Produced.with(Serdes.String(), Serdes.String()));
   } else if (spec.groupBy !== undefined) {
     const grouped = tableOf(builder, c, 'in', valueSerde, ops).groupBy(
@@ -262,11 +279,31 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
     let stream = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
     if (spec.rekey === true) stream = stream.selectKey((k) => rekeyed(k) as string);
     const table = tableOf(builder, c, 'tbl', valueSerde, ops);
-    const joiner = (left: V, right: V | null): string => joinValues(left, right);
+    const joiner =
+      c.joinerWithKey === true
+        ? valueJoinerWithKey((key: string, left: V, right: V | null) => joinValuesWithKey(key, left, right))
+        : (left: V, right: V | null): string => joinValues(left, right);
     const joined = Joined.with(Serdes.String(), valueSerde, valueSerde);
     (spec.join === 'left' ? stream.leftJoin(table, joiner, joined) : stream.join(table, joiner, joined)).to('out', Produced.with(Serdes.String(), Serdes.String()));
   }
   return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, valueOut);
+}
+
+/** `cogroup` cases: `in` (maybe re-keyed) and `tbl` cogrouped into one aggregate. */
+function runCogroup<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, ops: ValueOps<V>): OutputRecord[] {
+  const builder = new StreamsBuilder();
+  const grouped = Grouped.with(Serdes.String(), valueSerde);
+  let left = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
+  if (c.cogroupRekey === true) left = left.selectKey((k) => rekeyed(k) as string);
+  const right = builder.stream('tbl', Consumed.with(Serdes.String(), valueSerde)).groupByKey(grouped);
+  left
+    .groupByKey(grouped)
+    .cogroup<V>((_k, v, agg) => ops.aggregate(agg, v))
+    .cogroup(right, (_k, v, agg) => ops.merge(agg, v))
+    .aggregate(() => ops.init(), materialized(c, valueSerde))
+    .toStream()
+    .to('out', Produced.with(Serdes.String(), valueSerde));
+  return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, valueSerde as Serde<Value>);
 }
 
 /** `stream-stream-join` cases (see StreamJoinCaseSpec). */
@@ -278,7 +315,10 @@ function runStreamJoin<V extends Value>(c: DifferentialCase, valueSerde: Serde<V
   const right = builder.stream('tbl', Consumed.with(Serdes.String(), valueSerde));
   const windows = JoinWindows.ofTimeDifferenceAndGrace(spec.timeDifference, spec.grace);
   const joined = StreamJoined.with(Serdes.String(), valueSerde, valueSerde);
-  const joiner = (l: V | null, r: V | null): string => joinValues(l, r);
+  const joiner =
+    c.joinerWithKey === true
+      ? valueJoinerWithKey((key: string, l: V | null, r: V | null) => joinValuesWithKey(key, l, r))
+      : (l: V | null, r: V | null): string => joinValues(l, r);
   const out =
     spec.kind === 'inner'
       ? left.join(right, joiner, windows, joined)
@@ -341,6 +381,10 @@ export function runOurs(c: DifferentialCase): CaseOutcome {
     const records =
       c.topology === 'passthrough'
         ? runPassthrough(c)
+        : c.topology === 'cogroup'
+          ? c.valueType === 'long'
+            ? runCogroup(c, Serdes.Int64(), LONG_OPS)
+            : runCogroup(c, Serdes.String(), STRING_OPS)
         : c.streamJoin !== undefined
           ? c.valueType === 'long'
             ? runStreamJoin(c, Serdes.Int64())

@@ -11,7 +11,9 @@
  */
 import { parseArgs } from 'node:util';
 import type { DifferentialCase } from './cases.js';
+import { generateCases } from './generator.js';
 import {
+  categoryOf,
   DEFAULT_CASES,
   DEFAULT_SEED,
   formatSummary,
@@ -86,11 +88,12 @@ if (values.witness !== undefined) {
 } else {
   const seed = Number(values.seed ?? DEFAULT_SEED);
   const count = Number(values.cases ?? DEFAULT_CASES);
-  let results = await runSeed(seed, count, log);
-  if (values.only !== undefined) {
-    const patterns = values.only.split(',');
-    results = results.filter((r) => patterns.some((p) => globMatches(p, r.category)));
-  }
+  // With --only, only the matching cases run (the rest of the seed's cases are generated, not run).
+  const patterns = values.only?.split(',');
+  const results =
+    patterns === undefined
+      ? await runSeed(seed, count, log)
+      : await runCases(generateCases(seed, count).filter((c) => patterns.some((p) => globMatches(p, categoryOf(c)))), log);
   if (values.smallest || values.minimize) {
     let smallest = [...smallestDifferencePerCategory(results).values()];
     if (values.minimize) smallest = await minimize(smallest.filter((r) => r.status === 'differ'));

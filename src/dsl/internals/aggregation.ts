@@ -1,6 +1,6 @@
 import type { Serde } from '../../serdes/serde.js';
 import type { StoreType } from '../../processor/store-definition.js';
-import type { Grouped, Materialized } from '../options.js';
+import { Named, type Grouped, type Materialized } from '../options.js';
 import type { ProcessorSupplier } from '../../processor/processor-api.js';
 import type { InternalBuilder } from './internal-builder.js';
 import { insertRepartition } from './repartition.js';
@@ -18,6 +18,13 @@ export interface AggregationSpec {
   /** `KSTREAM-AGGREGATE-` or `KSTREAM-REDUCE-`: names the processor and a generated store. */
   readonly prefix: string;
   readonly materialized: Materialized<unknown, unknown> | undefined;
+  /** The processor's name (`Named`); undefined: generated. */
+  readonly named?: string;
+  /**
+   * `count(Materialized)` of grouped streams and of time and session windows takes a store index before
+   * its store's (Kafka Streams: "we used to burn a topology name here, so we have to keep doing it").
+   */
+  readonly burnsStoreIndex?: boolean;
   readonly storeType: StoreType;
   /**
    * The value serde when Materialized gives none: count's Int64, reduce's input value serde (same type);
@@ -47,6 +54,9 @@ export interface AggregationResult {
  * aggregate processor connected to its store.
  */
 export function addAggregation(graph: InternalBuilder, source: GroupedSource, spec: AggregationSpec): AggregationResult {
+  if (spec.burnsStoreIndex === true && spec.materialized !== undefined && spec.materialized.storeName === undefined) {
+    graph.newStoreName(spec.prefix);
+  }
   const storeName = spec.materialized?.storeName ?? graph.newStoreName(spec.prefix);
   const who = `Store '${storeName}' of the ${spec.prefix.replace(/^KSTREAM-|-$/g, '').toLowerCase()}`;
   const keySerde = graph.serdeFor(
@@ -65,11 +75,14 @@ export function addAggregation(graph: InternalBuilder, source: GroupedSource, sp
     spec.materialized?.valueSerde,
     spec.defaultValueSerde,
   );
+  // Kafka Streams names the processor first (KGroupedStreamImpl), then GroupedStreamAggregateBuilder#build
+  // adds the repartition through KStreamImpl#createRepartitionedSource, which takes three indexes (and uses
+  // them as names when the topic is named after a generated store name).
+  const processorName = graph.processorNameFor(spec.named, spec.prefix);
   let parent = source.parentName;
   if (source.repartitionRequired) {
-    parent = insertRepartition(graph, parent, source.grouped?.name ?? storeName, keySerde, groupedValueSerde);
+    parent = insertRepartition(graph, parent, source.grouped?.name ?? storeName, keySerde, groupedValueSerde, undefined, false, true);
   }
-  const processorName = graph.newProcessorName(spec.prefix);
   graph.addProcessor({ name: processorName, parents: [parent], supplier: spec.supplier(storeName), stores: [] });
   const retentionMs = spec.materialized?.retentionMs ?? spec.retentionMs;
   if (spec.materialized?.retentionMs !== undefined && spec.retentionMs !== undefined && spec.materialized.retentionMs < spec.retentionMs) {
@@ -94,4 +107,15 @@ export function addAggregation(graph: InternalBuilder, source: GroupedSource, sp
   });
   graph.connectStore(processorName, storeName);
   return { processorName, storeName, keySerde, valueSerde };
+}
+
+/**
+ * The optional trailing arguments of an aggregation, `([named], [materialized])` as Kafka Streams' overloads
+ * take them: a Named first, or a Materialized alone.
+ */
+export function namedAndMaterialized<M>(
+  first: Named | M | undefined,
+  second: M | undefined,
+): { readonly named: string | undefined; readonly materialized: M | undefined } {
+  return first instanceof Named ? { named: first.name, materialized: second } : { named: undefined, materialized: first ?? second };
 }

@@ -46,6 +46,16 @@ export class InternalBuilder implements DeclaredGraph {
     return `${prefix}${String(this.nextIndex()).padStart(10, '0')}`;
   }
 
+  /**
+   * A processor's name: the given one, or a generated one. An index is taken either way, as Kafka Streams'
+   * NamedInternal.orElseGenerateWithPrefix / suffixWithOrElseGet take one "to keep topology backward
+   * compatibility": the generated names after a named operator are then the ones Kafka Streams gives.
+   */
+  processorNameFor(given: string | undefined, prefix: string, suffix = ''): string {
+    const generated = this.newProcessorName(prefix);
+    return given === undefined ? generated : `${given}${suffix}`;
+  }
+
   /** Store names take their own index, like `KSTREAM-AGGREGATE-STATE-STORE-0000000003`. */
   newStoreName(prefix: string): string {
     return `${prefix}STATE-STORE-${String(this.nextIndex()).padStart(10, '0')}`;

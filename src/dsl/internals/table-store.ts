@@ -30,7 +30,11 @@ export function tableStore(
  * An operator's own bookkeeping (suppress buffer, join outer store, emit index): raw bytes, in memory and
  * rebuilt from its changelog, so that it can be scanned synchronously.
  */
-export function bufferStore(name: string, loggingEnabled = true): StoreDefinition {
+export function bufferStore(
+  name: string,
+  loggingEnabled = true,
+  changelogConfig: Readonly<Record<string, string>> = {},
+): StoreDefinition {
   return {
     name,
     type: 'keyValue',
@@ -38,7 +42,7 @@ export function bufferStore(name: string, loggingEnabled = true): StoreDefinitio
     valueSerde: Serdes.Buffer(),
     persistent: false,
     loggingEnabled,
-    changelogConfig: {},
+    changelogConfig: { ...changelogConfig },
     cachingEnabled: false,
   };
 }

@@ -1,4 +1,5 @@
 import { TopologyError } from '../../../errors/errors.js';
+import type { TableJoined } from '../../table-joined.js';
 import type { Serde } from '../../../serdes/serde.js';
 import type { KTable } from '../../ktable.js';
 import type { Materialized, Named } from '../../options.js';
@@ -36,6 +37,7 @@ export function declareForeignKeyJoin(
   leftJoin: boolean,
   named: Named | undefined,
   materialized: Materialized<unknown, unknown> | undefined,
+  partitioners: Pick<TableJoined<unknown, unknown>, 'partitioner' | 'otherPartitioner'> = { partitioner: undefined, otherPartitioner: undefined },
 ): { name: string; producer: KTableSourceProducer; keySerde: Serde<unknown> } {
   // The right table's old values are asked for as Kafka Streams does (it materializes it, and a filter
   // then forwards no change of a key absent before and after); the left's tell the old foreign key.
@@ -61,7 +63,18 @@ export function declareForeignKeyJoin(
   graph.addProcessor({ name: sendName, parents: [left.nodeName], supplier: subscriptionSend(extractor, serdes, leftJoin), stores: [] });
   const registrationSink = nameOf('-subscription-registration-sink', 'KTABLE-SINK-');
   const registration = { name: registrationTopic, internal: true };
-  graph.addSink({ name: registrationSink, parents: [sendName], topic: registration, keySerde: foreignKeySerde, valueSerde: wrapperSerde });
+  // TableJoined's otherPartitioner: a subscription goes where the right table keeps its foreign key.
+  const { otherPartitioner, partitioner: leftPartitioner } = partitioners;
+  const registrationPartitioner =
+    otherPartitioner === undefined ? undefined : (topic: string, key: unknown, _value: unknown, n: number) => otherPartitioner(topic, key, undefined, n);
+  graph.addSink({
+    name: registrationSink,
+    parents: [sendName],
+    topic: registration,
+    keySerde: foreignKeySerde,
+    valueSerde: wrapperSerde,
+    ...(registrationPartitioner === undefined ? {} : { partitioner: registrationPartitioner }),
+  });
   const registrationSource = nameOf('-subscription-registration-source', 'KTABLE-SOURCE-');
   graph.addSource({ name: registrationSource, topics: [registration], keySerde: foreignKeySerde, valueSerde: wrapperSerde });
   graph.addRepartitionTopic({ name: registrationTopic });
@@ -83,11 +96,15 @@ export function declareForeignKeyJoin(
   const response = { name: responseTopic, internal: true };
   const responseSerde = responseWrapperSerde(foreignValueSerde) as Serde<unknown>;
   const responseSink = nameOf('-subscription-response-sink', 'KTABLE-SINK-');
-  // Each answer goes back to the partition of the left record that subscribed.
-  const partitioner = (_topic: string, _key: unknown, value: unknown): number | undefined => {
-    const partition = (value as ResponseWrapper).primaryPartition;
-    return partition < 0 ? undefined : partition;
-  };
+  // Each answer goes back to the partition of the left record that subscribed, or where TableJoined's
+  // partitioner places its key (Kafka Streams' foreignResponseSinkPartitioner).
+  const partitioner =
+    leftPartitioner !== undefined
+      ? (topic: string, key: unknown, _value: unknown, n: number) => leftPartitioner(topic, key, undefined, n)
+      : (_topic: string, _key: unknown, value: unknown): number | undefined => {
+          const partition = (value as ResponseWrapper).primaryPartition;
+          return partition < 0 ? undefined : partition;
+        };
   graph.addSink({ name: responseSink, parents: [subscriptionJoinName, foreignJoinName], topic: response, keySerde: primaryKeySerde, valueSerde: responseSerde, partitioner });
   const responseSource = nameOf('-subscription-response-source', 'KTABLE-SOURCE-');
   graph.addSource({ name: responseSource, topics: [response], keySerde: primaryKeySerde, valueSerde: responseSerde });

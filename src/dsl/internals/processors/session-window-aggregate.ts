@@ -30,6 +30,8 @@ export function sessionWindowAggregate(
   merger: Merger<unknown, unknown>,
   /** `onWindowClose`: final results only, emitted by this (made per task) instead of every update. */
   emitter?: () => WindowCloseEmitter,
+  /** Whether the table sends old values (asked by a suppress or a table operator downstream); read at init. */
+  sendOldValues: () => boolean = () => false,
 ): ProcessorSupplier<unknown, unknown, Windowed<unknown>, unknown> {
   const gap = windows.inactivityGapMs;
   const grace = windows.gracePeriodMs;
@@ -39,6 +41,7 @@ export function sessionWindowAggregate(
     let store!: ManagedSessionStore;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
     let forwardNow = true;
+    let sendOld = false;
     const final = emitter?.();
     return {
       init(ctx) {
@@ -54,8 +57,10 @@ export function sessionWindowAggregate(
           );
           forwardNow = false;
         } else {
-          // Windowed tables send no old values (nothing downstream of ours asks for them yet).
-          forwardNow = !forwardThroughCache(store, context as never, false);
+          // Kafka Streams' KStreamSessionWindowAggregate: a merged-away session's tombstone carries its value as
+          // the old one when old values are sent; a new session never has one.
+          sendOld = sendOldValues();
+          forwardNow = !forwardThroughCache(store, context as never, sendOld);
         }
       },
       process(record) {
@@ -93,7 +98,7 @@ export function sessionWindowAggregate(
           for (const session of found) {
             store.remove(session.key);
             final?.untrack(key, session.key.window.start, session.key.window.end);
-            if (forwardNow) context.forward({ key: session.key, value: change(null, null), timestamp: session.key.window.end, headers: record.headers });
+            if (forwardNow) context.forward({ key: session.key, value: change(null, sendOld ? session.value : null), timestamp: session.key.window.end, headers: record.headers });
           }
         }
         const sessionKey: Windowed<unknown> = { key, window: { start, end } };

@@ -28,6 +28,8 @@ export function slidingWindowAggregate(
   aggregator: Aggregator<unknown, unknown, unknown>,
   /** `onWindowClose`: final results only, emitted by this (made per task) instead of every update. */
   emitter?: () => WindowCloseEmitter,
+  /** Whether the table sends old values (asked by a suppress or a table operator downstream); read at init. */
+  sendOldValues: () => boolean = () => false,
 ): ProcessorSupplier<unknown, unknown, Windowed<unknown>, Change<unknown>> {
   const d = windows.timeDifferenceMs;
   // A reduce starts from no aggregate (Kafka Streams' reduceInitializer returns null).
@@ -40,6 +42,7 @@ export function slidingWindowAggregate(
     let store!: ManagedWindowStore;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
     let forwardNow = true;
+    let sendOld = false;
     const final = emitter?.();
 
     type Rec = StreamRecord<unknown, unknown>;
@@ -51,9 +54,10 @@ export function slidingWindowAggregate(
         .reverse()
         .map(({ key: start }) => ({ start, agg: store.fetchWithTimestamp(key, start)! }));
 
-    const forward = (record: Rec, start: number, value: unknown, timestamp: number): void => {
+    // Kafka Streams' KStreamSlidingWindowAggregate: Change(new, sendOldValues ? old : null).
+    const forward = (record: Rec, start: number, value: unknown, timestamp: number, old: unknown = null): void => {
       if (forwardNow) {
-        context.forward({ ...record, key: { key: record.key, window: { start, end: start + d } }, value: change(value, null), timestamp });
+        context.forward({ ...record, key: { key: record.key, window: { start, end: start + d } }, value: change(value, sendOld ? old : null), timestamp });
       }
     };
 
@@ -64,7 +68,7 @@ export function slidingWindowAggregate(
       const timestamp = oldAgg === null ? record.timestamp : Math.max(record.timestamp, valueAndTime!.timestamp);
       store.putWithTimestamp(record.key, newAgg ?? null, start, timestamp);
       final?.track(record.key, start);
-      forward(record, start, newAgg, timestamp);
+      forward(record, start, newAgg, timestamp, oldAgg);
     };
 
     const createCurrentRecordRightWindow = (t: number, rightWinAgg: ValueAndTimestamp<unknown>, record: Rec): void => {
@@ -172,7 +176,8 @@ export function slidingWindowAggregate(
           final.init(context, (key, start) => store.fetchWithTimestamp(key, start));
           forwardNow = false;
         } else {
-          forwardNow = !forwardThroughCache(store, context, false);
+          sendOld = sendOldValues();
+          forwardNow = !forwardThroughCache(store, context, sendOld);
         }
       },
       process(record) {

@@ -20,8 +20,11 @@ export function timeWindowAggregate(
   aggregator: Aggregator<unknown, unknown, unknown>,
   /** `onWindowClose`: final results only, emitted by this (made per task) instead of every update. */
   emitter?: () => WindowCloseEmitter,
+  /** Whether the table sends old values (asked by a suppress or a table operator downstream); read at init. */
+  sendOldValues: () => boolean = () => false,
 ): ProcessorSupplier<unknown, unknown, Windowed<unknown>, unknown> {
   return () => {
+    let sendOld = false;
     let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
     let store!: ManagedWindowStore;
     let observedStreamTime = Number.NEGATIVE_INFINITY;
@@ -36,8 +39,9 @@ export function timeWindowAggregate(
           final.init(context, (key, start) => store.fetchWithTimestamp(key, start));
           forwardNow = false;
         } else {
-          // Windowed tables send no old values (nothing downstream of ours asks for them yet).
-          forwardNow = !forwardThroughCache(store, context as never, false);
+          // Kafka Streams' KStreamWindowAggregate: Change(new, sendOldValues ? old : null).
+          sendOld = sendOldValues();
+          forwardNow = !forwardThroughCache(store, context as never, sendOld);
         }
       },
       process(record) {
@@ -54,7 +58,7 @@ export function timeWindowAggregate(
         // The windows it came too late for (hopping windows: maybe some, not all), from first start to last end.
         let missed: { start: number; end: number } | undefined;
         // The aggregator runs for every window first: if it throws for one, no window has changed.
-        const updates: Array<{ start: number; end: number; value: unknown; timestamp: number }> = [];
+        const updates: Array<{ start: number; end: number; value: unknown; old: unknown; timestamp: number }> = [];
         for (const start of windows.windowStartsFor(t)) {
           const end = start + windows.sizeMs;
           if (end <= closeTime) {
@@ -69,12 +73,12 @@ export function timeWindowAggregate(
                 : aggregator(key, record.value, initializer())
               : aggregator(key, record.value, old.value);
           // Stamped with the largest timestamp in the window, as Kafka Streams' KStreamWindowAggregate does.
-          updates.push({ start, end, value: next, timestamp: old === undefined ? t : Math.max(t, old.timestamp) });
+          updates.push({ start, end, value: next, old: old?.value ?? null, timestamp: old === undefined ? t : Math.max(t, old.timestamp) });
         }
-        for (const { start, end, value, timestamp } of updates) {
+        for (const { start, end, value, old, timestamp } of updates) {
           store.putWithTimestamp(key, value ?? null, start, timestamp);
           final?.track(key, start);
-          if (forwardNow) context.forward({ key: { key, window: { start, end } }, value: change(value, null), timestamp, headers: record.headers });
+          if (forwardNow) context.forward({ key: { key, window: { start, end } }, value: change(value, sendOld ? old : null), timestamp, headers: record.headers });
         }
         if (missed !== undefined) {
           context.recordLate(

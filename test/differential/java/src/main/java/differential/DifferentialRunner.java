@@ -33,6 +33,7 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Aggregator;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.EmitStrategy;
 import org.apache.kafka.streams.kstream.GlobalKTable;
@@ -54,6 +55,8 @@ import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.KeyValueMapper;
 import org.apache.kafka.streams.kstream.ValueJoiner;
 import org.apache.kafka.streams.kstream.ValueJoinerWithKey;
+import org.apache.kafka.streams.kstream.ValueTransformerWithKey;
+import org.apache.kafka.streams.kstream.ValueTransformerWithKeySupplier;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.processor.StateStore;
@@ -84,6 +87,7 @@ public final class DifferentialRunner {
     boolean dropped(V value);
     /** A table case's mapValues. */
     V mapped(V value);
+    V transformed(String key, V value);
     /** A table groupBy's subtractor. */
     V subtract(V agg, V value);
     /** A table groupBy's new key; null for some values. */
@@ -103,6 +107,7 @@ public final class DifferentialRunner {
     public String reduce(String left, String right) { return left + "+" + right; }
     public boolean dropped(String value) { return "X".equals(value); }
     public String mapped(String value) { return value + "!"; }
+    public String transformed(String key, String value) { return value + "~" + key; }
     public String subtract(String agg, String value) { return agg + "-" + value; }
     public String group(String value) { return "e".equals(value) ? null : "a".equals(value) || "b".equals(value) ? "g1" : "g2"; }
     public String foreignKey(String value) { return value.startsWith("e") ? null : value.startsWith("d") ? "a" : value.substring(0, 1); }
@@ -120,6 +125,7 @@ public final class DifferentialRunner {
     public Long reduce(Long left, Long right) { return nz(left, 0) + nz(right, 100); }
     public boolean dropped(Long value) { return value != null && value < 0; }
     public Long mapped(Long value) { return value * 2; }
+    public Long transformed(String key, Long value) { return value * 3 + key.length(); }
     public Long subtract(Long agg, Long value) { return agg - value; }
     public String group(Long value) { return value == 9L ? null : "g" + (value % 3); }
     public String foreignKey(Long value) { return new String[] {"a", "b", "c", null}[(int) (((value % 4) + 4) % 4)]; }
@@ -203,6 +209,7 @@ public final class DifferentialRunner {
     if ("passthrough".equals(topology)) return runPassthrough(c, stateDir);
     if (c.hasNonNull("table")) return runTable(c, ops, stateDir);
     if (c.hasNonNull("streamJoin")) return runStreamJoin(c, ops, stateDir);
+    if ("cogroup".equals(topology)) return runCogroup(c, ops, stateDir);
     StreamsBuilder builder = new StreamsBuilder();
     Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
     if (c.path("extractor").asBoolean(false)) {
@@ -243,7 +250,7 @@ public final class DifferentialRunner {
         default: t = sessions.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v),
             (k, left, right) -> ops.merge(left, right), materialized(c, ops.serde()));
       }
-      table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
+      table = suppress ? t.suppress(Suppressed.untilWindowCloses(strictBuffer(c))) : t;
     } else if ("sliding".equals(windowType)) {
       long difference = window.get("size").asLong();
       SlidingWindows windows = window.get("noGrace").asBoolean()
@@ -258,7 +265,7 @@ public final class DifferentialRunner {
         case "reduce": t = sliding.reduce(ops::reduce, materialized(c, ops.serde())); break;
         default: t = sliding.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v), materialized(c, ops.serde()));
       }
-      table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
+      table = suppress ? t.suppress(Suppressed.untilWindowCloses(strictBuffer(c))) : t;
     } else {
       long size = window.get("size").asLong();
       long advance = window.get("advance").asLong();
@@ -275,10 +282,19 @@ public final class DifferentialRunner {
         case "reduce": t = timed.reduce(ops::reduce, materialized(c, ops.serde())); break;
         default: t = timed.aggregate(ops::init, (k, v, agg) -> ops.aggregate(agg, v), materialized(c, ops.serde()));
       }
-      table = suppress ? t.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())) : t;
+      table = suppress ? t.suppress(Suppressed.untilWindowCloses(strictBuffer(c))) : t;
     }
     writeTo(table, keyOut, valueOut);
     return drive(builder.build(), c, stateDir, ops, keyOut.deserializer(), valueOut.deserializer());
+  }
+
+  /** The case's suppression buffer (bufferBound in cases.ts), before its full strategy. */
+  static Suppressed.StrictBufferConfig strictBuffer(JsonNode c) {
+    Suppressed.StrictBufferConfig buffer = Suppressed.BufferConfig.unbounded();
+    JsonNode bound = c.path("bufferBound");
+    if (bound.hasNonNull("maxRecords")) buffer = buffer.withMaxRecords(bound.get("maxRecords").asLong());
+    if (bound.hasNonNull("maxBytes")) buffer = buffer.withMaxBytes(bound.get("maxBytes").asLong());
+    return buffer;
   }
 
   /** The table of a table or join case (TableSpec in cases.ts): Materialized.as("store") or none, then its operators. */
@@ -302,7 +318,9 @@ public final class DifferentialRunner {
       // The same as cases.ts: an identity mapValues that gives the table its value serde back for the buffer.
       table = table.mapValues(v -> v, Materialized.<String, V, KeyValueStore<Bytes, byte[]>>with(Serdes.String(), ops.serde()));
       table = table.suppress(Suppressed.untilTimeLimit(
-          Duration.ofMillis(spec.get("suppressLimit").asLong()), Suppressed.BufferConfig.unbounded()));
+          Duration.ofMillis(spec.get("suppressLimit").asLong()),
+          "emitEarly".equals(c.path("bufferBound").path("whenFull").asText())
+              ? strictBuffer(c).emitEarlyWhenFull() : strictBuffer(c)));
     }
     return table;
   }
@@ -319,6 +337,16 @@ public final class DifferentialRunner {
         case "filterNot":
           table = stored ? table.filterNot((k, v) -> "b".equals(k), storeAs(c, name, ops)) : table.filterNot((k, v) -> "b".equals(k));
           break;
+        case "transformValues": {
+          // cases.ts' transformed, through a ValueTransformerWithKey that keeps null as null.
+          ValueTransformerWithKeySupplier<String, V, V> transformer = () -> new ValueTransformerWithKey<String, V, V>() {
+            public void init(org.apache.kafka.streams.processor.ProcessorContext context) {}
+            public V transform(String k, V v) { return v == null ? null : ops.transformed(k, v); }
+            public void close() {}
+          };
+          table = stored ? table.transformValues(transformer, storeAs(c, name, ops)) : table.transformValues(transformer);
+          break;
+        }
         default:
           table = stored ? table.mapValues(v -> ops.mapped(v), storeAs(c, name, ops)) : table.mapValues(v -> ops.mapped(v));
       }
@@ -414,10 +442,13 @@ public final class DifferentialRunner {
       KTable<String, V> table = tableOf(builder, c, "tbl", ops);
       // The same joiner as cases.ts' joinValues: a null prints as "null".
       ValueJoiner<V, V, String> joiner = (left, right) -> left + "/" + right;
+      // joinerWithKey: cases.ts' joinValuesWithKey, through the ValueJoinerWithKey overloads.
+      ValueJoinerWithKey<String, V, V, String> keyJoiner = (k, left, right) -> k + ":" + left + "/" + right;
+      boolean withKey = c.path("joinerWithKey").asBoolean(false);
       Joined<String, V, V> joined = Joined.with(Serdes.String(), ops.serde(), ops.serde());
       KStream<String, String> out = "left".equals(spec.get("join").asText())
-          ? stream.leftJoin(table, joiner, joined)
-          : stream.join(table, joiner, joined);
+          ? (withKey ? stream.leftJoin(table, keyJoiner, joined) : stream.leftJoin(table, joiner, joined))
+          : (withKey ? stream.join(table, keyJoiner, joined) : stream.join(table, joiner, joined));
       out.to("out", Produced.with(Serdes.String(), Serdes.String()));
       valueOut = Serdes.String();
     }
@@ -432,6 +463,21 @@ public final class DifferentialRunner {
     return key.toLowerCase();
   }
 
+  /** `cogroup` cases (cases.ts): "in" (maybe re-keyed) and "tbl" cogrouped, aggregate and merge as aggregators. */
+  static <V> ArrayNode runCogroup(JsonNode c, Ops<V> ops, Path stateDir) {
+    StreamsBuilder builder = new StreamsBuilder();
+    Grouped<String, V> grouped = Grouped.with(Serdes.String(), ops.serde());
+    KStream<String, V> left = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
+    if (c.path("cogroupRekey").asBoolean(false)) left = left.selectKey((k, v) -> k == null ? null : k.toLowerCase());
+    KGroupedStream<String, V> right = builder.stream("tbl", Consumed.with(Serdes.String(), ops.serde())).groupByKey(grouped);
+    KTable<String, V> table = left.groupByKey(grouped)
+        .cogroup((Aggregator<String, V, V>) (k, v, agg) -> ops.aggregate(agg, v))
+        .cogroup(right, (k, v, agg) -> ops.merge(agg, v))
+        .aggregate(ops::init, materialized(c, ops.serde()));
+    writeTo(table, Serdes.String(), ops.serde());
+    return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), ops.serde().deserializer());
+  }
+
   /** `stream-stream-join` cases (StreamJoinCaseSpec in cases.ts): stream "in" joined with stream "tbl". */
   static <V> ArrayNode runStreamJoin(JsonNode c, Ops<V> ops, Path stateDir) {
     JsonNode spec = c.get("streamJoin");
@@ -443,11 +489,13 @@ public final class DifferentialRunner {
         Duration.ofMillis(spec.get("timeDifference").asLong()), Duration.ofMillis(spec.get("grace").asLong()));
     StreamJoined<String, V, V> joined = StreamJoined.with(Serdes.String(), ops.serde(), ops.serde());
     ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
+    ValueJoinerWithKey<String, V, V, String> keyJoiner = (k, l, r) -> k + ":" + l + "/" + r;
+    boolean withKey = c.path("joinerWithKey").asBoolean(false);
     KStream<String, String> out;
     switch (spec.get("kind").asText()) {
-      case "inner": out = left.join(right, joiner, windows, joined); break;
-      case "left": out = left.leftJoin(right, joiner, windows, joined); break;
-      default: out = left.outerJoin(right, joiner, windows, joined);
+      case "inner": out = withKey ? left.join(right, keyJoiner, windows, joined) : left.join(right, joiner, windows, joined); break;
+      case "left": out = withKey ? left.leftJoin(right, keyJoiner, windows, joined) : left.leftJoin(right, joiner, windows, joined); break;
+      default: out = withKey ? left.outerJoin(right, keyJoiner, windows, joined) : left.outerJoin(right, joiner, windows, joined);
     }
     out.to("out", Produced.with(Serdes.String(), Serdes.String()));
     return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), Serdes.String().deserializer());
