@@ -6,46 +6,60 @@ import { lifecycleSerdesIn, type SerdeLifecycle } from '../serdes/serde-lifecycl
 
 type LifecycleSerde = Serde<unknown> & SerdeLifecycle;
 
-/** Adds `topic` to the topics of each lifecycle serde in `serde`. */
-function use(serde: Serde<unknown> | undefined, topic: string | undefined, usage: Map<LifecycleSerde, Set<string>>): void {
+/** The topics a lifecycle serde meets: all of them, and those it writes to. */
+interface Usage {
+  readonly topics: Set<string>;
+  readonly written: Set<string>;
+}
+
+/** Adds `topic` to the topics of each lifecycle serde in `serde` (to those it writes when `writes`). */
+function use(serde: Serde<unknown> | undefined, topic: string | undefined, writes: boolean, usage: Map<LifecycleSerde, Usage>): void {
   const found = new Set<LifecycleSerde>();
   lifecycleSerdesIn(serde, found);
   for (const s of found) {
-    let topics = usage.get(s);
-    if (topics === undefined) usage.set(s, (topics = new Set()));
-    if (topic !== undefined) topics.add(topic);
+    let u = usage.get(s);
+    if (u === undefined) usage.set(s, (u = { topics: new Set(), written: new Set() }));
+    if (topic === undefined) continue;
+    u.topics.add(topic);
+    if (writes) u.written.add(topic);
   }
 }
 
 /**
  * Initializes every serde of the topology that has an asynchronous lifecycle (Schema Registry serdes),
- * each with the topics it meets: the topics of the sources and sinks that use it, and the changelog of
- * each store whose keys or values it writes. `KafkaStreams.start()` awaits it before anything is read; with
- * the TopologyTestDriver, await it before piping input. Serdes without a lifecycle are left alone, so this
+ * each with the topics it meets: the topics of the sources (read) and sinks (written) that use it, and the
+ * changelog of each store whose keys or values it writes. `KafkaStreams.start()` awaits it before anything is read; with
+ * the TopologyTestDriver, await it before piping input. The topology's repartition topics and changelogs are
+ * passed as internal topics (`SerdeUsage.internalTopics`). Serdes without a lifecycle are left alone, so this
  * costs nothing for topologies without them.
  */
 export async function initializeSerdes(topology: Topology): Promise<void> {
-  const usage = new Map<LifecycleSerde, Set<string>>();
+  const usage = new Map<LifecycleSerde, Usage>();
   for (const sub of [...topology.subtopologies, ...topology.globalSubtopologies]) {
     for (const node of sub.nodes) {
       if (node.kind === 'source') {
         for (const ref of node.topics) {
-          use(node.keySerde, topology.topicName(ref), usage);
-          use(node.valueSerde, topology.topicName(ref), usage);
+          use(node.keySerde, topology.topicName(ref), false, usage);
+          use(node.valueSerde, topology.topicName(ref), false, usage);
         }
       } else if (node.kind === 'sink') {
         const topic = typeof node.topic === 'function' ? undefined : topology.topicName(node.topic);
-        use(node.keySerde, topic, usage);
-        use(node.valueSerde, topic, usage);
+        use(node.keySerde, topic, true, usage);
+        use(node.valueSerde, topic, true, usage);
       }
     }
   }
   for (const store of topology.stores.values()) {
     const topic = restoreTopicOf(topology.applicationId, store) ?? `${topology.applicationId}-${store.name}-changelog`;
-    use(store.keySerde, topic, usage);
-    use(store.valueSerde, topic, usage);
+    use(store.keySerde, topic, true, usage);
+    use(store.valueSerde, topic, true, usage);
   }
-  await Promise.all([...usage].map(([serde, topics]) => serde.initialize({ topics: [...topics] })));
+  const internal = new Set(topology.internalTopics.map((t) => t.name));
+  await Promise.all(
+    [...usage].map(([serde, { topics, written }]) =>
+      serde.initialize({ topics: [...topics], writtenTopics: [...written], internalTopics: [...topics].filter((t) => internal.has(t)) }),
+    ),
+  );
 }
 
 type BatchHandler<A extends unknown[]> = (batch: FetchedBatch, ...rest: A) => Promise<void>;

@@ -12,6 +12,17 @@ export interface RawRecord {
 export interface SerdeUsage {
   /** The topics, by full name (internal topics with the application id prefix). */
   readonly topics: readonly string[];
+  /**
+   * Those of `topics` the application owns (its repartition topics and store changelogs): no other
+   * application writes their registry subjects, so a registry serde registers its schema there even when
+   * it does not auto-register elsewhere.
+   */
+  readonly internalTopics?: readonly string[];
+  /**
+   * Those of `topics` the serde writes to (sinks, repartition topics, changelogs); the others it only reads,
+   * so it needs no writer schema id there. Undefined: it writes to all of them.
+   */
+  readonly writtenTopics?: readonly string[];
 }
 
 /**

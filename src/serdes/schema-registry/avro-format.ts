@@ -1,3 +1,4 @@
+import { asError } from '../../errors/as-error.js';
 import avro from 'avsc';
 import type { AvroSchema } from '../avro-serde.js';
 import type { RegisteredSchema } from './registry-client.js';
@@ -65,7 +66,7 @@ export class AvroFormat<T> implements SchemaFormat<T> {
       resolver = reader.createResolver(writerType);
     } catch (err) {
       throw new Error(
-        `values written with schema id ${writer.id} cannot be read with the reader schema ${this.readerCanonical}: ${(err as Error).message}`,
+        `values written with schema id ${writer.id} cannot be read with the reader schema ${this.readerCanonical}: ${asError(err).message}`,
         { cause: err },
       );
     }

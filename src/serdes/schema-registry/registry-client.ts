@@ -3,6 +3,7 @@
  * an optional peer dependency: installed by applications that use a registry, loaded on first use). Its
  * REST calls, retries, authentication and caches are Confluent's; this file adds errors that say what to do.
  */
+import { asError } from '../../errors/as-error.js';
 
 /** A schema as the registry holds it. */
 export interface RegisteredSchema {
@@ -76,7 +77,7 @@ function loadConfluent(): Promise<ConfluentModule> {
     (err: unknown) => {
       confluentModule = undefined;
       throw new SchemaRegistryError(
-        `Schema Registry serdes need the package ${PACKAGE}: npm install ${PACKAGE}@1.10.1 (${(err as Error).message})`,
+        `Schema Registry serdes need the package ${PACKAGE}: npm install ${PACKAGE}@1.10.1 (${asError(err).message})`,
         { cause: err },
       );
     },
@@ -127,7 +128,7 @@ class ConfluentRegistryClient implements SchemaRegistryClient {
     } catch (err) {
       if (restStatus(err).status === undefined) {
         throw new SchemaRegistryError(
-          `The schema registry at ${this.url} did not answer (${what}): ${(err as Error).message}. Check the URL and that the registry runs.`,
+          `The schema registry at ${this.url} did not answer (${what}): ${asError(err).message}. Check the URL and that the registry runs.`,
           { cause: err },
         );
       }
@@ -141,7 +142,7 @@ class ConfluentRegistryClient implements SchemaRegistryClient {
       return { id, schema: info.schema, schemaType: info.schemaType };
     } catch (err) {
       if (err instanceof SchemaRegistryError) throw err;
-      throw new SchemaRegistryError(`The schema registry at ${this.url} has no schema with id ${id}: ${(err as Error).message}`, { cause: err });
+      throw new SchemaRegistryError(`The schema registry at ${this.url} has no schema with id ${id}: ${asError(err).message}`, { cause: err });
     }
   }
 
@@ -153,16 +154,17 @@ class ConfluentRegistryClient implements SchemaRegistryClient {
       if (err instanceof SchemaRegistryError) throw err;
       const { status, errorCode } = restStatus(err);
       if (!autoRegister && (status === 404 || errorCode === SUBJECT_NOT_FOUND || errorCode === SCHEMA_NOT_FOUND)) {
-        const missing = errorCode === SUBJECT_NOT_FOUND ? `has no subject ${subject}` : `has no such schema under the subject ${subject}`;
+        // Not every registry tells a missing subject from a missing schema (Apicurio answers 40401 for both).
         throw new SchemaRegistryError(
-          `The schema registry at ${this.url} ${missing}, and autoRegister is off: register the writer schema under ` +
+          `The schema registry at ${this.url} does not have the writer schema under the subject ${subject} ` +
+            `(it answered: ${asError(err).message}), and autoRegister is off: register the writer schema under ` +
             `${subject} first (POST ${this.url}/subjects/${subject}/versions), or create the serde with autoRegister: true. ` +
             `Schema: ${schema}`,
           { cause: err },
         );
       }
       throw new SchemaRegistryError(
-        `The schema registry at ${this.url} refused the schema for ${subject} (${autoRegister ? 'register' : 'look-up'}): ${(err as Error).message}`,
+        `The schema registry at ${this.url} refused the schema for ${subject} (${autoRegister ? 'register' : 'look-up'}): ${asError(err).message}`,
         { cause: err },
       );
     }

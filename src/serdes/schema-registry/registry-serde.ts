@@ -5,6 +5,7 @@ import { SchemaRegistryError, type RegisteredSchema, type SchemaRegistryClient }
 import type { SchemaFormat } from './schema-format.js';
 import { subjectName, type SubjectNameStrategy } from './subject-name-strategy.js';
 import { HEADER_LENGTH, MAGIC_BYTE } from './wire-format.js';
+import { asError } from '../../errors/as-error.js';
 
 /** How a registry serde names subjects and whether it registers its writer schema. */
 export interface RegistrySerdeSettings {
@@ -51,20 +52,27 @@ export class RegistrySerde<T> implements Serde<T>, SerdeLifecycle {
   }
 
   /**
-   * For each topic: resolves the writer schema's id under the topic's subject (registering it when
-   * `autoRegister`), and learns every schema registered under that subject, so that values written by
+   * For each topic: resolves the writer schema's id under the topic's subject where the serde writes
+   * (registering it when `autoRegister`, or when the topic is the application's own), and learns every schema registered under that subject, so that values written by
    * earlier versions of the application (in its stores and changelogs) are readable at once.
    */
   async initialize(usage?: SerdeUsage): Promise<void> {
     const topics = usage?.topics ?? [];
-    await Promise.all(topics.map((topic) => this.initializeTopic(topic)));
+    const internal = new Set(usage?.internalTopics ?? []);
+    const written = new Set(usage?.writtenTopics ?? topics);
+    await Promise.all(topics.map((topic) => this.initializeTopic(topic, written.has(topic), internal.has(topic))));
   }
 
-  private async initializeTopic(topic: string): Promise<void> {
+  /**
+   * An internal topic's subject is registered even without `autoRegister` when it is the topic's own
+   * (named after it: the topic and topic-record strategies): the application is its only writer.
+   */
+  private async initializeTopic(topic: string, writes: boolean, internal: boolean): Promise<void> {
     const subject = this.subjectOf(topic);
     const writer = this.format.writerSchema;
-    if (writer !== undefined && !this.writerIds.has(topic)) {
-      const id = await this.client.idOf(subject, writer, this.format.schemaType, this.settings.autoRegister);
+    if (writer !== undefined && writes && !this.writerIds.has(topic)) {
+      const register = this.settings.autoRegister || (internal && subject.startsWith(topic));
+      const id = await this.client.idOf(subject, writer, this.format.schemaType, register);
       this.writerIds.set(topic, id);
       if (!this.writerIds.has(undefined)) this.writerIds.set(undefined, id);
       if (!this.readers.has(id)) this.learn({ id, schema: writer, schemaType: this.format.schemaType });
@@ -78,7 +86,7 @@ export class RegistrySerde<T> implements Serde<T>, SerdeLifecycle {
     try {
       this.readers.set(schema.id, { read: this.format.readerFor(schema) });
     } catch (err) {
-      this.readers.set(schema.id, { failure: (err as Error).message });
+      this.readers.set(schema.id, { failure: asError(err).message });
     }
   }
 
@@ -105,7 +113,7 @@ export class RegistrySerde<T> implements Serde<T>, SerdeLifecycle {
           (schema) => this.learn(schema),
           (err: unknown) => {
             // Not cached: a later batch with this id asks again (the registry may have been away).
-            this.failedFetch = (err as Error).message;
+            this.failedFetch = asError(err).message;
           },
         )
         .finally(() => this.fetching.delete(id));
