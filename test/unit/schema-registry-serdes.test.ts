@@ -8,13 +8,18 @@ import { describe, expect, it } from 'vitest';
 import {
   Consumed,
   DeserializationError,
+  Grouped,
   initializeSerdes,
+  Materialized,
   Produced,
   SchemaRegistryError,
   SchemaRegistrySerdes,
   Serdes,
   StreamsBuilder,
   TopologyTestDriver,
+  type Serde,
+  type SerdeLifecycle,
+  type SerdeUsage,
 } from '../../src/index.js';
 import { withSchemaPrefetch } from '../../src/runtime/serde-initializer.js';
 import { subjectName } from '../../src/serdes/schema-registry/subject-name-strategy.js';
@@ -103,6 +108,42 @@ describe('Schema Registry serdes without a registry', () => {
     const bytes = Buffer.from([0, 0, 0, 0, 7, 2, 0x2f]);
     await serde.prefetch([{ key: null, value: bytes }], 'value');
     expect(() => serde.deserialize(bytes, 'views')).toThrow(/schema id 7 in views is unknown.*the last fetch failed: The schema registry at/s);
+  });
+
+  it('initializeSerdes tells each serde the topics it reads, those it writes, and the application\'s own', async () => {
+    const usages = new Map<string, SerdeUsage>();
+    /** A string serde with a lifecycle that keeps what it was told. */
+    const recording = (name: string): Serde<string> & SerdeLifecycle => ({
+      ...Serdes.String(),
+      name,
+      initialize: (usage?: SerdeUsage) => {
+        usages.set(name, usage!);
+        return Promise.resolve();
+      },
+    });
+    const [views, stats] = [recording('views'), recording('stats')];
+    const builder = new StreamsBuilder();
+    builder
+      .stream('page-views', Consumed.with(Serdes.String(), views))
+      .selectKey((_k, v) => v)
+      .groupByKey(Grouped.with(Serdes.String(), views))
+      .aggregate(() => '', (_k, v, agg) => agg + v, Materialized.as<string, string>('totals').withValueSerde(stats))
+      .toStream()
+      .to('totals-out', Produced.with(Serdes.String(), stats));
+    const topology = builder.build({ applicationId: 'app' });
+    await initializeSerdes(topology);
+    const repartition = topology.internalTopics.find((t) => t.kind === 'repartition')!.name;
+    const sorted = (u: SerdeUsage | undefined) => ({
+      topics: [...(u?.topics ?? [])].sort(),
+      writtenTopics: [...(u?.writtenTopics ?? [])].sort(),
+      internalTopics: [...(u?.internalTopics ?? [])].sort(),
+    });
+    expect(sorted(usages.get('views'))).toEqual({ topics: ['page-views', repartition].sort(), writtenTopics: [repartition], internalTopics: [repartition] });
+    expect(sorted(usages.get('stats'))).toEqual({
+      topics: ['app-totals-changelog', 'totals-out'],
+      writtenTopics: ['app-totals-changelog', 'totals-out'],
+      internalTopics: ['app-totals-changelog'],
+    });
   });
 
   it('topologies without registry serdes: initializeSerdes does nothing, the batch handler stays as it is', async () => {
