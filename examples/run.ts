@@ -1,8 +1,12 @@
 /**
  * `npm run example`: runs the sessionization example end to end and prints what it found.
+ * `npx tsx examples/run.ts sessionize-registry`: the same with a Schema Registry: the page views are written
+ * by a Confluent-format producer (Confluent's own serializer), the topology reads and writes with registry
+ * serdes, and the output is read back with Confluent's deserializer.
  *
  * Uses KAFKA_BROKERS when set; otherwise starts the project's local Kafka broker (Java 17 + Maven) and stops
- * it afterwards. EXAMPLE_EVENTS sets the number of generated page views (default 50 000).
+ * it afterwards. Likewise SCHEMA_REGISTRY_URL (a Confluent-compatible API) or the local registry
+ * (scripts/local-schema-registry.ts). EXAMPLE_EVENTS sets the number of generated page views (default 50 000).
  */
 // First: kstreams-ts must load before kafkajs (it patches kafkajs' producer grouping).
 import { KafkaStreams, consoleLogger, consumerLag, createTopics } from '../src/index.js';
@@ -11,15 +15,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { startLocalKafka, type LocalKafka } from '../scripts/local-kafka.js';
+import { startLocalSchemaRegistry, type LocalSchemaRegistry } from '../scripts/local-schema-registry.js';
 import { generatePageViews, oracleSessions } from './sessionize/generator.js';
 import { finalSessions, produceEvents, readTopic } from './sessionize/kafka-io.js';
 import { buildSessionizeTopology } from './sessionize/topology.js';
 
 const example = process.argv[2] ?? 'sessionize';
-if (example !== 'sessionize') {
-  console.error(`unknown example '${example}'; available: sessionize`);
+if (example !== 'sessionize' && example !== 'sessionize-registry') {
+  console.error(`unknown example '${example}'; available: sessionize, sessionize-registry`);
   process.exit(2);
 }
+const withRegistry = example === 'sessionize-registry';
 
 const events = Number(process.env.EXAMPLE_EVENTS ?? 50_000);
 const partitions = 6;
@@ -30,6 +36,16 @@ if (brokers.length === 0) {
   local = await startLocalKafka({ log: (line) => console.log(`  ${line}`) });
   brokers = [local.bootstrap];
 }
+let localRegistry: LocalSchemaRegistry | undefined;
+let registryUrl = process.env.SCHEMA_REGISTRY_URL ?? '';
+if (withRegistry && registryUrl === '') {
+  console.log('SCHEMA_REGISTRY_URL is not set: starting the local schema registry (first run builds it with Maven)...');
+  localRegistry = await startLocalSchemaRegistry({ log: (line) => console.log(`  ${line}`) });
+  registryUrl = localRegistry.url;
+}
+// Loaded only for the registry variant: @confluentinc/schemaregistry is an optional dependency.
+const confluentIo = withRegistry ? await import('./sessionize/confluent-io.js') : undefined;
+const confluent = confluentIo?.confluentClient(registryUrl);
 
 const run = Date.now().toString(36);
 const applicationId = `sessionize-example-${run}`;
@@ -45,6 +61,7 @@ async function shutdown(code: number): Promise<never> {
   await app?.close({ timeoutMs: 30_000 });
   await admin.disconnect().catch(() => {});
   rmSync(stateDir, { recursive: true, force: true });
+  await localRegistry?.stop();
   await local?.stop();
   process.exit(code);
 }
@@ -67,10 +84,19 @@ try {
   // As web servers log them: one user's views are spread over all partitions, and the repartition by user
   // brings them together again. Catching up, the runtime keeps its tasks close in event time, so a grace of
   // 5 min loses nothing of a backlog that spans hours.
-  await produceEvents(producer, input, generated, 5000, undefined, partitions);
+  if (confluentIo !== undefined && confluent !== undefined) {
+    // Another team's service writes the topic: the schema is registered under its subject, and its
+    // producer serializes with Confluent's serializer.
+    const id = await confluentIo.registerPageViewSchema(confluent, input);
+    console.log(`registered the PageView schema under ${input}-value at ${registryUrl} (id ${id}); writing with Confluent's AvroSerializer`);
+    await confluentIo.produceConfluentEvents(producer, confluent, input, generated, 5000, partitions);
+  } else {
+    await produceEvents(producer, input, generated, 5000, undefined, partitions);
+  }
   await producer.disconnect();
 
-  const topology = buildSessionizeTopology({ applicationId, inputTopic: input, outputTopic: output, graceMs: 5 * 60_000 });
+  const serdes = confluentIo?.registrySerdes(registryUrl);
+  const topology = buildSessionizeTopology({ applicationId, inputTopic: input, outputTopic: output, graceMs: 5 * 60_000, ...serdes });
   console.log(topology.describe().toString());
   app = new KafkaStreams(topology, {
     applicationId,
@@ -94,7 +120,9 @@ try {
   const metrics = app.metrics();
   await app.close();
 
-  const { sessions, updates } = finalSessions(await readTopic(brokers, output, partitions, false));
+  const written = await readTopic(brokers, output, partitions, false);
+  const statsOf = confluentIo !== undefined && confluent !== undefined ? await confluentIo.confluentStatsReader(confluent, output, written) : undefined;
+  const { sessions, updates } = finalSessions(written, statsOf);
   const expected = oracleSessions(generated);
   const top = [...sessions.values()].sort((a, b) => b.end - b.start - (a.end - a.start)).slice(0, 5);
   console.log(`\nprocessed ${events} page views in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s end to end)`);

@@ -97,7 +97,8 @@ export function ensureKafkaLibs(version: string, log: (line: string) => void = (
   return libs;
 }
 
-function freePort(): Promise<number> {
+/** A port on 127.0.0.1 that nothing listens on now. */
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();

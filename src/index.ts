@@ -70,6 +70,24 @@ export type { Serde } from './serdes/serde.js';
 export { Serdes } from './serdes/serdes.js';
 export { AvroSerde, avroSerde, isSchemaEvolving, type AvroSchema, type SchemaEvolvingSerde } from './serdes/avro-serde.js';
 export { WindowedSerdes, type WindowedSerde } from './serdes/windowed-serdes.js';
+export { hasLifecycle, type SerdeLifecycle, type SerdeUsage, type RawRecord } from './serdes/serde-lifecycle.js';
+export {
+  SchemaRegistrySerdes,
+  type SchemaRegistrySerdeOptions,
+  type AvroRegistrySerdeOptions,
+  type JsonSchemaRegistrySerdeOptions,
+} from './serdes/schema-registry/schema-registry-serdes.js';
+export { RegistrySerde } from './serdes/schema-registry/registry-serde.js';
+export {
+  schemaRegistryClient,
+  SchemaRegistryError,
+  type SchemaRegistryClient,
+  type SchemaRegistryClientOptions,
+  type RegisteredSchema,
+} from './serdes/schema-registry/registry-client.js';
+export type { SubjectNameStrategy } from './serdes/schema-registry/subject-name-strategy.js';
+export type { JsonSchema } from './serdes/schema-registry/json-schema-format.js';
+export { initializeSerdes } from './runtime/serde-initializer.js';
 
 export type { KeyValueStore, SessionStore, StateStore, WindowStore } from './stores/state-store.js';
 export { Stores, type StoreOptions } from './stores/stores.js';

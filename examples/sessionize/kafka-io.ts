@@ -64,14 +64,20 @@ export interface SessionResult {
   readonly updates: number;
 }
 
-/** The final sessions in an output topic: the last value per windowed key, tombstoned sessions removed. */
-export function finalSessions(records: ReadonlyArray<[Buffer, Buffer | null]>): SessionResult {
+/**
+ * The final sessions in an output topic: the last value per windowed key, tombstoned sessions removed.
+ * `statsOf` reads a value (default: the Avro serde the example writes with).
+ */
+export function finalSessions(
+  records: ReadonlyArray<[Buffer, Buffer | null]>,
+  statsOf: (bytes: Buffer) => SessionStats = (bytes) => sessionStatsSerde.deserialize(bytes),
+): SessionResult {
   const latest = new Map<string, { key: Windowed<string>; stats: SessionStats | null }>();
   for (const [keyBytes, valueBytes] of records) {
     const key = sessionKeySerde.deserialize(keyBytes);
     latest.set(`${key.key}@${key.window.start}-${key.window.end}`, {
       key,
-      stats: valueBytes === null ? null : sessionStatsSerde.deserialize(valueBytes),
+      stats: valueBytes === null ? null : statsOf(valueBytes),
     });
   }
   const sessions = new Map<string, OracleSession>();

@@ -21,6 +21,7 @@ import { ConfigError, StreamsError } from '../errors/errors.js';
 import { ensureTopics, type TopologyMetadata } from './internal-topic-manager.js';
 import { readTopicWriteLimits, type WriteLimitsByTopic } from './topic-write-limits.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
+import { initializeSerdes } from './serde-initializer.js';
 import { StreamThread } from './stream-thread.js';
 import { checkBootstrapServers } from '../client/broker-probe.js';
 import { installShutdownHooks, type ShutdownHookOptions } from './shutdown-hooks.js';
@@ -134,6 +135,7 @@ export class KafkaStreams {
     const admin = this.client.admin();
     try {
       await StoreSchemas.checkStateDir(this.topology, this.config.stateDir, this.config.applicationId);
+      await initializeSerdes(this.topology);
       await checkBootstrapServers(this.config.bootstrapServers, { timeoutMs: this.config.kafka.connectionTimeout ?? 3000, ssl: this.config.kafka.ssl });
       await admin.connect();
       const metadata = await ensureTopics(

@@ -16,6 +16,7 @@ import { localTaskOffsets } from './local-state.js';
 import type { RecordCounts } from './record-counts.js';
 import type { RecordAccounting } from './record-accounting.js';
 import { RestoreProgress } from './restore-progress.js';
+import { withSchemaPrefetch } from './serde-initializer.js';
 import type { StandbyManager } from './standby-manager.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { taskAssignor, topologySummary, type SubscriptionInfo } from './task-assignor.js';
@@ -152,7 +153,7 @@ export class StreamThread {
       {
         onRebalancing: () => this.state.rebalanceStarted(),
         onJoin: (memberId, assignment) => this.onJoin(memberId, assignment),
-        onBatch: (batch, resolveOffset, isStale) => this.inputs.onBatch(batch, resolveOffset, isStale),
+        onBatch: withSchemaPrefetch(this.topology, (batch, resolveOffset, isStale) => this.inputs.onBatch(batch, resolveOffset, isStale)),
         onEmptyFetch: (fetch) => this.inputs.onEmptyFetch(fetch),
         onCrash: (error, restarting) => this.onCrash(error, restarting),
       },
