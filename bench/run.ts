@@ -18,6 +18,11 @@
  *                records dropped as late by each, and events/s
  *   failover     kill-to-first-output of a moved task, with and without a standby replica, for a store of
  *                FAILOVER_SESSIONS sessions (default 1 000 000)
+ *   restore      what a restoration costs, ours beside Kafka Streams (BENCH_EVENTS, default 300 000; at-least-once,
+ *                one instance, CACHE_MAX_BYTES for both when set): changelog records and tombstones written for
+ *                the same sessions, then the time to restore them into an empty state folder; ratios ours ÷ KS
+ *   latency      end-to-end latency at steady input rates, ours beside Kafka Streams, both guarantees, default and
+ *                explicit commit intervals (see bench/lib/latency-suite.ts for LATENCY_* settings)
  *   soak         no broker: a simulated month (SOAK_DAYS, default 30; SOAK_USERS_PER_DAY, default 20 000,
  *                most of them seen on one day only) through the session aggregation on an on-disk state
  *                folder; its size after each day, and last day ÷ day 3 (goal ≤ 1.2); SOAK_LAYOUT=single
@@ -32,12 +37,14 @@ import { benchBroker, createTopic, fillInputTopic, PARTITIONS, usersFor, type Be
 import { runChild, runOurs, type RunFigures } from './lib/contender.js';
 import { failover } from './lib/failover.js';
 import { soak } from './lib/soak.js';
+import { restoreSuite } from './lib/restore-suite.js';
+import { latencySuite } from './lib/latency-suite.js';
 import { ensureKafkaStreamsPeer, runKafkaStreams } from './lib/kafka-streams-peer.js';
 import { oracleSessions } from '../examples/sessionize/generator.js';
 import { readTopic } from '../examples/sessionize/kafka-io.js';
 import { sessionKeySerde, sessionStatsSerde } from '../examples/sessionize/topology.js';
 
-const SUITES = ['compare', 'catchup', 'guarantees', 'failover', 'replay', 'soak'] as const;
+const SUITES = ['compare', 'catchup', 'guarantees', 'failover', 'replay', 'soak', 'restore', 'latency'] as const;
 const DEFAULT_SUITES: Suite[] = ['compare', 'catchup', 'failover'];
 type Suite = (typeof SUITES)[number];
 
@@ -113,7 +120,8 @@ async function flowPeer(broker: BenchBroker, input: string, guarantee: 'at_least
   return { ...figures, applicationId, output };
 }
 
-async function kafkaStreams(broker: BenchBroker, classpath: string, input: string, guarantee: string, label: string, appId?: string, format = 'avro') {
+async function kafkaStreams(broker: BenchBroker, classpath: string, input: string, guarantee: string, label: string, appId?: string, format = 'avro',
+  extra: Record<string, string> = {}) {
   const applicationId = appId ?? `bench-${label}-${run}`;
   const output = `${applicationId}-out`;
   if (appId === undefined) await createTopic(broker.brokers, output);
@@ -130,6 +138,7 @@ async function kafkaStreams(broker: BenchBroker, classpath: string, input: strin
       GUARANTEE: guarantee,
       COMMIT_INTERVAL_MS: guarantee === 'exactly_once_v2' ? '100' : '1000',
       FORMAT: format,
+      ...extra,
     };
     return { ...(await runKafkaStreams(classpath, env, admin, appId !== undefined)), applicationId, output };
   } finally {
@@ -471,6 +480,8 @@ try {
     if (suite === 'catchup') await catchup(broker);
     if (suite === 'guarantees') await guarantees(broker);
     if (suite === 'replay') await replay(broker);
+    if (suite === 'latency') results.latency = await latencySuite(broker, run, table);
+    if (suite === 'restore') results.restore = await restoreSuite(broker, { run, ours, kafkaStreams, table });
   }
 } finally {
   await broker?.stop();

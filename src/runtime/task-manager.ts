@@ -17,6 +17,7 @@ import { describeGroupMembers, statefulTaskIds } from './group-members.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import { RepartitionPurger } from './repartition-purger.js';
+import { FlushDeferral } from './commit/flush-deferral.js';
 import type { RestoreProgress } from './restore-progress.js';
 import { StandbyManager } from './standby-manager.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
@@ -104,7 +105,10 @@ export class TaskManager {
     this.standbys = config.numStandbyReplicas > 0 ? new StandbyManager(topology, config, reader, admin) : undefined;
     const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
     const purger = new RepartitionPurger(admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
-    const context = { state: this.state, counters: this.counters, purger, logger: config.logger };
+    // A task more than ten input buffers behind is catching up; it commits at least every 30 s (Kafka
+    // Streams' default commit interval under at-least-once) however far behind.
+    const deferral = new FlushDeferral(10 * config.bufferedRecordsPerPartition, 30_000);
+    const context = { state: this.state, counters: this.counters, purger, logger: config.logger, deferral };
     this.committer =
       config.processingGuarantee === 'exactly_once_v2'
         ? new ExactlyOnceCommitter(context, new TaskRecovery(admin, topology, config, this.recoveryHost()), host)

@@ -2,7 +2,7 @@ import { isClientError } from '../../client/client-error.js';
 import type { OffsetToCommit } from '../../client/topic-partitions.js';
 import { asError } from '../../errors/as-error.js';
 import type { ActiveTask, CommitSnapshot } from '../active-task.js';
-import { recordCommit, type CommitContext, type Committer } from './committer.js';
+import { recordCommit, tasksToCommit, type CommitContext, type Committer } from './committer.js';
 
 /**
  * At-least-once: the tasks commit together, one commit at a time (commits never overlap: the next one takes
@@ -34,7 +34,7 @@ export class AtLeastOnceCommitter implements Committer {
   }
 
   private async commitNow(tasks: readonly ActiveTask[], handover: boolean): Promise<void> {
-    const live = tasks.filter((t) => t.state === 'running');
+    const live = tasksToCommit(this.context, tasks, handover);
     if (live.length === 0 || this.context.state.failed) return;
     if (!handover && !live.some((t) => t.hasUncommitted || t.needsFlush())) return;
     const began = Date.now();

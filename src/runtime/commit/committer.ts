@@ -2,6 +2,7 @@ import type { OffsetToCommit } from '../../client/topic-partitions.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ActiveTask } from '../active-task.js';
 import type { RepartitionPurger } from '../repartition-purger.js';
+import type { FlushDeferral } from './flush-deferral.js';
 import type { ThreadState } from '../thread-state.js';
 
 /**
@@ -40,6 +41,20 @@ export interface CommitContext {
   /** Told the offsets each commit reached, so it can delete the repartition records behind them. */
   readonly purger: RepartitionPurger;
   readonly logger: Logger;
+  /** Tasks a periodic commit leaves for a later one (see FlushDeferral); none when absent. */
+  readonly deferral?: FlushDeferral;
+}
+
+/**
+ * The running tasks a commit takes: all of them when it hands over, else those the deferral does not keep
+ * (`tasks` are all the thread's running tasks: together they tell whether it catches up).
+ */
+export function tasksToCommit(context: CommitContext, tasks: readonly ActiveTask[], handover: boolean): ActiveTask[] {
+  const running = tasks.filter((t) => t.state === 'running');
+  const deferral = context.deferral;
+  if (handover || deferral === undefined || !deferral.catchingUp(running.reduce((sum, t) => sum + t.recordsBehind(), 0))) return running;
+  const now = Date.now();
+  return running.filter((t) => !deferral.defers(t, now));
 }
 
 /** A commit went through: the purger may delete what the group will not read again, the counters count it. */

@@ -229,6 +229,8 @@ public final class SessionizeBench {
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, env("GUARANTEE", "at_least_once"));
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, env("COMMIT_INTERVAL_MS", "1000"));
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, env("THREADS", String.valueOf(Runtime.getRuntime().availableProcessors())));
+    // Kafka Streams' default (10 MiB) unless the benchmark sets the same budget for every contender.
+    if (System.getenv("CACHE_MAX_BYTES") != null) props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.parseLong(env("CACHE_MAX_BYTES", null)));
     props.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     props.put("consumer.auto.offset.reset", "earliest");
