@@ -17,7 +17,8 @@
  *                by one and by two instances of ours and of Kafka Streams (one stream thread per instance):
  *                records dropped as late by each, and events/s
  *   failover     kill-to-first-output of a moved task, with and without a standby replica, for a store of
- *                FAILOVER_SESSIONS sessions (default 1 000 000)
+ *                FAILOVER_SESSIONS sessions (default 1 000 000), ours and Kafka Streams (one stream thread per
+ *                instance, same 6 s session timeout; FAILOVER_KAFKA_STREAMS=0 skips it)
  *   restore      what a restoration costs, ours beside Kafka Streams (BENCH_EVENTS, default 300 000; at-least-once,
  *                one instance, CACHE_MAX_BYTES for both when set): changelog records and tombstones written for
  *                the same sessions, then the time to restore them into an empty state folder; ratios ours ÷ KS
@@ -35,7 +36,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchBroker, createTopic, fillInputTopic, PARTITIONS, usersFor, type BenchBroker, type ViewFormat } from './lib/bench-env.js';
 import { runChild, runOurs, type RunFigures } from './lib/contender.js';
-import { failover } from './lib/failover.js';
+import { failover, type FailoverFigures } from './lib/failover.js';
 import { soak } from './lib/soak.js';
 import { restoreSuite } from './lib/restore-suite.js';
 import { latencySuite } from './lib/latency-suite.js';
@@ -445,7 +446,13 @@ async function failoverSuite(broker: BenchBroker): Promise<void> {
   console.log(`\n[failover] two instances, a store of about ${sessions} sessions, one instance SIGKILLed...`);
   const without = await failover(broker.kafka, broker.brokers, sessions, 0, 'cold');
   const withStandby = await failover(broker.kafka, broker.brokers, sessions, 1, 'warm');
-  table([without, withStandby].map((f) => ({
+  // Kafka Streams beside ours, same sessions and session timeout (FAILOVER_KAFKA_STREAMS=0 skips it).
+  const classpath = process.env.FAILOVER_KAFKA_STREAMS === '0' ? undefined : ensureKafkaStreamsPeer((line) => console.log(`[failover] ${line}`));
+  const javaWithout = classpath === undefined ? undefined : await failover(broker.kafka, broker.brokers, sessions, 0, 'java-cold', classpath);
+  const javaWith = classpath === undefined ? undefined : await failover(broker.kafka, broker.brokers, sessions, 1, 'java-warm', classpath);
+  const rows: Array<[string, FailoverFigures | undefined]> = [['ours', without], ['ours', withStandby], ['Kafka Streams', javaWithout], ['Kafka Streams', javaWith]];
+  table(rows.filter((r): r is [string, FailoverFigures] => r[1] !== undefined).map(([contender, f]) => ({
+    contender,
     standby: f.standbys === 0 ? 'none' : 'one replica',
     'kill to first output (s)': f.failoverSeconds.toFixed(1),
     'records restored': f.restoredRecords,
@@ -453,7 +460,11 @@ async function failoverSuite(broker: BenchBroker): Promise<void> {
   })));
   console.log(`[failover] with a standby / without: ${(withStandby.failoverSeconds / without.failoverSeconds).toFixed(2)} of the time ` +
     '(both include the 6 s session timeout of the workers)');
-  results.failover = { sessions, without, withStandby };
+  if (javaWithout !== undefined && javaWith !== undefined) {
+    console.log(`[failover] ours ÷ Kafka Streams: ${(without.failoverSeconds / javaWithout.failoverSeconds).toFixed(2)} without a standby, ` +
+      `${(withStandby.failoverSeconds / javaWith.failoverSeconds).toFixed(2)} with one (goal ≤ 1.0)`);
+  }
+  results.failover = { sessions, without, withStandby, kafkaStreams: { without: javaWithout, withStandby: javaWith } };
 }
 
 async function soakSuite(): Promise<void> {
