@@ -215,6 +215,17 @@ export class ActiveTask {
   }
 
   /**
+   * A full cache's relief between commits (at-least-once; see StoreCommit.evict): a snapshot without
+   * offsets, completed like a commit's. Its records count as committed output for the deferral: they are
+   * acknowledged and written before the next commit (the committer runs one after the other).
+   */
+  prepareEviction(): CommitSnapshot {
+    const local = StoreCommit.evict(this.stream);
+    this.enqueuedAtCommit = this.pipeline.enqueuedTotal;
+    return { offsets: [], local };
+  }
+
+  /**
    * The second half, once the task's pipeline acknowledged everything of the snapshot (or its transaction
    * committed): LevelDB gets the data and the changelog position in one batch each, then the checkpoint file
    * is rewritten.

@@ -68,6 +68,8 @@ export class TaskManager {
   private readonly creator: TaskCreator;
   /** Commits the tasks under the application's guarantee; the processing loop asks it which tasks are committing. */
   readonly committer: Committer;
+  /** Which tasks a periodic commit leaves for later while the thread catches up (see FlushDeferral). */
+  private readonly deferral: FlushDeferral;
   readonly standbys: StandbyManager | undefined;
   /** Records and requests sent by the producers of tasks no longer run here (metrics never go back). */
   private readonly retiredProducerStats = { records: 0, batches: 0 };
@@ -107,7 +109,8 @@ export class TaskManager {
     const purger = new RepartitionPurger(admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
     // A task more than ten input buffers behind is catching up; it commits at least every 30 s (Kafka
     // Streams' default commit interval under at-least-once) however far behind.
-    const deferral = new FlushDeferral(10 * config.bufferedRecordsPerPartition, 30_000);
+    this.deferral = new FlushDeferral(10 * config.bufferedRecordsPerPartition, 30_000);
+    const deferral = this.deferral;
     const context = { state: this.state, counters: this.counters, purger, logger: config.logger, deferral };
     this.committer =
       config.processingGuarantee === 'exactly_once_v2'
@@ -295,6 +298,20 @@ export class TaskManager {
     const sent = task.pipeline.stats;
     this.retiredProducerStats.records += sent.records;
     this.retiredProducerStats.batches += sent.batches;
+  }
+
+  /**
+   * A task's cache is full. While the thread catches up under at-least-once, the full caches evict their
+   * least recently written half (see StoreCommit.evict), as Kafka Streams' caches evict, and the commit
+   * stays periodic; otherwise every running task commits.
+   */
+  relieveCaches(): Promise<void> {
+    const running = [...this.byId.values()].filter((t) => t.state === 'running');
+    const { evict } = this.committer;
+    if (this.state.rebalancing || evict === undefined || !this.deferral.catchingUp(running.reduce((sum, t) => sum + t.recordsBehind(), 0))) {
+      return this.commitAll(false);
+    }
+    return evict.call(this.committer, running);
   }
 
   /** Commits every running task (see Committer); periodic commits wait until a rebalance is over. */

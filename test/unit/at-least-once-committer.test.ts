@@ -44,14 +44,14 @@ class AcknowledgingSender implements BatchSender {
 }
 
 /** Task 0_0 of a count per key, running, with its stores in a fresh folder, and a committer for it. */
-async function setup(commitOffsets: (offsets: OffsetToCommit[]) => Promise<void>, deferral?: FlushDeferral) {
+async function setup(commitOffsets: (offsets: OffsetToCommit[]) => Promise<void>, deferral?: FlushDeferral, cacheBytes = 1 << 20) {
   const builder = new StreamsBuilder();
   builder.stream('in', Consumed.with(S, S)).groupByKey().count(Materialized.as('counts'));
   const topology = builder.build({ applicationId: APP });
   const config = resolveConfig({ applicationId: APP, bootstrapServers: ['unused:9092'], stateDir: tempDir(), logger: silentLogger });
   const sender = new AcknowledgingSender();
   const pipeline = new ProducerPipeline(sender);
-  const task = await ActiveTask.open(topology, 0, 0, config, silentLogger, pipeline, () => 1, 1 << 20, Number.NEGATIVE_INFINITY);
+  const task = await ActiveTask.open(topology, 0, 0, config, silentLogger, pipeline, () => 1, cacheBytes, Number.NEGATIVE_INFINITY);
   task.setCommitted('in', 0, 0n);
   task.start();
   let offset = 0;
@@ -185,6 +185,30 @@ describe('AtLeastOnceCommitter', () => {
       await h.committer.commit([h.task], true);
       expect(committed).toEqual(['in-0@3', 'in-0@4']);
       expect(h.task.hasUncommitted).toBe(false);
+    } finally {
+      await h.task.close();
+    }
+  });
+
+  it('evicts a full cache without a commit: the coldest half is logged and written with its position, no offsets', async () => {
+    const committed: string[] = [];
+    // A budget of a few entries: 16 dirty keys fill it.
+    const h = await setup(async (offsets) => {
+      committed.push(offsets.map((o) => `${o.topic}-${o.partition}@${o.offset}`).join(' '));
+    }, undefined, 16 * 1200);
+    try {
+      for (let i = 0; i < 16; i++) h.process(`k${i}`);
+      expect(h.task.needsFlush()).toBe(true);
+      await h.committer.evict([h.task]);
+      expect(committed).toEqual([]);
+      expect(h.pipeline.enqueuedTotal).toBe(8);
+      expect(h.position()).toBe(8n);
+      expect(h.task.needsFlush()).toBe(false);
+      // The commit after it logs the other half only.
+      await h.committer.commit([h.task], false);
+      expect(committed).toEqual(['in-0@16']);
+      expect(h.pipeline.enqueuedTotal).toBe(16);
+      expect(h.position()).toBe(16n);
     } finally {
       await h.task.close();
     }

@@ -33,6 +33,22 @@ export class AtLeastOnceCommitter implements Committer {
     return next;
   }
 
+  evict(tasks: readonly ActiveTask[]): Promise<void> {
+    const run = (): Promise<void> => this.evictNow(tasks);
+    const next = this.chain.then(run, run);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** Like a commit without offsets: the evicted entries reach LevelDB once their changelog records are acknowledged. */
+  private async evictNow(tasks: readonly ActiveTask[]): Promise<void> {
+    const full = tasks.filter((t) => t.state === 'running' && t.needsFlush());
+    if (full.length === 0 || this.context.state.failed) return;
+    const snapshots: Array<[ActiveTask, CommitSnapshot]> = full.map((t) => [t, t.prepareEviction()]);
+    await Promise.all(full.map((t) => t.pipeline.flush()));
+    await Promise.all(snapshots.map(([task, snapshot]) => task.completeCommit(snapshot)));
+  }
+
   private async commitNow(tasks: readonly ActiveTask[], handover: boolean): Promise<void> {
     const live = tasksToCommit(this.context, tasks, handover);
     if (live.length === 0 || this.context.state.failed) return;

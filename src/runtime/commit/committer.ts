@@ -25,6 +25,11 @@ export interface Committer {
   commit(tasks: readonly ActiveTask[], handover: boolean): Promise<void>;
   /** True while a task must not process: a commit of it is queued or in progress and needs its state still. */
   isCommitting(task: ActiveTask): boolean;
+  /**
+   * At-least-once only: relieves the full caches of `tasks` without a commit (see StoreCommit.evict),
+   * ordered with the commits. Absent under exactly-once, where a full cache commits its task.
+   */
+  evict?(tasks: readonly ActiveTask[]): Promise<void>;
 }
 
 /** The commit totals an instance reports through metrics. */
