@@ -38,7 +38,7 @@ export class StoreCommit {
 
   /**
    * A full cache's relief between commits (at-least-once only; see ManagedStore.evict): every store whose
-   * cache is full flushes its least recently written half, in the topology's order. The result is written
+   * cache is full flushes its least recently written quarter, in the topology's order. The result is written
    * as a commit's is, but commits no offsets. Stores restored from their input topic are left to the commit
    * (their position is an input offset, which an eviction does not reach).
    */

@@ -302,7 +302,7 @@ export class TaskManager {
 
   /**
    * A task's cache is full. While the thread catches up under at-least-once, the full caches evict their
-   * least recently written half (see StoreCommit.evict), as Kafka Streams' caches evict, and the commit
+   * least recently written quarter (see StoreCommit.evict), as Kafka Streams' caches evict, and the commit
    * stays periodic; otherwise every running task commits.
    */
   relieveCaches(): Promise<void> {

@@ -31,7 +31,7 @@ export interface StoreMachinery extends StateStore {
    */
   flush(): BytesEntry[];
   /**
-   * A full cache's relief between commits (at-least-once): flushes the least recently written half of the
+   * A full cache's relief between commits (at-least-once): flushes the least recently written quarter of the
    * dirty entries as `flush` does, returning their LevelDB entries for the caller to write the same way.
    */
   evict(): BytesEntry[];

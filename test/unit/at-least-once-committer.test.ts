@@ -190,7 +190,7 @@ describe('AtLeastOnceCommitter', () => {
     }
   });
 
-  it('evicts a full cache without a commit: the coldest half is logged and written with its position, no offsets', async () => {
+  it('evicts a full cache without a commit: the coldest quarter is logged and written with its position, no offsets', async () => {
     const committed: string[] = [];
     // A budget of a few entries: 16 dirty keys fill it.
     const h = await setup(async (offsets) => {
@@ -201,10 +201,10 @@ describe('AtLeastOnceCommitter', () => {
       expect(h.task.needsFlush()).toBe(true);
       await h.committer.evict([h.task]);
       expect(committed).toEqual([]);
-      expect(h.pipeline.enqueuedTotal).toBe(8);
-      expect(h.position()).toBe(8n);
+      expect(h.pipeline.enqueuedTotal).toBe(4);
+      expect(h.position()).toBe(4n);
       expect(h.task.needsFlush()).toBe(false);
-      // The commit after it logs the other half only.
+      // The commit after it logs the others only.
       await h.committer.commit([h.task], false);
       expect(committed).toEqual(['in-0@16']);
       expect(h.pipeline.enqueuedTotal).toBe(16);
