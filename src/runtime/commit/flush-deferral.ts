@@ -17,12 +17,13 @@ export type DeferrableTask = Pick<ActiveTask, 'wroteSinceCommit' | 'lastCommitAt
  * of a task that is behind anyway gives the same effect: a backlog's sessions are logged about once.
  * Measured with `npm run bench -- restore` (changelog records ours ÷ Kafka Streams, see README Performance).
  *
- * What it keeps: every guarantee. A deferred task is left out of the commit as a whole, its state and its
- * offsets together: nothing of it reaches Kafka or LevelDB, so after a crash its input is processed again
- * from its last commit (as any uncommitted input is). Only a task that wrote nothing since its last commit
- * is deferred (all its output waits in its cache), so no record it sent waits for these offsets, and no
- * transaction stays open for it. A thread near the end of its input commits every task at every interval,
- * so output latency in steady state does not change; a commit that hands tasks over (rebalance, close) never defers.
+ * What it keeps: the at-least-once guarantee (the runtime defers under at-least-once only, see TaskManager).
+ * A deferred task is left out of the commit as a whole: its cached state and its offsets stay behind
+ * together, and after a crash its input since its last commit is processed again (as any uncommitted input
+ * is), over what its full cache evicted meanwhile (see StoreCommit.evict), as after Kafka Streams'
+ * evictions. Only a task that wrote nothing since its last commit (or eviction) is deferred: all its output
+ * waits in its cache. A thread near the end of its input commits every task at every interval, so output
+ * latency in steady state does not change; a commit that hands tasks over (rebalance, close) never defers.
  */
 export class FlushDeferral {
   constructor(
