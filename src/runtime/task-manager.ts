@@ -109,8 +109,8 @@ export class TaskManager {
     const purger = new RepartitionPurger(admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
     // A thread more than ten input buffers behind is catching up; a task commits at least every 30 s (Kafka
     // Streams' default commit interval under at-least-once) however far behind. At-least-once only: under
-    // exactly-once the output is visible only at a commit, which users time for latency (100 ms), and the
-    // latency benchmark showed a tail there at 10 000 views/s.
+    // exactly-once the output is visible only at a commit, which users time for latency (100 ms); the
+    // deferral's effect on that was not measured apart from the machine's noise (README "Latency").
     this.deferral = new FlushDeferral(10 * config.bufferedRecordsPerPartition, 30_000);
     const deferral = config.processingGuarantee === 'exactly_once_v2' ? undefined : this.deferral;
     const context = { state: this.state, counters: this.counters, purger, logger: config.logger, deferral };
