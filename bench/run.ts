@@ -17,7 +17,13 @@
  *                by one and by two instances of ours and of Kafka Streams (one stream thread per instance):
  *                records dropped as late by each, and events/s
  *   failover     kill-to-first-output of a moved task, with and without a standby replica, for a store of
- *                FAILOVER_SESSIONS sessions (default 1 000 000)
+ *                FAILOVER_SESSIONS sessions (default 1 000 000), ours and Kafka Streams (one stream thread per
+ *                instance, same 6 s session timeout; FAILOVER_KAFKA_STREAMS=0 skips it)
+ *   restore      what a restoration costs, ours beside Kafka Streams (BENCH_EVENTS, default 300 000; at-least-once,
+ *                one instance, CACHE_MAX_BYTES for both when set): changelog records and tombstones written for
+ *                the same sessions, then the time to restore them into an empty state folder; ratios ours ÷ KS
+ *   latency      end-to-end latency at steady input rates, ours beside Kafka Streams, both guarantees, default and
+ *                explicit commit intervals (see bench/lib/latency-suite.ts for LATENCY_* settings)
  *   soak         no broker: a simulated month (SOAK_DAYS, default 30; SOAK_USERS_PER_DAY, default 20 000,
  *                most of them seen on one day only) through the session aggregation on an on-disk state
  *                folder; its size after each day, and last day ÷ day 3 (goal ≤ 1.2); SOAK_LAYOUT=single
@@ -30,14 +36,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchBroker, createTopic, fillInputTopic, PARTITIONS, usersFor, type BenchBroker, type ViewFormat } from './lib/bench-env.js';
 import { runChild, runOurs, type RunFigures } from './lib/contender.js';
-import { failover } from './lib/failover.js';
+import { failover, type FailoverFigures } from './lib/failover.js';
 import { soak } from './lib/soak.js';
+import { restoreSuite } from './lib/restore-suite.js';
+import { latencySuite } from './lib/latency-suite.js';
 import { ensureKafkaStreamsPeer, runKafkaStreams } from './lib/kafka-streams-peer.js';
 import { oracleSessions } from '../examples/sessionize/generator.js';
 import { readTopic } from '../examples/sessionize/kafka-io.js';
 import { sessionKeySerde, sessionStatsSerde } from '../examples/sessionize/topology.js';
 
-const SUITES = ['compare', 'catchup', 'guarantees', 'failover', 'replay', 'soak'] as const;
+const SUITES = ['compare', 'catchup', 'guarantees', 'failover', 'replay', 'soak', 'restore', 'latency'] as const;
 const DEFAULT_SUITES: Suite[] = ['compare', 'catchup', 'failover'];
 type Suite = (typeof SUITES)[number];
 
@@ -113,7 +121,8 @@ async function flowPeer(broker: BenchBroker, input: string, guarantee: 'at_least
   return { ...figures, applicationId, output };
 }
 
-async function kafkaStreams(broker: BenchBroker, classpath: string, input: string, guarantee: string, label: string, appId?: string, format = 'avro') {
+async function kafkaStreams(broker: BenchBroker, classpath: string, input: string, guarantee: string, label: string, appId?: string, format = 'avro',
+  extra: Record<string, string> = {}) {
   const applicationId = appId ?? `bench-${label}-${run}`;
   const output = `${applicationId}-out`;
   if (appId === undefined) await createTopic(broker.brokers, output);
@@ -130,6 +139,7 @@ async function kafkaStreams(broker: BenchBroker, classpath: string, input: strin
       GUARANTEE: guarantee,
       COMMIT_INTERVAL_MS: guarantee === 'exactly_once_v2' ? '100' : '1000',
       FORMAT: format,
+      ...extra,
     };
     return { ...(await runKafkaStreams(classpath, env, admin, appId !== undefined)), applicationId, output };
   } finally {
@@ -434,17 +444,39 @@ async function replay(broker: BenchBroker): Promise<void> {
 async function failoverSuite(broker: BenchBroker): Promise<void> {
   const sessions = Number(process.env.FAILOVER_SESSIONS ?? 1_000_000);
   console.log(`\n[failover] two instances, a store of about ${sessions} sessions, one instance SIGKILLed...`);
-  const without = await failover(broker.kafka, broker.brokers, sessions, 0, 'cold');
-  const withStandby = await failover(broker.kafka, broker.brokers, sessions, 1, 'warm');
-  table([without, withStandby].map((f) => ({
+  // One failed run (a timeout) is reported and the others still run.
+  const attempt = async (standbys: number, label: string, classpath?: string): Promise<FailoverFigures | undefined> => {
+    try {
+      return await failover(broker.kafka, broker.brokers, sessions, standbys, label, classpath);
+    } catch (err) {
+      console.log(`[failover] ${label} failed: ${String(err)}`);
+      process.exitCode = 1;
+      return undefined;
+    }
+  };
+  const without = await attempt(0, 'cold');
+  const withStandby = await attempt(1, 'warm');
+  // Kafka Streams beside ours, same sessions and session timeout (FAILOVER_KAFKA_STREAMS=0 skips it).
+  const classpath = process.env.FAILOVER_KAFKA_STREAMS === '0' ? undefined : ensureKafkaStreamsPeer((line) => console.log(`[failover] ${line}`));
+  const javaWithout = classpath === undefined ? undefined : await attempt(0, 'java-cold', classpath);
+  const javaWith = classpath === undefined ? undefined : await attempt(1, 'java-warm', classpath);
+  const rows: Array<[string, FailoverFigures | undefined]> = [['ours', without], ['ours', withStandby], ['Kafka Streams', javaWithout], ['Kafka Streams', javaWith]];
+  table(rows.filter((r): r is [string, FailoverFigures] => r[1] !== undefined).map(([contender, f]) => ({
+    contender,
     standby: f.standbys === 0 ? 'none' : 'one replica',
     'kill to first output (s)': f.failoverSeconds.toFixed(1),
     'records restored': f.restoredRecords,
     'changelog records': f.changelogRecords,
   })));
-  console.log(`[failover] with a standby / without: ${(withStandby.failoverSeconds / without.failoverSeconds).toFixed(2)} of the time ` +
-    '(both include the 6 s session timeout of the workers)');
-  results.failover = { sessions, without, withStandby };
+  if (without !== undefined && withStandby !== undefined) {
+    console.log(`[failover] with a standby / without: ${(withStandby.failoverSeconds / without.failoverSeconds).toFixed(2)} of the time ` +
+      '(both include the 6 s session timeout of the workers)');
+  }
+  const ratio = (a: FailoverFigures | undefined, b: FailoverFigures | undefined) => (a === undefined || b === undefined ? '-' : (a.failoverSeconds / b.failoverSeconds).toFixed(2));
+  if (classpath !== undefined) {
+    console.log(`[failover] ours ÷ Kafka Streams: ${ratio(without, javaWithout)} without a standby, ${ratio(withStandby, javaWith)} with one (goal ≤ 1.0)`);
+  }
+  results.failover = { sessions, without, withStandby, kafkaStreams: { without: javaWithout, withStandby: javaWith } };
 }
 
 async function soakSuite(): Promise<void> {
@@ -471,6 +503,8 @@ try {
     if (suite === 'catchup') await catchup(broker);
     if (suite === 'guarantees') await guarantees(broker);
     if (suite === 'replay') await replay(broker);
+    if (suite === 'latency') results.latency = await latencySuite(broker, run, table);
+    if (suite === 'restore') results.restore = await restoreSuite(broker, { run, ours, kafkaStreams, table });
   }
 } finally {
   await broker?.stop();

@@ -35,7 +35,11 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number,
   }
 }
 
-export async function failover(kafka: Kafka, brokers: string[], sessions: number, standbys: number, label: string): Promise<FailoverFigures> {
+/**
+ * `kafkaStreams`: the classpath of the Kafka Streams peer (bench/lib/kafka-streams-peer.ts), run as the two
+ * instances instead of our workers, with one stream thread each and the same session timeout (6 s).
+ */
+export async function failover(kafka: Kafka, brokers: string[], sessions: number, standbys: number, label: string, kafkaStreams?: string): Promise<FailoverFigures> {
   const app = `bench-failover-${label}-${Date.now().toString(36)}`;
   const input = `${app}-in`;
   const output = `${app}-out`;
@@ -58,7 +62,9 @@ export async function failover(kafka: Kafka, brokers: string[], sessions: number
     NUM_STANDBY_REPLICAS: String(standbys),
     LOG_LEVEL: 'warn',
   };
-  const workers = dirs.map((dir, i) => new Worker(env, dir, join(tmpdir(), `${app}-${i}.log`))) as [Worker, Worker];
+  const command: [string, string[]] | undefined = kafkaStreams === undefined ? undefined : ['java', ['-Xms256m', '-Xmx1g', '-cp', kafkaStreams, 'bench.SessionizeBench']];
+  const peerEnv = kafkaStreams === undefined ? env : { ...env, THREADS: '1', SESSION_TIMEOUT_MS: '6000' };
+  const workers = dirs.map((dir, i) => new Worker(peerEnv, dir, join(tmpdir(), `${app}-${i}.log`), command)) as [Worker, Worker];
   const admin = kafka.admin();
   await admin.connect();
   try {

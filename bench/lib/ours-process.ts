@@ -4,6 +4,7 @@
  *
  *   KAFKA_BROKERS, APP_ID, INPUT_TOPIC, OUTPUT_TOPIC, STATE_DIR, GUARANTEE,
  *   COMMIT_INTERVAL_MS, CACHE_MAX_BYTES, MAX_BUFFERED_RECORDS, UNTIL=running, FORMAT=avro|json, GRACE_MS (optional)
+ *   UNTIL=signal runs until SIGTERM (the latency suite), printing {"event":"running"} once the app runs.
  *   MEM_TRACE=1 prints a memory sample to stderr every 100 ms; LIVE_TRACE=1 runs a full GC every 3 s and prints
  *   the live heap (with --expose-gc): together they tell a growing live set from a heap V8 lets grow.
  */
@@ -83,6 +84,10 @@ let lastLiveSample = 0;
 const mb = (bytes: number): string => (bytes / 1048576).toFixed(0);
 // UNTIL=running: a restoration run, over as soon as every task restored and runs.
 const untilRunning = process.env.UNTIL === 'running';
+const untilSignal = process.env.UNTIL === 'signal';
+let signalled = false;
+let announced = false;
+if (untilSignal) process.once('SIGTERM', () => (signalled = true));
 for (;;) {
   const usage = process.memoryUsage();
   if (process.env.MEM_TRACE) {
@@ -100,6 +105,15 @@ for (;;) {
   // Off the JS heap: Buffers (fetched batches, produce requests) and what native code (LevelDB) allocates.
   peakOffHeap = Math.max(peakOffHeap, usage.rss - usage.heapTotal);
   peakArrayBuffers = Math.max(peakArrayBuffers, usage.arrayBuffers);
+  if (untilSignal) {
+    if (!announced && app.state === 'RUNNING') {
+      announced = true;
+      process.stdout.write('{"event":"running"}\n');
+    }
+    if (signalled) break;
+    await new Promise((r) => setTimeout(r, 20));
+    continue;
+  }
   if (untilRunning) {
     if (app.state === 'RUNNING') break;
     await new Promise((r) => setTimeout(r, 20));

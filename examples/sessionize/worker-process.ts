@@ -17,11 +17,13 @@ export class Worker {
     private readonly env: Record<string, string>,
     readonly stateDir: string,
     readonly logFile: string,
+    /** The program to run; default this example's worker (the failover benchmark runs Kafka Streams' peer too). */
+    private readonly command: readonly [string, readonly string[]] = [process.execPath, ['--import', 'tsx', 'examples/sessionize/worker.ts']],
   ) {}
 
   start(): void {
     this.events = [];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/sessionize/worker.ts'], {
+    const child = spawn(this.command[0], [...this.command[1]], {
       env: { ...process.env, ...this.env, STATE_DIR: this.stateDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -54,6 +54,9 @@ export class ActiveTask {
   private localWrite: Promise<void> | undefined;
   private readonly consumed = new TopicPartitionMap<bigint>();
   private readonly committed = new TopicPartitionMap<bigint>();
+  /** The pipeline's enqueued total when the last commit had flushed (see wroteSinceCommit). */
+  private enqueuedAtCommit = 0;
+  private lastCommitTime = Date.now();
   /** The task's folder, stores and `.checkpoint`: opening, verifying, restoring, checkpointing. */
   private readonly stateManager: TaskStateManager;
   readonly directory: string;
@@ -159,6 +162,23 @@ export class ActiveTask {
     return false;
   }
 
+  /** True when the task sent output or changelog records since its last commit took its snapshot. */
+  get wroteSinceCommit(): boolean {
+    return this.pipeline.enqueuedTotal !== this.enqueuedAtCommit;
+  }
+
+  /** When the last commit took its snapshot (or the task was created). */
+  get lastCommitAt(): number {
+    return this.lastCommitTime;
+  }
+
+  /** Records behind the end of the task's input partitions, as of the last fetch (see FlushDeferral). */
+  recordsBehind(): number {
+    let behind = 0;
+    for (const { value } of this.recordsLag) behind += Number(value);
+    return behind;
+  }
+
   /** Exactly-once only: the task's transactional producer. */
   get transactions(): TaskTransactions | undefined {
     return this.transactional;
@@ -191,7 +211,20 @@ export class ActiveTask {
       // Nothing consumed yet, but the next owner waits for our handover mark: commit where we started.
       for (const { topic, partition, value } of this.committed) offsets.push({ topic, partition, offset: value.toString(), metadata: text });
     }
+    this.enqueuedAtCommit = this.pipeline.enqueuedTotal;
+    this.lastCommitTime = Date.now();
     return { offsets, local };
+  }
+
+  /**
+   * A full cache's relief between commits (at-least-once; see StoreCommit.evict): a snapshot without
+   * offsets, completed like a commit's. Its records count as committed output for the deferral: they are
+   * acknowledged and written before the next commit (the committer runs one after the other).
+   */
+  prepareEviction(): CommitSnapshot {
+    const local = StoreCommit.evict(this.stream);
+    this.enqueuedAtCommit = this.pipeline.enqueuedTotal;
+    return { offsets: [], local };
   }
 
   /**

@@ -37,6 +37,22 @@ export class StoreCommit {
   }
 
   /**
+   * A full cache's relief between commits (at-least-once only; see ManagedStore.evict): every store whose
+   * cache is full flushes its least recently written quarter, in the topology's order. The result is written
+   * as a commit's is, but commits no offsets. Stores restored from their input topic are left to the commit
+   * (their position is an input offset, which an eviction does not reach).
+   */
+  static evict(task: StreamTask): StoreCommit {
+    const evicted = new Set<ManagedStore>();
+    const results = task.flushStores((store) => {
+      if (!store.needsFlush() || store.definition.sourceChangelogTopic !== undefined) return [];
+      evicted.add(store);
+      return store.evict();
+    });
+    return new StoreCommit(results.filter(([store]) => evicted.has(store)).map(([store, entries]) => ({ store, entries, sourcePosition: undefined, flush: store.lastFlush })));
+  }
+
+  /**
    * The second half. `lastOffset` tells the offset the sink's producer acknowledged last on a changelog
    * topic (undefined: nothing yet). Over in-memory byte stores every write is done before this returns.
    */

@@ -371,13 +371,13 @@ export class StreamTask {
    * flush reaches the processors and stores after it before those flush. Changelog records go to each
    * store's changelog sink now; returns each store's LevelDB entries, for the commit (see StoreCommit).
    */
-  flushStores(): Array<[ManagedStore, BytesEntry[]]> {
+  flushStores(flush: (store: ManagedStore) => BytesEntry[] = (store) => store.flush()): Array<[ManagedStore, BytesEntry[]]> {
     this.metadata = undefined;
     this.inputOrigin = undefined;
     const results: Array<[ManagedStore, BytesEntry[]]> = [];
     for (const store of this.stores.values()) {
       try {
-        results.push([store, store.flush()]);
+        results.push([store, flush(store)]);
       } catch (err) {
         if (err instanceof ProcessingError || err instanceof ProductionError || err instanceof StateStoreError) throw err;
         throw new ProcessingError(undefined, this.current?.def.name ?? `the flush of store ${store.name}`, err);

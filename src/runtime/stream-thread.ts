@@ -191,11 +191,11 @@ export class StreamThread {
     }
   }
 
-  /** A commit when a task's cache is full (one at a time); periodic commits run on their timer. */
+  /** A commit (or an eviction, see TaskManager.relieveCaches) when a task's cache is full, one at a time; periodic commits run on their timer. */
   private maybeCommit(): void {
     if (this.flushing !== undefined || ![...this.inputs.running.values()].some((r) => r.task.needsFlush())) return;
     this.flushing = this.manager
-      .commitAll(false)
+      .relieveCaches()
       .catch((err: unknown) => this.handleError(asError(err)))
       .finally(() => {
         this.flushing = undefined;

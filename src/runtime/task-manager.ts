@@ -17,6 +17,7 @@ import { describeGroupMembers, statefulTaskIds } from './group-members.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import { RepartitionPurger } from './repartition-purger.js';
+import { FlushDeferral } from './commit/flush-deferral.js';
 import type { RestoreProgress } from './restore-progress.js';
 import { StandbyManager } from './standby-manager.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
@@ -67,6 +68,8 @@ export class TaskManager {
   private readonly creator: TaskCreator;
   /** Commits the tasks under the application's guarantee; the processing loop asks it which tasks are committing. */
   readonly committer: Committer;
+  /** Which tasks a periodic commit leaves for later while the thread catches up (see FlushDeferral). */
+  private readonly deferral: FlushDeferral;
   readonly standbys: StandbyManager | undefined;
   /** Records and requests sent by the producers of tasks no longer run here (metrics never go back). */
   private readonly retiredProducerStats = { records: 0, batches: 0 };
@@ -104,7 +107,13 @@ export class TaskManager {
     this.standbys = config.numStandbyReplicas > 0 ? new StandbyManager(topology, config, reader, admin) : undefined;
     const repartitions = new Set(topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
     const purger = new RepartitionPurger(admin, repartitions, config.repartitionPurgeIntervalMs, config.logger);
-    const context = { state: this.state, counters: this.counters, purger, logger: config.logger };
+    // A thread more than ten input buffers behind is catching up; a task commits at least every 30 s (Kafka
+    // Streams' default commit interval under at-least-once) however far behind. At-least-once only: under
+    // exactly-once the output is visible only at a commit, which users time for latency (100 ms); the
+    // deferral's effect on that was not measured apart from the machine's noise (README "Latency").
+    this.deferral = new FlushDeferral(10 * config.bufferedRecordsPerPartition, 30_000);
+    const deferral = config.processingGuarantee === 'exactly_once_v2' ? undefined : this.deferral;
+    const context = { state: this.state, counters: this.counters, purger, logger: config.logger, deferral };
     this.committer =
       config.processingGuarantee === 'exactly_once_v2'
         ? new ExactlyOnceCommitter(context, new TaskRecovery(admin, topology, config, this.recoveryHost()), host)
@@ -291,6 +300,20 @@ export class TaskManager {
     const sent = task.pipeline.stats;
     this.retiredProducerStats.records += sent.records;
     this.retiredProducerStats.batches += sent.batches;
+  }
+
+  /**
+   * A task's cache is full. While the thread catches up under at-least-once, the full caches evict their
+   * least recently written quarter (see StoreCommit.evict), as Kafka Streams' caches evict, and the commit
+   * stays periodic; otherwise every running task commits.
+   */
+  relieveCaches(): Promise<void> {
+    const running = [...this.byId.values()].filter((t) => t.state === 'running');
+    const { evict } = this.committer;
+    if (this.state.rebalancing || evict === undefined || !this.deferral.catchingUp(running.reduce((sum, t) => sum + t.recordsBehind(), 0))) {
+      return this.commitAll(false);
+    }
+    return evict.call(this.committer, running);
   }
 
   /** Commits every running task (see Committer); periodic commits wait until a rebalance is over. */

@@ -30,7 +30,12 @@ export interface StoreMachinery extends StateStore {
    * reaches `bytes` before). Reads see the flushed values from the cache meanwhile.
    */
   flush(): BytesEntry[];
-  /** The number of the last `flush`. */
+  /**
+   * A full cache's relief between commits (at-least-once): flushes the least recently written quarter of the
+   * dirty entries as `flush` does, returning their LevelDB entries for the caller to write the same way.
+   */
+  evict(): BytesEntry[];
+  /** The number of the last `flush` (or `evict`). */
   readonly lastFlush: number;
   /**
    * The entries of every flush up to `flush` (a `lastFlush`) are in `bytes` now. Until then the cache keeps

@@ -163,6 +163,13 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     return local;
   }
 
+  override evict(): BytesEntry[] {
+    const local = super.evict();
+    const observed = this.observedEntry();
+    if (observed !== undefined) local.push(observed);
+    return local;
+  }
+
   private observedEntry(): BytesEntry | undefined {
     if (!(this.observed > this.observedWritten)) return undefined;
     this.observedWritten = this.observed;

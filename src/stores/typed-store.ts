@@ -131,6 +131,11 @@ export abstract class TypedStore<K, E> {
     return this.cache.flush();
   }
 
+  /** See ManagedStore.evict. */
+  evict(): BytesEntry[] {
+    return this.cache.evictColdest();
+  }
+
   /** See ManagedStore.lastFlush. */
   get lastFlush(): number {
     return this.cache.lastFlush;

@@ -42,6 +42,8 @@ interface Slot<K, E> {
   usedIn: number;
   /** The flush that last wrote it out (0: none); unwritten until `written` reaches it (see evict). */
   flushedIn: number;
+  /** The cache's write count at its last write: the least recently written dirty entries are evicted first. */
+  lastWrite: number;
 }
 
 /**
@@ -77,6 +79,8 @@ export class WriteCache<K, E> {
   private writtenThrough = 0;
   /** Slots of flushes not yet written to the byte store, by flush: their values exist only here. */
   private unwritten: Array<{ flush: number; slots: Array<Slot<K, E>> }> = [];
+  /** Writes so far (see Slot.lastWrite). */
+  private writes = 0;
 
   constructor(
     private readonly keySerde: Serde<K>,
@@ -121,7 +125,7 @@ export class WriteCache<K, E> {
     this.counters.misses++;
     // Kept as long as the entry is cached: in memory of its own, not a slice of a shared slab.
     const keyBytes = unpooled(this.keySerde.serialize(key));
-    const loaded: Slot<K, E> = { key, keyBytes, entry: this.entries.load(keyBytes), dirty: false, usedIn: this.flushPeriod, flushedIn: 0 };
+    const loaded: Slot<K, E> = { key, keyBytes, entry: this.entries.load(keyBytes), dirty: false, usedIn: this.flushPeriod, flushedIn: 0, lastWrite: 0 };
     this.slots.set(id, loaded);
     return loaded;
   }
@@ -134,6 +138,7 @@ export class WriteCache<K, E> {
   write(key: K, entry: E | undefined): void {
     const slot = this.slotOf(key);
     slot.entry = entry;
+    slot.lastWrite = ++this.writes;
     if (!slot.dirty) {
       slot.dirty = true;
       this.dirty.push(slot);
@@ -180,13 +185,43 @@ export class WriteCache<K, E> {
    * dirty, and marks them clean; the changes go to the change-logging layer, the LevelDB entries are returned.
    */
   flush(): BytesEntry[] {
+    return this.flushSlots(this.takeDirty(this.dirty.length));
+  }
+
+  /**
+   * Flushes only the least recently written quarter of the dirty entries, as `flush` does (Kafka Streams'
+   * cache evicts its least recently used entries when full): the entries still changing stay dirty, so a
+   * session that is still growing is not logged now and tombstoned at the next flush. Not a commit point:
+   * the caller writes the LevelDB entries once the changelog records are acknowledged, as after a flush.
+   * (A quarter: the colder the evicted entries, the fewer of them change again and are logged twice; each
+   * eviction costs one produce and one LevelDB batch. See README "What a restore reads".)
+   */
+  evictColdest(): BytesEntry[] {
+    return this.flushSlots(this.takeDirty(Math.ceil(this.dirty.length / 4)));
+  }
+
+  /** Takes the `count` least recently written dirty slots out of the dirty list, in the order they became dirty. */
+  private takeDirty(count: number): Array<Slot<K, E>> {
+    const dirty = this.dirty;
+    if (count >= dirty.length) {
+      this.dirty = [];
+      return dirty;
+    }
+    // Write counts are unique: exactly `count` slots were written before the cut-off.
+    const cutoff = dirty.map((slot) => slot.lastWrite).sort((a, b) => a - b)[count]!;
+    const taken: Array<Slot<K, E>> = [];
+    const kept: Array<Slot<K, E>> = [];
+    for (const slot of dirty) (slot.lastWrite < cutoff ? taken : kept).push(slot);
+    this.dirty = kept;
+    return taken;
+  }
+
+  private flushSlots(dirty: Array<Slot<K, E>>): BytesEntry[] {
     const local: BytesEntry[] = [];
-    if (this.dirty.length === 0) return local;
+    if (dirty.length === 0) return local;
     const changes: BytesEntry[] = [];
     this.flushPeriod++;
     let encodedBytes = 0;
-    const dirty = this.dirty;
-    this.dirty = [];
     for (const slot of dirty) {
       slot.flushedIn = this.flushPeriod;
       const entries = this.entries.toLocal(slot.keyBytes, slot.entry);

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/logging/logger.js';
 import { ActiveTask } from '../../src/runtime/active-task.js';
 import { AtLeastOnceCommitter } from '../../src/runtime/commit/at-least-once-committer.js';
 import type { CommitCounters } from '../../src/runtime/commit/committer.js';
+import { FlushDeferral } from '../../src/runtime/commit/flush-deferral.js';
 import { ProducerPipeline } from '../../src/runtime/producer-pipeline.js';
 import { RepartitionPurger } from '../../src/runtime/repartition-purger.js';
 import { ThreadState } from '../../src/runtime/thread-state.js';
@@ -43,14 +44,14 @@ class AcknowledgingSender implements BatchSender {
 }
 
 /** Task 0_0 of a count per key, running, with its stores in a fresh folder, and a committer for it. */
-async function setup(commitOffsets: (offsets: OffsetToCommit[]) => Promise<void>) {
+async function setup(commitOffsets: (offsets: OffsetToCommit[]) => Promise<void>, deferral?: FlushDeferral, cacheBytes = 1 << 20) {
   const builder = new StreamsBuilder();
   builder.stream('in', Consumed.with(S, S)).groupByKey().count(Materialized.as('counts'));
   const topology = builder.build({ applicationId: APP });
   const config = resolveConfig({ applicationId: APP, bootstrapServers: ['unused:9092'], stateDir: tempDir(), logger: silentLogger });
   const sender = new AcknowledgingSender();
   const pipeline = new ProducerPipeline(sender);
-  const task = await ActiveTask.open(topology, 0, 0, config, silentLogger, pipeline, () => 1, 1 << 20, Number.NEGATIVE_INFINITY);
+  const task = await ActiveTask.open(topology, 0, 0, config, silentLogger, pipeline, () => 1, cacheBytes, Number.NEGATIVE_INFINITY);
   task.setCommitted('in', 0, 0n);
   task.start();
   let offset = 0;
@@ -60,7 +61,7 @@ async function setup(commitOffsets: (offsets: OffsetToCommit[]) => Promise<void>
     task.markConsumed('in', 0, BigInt(++offset));
   };
   const counters: CommitCounters = { commits: 0, commitLatencyTotalMs: 0 };
-  const context = { state: new ThreadState(() => {}), counters, purger: new RepartitionPurger(() => undefined, new Set(), 0, silentLogger), logger: silentLogger };
+  const context = { state: new ThreadState(() => {}), counters, purger: new RepartitionPurger(() => undefined, new Set(), 0, silentLogger), logger: silentLogger, deferral };
   const committer = new AtLeastOnceCommitter(context, commitOffsets);
   /** The changelog position LevelDB holds for the count store (written by the commit's local half). */
   const position = (): bigint | undefined => task.streamTask.stores.get('counts')!.bytes.changelogPosition();
@@ -157,5 +158,59 @@ describe('AtLeastOnceCommitter', () => {
     // The snapshot taken before close is never written once the task is closed.
     await expect(h.task.completeCommit(first)).resolves.toBeUndefined();
   });
-});
 
+  it('leaves a task catching up out of periodic commits while its cache holds all it wrote, never out of a handover', async () => {
+    const committed: string[] = [];
+    const h = await setup(async (offsets) => {
+      committed.push(offsets.map((o) => `${o.topic}-${o.partition}@${o.offset}`).join(' '));
+    }, new FlushDeferral(100, 60_000));
+    try {
+      h.process('a');
+      h.process('a');
+      h.task.recordsLag.set('in', 0, 500n);
+      // Behind its input's end, all its output in its cache: the periodic commit leaves it whole (state and offsets).
+      await h.committer.commit([h.task], false);
+      expect(committed).toEqual([]);
+      expect(h.pipeline.enqueuedTotal).toBe(0);
+      expect(h.task.hasUncommitted).toBe(true);
+      // Caught up: the next periodic commit takes it; key a was logged once for both records.
+      h.process('a');
+      h.task.recordsLag.set('in', 0, 0n);
+      await h.committer.commit([h.task], false);
+      expect(committed).toEqual(['in-0@3']);
+      expect(h.pipeline.enqueuedTotal).toBe(1);
+      // Behind again: a handover commits whatever the deferral says.
+      h.process('b');
+      h.task.recordsLag.set('in', 0, 500n);
+      await h.committer.commit([h.task], true);
+      expect(committed).toEqual(['in-0@3', 'in-0@4']);
+      expect(h.task.hasUncommitted).toBe(false);
+    } finally {
+      await h.task.close();
+    }
+  });
+
+  it('evicts a full cache without a commit: the coldest quarter is logged and written with its position, no offsets', async () => {
+    const committed: string[] = [];
+    // A budget of a few entries: 16 dirty keys fill it.
+    const h = await setup(async (offsets) => {
+      committed.push(offsets.map((o) => `${o.topic}-${o.partition}@${o.offset}`).join(' '));
+    }, undefined, 16 * 1200);
+    try {
+      for (let i = 0; i < 16; i++) h.process(`k${i}`);
+      expect(h.task.needsFlush()).toBe(true);
+      await h.committer.evict([h.task]);
+      expect(committed).toEqual([]);
+      expect(h.pipeline.enqueuedTotal).toBe(4);
+      expect(h.position()).toBe(4n);
+      expect(h.task.needsFlush()).toBe(false);
+      // The commit after it logs the others only.
+      await h.committer.commit([h.task], false);
+      expect(committed).toEqual(['in-0@16']);
+      expect(h.pipeline.enqueuedTotal).toBe(16);
+      expect(h.position()).toBe(16n);
+    } finally {
+      await h.task.close();
+    }
+  });
+});

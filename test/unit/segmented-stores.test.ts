@@ -119,6 +119,27 @@ describe('segmented session store', () => {
     expect(store.fetch('b')).toEqual([{ key: session('b', 11 * MINUTE, 12 * MINUTE), value: 2 }]);
   });
 
+  it('evicts the least recently written quarter of its dirty entries, logged and written as a flush, the rest stays dirty', async () => {
+    const bytes = new InMemoryBytesStore();
+    const store = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;
+    store.put(session('a', 0, MINUTE), 1);
+    store.put(session('b', 0, MINUTE), 2);
+    store.put(session('c', 0, MINUTE), 3);
+    store.put(session('a', 0, 2 * MINUTE), 4); // a merged: written last, so it stays
+    store.remove(session('a', 0, MINUTE));
+    store.put(session('d', 0, MINUTE), 5);
+    const local = store.evict();
+    // b: the least recently written of four dirty keys, logged as a flush logs it.
+    expect(logged.get(store)!.splice(0).map(([k]) => k.subarray(0, 1).toString())).toEqual(['b']);
+    bytes.apply(local);
+    store.written(store.lastFlush);
+    // a, c and d are still dirty: the next flush logs them (a's first window never reached the changelog).
+    const flushed = await commit(store);
+    expect(flushed.map(([k, v]) => `${k.subarray(0, 1).toString()}${v === null ? ' tombstone' : ''}`)).toEqual(['a', 'c', 'd']);
+    expect(store.fetch('a')).toEqual([{ key: session('a', 0, 2 * MINUTE), value: 4 }]);
+    expect(store.fetch('b')).toEqual([{ key: session('b', 0, MINUTE), value: 2 }]);
+  });
+
   it('finds the sessions of a key across segment boundaries, by end time', async () => {
     const bytes = new InMemoryBytesStore();
     const store = openStore(sessionDefinition, bytes, 1 << 20) as Sessions;

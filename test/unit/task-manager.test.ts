@@ -46,6 +46,10 @@ function task(partition: number, log: string[], options: { failFlush?: Error } =
       },
     },
     needsFlush: () => false,
+    // Near the end of its input: periodic commits take it (see FlushDeferral).
+    recordsBehind: () => 0,
+    wroteSinceCommit: true,
+    lastCommitAt: 0,
     hasPosition: () => true,
     setCommitted: () => {},
     prepareCommit: (handover: boolean): CommitSnapshot => {

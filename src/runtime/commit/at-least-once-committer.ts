@@ -2,7 +2,7 @@ import { isClientError } from '../../client/client-error.js';
 import type { OffsetToCommit } from '../../client/topic-partitions.js';
 import { asError } from '../../errors/as-error.js';
 import type { ActiveTask, CommitSnapshot } from '../active-task.js';
-import { recordCommit, type CommitContext, type Committer } from './committer.js';
+import { recordCommit, tasksToCommit, type CommitContext, type Committer } from './committer.js';
 
 /**
  * At-least-once: the tasks commit together, one commit at a time (commits never overlap: the next one takes
@@ -33,8 +33,24 @@ export class AtLeastOnceCommitter implements Committer {
     return next;
   }
 
+  evict(tasks: readonly ActiveTask[]): Promise<void> {
+    const run = (): Promise<void> => this.evictNow(tasks);
+    const next = this.chain.then(run, run);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** Like a commit without offsets: the evicted entries reach LevelDB once their changelog records are acknowledged. */
+  private async evictNow(tasks: readonly ActiveTask[]): Promise<void> {
+    const full = tasks.filter((t) => t.state === 'running' && t.needsFlush());
+    if (full.length === 0 || this.context.state.failed) return;
+    const snapshots: Array<[ActiveTask, CommitSnapshot]> = full.map((t) => [t, t.prepareEviction()]);
+    await Promise.all(full.map((t) => t.pipeline.flush()));
+    await Promise.all(snapshots.map(([task, snapshot]) => task.completeCommit(snapshot)));
+  }
+
   private async commitNow(tasks: readonly ActiveTask[], handover: boolean): Promise<void> {
-    const live = tasks.filter((t) => t.state === 'running');
+    const live = tasksToCommit(this.context, tasks, handover);
     if (live.length === 0 || this.context.state.failed) return;
     if (!handover && !live.some((t) => t.hasUncommitted || t.needsFlush())) return;
     const began = Date.now();

@@ -2,6 +2,7 @@ import type { OffsetToCommit } from '../../client/topic-partitions.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ActiveTask } from '../active-task.js';
 import type { RepartitionPurger } from '../repartition-purger.js';
+import type { FlushDeferral } from './flush-deferral.js';
 import type { ThreadState } from '../thread-state.js';
 
 /**
@@ -24,6 +25,11 @@ export interface Committer {
   commit(tasks: readonly ActiveTask[], handover: boolean): Promise<void>;
   /** True while a task must not process: a commit of it is queued or in progress and needs its state still. */
   isCommitting(task: ActiveTask): boolean;
+  /**
+   * At-least-once only: relieves the full caches of `tasks` without a commit (see StoreCommit.evict),
+   * ordered with the commits. Absent under exactly-once, where a full cache commits its task.
+   */
+  evict?(tasks: readonly ActiveTask[]): Promise<void>;
 }
 
 /** The commit totals an instance reports through metrics. */
@@ -40,6 +46,20 @@ export interface CommitContext {
   /** Told the offsets each commit reached, so it can delete the repartition records behind them. */
   readonly purger: RepartitionPurger;
   readonly logger: Logger;
+  /** Tasks a periodic commit leaves for a later one (see FlushDeferral); none when absent. */
+  readonly deferral?: FlushDeferral;
+}
+
+/**
+ * The running tasks a commit takes: all of them when it hands over, else those the deferral does not keep
+ * (`tasks` are all the thread's running tasks: together they tell whether it catches up).
+ */
+export function tasksToCommit(context: CommitContext, tasks: readonly ActiveTask[], handover: boolean): ActiveTask[] {
+  const running = tasks.filter((t) => t.state === 'running');
+  const deferral = context.deferral;
+  if (handover || deferral === undefined || !deferral.catchingUp(running.reduce((sum, t) => sum + t.recordsBehind(), 0))) return running;
+  const now = Date.now();
+  return running.filter((t) => !deferral.defers(t, now));
 }
 
 /** A commit went through: the purger may delete what the group will not read again, the counters count it. */

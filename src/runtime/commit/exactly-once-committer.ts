@@ -1,7 +1,7 @@
 import { asError } from '../../errors/as-error.js';
 import { StreamsRuntimeError } from '../../errors/errors.js';
 import type { ActiveTask } from '../active-task.js';
-import { recordCommit, type CommitContext, type Committer } from './committer.js';
+import { recordCommit, tasksToCommit, type CommitContext, type Committer } from './committer.js';
 
 /** Failed transactions of one task in a row before the failure is taken as fatal. */
 const MAX_TRANSACTION_RETRIES = 5;
@@ -50,7 +50,7 @@ export class ExactlyOnceCommitter implements Committer {
   }
 
   commit(tasks: readonly ActiveTask[], handover: boolean): Promise<void> {
-    return Promise.all(tasks.map((t) => this.commitTask(t, handover))).then(() => {});
+    return Promise.all(tasksToCommit(this.context, tasks, handover).map((t) => this.commitTask(t, handover))).then(() => {});
   }
 
   /** Queues a commit of the task after its commit in progress; the task processes again once none is left. */

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
@@ -229,6 +231,14 @@ public final class SessionizeBench {
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, env("GUARANTEE", "at_least_once"));
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, env("COMMIT_INTERVAL_MS", "1000"));
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, env("THREADS", String.valueOf(Runtime.getRuntime().availableProcessors())));
+    // The failover suite: standby replicas and the same session timeout as our workers.
+    props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, Integer.parseInt(env("NUM_STANDBY_REPLICAS", "0")));
+    if (System.getenv("SESSION_TIMEOUT_MS") != null) {
+      props.put(StreamsConfig.consumerPrefix("session.timeout.ms"), Integer.parseInt(env("SESSION_TIMEOUT_MS", null)));
+      props.put(StreamsConfig.consumerPrefix("heartbeat.interval.ms"), 1000);
+    }
+    // Kafka Streams' default (10 MiB) unless the benchmark sets the same budget for every contender.
+    if (System.getenv("CACHE_MAX_BYTES") != null) props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.parseLong(env("CACHE_MAX_BYTES", null)));
     props.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     props.put("consumer.auto.offset.reset", "earliest");
@@ -250,10 +260,33 @@ public final class SessionizeBench {
       @Override
       public void onRestoreEnd(TopicPartition tp, String store, long total) {
         long all = restored.addAndGet(total);
-        emit("{\"event\":\"restore-end\",\"restored\":" + all + ",\"ms\":" + (System.currentTimeMillis() - restoreBegan[0]) + "}");
+        emit("{\"event\":\"restore-end\",\"restored\":" + all + ",\"count\":" + total + ",\"ms\":" + (System.currentTimeMillis() - restoreBegan[0]) + "}");
       }
     });
-    streams.setStateListener((next, prev) -> emit("{\"event\":\"state\",\"state\":\"" + next + "\"}"));
+    streams.setStateListener((next, prev) -> {
+      emit("{\"event\":\"state\",\"state\":\"" + next + "\"}");
+      if (next == KafkaStreams.State.RUNNING) emit("{\"event\":\"started\"}");
+    });
+    // The tasks this instance runs and keeps warm, every second (the failover suite picks a moved task from them).
+    var tasksReporter = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tasks-reporter");
+      t.setDaemon(true);
+      return t;
+    });
+    tasksReporter.scheduleAtFixedRate(() -> {
+      try {
+        if (streams.state() != KafkaStreams.State.RUNNING) return;
+        List<String> active = new ArrayList<>();
+        List<String> standby = new ArrayList<>();
+        for (var thread : streams.metadataForLocalThreads()) {
+          for (var task : thread.activeTasks()) active.add("\"" + task.taskId() + "\"");
+          for (var task : thread.standbyTasks()) standby.add("\"" + task.taskId() + "\"");
+        }
+        emit("{\"event\":\"tasks\",\"state\":\"RUNNING\",\"active\":[" + String.join(",", active) + "],\"standby\":[" + String.join(",", standby) + "]}");
+      } catch (RuntimeException e) {
+        // not running any more
+      }
+    }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       // Records Kafka Streams dropped (late, expired, unreadable), for the cross-check with the oracle.
