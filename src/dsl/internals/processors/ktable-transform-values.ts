@@ -10,9 +10,11 @@ import { TupleForwarder } from './cached-forwarding.js';
  * the task closes. One instance per task, and one more per value getter (joins read through their own).
  */
 export interface ValueTransformerWithKey<K, V, VR> {
+  /** Called once before the first `transform`, with the task's context (its stores, its punctuations). */
   init?(context: ProcessorContext<unknown, unknown>): void;
   /** The new value of `readOnlyKey`'s entry (null: none, a deletion); `value` is null for a deletion. */
   transform(readOnlyKey: K, value: V | null): VR | null;
+  /** Called when the task closes: release what `init` took. */
   close?(): void;
 }
 
