@@ -34,6 +34,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
   protected readonly segments: Segments;
   private observed = Number.NEGATIVE_INFINITY;
   private observedWritten = Number.NEGATIVE_INFINITY;
+  private bound: (() => number) | undefined;
   /** Everything below this segment is already removed from the byte store. */
   private droppedBelow = Number.NEGATIVE_INFINITY;
   /**
@@ -76,12 +77,26 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     this.observedWritten = Number.NEGATIVE_INFINITY;
   }
 
+  /**
+   * The event-time mode's bound: the store expires by min(its observed time, the task's stream time), so a
+   * record that is not late for the task still finds the sessions and windows it belongs to. Undefined
+   * (Kafka Streams' behaviour): by its own observed time only. The persisted observed time stays unbounded.
+   */
+  override boundObservedTime(bound: () => number): void {
+    this.bound = bound;
+  }
+
+  private expiryTime(): number {
+    const bound = this.bound;
+    return bound === undefined ? this.observed : Math.min(this.observed, bound());
+  }
+
   override observe(time: number): void {
     if (time > this.observed) this.observed = time;
   }
 
   override observedTime(): number {
-    return this.observed;
+    return this.expiryTime();
   }
 
   override observeChangelogKey(changelogKey: Buffer): void {
@@ -94,7 +109,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
    * upstream never move it).
    */
   protected expiry(): number {
-    return this.observed - this.segments.retentionMs;
+    return this.expiryTime() - this.segments.retentionMs;
   }
 
   protected segmentOfSlot(slot: S): number {
@@ -129,7 +144,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
 
   /** A record key's slots: one point read per live segment (a handful: retention / interval + 1). */
   protected override load(keyBytes: Buffer): E | undefined {
-    const { from, to } = this.segments.liveSegments(this.observed);
+    const { from, to } = this.segments.liveSegments(this.expiryTime());
     let slots: S[] | undefined;
     for (let segment = from; segment <= to; segment++) {
       const raw = this.bytes.get(this.segments.key(segment, keyBytes));
@@ -145,7 +160,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     const changed = entry?.changedSegments;
     if (entry === undefined || changed === undefined) return [];
     entry.changedSegments = undefined;
-    const minLive = this.segments.minLiveSegment(this.observed);
+    const minLive = this.segments.minLiveSegment(this.expiryTime());
     const local: BytesEntry[] = [];
     for (const segment of changed) {
       // A write to an expired segment is dropped, as Kafka Streams drops it (it is still logged and forwarded).
@@ -173,7 +188,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
 
   /** Removes every segment that expired at the observed time: one range delete from the lowest key up. */
   override async dropExpired(): Promise<void> {
-    const minLive = this.segments.minLiveSegment(this.observed);
+    const minLive = this.segments.minLiveSegment(this.expiryTime());
     if (!(minLive > this.droppedBelow)) return;
     this.droppedBelow = minLive;
     await this.bytes.clearRange(OBSERVED_TIME_KEY, this.segments.segmentStart(minLive));
@@ -195,7 +210,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
       const { keyBytes, start, end } = this.parseChangelogKey(changelogKey);
       this.observe(end);
       const segment = this.segments.segmentOf(end);
-      if (segment < this.segments.minLiveSegment(this.observed)) continue;
+      if (segment < this.segments.minLiveSegment(this.expiryTime())) continue;
       let ofSegment = groups.get(segment);
       if (ofSegment === undefined) groups.set(segment, (ofSegment = new Map<string, { localKey: Buffer; slots: RawSlot[] }>()));
       const id = keyBytes.toString('latin1');
@@ -208,7 +223,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
       }
       upsertRaw(group.slots, start, end, value);
     }
-    const minLive = this.segments.minLiveSegment(this.observed);
+    const minLive = this.segments.minLiveSegment(this.expiryTime());
     const entries: BytesEntry[] = [];
     for (const [segment, ofSegment] of groups) {
       if (segment < minLive) continue;

@@ -11,6 +11,7 @@ import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-s
 import { keyValueStoreOf, sessionStoreOf, windowStoreOf, type ManagedStore } from '../stores/managed-store.js';
 import type { Logger } from '../logging/logger.js';
 import { defaultLogger } from '../config/streams-config.js';
+import { resolveEventTime, type EventTimeConfig } from '../config/event-time-config.js';
 import type { RecordErrorHandler } from '../config/record-error-handler.js';
 import { RecordAccounting, recordMetrics, type RecordMetrics } from '../runtime/record-accounting.js';
 import { addRecordCounts, emptyRecordCounts } from '../runtime/record-counts.js';
@@ -64,6 +65,12 @@ export interface TopologyTestDriverOptions {
    * the input record they came from, and a processing error names it. Default false.
    */
   traceInputOrigins?: boolean;
+  /**
+   * The event-time mode, as in KafkaStreams (our extension; off when unset): `advanceWallClockTime` drives
+   * idle advance (the driver's input is always caught up). Progress markers are not needed here: the driver
+   * runs one task per sub-topology and processes repartitioned records at once, in order.
+   */
+  eventTime?: EventTimeConfig;
 }
 
 /**
@@ -112,6 +119,7 @@ export class TopologyTestDriver {
   ) {
     this.wallClock = initialWallClockMs;
     const budget = options.cacheMaxBytes ?? 1024 * 1024;
+    const eventTime = resolveEventTime(options.eventTime, 0);
     const logger = options.logger ?? lazyDefaultLogger(topology.applicationId);
     this.failedRecords = new RecordAccounting(
       { deserializationExceptionHandler: options.deserializationExceptionHandler ?? 'fail', processingExceptionHandler: options.processingExceptionHandler ?? 'fail' },
@@ -144,6 +152,7 @@ export class TopologyTestDriver {
         // As Kafka Streams' driver: left/outer joins and onWindowClose aggregations look for closed windows at every record.
         emitIntervalMs: 0,
         globalStores,
+        eventTime: eventTime === undefined ? undefined : { config: eventTime, upstreamTasks: undefined },
       });
     this.globalTasks = topology.globalSubtopologies.map((subtopology) => taskFor(subtopology));
     const globalStores = new Map(this.globalTasks.flatMap((task) => [...task.stores]));
@@ -241,7 +250,10 @@ export class TopologyTestDriver {
   advanceWallClockTime(ms: number): void {
     this.ensureOpen();
     this.wallClock += ms;
-    for (const task of this.tasks) task.punctuateWallClock(this.wallClock);
+    for (const task of this.tasks) {
+      task.punctuateWallClock(this.wallClock);
+      task.tickEventTime(this.wallClock, true);
+    }
     this.completeAllWork();
   }
 

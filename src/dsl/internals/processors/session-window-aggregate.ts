@@ -8,7 +8,7 @@ import type { InternalProcessorContext } from '../../../processor/internals/inte
 import { change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer, Merger } from './functions.js';
-import type { WindowCloseEmitter } from './window-close-emitter.js';
+import { NO_RECORD, type WindowCloseEmitter } from './window-close-emitter.js';
 
 /**
  * Session-window aggregation, with Kafka Streams' semantics (KStreamSessionWindowAggregate):
@@ -52,6 +52,9 @@ export function sessionWindowAggregate(
             segments.segmentOf(end) < segments.minLiveSegment(store.observedTime()) ? undefined : { value, timestamp: end },
           );
           forwardNow = false;
+          // Event-time mode: sessions close when the bound rises without a record too.
+          const eventTime = context.eventTime;
+          eventTime?.onAdvance(() => final.maybeEmit(NO_RECORD, eventTime.streamTime(observedStreamTime) - grace - gap));
         } else {
           // Windowed tables send no old values (nothing downstream of ours asks for them yet).
           forwardNow = !forwardThroughCache(store, context as never, false);
@@ -65,7 +68,9 @@ export function sessionWindowAggregate(
         }
         const t = record.timestamp;
         if (t > observedStreamTime) observedStreamTime = t;
-        const closeTime = observedStreamTime - grace - gap;
+        // Event-time mode: never ahead of the slowest upstream task (see EventTimeView).
+        const streamTime = context.eventTime === undefined ? observedStreamTime : context.eventTime.streamTime(observedStreamTime);
+        const closeTime = streamTime - grace - gap;
 
         const found: KeyValue<Windowed<unknown>, unknown>[] = store.findSessions(key, t - gap, t + gap);
         let start = t;
@@ -77,7 +82,7 @@ export function sessionWindowAggregate(
           if (session.key.window.end > end) end = session.key.window.end;
         }
         if (end < closeTime) {
-          context.recordDropped('late', `window [${start},${end}] closed at ${closeTime} (stream time ${observedStreamTime})`);
+          context.recordDropped('late', `window [${start},${end}] closed at ${closeTime} (stream time ${streamTime})`);
           final?.maybeEmit(record, closeTime);
           return;
         }

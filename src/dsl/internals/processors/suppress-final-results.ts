@@ -41,7 +41,8 @@ export function suppressFinalResults(
     };
 
     const emitClosed = (): void => {
-      const expiry = observedStreamTime - closeAfterMs;
+      // Event-time mode: never ahead of the slowest upstream task (see EventTimeView).
+      const expiry = (context.eventTime === undefined ? observedStreamTime : context.eventTime.streamTime(observedStreamTime)) - closeAfterMs;
       const closed: Array<[string, Buffered]> = [];
       for (let end = byEnd.peekPriority(); end !== undefined && end <= expiry; end = byEnd.peekPriority()) {
         const id = byEnd.pop()!;
@@ -64,6 +65,8 @@ export function suppressFinalResults(
         context = ctx as InternalProcessorContext<Windowed<unknown>, Change<unknown>>;
         store = context.getStateStore(storeName);
         observedStreamTime = context.currentStreamTimeMs();
+        // Event-time mode: buffered results are emitted when the bound rises without a record too.
+        context.eventTime?.onAdvance(emitClosed);
         for (const { key, value } of store.all()) {
           remember({
             key: keySerde.deserialize(key),

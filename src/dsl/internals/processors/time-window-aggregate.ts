@@ -5,7 +5,7 @@ import { windowStoreOf, type ManagedWindowStore } from '../../../stores/managed-
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import { change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
-import type { WindowCloseEmitter } from './window-close-emitter.js';
+import { NO_RECORD, type WindowCloseEmitter } from './window-close-emitter.js';
 import type { Aggregator, Initializer } from './functions.js';
 
 /**
@@ -35,6 +35,9 @@ export function timeWindowAggregate(
         if (final !== undefined) {
           final.init(context, (key, start) => store.fetchWithTimestamp(key, start));
           forwardNow = false;
+          // Event-time mode: windows close when the bound rises without a record too.
+          const eventTime = context.eventTime;
+          eventTime?.onAdvance(() => final.maybeEmit(NO_RECORD, eventTime.streamTime(observedStreamTime) - windows.gracePeriodMs));
         } else {
           // Windowed tables send no old values (nothing downstream of ours asks for them yet).
           forwardNow = !forwardThroughCache(store, context as never, false);
@@ -50,7 +53,8 @@ export function timeWindowAggregate(
         }
         const t = record.timestamp;
         if (t > observedStreamTime) observedStreamTime = t;
-        const closeTime = observedStreamTime - windows.gracePeriodMs;
+        // Event-time mode: never ahead of the slowest upstream task (see EventTimeView).
+        const closeTime = (context.eventTime === undefined ? observedStreamTime : context.eventTime.streamTime(observedStreamTime)) - windows.gracePeriodMs;
         let dropped = false;
         // The aggregator runs for every window first: if it throws for one, no window has changed.
         const updates: Array<{ start: number; end: number; value: unknown; timestamp: number }> = [];
