@@ -98,9 +98,15 @@ export class EventTimeClock implements EventTimeView {
   /**
    * Called at each round's end with the wall clock: gives up on upstream tasks silent for longer than
    * `maxUpstreamWaitMs` while they hold the others back, and moves the idle floor when the task's input is
-   * caught up (`caughtUp`: nothing buffered, nothing left on the broker) and quiet.
+   * caught up and quiet. Caught up: nothing buffered (`drained`) and, for a task that reads its input from
+   * outside, nothing left on the broker (`atEnd`). A task bound by upstream markers needs no more than
+   * `drained`: the bound already waits for every upstream task (each idle-advances only when caught up
+   * itself), and a record still on the broker was written after the upstream's last marker, so at or after
+   * its progress − its disorder. (Under exactly-once a repartition partition is seldom seen at its end: the
+   * upstream tasks' transactions keep it open.)
    */
-  tick(now: number, caughtUp: boolean): void {
+  tick(now: number, drained: boolean, atEnd: boolean): void {
+    const caughtUp = drained && (atEnd || this.options.upstreamTasks !== undefined);
     const { maxUpstreamWaitMs, maxEventDelayMs, idleAdvanceAfterMs } = this.options.config;
     if (this.upstream.size > 0) {
       let ahead = Number.NEGATIVE_INFINITY;

@@ -322,12 +322,12 @@ export class StreamTask {
 
   /**
    * The event-time mode, at each round's end for every running task: gives up on silent upstream tasks and
-   * moves the idle floor (`caughtUp`: nothing buffered and nothing left on the broker for the task's input),
-   * then emits what closed. Nothing when the mode is off.
+   * moves the idle floor (`drained`: nothing buffered; `atEnd`: nothing left on the broker either; see
+   * EventTimeClock.tick), then emits what closed. Nothing when the mode is off.
    */
-  tickEventTime(now: number, caughtUp: boolean): void {
+  tickEventTime(now: number, drained: boolean, atEnd: boolean): void {
     if (this.clock === undefined) return;
-    this.clock.tick(now, caughtUp);
+    this.clock.tick(now, drained, atEnd);
     this.advanceEventTime();
   }
 

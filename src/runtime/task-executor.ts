@@ -98,11 +98,11 @@ export class TaskExecutor {
   private tickEventTime(now: number): void {
     for (const r of this.inputs.running.values()) {
       if (this.state.stopped || r.task.state !== 'running' || this.committer.isCommitting(r.task)) continue;
-      let caughtUp = r.group.size === 0;
-      // A partition never fetched with records has no known end: not caught up, so a replay never advances by the clock.
-      for (const q of r.group.queues) if (q.fetchedLag !== 0n) caughtUp = false;
+      // A partition never fetched with records has no known end: not at its end, so a replay never advances by the clock.
+      let atEnd = true;
+      for (const q of r.group.queues) if (q.fetchedLag !== 0n) atEnd = false;
       try {
-        r.task.streamTask.tickEventTime(now, caughtUp);
+        r.task.streamTask.tickEventTime(now, r.group.size === 0, atEnd);
       } catch (err) {
         this.errors.fail(asError(err));
         return;

@@ -252,7 +252,7 @@ export class TopologyTestDriver {
     this.wallClock += ms;
     for (const task of this.tasks) {
       task.punctuateWallClock(this.wallClock);
-      task.tickEventTime(this.wallClock, true);
+      task.tickEventTime(this.wallClock, true, true);
     }
     this.completeAllWork();
   }

@@ -211,11 +211,11 @@ describe('progress markers', () => {
     d.view('a', 50_000);
     expect(d.task.streamTime).toBe(1000);
     now = 60_000;
-    d.task.tickEventTime(now, false);
+    d.task.tickEventTime(now, false, false);
     expect(d.task.upstreamWaitsExpired).toBe(0);
     d.marker('0_1', 60_000); // 0_1 is alive; 0_0 says nothing
     now = 60_001;
-    d.task.tickEventTime(now, false);
+    d.task.tickEventTime(now, false, false);
     expect(d.task.upstreamWaitsExpired).toBe(1);
     expect(logger.warnings.join('\n')).toMatch(/no progress marker from upstream task 0_0 for 60001 ms .*maxUpstreamWaitMs \(60000\)/);
     expect(d.task.streamTime).toBe(50_000);
@@ -248,11 +248,11 @@ describe('progress markers', () => {
     expect(clock.streamTime(100)).toBe(50);
     clock.marker({ upstream: '0_0', progress: 20 }, 0);
     expect(clock.streamTime(100)).toBe(50);
-    clock.tick(10_000, false); // input not caught up: no idle advance
+    clock.tick(10_000, false, false); // records buffered: no idle advance
     expect(clock.streamTime(10)).toBe(10);
-    clock.tick(10_400, true);
+    clock.tick(10_400, true, true);
     expect(clock.streamTime(10)).toBe(10);
-    clock.tick(10_500, true);
+    clock.tick(10_500, true, true);
     expect(clock.streamTime(10)).toBe(50); // idle floor 9500, bounded by the upstream's 50
     clock.marker({ upstream: '0_0', progress: 20_000 }, 10_500);
     expect(clock.streamTime(10)).toBe(9500);
