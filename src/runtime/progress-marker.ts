@@ -33,10 +33,13 @@ export function progressMarkerOf(headers: Headers): ProgressMarker | undefined {
 /**
  * Writes a task's progress markers: its stream time into every partition of each repartition topic it
  * writes, after everything it wrote so far (at a commit, through the task's own sink: its transaction under
- * exactly-once). Only when the stream time moved since the last marker.
+ * exactly-once). When the stream time moved since the last marker, and at least every `heartbeatMs` even
+ * when it did not: a downstream task that restarted reads only the markers after its committed offset, and
+ * must hear from an idle upstream task too before its stream time moves (and an idle task is not dead).
  */
 export class ProgressPublisher {
   private published: number;
+  private publishedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly taskId: string,
@@ -44,18 +47,21 @@ export class ProgressPublisher {
     private readonly topics: readonly string[],
     private readonly sink: RecordSink,
     initial: number,
+    private readonly heartbeatMs: number,
   ) {
     this.published = initial;
   }
 
-  /** True when `progress` is ahead of the last marker written (the task should commit to publish it). */
-  pending(progress: number): boolean {
-    return this.topics.length > 0 && progress > this.published;
+  /** True when a marker of `progress` is due at wall clock `now` (the task should commit to publish it). */
+  pending(progress: number, now: number): boolean {
+    if (this.topics.length === 0 || !Number.isFinite(progress)) return false;
+    return progress > this.published || now - this.publishedAt >= this.heartbeatMs;
   }
 
-  publish(progress: number): void {
-    if (!this.pending(progress) || !Number.isFinite(progress)) return;
+  publish(progress: number, now: number): void {
+    if (!this.pending(progress, now)) return;
     this.published = progress;
+    this.publishedAt = now;
     const headers = { [PROGRESS_HEADER]: progressHeaderValue(this.taskId, progress) };
     const timestamp = Math.max(0, progress);
     for (const topic of this.topics) {

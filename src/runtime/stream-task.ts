@@ -122,7 +122,9 @@ export class StreamTask {
     this.advancedTo = this.time;
     const repartitions = new Set(options.topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
     const progressTopics = eventTime?.config.progressMarkers === true ? subtopology.sinkTopics.filter((topic) => repartitions.has(topic)) : [];
-    this.progress = new ProgressPublisher(this.id, progressTopics, options.sink, this.time);
+    // Heartbeats well within the downstream's wait, so a live idle task is never given up on.
+    const heartbeatMs = Math.max(1, Math.floor((eventTime?.config.maxUpstreamWaitMs ?? 0) / 3));
+    this.progress = new ProgressPublisher(this.id, progressTopics, options.sink, this.time, heartbeatMs);
     for (const definition of subtopology.stores) {
       const store = options.createStore(definition);
       // Resuming: what the stores had observed is at most the task's stream time at its last commit.
@@ -344,12 +346,12 @@ export class StreamTask {
 
   /** True when the event-time mode has progress to publish (`publishProgress`): the task should commit. */
   get hasProgressToPublish(): boolean {
-    return this.progress.pending(this.streamTime);
+    return this.progress.pending(this.streamTime, this.options.wallClock());
   }
 
   /** Event-time mode with markers: writes the task's progress into the repartition topics it writes (see ProgressPublisher). */
   publishProgress(): void {
-    this.progress.publish(this.streamTime);
+    this.progress.publish(this.streamTime, this.options.wallClock());
   }
 
   /** Fires wall-clock punctuators that are due at `now`. */

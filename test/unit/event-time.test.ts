@@ -108,9 +108,10 @@ describe('progress markers', () => {
     expect(progressMarkerOf({ [PROGRESS_HEADER]: 'garbage' })).toBeUndefined();
   });
 
-  it('are written at a commit into every partition of the repartition topics, once per stream time', () => {
+  it('are written at a commit into every partition of the repartition topics, when stream time moved or as a heartbeat', () => {
     const topology = sessionTopology(true);
     const sent: OutgoingRecord[] = [];
+    let now = 0;
     const task = new StreamTask({
       topology,
       subtopology: topology.subtopologies[0]!,
@@ -119,7 +120,7 @@ describe('progress markers', () => {
       createStore: () => {
         throw new Error('no stores');
       },
-      wallClock: () => 0,
+      wallClock: () => now,
       logger: silentLogger,
       eventTime: { config: resolveEventTime(ON, 100)!, upstreamTasks: undefined },
     });
@@ -136,6 +137,13 @@ describe('progress markers', () => {
     task.publishProgress();
     expect(task.hasProgressToPublish).toBe(false);
     expect(sent.filter((r) => r.headers[PROGRESS_HEADER] !== undefined)).toHaveLength(3);
+    // Idle, it says so again within a third of the downstream's wait (maxUpstreamWaitMs 60 s).
+    now = 19_999;
+    expect(task.hasProgressToPublish).toBe(false);
+    now = 20_000;
+    expect(task.hasProgressToPublish).toBe(true);
+    task.publishProgress();
+    expect(sent.filter((r) => r.headers[PROGRESS_HEADER] !== undefined)).toHaveLength(6);
   });
 
   it('are never processed, counted or seen, with the mode on or off', () => {
