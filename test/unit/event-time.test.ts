@@ -49,8 +49,10 @@ function sessionTopology(emitFinal: boolean) {
 const ON: EventTimeConfig = { progressMarkers: true, maxUpstreamWaitMs: 60_000 };
 
 /** The downstream (aggregating) task of sessionTopology, fed raw repartition records. */
-function downstreamTask(options: { eventTime?: EventTimeConfig; upstream?: string[]; now?: () => number; logger?: Logger; initialStreamTime?: number } = {}) {
-  const topology = sessionTopology(true);
+function downstreamTask(
+  options: { eventTime?: EventTimeConfig; upstream?: string[]; now?: () => number; logger?: Logger; initialStreamTime?: number; emitFinal?: boolean; cacheBytes?: number } = {},
+) {
+  const topology = sessionTopology(options.emitFinal ?? true);
   const sent: OutgoingRecord[] = [];
   const config = options.eventTime === undefined ? undefined : resolveEventTime(options.eventTime, 100);
   const task = new StreamTask({
@@ -58,7 +60,7 @@ function downstreamTask(options: { eventTime?: EventTimeConfig; upstream?: strin
     subtopology: topology.subtopologies[1]!,
     partition: 0,
     sink: { send: (record) => sent.push(record), partitionsFor: () => 1 },
-    createStore: (definition) => createStore(definition, new InMemoryBytesStore(), 1 << 20, undefined),
+    createStore: (definition) => createStore(definition, new InMemoryBytesStore(), options.cacheBytes ?? 1 << 20, undefined),
     wallClock: options.now ?? (() => 0),
     logger: options.logger ?? silentLogger,
     emitIntervalMs: 0,
@@ -73,10 +75,55 @@ function downstreamTask(options: { eventTime?: EventTimeConfig; upstream?: strin
     view(user: string, timestamp: number): void {
       task.process(REPARTITION, 0, String(offset++), Buffer.from(user), Buffer.from(user), timestamp, {});
     },
+    /** A commit's local half: flushed entries written to the byte store, so reads go to it (not the cache). */
+    commit(): void {
+      for (const [store, entries] of task.flushStores()) {
+        void store.bytes.apply(entries);
+        store.written(store.lastFlush);
+      }
+    },
     marker(upstream: string, progress: number): void {
       task.process(REPARTITION, 0, String(offset++), null, null, Math.max(0, progress), { [PROGRESS_HEADER]: progressHeaderValue(upstream, progress) });
     },
   };
+}
+
+/** The sessions in a task's output: the latest count per window, tombstoned ones removed, per user by start. */
+function finalSessions(sent: readonly OutgoingRecord[]): Map<string, Array<[number, number, number]>> {
+  const serde = WindowedSerdes.sessionWindowed(Serdes.String());
+  const latest = new Map<string, [string, number, number, number | null]>();
+  for (const r of sent) {
+    if (r.topic !== 'sessions') continue;
+    const { key, window } = serde.deserialize(r.key!);
+    latest.set(`${key}@${window.start}-${window.end}`, [key, window.start, window.end, r.value === null ? null : Number(Serdes.Int64().deserialize(r.value))]);
+  }
+  return group([...latest.values()].filter((s): s is [string, number, number, number] => s[3] !== null));
+}
+
+/** Sessions of gap GAP computed from all views at once. */
+function oracle(views: ReadonlyArray<[string, number]>): Map<string, Array<[number, number, number]>> {
+  const byUser = new Map<string, number[]>();
+  for (const [user, ts] of views) byUser.set(user, [...(byUser.get(user) ?? []), ts]);
+  const sessions: Array<[string, number, number, number]> = [];
+  for (const [user, times] of byUser) {
+    times.sort((a, b) => a - b);
+    let current: [string, number, number, number] | undefined;
+    for (const t of times) {
+      if (current !== undefined && t - current[2] <= GAP) {
+        current[2] = t;
+        current[3]++;
+      } else sessions.push((current = [user, t, t, 1]));
+    }
+  }
+  return group(sessions);
+}
+
+function group(sessions: ReadonlyArray<[string, number, number, number]>): Map<string, Array<[number, number, number]>> {
+  const out = new Map<string, Array<[number, number, number]>>();
+  for (const [user, start, end, count] of [...sessions].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]))) {
+    out.set(user, [...(out.get(user) ?? []), [start, end, count]]);
+  }
+  return out;
 }
 
 describe('eventTime config', () => {
@@ -179,19 +226,46 @@ describe('progress markers', () => {
     expect(emitted[0]!.key!.subarray(0, 5).toString()).toBe('alice');
   });
 
-  it('never drop a view at or after the smallest upstream progress − grace (property)', () => {
+  it("find a session in the store however far the fast upstream tasks' records lie ahead of the bound", () => {
+    const hours = (h: number): number => h * 3_600_000;
+    const d = downstreamTask({ eventTime: ON, emitFinal: false, cacheBytes: 0 });
+    // Forty other users push carol out of the write cache (it keeps 16 entries at least), so reads go to the store.
+    const others = (at: number): void => {
+      for (let i = 0; i < 40; i++) d.view(`other-${i}`, at);
+      d.commit();
+    };
+    d.view('carol', hours(5)); // before any marker: the bound is at -Infinity
+    others(hours(5));
+    others(hours(5));
+    d.view('carol', hours(5) + 10_000);
+    others(hours(5));
+    others(hours(5));
+    d.marker('0_0', hours(1));
+    d.marker('0_1', hours(9));
+    d.view('carol', hours(5) + MIN);
+    d.view('dave', hours(8));
+    others(hours(5));
+    others(hours(5));
+    d.view('dave', hours(8) + MIN);
+    const sessions = finalSessions(d.sent);
+    expect([sessions.get('carol'), sessions.get('dave')]).toEqual([[[hours(5), hours(5) + MIN, 3]], [[hours(8), hours(8) + MIN, 2]]]);
+  });
+
+  it('never drop a view at or after the smallest upstream progress − grace, and sessions equal the oracle (property)', () => {
     const upstream = ['0_0', '0_1', '0_2'];
     // Per upstream task, a run of steps: a view (later than its own stream time, or earlier within grace),
     // or a marker of its stream time; the runs are interleaved in any order (skewed hours apart).
-    const step = fc.oneof(fc.record({ kind: fc.constant('view' as const), delta: fc.integer({ min: -GRACE, max: 3 * GAP }), user: fc.integer({ min: 0, max: 4 }) }), fc.record({ kind: fc.constant('marker' as const) }));
+    const step = fc.oneof(fc.record({ kind: fc.constant('view' as const), delta: fc.integer({ min: -GRACE, max: 3 * GAP }), user: fc.integer({ min: 0, max: 40 }) }), fc.record({ kind: fc.constant('marker' as const) }));
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), step), { maxLength: 120 }), (steps) => {
-        const d = downstreamTask({ eventTime: ON, upstream });
+        const d = downstreamTask({ eventTime: ON, upstream, emitFinal: false, cacheBytes: 0 });
+        const fed: Array<[string, number]> = [];
         const own = upstream.map(() => 1_000_000_000);
         const progress = upstream.map(() => Number.NEGATIVE_INFINITY);
         let views = 0;
         for (const [u, s] of steps) {
           if (s.kind === 'marker') {
+            d.commit();
             progress[u] = own[u]!;
             d.marker(upstream[u]!, own[u]!);
             continue;
@@ -201,10 +275,12 @@ describe('progress markers', () => {
           expect(ts).toBeGreaterThanOrEqual(Math.min(...progress) - GRACE);
           if (ts > own[u]!) own[u] = ts;
           d.view(`user-${s.user}`, ts);
+          fed.push([`user-${s.user}`, ts]);
           views++;
         }
         expect(d.task.counters.droppedLate).toBe(0);
         expect(d.task.counters.processed).toBe(views);
+        expect(finalSessions(d.sent)).toEqual(oracle(fed));
       }),
       { numRuns: 300 },
     );
