@@ -49,7 +49,8 @@ async function backlog(guarantee: ProcessingGuarantee) {
     GUARANTEE: guarantee,
     GRACE_MS: String(GRACE_MS),
     COMMIT_INTERVAL_MS: guarantee === 'exactly_once_v2' ? '100' : '500',
-    EVENT_TIME: JSON.stringify({ progressMarkers: true, maxUpstreamWaitMs: 120_000 }),
+    // EVENT_TIME_BASELINE=1: the same run with the mode off, to see what it prevents (this test then fails).
+    ...(process.env.EVENT_TIME_BASELINE === '1' ? {} : { EVENT_TIME: JSON.stringify({ progressMarkers: true, maxUpstreamWaitMs: 120_000 }) }),
     LOG_LEVEL: 'info',
   };
   const worker = (i: number) => new Worker(env, h.newStateDir(), join(tmpdir(), `${h.applicationId}-event-time-${i}.log`));
