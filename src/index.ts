@@ -92,6 +92,7 @@ export {
   type TestRecord,
   type TopologyTestDriverOptions,
 } from './testing/topology-test-driver.js';
+export { PartitionedTopologyTestDriver, type PartitionedTopologyTestDriverOptions } from './testing/partitioned-topology-test-driver.js';
 export { consoleLogger, pinoLogger, type Logger, type LogLevel } from './logging/logger.js';
 
 export { KafkaStreams } from './runtime/kafka-streams.js';
@@ -117,6 +118,8 @@ export { consumerLag, type PartitionLag } from './runtime/consumer-lag.js';
 export { DEAD_LETTER_HEADERS } from './runtime/record-error-policy.js';
 export { PRODUCTION_DEAD_LETTER_HEADERS } from './runtime/production-exception-policy.js';
 export type { RecordErrorHandler } from './config/record-error-handler.js';
+export { LATE_RECORD_HEADERS } from './runtime/late-records.js';
+export type { LateRecordsSettings } from './config/late-records.js';
 export {
   resetApplication,
   formatResetReport,

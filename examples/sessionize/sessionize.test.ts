@@ -1,8 +1,8 @@
 /** The example's topology, unit-tested with the TopologyTestDriver: no broker needed. */
 import { describe, expect, it } from 'vitest';
-import { Serdes, TopologyTestDriver } from '../../src/index.js';
+import { PartitionedTopologyTestDriver, Serdes, TopologyTestDriver, type TestOutputTopic, type Windowed } from '../../src/index.js';
 import { generatePageViews, oracleSessions } from './generator.js';
-import { buildSessionizeTopology, pageViewSerde, sessionKeySerde, sessionStatsSerde, type PageView } from './topology.js';
+import { buildSessionizeTopology, pageViewSerde, sessionKeySerde, sessionStatsSerde, type PageView, type SessionStats } from './topology.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const view = (userId: string, minute: number, page = '/', status = 200): PageView => ({
@@ -58,4 +58,53 @@ describe('sessionize example', () => {
     expect(actual).toEqual(expected);
     expect(driver.metrics().droppedLate).toBe(0);
   });
+
+  it('on 4 partitions, meets every view of a user in one task after the selectKey, whatever the server that logged it', () => {
+    const driver = new PartitionedTopologyTestDriver(buildSessionizeTopology(), { partitions: { 'page-views': 4 } });
+    const input = driver.createInputTopic('page-views', Serdes.String(), pageViewSerde);
+    const events = generatePageViews({ events: 1500, users: 40, seed: 5, malformedRate: 0 });
+    // Keyed by the web server that logged the view, as the example's producer does: a user's views are on every partition.
+    events.forEach(({ view: v }, i) => input.pipeInput(`web-${i % 7}`, v, v.timestamp));
+    const repartition = driver.createOutputTopic('sessionize-session-stats-repartition', Serdes.String(), pageViewSerde);
+    const tasksOfUser = new Map<string, Set<number>>();
+    for (const { key, partition } of repartition.readRecordsToList()) tasksOfUser.set(key!, (tasksOfUser.get(key!) ?? new Set()).add(partition!));
+    expect(tasksOfUser.size).toBe(40);
+    for (const [user, partitions] of tasksOfUser) {
+      expect([...partitions]).toEqual([driver.partitionOfKey('sessionize-session-stats-repartition', user, Serdes.String())]);
+    }
+    // And only that task (1_<partition>) wrote the user's sessions: to its partition of the store's changelog.
+    const changelog = driver.createOutputTopic('sessionize-session-stats-changelog', sessionKeySerde, Serdes.ByteArray());
+    const writers = new Map<string, Set<number>>();
+    for (const { key, partition } of changelog.readRecordsToList()) writers.set(key!.key, (writers.get(key!.key) ?? new Set()).add(partition!));
+    expect(writers).toEqual(tasksOfUser);
+    expect(latestCounts(driver.createOutputTopic('session-stats', sessionKeySerde, sessionStatsSerde))).toEqual(
+      new Map([...oracleSessions(events)].map(([id, s]) => [id, s.count])),
+    );
+  });
+
+  it('gives the same sessions when the session tasks move to another instance mid-stream (restored from their changelogs)', async () => {
+    const events = generatePageViews({ events: 1500, users: 40, seed: 6, malformedRate: 0 });
+    const driver = new PartitionedTopologyTestDriver(buildSessionizeTopology(), { partitions: { 'page-views': 3 } });
+    const input = driver.createInputTopic('page-views', Serdes.String(), pageViewSerde);
+    const sessionTasks = driver.taskIds().filter((id) => id.startsWith('1_'));
+    expect(sessionTasks).toEqual(['1_0', '1_1', '1_2']);
+    for (const [i, { view: v }] of events.entries()) {
+      input.pipeInput(`web-${i % 7}`, v, v.timestamp);
+      if (i === 500) for (const id of sessionTasks) await driver.moveTask(id);
+      if (i === 1000) await driver.moveTask('1_1');
+    }
+    expect(latestCounts(driver.createOutputTopic('session-stats', sessionKeySerde, sessionStatsSerde))).toEqual(
+      new Map([...oracleSessions(events)].map(([id, s]) => [id, s.count])),
+    );
+    expect(driver.metrics().droppedLate).toBe(0);
+  });
 });
+
+/** The output is a changelog of sessions: the last count per windowed key, tombstoned ones removed. */
+function latestCounts(output: TestOutputTopic<Windowed<string>, SessionStats>): Map<string, number> {
+  const latest = new Map<string, number | null>();
+  for (const { key, value } of output.readKeyValuesToList()) {
+    latest.set(`${key!.key}@${key!.window.start}-${key!.window.end}`, value === null ? null : Number(value.count));
+  }
+  return new Map([...latest].filter((e): e is [string, number] => e[1] !== null));
+}

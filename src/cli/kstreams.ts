@@ -19,7 +19,7 @@ import { CLI_BROKER_CHECK, checkBootstrapServers } from '../client/broker-probe.
 import { consumerLag } from '../runtime/consumer-lag.js';
 import { formatResetReport, resetApplication, type ResetTarget } from '../tools/application-reset.js';
 import { diffTopologies, formatTopologyDiff } from '../tools/topology-diff.js';
-import { deadLetterTopicsOf, formatTopicPlan, setUpTopics, type DeadLetterSettings } from '../tools/topic-setup.js';
+import { deadLetterTopicsOf, formatTopicPlan, lateRecordsTopicsOf, setUpTopics, type DeadLetterSettings } from '../tools/topic-setup.js';
 import { parseIsoDuration } from './iso-duration.js';
 
 const HELP: Record<string, string> = {
@@ -30,17 +30,18 @@ Commands:
   reset               rewind an application: move input offsets, delete internal topics, wipe local state
   lag                 committed offset, end offset and lag of an application per partition
   diff <old> <new>    which stores and internal topics an upgrade keeps, renames or drops
-  topics create       the source, sink and dead-letter topics an application needs: what is missing (--execute creates it)
+  topics create       the source, sink, dead-letter and late-records topics an application needs: what is missing (--execute creates it)
 
 Modules may be .js, or .ts (loaded with tsx, which must be installed: npm install --save-dev tsx).
 Run 'kstreams <command> --help' for a command's options; 'kstreams --version' prints the version.`,
   topics: `kstreams topics create --topology <module> [--bootstrap-servers HOST:PORT[,...]]
               [--partitions N] [--replication-factor N] [--config NAME=VALUE ...]
-              [--dead-letter-topic NAME ...] [--execute]
+              [--dead-letter-topic NAME ...] [--late-records-topic NAME] [--execute]
 
 Lists the topics the topology reads (sources) and writes by name (sinks), and the dead-letter topics of its
 configuration: those the module's 'config' export (the StreamsConfig, or a function returning it) names
-in deserializationExceptionHandler / processingExceptionHandler, and each --dead-letter-topic. With a broker
+in deserializationExceptionHandler / processingExceptionHandler, and each --dead-letter-topic; and its
+late-records topic (lateRecords.topic in 'config', or --late-records-topic). With a broker
 (--bootstrap-servers or KAFKA_BROKERS) it says which of them are missing. A dry run by default: --execute creates
 the missing ones, each with --partitions (default: the broker's num.partitions), --replication-factor
 (default: the broker's) and the --config entries, and waits until every partition has a leader.
@@ -158,6 +159,7 @@ async function topics(args: string[]): Promise<void> {
       'replication-factor': { type: 'string' },
       config: { type: 'string', multiple: true },
       'dead-letter-topic': { type: 'string', multiple: true },
+      'late-records-topic': { type: 'string', multiple: true },
       execute: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -179,8 +181,10 @@ async function topics(args: string[]): Promise<void> {
   const settings = { partitions: count('partitions', values.partitions), replicationFactor: count('replication-factor', values['replication-factor']), configs };
   const servers = list(values['bootstrap-servers'] ?? process.env.KAFKA_BROKERS);
   const topology = await loadTopology(values.topology);
-  const deadLetterTopics = [...deadLetterTopicsOf(await loadDeadLetterSettings(values.topology)), ...(values['dead-letter-topic'] ?? [])];
-  const plan = await setUpTopics(topology, settings, { bootstrapServers: servers, execute: values.execute === true, deadLetterTopics });
+  const configured = await loadDeadLetterSettings(values.topology);
+  const deadLetterTopics = [...deadLetterTopicsOf(configured), ...(values['dead-letter-topic'] ?? [])];
+  const lateRecordsTopics = [...lateRecordsTopicsOf(configured), ...(values['late-records-topic'] ?? [])];
+  const plan = await setUpTopics(topology, settings, { bootstrapServers: servers, execute: values.execute === true, deadLetterTopics, lateRecordsTopics });
   console.log(formatTopicPlan(plan));
 }
 

@@ -1,5 +1,6 @@
 import type { RecordErrorHandler } from './record-error-handler.js';
 import type { ProductionExceptionHandler } from './production-exception-handler.js';
+import { lateRecordsSettings, type LateRecordsSettings } from './late-records.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionSettings } from '../client/connection-settings.js';
@@ -125,6 +126,12 @@ export interface StreamsConfig {
   productionExceptionHandler?: ProductionExceptionHandler;
   /** The broker's `message.max.bytes`, to check output records against (besides each topic's own `max.message.bytes`); default 1 048 588. */
   maxRecordBytes?: number;
+  /**
+   * Records late for their window or session go to this topic with their original bytes and headers naming
+   * the window they missed, instead of being dropped (our extension; see LateRecordsSettings). Default:
+   * none, dropped and counted (droppedLateTotal) as Kafka Streams does.
+   */
+  lateRecords?: LateRecordsSettings;
   /** `host:port` where this instance answers interactive queries; other instances learn it from the group. */
   applicationServer?: string;
   /** Serve `/metrics` (Prometheus) and `/health` on this port (0: any free port); default: no server. */
@@ -181,6 +188,8 @@ export interface ResolvedStreamsConfig {
   readonly processingExceptionHandler: RecordErrorHandler;
   readonly productionExceptionHandler: ProductionExceptionHandler;
   readonly maxRecordBytes: number;
+  /** Undefined: late records are dropped and counted. */
+  readonly lateRecords: LateRecordsSettings | undefined;
   readonly logger: Logger;
   readonly kafka: ConnectionSettings;
 }
@@ -301,6 +310,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     processingExceptionHandler: errorHandler('processingExceptionHandler', config.processingExceptionHandler),
     productionExceptionHandler: productionHandler(config.productionExceptionHandler),
     maxRecordBytes: integer('maxRecordBytes', config.maxRecordBytes, 1_048_588, 1024),
+    lateRecords: lateRecordsSettings(config.lateRecords),
     metricsPort: config.metricsPort === undefined ? undefined : integer('metricsPort', config.metricsPort, 0, 0),
     metricsHost: config.metricsHost ?? '127.0.0.1',
     applicationServer: hostPort('applicationServer', config.applicationServer),

@@ -20,7 +20,22 @@ export class SessionWindows {
     readonly inactivityGapMs: number,
     /** How long after a session's end (in stream time) records may still join it. */
     readonly gracePeriodMs: number,
+    /** The longest a session may span (end - start); Infinity: no cap (Kafka Streams' sessions). See withMaxLength. */
+    readonly maxLengthMs: number = Number.POSITIVE_INFINITY,
   ) {}
+
+  /**
+   * Caps sessions at `maxLengthMs` from first to last record (our extension, not in Kafka Streams; web
+   * analytics cuts sessions, e.g. at 4 hours): a record joins a session only while the session then spans
+   * at most `maxLengthMs`; a view that would stretch it further starts a new session, which the next views
+   * join. A record that could merge several sessions merges them all if the result fits, else joins the one
+   * it falls in, else the nearest earlier one that fits, else the nearest later one, else starts its own:
+   * with the cap, out-of-order records near it can give other sessions than the same records in order.
+   * E.g. `SessionWindows.ofInactivityGapAndGrace(30 * 60_000, 60_000).withMaxLength(4 * 3_600_000)`.
+   */
+  withMaxLength(maxLengthMs: number): SessionWindows {
+    return new SessionWindows(this.inactivityGapMs, this.gracePeriodMs, nonNegative(maxLengthMs, 'maximum session length'));
+  }
 
   /** Sessions that end after `inactivityGapMs` without a record, accepting records up to `graceMs` late, e.g. `SessionWindows.ofInactivityGapAndGrace(30 * 60_000, 5 * 60_000)`. */
   static ofInactivityGapAndGrace(inactivityGapMs: number, graceMs: number): SessionWindows {

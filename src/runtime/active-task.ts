@@ -117,9 +117,11 @@ export class ActiveTask {
       productionExceptionHandler: config.productionExceptionHandler,
       maxRecordBytes: config.maxRecordBytes,
       writeLimits: config.writeLimits,
-      // Only worth a header per repartitioned record when failed records are dead-lettered.
-      traceInputOrigins: typeof config.processingExceptionHandler === 'object' || typeof config.productionExceptionHandler === 'object',
+      // Only worth a header per repartitioned record when failed (or late) records are routed.
+      traceInputOrigins:
+        typeof config.processingExceptionHandler === 'object' || typeof config.productionExceptionHandler === 'object' || config.lateRecords !== undefined,
       globalStores: config.globalStores,
+      lateRecords: config.lateRecords,
       eventTime: config.eventTime === undefined ? undefined : { config: config.eventTime, upstreamTasks: upstreamTasksOf(topology, subtopologyId, partitionsFor) },
     });
     return task;

@@ -9,7 +9,8 @@ export type LoggedDrop =
   | 'production-error'
   | 'deserialization-dead-letter'
   | 'processing-dead-letter'
-  | 'production-dead-letter';
+  | 'production-dead-letter'
+  | 'late-routed';
 
 const WHAT: Record<LoggedDrop, string> = {
   late: 'late records (their window had closed)',
@@ -21,6 +22,7 @@ const WHAT: Record<LoggedDrop, string> = {
   'processing-dead-letter': 'records whose processing failed to the dead-letter topic',
   'production-error': 'output records it could not produce (dropped)',
   'production-dead-letter': 'output records it could not produce to the dead-letter topic',
+  'late-routed': 'late records (their window had closed) to the late-records topic',
 };
 
 /** At most one WARN line per scope in this interval; the counts in between are summed into it. */
@@ -69,7 +71,7 @@ export class DroppedRecordsLog {
     this.lastLoggedAt = now;
     for (const [id, { count, total, lastDetail }] of this.pending) {
       const [processor, reason] = id.split('\u0000') as [string, LoggedDrop];
-      const verb = reason.endsWith('dead-letter') ? 'sent' : 'dropped';
+      const verb = reason.endsWith('dead-letter') || reason === 'late-routed' ? 'sent' : 'dropped';
       this.logger.warn(`${this.scope}: ${processor} ${verb} ${count} ${WHAT[reason]}; ${total} in all; last: ${lastDetail}`, {
         scope: this.scope,
         processor,

@@ -8,13 +8,9 @@ import type { Logger } from '../logging/logger.js';
 import { userTopics, userTopicsToCreate } from './user-topics.js';
 import type { UserTopicSettings } from '../config/user-topic-settings.js';
 import { NO_TIMESTAMP_LIMIT } from './topic-write-limits.js';
+import { resolvePartitionCounts, type TopologyMetadata } from './partition-counts.js';
 
-/** Partition counts the running application works with. */
-export interface TopologyMetadata {
-  /** Tasks per sub-topology = its partition count. */
-  readonly partitionsBySubtopology: ReadonlyMap<number, number>;
-  readonly partitionsByTopic: ReadonlyMap<string, number>;
-}
+export type { TopologyMetadata } from './partition-counts.js';
 
 /** Metadata of those of `topics` that exist (fetching the metadata of a missing topic would fail). */
 async function existingTopicMetadata(admin: Admin, topics: readonly string[]): Promise<TopicMetadata[]> {
@@ -127,64 +123,13 @@ export async function ensureTopics(
     );
   }
 
-  const bySubtopology = new Map<number, number>();
-  const byTopic = new Map<string, number>(counts);
-  const repartitions = topology.internalTopics.filter((t) => t.kind === 'repartition');
-  // Resolve sub-topologies in dependency order: a repartition topic's count comes from its writer.
-  for (let pass = 0; pass <= topology.subtopologies.length && bySubtopology.size < topology.subtopologies.length; pass++) {
-    for (const sub of topology.subtopologies) {
-      if (bySubtopology.has(sub.id)) continue;
-      const sourceCounts: Array<[string, number]> = [];
-      let unresolved = false;
-      // As Kafka Streams' co-partitioning: a repartition topic read next to user topics (a join after a key
-      // change) takes their partition count, not its writer's.
-      const externalCounts = sub.sourceTopics.filter((t) => !repartitions.some((r) => r.name === t)).map((t) => counts.get(t)!);
-      for (const topic of sub.sourceTopics) {
-        const repartition = repartitions.find((r) => r.name === topic);
-        if (repartition !== undefined) {
-          if (repartition.numberOfPartitions !== undefined) {
-            sourceCounts.push([topic, repartition.numberOfPartitions]);
-            continue;
-          }
-          if (externalCounts.length > 0) {
-            sourceCounts.push([topic, Math.max(...externalCounts)]);
-            continue;
-          }
-          const writer = topology.subtopologies.find((s) => s.sinkTopics.includes(topic));
-          const writerCount = writer === undefined ? undefined : bySubtopology.get(writer.id);
-          if (writerCount === undefined) {
-            unresolved = true;
-            break;
-          }
-          sourceCounts.push([topic, writerCount]);
-        } else {
-          sourceCounts.push([topic, counts.get(topic)!]);
-        }
-      }
-      if (unresolved) continue;
-      const distinct = new Set(sourceCounts.map(([, n]) => n));
-      if (distinct.size > 1) {
-        const joins = topology.copartitionGroups.filter((g) => g.topics.some((t) => sub.sourceTopics.includes(t))).map((g) => g.join);
-        throw new StreamsRuntimeError(
-          `Sub-topology ${sub.id}${joins.length > 0 ? ` (the join ${joins.join(', ')})` : ''} reads topics that are not co-partitioned: ` +
-            `${sourceCounts.map(([t, n]) => `${t} (${n} partitions)`).join(', ')}. ` +
-            'Give them the same partition count, or repartition() one of them.',
-        );
-      }
-      const n = sourceCounts[0]?.[1] ?? 1;
-      bySubtopology.set(sub.id, n);
-      for (const [topic, count] of sourceCounts) byTopic.set(topic, count);
-    }
-  }
-  if (bySubtopology.size < topology.subtopologies.length) {
-    throw new StreamsRuntimeError('Could not work out the partition counts of the repartition topics (a cycle?)');
-  }
+  // Throws where a sub-topology reads topics that are not co-partitioned (Kafka Streams' check, same text).
+  const metadata = resolvePartitionCounts(topology, counts);
 
   const toCreate: TopicToCreate[] = [];
   const problems: string[] = [];
   for (const internal of topology.internalTopics) {
-    const expected = internal.kind === 'repartition' ? byTopic.get(internal.name)! : bySubtopology.get(internal.subtopologyId)!;
-    byTopic.set(internal.name, expected);
+    const expected = metadata.partitionsByTopic.get(internal.name)!;
     const actual = counts.get(internal.name);
     if (actual === undefined) {
       toCreate.push({
@@ -221,8 +166,7 @@ export async function ensureTopics(
     await createTopicsAndWait(admin, toCreate);
     logger.info(`created internal topics: ${toCreate.map((t) => `${t.topic} (${t.numPartitions})`).join(', ')}`);
   }
-  for (const topic of sinkTopics) if (!byTopic.has(topic)) byTopic.set(topic, counts.get(topic) ?? 0);
-  return { partitionsBySubtopology: bySubtopology, partitionsByTopic: byTopic };
+  return metadata;
 }
 
 /** The topic configs that bound how far a record's timestamp may be from the broker's clock (Kafka ≥ 3.6). */

@@ -25,6 +25,7 @@ import { installShutdownHooks, type ShutdownHookOptions } from './shutdown-hooks
 import { TRANSITIONS, type KafkaStreamsState, type StateListener, type StreamThreadExceptionResponse } from './kafka-streams-state.js';
 import { activeTaskIds, collectStreamsMetrics, type StreamsMetrics } from './streams-metrics.js';
 import { describeStreamsClients, taskOfKey, type KeyQueryMetadata, type StreamsClientMetadata } from './streams-metadata.js';
+import { checkLateRecordsTopic, checkLateRecordsTopicExists } from './late-records.js';
 
 /**
  * Runs a topology on Kafka. Any number of instances with one `applicationId` share the work: each takes
@@ -68,6 +69,7 @@ export class KafkaStreams {
           `'${this.config.applicationId}': build it with the same id (it names the internal topics).`,
       );
     }
+    checkLateRecordsTopic(topology, this.config.lateRecords);
     this.client = createKafkajsClient({
       brokers: this.config.bootstrapServers,
       clientId: this.config.clientId,
@@ -138,7 +140,8 @@ export class KafkaStreams {
       );
       this.metadata = metadata;
       const deadLetterTopics = await this.checkDeadLetterTopics(admin);
-      const writeLimits = await this.readWriteLimits(admin, deadLetterTopics);
+      const lateTopics = await checkLateRecordsTopicExists(admin, this.topology, this.config.lateRecords);
+      const writeLimits = await this.readWriteLimits(admin, [...deadLetterTopics, ...lateTopics]);
       if (this.config.metricsPort !== undefined) {
         this.metricsServer = new MetricsServer(this.prometheusRegistry, () => this.current);
         this.metricsAt = await this.metricsServer.listen(this.config.metricsPort, this.config.metricsHost);

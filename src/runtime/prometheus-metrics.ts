@@ -55,6 +55,10 @@ export function createPrometheusRegistry(source: () => StreamsMetrics, labels: R
     c.inc({ reason: 'invalid_timestamp' }, m.droppedInvalidTimestampTotal);
     c.inc({ reason: 'production' }, m.droppedProductionTotal);
   });
+  counter('kstreams_late_records_total', 'Records late for their window or session sent to the late-records topic (lateRecords), by what they missed', ['reason'], (c, m) => {
+    c.inc({ reason: 'session_closed' }, m.lateSessionRecordsTotal);
+    c.inc({ reason: 'window_closed' }, m.lateWindowRecordsTotal);
+  });
   counter('kstreams_skipped_records_total', 'Records skipped by the exception handlers (logAndContinue); dead letters count in kstreams_dead_letter_records_total', [], (c, m) => c.inc(m.skippedRecordsTotal));
   counter('kstreams_dead_letter_records_total', 'Records sent to a dead-letter topic', [], (c, m) => c.inc(m.deadLetterRecordsTotal));
   counter('kstreams_commit_total', 'Commits', [], (c, m) => c.inc(m.commitTotal));

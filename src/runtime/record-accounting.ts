@@ -14,6 +14,15 @@ export interface RecordMetrics {
   readonly processedTotal: number;
   /** Records dropped as late (their window had closed). */
   readonly droppedLateTotal: number;
+  /**
+   * Records late for their window or session sent to the late-records topic (StreamsConfig `lateRecords`),
+   * instead of being dropped: the sum of the two below.
+   */
+  readonly lateRecordsTotal: number;
+  /** Late records that missed a session (session windows). */
+  readonly lateSessionRecordsTotal: number;
+  /** Late records that missed a time or sliding window. */
+  readonly lateWindowRecordsTotal: number;
   /** Records dropped because an aggregation met a null key. */
   readonly droppedNullKeyTotal: number;
   /** Input records whose extracted timestamp was negative (dropped by the timestamp extractor's choice). */
@@ -69,6 +78,9 @@ export function recordMetrics(counts: Readonly<RecordCounts>, failures: RecordAc
   return {
     processedTotal: counts.processed,
     droppedLateTotal: counts.droppedLate,
+    lateRecordsTotal: counts.lateSessionRouted + counts.lateWindowRouted,
+    lateSessionRecordsTotal: counts.lateSessionRouted,
+    lateWindowRecordsTotal: counts.lateWindowRouted,
     droppedNullKeyTotal: counts.droppedNullKey,
     droppedInvalidTimestampTotal: counts.droppedInvalidTimestamp,
     droppedProductionTotal: counts.droppedProduction,

@@ -6,6 +6,10 @@
 export interface RecordCounts {
   processed: number;
   droppedLate: number;
+  /** Records late for a session, sent to the late-records topic (StreamsConfig lateRecords). */
+  lateSessionRouted: number;
+  /** Records late for a time or sliding window, sent to the late-records topic. */
+  lateWindowRouted: number;
   droppedNullKey: number;
   droppedInvalidTimestamp: number;
   /** Output records the production exception handler dropped. */
@@ -15,13 +19,15 @@ export interface RecordCounts {
 }
 
 export function emptyRecordCounts(): RecordCounts {
-  return { processed: 0, droppedLate: 0, droppedNullKey: 0, droppedInvalidTimestamp: 0, droppedProduction: 0, deadLetteredProduction: 0 };
+  return { processed: 0, droppedLate: 0, lateSessionRouted: 0, lateWindowRouted: 0, droppedNullKey: 0, droppedInvalidTimestamp: 0, droppedProduction: 0, deadLetteredProduction: 0 };
 }
 
 /** Adds `from` into `into` and returns `into`. */
 export function addRecordCounts(into: RecordCounts, from: Readonly<RecordCounts>): RecordCounts {
   into.processed += from.processed;
   into.droppedLate += from.droppedLate;
+  into.lateSessionRouted += from.lateSessionRouted;
+  into.lateWindowRouted += from.lateWindowRouted;
   into.droppedNullKey += from.droppedNullKey;
   into.droppedInvalidTimestamp += from.droppedInvalidTimestamp;
   into.droppedProduction += from.droppedProduction;
@@ -33,6 +39,8 @@ export function addRecordCounts(into: RecordCounts, from: Readonly<RecordCounts>
 export class TaskCounters implements RecordCounts {
   processed = 0;
   droppedLate = 0;
+  lateSessionRouted = 0;
+  lateWindowRouted = 0;
   droppedNullKey = 0;
   punctuations = 0;
   punctuateMsTotal = 0;

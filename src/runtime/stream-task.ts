@@ -20,6 +20,8 @@ import { ORIGIN_HEADER, SinkWriter } from './sink-writer.js';
 import type { ResolvedEventTimeConfig } from '../config/event-time-config.js';
 import { EventTimeClock } from './event-time-clock.js';
 import { PROGRESS_HEADER, ProgressPublisher, progressMarkerOf, type ProgressMarker } from './progress-marker.js';
+import type { LateRecordsSettings } from '../config/late-records.js';
+import { LateRecordRouter } from './late-records.js';
 
 interface NodeRuntime {
   readonly def: NodeDef;
@@ -58,6 +60,8 @@ export interface StreamTaskOptions {
    * Undefined: off, and the task keeps Kafka Streams' stream time exactly.
    */
   readonly eventTime?: { readonly config: ResolvedEventTimeConfig; readonly upstreamTasks: readonly string[] | undefined };
+  /** Records late for their window go to this topic instead of being dropped (StreamsConfig lateRecords). */
+  readonly lateRecords?: LateRecordsSettings;
 }
 
 /** A raw input record deserialized and timestamped by `StreamTask.prepare`, not processed yet. */
@@ -70,6 +74,9 @@ export interface PreparedInput {
   readonly headers: Headers;
   /** A progress marker (event-time mode), taken out of the stream: never processed; null when malformed. */
   readonly marker?: ProgressMarker | null;
+  /** The key and value as read, for a late record (see LateRecordRouter). */
+  readonly rawKey: Buffer | null;
+  readonly rawValue: Buffer | null;
 }
 
 
@@ -100,6 +107,9 @@ export class StreamTask {
   /** Event-time mode: the stream time the processors last closed by (a record, or the advance listeners). */
   private advancedTo = Number.NEGATIVE_INFINITY;
   private readonly progress: ProgressPublisher;
+  private readonly late: LateRecordRouter | undefined;
+  /** The input record being processed (undefined in a punctuation or a flush). */
+  private input: PreparedInput | undefined;
 
   constructor(private readonly options: StreamTaskOptions) {
     const { subtopology, partition } = options;
@@ -125,6 +135,11 @@ export class StreamTask {
     // Heartbeats well within the downstream's wait, so a live idle task is never given up on.
     const heartbeatMs = Math.max(1, Math.floor((eventTime?.config.maxUpstreamWaitMs ?? 0) / 3));
     this.progress = new ProgressPublisher(this.id, progressTopics, options.sink, this.time, heartbeatMs);
+    if (options.lateRecords !== undefined) {
+      const { sink, writeLimits: limits, wallClock } = options;
+      const maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
+      this.late = new LateRecordRouter({ settings: options.lateRecords, taskId: this.id, sink, limits, maxRecordBytes, wallClock, counts: this.counters, dropped: this.dropped });
+    }
     for (const definition of subtopology.stores) {
       const store = options.createStore(definition);
       // Resuming: what the stores had observed is at most the task's stream time at its last commit.
@@ -217,7 +232,7 @@ export class StreamTask {
     const origin: RecordOrigin = { topic, partition, offset };
     if (headers[PROGRESS_HEADER] !== undefined) {
       // A progress marker: ours, never deserialized or processed (whatever this instance's mode).
-      return { origin, key: null, value: null, timestamp: Math.max(0, timestamp), headers, marker: progressMarkerOf(headers) ?? null };
+      return { origin, key: null, value: null, rawKey: key, rawValue: value, timestamp: Math.max(0, timestamp), headers, marker: progressMarkerOf(headers) ?? null };
     }
     const keySerde = def.keySerde;
     const valueSerde = def.valueSerde;
@@ -245,7 +260,7 @@ export class StreamTask {
         return undefined;
       }
     }
-    return { origin, key: typedKey, value: typedValue, timestamp, headers };
+    return { origin, key: typedKey, value: typedValue, timestamp, headers, rawKey: key, rawValue: value };
   }
 
   /** The second half: drives a prepared record through the processors (see `process` for what it throws). */
@@ -262,6 +277,7 @@ export class StreamTask {
     if (source === undefined) throw new StreamsError(`Task ${this.id} does not read topic ${origin.topic}`);
     let headers = prepared.headers;
     this.metadata = origin;
+    this.input = prepared;
     this.inputOrigin = undefined;
     if (headers[ORIGIN_HEADER] !== undefined) {
       // Ours, not the user's: kept aside for errors and the next repartition, never forwarded.
@@ -280,6 +296,7 @@ export class StreamTask {
       throw new ProcessingError(origin, this.current?.def.name ?? source.def.name, err, this.inputOrigin);
     } finally {
       this.current = undefined;
+      this.input = undefined;
     }
     this.counters.processed++;
     if (this.clock !== undefined) {
@@ -338,6 +355,7 @@ export class StreamTask {
     const now = this.streamTime;
     if (!(now > this.advancedTo)) return;
     this.metadata = undefined;
+    this.input = undefined;
     this.inputOrigin = undefined;
     for (const listener of this.clock!.advanceListeners) listener();
     if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', now);
@@ -426,6 +444,15 @@ export class StreamTask {
         else this.counters.droppedNullKey++;
         const at = this.metadata === undefined ? '' : `${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset}: `;
         this.dropped.record(node.def.name, reason, `${at}${detail}`);
+      },
+      recordLate: (missed, detail) => {
+        const input = this.input;
+        if (this.late !== undefined && input !== undefined) this.late.route(input, node.def.name, missed, detail);
+        else {
+          this.counters.droppedLate++;
+          const at = this.metadata === undefined ? '' : `${this.metadata.topic}-${this.metadata.partition}@${this.metadata.offset}: `;
+          this.dropped.record(node.def.name, 'late', `${at}${detail}`);
+        }
       },
     };
   }

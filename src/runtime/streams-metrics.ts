@@ -13,6 +13,8 @@ export interface TaskMetrics {
   readonly recordsLag: Readonly<Record<string, number>>;
   /** Records the task dropped as late (their window had closed). */
   readonly droppedLateTotal: number;
+  /** Records the task sent to the late-records topic (lateRecords). */
+  readonly lateRecordsTotal: number;
   /** Punctuations the task ran. */
   readonly punctuateTotal: number;
   /** Their average duration. */
@@ -96,6 +98,7 @@ export function collectStreamsMetrics(state: KafkaStreamsState, thread: StreamTh
       processedTotal: c.processed,
       recordsLag: lag,
       droppedLateTotal: c.droppedLate,
+      lateRecordsTotal: c.lateSessionRouted + c.lateWindowRouted,
       punctuateTotal: c.punctuations,
       punctuateLatencyAvgMs: c.punctuations === 0 ? 0 : c.punctuateMsTotal / c.punctuations,
       cacheHitRatio,

@@ -1,37 +1,23 @@
 import type { ProductionExceptionHandler } from '../config/production-exception-handler.js';
-import type { Headers, KeyValue } from '../processor/record.js';
+import type { Headers } from '../processor/record.js';
 import type { Topology } from '../processor/topology.js';
 import { StreamsError } from '../errors/errors.js';
 import type { Serde } from '../serdes/serde.js';
-import { InMemoryBytesStore } from '../stores/bytes-store.js';
-import { ChangeLogging } from '../stores/change-logging.js';
 import type { ChangelogSink } from '../stores/changelog-sink.js';
-import { createStore } from '../stores/store-factory.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
 import { keyValueStoreOf, sessionStoreOf, windowStoreOf, type ManagedStore } from '../stores/managed-store.js';
 import type { Logger } from '../logging/logger.js';
-import { defaultLogger } from '../config/streams-config.js';
-import { resolveEventTime, type EventTimeConfig } from '../config/event-time-config.js';
 import type { RecordErrorHandler } from '../config/record-error-handler.js';
-import { RecordAccounting, recordMetrics, type RecordMetrics } from '../runtime/record-accounting.js';
-import { addRecordCounts, emptyRecordCounts } from '../runtime/record-counts.js';
+import type { RecordMetrics } from '../runtime/record-accounting.js';
 import type { OutgoingRecord } from '../runtime/record-sink.js';
 import { StoreCommit } from '../runtime/store-commit.js';
-import { StreamTask } from '../runtime/stream-task.js';
-import { refusingChangelogSink } from '../runtime/production-exception-policy.js';
-import { writeLimitsOf } from '../runtime/topic-write-limits.js';
+import type { StreamTask } from '../runtime/stream-task.js';
+import type { LateRecordsSettings } from '../config/late-records.js';
+import type { EventTimeConfig } from '../config/event-time-config.js';
+import { DriverSupport } from './driver-support.js';
+import { TestInputTopic, TestOutputTopic } from './test-topics.js';
 
-/** A record read from a test output topic. */
-export interface TestRecord<K, V> {
-  /** The key, deserialized (null for a null key). */
-  readonly key: K | null;
-  /** The value, deserialized (null for a tombstone). */
-  readonly value: V | null;
-  /** The record's timestamp (ms since the epoch). */
-  readonly timestamp: number;
-  /** Its headers. */
-  readonly headers: Headers;
-}
+export { TestInputTopic, TestOutputTopic, type TestRecord } from './test-topics.js';
 
 /** Settings of a {@link TopologyTestDriver}. */
 export interface TopologyTestDriverOptions {
@@ -61,8 +47,13 @@ export interface TopologyTestDriverOptions {
   /** The broker's record size limit to check output against; default 1 048 588. */
   maxRecordBytes?: number;
   /**
+   * As in KafkaStreams: records late for their window or session go to this topic, readable with
+   * `createOutputTopic` (their original bytes, with the `kstreams.late.*` headers), instead of being dropped.
+   */
+  lateRecords?: LateRecordsSettings;
+  /**
    * As KafkaStreams does when failed records are dead-lettered: records crossing a repartition topic keep
-   * the input record they came from, and a processing error names it. Default false.
+   * the input record they came from, and a processing error names it. Default false (true with lateRecords).
    */
   traceInputOrigins?: boolean;
   /**
@@ -105,8 +96,8 @@ export class TopologyTestDriver {
   /** Offset of the last record written to each changelog topic: the position a commit writes with the data. */
   private readonly changelogOffsets = new Map<string, bigint>();
   private readonly pending: OutgoingRecord[] = [];
-  /** Records the exception handlers skip or dead-letter, counted and logged as by KafkaStreams. */
-  private readonly failedRecords: RecordAccounting;
+  /** Settings, task making and record accounting, shared with the PartitionedTopologyTestDriver. */
+  private readonly support: DriverSupport;
   /** Dead letters are written like any output (and processed when the topology reads their topic). */
   private readonly deadLetters = { enqueue: (record: OutgoingRecord): void => void this.pending.push(record) };
   private wallClock: number;
@@ -118,45 +109,18 @@ export class TopologyTestDriver {
     initialWallClockMs = 0,
   ) {
     this.wallClock = initialWallClockMs;
-    const budget = options.cacheMaxBytes ?? 1024 * 1024;
-    const eventTime = resolveEventTime(options.eventTime, 0);
-    const logger = options.logger ?? lazyDefaultLogger(topology.applicationId);
-    this.failedRecords = new RecordAccounting(
-      { deserializationExceptionHandler: options.deserializationExceptionHandler ?? 'fail', processingExceptionHandler: options.processingExceptionHandler ?? 'fail' },
-      logger,
-    );
+    this.support = new DriverSupport(topology, options, () => this.wallClock);
     // The changelog records of the runtime's change-logging layer, readable at once as output topics.
-    const writeLimits = new Map(Object.entries(options.topicConfigs ?? {}).map(([topic, configs]) => [topic, writeLimitsOf(new Map(Object.entries(configs)))]));
-    const maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
-    const changelogRecords: ChangelogSink = {
+    const changelog: ChangelogSink = this.support.changelogSink({
       send: (record) => {
         this.changelogOffsets.set(record.topic, (this.changelogOffsets.get(record.topic) ?? -1n) + 1n);
         this.record({ ...record, timestamp: this.wallClock, partition: 0 });
       },
-    };
-    const changelog = refusingChangelogSink(changelogRecords, topology, writeLimits, maxRecordBytes, () => this.wallClock);
-    const taskFor = (subtopology: Topology['subtopologies'][number], globalStores?: ReadonlyMap<string, ManagedStore>): StreamTask =>
-      new StreamTask({
-        topology,
-        subtopology,
-        partition: 0,
-        sink: { send: (record) => this.pending.push(record), partitionsFor: () => 1 },
-        createStore: (definition) =>
-          createStore(definition, new InMemoryBytesStore(), budget, ChangeLogging.of(definition, topology.applicationId, changelog)),
-        wallClock: () => this.wallClock,
-        logger,
-        productionExceptionHandler: options.productionExceptionHandler,
-        maxRecordBytes,
-        writeLimits,
-        traceInputOrigins: options.traceInputOrigins,
-        // As Kafka Streams' driver: left/outer joins and onWindowClose aggregations look for closed windows at every record.
-        emitIntervalMs: 0,
-        globalStores,
-        eventTime: eventTime === undefined ? undefined : { config: eventTime, upstreamTasks: undefined },
-      });
-    this.globalTasks = topology.globalSubtopologies.map((subtopology) => taskFor(subtopology));
+    });
+    const sink = { send: (record: OutgoingRecord) => this.pending.push(record), partitionsFor: () => 1 };
+    this.globalTasks = topology.globalSubtopologies.map((subtopology) => this.support.task({ subtopology, partition: 0, sink, changelog }));
     const globalStores = new Map(this.globalTasks.flatMap((task) => [...task.stores]));
-    this.tasks = topology.subtopologies.map((subtopology) => taskFor(subtopology, globalStores));
+    this.tasks = topology.subtopologies.map((subtopology) => this.support.task({ subtopology, partition: 0, sink, changelog, globalStores }));
     for (const task of this.globalTasks) task.init();
     for (const task of this.tasks) task.init();
   }
@@ -205,13 +169,8 @@ export class TopologyTestDriver {
     const global = this.topology.globalSubtopologyOfTopic(topic);
     const task =
       global !== undefined ? this.globalTasks[global.id - this.topology.subtopologies.length]! : this.tasks[this.topology.subtopologyOfTopic(topic)!.id]!;
-    try {
-      task.process(topic, 0, String(offset), key, value, timestamp, headers);
-    } catch (err) {
-      // As the runtime's TaskExecutor: the record's exception handler decides, or the error is thrown.
-      const failed = { topic, partition: 0, offset: String(offset), key, value, timestamp, headers };
-      if (global !== undefined || !this.failedRecords.handle(err, failed, this.deadLetters)) throw err;
-    }
+    // As the runtime's TaskExecutor: the record's exception handler decides, or the error is thrown.
+    this.support.process(task, global !== undefined, { topic, partition: 0, offset, key, value, timestamp, headers }, this.deadLetters);
   }
 
   private record(record: OutgoingRecord): void {
@@ -282,16 +241,7 @@ export class TopologyTestDriver {
 
   /** Records processed, dropped, skipped and dead-lettered so far, named as in KafkaStreams' `metrics()`. */
   metrics(): TestDriverMetrics {
-    const counts = emptyRecordCounts();
-    for (const task of [...this.tasks, ...this.globalTasks]) addRecordCounts(counts, task.counters);
-    return {
-      ...recordMetrics(counts, this.failedRecords),
-      processed: counts.processed,
-      droppedLate: counts.droppedLate,
-      droppedNullKey: counts.droppedNullKey,
-      droppedProduction: counts.droppedProduction,
-      deadLetteredProduction: counts.deadLetteredProduction,
-    };
+    return this.support.metrics([...this.tasks, ...this.globalTasks]);
   }
 
   private ensureOpen(): void {
@@ -307,104 +257,7 @@ export class TopologyTestDriver {
       for (const store of task.stores.values()) void store.bytes.close();
     }
     // After the tasks', as the runtime's thread logs them at its close.
-    this.failedRecords.flushLog();
+    this.support.failedRecords.flushLog();
   }
 }
 
-/** KafkaStreams' default logger, made only when something is logged (most drivers never log). */
-function lazyDefaultLogger(applicationId: string): Logger {
-  let logger: Logger | undefined;
-  const made = (): Logger => (logger ??= defaultLogger(applicationId));
-  return {
-    debug: (message, fields) => made().debug(message, fields),
-    info: (message, fields) => made().info(message, fields),
-    warn: (message, fields) => made().warn(message, fields),
-    error: (message, fields) => made().error(message, fields),
-  };
-}
-
-/** Pipes typed records into one source topic of a TopologyTestDriver. */
-export class TestInputTopic<K, V> {
-  /** @internal */
-  constructor(
-    private readonly driver: TopologyTestDriver,
-    /** The source topic records are piped into. */
-    readonly topic: string,
-    private readonly keySerde: Serde<K>,
-    private readonly valueSerde: Serde<V>,
-  ) {}
-
-  /** Processes one record now; the timestamp defaults to the driver's wall clock. */
-  pipeInput(key: K | null, value: V | null, timestampMs?: number, headers: Headers = {}): void {
-    this.driver.pipeRaw(
-      this.topic,
-      key === null ? null : this.keySerde.serialize(key, this.topic),
-      value === null ? null : this.valueSerde.serialize(value, this.topic),
-      timestampMs ?? this.driver.currentWallClock,
-      headers,
-    );
-  }
-
-  /** Pipes each pair, at `startTimestampMs` and then `advanceMs` apart. */
-  pipeKeyValueList(records: ReadonlyArray<KeyValue<K | null, V | null>>, startTimestampMs?: number, advanceMs = 0): void {
-    let timestamp = startTimestampMs ?? this.driver.currentWallClock;
-    for (const { key, value } of records) {
-      this.pipeInput(key, value, timestamp);
-      timestamp += advanceMs;
-    }
-  }
-}
-
-/** Reads typed records from one topic the topology wrote to, oldest first. */
-export class TestOutputTopic<K, V> {
-  /** @internal */
-  constructor(
-    private readonly driver: TopologyTestDriver,
-    /** The topic read. */
-    readonly topic: string,
-    private readonly keySerde: Serde<K>,
-    private readonly valueSerde: Serde<V>,
-  ) {}
-
-  private decode(record: OutgoingRecord): TestRecord<K, V> {
-    return {
-      key: record.key === null ? null : this.keySerde.deserialize(record.key, this.topic),
-      value: record.value === null ? null : this.valueSerde.deserialize(record.value, this.topic),
-      timestamp: record.timestamp,
-      headers: record.headers,
-    };
-  }
-
-  /** True when every record written to the topic has been read. */
-  isEmpty(): boolean {
-    return this.driver.outputSize(this.topic) === 0;
-  }
-
-  /** Records written to the topic and not read yet. */
-  getQueueSize(): number {
-    return this.driver.outputSize(this.topic);
-  }
-
-  /** The oldest unread record with its timestamp and headers; throws when there is none. */
-  readRecord(): TestRecord<K, V> {
-    const [record] = this.driver.takeOutput(this.topic, 1);
-    if (record === undefined) throw new StreamsError(`No record left on output topic '${this.topic}'`);
-    return this.decode(record);
-  }
-
-  /** The oldest unread record's key and value; throws when there is none. */
-  readKeyValue(): KeyValue<K | null, V | null> {
-    const { key, value } = this.readRecord();
-    return { key, value };
-  }
-
-  /** Every unread record, oldest first. */
-  readRecordsToList(): TestRecord<K, V>[] {
-    return this.driver.takeOutput(this.topic, Number.MAX_SAFE_INTEGER).map((r) => this.decode(r));
-  }
-
-  /** Every unread record's key and value, oldest first, e.g. `expect(out.readKeyValuesToList()).toEqual([{ key: 'a', value: 2 }])`. */
-  readKeyValuesToList(): KeyValue<K | null, V | null>[] {
-    return this.readRecordsToList().map(({ key, value }) => ({ key, value }));
-  }
-}

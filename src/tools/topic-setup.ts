@@ -4,16 +4,20 @@ import { createKafkajsClient } from '../client/kafkajs/kafkajs-client.js';
 import { StreamsError } from '../errors/errors.js';
 import type { UserTopicSettings } from '../config/user-topic-settings.js';
 import type { RecordErrorHandler } from '../config/record-error-handler.js';
+import { lateRecordsSettings, type LateRecordsSettings } from '../config/late-records.js';
 import type { Topology } from '../processor/topology.js';
 import { CLI_BROKER_CHECK, checkBootstrapServers } from '../client/broker-probe.js';
 import { createTopicsAndWait, partitionCounts } from '../runtime/internal-topic-manager.js';
 import { userTopics, userTopicsToCreate } from '../runtime/user-topics.js';
 
-/** One source, sink or dead-letter topic of an application and what `kstreams topics create` does about it. */
+/** One source, sink, dead-letter or late-records topic of an application and what `kstreams topics create` does about it. */
 export interface TopicPlanEntry {
   readonly topic: string;
-  /** 'dead-letter': named by the configuration's exception handlers, which need it to exist before start. */
-  readonly role: 'source' | 'sink' | 'dead-letter';
+  /**
+   * 'dead-letter': named by the configuration's exception handlers, which need it to exist before start;
+   * 'late-records': named by its `lateRecords` setting, likewise.
+   */
+  readonly role: 'source' | 'sink' | 'dead-letter' | 'late-records';
   /** Its partition count when it exists; undefined when it is to be created, or when no broker was asked. */
   readonly existingPartitions: number | undefined;
   readonly create: boolean;
@@ -34,6 +38,14 @@ export interface TopicPlan {
 export interface DeadLetterSettings {
   readonly deserializationExceptionHandler?: RecordErrorHandler;
   readonly processingExceptionHandler?: RecordErrorHandler;
+  /** The late-records topic (StreamsConfig `lateRecords`), which must exist before start too. */
+  readonly lateRecords?: LateRecordsSettings;
+}
+
+/** The late-records topic a configuration names, if any (see StreamsConfig `lateRecords`). */
+export function lateRecordsTopicsOf(config: DeadLetterSettings): string[] {
+  const settings = lateRecordsSettings(config.lateRecords);
+  return settings === undefined ? [] : [settings.topic];
 }
 
 /** The dead-letter topics a configuration names, sorted, each once. */
@@ -45,20 +57,22 @@ export function deadLetterTopicsOf(config: DeadLetterSettings): string[] {
 }
 
 /**
- * Works out which source, sink and dead-letter topics an application needs that do not exist, and with
- * `execute` creates them (waiting until each partition has a leader). Without `bootstrapServers` it lists
- * them all. `deadLetterTopics`: those the configuration names (see deadLetterTopicsOf).
+ * Works out which source, sink, dead-letter and late-records topics an application needs that do not exist,
+ * and with `execute` creates them (waiting until each partition has a leader). Without `bootstrapServers` it
+ * lists them all. `deadLetterTopics`, `lateRecordsTopics`: those the configuration names (see
+ * deadLetterTopicsOf, lateRecordsTopicsOf).
  */
 export async function setUpTopics(
   topology: Topology,
   settings: UserTopicSettings,
-  options: { bootstrapServers?: string[]; execute?: boolean; deadLetterTopics?: readonly string[] } = {},
+  options: { bootstrapServers?: string[]; execute?: boolean; deadLetterTopics?: readonly string[]; lateRecordsTopics?: readonly string[] } = {},
 ): Promise<TopicPlan> {
   const { sources, sinks } = userTopics(topology);
   // A dead-letter topic the topology also reads or writes is listed once, in its role there.
   const deadLetters = [...new Set(options.deadLetterTopics ?? [])].filter((t) => !sources.includes(t) && !sinks.includes(t)).sort();
+  const late = [...new Set(options.lateRecordsTopics ?? [])].filter((t) => !sources.includes(t) && !sinks.includes(t) && !deadLetters.includes(t)).sort();
   // Created as sinks are: the same settings, after them.
-  const topics = { sources, sinks: [...sinks, ...deadLetters] };
+  const topics = { sources, sinks: [...sinks, ...deadLetters, ...late] };
   const servers = options.bootstrapServers ?? [];
   const existing = new Map<string, number>();
   let created = false;
@@ -87,7 +101,7 @@ export async function setUpTopics(
   });
   return {
     applicationId: topology.applicationId,
-    entries: [...sources.map(entry('source')), ...sinks.map(entry('sink')), ...deadLetters.map(entry('dead-letter'))],
+    entries: [...sources.map(entry('source')), ...sinks.map(entry('sink')), ...deadLetters.map(entry('dead-letter')), ...late.map(entry('late-records'))],
     settings,
     internalTopics: topology.internalTopics.map((t) => t.name),
     checkedBroker: servers.length > 0,
@@ -130,7 +144,7 @@ export function formatTopicPlan(plan: TopicPlan): string {
     const what = e.create
       ? `${plan.executed ? 'created' : plan.checkedBroker ? 'missing, would create' : 'would create'}: ${settings}`
       : `exists (${e.existingPartitions} partitions)`;
-    return `  ${e.role.padEnd(11)}  ${e.topic.padEnd(width)}  ${what}`;
+    return `  ${e.role.padEnd(12)}  ${e.topic.padEnd(width)}  ${what}`;
   });
   const toCreate = plan.entries.filter((e) => e.create).length;
   const head = plan.executed

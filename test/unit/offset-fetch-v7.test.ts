@@ -117,7 +117,7 @@ const answer = (errorCode: number, partitionErrors: [number, number] = [0, 0]): 
 });
 const OFFSETS = [{ topic: 'in', partitions: [{ partition: 0, offset: '5', metadata: null }, { partition: 1, offset: '-1', metadata: '{"st":1}' }] }];
 
-function fetcher(cluster: RawCluster, timeoutMs = 5_000): { fetch: StableOffsetFetch; warnings: string[]; fallbacks: number } {
+function fetcher(cluster: RawCluster, timeoutMs = 5_000, unstableTimeoutMs?: number): { fetch: StableOffsetFetch; warnings: string[]; fallbacks: number } {
   const state = { warnings: [] as string[], fallbacks: 0 };
   const fetch = new StableOffsetFetch({
     cluster: () => cluster,
@@ -127,6 +127,7 @@ function fetcher(cluster: RawCluster, timeoutMs = 5_000): { fetch: StableOffsetF
     },
     warnUnsupported: (m) => state.warnings.push(m),
     timeoutMs,
+    unstableTimeoutMs,
   });
   return {
     fetch,
@@ -160,12 +161,23 @@ describe('a stable offset fetch', () => {
     expect(lookups).toHaveLength(3);
   });
 
-  it('reads the last completed offsets, with a warning naming the group and the partitions, when they stay unstable for its whole wait', async () => {
-    const { cluster } = fakeCluster(Array.from({ length: 100 }, () => answer(0, [0, 88])));
-    const f = fetcher(cluster, 100);
+  it('never reads the older completed offsets while a transaction completes them: it warns at each interval and fails after its longer bound', async () => {
+    const { cluster } = fakeCluster(Array.from({ length: 1000 }, () => answer(0, [0, 88])));
+    const f = fetcher(cluster, 100, 350);
+    const error = await f.fetch.fetch('app', ['in']).catch((e: unknown) => e);
+    expect(f.fallbacks).toBe(0);
+    expect(error).toBeInstanceOf(StableOffsetsTimeoutError);
+    expect((error as Error).message).toMatch(/group app for in-1 stayed unstable .* for \d+ ms; the transaction that wrote them has not completed/);
+    expect(((error as Error).cause as { type?: string }).type).toBe('UNSTABLE_OFFSET_COMMIT');
+    expect(f.warnings.length).toBeGreaterThanOrEqual(1);
+    expect(f.warnings[0]).toMatch(/group app for in-1 are still unstable after \d+ s/);
+  });
+
+  it('returns the offsets once the transaction completed, however long that took within the bound', async () => {
+    const { cluster } = fakeCluster([...Array.from({ length: 30 }, () => answer(0, [0, 88])), answer(0)]);
+    const f = fetcher(cluster, 50, 60_000);
     await expect(f.fetch.fetch('app', ['in'])).resolves.toEqual(OFFSETS);
-    expect(f.fallbacks).toBe(1);
-    expect(f.warnings[0]).toMatch(/group app for in-1 stayed unstable for 100 ms .*reading the last completed ones/);
+    expect(f.fallbacks).toBe(0);
   });
 
   it('gives up after its time with an error naming the group when the coordinator keeps moving', async () => {

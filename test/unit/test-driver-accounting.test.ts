@@ -67,6 +67,9 @@ function capturingLogger(): { logger: Logger; lines: string[] } {
 const only = (m: RecordMetrics): RecordMetrics => ({
   processedTotal: m.processedTotal,
   droppedLateTotal: m.droppedLateTotal,
+  lateRecordsTotal: m.lateRecordsTotal,
+  lateSessionRecordsTotal: m.lateSessionRecordsTotal,
+  lateWindowRecordsTotal: m.lateWindowRecordsTotal,
   droppedNullKeyTotal: m.droppedNullKeyTotal,
   droppedInvalidTimestampTotal: m.droppedInvalidTimestampTotal,
   droppedProductionTotal: m.droppedProductionTotal,

@@ -14,6 +14,12 @@ const UNSTABLE_OFFSET_COMMIT = 88;
 const COORDINATOR_MOVING = new Set([14, 15, 16]);
 /** As long as Kafka's consumer waits for committed offsets by default (default.api.timeout.ms). */
 const DEFAULT_TIMEOUT_MS = 60_000;
+/**
+ * How long offsets a transaction is completing are waited for, as Kafka Streams retries a task's committed
+ * offsets up to task.timeout.ms (5 min): reading the older completed ones instead can double count when the
+ * transaction commits after all.
+ */
+const DEFAULT_UNSTABLE_TIMEOUT_MS = 300_000;
 
 export interface StableOffsetFetchOptions {
   /** A cluster connection of its own, made on first use. */
@@ -22,9 +28,12 @@ export interface StableOffsetFetchOptions {
   readonly fallback: (request: { groupId: string; topics: string[] }) => Promise<GroupOffsets[]>;
   /** Told once that the broker cannot answer stably (the caller keeps it to one line per client). */
   readonly warnUnsupported: (message: string) => void;
-  /** Told when offsets stayed unstable for the whole wait and the last completed ones are used (default: warnUnsupported). */
+  /** Told at each `timeoutMs` that offsets are still unstable (default: warnUnsupported). */
   readonly warnStillUnstable?: (message: string) => void;
+  /** How long a moving coordinator is asked again; also the interval of the still-unstable warnings. */
   readonly timeoutMs?: number;
+  /** How long offsets a transaction is completing are waited for before failing (default 300 000 ms). */
+  readonly unstableTimeoutMs?: number;
 }
 
 /** The committed offsets could not be read stably in time: a transaction's offsets stayed pending, or the coordinator kept moving. */
@@ -55,7 +64,9 @@ export class StableOffsetFetch {
       topic,
       partitions: partition === undefined ? cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId) : [partition],
     }));
-    const deadline = Date.now() + timeoutMs;
+    const unstableTimeoutMs = Math.max(this.options.unstableTimeoutMs ?? DEFAULT_UNSTABLE_TIMEOUT_MS, timeoutMs);
+    const startedAt = Date.now();
+    let nextWarningAt = startedAt + timeoutMs;
     let coordinator = await cluster.findGroupCoordinator({ groupId });
     for (let attempt = 0; ; attempt++) {
       const maxVersion = coordinator.versions?.[OFFSET_FETCH_API_KEY]?.maxVersion ?? 0;
@@ -69,24 +80,26 @@ export class StableOffsetFetch {
       const response = await send(coordinator, { groupId, topics: requested, requireStable: true });
       const outcome = read(response);
       if ('offsets' in outcome) return outcome.offsets;
-      if (Date.now() >= deadline) {
-        const partitions = outcome.waitingFor ?? requested.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}-${p}`));
-        if (outcome.errorCode === UNSTABLE_OFFSET_COMMIT) {
-          // A transaction's offsets that stay pending this long belong to a transaction nobody completes: its
-          // producer was fenced by the task's new one, whose InitProducerId aborted it (seen after a broker
-          // restart on Kafka 4.4.0, where the group coordinator kept them pending for minutes). The offsets it
-          // would have committed never take effect, so the last completed ones are the task's: read them as
-          // kafkajs does rather than stop the instance.
-          (this.options.warnStillUnstable ?? this.options.warnUnsupported)(
-            `committed offsets of group ${groupId} for ${partitions.join(', ')} stayed unstable for ${timeoutMs} ms (a transaction ` +
-              'that no producer completes); reading the last completed ones',
-          );
-          return this.options.fallback({ groupId, topics });
-        }
-        const reason = outcome.errorCode === UNSTABLE_OFFSET_COMMIT ? 'stayed unstable (a transaction is completing them)' : "could not be read: the group's coordinator kept moving";
-        throw new StableOffsetsTimeoutError(`committed offsets of group ${groupId} for ${partitions.join(', ')} ${reason} for ${timeoutMs} ms`, {
-          cause: protocolError(outcome.errorCode),
-        });
+      const waited = Date.now() - startedAt;
+      const partitions = outcome.waitingFor ?? requested.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}-${p}`));
+      const unstable = outcome.errorCode === UNSTABLE_OFFSET_COMMIT;
+      if (waited >= (unstable ? unstableTimeoutMs : timeoutMs)) {
+        // Never the older completed offsets instead: a transaction whose offsets stay pending may still commit
+        // (seen after a broker restart on Kafka 4.4.0, minutes later), and a task started before them would
+        // process again what that transaction's output already holds.
+        const reason = unstable ? 'stayed unstable (a transaction is completing them)' : "could not be read: the group's coordinator kept moving";
+        throw new StableOffsetsTimeoutError(
+          `committed offsets of group ${groupId} for ${partitions.join(', ')} ${reason} for ${waited} ms` +
+            (unstable ? '; the transaction that wrote them has not completed: check the broker (its transaction coordinator and the partitions\' leaders)' : ''),
+          { cause: protocolError(outcome.errorCode) },
+        );
+      }
+      if (unstable && Date.now() >= nextWarningAt) {
+        nextWarningAt += timeoutMs;
+        (this.options.warnStillUnstable ?? this.options.warnUnsupported)(
+          `committed offsets of group ${groupId} for ${partitions.join(', ')} are still unstable after ${Math.round(waited / 1000)} s ` +
+            `(a transaction is completing them); waiting up to ${Math.round(unstableTimeoutMs / 1000)} s`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(20 * 2 ** attempt, 500)));
       if (outcome.errorCode !== UNSTABLE_OFFSET_COMMIT) coordinator = await cluster.findGroupCoordinator({ groupId });

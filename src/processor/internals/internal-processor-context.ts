@@ -3,10 +3,40 @@ import type { ProcessorContext } from '../processor-api.js';
 /** Why a processor dropped a record on purpose. */
 export type DropReason = 'late' | 'null-key' | 'invalid-timestamp';
 
+/** Why a record is late: the kind of window it came too late for. */
+export type LateReason = 'session-closed' | 'window-closed';
+
+/**
+ * The window or session a late record missed, as the processor that found it late saw it: what a late
+ * record routed to the late-records topic says about itself in its headers.
+ */
+export interface MissedWindow {
+  readonly reason: LateReason;
+  /** The store of the aggregation that refused the record. */
+  readonly store: string;
+  /**
+   * The window it missed: for a session, the session it would have formed with the sessions still stored;
+   * for hopping windows, from the start of the first window it missed to the end of the last; for sliding
+   * windows, the span of the windows it would have belonged to.
+   */
+  readonly start: number;
+  readonly end: number;
+  /** The aggregation's stream time when the record arrived. */
+  readonly streamTime: number;
+  /** Windows (sessions) ending before this had closed: stream time - grace (- gap for sessions). */
+  readonly closeTime: number;
+}
+
 /** What internal (DSL) processors may do beyond the public context. */
 export interface InternalProcessorContext<K, V> extends ProcessorContext<K, V> {
   /** Counts a record the processor drops (late, null key), and logs it rate-limited. */
   recordDropped(reason: DropReason, detail: string): void;
+  /**
+   * A record that came too late for its window: dropped and counted as `recordDropped('late', detail)` does,
+   * or, with a late-records topic (StreamsConfig `lateRecords`), sent there as it was read, with headers
+   * naming `missed`, and counted as routed.
+   */
+  recordLate(missed: MissedWindow, detail: string): void;
   /**
    * How often (wall-clock ms) a stream-stream left/outer join looks for records whose window closed without
    * a partner, and an `onWindowClose` aggregation for closed windows: Kafka Streams' internal

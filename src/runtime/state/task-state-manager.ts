@@ -29,10 +29,14 @@ export interface TaskStateManagerOptions {
   readonly topology: Topology;
   readonly subtopologyId: number;
   readonly partition: number;
-  readonly config: ResolvedStreamsConfig;
+  /** The settings it reads (the PartitionedTopologyTestDriver gives these alone). */
+  readonly config: TaskStateConfig;
   readonly logger: Logger;
   readonly role: StateRole;
 }
+
+/** What of the instance's settings a task's state needs. */
+export type TaskStateConfig = Pick<ResolvedStreamsConfig, 'applicationId' | 'stateDir' | 'restoreBatchRecords' | 'deserializationExceptionHandler'>;
 
 /**
  * The state of one task on disk (Kafka Streams' ProcessorStateManager), for its active task and its standby
@@ -47,7 +51,7 @@ export class TaskStateManager {
   readonly directory: string;
   readonly partition: number;
   private readonly topology: Topology;
-  private readonly config: ResolvedStreamsConfig;
+  private readonly config: TaskStateConfig;
   private readonly logger: Logger;
   private readonly role: StateRole;
 
@@ -190,7 +194,8 @@ export class TaskStateManager {
       let position = bytes.changelogPosition();
       // Beyond the log's end only: a store restored from its input may be ahead of the committed offset
       // (at-least-once writes it before committing); the records in between are processed again.
-      if (store.definition.persistent && (position === undefined || position > logEnd)) {
+      // (A store on disk: the runtime keeps every persistent store there; the test driver's in-memory ones start empty.)
+      if (LocalStores.isLocal(bytes) && (position === undefined || position > logEnd)) {
         if (position !== undefined) {
           this.logger.warn(
             `task ${this.taskId}: store ${store.name} at ${this.storePath(store.definition)} is at changelog offset ${position}, ` +

@@ -33,6 +33,7 @@ export function sessionWindowAggregate(
 ): ProcessorSupplier<unknown, unknown, Windowed<unknown>, unknown> {
   const gap = windows.inactivityGapMs;
   const grace = windows.gracePeriodMs;
+  const maxLength = windows.maxLengthMs;
   return () => {
     let context!: InternalProcessorContext<Windowed<unknown>, unknown>;
     let store!: ManagedSessionStore;
@@ -72,7 +73,8 @@ export function sessionWindowAggregate(
         const streamTime = context.eventTime === undefined ? observedStreamTime : context.eventTime.streamTime(observedStreamTime);
         const closeTime = streamTime - grace - gap;
 
-        const found: KeyValue<Windowed<unknown>, unknown>[] = store.findSessions(key, t - gap, t + gap);
+        let found: KeyValue<Windowed<unknown>, unknown>[] = store.findSessions(key, t - gap, t + gap);
+        if (found.length > 0 && maxLength !== Number.POSITIVE_INFINITY) found = withinMaxLength(found, t, maxLength);
         let start = t;
         let end = t;
         let aggregate = initializer();
@@ -82,7 +84,10 @@ export function sessionWindowAggregate(
           if (session.key.window.end > end) end = session.key.window.end;
         }
         if (end < closeTime) {
-          context.recordDropped('late', `window [${start},${end}] closed at ${closeTime} (stream time ${streamTime})`);
+          context.recordLate(
+            { reason: 'session-closed', store: storeName, start, end, streamTime, closeTime },
+            `window [${start},${end}] closed at ${closeTime} (stream time ${streamTime})`,
+          );
           final?.maybeEmit(record, closeTime);
           return;
         }
@@ -111,4 +116,29 @@ export function sessionWindowAggregate(
       },
     };
   };
+}
+
+/**
+ * The sessions (found within the gap of a record at `t`, by end time) the record merges with under a maximum
+ * session length (SessionWindows.withMaxLength, our extension): all of them if the merged session fits,
+ * else the one it falls in, else the nearest earlier one that fits, else the nearest later one, else none.
+ */
+function withinMaxLength(found: KeyValue<Windowed<unknown>, unknown>[], t: number, maxLength: number): KeyValue<Windowed<unknown>, unknown>[] {
+  let start = t;
+  let end = t;
+  for (const { key } of found) {
+    if (key.window.start < start) start = key.window.start;
+    if (key.window.end > end) end = key.window.end;
+  }
+  if (end - start <= maxLength) return found;
+  let earlier: KeyValue<Windowed<unknown>, unknown> | undefined;
+  let later: KeyValue<Windowed<unknown>, unknown> | undefined;
+  for (const session of found) {
+    const { start: s, end: e } = session.key.window;
+    if (s <= t && t <= e) return [session];
+    if (e < t && t - s <= maxLength && (earlier === undefined || e > earlier.key.window.end)) earlier = session;
+    if (s > t && e - t <= maxLength && (later === undefined || s < later.key.window.start)) later = session;
+  }
+  const chosen = earlier ?? later;
+  return chosen === undefined ? [] : [chosen];
 }

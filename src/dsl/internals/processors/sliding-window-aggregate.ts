@@ -187,7 +187,10 @@ export function slidingWindowAggregate(
         // Event-time mode: never ahead of the slowest upstream task (see EventTimeView).
         const closeTime = (context.eventTime === undefined ? observedStreamTime : context.eventTime.streamTime(observedStreamTime)) - windows.gracePeriodMs;
         if (record.timestamp + d < closeTime) {
-          context.recordDropped('late', `window [${record.timestamp},${record.timestamp + d}] closed at ${closeTime}`);
+          context.recordLate(
+            { reason: 'window-closed', store: storeName, start: Math.max(0, record.timestamp - d), end: record.timestamp + d, streamTime: closeTime + windows.gracePeriodMs, closeTime },
+            `window [${record.timestamp},${record.timestamp + d}] closed at ${closeTime}`,
+          );
           return;
         }
         // As Kafka Streams: an early record (before d) never triggers the emission of closed windows.

@@ -55,13 +55,14 @@ export function timeWindowAggregate(
         if (t > observedStreamTime) observedStreamTime = t;
         // Event-time mode: never ahead of the slowest upstream task (see EventTimeView).
         const closeTime = (context.eventTime === undefined ? observedStreamTime : context.eventTime.streamTime(observedStreamTime)) - windows.gracePeriodMs;
-        let dropped = false;
+        // The windows it came too late for (hopping windows: maybe some, not all), from first start to last end.
+        let missed: { start: number; end: number } | undefined;
         // The aggregator runs for every window first: if it throws for one, no window has changed.
         const updates: Array<{ start: number; end: number; value: unknown; timestamp: number }> = [];
         for (const start of windows.windowStartsFor(t)) {
           const end = start + windows.sizeMs;
           if (end <= closeTime) {
-            dropped = true;
+            missed = { start: Math.min(start, missed?.start ?? start), end: Math.max(end, missed?.end ?? end) };
             continue;
           }
           const old = store.fetchWithTimestamp(key, start);
@@ -79,7 +80,12 @@ export function timeWindowAggregate(
           final?.track(key, start);
           if (forwardNow) context.forward({ key: { key, window: { start, end } }, value: change(value, null), timestamp, headers: record.headers });
         }
-        if (dropped) context.recordDropped('late', `a window of ${t} closed at ${closeTime}`);
+        if (missed !== undefined) {
+          context.recordLate(
+            { reason: 'window-closed', store: storeName, start: missed.start, end: missed.end, streamTime: closeTime + windows.gracePeriodMs, closeTime },
+            `a window of ${t} closed at ${closeTime}`,
+          );
+        }
         final?.maybeEmit(record, closeTime);
       },
     };
