@@ -150,6 +150,7 @@ export {
   type EntryJson,
 } from './runtime/query/query-client.js';
 export type { StreamsConfig, ProcessingGuarantee } from './config/streams-config.js';
+export type { EventTimeConfig } from './config/event-time-config.js';
 export type { ConnectionSettings, SaslSettings, PasswordSasl, OAuthBearerSasl, OAuthBearerToken, RetrySettings } from './client/connection-settings.js';
 export type { OffsetsAdmin, GroupOffsets, CommittedOffset, PartitionOffsets } from './client/admin.js';
 export type { StateRestoreListener, RestoringPartition } from './runtime/state-restore-listener.js';

@@ -6,10 +6,11 @@
  *   GUARANTEE (at_least_once | exactly_once_v2), GRACE_MS, COMMIT_INTERVAL_MS, RESTORE_BATCH_RECORDS, LOG_LEVEL,
  *   NUM_STANDBY_REPLICAS, GROUP_INSTANCE_ID (static membership), SESSION_TIMEOUT_MS (default 6000),
  *   QUERY_PORT (serve queries and the status page on 127.0.0.1:<port>, its applicationServer)
+ *   EVENT_TIME (the event-time mode's settings as JSON, e.g. '{"progressMarkers":true}')
  *
  * Prints one JSON line per event on stdout (`{"event":"restore-start",...}`); SIGTERM closes it cleanly.
  */
-import { KafkaStreams, type ProcessingGuarantee } from '../../src/index.js';
+import { KafkaStreams, type EventTimeConfig, type ProcessingGuarantee } from '../../src/index.js';
 import { buildSessionizeTopology } from './topology.js';
 
 function required(name: string): string {
@@ -46,6 +47,7 @@ const app = new KafkaStreams(topology, {
   logLevel: (process.env.LOG_LEVEL ?? 'warn') as 'debug' | 'info' | 'warn' | 'error',
   deserializationExceptionHandler: 'logAndContinue',
   ...(process.env.QUERY_PORT === undefined ? {} : { applicationServer: `127.0.0.1:${process.env.QUERY_PORT}`, queryServer: true }),
+  eventTime: process.env.EVENT_TIME === undefined ? undefined : (JSON.parse(process.env.EVENT_TIME) as EventTimeConfig),
 });
 app.on('stateChange', (next) => emit('state', { state: next }));
 app.setGlobalStateRestoreListener({
@@ -63,5 +65,5 @@ emit('started');
 // What the instance runs, once a second: for tests and for a human watching.
 setInterval(() => {
   const m = app.metrics();
-  emit('tasks', { state: m.state, active: m.activeTasks, standby: m.standbyTasks, standbyRecords: m.standbyRecordsTotal, droppedLate: m.droppedLateTotal });
+  emit('tasks', { state: m.state, active: m.activeTasks, standby: m.standbyTasks, standbyRecords: m.standbyRecordsTotal, droppedLate: m.droppedLateTotal, upstreamWaitsExpired: m.tasks.reduce((n, t) => n + t.upstreamWaitsExpiredTotal, 0) });
 }, 1000).unref();

@@ -7,6 +7,7 @@ import type { ConnectionSettings } from '../client/connection-settings.js';
 import { ConfigError } from '../errors/errors.js';
 import type { UserTopicSettings } from './user-topic-settings.js';
 import type { QueryServerOptions, ResolvedQueryServerOptions } from './query-server-options.js';
+import { resolveEventTime, type EventTimeConfig, type ResolvedEventTimeConfig } from './event-time-config.js';
 import { isLogLevel, pinoLogger, type Logger, type LogLevel } from '../logging/logger.js';
 
 /** At-least-once (a crash may process some records twice) or exactly-once (transactions; Kafka Streams' v2). */
@@ -62,6 +63,11 @@ export interface StreamsConfig {
    * grace of the windows downstream, or replayed backlogs lose records as late there. -1 turns it off.
    */
   maxRepartitionSkewMs?: number;
+  /**
+   * The event-time mode, our extension (off when unset): progress markers across instances and idle advance.
+   * See EventTimeConfig and the README's "Event time across instances".
+   */
+  eventTime?: EventTimeConfig;
   /** Changelog records per restore batch (one LevelDB write each); default 10 000. */
   restoreBatchRecords?: number;
   /** Default 30 000 ms (kafkajs' default). */
@@ -167,6 +173,8 @@ export interface ResolvedStreamsConfig {
   readonly fetchMaxBytes: number;
   readonly maxTaskIdleMs: number;
   readonly maxRepartitionSkewMs: number;
+  /** Undefined: the event-time mode is off. */
+  readonly eventTime: ResolvedEventTimeConfig | undefined;
   readonly restoreBatchRecords: number;
   readonly sessionTimeoutMs: number;
   readonly groupInstanceId: string | undefined;
@@ -306,6 +314,7 @@ export function resolveConfig(config: StreamsConfig): ResolvedStreamsConfig {
     fetchMaxBytes: integer('fetchMaxBytes', config.fetchMaxBytes, 4 * 1024 * 1024, 1024),
     maxTaskIdleMs: integer('maxTaskIdleMs', config.maxTaskIdleMs, 0, -1),
     maxRepartitionSkewMs: integer('maxRepartitionSkewMs', config.maxRepartitionSkewMs, 60_000, -1),
+    eventTime: resolveEventTime(config.eventTime, integer('commitIntervalMs', config.commitIntervalMs, eos ? 100 : 30_000, 1)),
     restoreBatchRecords: integer('restoreBatchRecords', config.restoreBatchRecords, 10_000, 1),
     sessionTimeoutMs,
     groupInstanceId: groupInstanceIdOf(config.groupInstanceId),

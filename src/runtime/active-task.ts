@@ -15,6 +15,7 @@ import { TopicPartitionMap, type TopicPartition } from '../client/topic-partitio
 import type { ProducerPipeline } from './producer-pipeline.js';
 import type { StateRestoreListener } from './state-restore-listener.js';
 import { StreamTask } from './stream-task.js';
+import { upstreamTasksOf } from './event-time-clock.js';
 import { refusingChangelogSink } from './production-exception-policy.js';
 import type { TaskTransactions } from './task-transactions.js';
 
@@ -124,6 +125,7 @@ export class ActiveTask {
         typeof config.processingExceptionHandler === 'object' || typeof config.productionExceptionHandler === 'object' || config.lateRecords !== undefined,
       globalStores: config.globalStores,
       lateRecords: config.lateRecords,
+      eventTime: config.eventTime === undefined ? undefined : { config: config.eventTime, upstreamTasks: upstreamTasksOf(topology, subtopologyId, partitionsFor) },
     });
     return task;
   }
@@ -154,7 +156,8 @@ export class ActiveTask {
   /** True when there is something to commit: consumed input or dirty stores. */
   get hasUncommitted(): boolean {
     for (const { topic, partition, value } of this.consumed) if (this.committed.get(topic, partition) !== value) return true;
-    return false;
+    // Event-time mode: a stream time moved by idle advance or markers alone is published at a commit too.
+    return this.stream.hasProgressToPublish;
   }
 
   needsFlush(): boolean {
@@ -200,6 +203,8 @@ export class ActiveTask {
       if (input === undefined) return undefined;
       return this.consumed.get(input, this.partition) ?? this.committed.get(input, this.partition);
     });
+    // After everything the flush forwarded: a marker covers every record the task wrote before it.
+    this.stream.publishProgress();
     const metadata: CommitMetadata = {
       st: Number.isFinite(this.stream.streamTime) ? this.stream.streamTime : undefined,
       t: this.token,

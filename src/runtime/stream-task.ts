@@ -17,6 +17,9 @@ import type { RecordSink } from './record-sink.js';
 import type { ProductionExceptionHandler } from '../config/production-exception-handler.js';
 import type { WriteLimitsByTopic } from './topic-write-limits.js';
 import { ORIGIN_HEADER, SinkWriter } from './sink-writer.js';
+import type { ResolvedEventTimeConfig } from '../config/event-time-config.js';
+import { EventTimeClock } from './event-time-clock.js';
+import { PROGRESS_HEADER, ProgressPublisher, progressMarkerOf, type ProgressMarker } from './progress-marker.js';
 import type { LateRecordsSettings } from '../config/late-records.js';
 import { LateRecordRouter } from './late-records.js';
 
@@ -52,6 +55,11 @@ export interface StreamTaskOptions {
   readonly emitIntervalMs?: number;
   /** The instance's global stores, which every processor may read without being connected to them. */
   readonly globalStores?: ReadonlyMap<string, ManagedStore>;
+  /**
+   * The event-time mode (our extension; see EventTimeClock): `upstreamTasks` as `upstreamTasksOf` gives them.
+   * Undefined: off, and the task keeps Kafka Streams' stream time exactly.
+   */
+  readonly eventTime?: { readonly config: ResolvedEventTimeConfig; readonly upstreamTasks: readonly string[] | undefined };
   /** Records late for their window go to this topic instead of being dropped (StreamsConfig lateRecords). */
   readonly lateRecords?: LateRecordsSettings;
 }
@@ -64,6 +72,8 @@ export interface PreparedInput {
   /** The time it will be processed with (the source's extractor applied). */
   readonly timestamp: number;
   readonly headers: Headers;
+  /** A progress marker (event-time mode), taken out of the stream: never processed; null when malformed. */
+  readonly marker?: ProgressMarker | null;
   /** The key and value as read, for a late record (see LateRecordRouter). */
   readonly rawKey: Buffer | null;
   readonly rawValue: Buffer | null;
@@ -92,6 +102,11 @@ export class StreamTask {
   /** Per source topic, the largest timestamp its extractor returned (Kafka Streams' partition time). */
   private readonly partitionTimes = new Map<string, number>();
   private readonly sinks: SinkWriter;
+  /** The event-time mode's clock; undefined when off. */
+  private readonly clock: EventTimeClock | undefined;
+  /** Event-time mode: the stream time the processors last closed by (a record, or the advance listeners). */
+  private advancedTo = Number.NEGATIVE_INFINITY;
+  private readonly progress: ProgressPublisher;
   private readonly late: LateRecordRouter | undefined;
   /** The input record being processed (undefined in a punctuation or a flush). */
   private input: PreparedInput | undefined;
@@ -102,6 +117,24 @@ export class StreamTask {
     this.time = options.initialStreamTime ?? Number.NEGATIVE_INFINITY;
     this.dropped = new DroppedRecordsLog(`task ${this.id}`, options.logger, options.wallClock);
     this.sinks = new SinkWriter(options, this.counters, this.dropped);
+    const eventTime = options.eventTime;
+    this.clock =
+      eventTime === undefined
+        ? undefined
+        : new EventTimeClock({
+            config: eventTime.config,
+            taskId: this.id,
+            upstreamTasks: eventTime.config.progressMarkers ? eventTime.upstreamTasks : undefined,
+            initial: this.time,
+            now: options.wallClock(),
+            logger: options.logger,
+          });
+    this.advancedTo = this.time;
+    const repartitions = new Set(options.topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
+    const progressTopics = eventTime?.config.progressMarkers === true ? subtopology.sinkTopics.filter((topic) => repartitions.has(topic)) : [];
+    // Heartbeats well within the downstream's wait, so a live idle task is never given up on.
+    const heartbeatMs = Math.max(1, Math.floor((eventTime?.config.maxUpstreamWaitMs ?? 0) / 3));
+    this.progress = new ProgressPublisher(this.id, progressTopics, options.sink, this.time, heartbeatMs);
     if (options.lateRecords !== undefined) {
       const { sink, writeLimits: limits, wallClock } = options;
       const maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
@@ -111,6 +144,8 @@ export class StreamTask {
       const store = options.createStore(definition);
       // Resuming: what the stores had observed is at most the task's stream time at its last commit.
       if (Number.isFinite(this.time)) store.observe(this.time);
+      // Expiry trails the stream time the processors have closed by, so a rise emits what closed before it expires.
+      if (this.clock !== undefined) store.boundObservedTime(() => this.advancedTo);
       this.stores.set(definition.name, store);
     }
     for (const def of subtopology.nodes) this.nodes.set(def.name, { def, children: [] });
@@ -121,8 +156,14 @@ export class StreamTask {
     for (const [topic, source] of subtopology.sourceByTopic) this.sourceNodes.set(topic, this.nodes.get(source.name)!);
   }
 
+  /** The task's stream time (in the event-time mode, bounded by its clock: see EventTimeClock). */
   get streamTime(): number {
-    return this.time;
+    return this.clock === undefined ? this.time : this.clock.streamTime(this.time);
+  }
+
+  /** The event-time mode's count of upstream tasks given up on (see EventTimeClock); 0 when off. */
+  get upstreamWaitsExpired(): number {
+    return this.clock?.waitsExpired ?? 0;
   }
 
   get partition(): number {
@@ -189,6 +230,10 @@ export class StreamTask {
     if (source === undefined) throw new StreamsError(`Task ${this.id} does not read topic ${topic}`);
     const def = source.def as SourceNodeDef;
     const origin: RecordOrigin = { topic, partition, offset };
+    if (headers[PROGRESS_HEADER] !== undefined) {
+      // A progress marker: ours, never deserialized or processed (whatever this instance's mode).
+      return { origin, key: null, value: null, rawKey: key, rawValue: value, timestamp: Math.max(0, timestamp), headers, marker: progressMarkerOf(headers) ?? null };
+    }
     const keySerde = def.keySerde;
     const valueSerde = def.valueSerde;
     let typedKey: unknown = null;
@@ -221,6 +266,13 @@ export class StreamTask {
   /** The second half: drives a prepared record through the processors (see `process` for what it throws). */
   processPrepared(prepared: PreparedInput): void {
     const { origin, timestamp } = prepared;
+    if (prepared.marker !== undefined) {
+      if (prepared.marker !== null && this.clock !== undefined) {
+        this.clock.marker(prepared.marker, this.options.wallClock());
+        this.advanceEventTime();
+      }
+      return;
+    }
     const source = this.sourceNodes.get(origin.topic);
     if (source === undefined) throw new StreamsError(`Task ${this.id} does not read topic ${origin.topic}`);
     let headers = prepared.headers;
@@ -247,7 +299,12 @@ export class StreamTask {
       this.input = undefined;
     }
     this.counters.processed++;
-    if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', this.time);
+    if (this.clock !== undefined) {
+      this.clock.recordSeen(this.options.wallClock());
+      const now = this.streamTime;
+      if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', now);
+      if (now > this.advancedTo) this.advancedTo = now;
+    } else if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', this.time);
   }
 
   /**
@@ -280,6 +337,39 @@ export class StreamTask {
     }
     if (extracted > partitionTime) this.partitionTimes.set(origin.topic, extracted);
     return extracted;
+  }
+
+  /**
+   * The event-time mode, at each round's end for every running task: gives up on silent upstream tasks and
+   * moves the idle floor (`drained`: nothing buffered; `atEnd`: nothing left on the broker either; see
+   * EventTimeClock.tick), then emits what closed. Nothing when the mode is off.
+   */
+  tickEventTime(now: number, drained: boolean, atEnd: boolean): void {
+    if (this.clock === undefined) return;
+    this.clock.tick(now, drained, atEnd);
+    this.advanceEventTime();
+  }
+
+  /** When the stream time rose without a record: the processors' advance listeners, then stream-time punctuation. */
+  private advanceEventTime(): void {
+    const now = this.streamTime;
+    if (!(now > this.advancedTo)) return;
+    this.metadata = undefined;
+    this.input = undefined;
+    this.inputOrigin = undefined;
+    for (const listener of this.clock!.advanceListeners) listener();
+    if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', now);
+    this.advancedTo = now;
+  }
+
+  /** True when the event-time mode has progress to publish (`publishProgress`): the task should commit. */
+  get hasProgressToPublish(): boolean {
+    return this.progress.pending(this.streamTime, this.options.wallClock());
+  }
+
+  /** Event-time mode with markers: writes the task's progress into the repartition topics it writes (see ProgressPublisher). */
+  publishProgress(): void {
+    this.progress.publish(this.streamTime, this.options.wallClock());
   }
 
   /** Fires wall-clock punctuators that are due at `now`. */
@@ -341,13 +431,14 @@ export class StreamTask {
         return task.stores.get(name) as S;
       },
       schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
-        const now = type === 'STREAM_TIME' ? task.time : task.options.wallClock();
+        const now = type === 'STREAM_TIME' ? task.streamTime : task.options.wallClock();
         return task.punctuation.schedule(type, intervalMs, punctuator, node.def.name, now);
       },
       recordMetadata: () => this.metadata,
-      currentStreamTimeMs: () => this.time,
+      currentStreamTimeMs: () => this.streamTime,
       currentSystemTimeMs: () => this.options.wallClock(),
       emitIntervalMs: this.options.emitIntervalMs,
+      eventTime: this.clock === undefined ? undefined : this.eventTimeViewFor(node),
       recordDropped: (reason, detail) => {
         if (reason === 'late') this.counters.droppedLate++;
         else this.counters.droppedNullKey++;
@@ -363,6 +454,26 @@ export class StreamTask {
           this.dropped.record(node.def.name, 'late', `${at}${detail}`);
         }
       },
+    };
+  }
+
+  /** The clock as one processor sees it: its advance listeners run with it as the current node. */
+  private eventTimeViewFor(node: NodeRuntime): InternalProcessorContext<unknown, unknown>['eventTime'] {
+    const clock = this.clock!;
+    return {
+      streamTime: (observed) => clock.streamTime(observed),
+      onAdvance: (listener) =>
+        clock.onAdvance(() => {
+          this.current = node;
+          try {
+            listener();
+          } catch (err) {
+            if (err instanceof ProcessingError || err instanceof ProductionError || err instanceof StateStoreError) throw err;
+            throw new ProcessingError(undefined, node.def.name, err);
+          } finally {
+            this.current = undefined;
+          }
+        }),
     };
   }
 

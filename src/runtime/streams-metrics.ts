@@ -21,6 +21,13 @@ export interface TaskMetrics {
   readonly punctuateLatencyAvgMs: number;
   /** Reads answered by the write cache / all reads, per store (NaN before the first read). */
   readonly cacheHitRatio: Readonly<Record<string, number>>;
+  /**
+   * The event-time mode: upstream tasks this task gave up waiting for after `eventTime.maxUpstreamWaitMs`
+   * (each also logged as a WARN naming it); 0 when the mode is off.
+   */
+  readonly upstreamWaitsExpiredTotal: number;
+  /** The task's stream time (ms; -Infinity before its first record); in the event-time mode, the bounded one. */
+  readonly streamTimeMs: number;
 }
 
 /** Figures of one instance, for sizing and alerting (the record counts as the TopologyTestDriver's, see RecordMetrics). */
@@ -95,6 +102,8 @@ export function collectStreamsMetrics(state: KafkaStreamsState, thread: StreamTh
       punctuateTotal: c.punctuations,
       punctuateLatencyAvgMs: c.punctuations === 0 ? 0 : c.punctuateMsTotal / c.punctuations,
       cacheHitRatio,
+      upstreamWaitsExpiredTotal: task.streamTask.upstreamWaitsExpired,
+      streamTimeMs: task.streamTask.streamTime,
     });
   }
   const counters = thread?.counters ?? { commits: 0, commitLatencyTotalMs: 0, restoredRecords: 0 };

@@ -88,6 +88,27 @@ export class TaskExecutor {
       r.task.pipeline.kick();
     }
     this.touched.clear();
+    if (this.config.eventTime !== undefined) this.tickEventTime(now);
+  }
+
+  /**
+   * The event-time mode: every running task's clock moves with the wall clock (upstream waits, idle advance),
+   * whether it processed or not; what closed is emitted now, and sent with the task's next commit.
+   */
+  private tickEventTime(now: number): void {
+    for (const r of this.inputs.running.values()) {
+      if (this.state.stopped || r.task.state !== 'running' || this.committer.isCommitting(r.task)) continue;
+      // A partition never fetched with records has no known end: not at its end, so a replay never advances by the clock.
+      let atEnd = true;
+      for (const q of r.group.queues) if (q.fetchedLag !== 0n) atEnd = false;
+      try {
+        r.task.streamTask.tickEventTime(now, r.group.size === 0, atEnd);
+      } catch (err) {
+        this.errors.fail(asError(err));
+        return;
+      }
+      r.task.pipeline.kick();
+    }
   }
 
   /** Forgets a task that stopped running (its output no longer holds the others back). */

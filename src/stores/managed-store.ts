@@ -52,6 +52,8 @@ export interface StoreMachinery extends StateStore {
   /** Raises the store's observed stream time (windowed stores expire entries by it). */
   observe(time: number): void;
   observedTime(): number;
+  /** The event-time mode: expire by at most `bound()` (the task's bounded stream time), never by a time ahead of it. */
+  boundObservedTime(bound: () => number): void;
   /** See TypedStore.cachingEnabled. */
   readonly cachingEnabled: boolean;
   /** Set once, by the processor that owns the store, before the first record. */

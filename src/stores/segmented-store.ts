@@ -34,6 +34,13 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
   protected readonly segments: Segments;
   private observed = Number.NEGATIVE_INFINITY;
   private observedWritten = Number.NEGATIVE_INFINITY;
+  private bound: (() => number) | undefined;
+  /**
+   * Event-time mode: a time at or below every slot the store holds (kept beside the observed time). With
+   * expiry held back by the bound, data may lie below `observed − retention`; reads look down to it.
+   */
+  private lowest = Number.POSITIVE_INFINITY;
+  private lowestWritten = Number.POSITIVE_INFINITY;
   /** Everything below this segment is already removed from the byte store. */
   private droppedBelow = Number.NEGATIVE_INFINITY;
   /**
@@ -64,6 +71,11 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     const raw = this.bytes.get(OBSERVED_TIME_KEY);
     this.observed = raw === undefined ? Number.NEGATIVE_INFINITY : readInt64(raw, 0);
     this.observedWritten = this.observed;
+    // Written without the mode (8 bytes), the store expired by its observed time: nothing lies below.
+    // Nothing observed, nothing held: the first observe sets it.
+    if (raw !== undefined && raw.length >= 16) this.lowest = readInt64(raw, 8);
+    else this.lowest = Number.isFinite(this.observed) ? this.observed - this.segments.retentionMs : Number.POSITIVE_INFINITY;
+    this.lowestWritten = this.lowest;
     this.droppedBelow = Number.NEGATIVE_INFINITY;
   }
 
@@ -74,14 +86,44 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
   /** The flush that wrote the observed time may be the one thrown away: write it with the next one again. */
   protected override afterDiscard(): void {
     this.observedWritten = Number.NEGATIVE_INFINITY;
+    this.lowestWritten = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * The event-time mode's bound: the store expires by min(its observed time, the task's stream time), so a
+   * record that is not late for the task still finds the sessions and windows it belongs to. Undefined
+   * (Kafka Streams' behaviour): by its own observed time only. The persisted observed time stays unbounded.
+   */
+  override boundObservedTime(bound: () => number): void {
+    this.bound = bound;
+  }
+
+  private expiryTime(): number {
+    const bound = this.bound;
+    return bound === undefined ? this.observed : Math.min(this.observed, bound());
   }
 
   override observe(time: number): void {
     if (time > this.observed) this.observed = time;
+    if (time < this.lowest) this.lowest = time;
+  }
+
+  /**
+   * The segments a read looks into. Kafka Streams': the live ones at the observed time. Event-time mode:
+   * from the lowest live at the bounded expiry time (but not below any data) up to the observed time's, as
+   * records of fast upstream tasks may lie far ahead of the bound.
+   */
+  private readRange(): { from: number; to: number } {
+    if (this.bound === undefined) return this.segments.liveSegments(this.observed);
+    if (!Number.isFinite(this.observed)) return { from: 1, to: 0 };
+    const from = Math.max(this.segments.minLiveSegment(this.expiryTime()), this.segments.segmentOf(this.lowest));
+    // Never unbounded (nothing is held below a finite `lowest` once anything was observed).
+    if (!Number.isFinite(from)) return this.segments.liveSegments(this.observed);
+    return { from, to: this.segments.segmentOf(this.observed) };
   }
 
   override observedTime(): number {
-    return this.observed;
+    return this.expiryTime();
   }
 
   override observeChangelogKey(changelogKey: Buffer): void {
@@ -94,7 +136,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
    * upstream never move it).
    */
   protected expiry(): number {
-    return this.observed - this.segments.retentionMs;
+    return this.expiryTime() - this.segments.retentionMs;
   }
 
   protected segmentOfSlot(slot: S): number {
@@ -129,7 +171,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
 
   /** A record key's slots: one point read per live segment (a handful: retention / interval + 1). */
   protected override load(keyBytes: Buffer): E | undefined {
-    const { from, to } = this.segments.liveSegments(this.observed);
+    const { from, to } = this.readRange();
     let slots: S[] | undefined;
     for (let segment = from; segment <= to; segment++) {
       const raw = this.bytes.get(this.segments.key(segment, keyBytes));
@@ -145,7 +187,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     const changed = entry?.changedSegments;
     if (entry === undefined || changed === undefined) return [];
     entry.changedSegments = undefined;
-    const minLive = this.segments.minLiveSegment(this.observed);
+    const minLive = this.segments.minLiveSegment(this.expiryTime());
     const local: BytesEntry[] = [];
     for (const segment of changed) {
       // A write to an expired segment is dropped, as Kafka Streams drops it (it is still logged and forwarded).
@@ -171,18 +213,24 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
   }
 
   private observedEntry(): BytesEntry | undefined {
-    if (!(this.observed > this.observedWritten)) return undefined;
+    const withLowest = this.bound !== undefined && Number.isFinite(this.lowest);
+    if (!(this.observed > this.observedWritten) && !(withLowest && this.lowest < this.lowestWritten)) return undefined;
     this.observedWritten = this.observed;
-    const value = Buffer.allocUnsafe(8);
+    const value = Buffer.allocUnsafe(withLowest ? 16 : 8);
     writeInt64(value, this.observed, 0);
+    if (withLowest) {
+      writeInt64(value, this.lowest, 8);
+      this.lowestWritten = this.lowest;
+    }
     return [OBSERVED_TIME_KEY, value];
   }
 
   /** Removes every segment that expired at the observed time: one range delete from the lowest key up. */
   override async dropExpired(): Promise<void> {
-    const minLive = this.segments.minLiveSegment(this.observed);
+    const minLive = this.segments.minLiveSegment(this.expiryTime());
     if (!(minLive > this.droppedBelow)) return;
     this.droppedBelow = minLive;
+    if (this.bound !== undefined && minLive * this.segments.intervalMs > this.lowest) this.lowest = minLive * this.segments.intervalMs;
     await this.bytes.clearRange(OBSERVED_TIME_KEY, this.segments.segmentStart(minLive));
   }
 
@@ -202,7 +250,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
       const { keyBytes, start, end } = this.parseChangelogKey(changelogKey);
       this.observe(end);
       const segment = this.segments.segmentOf(end);
-      if (segment < this.segments.minLiveSegment(this.observed)) continue;
+      if (segment < this.segments.minLiveSegment(this.expiryTime())) continue;
       let ofSegment = groups.get(segment);
       if (ofSegment === undefined) groups.set(segment, (ofSegment = new Map<string, { localKey: Buffer; slots: RawSlot[] }>()));
       const id = keyBytes.toString('latin1');
@@ -215,7 +263,7 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
       }
       upsertRaw(group.slots, start, end, value);
     }
-    const minLive = this.segments.minLiveSegment(this.observed);
+    const minLive = this.segments.minLiveSegment(this.expiryTime());
     const entries: BytesEntry[] = [];
     for (const [segment, ofSegment] of groups) {
       if (segment < minLive) continue;

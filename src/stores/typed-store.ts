@@ -72,6 +72,9 @@ export abstract class TypedStore<K, E> {
    */
   observe(_time: number): void {}
 
+  /** Bounds the time the store expires by (the event-time mode; see SegmentedStore); nothing to bound here. */
+  boundObservedTime(_bound: () => number): void {}
+
   /** The stream time the store has observed (-Infinity for stores that do not expire anything). */
   observedTime(): number {
     return Number.NEGATIVE_INFINITY;

@@ -1,6 +1,7 @@
 import type { RecordErrorHandler } from '../config/record-error-handler.js';
 import { defaultLogger } from '../config/streams-config.js';
 import { lateRecordsSettings, type LateRecordsSettings } from '../config/late-records.js';
+import { resolveEventTime, type ResolvedEventTimeConfig } from '../config/event-time-config.js';
 import { checkLateRecordsTopic } from '../runtime/late-records.js';
 import type { Headers } from '../processor/record.js';
 import type { Subtopology, Topology } from '../processor/topology.js';
@@ -36,6 +37,8 @@ export class DriverSupport {
   readonly deserializationExceptionHandler: RecordErrorHandler;
   /** Where records late for their window or session go, if anywhere (checked against the topology). */
   readonly lateRecords: LateRecordsSettings | undefined;
+  /** The event-time mode (idle advance by the driver's wall clock; no markers: tasks run in order here). */
+  readonly eventTime: ResolvedEventTimeConfig | undefined;
 
   constructor(
     private readonly topology: Topology,
@@ -53,6 +56,7 @@ export class DriverSupport {
     this.maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
     this.lateRecords = lateRecordsSettings(options.lateRecords);
     checkLateRecordsTopic(topology, this.lateRecords);
+    this.eventTime = resolveEventTime(options.eventTime, 0);
   }
 
   /** A changelog sink that refuses, as the runtime's does, a record its changelog topic would refuse. */
@@ -97,6 +101,7 @@ export class DriverSupport {
       // As Kafka Streams' driver: left/outer joins and onWindowClose aggregations look for closed windows at every record.
       emitIntervalMs: 0,
       globalStores: spec.globalStores,
+      eventTime: this.eventTime === undefined ? undefined : { config: this.eventTime, upstreamTasks: undefined },
     });
   }
 

@@ -286,7 +286,10 @@ export class PartitionedTopologyTestDriver {
   advanceWallClockTime(ms: number): void {
     this.ensureRunnable();
     this.wallClock += ms;
-    for (const task of this.tasks.values()) task.punctuateWallClock(this.wallClock);
+    for (const task of this.tasks.values()) {
+      task.punctuateWallClock(this.wallClock);
+      task.tickEventTime(this.wallClock, true, true);
+    }
     this.completeAllWork();
   }
 

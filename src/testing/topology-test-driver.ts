@@ -13,6 +13,7 @@ import type { OutgoingRecord } from '../runtime/record-sink.js';
 import { StoreCommit } from '../runtime/store-commit.js';
 import type { StreamTask } from '../runtime/stream-task.js';
 import type { LateRecordsSettings } from '../config/late-records.js';
+import type { EventTimeConfig } from '../config/event-time-config.js';
 import { DriverSupport } from './driver-support.js';
 import { TestInputTopic, TestOutputTopic } from './test-topics.js';
 
@@ -55,6 +56,12 @@ export interface TopologyTestDriverOptions {
    * the input record they came from, and a processing error names it. Default false (true with lateRecords).
    */
   traceInputOrigins?: boolean;
+  /**
+   * The event-time mode, as in KafkaStreams (our extension; off when unset): `advanceWallClockTime` drives
+   * idle advance (the driver's input is always caught up). Progress markers are not needed here: the driver
+   * runs one task per sub-topology and processes repartitioned records at once, in order.
+   */
+  eventTime?: EventTimeConfig;
 }
 
 /**
@@ -202,7 +209,10 @@ export class TopologyTestDriver {
   advanceWallClockTime(ms: number): void {
     this.ensureOpen();
     this.wallClock += ms;
-    for (const task of this.tasks) task.punctuateWallClock(this.wallClock);
+    for (const task of this.tasks) {
+      task.punctuateWallClock(this.wallClock);
+      task.tickEventTime(this.wallClock, true, true);
+    }
     this.completeAllWork();
   }
 

@@ -12,7 +12,8 @@
  *
  * The input has out-of-order views, and views that arrive late between two sessions already stored and
  * logged, merging them. After the last failure the group's lag must reach zero within a bound (liveness).
- * `CRASH_FULL=1` runs the long version (more events, more kills); CI runs the short one.
+ * `CRASH_FULL=1` runs the long version (more events, more kills); CI runs the short one. `CRASH_EVENT_TIME=1`
+ * runs the workers with the event-time mode on (progress markers; issue 28).
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,6 +158,7 @@ async function chaosRun(guarantee: ProcessingGuarantee, failure: Failure, seed: 
     LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'info',
     // kafkajs' production retries (under vitest, NODE_ENV=test selects its short test ones).
     NODE_ENV: 'production',
+    ...(process.env.CRASH_EVENT_TIME === '1' ? { EVENT_TIME: JSON.stringify({ progressMarkers: true, maxUpstreamWaitMs: 120_000 }) } : {}),
   };
   workers = [0, 1, 2].map((i) => new Worker(env, h.newStateDir(), join(tmpdir(), `${h.applicationId}-worker-${i}.log`)));
   console.log(`[crash test] worker logs: ${workers.map((w) => w.logFile).join(' ')}`);

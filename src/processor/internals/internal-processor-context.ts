@@ -44,4 +44,19 @@ export interface InternalProcessorContext<K, V> extends ProcessorContext<K, V> {
    * 1000 by default, 0 in the TopologyTestDriver (every record).
    */
   readonly emitIntervalMs?: number;
+  /** The event-time mode's clock (StreamsConfig.eventTime); undefined when off, and then nothing changes. */
+  readonly eventTime?: EventTimeView;
+}
+
+/**
+ * The event-time mode's clock of a task (StreamsConfig.eventTime), as processors see it. Contract: `streamTime`
+ * is non-decreasing in `observed` and over time; a processor that keeps its own observed stream time (the
+ * largest timestamp it saw, as Kafka Streams' windowed processors do) decides lateness and closes by
+ * `streamTime(observed)` instead.
+ */
+export interface EventTimeView {
+  /** The stream time to work with: `observed` raised by idle advance, never ahead of the slowest upstream task. */
+  streamTime(observed: number): number;
+  /** `listener` runs (with the processor's context current) whenever the bound rose without a record. */
+  onAdvance(listener: () => void): void;
 }

@@ -52,9 +52,15 @@ export function ktableSuppress(
       });
     };
 
-    const enforceConstraints = (): void => {
-      const expiry = observedStreamTime - durationMs;
+    const emitExpired = (): void => {
+      // Event-time mode: final results never close ahead of the slowest upstream task (see EventTimeClock).
+      const streamTime = finalResults && context.eventTime !== undefined ? context.eventTime.streamTime(observedStreamTime) : observedStreamTime;
+      const expiry = streamTime - durationMs;
       buffer.evictWhile(() => buffer.minTime() <= expiry, emit);
+    };
+
+    const enforceConstraints = (): void => {
+      emitExpired();
       if (!overCapacity()) return;
       if (bufferConfig.fullStrategy === 'emitEarly') {
         buffer.evictWhile(overCapacity, emit);
@@ -75,6 +81,8 @@ export function ktableSuppress(
         buffer = new SuppressionBuffer(context.getStateStore<KeyValueStore<Buffer, Buffer>>(storeName));
         buffer.restore(finalResults ? legacyFinalResults : legacyTimeLimit);
         observedStreamTime = context.currentStreamTimeMs();
+        // Event-time mode: final results are emitted when the bound rises without a record too.
+        if (finalResults) context.eventTime?.onAdvance(emitExpired);
       },
       process(record) {
         if (record.timestamp > observedStreamTime) observedStreamTime = record.timestamp;

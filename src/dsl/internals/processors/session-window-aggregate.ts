@@ -8,7 +8,7 @@ import type { InternalProcessorContext } from '../../../processor/internals/inte
 import { change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
 import type { Aggregator, Initializer, Merger } from './functions.js';
-import type { WindowCloseEmitter } from './window-close-emitter.js';
+import { NO_RECORD, type WindowCloseEmitter } from './window-close-emitter.js';
 
 /**
  * Session-window aggregation, with Kafka Streams' semantics (KStreamSessionWindowAggregate):
@@ -56,6 +56,9 @@ export function sessionWindowAggregate(
             segments.segmentOf(end) < segments.minLiveSegment(store.observedTime()) ? undefined : { value, timestamp: end },
           );
           forwardNow = false;
+          // Event-time mode: sessions close when the bound rises without a record too.
+          const eventTime = context.eventTime;
+          eventTime?.onAdvance(() => final.maybeEmit(NO_RECORD, eventTime.streamTime(observedStreamTime) - grace - gap));
         } else {
           // Kafka Streams' KStreamSessionWindowAggregate: a merged-away session's tombstone carries its value as
           // the old one when old values are sent; a new session never has one.
@@ -71,7 +74,9 @@ export function sessionWindowAggregate(
         }
         const t = record.timestamp;
         if (t > observedStreamTime) observedStreamTime = t;
-        const closeTime = observedStreamTime - grace - gap;
+        // Event-time mode: never ahead of the slowest upstream task (see EventTimeView).
+        const streamTime = context.eventTime === undefined ? observedStreamTime : context.eventTime.streamTime(observedStreamTime);
+        const closeTime = streamTime - grace - gap;
 
         let found: KeyValue<Windowed<unknown>, unknown>[] = store.findSessions(key, t - gap, t + gap);
         if (found.length > 0 && maxLength !== Number.POSITIVE_INFINITY) found = withinMaxLength(found, t, maxLength);
@@ -85,8 +90,8 @@ export function sessionWindowAggregate(
         }
         if (end < closeTime) {
           context.recordLate(
-            { reason: 'session-closed', store: storeName, start, end, streamTime: observedStreamTime, closeTime },
-            `window [${start},${end}] closed at ${closeTime} (stream time ${observedStreamTime})`,
+            { reason: 'session-closed', store: storeName, start, end, streamTime, closeTime },
+            `window [${start},${end}] closed at ${closeTime} (stream time ${streamTime})`,
           );
           final?.maybeEmit(record, closeTime);
           return;

@@ -7,7 +7,7 @@ import { windowStoreOf, type ManagedWindowStore } from '../../../stores/managed-
 import type { SlidingWindows } from '../../sliding-windows.js';
 import { change, type Change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
-import type { WindowCloseEmitter } from './window-close-emitter.js';
+import { NO_RECORD, type WindowCloseEmitter } from './window-close-emitter.js';
 import type { Aggregator, Initializer } from './functions.js';
 
 type Agg = ValueAndTimestamp<unknown> | undefined;
@@ -175,6 +175,9 @@ export function slidingWindowAggregate(
         if (final !== undefined) {
           final.init(context, (key, start) => store.fetchWithTimestamp(key, start));
           forwardNow = false;
+          // Event-time mode: windows close when the bound rises without a record too.
+          const eventTime = context.eventTime;
+          eventTime?.onAdvance(() => final.maybeEmit(NO_RECORD, eventTime.streamTime(observedStreamTime) - windows.gracePeriodMs));
         } else {
           sendOld = sendOldValues();
           forwardNow = !forwardThroughCache(store, context, sendOld);
@@ -186,10 +189,11 @@ export function slidingWindowAggregate(
           return;
         }
         if (record.timestamp > observedStreamTime) observedStreamTime = record.timestamp;
-        const closeTime = observedStreamTime - windows.gracePeriodMs;
+        // Event-time mode: never ahead of the slowest upstream task (see EventTimeView).
+        const closeTime = (context.eventTime === undefined ? observedStreamTime : context.eventTime.streamTime(observedStreamTime)) - windows.gracePeriodMs;
         if (record.timestamp + d < closeTime) {
           context.recordLate(
-            { reason: 'window-closed', store: storeName, start: Math.max(0, record.timestamp - d), end: record.timestamp + d, streamTime: observedStreamTime, closeTime },
+            { reason: 'window-closed', store: storeName, start: Math.max(0, record.timestamp - d), end: record.timestamp + d, streamTime: closeTime + windows.gracePeriodMs, closeTime },
             `window [${record.timestamp},${record.timestamp + d}] closed at ${closeTime}`,
           );
           return;

@@ -5,7 +5,7 @@ import { windowStoreOf, type ManagedWindowStore } from '../../../stores/managed-
 import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import { change } from '../change.js';
 import { forwardThroughCache } from './cached-forwarding.js';
-import type { WindowCloseEmitter } from './window-close-emitter.js';
+import { NO_RECORD, type WindowCloseEmitter } from './window-close-emitter.js';
 import type { Aggregator, Initializer } from './functions.js';
 
 /**
@@ -38,6 +38,9 @@ export function timeWindowAggregate(
         if (final !== undefined) {
           final.init(context, (key, start) => store.fetchWithTimestamp(key, start));
           forwardNow = false;
+          // Event-time mode: windows close when the bound rises without a record too.
+          const eventTime = context.eventTime;
+          eventTime?.onAdvance(() => final.maybeEmit(NO_RECORD, eventTime.streamTime(observedStreamTime) - windows.gracePeriodMs));
         } else {
           // Kafka Streams' KStreamWindowAggregate: Change(new, sendOldValues ? old : null).
           sendOld = sendOldValues();
@@ -54,7 +57,8 @@ export function timeWindowAggregate(
         }
         const t = record.timestamp;
         if (t > observedStreamTime) observedStreamTime = t;
-        const closeTime = observedStreamTime - windows.gracePeriodMs;
+        // Event-time mode: never ahead of the slowest upstream task (see EventTimeView).
+        const closeTime = (context.eventTime === undefined ? observedStreamTime : context.eventTime.streamTime(observedStreamTime)) - windows.gracePeriodMs;
         // The windows it came too late for (hopping windows: maybe some, not all), from first start to last end.
         let missed: { start: number; end: number } | undefined;
         // The aggregator runs for every window first: if it throws for one, no window has changed.
@@ -82,7 +86,7 @@ export function timeWindowAggregate(
         }
         if (missed !== undefined) {
           context.recordLate(
-            { reason: 'window-closed', store: storeName, start: missed.start, end: missed.end, streamTime: observedStreamTime, closeTime },
+            { reason: 'window-closed', store: storeName, start: missed.start, end: missed.end, streamTime: closeTime + windows.gracePeriodMs, closeTime },
             `a window of ${t} closed at ${closeTime}`,
           );
         }

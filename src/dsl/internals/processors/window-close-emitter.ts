@@ -7,6 +7,9 @@ import { change, type Change } from '../change.js';
 import type { InternalBuilder } from '../internal-builder.js';
 import { bufferStore } from '../table-store.js';
 
+/** What `maybeEmit` is given when stream time rose without a record (the event-time mode): no headers to copy. */
+export const NO_RECORD: StreamRecord<unknown, unknown> = { key: null, value: null, timestamp: 0, headers: {} };
+
 /** Kafka Streams' default interval of final-result emission (wall clock), 1 s; the TopologyTestDriver uses 0. */
 const EMIT_INTERVAL_MS = 1000;
 
