@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  Consumed, EmitStrategy, Grouped, Produced, Serdes, SessionWindows, StreamsBuilder, TopologyTestDriver, WindowedSerdes,
+  BufferConfig, Consumed, EmitStrategy, Grouped, Produced, Serdes, SessionWindows, StreamsBuilder, TopologyTestDriver, Suppressed, WindowedSerdes,
 } from '../../src/index.js';
 import { resolveEventTime, type EventTimeConfig } from '../../src/config/event-time-config.js';
 import { resolveConfig } from '../../src/config/streams-config.js';
@@ -32,15 +32,15 @@ function recordingLogger(): Logger & { warnings: string[] } {
 }
 
 /** views (key: anything, value: user) → selectKey(user) → session count (final results only) → sessions. */
-function sessionTopology(emitFinal: boolean) {
+function sessionTopology(emitFinal: boolean | 'suppress') {
   const builder = new StreamsBuilder();
   const windowed = builder
     .stream('views', Consumed.with(Serdes.String(), Serdes.String()))
     .selectKey((_key, user) => user)
     .groupByKey(Grouped.with(Serdes.String(), Serdes.String()).withName('views'))
     .windowedBy(SessionWindows.ofInactivityGapAndGrace(GAP, GRACE));
-  (emitFinal ? windowed.emitStrategy(EmitStrategy.onWindowClose()) : windowed)
-    .count()
+  const counts = (emitFinal === true ? windowed.emitStrategy(EmitStrategy.onWindowClose()) : windowed).count();
+  (emitFinal === 'suppress' ? counts.suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded())) : counts)
     .toStream()
     .to('sessions', Produced.with(WindowedSerdes.sessionWindowed(Serdes.String()), Serdes.Int64()));
   return builder.build({ applicationId: APP });
@@ -344,11 +344,14 @@ describe('progress markers', () => {
 });
 
 describe('idle advance in the TopologyTestDriver', () => {
-  it("closes a quiet user's session within gap + grace + delay + idle, exactly once", () => {
+  it.each([
+    ['onWindowClose()', true],
+    ['suppress(untilWindowCloses)', 'suppress'],
+  ] as const)("closes a quiet user's session within gap + grace + delay + idle, exactly once (%s)", (_name, emitFinal) => {
     const start = Date.UTC(2026, 0, 1);
     const delay = 2 * MIN;
     const idle = 30_000;
-    const driver = new TopologyTestDriver(sessionTopology(true), { eventTime: { maxEventDelayMs: delay, idleAdvanceAfterMs: idle }, logger: silentLogger }, start);
+    const driver = new TopologyTestDriver(sessionTopology(emitFinal), { eventTime: { maxEventDelayMs: delay, idleAdvanceAfterMs: idle }, logger: silentLogger }, start);
     const views = driver.createInputTopic('views', Serdes.String(), Serdes.String());
     const sessions = driver.createOutputTopic('sessions', WindowedSerdes.sessionWindowed(Serdes.String()), Serdes.Int64());
     // The wall clock follows the views; no traffic after the last one.
