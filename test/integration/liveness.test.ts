@@ -163,9 +163,10 @@ describe.skipIf(!canRestart)('a broker that goes away', () => {
   /**
    * Kills the broker under two exactly-once instances, keeps it down until both suspended their tasks (and,
    * with kafkajs' production retries, saw their consumer crash and restart) and at least `minOutageMs`
-   * passed, restarts it, and checks the results equal the oracle and no instance reached ERROR.
+   * passed, restarts it, and checks the results equal the oracle and no instance reached ERROR. Each
+   * instance logs at most `maxEpisodes` outages, each closed by "broker available again".
    */
-  async function rideOutOutage(retry: Record<string, number>, expectConsumerCrash: boolean, minOutageMs: number): Promise<void> {
+  async function rideOutOutage(retry: Record<string, number>, expectConsumerCrash: boolean, minOutageMs: number, maxEpisodes: number): Promise<void> {
     harness = new SessionizeHarness('exactly_once_v2');
     const h = harness;
     await h.createTopics();
@@ -212,26 +213,34 @@ describe.skipIf(!canRestart)('a broker that goes away', () => {
     for (const s of states) expect(s).not.toContain('ERROR');
     // The group's rejoin can make an instance RUNNING before its outage loop's next poll of the broker (up to
     // 3 s apart) logs the end of the outage: wait for that line, then count.
-    await waitFor('both instances to log the end of the outage', () => loggers.every((l) => l.count(/^broker available again/) > 0), 30_000);
+    await waitFor(
+      'both instances to log the end of every outage they saw',
+      () => loggers.every((l) => l.count(/^broker available again/) > 0 && l.count(/^broker available again/) >= l.count(/^broker unavailable/)),
+      30_000,
+    );
     // Logged once per outage, not at every retry.
     for (const l of loggers) {
-      expect(l.count(/^broker unavailable/)).toBe(1);
-      expect(l.count(/^broker available again/)).toBe(1);
-      expect(l.lines.filter((x) => x.level !== 'debug' && /ECONNREFUSED/.test(x.message)).length).toBeLessThanOrEqual(1);
+      const episodes = l.count(/^broker unavailable/);
+      expect(episodes).toBeGreaterThanOrEqual(1);
+      expect(episodes).toBeLessThanOrEqual(maxEpisodes);
+      expect(l.count(/^broker available again/)).toBe(episodes);
+      expect(l.lines.filter((x) => x.level !== 'debug' && /ECONNREFUSED/.test(x.message)).length).toBeLessThanOrEqual(episodes);
     }
     console.log(`[liveness] broker down ${(outageMs / 1000).toFixed(1)} s; lag 0 and oracle ${(recoveredMs / 1000).toFixed(1)} s after its restart`);
   }
 
   it('is ridden out under exactly-once: SIGKILL, restart, results equal the oracle, never ERROR', async () => {
-    await rideOutOutage(PRODUCTION_RETRY, true, 0);
+    await rideOutOutage(PRODUCTION_RETRY, true, 0, 1);
   }, 600_000);
 
   // A user's own retry settings (issue 26: { retries: 30, maxRetryTime: 5000 } made a worker exit with
   // "Producer attempted an operation with an old epoch" 35 s after the kill): the runtime recovers an
   // exactly-once producer fenced by its own restart whatever kafkajs' retries are, so the outage is kept
-  // past those 35 s.
+  // past those 35 s. With 30 retries a produce begun during the outage can fail with ECONNREFUSED only as
+  // the broker comes back, after the instance saw the outage end: a second, short outage of its own (seen
+  // on 3.9.1 in CI), suspended and resumed like the first.
   it('is ridden out under exactly-once with a user\'s own kafka.retry settings', async () => {
-    await rideOutOutage({ retries: 30, maxRetryTime: 5000 }, false, 40_000);
+    await rideOutOutage({ retries: 30, maxRetryTime: 5000 }, false, 40_000, 2);
   }, 600_000);
 
   it('is fatal only after brokerUnavailableTimeoutMs', async () => {
