@@ -13,7 +13,7 @@ import { placeBatch, skippedBatchContinues } from './input-position.js';
 import { logStartOffset } from './log-start-offset.js';
 import { PartitionGroup } from './partition-group.js';
 import { RecordQueue, type PreparedRecord } from './record-queue.js';
-import type { PreparedInput } from './stream-task.js';
+import type { PreparedInput } from './prepared-input.js';
 import type { ThreadState } from './thread-state.js';
 
 /**

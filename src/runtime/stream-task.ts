@@ -3,8 +3,7 @@ import type { Headers, RecordMetadata, StreamRecord } from '../processor/record.
 import type { NodeDef, SourceNodeDef } from '../processor/internals/graph.js';
 import type { InternalProcessorContext } from '../processor/internals/internal-processor-context.js';
 import type { Subtopology, Topology } from '../processor/topology.js';
-import { DeserializationError, ProcessingError, ProductionError, StateStoreError, StreamsError, type RecordOrigin } from '../errors/errors.js';
-import { TimestampExtractors } from '../processor/timestamp-extractor.js';
+import { ProcessingError, ProductionError, StateStoreError, StreamsError } from '../errors/errors.js';
 import type { BytesEntry } from '../stores/bytes-store.js';
 import type { ManagedStore } from '../stores/managed-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
@@ -18,8 +17,8 @@ import type { ProductionExceptionHandler } from '../config/production-exception-
 import type { WriteLimitsByTopic } from './topic-write-limits.js';
 import { ORIGIN_HEADER, SinkWriter } from './sink-writer.js';
 import type { ResolvedEventTimeConfig } from '../config/event-time-config.js';
-import { EventTimeClock } from './event-time-clock.js';
-import { PROGRESS_HEADER, ProgressPublisher, progressMarkerOf, type ProgressMarker } from './progress-marker.js';
+import { TaskEventTime } from './task-event-time.js';
+import { InputPreparer, type PreparedInput } from './prepared-input.js';
 import type { LateRecordsSettings } from '../config/late-records.js';
 import { LateRecordRouter } from './late-records.js';
 
@@ -64,22 +63,6 @@ export interface StreamTaskOptions {
   readonly lateRecords?: LateRecordsSettings;
 }
 
-/** A raw input record deserialized and timestamped by `StreamTask.prepare`, not processed yet. */
-export interface PreparedInput {
-  readonly origin: RecordOrigin;
-  readonly key: unknown;
-  readonly value: unknown;
-  /** The time it will be processed with (the source's extractor applied). */
-  readonly timestamp: number;
-  readonly headers: Headers;
-  /** A progress marker (event-time mode), taken out of the stream: never processed; null when malformed. */
-  readonly marker?: ProgressMarker | null;
-  /** The key and value as read, for a late record (see LateRecordRouter). */
-  readonly rawKey: Buffer | null;
-  readonly rawValue: Buffer | null;
-}
-
-
 /**
  * One task: a sub-topology running for one partition. It turns raw records into typed ones, drives them
  * through the processors synchronously (no promise per record), writes sink output to the RecordSink, and
@@ -99,14 +82,10 @@ export class StreamTask {
   private time: number;
   private initialized = false;
   private readonly dropped: DroppedRecordsLog;
-  /** Per source topic, the largest timestamp its extractor returned (Kafka Streams' partition time). */
-  private readonly partitionTimes = new Map<string, number>();
+  private readonly inputs: InputPreparer;
   private readonly sinks: SinkWriter;
-  /** The event-time mode's clock; undefined when off. */
-  private readonly clock: EventTimeClock | undefined;
-  /** Event-time mode: the stream time the processors last closed by (a record, or the advance listeners). */
-  private advancedTo = Number.NEGATIVE_INFINITY;
-  private readonly progress: ProgressPublisher;
+  /** The event-time mode; undefined when off. */
+  private readonly eventTime: TaskEventTime | undefined;
   private readonly late: LateRecordRouter | undefined;
   /** The input record being processed (undefined in a punctuation or a flush). */
   private input: PreparedInput | undefined;
@@ -116,27 +95,27 @@ export class StreamTask {
     this.id = formatTaskId({ subtopology: subtopology.id, partition });
     this.time = options.initialStreamTime ?? Number.NEGATIVE_INFINITY;
     this.dropped = new DroppedRecordsLog(`task ${this.id}`, options.logger, options.wallClock);
+    this.inputs = new InputPreparer(this.counters, this.dropped);
     this.sinks = new SinkWriter(options, this.counters, this.dropped);
-    const eventTime = options.eventTime;
-    this.clock =
+    const { eventTime, topology, sink, wallClock, logger } = options;
+    this.eventTime =
       eventTime === undefined
         ? undefined
-        : new EventTimeClock({
-            config: eventTime.config,
-            taskId: this.id,
-            upstreamTasks: eventTime.config.progressMarkers ? eventTime.upstreamTasks : undefined,
-            initial: this.time,
-            now: options.wallClock(),
-            logger: options.logger,
-          });
-    this.advancedTo = this.time;
-    const repartitions = new Set(options.topology.internalTopics.filter((t) => t.kind === 'repartition').map((t) => t.name));
-    const progressTopics = eventTime?.config.progressMarkers === true ? subtopology.sinkTopics.filter((topic) => repartitions.has(topic)) : [];
-    // Heartbeats well within the downstream's wait, so a live idle task is never given up on.
-    const heartbeatMs = Math.max(1, Math.floor((eventTime?.config.maxUpstreamWaitMs ?? 0) / 3));
-    this.progress = new ProgressPublisher(this.id, progressTopics, options.sink, this.time, heartbeatMs);
+        : new TaskEventTime(
+            { eventTime, taskId: this.id, topology, subtopology, sink, initial: this.time, wallClock, logger },
+            {
+              leaveRecord: () => {
+                this.metadata = undefined;
+                this.input = undefined;
+                this.inputOrigin = undefined;
+              },
+              punctuate: (now) => {
+                if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', now);
+              },
+            },
+          );
     if (options.lateRecords !== undefined) {
-      const { sink, writeLimits: limits, wallClock } = options;
+      const limits = options.writeLimits;
       const maxRecordBytes = options.maxRecordBytes ?? 1_048_588;
       this.late = new LateRecordRouter({ settings: options.lateRecords, taskId: this.id, sink, limits, maxRecordBytes, wallClock, counts: this.counters, dropped: this.dropped });
     }
@@ -145,7 +124,8 @@ export class StreamTask {
       // Resuming: what the stores had observed is at most the task's stream time at its last commit.
       if (Number.isFinite(this.time)) store.observe(this.time);
       // Expiry trails the stream time the processors have closed by, so a rise emits what closed before it expires.
-      if (this.clock !== undefined) store.boundObservedTime(() => this.advancedTo);
+      const eventTimeOfTask = this.eventTime;
+      if (eventTimeOfTask !== undefined) store.boundObservedTime(() => eventTimeOfTask.closedBy);
       this.stores.set(definition.name, store);
     }
     for (const def of subtopology.nodes) this.nodes.set(def.name, { def, children: [] });
@@ -158,12 +138,12 @@ export class StreamTask {
 
   /** The task's stream time (in the event-time mode, bounded by its clock: see EventTimeClock). */
   get streamTime(): number {
-    return this.clock === undefined ? this.time : this.clock.streamTime(this.time);
+    return this.eventTime === undefined ? this.time : this.eventTime.streamTime(this.time);
   }
 
   /** The event-time mode's count of upstream tasks given up on (see EventTimeClock); 0 when off. */
   get upstreamWaitsExpired(): number {
-    return this.clock?.waitsExpired ?? 0;
+    return this.eventTime?.waitsExpired ?? 0;
   }
 
   get partition(): number {
@@ -228,49 +208,14 @@ export class StreamTask {
   ): PreparedInput | undefined {
     const source = this.sourceNodes.get(topic);
     if (source === undefined) throw new StreamsError(`Task ${this.id} does not read topic ${topic}`);
-    const def = source.def as SourceNodeDef;
-    const origin: RecordOrigin = { topic, partition, offset };
-    if (headers[PROGRESS_HEADER] !== undefined) {
-      // A progress marker: ours, never deserialized or processed (whatever this instance's mode).
-      return { origin, key: null, value: null, rawKey: key, rawValue: value, timestamp: Math.max(0, timestamp), headers, marker: progressMarkerOf(headers) ?? null };
-    }
-    const keySerde = def.keySerde;
-    const valueSerde = def.valueSerde;
-    let typedKey: unknown = null;
-    let typedValue: unknown = null;
-    if (key !== null) {
-      try {
-        typedKey = keySerde.deserialize(key, topic);
-      } catch (err) {
-        throw new DeserializationError(origin, 'key', keySerde.name, err);
-      }
-    }
-    if (value !== null) {
-      try {
-        typedValue = valueSerde.deserialize(value, topic);
-      } catch (err) {
-        throw new DeserializationError(origin, 'value', valueSerde.name, err);
-      }
-    }
-    if (def.timestampExtractor !== undefined || timestamp < 0) {
-      timestamp = this.extractTimestamp(def, origin, typedKey, typedValue, timestamp, headers);
-      if (!(timestamp >= 0)) {
-        this.counters.droppedInvalidTimestamp++;
-        this.dropped.record(def.name, 'invalid-timestamp', `${topic}-${partition}@${offset}: extracted timestamp ${timestamp}`);
-        return undefined;
-      }
-    }
-    return { origin, key: typedKey, value: typedValue, timestamp, headers, rawKey: key, rawValue: value };
+    return this.inputs.prepare(source.def as SourceNodeDef, topic, partition, offset, key, value, timestamp, headers);
   }
 
   /** The second half: drives a prepared record through the processors (see `process` for what it throws). */
   processPrepared(prepared: PreparedInput): void {
     const { origin, timestamp } = prepared;
     if (prepared.marker !== undefined) {
-      if (prepared.marker !== null && this.clock !== undefined) {
-        this.clock.marker(prepared.marker, this.options.wallClock());
-        this.advanceEventTime();
-      }
+      if (prepared.marker !== null && this.eventTime !== undefined) this.eventTime.marker(prepared.marker, this.time);
       return;
     }
     const source = this.sourceNodes.get(origin.topic);
@@ -299,44 +244,8 @@ export class StreamTask {
       this.input = undefined;
     }
     this.counters.processed++;
-    if (this.clock !== undefined) {
-      this.clock.recordSeen(this.options.wallClock());
-      const now = this.streamTime;
-      if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', now);
-      if (now > this.advancedTo) this.advancedTo = now;
-    } else if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', this.time);
-  }
-
-  /**
-   * The event time of a record: its source's extractor, or Kafka Streams' default that refuses a negative
-   * Kafka timestamp. An extractor that throws fails like any user function (a ProcessingError the record
-   * error policy handles); the default's refusal is fatal.
-   */
-  private extractTimestamp(def: SourceNodeDef, origin: RecordOrigin, key: unknown, value: unknown, timestamp: number, headers: Headers): number {
-    const extractor = def.timestampExtractor ?? TimestampExtractors.failOnInvalidTimestamp;
-    const partitionTime = this.partitionTimes.get(origin.topic) ?? -1;
-    let extracted: number;
-    try {
-      extracted = extractor({ topic: origin.topic, partition: origin.partition, offset: origin.offset, key, value, timestamp, headers }, partitionTime);
-    } catch (err) {
-      if (err instanceof StreamsError) throw err;
-      throw new ProcessingError(origin, `${def.name} (timestamp extractor)`, err);
-    }
-    // A bug of the extractor (a field the value lacks), not a record without a time: the processing
-    // exception handler decides, as for an extractor that throws, instead of a silent drop.
-    if (typeof extracted !== 'number' || Number.isNaN(extracted)) {
-      const returned: unknown = extracted; // typed as a number, but JavaScript may return anything
-      throw new ProcessingError(
-        origin,
-        `${def.name} (timestamp extractor)`,
-        new TypeError(
-          `it returned ${typeof returned === 'number' ? 'NaN' : typeof returned === 'string' ? `the string '${returned}'` : typeof returned}, not a number: ` +
-            "return the record's time in ms since the epoch, or a negative number to drop the record (counted as an invalid timestamp)",
-        ),
-      );
-    }
-    if (extracted > partitionTime) this.partitionTimes.set(origin.topic, extracted);
-    return extracted;
+    if (this.eventTime !== undefined) this.eventTime.recordProcessed(this.time);
+    else if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', this.time);
   }
 
   /**
@@ -345,31 +254,17 @@ export class StreamTask {
    * EventTimeClock.tick), then emits what closed. Nothing when the mode is off.
    */
   tickEventTime(now: number, drained: boolean, atEnd: boolean): void {
-    if (this.clock === undefined) return;
-    this.clock.tick(now, drained, atEnd);
-    this.advanceEventTime();
-  }
-
-  /** When the stream time rose without a record: the processors' advance listeners, then stream-time punctuation. */
-  private advanceEventTime(): void {
-    const now = this.streamTime;
-    if (!(now > this.advancedTo)) return;
-    this.metadata = undefined;
-    this.input = undefined;
-    this.inputOrigin = undefined;
-    for (const listener of this.clock!.advanceListeners) listener();
-    if (!this.punctuation.isEmpty) this.firePunctuators('STREAM_TIME', now);
-    this.advancedTo = now;
+    this.eventTime?.tick(now, drained, atEnd, this.time);
   }
 
   /** True when the event-time mode has progress to publish (`publishProgress`): the task should commit. */
   get hasProgressToPublish(): boolean {
-    return this.progress.pending(this.streamTime, this.options.wallClock());
+    return this.eventTime?.hasProgressToPublish(this.time) ?? false;
   }
 
   /** Event-time mode with markers: writes the task's progress into the repartition topics it writes (see ProgressPublisher). */
   publishProgress(): void {
-    this.progress.publish(this.streamTime, this.options.wallClock());
+    this.eventTime?.publishProgress(this.time);
   }
 
   /** Fires wall-clock punctuators that are due at `now`. */
@@ -438,7 +333,11 @@ export class StreamTask {
       currentStreamTimeMs: () => this.streamTime,
       currentSystemTimeMs: () => this.options.wallClock(),
       emitIntervalMs: this.options.emitIntervalMs,
-      eventTime: this.clock === undefined ? undefined : this.eventTimeViewFor(node),
+      eventTime: this.eventTime?.viewFor(
+        node.def.name,
+        () => (this.current = node),
+        () => (this.current = undefined),
+      ),
       recordDropped: (reason, detail) => {
         if (reason === 'late') this.counters.droppedLate++;
         else this.counters.droppedNullKey++;
@@ -454,26 +353,6 @@ export class StreamTask {
           this.dropped.record(node.def.name, 'late', `${at}${detail}`);
         }
       },
-    };
-  }
-
-  /** The clock as one processor sees it: its advance listeners run with it as the current node. */
-  private eventTimeViewFor(node: NodeRuntime): InternalProcessorContext<unknown, unknown>['eventTime'] {
-    const clock = this.clock!;
-    return {
-      streamTime: (observed) => clock.streamTime(observed),
-      onAdvance: (listener) =>
-        clock.onAdvance(() => {
-          this.current = node;
-          try {
-            listener();
-          } catch (err) {
-            if (err instanceof ProcessingError || err instanceof ProductionError || err instanceof StateStoreError) throw err;
-            throw new ProcessingError(undefined, node.def.name, err);
-          } finally {
-            this.current = undefined;
-          }
-        }),
     };
   }
 
