@@ -132,6 +132,7 @@ export {
   type ReadOnlySessionStore,
   type ReadOnlyKeyValueStore,
   type ReadOnlyWindowStore,
+  type ReadOnlyVersionedKeyValueStore,
 } from './runtime/queryable-stores.js';
 export { installShutdownHooks, type ShutdownHookOptions } from './runtime/shutdown-hooks.js';
 export type { QueryServerOptions, QueryRequestInfo } from './config/query-server-options.js';

@@ -6,6 +6,7 @@ import {
   PUT_RETURN_CODE_NOT_PUT,
   PUT_RETURN_CODE_VALID_TO_UNDEFINED,
   Produced,
+  QueryableStoreTypes,
   Serdes,
   Stores,
   StreamsBuilder,
@@ -171,5 +172,17 @@ describe('stream-table join with a versioned table', () => {
     const table = builder.table('prices', Consumed.with(S, S));
     builder.stream('orders', Consumed.with(S, S)).join(table, (o: string, p: string) => o + p, Joined.with(S, S, S).withGracePeriod(5)).to('out', Produced.with(S, S));
     expect(() => new TopologyTestDriver(builder.build({ applicationId: 'x' }))).toThrow(/KTable must be versioned/);
+  });
+});
+
+describe('interactive query of a versioned store', () => {
+  it('answers a key as of a time over the stores of the local tasks', () => {
+    const logged = loggedVersioned(100);
+    versioned(logged).put('p', 'old', 10);
+    versioned(logged).put('p', 'new', 50);
+    const view = QueryableStoreTypes.versionedKeyValueStore<string, string>().view(() => [logged.store]);
+    expect(view.get('p')).toEqual({ value: 'new', timestamp: 50 });
+    expect(view.get('p', 20)).toEqual({ value: 'old', timestamp: 10, validTo: 50 });
+    expect(view.get('q', 20)).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { StreamsError } from '../../../errors/errors.js';
 import type { Headers, StreamRecord } from '../../../processor/record.js';
 import type { Serde } from '../../../serdes/serde.js';
 import type { KeyValueStore } from '../../../stores/state-store.js';
@@ -47,6 +48,12 @@ export class JoinGraceBuffer {
 
   /** Buffers the record; false when it is already older than observed time − grace (join it at once). */
   put(record: StreamRecord<unknown, unknown>): boolean {
+    if (record.key === null || record.key === undefined) {
+      // Kafka Streams' buffer refuses it too (RocksDBTimeOrderedKeyValueBuffer#put: "key cannot be null"), failing the task.
+      throw new StreamsError(
+        'A left join with a grace period cannot buffer a stream record with a null key (Kafka Streams fails the same way): filter null keys out before the join.',
+      );
+    }
     if (this.observed - this.graceMs > record.timestamp) return false;
     if (record.timestamp > this.observed) {
       this.observed = record.timestamp;
