@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Consumed,
+  Grouped,
   Joined,
   Materialized,
   PUT_RETURN_CODE_NOT_PUT,
@@ -184,5 +185,33 @@ describe('interactive query of a versioned store', () => {
     expect(view.get('p')).toEqual({ value: 'new', timestamp: 50 });
     expect(view.get('p', 20)).toEqual({ value: 'old', timestamp: 10, validTo: 50 });
     expect(view.get('q', 20)).toBeUndefined();
+  });
+});
+
+describe('out-of-order updates of a versioned table downstream (Change.isLatest)', () => {
+  it('are skipped by table-table joins (counted as dropped) and by groupBy, through a mapValues', () => {
+    const builder = new StreamsBuilder();
+    const prices = builder
+      .table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)))
+      .mapValues((v) => v.toUpperCase());
+    const names = builder.table('names', Consumed.with(S, S));
+    prices.join(names, (p: string, n: string) => `${n}:${p}`).toStream().to('joined', Produced.with(S, S));
+    prices
+      .groupBy((_k, v) => ({ key: v.slice(0, 1), value: v }), Grouped.with(S, S))
+      .count(Materialized.as<string, number>('counts').withCachingDisabled())
+      .toStream()
+      .to('counts', Produced.with(S, Serdes.Long()));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'latest' }));
+    driver.createInputTopic('names', S, S).pipeInput('p', 'pen', 0);
+    const input = driver.createInputTopic('prices', S, S);
+    input.pipeInput('p', 'a1', 10);
+    input.pipeInput('p', 'b1', 5); // out of order: history only
+    input.pipeInput('p', 'b2', 20);
+    const joined = driver.createOutputTopic('joined', S, S).readRecordsToList().map((r) => r.value);
+    expect(joined).toEqual(['pen:A1', 'pen:B2']);
+    const counts = new Map(driver.createOutputTopic('counts', S, Serdes.Long()).readRecordsToList().map((r) => [r.key, r.value]));
+    expect(counts.get('A')).toBe(0);
+    expect(counts.get('B')).toBe(1);
+    expect(driver.metrics().droppedLate).toBe(1);
   });
 });
