@@ -6,6 +6,7 @@ import {
   Materialized,
   PUT_RETURN_CODE_NOT_PUT,
   PUT_RETURN_CODE_VALID_TO_UNDEFINED,
+  PartitionedTopologyTestDriver,
   Produced,
   QueryableStoreTypes,
   Serdes,
@@ -213,5 +214,43 @@ describe('out-of-order updates of a versioned table downstream (Change.isLatest)
     expect(counts.get('A')).toBe(0);
     expect(counts.get('B')).toBe(1);
     expect(driver.metrics().droppedLate).toBe(1);
+  });
+});
+
+describe('a versioned table and a grace buffer after a task moves', () => {
+  it('restores the history and the buffered stream records from their changelogs', async () => {
+    const builder = new StreamsBuilder();
+    const prices = builder.table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)));
+    builder
+      .stream('orders', Consumed.with(S, S))
+      .join(prices, (order: string, price: string) => `${order}@${price}`, Joined.with(S, S, S).withGracePeriod(10))
+      .to('out', Produced.with(S, S));
+    const driver = new PartitionedTopologyTestDriver(builder.build({ applicationId: 'moved' }), { partitions: { prices: 1, orders: 1 } });
+    const priceInput = driver.createInputTopic('prices', S, S);
+    const orders = driver.createInputTopic('orders', S, S);
+    const out = () => driver.createOutputTopic('out', S, S).readRecordsToList().map((r) => [r.value, r.timestamp]);
+    priceInput.pipeInput('p', 'one', 10);
+    priceInput.pipeInput('p', 'three', 30);
+    orders.pipeInput('p', 'o20', 20); // buffered: stream time 20, due at 30
+    expect(out()).toEqual([]);
+    for (const id of driver.taskIds()) await driver.moveTask(id);
+    orders.pipeInput('p', 'o40', 40); // due: o20 (as of 20: 'one', from the restored history)
+    expect(out()).toEqual([['o20@one', 20]]);
+    orders.pipeInput('p', 'o51', 51);
+    expect(out()).toEqual([['o40@three', 40]]);
+  });
+});
+
+describe('topologyOptimization with a versioned table', () => {
+  it('keeps the versioned store on its own changelog (its records carry the version timestamps)', () => {
+    const builder = new StreamsBuilder();
+    builder.table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)));
+    const topology = builder.build({ applicationId: 'opt', topologyOptimization: 'all' });
+    expect(topology.stores.get('prices-store')).toMatchObject({ type: 'versioned', loggingEnabled: true });
+    expect(topology.stores.get('prices-store')?.sourceChangelogTopic).toBeUndefined();
+    expect(topology.internalTopics.find((t) => t.name === 'opt-prices-store-changelog')?.config).toMatchObject({
+      'cleanup.policy': 'compact',
+      'min.compaction.lag.ms': String(1000 + 86_400_000),
+    });
   });
 });
