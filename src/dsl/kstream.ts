@@ -351,6 +351,7 @@ export class KStream<K, V> {
     }
     const name = this.graph.processorNameFor(joined?.name, leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
     const getter = table.producer.view();
+    if (joined?.gracePeriodMs !== undefined) this.checkGraceTable(name, joined.gracePeriodMs, getter.storeNames);
     const grace = joined?.gracePeriodMs === undefined ? undefined : this.graceBuffer(name, joined.gracePeriodMs, stream);
     const supplier = kstreamKTableJoin(getter, joiner as ValueJoiner<unknown, unknown, unknown>, leftJoin, undefined, grace);
     this.graph.addProcessor({ name, parents: [stream.nodeName], supplier, stores: [] });
@@ -358,6 +359,26 @@ export class KStream<K, V> {
     if (grace !== undefined) this.graph.connectStore(name, grace.storeName);
     this.graph.addCopartitionGroup(name, [stream.nodeName, table.nodeName]);
     return new KStream<K, VR>(this.graph, name, joined?.keySerde ?? stream.keySerde, undefined, false);
+  }
+
+  /**
+   * A grace period needs a versioned table whose history reaches back at least the grace period, as Kafka
+   * Streams checks when it builds the topology (StreamTableJoinNode#writeToTopology).
+   */
+  private checkGraceTable(name: string, graceMs: number, storeNames: readonly string[]): void {
+    for (const storeName of storeNames) {
+      const store = this.graph.stores.get(storeName);
+      if (store?.type !== 'versioned') {
+        throw new TopologyError(
+          `Join ${name}: KTable must be versioned to use a grace period in a stream table join: materialize it with Stores.persistentVersionedKeyValueStore.`,
+        );
+      }
+      if (graceMs > (store.historyRetentionMs ?? 0)) {
+        throw new TopologyError(
+          `Join ${name}: History retention must be at least grace period: the grace period is ${graceMs} ms, the history retention of store '${storeName}' ${store.historyRetentionMs} ms.`,
+        );
+      }
+    }
   }
 
   /** The grace buffer store `<name>-Buffer` of a stream-table join, as Kafka Streams names it. */

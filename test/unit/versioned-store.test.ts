@@ -172,8 +172,13 @@ describe('stream-table join with a versioned table', () => {
   it('refuses a grace period on a table that is not versioned', () => {
     const builder = new StreamsBuilder();
     const table = builder.table('prices', Consumed.with(S, S));
-    builder.stream('orders', Consumed.with(S, S)).join(table, (o: string, p: string) => o + p, Joined.with(S, S, S).withGracePeriod(5)).to('out', Produced.with(S, S));
-    expect(() => new TopologyTestDriver(builder.build({ applicationId: 'x' }))).toThrow(/KTable must be versioned/);
+    const orders = builder.stream('orders', Consumed.with(S, S));
+    expect(() => orders.join(table, (o: string, p: string) => o + p, Joined.with(S, S, S).withGracePeriod(5))).toThrow(/KTable must be versioned/);
+  });
+
+  it('refuses a grace period longer than the history retention', () => {
+    expect(() => versionedJoin(1001)).toThrow(/History retention must be at least grace period: the grace period is 1001 ms/);
+    expect(() => versionedJoin(1000)).not.toThrow();
   });
 });
 
