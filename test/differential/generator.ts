@@ -445,7 +445,10 @@ function generateUnboundedCase(seed: number, index: number): DifferentialCase {
     const type: ValueType = rnd.pick(['string', 'long']);
     const join = family.startsWith('versioned-stream-table-') ? (family.includes('-left') ? 'left' : 'inner') : undefined;
     const graceMs = family.endsWith('-grace') ? rnd.pick([0, 3, 10]) : undefined;
-    const versioned = { historyRetentionMs: rnd.pick([0, 5, 10, 30]), ...(graceMs === undefined ? {} : { graceMs }) };
+    // With a grace period the history mostly reaches back at least that far; sometimes not (both sides refuse it).
+    const historyRetentionMs =
+      graceMs === undefined ? rnd.pick([0, 5, 10, 30]) : graceMs > 0 && rnd.chance(0.15) ? graceMs - 1 : graceMs + rnd.pick([0, 5, 20]);
+    const versioned = { historyRetentionMs, ...(graceMs === undefined ? {} : { graceMs }) };
     const table: TableSpec = {
       materialized: true,
       ops: [],
