@@ -89,8 +89,9 @@ export type { SubjectNameStrategy } from './serdes/schema-registry/subject-name-
 export type { JsonSchema } from './serdes/schema-registry/json-schema-format.js';
 export { initializeSerdes } from './runtime/serde-initializer.js';
 
-export type { KeyValueStore, SessionStore, StateStore, WindowStore } from './stores/state-store.js';
-export { Stores, type StoreOptions } from './stores/stores.js';
+export type { KeyValueStore, SessionStore, StateStore, WindowStore, VersionedKeyValueStore, VersionedRecord } from './stores/state-store.js';
+export { PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED } from './stores/state-store.js';
+export { Stores, type StoreOptions, type VersionedBytesStoreSupplier } from './stores/stores.js';
 export type { StoreDefinition, StoreType } from './processor/store-definition.js';
 
 export {
@@ -131,6 +132,7 @@ export {
   type ReadOnlySessionStore,
   type ReadOnlyKeyValueStore,
   type ReadOnlyWindowStore,
+  type ReadOnlyVersionedKeyValueStore,
 } from './runtime/queryable-stores.js';
 export { installShutdownHooks, type ShutdownHookOptions } from './runtime/shutdown-hooks.js';
 export type { QueryServerOptions, QueryRequestInfo } from './config/query-server-options.js';

@@ -1,8 +1,9 @@
 import type { Serde } from '../serdes/serde.js';
+import { TopologyError } from '../errors/errors.js';
 import { BranchedKStream } from './branched-kstream.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
 import type { ForeachAction, KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './internals/processors/functions.js';
-import { kstreamKTableJoin } from './internals/processors/kstream-ktable-join.js';
+import { kstreamKTableJoin, type JoinGrace } from './internals/processors/kstream-ktable-join.js';
 import { KTable } from './ktable.js';
 import { GlobalKTable } from './global-ktable.js';
 import * as ops from './internals/processors/stateless.js';
@@ -350,11 +351,46 @@ export class KStream<K, V> {
     }
     const name = this.graph.processorNameFor(joined?.name, leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-');
     const getter = table.producer.view();
-    const supplier = kstreamKTableJoin(getter, joiner as ValueJoiner<unknown, unknown, unknown>, leftJoin);
+    if (joined?.gracePeriodMs !== undefined) this.checkGraceTable(name, joined.gracePeriodMs, getter.storeNames);
+    const grace = joined?.gracePeriodMs === undefined ? undefined : this.graceBuffer(name, joined.gracePeriodMs, stream);
+    const supplier = kstreamKTableJoin(getter, joiner as ValueJoiner<unknown, unknown, unknown>, leftJoin, undefined, grace);
     this.graph.addProcessor({ name, parents: [stream.nodeName], supplier, stores: [] });
     for (const store of getter.storeNames) this.graph.connectStore(name, store);
+    if (grace !== undefined) this.graph.connectStore(name, grace.storeName);
     this.graph.addCopartitionGroup(name, [stream.nodeName, table.nodeName]);
     return new KStream<K, VR>(this.graph, name, joined?.keySerde ?? stream.keySerde, undefined, false);
+  }
+
+  /**
+   * A grace period needs a versioned table whose history reaches back at least the grace period, as Kafka
+   * Streams checks when it builds the topology (StreamTableJoinNode#writeToTopology).
+   */
+  private checkGraceTable(name: string, graceMs: number, storeNames: readonly string[]): void {
+    for (const storeName of storeNames) {
+      const store = this.graph.stores.get(storeName);
+      if (store?.type !== 'versioned') {
+        throw new TopologyError(
+          `Join ${name}: KTable must be versioned to use a grace period in a stream table join: materialize it with Stores.persistentVersionedKeyValueStore.`,
+        );
+      }
+      if (graceMs > (store.historyRetentionMs ?? 0)) {
+        throw new TopologyError(
+          `Join ${name}: History retention must be at least grace period: the grace period is ${graceMs} ms, the history retention of store '${storeName}' ${store.historyRetentionMs} ms.`,
+        );
+      }
+    }
+  }
+
+  /** The grace buffer store `<name>-Buffer` of a stream-table join, as Kafka Streams names it. */
+  private graceBuffer(name: string, graceMs: number, stream: KStream<K, V>): JoinGrace {
+    if (stream.keySerde === undefined || stream.valueSerde === undefined) {
+      throw new TopologyError(
+        `Join ${name}: a grace period buffers the stream's records, so their serdes must be known: give Joined.with(keySerde, valueSerde).withGracePeriod(...) or read the stream with serdes.`,
+      );
+    }
+    const storeName = `${name}-Buffer`;
+    this.graph.addStore(bufferStore(storeName));
+    return { graceMs, storeName, keySerde: stream.keySerde, valueSerde: stream.valueSerde };
   }
 
   /**

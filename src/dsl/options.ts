@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors/errors.js';
 import { BufferConfig, StrictBufferConfig } from './buffer-config.js';
 import type { Serde } from '../serdes/serde.js';
+import type { VersionedBytesStoreSupplier } from '../stores/stores.js';
 import type { StreamPartitioner } from '../processor/stream-partitioner.js';
 import type { TimestampExtractor } from '../processor/timestamp-extractor.js';
 
@@ -145,10 +146,17 @@ export class Materialized<K, V> {
     readonly changelogConfig: Readonly<Record<string, string>> = {},
     /** Undefined: on (Kafka Streams' default for the DSL's stores). */
     readonly cachingEnabled?: boolean,
+    /** A versioned store (`builder.table` and `toTable` only): its history retention. */
+    readonly versioned?: VersionedBytesStoreSupplier,
   ) {}
-  /** A store named `storeName`; its changelog is `<app>-<storeName>-changelog`. E.g. `Materialized.as<string, Stats>('session-stats').withValueSerde(statsSerde)`. */
-  static as<K, V>(storeName: string): Materialized<K, V> {
-    return new Materialized<K, V>(storeName);
+  /**
+   * A store named `storeName`; its changelog is `<app>-<storeName>-changelog`. E.g.
+   * `Materialized.as<string, Stats>('session-stats').withValueSerde(statsSerde)`. Given a
+   * `Stores.persistentVersionedKeyValueStore(...)`, a versioned store (for `builder.table` and `toTable`).
+   */
+  static as<K, V>(store: string | VersionedBytesStoreSupplier): Materialized<K, V> {
+    if (typeof store === 'string') return new Materialized<K, V>(store);
+    return new Materialized<K, V>(store.name, undefined, undefined, undefined, true, {}, false, store);
   }
   /** A store with a generated name and these serdes. */
   static with<K, V>(keySerde: Serde<K>, valueSerde: Serde<V>): Materialized<K, V> {
@@ -156,7 +164,7 @@ export class Materialized<K, V> {
   }
   private copy(changes: Partial<Materialized<K, V>>): Materialized<K, V> {
     const m = { ...this, ...changes };
-    return new Materialized(m.storeName, m.keySerde, m.valueSerde, m.retentionMs, m.loggingEnabled, m.changelogConfig, m.cachingEnabled);
+    return new Materialized(m.storeName, m.keySerde, m.valueSerde, m.retentionMs, m.loggingEnabled, m.changelogConfig, m.cachingEnabled, m.versioned);
   }
   /** The same, with the store's keys written by `serde`. */
   withKeySerde(serde: Serde<K>): Materialized<K, V> {
@@ -286,6 +294,8 @@ export class Joined<K, V, VO> {
     readonly otherValueSerde?: Serde<VO>,
     /** The join processor's name, also the base of its repartition topic's name. */
     readonly name?: string,
+    /** Versioned tables only: how long stream records wait before they are joined (see withGracePeriod). */
+    readonly gracePeriodMs?: number,
   ) {}
   /**
    * Serdes for the join (Kafka Streams' `Joined.with`): needed when the stream is repartitioned and its
@@ -305,7 +315,17 @@ export class Joined<K, V, VO> {
   }
   /** The same options with the join named `name`; keeps the serdes. */
   withName(name: string): Joined<K, V, VO> {
-    return new Joined(this.keySerde, this.valueSerde, this.otherValueSerde, name);
+    return new Joined(this.keySerde, this.valueSerde, this.otherValueSerde, name, this.gracePeriodMs);
+  }
+  /**
+   * A grace period for a join with a versioned table (Kafka Streams' `Joined.withGracePeriod`): each stream
+   * record waits in a buffer (store `<name>-Buffer`, logged) until the stream time passes its timestamp +
+   * `gracePeriodMs`, then is joined with the table as of its timestamp, so a table update that arrives a
+   * little late still meets the stream records it is valid for. The stream's serdes must be known.
+   */
+  withGracePeriod(gracePeriodMs: number): Joined<K, V, VO> {
+    if (!(gracePeriodMs >= 0)) throw new ConfigError(`Joined.withGracePeriod: the grace period must be >= 0 ms, got ${gracePeriodMs}`);
+    return new Joined(this.keySerde, this.valueSerde, this.otherValueSerde, this.name, gracePeriodMs);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Serde } from '../serdes/serde.js';
 
 /** The kinds of state store. */
-export type StoreType = 'keyValue' | 'session' | 'window';
+export type StoreType = 'keyValue' | 'session' | 'window' | 'versioned';
 
 /**
  * Everything the runtime needs to create, log and restore one store. Built by the DSL (`Materialized`) or by
@@ -24,6 +24,8 @@ export interface StoreDefinition {
   readonly changelogConfig: Readonly<Record<string, string>>;
   /** Session and window stores: how long a session or window is kept after it ends. */
   readonly retentionMs?: number;
+  /** Versioned stores: how long versions a newer one replaced stay readable (Kafka Streams' historyRetention). */
+  readonly historyRetentionMs?: number;
   /** Window stores: the window size, to tell a window's end from its start. */
   readonly windowSizeMs?: number;
   /**
@@ -71,6 +73,13 @@ export function changelogTopicConfig(
   additionalRetentionMs = CHANGELOG_ADDITIONAL_RETENTION_MS,
 ): Record<string, string> {
   if (store.type === 'keyValue') return { 'cleanup.policy': 'compact', ...store.changelogConfig };
+  if (store.type === 'versioned') {
+    // Kafka Streams' versioned changelogs (VersionedChangelogTopicConfig): compacted, but not before the history
+    // retention + a fixed day (VERSIONED_STORE_CHANGE_LOG_ADDITIONAL_COMPACTION_LAG_MS), so that a restore still
+    // finds the versions of the history.
+    const lag = (store.historyRetentionMs ?? 0) + CHANGELOG_ADDITIONAL_RETENTION_MS;
+    return { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(lag), ...store.changelogConfig };
+  }
   const retention = (store.retentionMs ?? 0) + additionalRetentionMs;
   return { 'cleanup.policy': 'compact,delete', 'retention.ms': String(retention), ...store.changelogConfig };
 }

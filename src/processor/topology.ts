@@ -249,6 +249,9 @@ function reuseSourceTopics(graph: DeclaredGraph, resolve: (ref: TopicRef) => str
     const store = stores.get(name);
     const source = graph.nodes.get(sourceName);
     if (store === undefined || source?.kind !== 'source' || source.topics.length !== 1) continue;
+    // A versioned store keeps its own changelog: its records carry each version's timestamp in the value (see
+    // VersionedStore), which the input topic's records do not.
+    if (store.type === 'versioned') continue;
     stores.set(name, { ...store, loggingEnabled: false, sourceChangelogTopic: resolve(source.topics[0]!) });
   }
   return stores;

@@ -2,7 +2,8 @@ import type { KeyValue } from '../processor/record.js';
 import type { Windowed } from '../processor/windowed.js';
 import { StreamsError } from '../errors/errors.js';
 import type { StoreType } from '../processor/store-definition.js';
-import { keyValueStoreOf, sessionStoreOf, windowStoreOf, type ManagedStore } from '../stores/managed-store.js';
+import { keyValueStoreOf, sessionStoreOf, versionedStoreOf, windowStoreOf, type ManagedStore } from '../stores/managed-store.js';
+import type { VersionedRecord } from '../stores/state-store.js';
 
 /** A store read from outside the topology (interactive queries): read-only, over this instance's tasks. */
 export interface ReadOnlySessionStore<K, AGG> {
@@ -18,6 +19,12 @@ export interface ReadOnlySessionStore<K, AGG> {
 export interface ReadOnlyKeyValueStore<K, V> {
   /** The value of `key`, undefined if it has none. */
   get(key: K): V | undefined;
+}
+
+/** A versioned key-value store read from outside the topology (Kafka Streams' VersionedKeyQuery). */
+export interface ReadOnlyVersionedKeyValueStore<K, V> {
+  /** The latest version of `key`; with `asOfTimestamp`, the version valid at that time (within the history retention). */
+  get(key: K, asOfTimestamp?: number): VersionedRecord<V> | undefined;
 }
 
 /** A window store read from outside the topology (interactive queries). */
@@ -74,6 +81,16 @@ export const QueryableStoreTypes = {
     return {
       storeType: 'keyValue',
       view: (stores) => ({ get: (key) => firstDefined(stores, (s) => keyValueStoreOf<K, V>(s).get(key)) }),
+    };
+  },
+  /**
+   * Opens a versioned key-value store (`Stores.persistentVersionedKeyValueStore`), e.g.
+   * `app.store('prices', QueryableStoreTypes.versionedKeyValueStore<string, number>()).get('p1', asOf)`.
+   */
+  versionedKeyValueStore<K, V>(): QueryableStoreType<ReadOnlyVersionedKeyValueStore<K, V>> {
+    return {
+      storeType: 'versioned',
+      view: (stores) => ({ get: (key, asOf) => firstDefined(stores, (s) => versionedStoreOf<K, V>(s).get(key, asOf)) }),
     };
   },
   /** Opens a window store (from a time-windowed aggregation). */

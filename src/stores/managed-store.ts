@@ -2,7 +2,7 @@ import { StreamsError } from '../errors/errors.js';
 import type { StoreDefinition, StoreType } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { FlushListener } from './write-cache.js';
-import type { SessionStore, StateStore, TimestampedKeyValueStore, TimestampedWindowStore } from './state-store.js';
+import type { SessionStore, StateStore, TimestampedKeyValueStore, TimestampedWindowStore, VersionedKeyValueStore } from './state-store.js';
 
 /**
  * What the runtime (and the TopologyTestDriver) does with every store of a task, whatever its kind: the
@@ -90,11 +90,20 @@ export interface ManagedWindowStore<K = unknown, V = unknown> extends StoreMachi
   readonly kind: 'window';
 }
 
+/** A managed versioned key-value store (`Stores.persistentVersionedKeyValueStore`). */
+export interface ManagedVersionedStore<K = unknown, V = unknown> extends StoreMachinery, VersionedKeyValueStore<K, V> {
+  readonly kind: 'versioned';
+}
+
 /**
  * Every store of a task, as createStore makes it: its `kind` tells which typed interface it has, so code that
  * holds a ManagedStore reaches the typed access by checking the kind (see storeOfKind), never by a cast.
  */
-export type ManagedStore<K = unknown, V = unknown> = ManagedKeyValueStore<K, V> | ManagedSessionStore<K, V> | ManagedWindowStore<K, V>;
+export type ManagedStore<K = unknown, V = unknown> =
+  | ManagedKeyValueStore<K, V>
+  | ManagedSessionStore<K, V>
+  | ManagedWindowStore<K, V>
+  | ManagedVersionedStore<K, V>;
 
 /** The managed store of one kind. */
 export type ManagedStoreOfKind<T extends StoreType, K = unknown, V = unknown> = Extract<ManagedStore<K, V>, { readonly kind: T }>;
@@ -126,4 +135,9 @@ export function sessionStoreOf<K = unknown, V = unknown>(store: ManagedStore): M
 /** The store as a window store (see storeOfKind). */
 export function windowStoreOf<K = unknown, V = unknown>(store: ManagedStore): ManagedWindowStore<K, V> {
   return storeOfKind<'window', K, V>(store, 'window');
+}
+
+/** The store as a versioned key-value store (see storeOfKind). */
+export function versionedStoreOf<K = unknown, V = unknown>(store: ManagedStore): ManagedVersionedStore<K, V> {
+  return storeOfKind<'versioned', K, V>(store, 'versioned');
 }

@@ -78,3 +78,34 @@ export interface TimestampedWindowStore<K, V> extends WindowStore<K, V> {
   putWithTimestamp(key: K, value: V | null, windowStart: number, timestamp: number): void;
 }
 
+
+/** A versioned store's put that made the latest version: it is valid to no time (Kafka Streams' VersionedKeyValueStore). */
+export const PUT_RETURN_CODE_VALID_TO_UNDEFINED = -1;
+/** A versioned store's put older than its history retention: nothing was put (Kafka Streams' Long.MIN_VALUE). */
+export const PUT_RETURN_CODE_NOT_PUT = Number.MIN_SAFE_INTEGER;
+
+/** One version of a key in a versioned store (Kafka Streams' VersionedRecord). */
+export interface VersionedRecord<V> {
+  readonly value: V;
+  /** When this version became valid. */
+  readonly timestamp: number;
+  /** When the next version replaced it; undefined for the latest version. */
+  readonly validTo?: number;
+}
+
+/**
+ * A store that keeps, per key, its latest value and the versions it replaced for a history retention
+ * (Kafka Streams' VersionedKeyValueStore): `Stores.persistentVersionedKeyValueStore`.
+ */
+export interface VersionedKeyValueStore<K, V> extends StateStore {
+  /**
+   * Puts the value of `key` valid from `timestamp` (null: a deletion). Returns the validTo of the new
+   * version: PUT_RETURN_CODE_VALID_TO_UNDEFINED when it is the latest, the next version's timestamp when it
+   * went into the history, PUT_RETURN_CODE_NOT_PUT when `timestamp` is older than the history retention.
+   */
+  put(key: K, value: V | null, timestamp: number): number;
+  /** The latest version of `key`; or, with `asOfTimestamp`, the version valid at that time. */
+  get(key: K, asOfTimestamp?: number): VersionedRecord<V> | undefined;
+  /** Deletes `key` as of `timestamp` and returns the version valid at that time. */
+  delete(key: K, timestamp: number): VersionedRecord<V> | undefined;
+}

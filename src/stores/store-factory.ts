@@ -5,6 +5,7 @@ import type { ManagedStore } from './managed-store.js';
 import { CachingSessionStore } from './session-store.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import { CachingWindowStore } from './window-store.js';
+import { VersionedStore } from './versioned-store.js';
 
 /**
  * The store of a definition, built as layers: typed access and the write cache over the change-logging
@@ -23,5 +24,7 @@ export function createStore(
       return new CachingSessionStore(definition, bytes, cacheBudgetBytes, logging);
     case 'window':
       return new CachingWindowStore(definition, bytes, cacheBudgetBytes, logging);
+    case 'versioned':
+      return new VersionedStore(definition, bytes, cacheBudgetBytes, logging);
   }
 }

@@ -17,6 +17,8 @@ export function storeLayout(definition: StoreDefinition): string {
       return 'session/segment-databases-v3';
     case 'window':
       return `window/segment-databases-v3/${values}`;
+    case 'versioned':
+      return 'versioned/history-per-key-v1';
   }
 }
 
@@ -32,7 +34,7 @@ export const StoreLayout = {
     if (recorded !== undefined) {
       return recorded === wanted ? undefined : `it is written in layout ${recorded}, this version reads ${wanted}`;
     }
-    if (definition.type === 'keyValue' || store.created || !(await hasData(store))) return undefined;
+    if (definition.type === 'keyValue' || definition.type === 'versioned' || store.created || !(await hasData(store))) return undefined;
     return `it was written by an earlier version in the ${definition.type} layout without segments (one value per key), this version reads ${wanted}`;
   },
 

@@ -22,11 +22,43 @@ function base(name: string, keySerde: Serde<unknown>, valueSerde: Serde<unknown>
   };
 }
 
+/**
+ * A persistent versioned key-value store, as `Stores.persistentVersionedKeyValueStore` makes it (Kafka
+ * Streams' VersionedBytesStoreSupplier): give it to `Materialized.as(...)` for a versioned table, or to
+ * `Stores.versionedKeyValueStoreBuilder` for the Processor API.
+ */
+export interface VersionedBytesStoreSupplier {
+  readonly name: string;
+  /** How long a version stays readable after a newer one replaced it, by the store's observed time. */
+  readonly historyRetentionMs: number;
+  /** Kafka Streams' segment interval; accepted for the same signature, our history is kept per key (see README). */
+  readonly segmentIntervalMs?: number;
+}
+
 /** Store factories for the Processor API; add the result with `builder.addStateStore(...)`. */
 export const Stores = {
   /** A key-value store, e.g. `builder.addStateStore(Stores.keyValueStore('seen', Serdes.String(), Serdes.Int64()))`; LevelDB and logged unless `options` say otherwise. */
   keyValueStore<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, options: StoreOptions = {}): StoreDefinition {
     return { ...base(name, keySerde, valueSerde, options), type: 'keyValue' };
+  },
+  /**
+   * A versioned store `name` keeping the versions of each key `historyRetentionMs` after a newer one
+   * replaced them (Kafka Streams' `Stores.persistentVersionedKeyValueStore`).
+   */
+  persistentVersionedKeyValueStore(name: string, historyRetentionMs: number, segmentIntervalMs?: number): VersionedBytesStoreSupplier {
+    if (!(historyRetentionMs >= 0)) {
+      throw new TypeError(`Stores.persistentVersionedKeyValueStore('${name}'): historyRetentionMs must be >= 0, got ${historyRetentionMs}`);
+    }
+    return segmentIntervalMs === undefined ? { name, historyRetentionMs } : { name, historyRetentionMs, segmentIntervalMs };
+  },
+  /** The versioned store of `supplier` with these serdes, for `builder.addStateStore(...)` (Kafka Streams' `versionedKeyValueStoreBuilder`). */
+  versionedKeyValueStoreBuilder<K, V>(
+    supplier: VersionedBytesStoreSupplier,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+    options: StoreOptions = {},
+  ): StoreDefinition {
+    return { ...base(supplier.name, keySerde, valueSerde, options), type: 'versioned', historyRetentionMs: supplier.historyRetentionMs };
   },
   /** A session store keeping sessions `retentionMs` after they end. */
   sessionStore<K, V>(

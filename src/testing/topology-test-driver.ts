@@ -4,8 +4,8 @@ import type { Topology } from '../processor/topology.js';
 import { StreamsError } from '../errors/errors.js';
 import type { Serde } from '../serdes/serde.js';
 import type { ChangelogSink } from '../stores/changelog-sink.js';
-import type { KeyValueStore, SessionStore, WindowStore } from '../stores/state-store.js';
-import { keyValueStoreOf, sessionStoreOf, windowStoreOf, type ManagedStore } from '../stores/managed-store.js';
+import type { KeyValueStore, SessionStore, VersionedKeyValueStore, WindowStore } from '../stores/state-store.js';
+import { keyValueStoreOf, sessionStoreOf, versionedStoreOf, windowStoreOf, type ManagedStore } from '../stores/managed-store.js';
 import type { Logger } from '../logging/logger.js';
 import type { RecordErrorHandler } from '../config/record-error-handler.js';
 import type { RecordMetrics } from '../runtime/record-accounting.js';
@@ -232,6 +232,14 @@ export class TopologyTestDriver {
   /** A session store of the topology, e.g. `driver.getSessionStore<string, Stats>('session-stats').fetch('user-1')`. */
   getSessionStore<K, V>(name: string): SessionStore<K, V> {
     return sessionStoreOf<K, V>(this.store(name));
+  }
+
+  /**
+   * A versioned key-value store of the topology (`Stores.persistentVersionedKeyValueStore`), e.g.
+   * `driver.getVersionedKeyValueStore<string, string>('users').get('u1', 1000)` for the value as of a time.
+   */
+  getVersionedKeyValueStore<K, V>(name: string): VersionedKeyValueStore<K, V> {
+    return versionedStoreOf<K, V>(this.store(name));
   }
 
   /** A window store of the topology. */

@@ -98,6 +98,11 @@ export interface TableSpec {
    * subtractor `subtract`) or aggregate (`init`, the same adder and subtractor), with the case's caching.
    */
   readonly groupBy?: Op;
+  /**
+   * `versioned-*` cases: the table is `Materialized.as(Stores.persistentVersionedKeyValueStore("store",
+   * historyRetentionMs))` (never cached); a stream-table join gets `Joined.withGracePeriod(graceMs)` when given.
+   */
+  readonly versioned?: { readonly historyRetentionMs: number; readonly graceMs?: number };
 }
 
 export interface BufferBound {

@@ -146,6 +146,17 @@ function streamJoinRecords(valueType: ValueType, rnd: Random, difference: number
 /** Cogroup cases: `cogroup-plain`, `cogroup-rekey` (the stream `in` re-keyed, so repartitioned). */
 export const COGROUP_FAMILIES: readonly string[] = ['cogroup-plain', 'cogroup-rekey'];
 
+/**
+ * Versioned tables (`Stores.persistentVersionedKeyValueStore`): `versioned-table-<source|fromstream>` (a table
+ * with out-of-order updates, some older than the history retention), `versioned-stream-table-<inner|left>`
+ * (the stream joined as of its record times) and `...-grace` (with `Joined.withGracePeriod`).
+ */
+export const VERSIONED_FAMILIES: readonly string[] = [
+  'versioned-table-source',
+  'versioned-table-fromstream',
+  ...['inner', 'left'].flatMap((join) => [`versioned-stream-table-${join}`, `versioned-stream-table-${join}-grace`]),
+];
+
 /** Every family, in the order cases are dealt to them. */
 export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
@@ -162,6 +173,7 @@ export const FAMILIES: readonly string[] = [
   ...STREAM_JOIN_FAMILIES,
   ...GLOBAL_JOIN_FAMILIES,
   ...COGROUP_FAMILIES,
+  ...VERSIONED_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -427,6 +439,27 @@ function generateUnboundedCase(seed: number, index: number): DifferentialCase {
       id, seed, index, family, valueType: type, op: 'count', topology: 'stream-globaltable-join', table,
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
       records: tableRecords(type, rnd, true, true, false, 0.25),
+    };
+  }
+  if (VERSIONED_FAMILIES.includes(family)) {
+    const type: ValueType = rnd.pick(['string', 'long']);
+    const join = family.startsWith('versioned-stream-table-') ? (family.includes('-left') ? 'left' : 'inner') : undefined;
+    const graceMs = family.endsWith('-grace') ? rnd.pick([0, 3, 10]) : undefined;
+    // With a grace period the history mostly reaches back at least that far; sometimes not (both sides refuse it).
+    const historyRetentionMs =
+      graceMs === undefined ? rnd.pick([0, 5, 10, 30]) : graceMs > 0 && rnd.chance(0.15) ? graceMs - 1 : graceMs + rnd.pick([0, 5, 20]);
+    const versioned = { historyRetentionMs, ...(graceMs === undefined ? {} : { graceMs }) };
+    const table: TableSpec = {
+      materialized: true,
+      ops: [],
+      versioned,
+      ...(join === undefined ? {} : { join }),
+      ...(family.endsWith('-fromstream') ? { fromStream: true } : {}),
+    };
+    return {
+      id, seed, index, family, valueType: type, op: 'count', topology: join === undefined ? 'table' : 'stream-table-join',
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, table,
+      records: tableRecords(type, rnd, join !== undefined, false, false),
     };
   }
   if (TABLE_FAMILIES.includes(family)) {

@@ -19,6 +19,7 @@ import {
   SlidingWindows,
   StreamJoined,
   StreamsBuilder,
+  Stores,
   Suppressed,
   BufferConfig,
   valueJoinerWithKey,
@@ -174,7 +175,14 @@ function strictBuffer(c: DifferentialCase): StrictBufferConfig {
 function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, topic: string, valueSerde: Serde<V>, ops: ValueOps<V>): KTable<string, V> {
   const spec = c.table!;
   const consumed = Consumed.with(Serdes.String(), valueSerde);
-  const store = spec.materialized ? materializedAs(c, valueSerde) : undefined;
+  const store =
+    spec.versioned !== undefined
+      ? Materialized.as<string, V>(Stores.persistentVersionedKeyValueStore('store', spec.versioned.historyRetentionMs))
+          .withKeySerde(Serdes.String())
+          .withValueSerde(valueSerde)
+      : spec.materialized
+        ? materializedAs(c, valueSerde)
+        : undefined;
   let table =
     spec.fromAggregate === true
       ? builder
@@ -283,7 +291,9 @@ function runTable<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, op
       c.joinerWithKey === true
         ? valueJoinerWithKey((key: string, left: V, right: V | null) => joinValuesWithKey(key, left, right))
         : (left: V, right: V | null): string => joinValues(left, right);
-    const joined = Joined.with(Serdes.String(), valueSerde, valueSerde);
+    const plainJoined = Joined.with(Serdes.String(), valueSerde, valueSerde);
+    const graceMs = spec.versioned?.graceMs;
+    const joined = graceMs === undefined ? plainJoined : plainJoined.withGracePeriod(graceMs);
     (spec.join === 'left' ? stream.leftJoin(table, joiner, joined) : stream.join(table, joiner, joined)).to('out', Produced.with(Serdes.String(), Serdes.String()));
   }
   return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, valueOut);

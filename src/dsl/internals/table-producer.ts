@@ -1,11 +1,17 @@
 import { TopologyError } from '../../errors/errors.js';
 import type { ProcessorContext } from '../../processor/processor-api.js';
 import type { TimestampedKeyValueStore, ValueAndTimestamp } from '../../stores/state-store.js';
+import type { ManagedKeyValueStore, ManagedStore } from '../../stores/managed-store.js';
 
 /** Reads a table's current value of a key, as its processor would have it (Kafka Streams' KTableValueGetter). */
 export interface ValueGetter {
   init(context: ProcessorContext<unknown, unknown>): void;
   get(key: unknown): ValueAndTimestamp<unknown> | undefined;
+  /**
+   * For a versioned table (after `init`): the value of a key as of a time (Kafka Streams'
+   * KTableValueGetter#isVersioned / get(key, asOfTimestamp)). Undefined: the table is not versioned.
+   */
+  getAsOf?: ((key: unknown, asOfTimestamp: number) => ValueAndTimestamp<unknown> | undefined) | undefined;
 }
 
 /** The value getters of a table and the stores they read (Kafka Streams' KTableValueGetterSupplier). */
@@ -34,13 +40,22 @@ export function storeGetter(storeName: string): ValueGetterSupplier {
   return {
     storeNames: [storeName],
     get() {
-      let store!: TimestampedKeyValueStore<unknown, unknown>;
-      return {
+      let get!: (key: unknown) => ValueAndTimestamp<unknown> | undefined;
+      const getter: ValueGetter = {
         init(context) {
-          store = context.getStateStore(storeName);
+          const managed = context.getStateStore<ManagedStore>(storeName);
+          if (managed.kind === 'versioned') {
+            // A versioned table: its latest version, or the one valid at a time (VersionedRecord has a value and a timestamp).
+            get = (key) => managed.get(key);
+            getter.getAsOf = (key, asOf) => managed.get(key, asOf);
+          } else {
+            const store: TimestampedKeyValueStore<unknown, unknown> = managed as ManagedKeyValueStore;
+            get = (key) => store.getWithTimestamp(key);
+          }
         },
-        get: (key) => store.getWithTimestamp(key),
+        get: (key) => get(key),
       };
+      return getter;
     },
   };
 }

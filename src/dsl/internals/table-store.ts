@@ -1,3 +1,4 @@
+import { TopologyError } from '../../errors/errors.js';
 import type { StoreDefinition } from '../../processor/store-definition.js';
 import type { Serde } from '../../serdes/serde.js';
 import { Serdes } from '../../serdes/serdes.js';
@@ -12,7 +13,28 @@ export function tableStore(
   keySerde: Serde<unknown>,
   valueSerde: Serde<unknown>,
   materialized: Materialized<unknown, unknown> | undefined,
+  versionedAllowed = false,
 ): StoreDefinition {
+  const versioned = materialized?.versioned;
+  if (versioned !== undefined) {
+    if (!versionedAllowed) {
+      throw new TopologyError(
+        `Store '${name}': a versioned store (Stores.persistentVersionedKeyValueStore) materializes builder.table and toTable only; use a store name for this operator.`,
+      );
+    }
+    // Kafka Streams' versioned stores have no cache (KeyValueStoreMaterializer): every change is forwarded at once.
+    return {
+      name,
+      type: 'versioned',
+      keySerde,
+      valueSerde,
+      persistent: true,
+      loggingEnabled: materialized?.loggingEnabled ?? true,
+      changelogConfig: materialized?.changelogConfig ?? {},
+      historyRetentionMs: versioned.historyRetentionMs,
+      cachingEnabled: false,
+    };
+  }
   return {
     name,
     type: 'keyValue',

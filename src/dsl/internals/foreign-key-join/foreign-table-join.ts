@@ -30,6 +30,11 @@ export function foreignTableJoin(storeName: string, serdes: SubscriptionStoreSer
           context.recordDropped('null-key', 'a table needs a key');
           return;
         }
+        // ForeignTableJoinProcessorSupplier (KIP-914): an out-of-order update of a versioned table is dropped.
+        if (record.value.isLatest === false) {
+          context.recordDropped('late', 'an out-of-order update of a versioned table');
+          return;
+        }
         const prefix = prefixOf(serdes.foreignKeySerde.serialize(record.key, `${topic}-fk`));
         for (const { value } of store.prefixScan(prefix, Serdes.Buffer())) {
           const subscription = serdes.wrapperSerde.deserialize(value, topic);

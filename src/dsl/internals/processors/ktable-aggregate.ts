@@ -27,6 +27,8 @@ export function ktableRepartitionMap(
         context = ctx as InternalProcessorContext<unknown, Change<unknown>>;
       },
       process(record) {
+        // Kafka Streams' KTableRepartitionMap with versioned semantics: an out-of-order update of a versioned table is skipped.
+        if (record.value.isLatest === false) return;
         const added = select(record.key, record.value.newValue);
         const removed = select(record.key, record.value.oldValue);
         if (added !== undefined && removed !== undefined && sameKey(added.key, removed.key)) {

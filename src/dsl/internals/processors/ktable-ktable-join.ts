@@ -1,3 +1,4 @@
+import type { InternalProcessorContext } from '../../../processor/internals/internal-processor-context.js';
 import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { ValueAndTimestamp } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
@@ -36,6 +37,11 @@ function joinSide(
       },
       process(record) {
         if (record.key === null || record.key === undefined) return;
+        // KTableKTable*Join with versioned semantics: an out-of-order update of a versioned table joins nothing.
+        if (record.value.isLatest === false) {
+          (context as InternalProcessorContext<unknown, Change<unknown>>).recordDropped('late', 'an out-of-order update of a versioned table');
+          return;
+        }
         const found = getter.get(record.key);
         const otherValue = found?.value ?? null;
         const { newValue, oldValue } = record.value;

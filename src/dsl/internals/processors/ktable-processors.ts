@@ -72,7 +72,7 @@ abstract class ComputedTable implements TableProducer {
               : apply(record.key, record.value.oldValue);
           if (sendOldValues && newValue === null && oldValue === null && !this.forwardEmpty()) return;
           if (own === undefined) {
-            context.forward({ ...record, value: change(newValue, oldValue) });
+            context.forward({ ...record, value: change(newValue, oldValue, record.value.isLatest !== false) });
             return;
           }
           own.store.putWithTimestamp(record.key, newValue, record.timestamp);

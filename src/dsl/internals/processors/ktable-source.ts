@@ -4,7 +4,8 @@ import type { TimestampedKeyValueStore } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
 import { storeGetter, type TableProducer, type ValueGetterSupplier } from '../table-producer.js';
 import { forwardThroughCache } from './cached-forwarding.js';
-import { keyValueStoreOf } from '../../../stores/managed-store.js';
+import { keyValueStoreOf, versionedStoreOf, type ManagedStore, type ManagedVersionedStore } from '../../../stores/managed-store.js';
+import { PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED } from '../../../stores/state-store.js';
 import type { Serde } from '../../../serdes/serde.js';
 import type { Materialized } from '../../options.js';
 import type { InternalBuilder } from '../internal-builder.js';
@@ -60,6 +61,7 @@ export class KTableSourceProducer implements TableProducer {
     return () => {
       let context!: InternalProcessorContext<unknown, Change<unknown>>;
       let store: TimestampedKeyValueStore<unknown, unknown> | undefined;
+      let versioned: ManagedVersionedStore | undefined;
       let forwardNow = true;
       let sendOldValues = false;
       return {
@@ -67,7 +69,12 @@ export class KTableSourceProducer implements TableProducer {
           context = ctx as InternalProcessorContext<unknown, Change<unknown>>;
           sendOldValues = this.sendOldValues;
           if (this.materialized) {
-            const materialized = keyValueStoreOf(context.getStateStore(this.storeName));
+            const managed = context.getStateStore<ManagedStore>(this.storeName);
+            if (managed.kind === 'versioned') {
+              versioned = versionedStoreOf(managed);
+              return;
+            }
+            const materialized = keyValueStoreOf(managed);
             store = materialized;
             forwardNow = !forwardThroughCache(materialized, context, sendOldValues);
           }
@@ -75,6 +82,19 @@ export class KTableSourceProducer implements TableProducer {
         process(record) {
           if (record.key === null || record.key === undefined) {
             context.recordDropped('null-key', 'a table needs a key');
+            return;
+          }
+          if (versioned !== undefined) {
+            // As KTableSource with a versioned store (Kafka Streams 3.9): the old value is the latest; a record
+            // older than the history retention is not put and not forwarded; an out-of-order one goes into the
+            // history and is forwarded marked as not the latest (which table joins and groupBy then skip).
+            const old = sendOldValues ? versioned.get(record.key)?.value : null;
+            const validTo = versioned.put(record.key, record.value ?? null, record.timestamp);
+            if (validTo === PUT_RETURN_CODE_NOT_PUT) {
+              context.recordDropped('late', `older than the history retention of versioned store ${versioned.name}`);
+              return;
+            }
+            context.forward({ ...record, value: change(record.value, old, validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED) });
             return;
           }
           if (store === undefined) {
@@ -104,7 +124,7 @@ export function addTableSource(
   valueSerde: Serde<unknown>,
 ): KTableSourceProducer {
   const producer = new KTableSourceProducer(storeName, materialized?.storeName !== undefined, () => {
-    graph.addStore(tableStore(storeName, keySerde, valueSerde, materialized));
+    graph.addStore(tableStore(storeName, keySerde, valueSerde, materialized, true));
     graph.connectStore(name, storeName);
   });
   graph.addProcessor({ name, parents: [parent], supplier: producer.supplier(), stores: [] });

@@ -87,7 +87,7 @@ export class KTableTransformValues implements TableProducer {
           const newValue = transform(record.key, record.value.newValue);
           if (own === undefined) {
             const oldValue = sendOldValues ? transform(record.key, record.value.oldValue) : null;
-            context.forward({ ...record, value: change(newValue, oldValue) });
+            context.forward({ ...record, value: change(newValue, oldValue, record.value.isLatest !== false) });
             return;
           }
           const oldValue = sendOldValues ? (own.store.getWithTimestamp(record.key)?.value ?? null) : null;

@@ -40,6 +40,7 @@ import org.apache.kafka.streams.kstream.GlobalKTable;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.Joined;
+import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.KGroupedStream;
@@ -307,6 +308,12 @@ public final class DifferentialRunner {
       table = builder.stream(topic, consumed)
           .groupByKey(Grouped.with(Serdes.String(), ops.serde()))
           .reduce(ops::reduce, materialized(c, ops.serde()));
+    } else if (spec.hasNonNull("versioned")) {
+      // A versioned store (never cached: KeyValueStoreMaterializer does not cache versioned stores).
+      Materialized<String, V, KeyValueStore<Bytes, byte[]>> versioned = Materialized
+          .<String, V>as(Stores.persistentVersionedKeyValueStore("store", Duration.ofMillis(spec.get("versioned").get("historyRetentionMs").asLong())))
+          .withKeySerde(Serdes.String()).withValueSerde(ops.serde());
+      table = spec.path("fromStream").asBoolean(false) ? builder.stream(topic, consumed).toTable(versioned) : builder.table(topic, consumed, versioned);
     } else if (spec.path("fromStream").asBoolean(false)) {
       KStream<String, V> stream = builder.stream(topic, consumed);
       table = materialized ? stream.toTable(storeAs(c, "store", ops)) : stream.toTable();
@@ -446,6 +453,7 @@ public final class DifferentialRunner {
       ValueJoinerWithKey<String, V, V, String> keyJoiner = (k, left, right) -> k + ":" + left + "/" + right;
       boolean withKey = c.path("joinerWithKey").asBoolean(false);
       Joined<String, V, V> joined = Joined.with(Serdes.String(), ops.serde(), ops.serde());
+      if (spec.path("versioned").hasNonNull("graceMs")) joined = joined.withGracePeriod(Duration.ofMillis(spec.get("versioned").get("graceMs").asLong()));
       KStream<String, String> out = "left".equals(spec.get("join").asText())
           ? (withKey ? stream.leftJoin(table, keyJoiner, joined) : stream.leftJoin(table, joiner, joined))
           : (withKey ? stream.join(table, keyJoiner, joined) : stream.join(table, joiner, joined));

@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Consumed,
+  Grouped,
+  Joined,
+  Materialized,
+  PUT_RETURN_CODE_NOT_PUT,
+  PUT_RETURN_CODE_VALID_TO_UNDEFINED,
+  PartitionedTopologyTestDriver,
+  Produced,
+  QueryableStoreTypes,
+  Serdes,
+  Stores,
+  StreamsBuilder,
+  TopologyTestDriver,
+  type VersionedKeyValueStore,
+} from '../../src/index.js';
+import { changelogTopicConfig } from '../../src/processor/store-definition.js';
+import { LoggedStore } from './support/logged-store.js';
+
+const S = Serdes.String();
+
+function loggedVersioned(historyRetentionMs: number): LoggedStore {
+  const definition = Stores.versionedKeyValueStoreBuilder(Stores.persistentVersionedKeyValueStore('prices', historyRetentionMs), S, S);
+  return new LoggedStore(definition, 1 << 20);
+}
+
+const versioned = (logged: LoggedStore) => logged.store as unknown as VersionedKeyValueStore<string, string>;
+
+/** What a store answers for each key as of each time (and latest): the whole visible history. */
+function history(store: VersionedKeyValueStore<string, string>, keys: string[], times: number[]): unknown {
+  return keys.map((key) => [store.get(key), ...times.map((t) => store.get(key, t))]);
+}
+
+describe('versioned key-value store (RocksDBVersionedStore semantics)', () => {
+  it('keeps versions with their validity, returns validTo codes, refuses puts older than the history retention', () => {
+    const logged = loggedVersioned(100);
+    const store = versioned(logged);
+    expect(store.put('a', 'v10', 10)).toBe(PUT_RETURN_CODE_VALID_TO_UNDEFINED);
+    expect(store.put('a', 'v30', 30)).toBe(PUT_RETURN_CODE_VALID_TO_UNDEFINED);
+    // Out of order: it goes into the history, valid until the next version.
+    expect(store.put('a', 'v20', 20)).toBe(30);
+    expect(store.get('a')).toEqual({ value: 'v30', timestamp: 30 });
+    expect(store.get('a', 25)).toEqual({ value: 'v20', timestamp: 20, validTo: 30 });
+    expect(store.get('a', 19)).toEqual({ value: 'v10', timestamp: 10, validTo: 20 });
+    expect(store.get('a', 9)).toBeUndefined();
+    // A deletion is a version too: nothing as of its time, the earlier versions stay readable.
+    expect(store.delete('a', 40)).toEqual({ value: 'v30', timestamp: 30 });
+    expect(store.get('a')).toBeUndefined();
+    expect(store.get('a', 35)).toEqual({ value: 'v30', timestamp: 30, validTo: 40 });
+    store.put('a', 'v200', 200);
+    // Observed time 200, retention 100: a put before 100 is not put; a query before 100 sees only the latest.
+    expect(store.put('a', 'old', 99)).toBe(PUT_RETURN_CODE_NOT_PUT);
+    expect(store.put('b', 'b100', 100)).toBe(PUT_RETURN_CODE_VALID_TO_UNDEFINED);
+    expect(store.get('a', 35)).toBeUndefined();
+    expect(store.get('b', 99)).toBeUndefined();
+    expect(store.get('a', 250)).toEqual({ value: 'v200', timestamp: 200 });
+  });
+
+  it('is rebuilt from its changelog with its whole history, and reopened on its committed bytes the same', () => {
+    const logged = loggedVersioned(50);
+    const store = versioned(logged);
+    const puts: Array<[string, string | null, number]> = [
+      ['a', '1', 10], ['b', '1', 12], ['a', '2', 30], ['a', '1.5', 20], ['b', null, 25], ['a', '2b', 30],
+      ['c', '1', 40], ['b', '3', 45], ['a', '3', 60], ['c', '0', 5], ['a', '2.5', 35], ['b', '4', 90],
+    ];
+    for (const [i, [key, value, time]] of puts.entries()) {
+      store.put(key, value, time);
+      if (i % 4 === 3) logged.commit();
+    }
+    logged.commit();
+    const keys = ['a', 'b', 'c'];
+    const times = [0, 5, 10, 15, 20, 25, 30, 35, 39, 40, 45, 50, 60, 89, 90, 100];
+    const live = history(store, keys, times);
+    // Observed time 90, retention 50: what was valid from 40 on is served; 'c' at 5 came too late to be put.
+    expect(store.get('a', 45)).toEqual({ value: '2.5', timestamp: 35, validTo: 60 });
+    expect(store.get('a', 35)).toBeUndefined();
+    expect(store.get('c', 39)).toBeUndefined();
+    expect(store.get('b', 50)).toEqual({ value: '3', timestamp: 45, validTo: 90 });
+    for (const batch of [1, 3, 100]) {
+      expect(history(logged.replayed(batch) as unknown as VersionedKeyValueStore<string, string>, keys, times), `replayed in batches of ${batch}`).toEqual(live);
+    }
+    expect(history(logged.reopened() as unknown as VersionedKeyValueStore<string, string>, keys, times)).toEqual(live);
+  });
+
+  it('logs to a compacted changelog that keeps the history retention + 1 day before compacting', () => {
+    const definition = Stores.versionedKeyValueStoreBuilder(Stores.persistentVersionedKeyValueStore('prices', 3_600_000), S, S);
+    expect(changelogTopicConfig(definition)).toEqual({ 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(3_600_000 + 86_400_000) });
+  });
+});
+
+function versionedTable(historyRetentionMs: number) {
+  const builder = new StreamsBuilder();
+  builder
+    .table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', historyRetentionMs)))
+    .toStream()
+    .to('out', Produced.with(S, S));
+  const driver = new TopologyTestDriver(builder.build({ applicationId: 'vt' }));
+  return {
+    driver,
+    prices: driver.createInputTopic('prices', S, S),
+    out: () => driver.createOutputTopic('out', S, S).readRecordsToList().map((r) => [r.key, r.value, r.timestamp]),
+  };
+}
+
+describe('versioned table (KTableSource with a versioned store)', () => {
+  it('puts out-of-order updates into the history only, forwards them, and drops records older than the history retention', () => {
+    const { driver, prices, out } = versionedTable(100);
+    prices.pipeInput('p', 'ten', 10);
+    prices.pipeInput('p', 'thirty', 30);
+    prices.pipeInput('p', 'twenty', 20);
+    prices.pipeInput('p', 'two-hundred', 200);
+    prices.pipeInput('p', 'fifty', 50);
+    // Forwarded as Kafka Streams' KTableSource does: out-of-order updates too (not the latest), not the expired one.
+    expect(out()).toEqual([['p', 'ten', 10], ['p', 'thirty', 30], ['p', 'twenty', 20], ['p', 'two-hundred', 200]]);
+    const store = driver.getVersionedKeyValueStore<string, string>('prices-store');
+    expect(store.get('p')).toEqual({ value: 'two-hundred', timestamp: 200 });
+    expect(store.get('p', 25)).toBeUndefined(); // before observed time 200 − retention 100
+    expect(store.get('p', 150)).toEqual({ value: 'thirty', timestamp: 30, validTo: 200 });
+    expect(driver.metrics().droppedLate).toBe(1);
+  });
+
+  it('is refused by operators that cannot keep versions', () => {
+    const builder = new StreamsBuilder();
+    const table = builder.table('t', Consumed.with(S, S));
+    expect(() => table.filter(() => true, Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('f', 10)))).toThrow(
+      /materializes builder.table and toTable only/,
+    );
+  });
+});
+
+function versionedJoin(graceMs?: number) {
+  const builder = new StreamsBuilder();
+  const prices = builder.table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)));
+  const orders = builder.stream('orders', Consumed.with(S, S));
+  const joined = graceMs === undefined ? Joined.with(S, S, S) : Joined.with(S, S, S).withGracePeriod(graceMs);
+  orders.leftJoin(prices, (order: string, price: string | null) => `${order}@${price}`, joined).to('out', Produced.with(S, S));
+  const topology = builder.build({ applicationId: 'vj' });
+  const driver = new TopologyTestDriver(topology);
+  return {
+    topology,
+    prices: driver.createInputTopic('prices', S, S),
+    orders: driver.createInputTopic('orders', S, S),
+    out: () => driver.createOutputTopic('out', S, S).readRecordsToList().map((r) => [r.key, r.value, r.timestamp]),
+  };
+}
+
+describe('stream-table join with a versioned table', () => {
+  it('looks the table up as of each stream record timestamp', () => {
+    const { prices, orders, out } = versionedJoin();
+    prices.pipeInput('p', 'one', 10);
+    prices.pipeInput('p', 'three', 30);
+    orders.pipeInput('p', 'o25', 25);
+    orders.pipeInput('p', 'o5', 5);
+    orders.pipeInput('p', 'o35', 35);
+    expect(out()).toEqual([['p', 'o25@one', 25], ['p', 'o5@null', 5], ['p', 'o35@three', 35]]);
+  });
+
+  it('with a grace period, buffers stream records until stream time passes their timestamp + grace, then joins them in time order', () => {
+    const { prices, orders, out, topology } = versionedJoin(10);
+    orders.pipeInput('p', 'o20', 20);
+    prices.pipeInput('p', 'late-price', 15); // arrives after the order it is valid for
+    orders.pipeInput('p', 'o18', 18);
+    expect(out()).toEqual([]);
+    orders.pipeInput('p', 'o31', 31); // stream time 31: o18 and o20 are due (<= 21)
+    expect(out()).toEqual([['p', 'o18@late-price', 18], ['p', 'o20@late-price', 20]]);
+    orders.pipeInput('p', 'o2', 2); // older than stream time − grace: joined at once
+    expect(out()).toEqual([['p', 'o2@null', 2]]);
+    expect([...topology.stores.keys()]).toContainEqual(expect.stringMatching(/^KSTREAM-LEFTJOIN-\d{10}-Buffer$/));
+  });
+
+  it('refuses a grace period on a table that is not versioned', () => {
+    const builder = new StreamsBuilder();
+    const table = builder.table('prices', Consumed.with(S, S));
+    const orders = builder.stream('orders', Consumed.with(S, S));
+    expect(() => orders.join(table, (o: string, p: string) => o + p, Joined.with(S, S, S).withGracePeriod(5))).toThrow(/KTable must be versioned/);
+  });
+
+  it('refuses a grace period longer than the history retention', () => {
+    expect(() => versionedJoin(1001)).toThrow(/History retention must be at least grace period: the grace period is 1001 ms/);
+    expect(() => versionedJoin(1000)).not.toThrow();
+  });
+});
+
+describe('interactive query of a versioned store', () => {
+  it('answers a key as of a time over the stores of the local tasks', () => {
+    const logged = loggedVersioned(100);
+    versioned(logged).put('p', 'old', 10);
+    versioned(logged).put('p', 'new', 50);
+    const view = QueryableStoreTypes.versionedKeyValueStore<string, string>().view(() => [logged.store]);
+    expect(view.get('p')).toEqual({ value: 'new', timestamp: 50 });
+    expect(view.get('p', 20)).toEqual({ value: 'old', timestamp: 10, validTo: 50 });
+    expect(view.get('q', 20)).toBeUndefined();
+  });
+});
+
+describe('out-of-order updates of a versioned table downstream (Change.isLatest)', () => {
+  it('are skipped by table-table joins (counted as dropped) and by groupBy, through a mapValues', () => {
+    const builder = new StreamsBuilder();
+    const prices = builder
+      .table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)))
+      .mapValues((v) => v.toUpperCase());
+    const names = builder.table('names', Consumed.with(S, S));
+    prices.join(names, (p: string, n: string) => `${n}:${p}`).toStream().to('joined', Produced.with(S, S));
+    prices
+      .groupBy((_k, v) => ({ key: v.slice(0, 1), value: v }), Grouped.with(S, S))
+      .count(Materialized.as<string, number>('counts').withCachingDisabled())
+      .toStream()
+      .to('counts', Produced.with(S, Serdes.Long()));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'latest' }));
+    driver.createInputTopic('names', S, S).pipeInput('p', 'pen', 0);
+    const input = driver.createInputTopic('prices', S, S);
+    input.pipeInput('p', 'a1', 10);
+    input.pipeInput('p', 'b1', 5); // out of order: history only
+    input.pipeInput('p', 'b2', 20);
+    const joined = driver.createOutputTopic('joined', S, S).readRecordsToList().map((r) => r.value);
+    expect(joined).toEqual(['pen:A1', 'pen:B2']);
+    const counts = new Map(driver.createOutputTopic('counts', S, Serdes.Long()).readRecordsToList().map((r) => [r.key, r.value]));
+    expect(counts.get('A')).toBe(0);
+    expect(counts.get('B')).toBe(1);
+    expect(driver.metrics().droppedLate).toBe(1);
+  });
+});
+
+describe('a versioned table and a grace buffer after a task moves', () => {
+  it('restores the history and the buffered stream records from their changelogs', async () => {
+    const builder = new StreamsBuilder();
+    const prices = builder.table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)));
+    builder
+      .stream('orders', Consumed.with(S, S))
+      .join(prices, (order: string, price: string) => `${order}@${price}`, Joined.with(S, S, S).withGracePeriod(10))
+      .to('out', Produced.with(S, S));
+    const driver = new PartitionedTopologyTestDriver(builder.build({ applicationId: 'moved' }), { partitions: { prices: 1, orders: 1 } });
+    const priceInput = driver.createInputTopic('prices', S, S);
+    const orders = driver.createInputTopic('orders', S, S);
+    const out = () => driver.createOutputTopic('out', S, S).readRecordsToList().map((r) => [r.value, r.timestamp]);
+    priceInput.pipeInput('p', 'one', 10);
+    priceInput.pipeInput('p', 'three', 30);
+    orders.pipeInput('p', 'o20', 20); // buffered: stream time 20, due at 30
+    expect(out()).toEqual([]);
+    for (const id of driver.taskIds()) await driver.moveTask(id);
+    orders.pipeInput('p', 'o40', 40); // due: o20 (as of 20: 'one', from the restored history)
+    expect(out()).toEqual([['o20@one', 20]]);
+    orders.pipeInput('p', 'o51', 51);
+    expect(out()).toEqual([['o40@three', 40]]);
+  });
+});
+
+describe('topologyOptimization with a versioned table', () => {
+  it('keeps the versioned store on its own changelog (its records carry the version timestamps)', () => {
+    const builder = new StreamsBuilder();
+    builder.table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)));
+    const topology = builder.build({ applicationId: 'opt', topologyOptimization: 'all' });
+    expect(topology.stores.get('prices-store')).toMatchObject({ type: 'versioned', loggingEnabled: true });
+    expect(topology.stores.get('prices-store')?.sourceChangelogTopic).toBeUndefined();
+    expect(topology.internalTopics.find((t) => t.name === 'opt-prices-store-changelog')?.config).toMatchObject({
+      'cleanup.policy': 'compact',
+      'min.compaction.lag.ms': String(1000 + 86_400_000),
+    });
+  });
+});
