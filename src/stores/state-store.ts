@@ -86,6 +86,7 @@ export const PUT_RETURN_CODE_NOT_PUT = Number.MIN_SAFE_INTEGER;
 
 /** One version of a key in a versioned store (Kafka Streams' VersionedRecord). */
 export interface VersionedRecord<V> {
+  /** The value of this version. */
   readonly value: V;
   /** When this version became valid. */
   readonly timestamp: number;

@@ -28,6 +28,7 @@ function base(name: string, keySerde: Serde<unknown>, valueSerde: Serde<unknown>
  * `Stores.versionedKeyValueStoreBuilder` for the Processor API.
  */
 export interface VersionedBytesStoreSupplier {
+  /** The store's name (its changelog is `<applicationId>-<name>-changelog`). */
   readonly name: string;
   /** How long a version stays readable after a newer one replaced it, by the store's observed time. */
   readonly historyRetentionMs: number;
