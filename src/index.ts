@@ -15,6 +15,7 @@ export { KStream } from './dsl/kstream.js';
 export { BranchedKStream } from './dsl/branched-kstream.js';
 export { KGroupedStream } from './dsl/kgrouped-stream.js';
 export { CogroupedKStream } from './dsl/cogrouped-kstream.js';
+export { SessionWindowedCogroupedKStream, TimeWindowedCogroupedKStream } from './dsl/windowed-cogrouped-kstream.js';
 export { SessionWindowedKStream } from './dsl/session-windowed-kstream.js';
 export { TimeWindowedKStream } from './dsl/time-windowed-kstream.js';
 export { KTable } from './dsl/ktable.js';

@@ -1,21 +1,17 @@
 import type { Serde } from '../serdes/serde.js';
 import { TopologyError } from '../errors/errors.js';
-import { namedAndMaterialized, type GroupedSource } from './internals/aggregation.js';
+import { namedAndMaterialized } from './internals/aggregation.js';
+import { addCogroupProcessors, cogroupStore, type CogroupedInput } from './internals/cogroup-builder.js';
 import type { InternalBuilder } from './internals/internal-builder.js';
 import type { Aggregator, Initializer } from './internals/processors/functions.js';
 import { kstreamAggregate } from './internals/processors/kstream-aggregate.js';
-import { passThrough } from './internals/processors/stateless.js';
-import { insertRepartition } from './internals/repartition.js';
 import { AggregateProducer, storeGetter } from './internals/table-producer.js';
 import { KTable } from './ktable.js';
 import type { KGroupedStream } from './kgrouped-stream.js';
 import type { Materialized, Named } from './options.js';
-
-/** One grouped stream of a cogroup and the aggregator that folds its values in. */
-interface CogroupedInput {
-  readonly source: GroupedSource;
-  readonly aggregator: Aggregator<unknown, unknown, unknown>;
-}
+import type { SlidingWindows } from './sliding-windows.js';
+import { SessionWindows, type TimeWindows } from './windows.js';
+import { SessionWindowedCogroupedKStream, TimeWindowedCogroupedKStream } from './windowed-cogrouped-kstream.js';
 
 /**
  * Several grouped streams of one key type aggregated into one table (Kafka Streams' CogroupedKStream):
@@ -42,6 +38,19 @@ export class CogroupedKStream<K, VA> {
   }
 
   /**
+   * Cuts the cogroup into windows (Kafka Streams' `CogroupedKStream.windowedBy`): time or sliding windows give
+   * a `TimeWindowedCogroupedKStream`, session windows a `SessionWindowedCogroupedKStream`; each stream still
+   * folds its records in with its own aggregator, into one window (or session) store.
+   */
+  windowedBy(windows: SessionWindows): SessionWindowedCogroupedKStream<K, VA>;
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedCogroupedKStream<K, VA>;
+  windowedBy(windows: SessionWindows | TimeWindows | SlidingWindows): SessionWindowedCogroupedKStream<K, VA> | TimeWindowedCogroupedKStream<K, VA> {
+    return windows instanceof SessionWindows
+      ? new SessionWindowedCogroupedKStream<K, VA>(this.graph, this.inputs, windows)
+      : new TimeWindowedCogroupedKStream<K, VA>(this.graph, this.inputs, windows);
+  }
+
+  /**
    * The table of the aggregates: `initializer()` starts a key, each stream's aggregator adds its records.
    * `materialized` names the store and gives the aggregate's serde; a `Named` names the processors
    * (`<name>-cogroup-agg-<i>`, `<name>-cogroup-merge`). Names as Kafka Streams' CogroupedStreamAggregateBuilder.
@@ -49,34 +58,17 @@ export class CogroupedKStream<K, VA> {
   aggregate(initializer: Initializer<VA>, named?: Named | Materialized<K, VA>, materialized?: Materialized<K, VA>): KTable<K, VA> {
     const given = namedAndMaterialized(named, materialized);
     const graph = this.graph;
-    const storeName = given.materialized?.storeName ?? graph.newStoreName('COGROUPKSTREAM-AGGREGATE-');
-    const who = `Store '${storeName}' of the cogroup`;
-    const first = this.inputs[0]!.source;
-    const keySerde = graph.serdeFor(
-      'key',
-      who,
-      'pass Grouped.with(keySerde, valueSerde) to the groupings, or Materialized.with(keySerde, valueSerde)',
-      given.materialized?.keySerde,
-      first.grouped?.keySerde,
-      first.keySerde,
+    const { storeName, keySerde } = cogroupStore(graph, this.inputs, given.materialized);
+    const valueSerde = graph.serdeFor(
+      'value',
+      `Store '${storeName}' of the cogroup`,
+      "pass Materialized.as<K, V>('name').withValueSerde(serde)",
+      given.materialized?.valueSerde,
     );
-    const valueSerde = graph.serdeFor('value', who, "pass Materialized.as<K, V>('name').withValueSerde(serde)", given.materialized?.valueSerde);
-    // Repartitions first, each topic named after its grouping or the store (three indexes taken each).
-    const parents = this.inputs.map(({ source }) => {
-      if (!source.repartitionRequired) return source.parentName;
-      const values = source.grouped?.valueSerde ?? source.valueSerde;
-      return insertRepartition(graph, source.parentName, source.grouped?.name ?? storeName, keySerde, values, undefined, false, true);
-    });
     const producer = new AggregateProducer(storeGetter(storeName));
-    const aggregators = this.inputs.map(({ aggregator }, i) => {
-      const name = graph.processorNameFor(given.named, 'COGROUPKSTREAM-AGGREGATE-', `-cogroup-agg-${i}`);
-      const supplier = kstreamAggregate(storeName, initializer, aggregator, producer);
-      graph.addProcessor({ name, parents: [parents[i]!], supplier, stores: [] });
-      graph.connectStore(name, storeName);
-      return name;
-    });
-    const mergeName = graph.processorNameFor(given.named, 'COGROUPKSTREAM-MERGE-', '-cogroup-merge');
-    graph.addProcessor({ name: mergeName, parents: aggregators, supplier: passThrough(), stores: [] });
+    const mergeName = addCogroupProcessors(graph, this.inputs, given.named, storeName, keySerde, (aggregator) =>
+      kstreamAggregate(storeName, initializer, aggregator, producer),
+    );
     graph.addStore({
       name: storeName,
       type: 'keyValue',
@@ -88,7 +80,6 @@ export class CogroupedKStream<K, VA> {
       timestamped: true,
       cachingEnabled: given.materialized?.cachingEnabled ?? true,
     });
-    if (parents.length > 1) graph.addCopartitionGroup(mergeName, parents);
     return new KTable<K, VA>(graph, mergeName, keySerde as Serde<K>, valueSerde as Serde<VA>, producer);
   }
 }

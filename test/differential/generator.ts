@@ -147,6 +147,12 @@ function streamJoinRecords(valueType: ValueType, rnd: Random, difference: number
 export const COGROUP_FAMILIES: readonly string[] = ['cogroup-plain', 'cogroup-rekey'];
 
 /**
+ * Windowed cogroups (`in` and `tbl` cogrouped, then windowed): `cogroup-windowed-<tumbling|hopping|sliding|session>`,
+ * records of both topics in and out of order (some late), a few null keys and values.
+ */
+export const COGROUP_WINDOWED_FAMILIES: readonly string[] = ['tumbling', 'hopping', 'sliding', 'session'].map((w) => `cogroup-windowed-${w}`);
+
+/**
  * Versioned tables (`Stores.persistentVersionedKeyValueStore`): `versioned-table-<source|fromstream>` (a table
  * with out-of-order updates, some older than the history retention), `versioned-stream-table-<inner|left>`
  * (the stream joined as of its record times) and `...-grace` (with `Joined.withGracePeriod`).
@@ -174,6 +180,7 @@ export const FAMILIES: readonly string[] = [
   ...GLOBAL_JOIN_FAMILIES,
   ...COGROUP_FAMILIES,
   ...VERSIONED_FAMILIES,
+  ...COGROUP_WINDOWED_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -410,6 +417,16 @@ function generateUnboundedCase(seed: number, index: number): DifferentialCase {
       id, seed, index, family, valueType, op: 'aggregate', topology: 'cogroup', ...(rekey ? { cogroupRekey: true } : {}),
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
       records: tableRecords(valueType, rnd, true, rekey, false),
+    };
+  }
+  if (COGROUP_WINDOWED_FAMILIES.includes(family)) {
+    const kind = family.slice('cogroup-windowed-'.length);
+    const window = windowFor(kind === 'session' ? rnd.pick(['session', 'session0'] as const) : (kind as WindowKind), rnd);
+    const records = generateRecords(rnd.pick(['inorder', 'ooo', 'nullkeys', 'nullvalues', 'mixed'] as const), valueType, window, rnd)
+      .map((r) => ({ ...r, topic: rnd.chance(0.5) ? 'in' : 'tbl' }));
+    return {
+      id, seed, index, family, valueType, op: 'aggregate', topology: 'cogroup',
+      window, suppress: false, filter: false, caching, extractor: false, records,
     };
   }
   if (STREAM_JOIN_FAMILIES.includes(family)) {

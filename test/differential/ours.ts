@@ -306,12 +306,30 @@ function runCogroup<V extends Value>(c: DifferentialCase, valueSerde: Serde<V>, 
   let left = builder.stream('in', Consumed.with(Serdes.String(), valueSerde));
   if (c.cogroupRekey === true) left = left.selectKey((k) => rekeyed(k) as string);
   const right = builder.stream('tbl', Consumed.with(Serdes.String(), valueSerde)).groupByKey(grouped);
-  left
+  const cogrouped = left
     .groupByKey(grouped)
     .cogroup<V>((_k, v, agg) => ops.aggregate(agg, v))
-    .cogroup(right, (_k, v, agg) => ops.merge(agg, v))
-    .aggregate(() => ops.init(), materialized(c, valueSerde))
-    .toStream()
+    .cogroup(right, (_k, v, agg) => ops.merge(agg, v));
+  const w = c.window;
+  if (w.type === 'none') {
+    cogrouped.aggregate(() => ops.init(), materialized(c, valueSerde)).toStream().to('out', Produced.with(Serdes.String(), valueSerde));
+    return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, valueSerde as Serde<Value>);
+  }
+  // Windowed cogroups (`cogroup-windowed-*`): the windowed key written as "key@start-end".
+  let windowed: KTable<Windowed<string>, V>;
+  if (w.type === 'session') {
+    const windows = w.noGrace ? SessionWindows.ofInactivityGapWithNoGrace(w.gap) : SessionWindows.ofInactivityGapAndGrace(w.gap, w.grace);
+    windowed = cogrouped.windowedBy(windows).aggregate(() => ops.init(), (_k, l, r) => ops.merge(l, r), materialized(c, valueSerde));
+  } else if (w.type === 'sliding') {
+    const windows = w.noGrace ? SlidingWindows.ofTimeDifferenceWithNoGrace(w.size) : SlidingWindows.ofTimeDifferenceAndGrace(w.size, w.grace);
+    windowed = cogrouped.windowedBy(windows).aggregate(() => ops.init(), materialized(c, valueSerde));
+  } else {
+    let windows = w.noGrace ? TimeWindows.ofSizeWithNoGrace(w.size) : TimeWindows.ofSizeAndGrace(w.size, w.grace);
+    if (w.advance !== w.size) windows = windows.advanceBy(w.advance);
+    windowed = cogrouped.windowedBy(windows).aggregate(() => ops.init(), materialized(c, valueSerde));
+  }
+  windowed
+    .toStream((k) => keyText(k)!)
     .to('out', Produced.with(Serdes.String(), valueSerde));
   return driveTopics(builder.build({ applicationId: 'differential' }), c, valueSerde, valueSerde as Serde<Value>);
 }

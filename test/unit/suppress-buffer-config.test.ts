@@ -95,6 +95,41 @@ describe('Suppressed.untilWindowCloses with a bounded buffer', () => {
     input.pipeInput('a', 'x', 1); // the same window: one key
     expect(() => input.pipeInput('b', 'x', 2)).toThrow(SuppressionBufferFullError);
   });
+
+  it("counts a new window's old value, the initializer's 0L, as Kafka Streams does (differential 20250914:484)", () => {
+    // Kafka Streams' KStreamWindowAggregate sends Change(1, 0) for a window's first record, so a fresh
+    // entry holds prior = old = 0L (8 bytes, counted once): 8 + 9 (key@start) + 8 + 8 + 22 = 55 bytes;
+    // an update adds the old value: 63. Kafka Streams 3.9.1 stops at the last record with [181/159] bytes.
+    const run = (maxBytes: number) => {
+      const builder = new StreamsBuilder();
+      builder
+        .stream('in', Consumed.with(S, S))
+        .groupByKey()
+        .windowedBy(TimeWindows.ofSizeAndGrace(10, 10))
+        .count()
+        .suppress(Suppressed.untilWindowCloses(BufferConfig.maxBytes(maxBytes).shutDownWhenFull()))
+        .toStream((windowed: Windowed<string>) => `${windowed.key}@${windowed.window.start}`)
+        .to('out', Produced.with(S, Serdes.Int64()));
+      const driver = new TopologyTestDriver(builder.build({ applicationId: 'final-bytes' }), { cacheMaxBytes: 0 });
+      const input = driver.createInputTopic('in', S, S);
+      const output = driver.createOutputTopic('out', S, Serdes.Int64());
+      const records: Array<[string, string | null, number]> = [
+        ['c', 'e', 18], ['b', 'b', 39], ['b', 'd', 19], ['a', 'a', 39], ['b', null, 30], ['a', 'e', 32], ['a', 'c', 43],
+      ];
+      let error: unknown;
+      try {
+        for (const [key, value, ts] of records) input.pipeInput(key, value, ts);
+      } catch (err) {
+        error = err;
+      }
+      return { error, out: output.readRecordsToList().map((r) => [r.key, r.value, r.timestamp]) };
+    };
+    const full = run(159);
+    expect(full.error).toBeInstanceOf(SuppressionBufferFullError);
+    expect((full.error as Error).message).toMatch(/holds 3 records \(max unbounded\) and 181 bytes \(max 159\)/);
+    expect(full.out).toEqual([['c@10', 1, 18]]);
+    expect(run(181).error).toBeUndefined();
+  });
 });
 
 describe('SuppressionBuffer', () => {

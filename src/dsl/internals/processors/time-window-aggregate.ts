@@ -69,15 +69,13 @@ export function timeWindowAggregate(
             missed = { start: Math.min(start, missed?.start ?? start), end: Math.max(end, missed?.end ?? end) };
             continue;
           }
-          const old = store.fetchWithTimestamp(key, start);
-          const next =
-            old === undefined
-              ? initializer === undefined
-                ? record.value
-                : aggregator(key, record.value, initializer())
-              : aggregator(key, record.value, old.value);
+          const stored = store.fetchWithTimestamp(key, start);
+          // A new window's old value is the initializer's value (null for reduce), as Kafka Streams'
+          // KStreamWindowAggregate sends it: a suppression buffer counts its bytes (count: 8 for 0L).
+          const old = stored === undefined ? (initializer === undefined ? null : initializer()) : stored.value;
+          const next = stored === undefined && initializer === undefined ? record.value : aggregator(key, record.value, old);
           // Stamped with the largest timestamp in the window, as Kafka Streams' KStreamWindowAggregate does.
-          updates.push({ start, end, value: next, old: old?.value ?? null, timestamp: old === undefined ? t : Math.max(t, old.timestamp) });
+          updates.push({ start, end, value: next, old: old ?? null, timestamp: stored === undefined ? t : Math.max(t, stored.timestamp) });
         }
         for (const { start, end, value, old, timestamp } of updates) {
           store.putWithTimestamp(key, value ?? null, start, timestamp);

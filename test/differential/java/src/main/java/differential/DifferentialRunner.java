@@ -478,11 +478,36 @@ public final class DifferentialRunner {
     KStream<String, V> left = builder.stream("in", Consumed.with(Serdes.String(), ops.serde()));
     if (c.path("cogroupRekey").asBoolean(false)) left = left.selectKey((k, v) -> k == null ? null : k.toLowerCase());
     KGroupedStream<String, V> right = builder.stream("tbl", Consumed.with(Serdes.String(), ops.serde())).groupByKey(grouped);
-    KTable<String, V> table = left.groupByKey(grouped)
+    var cogrouped = left.groupByKey(grouped)
         .cogroup((Aggregator<String, V, V>) (k, v, agg) -> ops.aggregate(agg, v))
-        .cogroup(right, (k, v, agg) -> ops.merge(agg, v))
-        .aggregate(ops::init, materialized(c, ops.serde()));
-    writeTo(table, Serdes.String(), ops.serde());
+        .cogroup(right, (k, v, agg) -> ops.merge(agg, v));
+    JsonNode window = c.get("window");
+    String type = window.get("type").asText();
+    if ("none".equals(type)) {
+      writeTo(cogrouped.aggregate(ops::init, materialized(c, ops.serde())), Serdes.String(), ops.serde());
+      return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), ops.serde().deserializer());
+    }
+    // Windowed cogroups (`cogroup-windowed-*`): the windowed key written as "key@start-end".
+    boolean noGrace = window.path("noGrace").asBoolean(false);
+    Duration grace = Duration.ofMillis(window.path("grace").asLong());
+    KTable<Windowed<String>, V> windowed;
+    if ("session".equals(type)) {
+      Duration gap = Duration.ofMillis(window.get("gap").asLong());
+      SessionWindows windows = noGrace ? SessionWindows.ofInactivityGapWithNoGrace(gap) : SessionWindows.ofInactivityGapAndGrace(gap, grace);
+      windowed = cogrouped.windowedBy(windows).aggregate(ops::init, (k, l, r) -> ops.merge(l, r), materialized(c, ops.serde()));
+    } else if ("sliding".equals(type)) {
+      Duration difference = Duration.ofMillis(window.get("size").asLong());
+      SlidingWindows windows = noGrace ? SlidingWindows.ofTimeDifferenceWithNoGrace(difference) : SlidingWindows.ofTimeDifferenceAndGrace(difference, grace);
+      windowed = cogrouped.windowedBy(windows).aggregate(ops::init, materialized(c, ops.serde()));
+    } else {
+      long size = window.get("size").asLong();
+      long advance = window.get("advance").asLong();
+      TimeWindows windows = noGrace ? TimeWindows.ofSizeWithNoGrace(Duration.ofMillis(size)) : TimeWindows.ofSizeAndGrace(Duration.ofMillis(size), grace);
+      if (advance != size) windows = windows.advanceBy(Duration.ofMillis(advance));
+      windowed = cogrouped.windowedBy(windows).aggregate(ops::init, materialized(c, ops.serde()));
+    }
+    windowed.toStream((k, v) -> k.key() + "@" + k.window().start() + "-" + k.window().end())
+        .to("out", Produced.with(Serdes.String(), ops.serde()));
     return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), ops.serde().deserializer());
   }
 
