@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { Consumed, KafkaStreams, Produced, Serdes, StreamsBuilder, StreamsError, type Logger, type StreamsConfig } from '../../src/index.js';
+// After kstreams-ts, which must load before kafkajs (the script imports it).
+import { freePort } from '../../scripts/local-kafka.js';
 import { brokers, createTopics, uniqueName, withAdmin } from './kafka-env.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-fail-fast-'));
@@ -44,15 +46,6 @@ async function failedStart(streams: KafkaStreams): Promise<{ error: Error; ms: n
     (err: unknown) => err as Error,
   );
   return { error, ms: Date.now() - began };
-}
-
-/** A local port where nothing listens: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const CONNECTION_TIMEOUT_MS = 3000;

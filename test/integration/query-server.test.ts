@@ -6,7 +6,6 @@
  * (the right sessions, or a copy that says it is behind); without, the takeover restores from the changelog.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
@@ -14,6 +13,8 @@ import { oracleSessions } from '../../examples/sessionize/generator.js';
 import type { SessionStats } from '../../examples/sessionize/topology.js';
 import { Worker, lastTasks } from '../../examples/sessionize/worker-process.js';
 import { QueryClient, QueryClientError } from '../../src/index.js';
+// After kstreams-ts, which must load before kafkajs (the script imports it).
+import { freePort } from '../../scripts/local-kafka.js';
 import { brokers } from './kafka-env.js';
 import { REPLAY_GRACE_MS, SessionizeHarness, eventually } from './sessionize-harness.js';
 
@@ -24,15 +25,6 @@ afterEach(async () => {
   workers = [];
   await harness?.cleanup();
 });
-
-/** A port free now (the worker binds it a moment later; nothing else on this machine picks ports from 0 meanwhile but by chance). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 type Session = { start: number; end: number; count: number; bytes: number; pages: string[] };
 

@@ -6,10 +6,10 @@
  * Skips, saying so, where /usr/bin/chromium is missing (`.ci/run` installs it: `apt-get install chromium`).
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/local-kafka.js';
 import { SessionizeHarness, eventually, waitForState, type Instance } from './sessionize-harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -23,14 +23,6 @@ afterEach(async () => {
   browser = undefined;
   await harness?.cleanup();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe.skipIf(!haveChromium)('status page', () => {
   it('shows the group’s three instances with their tasks, and redraws when one stops', async () => {
