@@ -147,8 +147,11 @@ export class KafkaStreams {
         this.config.createTopics,
       );
       this.metadata = metadata;
-      const deadLetterTopics = await this.checkDeadLetterTopics(admin);
-      const lateTopics = await checkLateRecordsTopicExists(admin, this.topology, this.config.lateRecords);
+      // The dead-letter and late-records checks both ask which topics exist: one listing serves both.
+      let listed: Promise<ReadonlySet<string>> | undefined;
+      const existingTopics = (): Promise<ReadonlySet<string>> => (listed ??= admin.listTopics().then((names) => new Set(names)));
+      const deadLetterTopics = await this.checkDeadLetterTopics(existingTopics);
+      const lateTopics = await checkLateRecordsTopicExists(existingTopics, this.topology, this.config.lateRecords);
       const writeLimits = await this.readWriteLimits(admin, [...deadLetterTopics, ...lateTopics]);
       if (this.config.metricsPort !== undefined) {
         this.metricsServer = new MetricsServer(this.prometheusRegistry, () => this.current);
@@ -195,12 +198,12 @@ export class KafkaStreams {
   }
 
   /** Checks that the handlers' dead-letter topics exist; returns them. */
-  private async checkDeadLetterTopics(admin: Admin): Promise<string[]> {
+  private async checkDeadLetterTopics(existingTopics: () => Promise<ReadonlySet<string>>): Promise<string[]> {
     const wanted = [this.config.deserializationExceptionHandler, this.config.processingExceptionHandler, this.config.productionExceptionHandler]
       .map((h) => (typeof h === 'object' ? h.deadLetterTopic : undefined))
       .filter((t): t is string => t !== undefined);
     if (wanted.length === 0) return [];
-    const existing = new Set(await admin.listTopics());
+    const existing = await existingTopics();
     const missing = [...new Set(wanted)].filter((t) => !existing.has(t));
     if (missing.length > 0) {
       throw new ConfigError(`The dead-letter topic(s) ${missing.join(', ')} do not exist: create them (any partition count) before starting.`);

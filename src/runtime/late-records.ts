@@ -1,4 +1,3 @@
-import type { Admin } from '../client/admin.js';
 import type { LateRecordsSettings } from '../config/late-records.js';
 import { ConfigError, ProductionError, type RecordOrigin } from '../errors/errors.js';
 import type { LateReason, MissedWindow } from '../processor/internals/internal-processor-context.js';
@@ -131,10 +130,14 @@ export function checkLateRecordsTopic(topology: Topology, settings: LateRecordsS
 }
 
 /** Checks at start that the late-records topic exists (it is not created by the application); returns it. */
-export async function checkLateRecordsTopicExists(admin: Admin, topology: Topology, settings: LateRecordsSettings | undefined): Promise<string[]> {
+export async function checkLateRecordsTopicExists(
+  existingTopics: () => Promise<ReadonlySet<string>>,
+  topology: Topology,
+  settings: LateRecordsSettings | undefined,
+): Promise<string[]> {
   const topic = checkLateRecordsTopic(topology, settings);
   if (topic === undefined) return [];
-  if (!(await admin.listTopics()).includes(topic)) {
+  if (!(await existingTopics()).has(topic)) {
     throw new ConfigError(
       `The late-records topic ${topic} (lateRecords.topic) does not exist: create it (any partition count) before starting; ` +
         '`kstreams topics create --topology <module>` lists it when the module exports its config.',

@@ -51,6 +51,21 @@ async function failedStart(streams: KafkaStreams): Promise<{ error: Error; ms: n
 const CONNECTION_TIMEOUT_MS = 3000;
 
 describe('start() fails fast', () => {
+  it('names a missing dead-letter topic, and a missing late-records topic beside it', async () => {
+    const source = uniqueName('ff-in');
+    const sink = uniqueName('ff-out');
+    const deadLetters = uniqueName('ff-dlq');
+    await createTopics([{ topic: source, numPartitions: 2 }, { topic: sink, numPartitions: 2 }]);
+    const { error } = await failedStart(pipeApp(source, sink, { deserializationExceptionHandler: { deadLetterTopic: deadLetters } }));
+    expect(error.message).toContain(`The dead-letter topic(s) ${deadLetters} do not exist: create them`);
+    await app!.close();
+    // With the dead-letter topic there, the late-records topic is checked against the same listing.
+    await createTopics([{ topic: deadLetters, numPartitions: 1 }]);
+    const late = uniqueName('ff-late');
+    const second = await failedStart(pipeApp(source, sink, { deserializationExceptionHandler: { deadLetterTopic: deadLetters }, lateRecords: { topic: late } }));
+    expect(second.error.message).toContain(`The late-records topic ${late} (lateRecords.topic) does not exist: create it`);
+  });
+
   it('names a missing sink (output) topic', async () => {
     const source = uniqueName('ff-in');
     const sink = uniqueName('ff-out');
