@@ -91,6 +91,7 @@ export class BrokerOutageHandler {
           return;
         }
         last = asError(err);
+        this.outage.stillUnavailable(last);
         const fatal = this.outage.report(last);
         if (fatal !== undefined) {
           this.fail(fatal);
@@ -118,6 +119,7 @@ export class BrokerOutageHandler {
         return !this.state.stopped;
       } catch (err) {
         last = asError(err);
+        this.outage.stillUnavailable(last);
       }
       await sleep(delay);
     }

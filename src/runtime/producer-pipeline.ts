@@ -3,6 +3,7 @@ import { TopicPartitionMap } from '../client/topic-partition.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
 import { asError } from '../errors/as-error.js';
 import type { OutgoingRecord } from './record-sink.js';
+import { SendFailedError } from './send-failed-error.js';
 
 /**
  * All output of an instance (sink records, repartition records, changelog records) goes through here.
@@ -119,13 +120,14 @@ export class ProducerPipeline {
       });
     }
     let metadata: ProducedBatchMetadata[];
+    const beganAt = Date.now();
     try {
       metadata = await this.sender.sendBatch({
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         acks: -1,
       });
     } catch (err) {
-      this.fail(new StreamsRuntimeError(`Producing ${batch.length} records failed: ${asError(err).message}`, { cause: err }));
+      this.fail(new SendFailedError(`Producing ${batch.length} records failed: ${asError(err).message}`, beganAt, { cause: err }));
       return;
     }
     // A partition's records of one request are consecutive from its base offset.
