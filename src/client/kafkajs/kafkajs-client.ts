@@ -18,6 +18,7 @@ import { kafkajsLogCreator } from './kafkajs-log.js';
 import { KafkajsPartitionReader } from './kafkajs-partition-reader.js';
 import { linearGroupingActive } from './kafkajs-preload.js';
 import { fastProduceEncodingActive } from './produce-request-v3.js';
+import { quickConcurrentTransactionRetryActive } from './transaction-retry.js';
 import { fastRecordDecodingActive } from './record-decoder.js';
 import { StableOffsetFetch } from './stable-offset-fetch.js';
 import { installStaticMembership } from './static-membership.js';
@@ -44,11 +45,12 @@ export interface KafkajsClientOptions {
 export function createKafkajsClient(options: KafkajsClientOptions): KafkaClient {
   installAbortedTransactionFilter();
   const { logger, connection } = options;
-  if (logger !== undefined && (!linearGroupingActive() || !fastProduceEncodingActive() || !fastRecordDecodingActive())) {
+  if (logger !== undefined && (!linearGroupingActive() || !fastProduceEncodingActive() || !fastRecordDecodingActive() || !quickConcurrentTransactionRetryActive())) {
     logger.warn(
       "kafkajs was loaded before kstreams-ts, so its producer groups records per partition in quadratic time and " +
         "encodes produce requests record by record, and its consumer decodes timestamps through its Long class " +
-        "(together about a fifth of the CPU at high throughput): " +
+        "(together about a fifth of the CPU at high throughput), and under exactly-once the first send after " +
+        "each commit can wait kafkajs' 300 ms retry: " +
         "import 'kstreams-ts' before anything that imports kafkajs",
     );
   }

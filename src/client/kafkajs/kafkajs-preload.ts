@@ -7,11 +7,13 @@
  * module puts a linear version with the same result into Node's module cache under kafkajs' own path, so
  * kafkajs' `require` finds it. It must run before kafkajs is first loaded (the package entry imports it
  * first); if kafkajs was loaded earlier, it changes nothing. It also installs the one-pass Produce request
- * encoder (produce-request-v3.ts) and the number-based record decoder (record-decoder.ts) the same way.
+ * encoder (produce-request-v3.ts), the number-based record decoder (record-decoder.ts) and the quicker
+ * AddPartitionsToTxn retry (transaction-retry.ts) the same way.
  */
 import { kafkajsModuleIs, replaceKafkajsModule } from './module-cache.js';
 import { installFastProduceEncoding } from './produce-request-v3.js';
 import { installFastRecordDecoding } from './record-decoder.js';
+import { installQuickConcurrentTransactionRetry } from './transaction-retry.js';
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
@@ -39,6 +41,7 @@ const MODULE = 'kafkajs/src/producer/groupMessagesPerPartition.js';
 replaceKafkajsModule(MODULE, () => groupMessagesPerPartition);
 installFastProduceEncoding();
 installFastRecordDecoding();
+installQuickConcurrentTransactionRetry();
 
 /**
  * True when kafkajs' producer uses the linear grouping above. False when kafkajs was loaded before this
