@@ -8,6 +8,8 @@ export interface ProducedRecord {
   readonly timestamp: string;
   readonly headers: Record<string, Buffer | string | undefined>;
   readonly partition: number | undefined;
+  /** Bytes the default partitioner hashes instead of the key, when `partition` is undefined. */
+  readonly partitionKey?: Buffer;
 }
 
 /** What the broker acknowledged for one partition of a request. */

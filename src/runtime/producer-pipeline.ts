@@ -117,6 +117,7 @@ export class ProducerPipeline {
         timestamp: String(r.timestamp),
         headers: r.headers,
         partition: r.partition,
+        partitionKey: r.partitionKey,
       });
     }
     let metadata: ProducedBatchMetadata[];

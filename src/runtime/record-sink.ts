@@ -9,6 +9,11 @@ export interface OutgoingRecord {
   readonly headers: Headers;
   /** Undefined: the default partitioner (murmur2 of the key) decides. */
   readonly partition: number | undefined;
+  /**
+   * Bytes the default partitioner hashes instead of the key: a windowed key's inner key, for a topic whose
+   * partition count the task does not know (picked by a TopicNameExtractor).
+   */
+  readonly partitionKey?: Buffer;
 }
 
 /**

@@ -71,6 +71,7 @@ export class SinkWriter {
       return;
     }
     let partition: number | undefined;
+    let partitionKey: Buffer | undefined;
     if (sink.partitioner !== undefined) {
       partition = sink.partitioner(topic, record.key, record.value, this.options.sink.partitionsFor(topic) ?? 1);
     } else if (key !== null) {
@@ -79,7 +80,10 @@ export class SinkWriter {
         // Windowed results are partitioned by their inner key, as Kafka Streams' WindowedStreamPartitioner does;
         // the windowed bytes begin with it, so it is cut out of them rather than serialized again.
         const inner = keySerde.windowBytes === undefined ? keySerde.inner.serialize((record.key as { key: unknown }).key, topic) : key.subarray(0, key.length - keySerde.windowBytes);
-        partition = partitionForKey(inner, partitions || 1);
+        // A topic the task does not know (picked by an extractor): the producer, which knows its partition
+        // count, hashes the inner key.
+        if (partitions) partition = partitionForKey(inner, partitions);
+        else partitionKey = inner;
       } else if (partitions) {
         // What the producer's default partitioner would pick, without its Long-based murmur2 (an allocation
         // per step of the hash: 11% of all bytes allocated in a catch-up profile).
@@ -92,7 +96,7 @@ export class SinkWriter {
       const input = inputOrigin ?? `${metadata.topic}-${metadata.partition}@${metadata.offset}`;
       headers = { ...headers, [ORIGIN_HEADER]: input };
     }
-    this.options.sink.send({ topic, key, value, timestamp: record.timestamp, headers, partition });
+    this.options.sink.send({ topic, key, value, timestamp: record.timestamp, headers, partition, partitionKey });
   }
 
   private sinkTarget(sink: SinkNodeDef, ref: TopicRef): { readonly topic: string; readonly limits: TopicWriteLimits | undefined } {

@@ -203,7 +203,8 @@ export class PartitionedTopologyTestDriver {
   private place(record: OutgoingRecord, placedBy: string, output = true): PlacedRecord & { offset: number } {
     const count = this.partitionsOf(record.topic);
     let partition = record.partition;
-    if (partition === undefined && record.key !== null) partition = partitionForKey(record.key, count);
+    const hashed = record.partitionKey ?? record.key;
+    if (partition === undefined && hashed !== null) partition = partitionForKey(hashed, count);
     if (partition === undefined) {
       partition = this.roundRobin.get(record.topic) ?? 0;
       this.roundRobin.set(record.topic, (partition + 1) % count);

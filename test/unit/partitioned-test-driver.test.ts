@@ -110,6 +110,25 @@ describe('PartitionedTopologyTestDriver', () => {
     expect(p1.readKeyValuesToList().map((r) => r.key)).toEqual(onOne);
   });
 
+  it("puts a window result sent to a topic a TopicNameExtractor picks on its inner key's partition, beside its key's other results", () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('views', Consumed.with(Serdes.String(), viewSerde).withTimestampExtractor((r) => r.value.at))
+      .selectKey((_id, view) => view.user)
+      .groupByKey(Grouped.with(Serdes.String(), viewSerde))
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(GAP, 0))
+      .count()
+      .toStream()
+      .to(() => 'picked-sessions', Produced.with(sessionKeys, Serdes.Int64()));
+    // 'picked-sessions' is not named by the topology: its tasks do not know its partition count.
+    const driver = new PartitionedTopologyTestDriver(builder.build({ applicationId: 'picked' }), { partitions: { views: 4, 'picked-sessions': 5 } });
+    const input = driver.createInputTopic('views', Serdes.String(), viewSerde);
+    traffic(60).forEach((v, i) => input.pipeInput(`view-${i}`, v));
+    const records = driver.createOutputTopic('picked-sessions', sessionKeys, Serdes.Int64()).readRecordsToList();
+    expect(new Set(records.map((r) => r.partition)).size).toBeGreaterThan(1);
+    for (const record of records) expect(record.partition).toBe(partitionForKey(Buffer.from(record.key!.key), 5));
+  });
+
   it('puts every view of a user on one task after a selectKey (through the repartition topic)', () => {
     const driver = new PartitionedTopologyTestDriver(sessionsByUser(), { partitions: { views: 4 } });
     expect(driver.taskIds()).toEqual(['0_0', '0_1', '0_2', '0_3', '1_0', '1_1', '1_2', '1_3']);

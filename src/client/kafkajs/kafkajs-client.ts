@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Kafka, Partitioners, logLevel, type ISocketFactory, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type ISocketFactory, type logCreator } from 'kafkajs';
 import type { Logger } from '../../logging/logger.js';
 import type { Admin } from '../admin.js';
 import { registerClientErrorClassifier } from '../client-error.js';
@@ -17,6 +17,7 @@ import { ISOLATION, createRawCluster } from './kafkajs-internals.js';
 import { kafkajsLogCreator } from './kafkajs-log.js';
 import { KafkajsPartitionReader } from './kafkajs-partition-reader.js';
 import { linearGroupingActive } from './kafkajs-preload.js';
+import { PartitionKeyPartitioner } from './partition-key-partitioner.js';
 import { fastProduceEncodingActive } from './produce-request-v3.js';
 import { quickConcurrentTransactionRetryActive } from './transaction-retry.js';
 import { fastRecordDecodingActive } from './record-decoder.js';
@@ -93,14 +94,14 @@ export function createKafkajsClient(options: KafkajsClientOptions): KafkaClient 
       return new KafkajsAdmin(admin, stableOffsets);
     },
     producer: (): Producer =>
-      kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner }),
+      kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: PartitionKeyPartitioner }),
     transactionalProducer: (transactionalId: string): TransactionalProducer =>
       kafka.producer({
         transactionalId,
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: PartitionKeyPartitioner,
       }),
     groupConsumer: (consumerOptions: GroupConsumerOptions, listener: GroupConsumerListener): GroupConsumer => {
       const { groupInstanceId } = consumerOptions;
