@@ -260,9 +260,12 @@ export function taskAssignor(
 
 /**
  * Where the standby replicas of stateful tasks go: `replicas` members per task, never the task's active
- * owner, preferring members that already hold the task's state (most offsets first), then the members with
- * the fewest standbys, then by member id. Every member computes this from the group's description after a
- * rebalance; being deterministic, they all agree without the leader having to ship it.
+ * owner, preferring members below their fair share of standbys (all standbys over all members, rounded up),
+ * then members that already hold the task's state (most offsets first), then the members with the fewest
+ * standbys, then by member id. The fair share keeps a member that holds everyone's state (the first one to
+ * run, say) from taking every standby, as Kafka Streams' standby assignor spreads them by load. Every member
+ * computes this from the group's description after a rebalance; being deterministic, they all agree without
+ * the leader having to ship it.
  */
 export function computeStandbys(
   members: ReadonlyArray<{ memberId: string; active: readonly string[]; state?: Readonly<Record<string, number>> }>,
@@ -272,12 +275,48 @@ export function computeStandbys(
   const result = new Map<string, string[]>(members.map((m) => [m.memberId, []]));
   const ownerOf = new Map<string, string>();
   for (const m of members) for (const t of m.active) ownerOf.set(t, m.memberId);
+  const fairShare = members.length === 0 ? 0 : Math.ceil((statefulTasks.length * Math.min(replicas, members.length - 1)) / members.length);
   for (const task of [...statefulTasks].sort()) {
     const candidates = members
       .filter((m) => ownerOf.get(task) !== m.memberId)
-      .map((m) => ({ id: m.memberId, offsets: m.state?.[task] ?? -1 }))
-      .sort((a, b) => b.offsets - a.offsets || result.get(a.id)!.length - result.get(b.id)!.length || (a.id < b.id ? -1 : 1));
+      .map((m) => ({ id: m.memberId, offsets: m.state?.[task] ?? -1, load: result.get(m.memberId)!.length }))
+      .sort((a, b) => Number(a.load >= fairShare) - Number(b.load >= fairShare) || b.offsets - a.offsets || a.load - b.load || (a.id < b.id ? -1 : 1));
     for (const c of candidates.slice(0, replicas)) result.get(c.id)!.push(task);
   }
+  balanceStandbys(members, result, ownerOf);
   return result;
+}
+
+/**
+ * Greedy placement in task order can still leave one member a standby over its share (the members below it
+ * own the rest as actives): move standbys from the most loaded member to the least loaded one that may take
+ * them (not the task's owner, not holding it already), tasks whose state the receiver has first, until the
+ * counts differ by at most one or no move is left.
+ */
+function balanceStandbys(
+  members: ReadonlyArray<{ memberId: string; state?: Readonly<Record<string, number>> }>,
+  result: Map<string, string[]>,
+  ownerOf: ReadonlyMap<string, string>,
+): void {
+  const stateOf = new Map(members.map((m) => [m.memberId, m.state ?? {}]));
+  for (let moves = 0; moves < 10_000; moves++) {
+    const byLoad = [...result].sort(([a, x], [b, y]) => y.length - x.length || (a < b ? -1 : 1));
+    let moved = false;
+    for (const [, tasksOfFrom] of byLoad) {
+      for (const [to, tasksOfTo] of [...byLoad].reverse()) {
+        if (tasksOfFrom.length - tasksOfTo.length <= 1) break;
+        const movable = tasksOfFrom
+          .filter((t) => ownerOf.get(t) !== to && !tasksOfTo.includes(t))
+          .sort((a, b) => (stateOf.get(to)![b] ?? -1) - (stateOf.get(to)![a] ?? -1) || (a < b ? -1 : 1));
+        const task = movable[0];
+        if (task === undefined) continue;
+        tasksOfFrom.splice(tasksOfFrom.indexOf(task), 1);
+        tasksOfTo.push(task);
+        moved = true;
+        break;
+      }
+      if (moved) break;
+    }
+    if (!moved) return;
+  }
 }

@@ -89,6 +89,45 @@ describe('task assignment', () => {
     expect([...two.values()].flat()).toHaveLength(12);
   });
 
+  it('spreads standbys evenly when one member holds the state of every task (it ran alone first)', () => {
+    const stateful = ['1_0', '1_1', '1_2', '1_3', '1_4', '1_5'];
+    const all = Object.fromEntries(stateful.map((t) => [t, 100]));
+    const members = [
+      { memberId: 'a', active: ['1_0', '1_1'], state: all },
+      { memberId: 'b', active: ['1_2', '1_3'] },
+      { memberId: 'c', active: ['1_4', '1_5'] },
+    ];
+    const standbys = computeStandbys(members, stateful, 1);
+    expect([...standbys.values()].map((t) => t.length)).toEqual([2, 2, 2]);
+    expect([...standbys.values()].flat().sort()).toEqual(stateful);
+    // Within its share, the member with the state still gets the tasks whose state it has.
+    expect(standbys.get('a')!.every((t) => !members[0]!.active.includes(t))).toBe(true);
+  });
+
+  it('property: standbys are never on the owner, one per task and replica, and spread within one over members', () => {
+    let seed = 7;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let run = 0; run < 300; run++) {
+      const memberCount = 3 + random(4);
+      const ids = Array.from({ length: memberCount }, (_, i) => `m${i}`);
+      const stateful = Array.from({ length: 4 + random(20) }, (_, i) => `1_${i}`);
+      const members = ids.map((memberId, i) => ({
+        memberId,
+        active: stateful.filter((_, t) => t % memberCount === i),
+        state: Object.fromEntries(stateful.filter(() => random(3) === 0).map((t) => [t, random(1000)])),
+      }));
+      const replicas = 1 + random(2);
+      const standbys = computeStandbys(members, stateful, replicas);
+      const sizes = [...standbys.values()].map((t) => t.length);
+      expect(Math.max(...sizes) - Math.min(...sizes), `run ${run}`).toBeLessThanOrEqual(1);
+      for (const t of stateful) {
+        const holders = [...standbys].filter(([, ts]) => ts.includes(t)).map(([m]) => m);
+        expect(holders).toHaveLength(replicas);
+        expect(holders).not.toContain(members.find((m) => m.active.includes(t))!.memberId);
+      }
+    }
+  });
+
   it('stays balanced when members keep state of tasks they handed over (joins one at a time, then a leave)', () => {
     let owned = new Map<string, string[]>();
     const everRan = new Map<string, Set<string>>();
