@@ -93,6 +93,8 @@ function stateRoot(): string {
 interface RunnerLine {
   id: string;
   records?: OutputRecord[];
+  /** `topology.describe().toString()`, for cases that compare it. */
+  description?: string;
   error?: string;
 }
 
@@ -133,7 +135,7 @@ export async function runKafkaStreams(
       parsed.id,
       parsed.error !== undefined
         ? { kind: 'error', message: parsed.error }
-        : { kind: 'records', records: parsed.records ?? [] },
+        : { kind: 'records', records: parsed.records ?? [], ...(parsed.description === undefined ? {} : { description: parsed.description }) },
     );
   }
   for (const c of cases) {
