@@ -173,11 +173,6 @@ export interface DifferentialCase {
     | 'global-store';
   /** Global-store cases: see GlobalStoreCaseSpec. */
   readonly globalStore?: GlobalStoreCaseSpec;
-  /**
-   * Both sides also print `topology.describe()`, and the texts must be the same (processor, store and
-   * internal topic names, sub-topologies, their order).
-   */
-  readonly compareDescription?: boolean;
   /** Cogroup cases: `in` is re-keyed first, so it is repartitioned. */
   readonly cogroupRekey?: boolean;
   /** Stream-stream join cases: see StreamJoinCaseSpec. */
@@ -221,7 +216,10 @@ export interface OutputRecord {
 }
 
 export type CaseOutcome =
-  /** `description`: `topology.describe().toString()`, for cases that compare it (compareDescription). */
+  /**
+   * `description`: `topology.describe().toString()`, compared as well: the same processor, store and internal
+   * topic names, sub-topologies, in the same order (ours as ours.ts' describedAsKafkaStreams prints it).
+   */
   | { readonly kind: 'records'; readonly records: readonly OutputRecord[]; readonly description?: string }
   /** The run threw; both sides throwing counts as agreement, whatever the messages. */
   | { readonly kind: 'error'; readonly message: string }

@@ -39,7 +39,7 @@ export function statusOf(theirs: CaseOutcome, ours: CaseOutcome): Status {
   if (ours.kind === 'unsupported') return 'unsupported';
   if (theirs.kind === 'error' || ours.kind === 'error') return theirs.kind === ours.kind ? 'agree' : 'differ';
   if (theirs.kind !== 'records' || ours.kind !== 'records') return 'differ';
-  // Cases that compare descriptions (compareDescription) carry one on both sides.
+  // The topologies must be described alike too (names of processors, stores and internal topics).
   if (theirs.description !== ours.description) return 'differ';
   const a = theirs.records;
   const b = ours.records;

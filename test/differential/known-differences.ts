@@ -113,7 +113,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'them) and global ones after them. The records are the same; only the description differs.',
     witness: {
       topology: 'global-store', valueType: 'string', op: 'count', suppress: false, filter: false, extractor: false, caching: 'off',
-      window: { type: 'none' }, compareDescription: true,
+      window: { type: 'none' },
       globalStore: { read: 'get', inMemory: true, named: false, globalFirst: true },
       records: [{ key: 'a', value: 'a', ts: 0, topic: 'tbl' }, { key: 'a', value: 'b', ts: 1 }],
     },

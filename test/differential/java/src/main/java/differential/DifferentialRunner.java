@@ -77,9 +77,10 @@ import org.apache.kafka.streams.test.TestRecord;
  * The Kafka Streams side of the differential suite (test/differential). Reads cases as JSON lines from stdin
  * (one object per line, the shape of `DifferentialCase` in test/differential/cases.ts), runs each through Kafka
  * Streams' own TopologyTestDriver, and prints one JSON line per case, in input order:
- *   {"id": "...", "records": [{"key": "a@0-10", "value": 2, "ts": 10}, ...]}   or   {"id": "...", "error": "..."}
- * Windowed keys print as key@start-end. The aggregation functions must stay identical to the TypeScript
- * side's (test/differential/ours.ts); a comment there and here names each.
+ *   {"id": "...", "records": [{"key": "a@0-10", "value": 2, "ts": 10}, ...], "description": "Topologies: ..."}
+ *   or   {"id": "...", "error": "..."}
+ * (description: Topology#describe()). Windowed keys print as key@start-end. The aggregation functions must stay
+ * identical to the TypeScript side's (test/differential/ours.ts); a comment there and here names each.
  */
 public final class DifferentialRunner {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -188,7 +189,7 @@ public final class DifferentialRunner {
           ? run(c, LONGS, stateDir)
           : run(c, STRINGS, stateDir);
       result.set("records", records);
-      if (c.path("compareDescription").asBoolean(false)) result.put("description", DESCRIPTION.get());
+      result.put("description", DESCRIPTION.get());
     } catch (Throwable e) {
       Throwable root = e;
       while (root.getCause() != null && root.getCause() != root) root = root.getCause();
@@ -685,7 +686,9 @@ public final class DifferentialRunner {
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
     props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
     ArrayNode records = JSON.createArrayNode();
-    try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props)) {
+    Topology topology = builder.build();
+    DESCRIPTION.set(topology.describe().toString());
+    try (TopologyTestDriver driver = new TopologyTestDriver(topology, props)) {
       TestInputTopic<String, String> input = driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer());
       TestOutputTopic<String, String> output = driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.String().deserializer());
       for (JsonNode r : c.get("records")) {
