@@ -319,9 +319,11 @@ export class KStream<K, V> {
     });
     graph.addProcessor({ name: leftWindowedName, parents: [left.nodeName], supplier: joinWindow(leftStore), stores: [leftStore] });
     graph.addProcessor({ name: rightWindowedName, parents: [right.nodeName], supplier: joinWindow(rightStore), stores: [rightStore] });
+    // Connected as StreamStreamJoinNode#writeToTopology connects them: the other side's window store, then the
+    // shared outer store (describe() lists them in that order where their hashes collide).
     const joinStores = outerStore === undefined ? [] : [outerStore];
-    graph.addProcessor({ name: thisName, parents: [leftWindowedName], supplier: sides.left, stores: [...joinStores, rightStore] });
-    graph.addProcessor({ name: otherName, parents: [rightWindowedName], supplier: sides.right, stores: [...joinStores, leftStore] });
+    graph.addProcessor({ name: thisName, parents: [leftWindowedName], supplier: sides.left, stores: [rightStore, ...joinStores] });
+    graph.addProcessor({ name: otherName, parents: [rightWindowedName], supplier: sides.right, stores: [leftStore, ...joinStores] });
     graph.addProcessor({ name: mergeName, parents: [thisName, otherName], supplier: ops.passThrough(), stores: [] });
     graph.addCopartitionGroup(mergeName, [left.nodeName, right.nodeName]);
     return new KStream<K, VR>(graph, mergeName, streamJoined?.keySerde ?? this.keySerde, undefined, false);

@@ -318,8 +318,9 @@ export class KTable<K, V> {
           'windowedBy(...).aggregate/count/reduce.',
       );
     }
-    const storeName = suppressed.name !== undefined ? `${suppressed.name}-store` : this.graph.newStoreName('KTABLE-SUPPRESS-');
+    // As KTableImpl#suppress: the processor takes its index first, then the store (and so its changelog topic).
     const name = suppressed.name ?? this.graph.newProcessorName('KTABLE-SUPPRESS-');
+    const storeName = suppressed.name !== undefined ? `${suppressed.name}-store` : this.graph.newStoreName('KTABLE-SUPPRESS-');
     const kind: SuppressionKind =
       suppressed.kind === 'untilWindowCloses'
         ? { kind: 'untilWindowCloses', closeAfterMs: this.window!.closeAfterMs }

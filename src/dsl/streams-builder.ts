@@ -75,7 +75,7 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     // As Kafka Streams: the store's name takes its index first, then the source and the table's processor.
     const storeName = materialized?.storeName ?? this.graph.newStoreName(`${topic}-`);
     const named = consumed?.processorName;
-    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-table-source');
+    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-source');
     const tableName = this.graph.processorNameFor(named, 'KTABLE-SOURCE-');
     const serdes = this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown> | undefined);
     const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? serdes.keySerde;
@@ -107,7 +107,7 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     // Named as InternalStreamsBuilder#globalTable: the store takes its index first, then the source and the processor.
     const storeName = materialized?.storeName ?? this.graph.newStoreName(`${topic}-`);
     const named = consumed?.processorName;
-    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-table-source');
+    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-source');
     const tableName = this.graph.processorNameFor(named, 'KTABLE-SOURCE-');
     const serdes = this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown> | undefined, true);
     const keySerde = (materialized?.keySerde as Serde<unknown> | undefined) ?? serdes.keySerde;
@@ -157,7 +157,7 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
    * name without being connected to it. The store has no changelog (logging is turned off, the topic is
    * one): at start it is rebuilt by running the topic's records through the processor again, as Kafka
    * Streams does for addGlobalStore (reprocessOnRestore). Named as Kafka Streams names it: a source
-   * `KSTREAM-SOURCE-<n>` (or `<name>-table-source`) and the processor `KTABLE-SOURCE-<n>` (or `<name>`, from
+   * `KSTREAM-SOURCE-<n>` (or `<name>-source`) and the processor `KTABLE-SOURCE-<n>` (or `<name>`, from
    * `Consumed.as` / `withName`).
    *
    * @example
@@ -176,7 +176,7 @@ export class StreamsBuilder<DK = Buffer, DV = Buffer> {
     stateUpdateSupplier: ProcessorSupplier<K, V, never, never>,
   ): this {
     const named = consumed.processorName;
-    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-table-source');
+    const sourceName = this.graph.processorNameFor(named, 'KSTREAM-SOURCE-', '-source');
     const processorName = this.graph.processorNameFor(named, 'KTABLE-SOURCE-');
     this.addSource(sourceName, [topic], consumed as Consumed<unknown, unknown>, true);
     this.graph.addStore({ ...store, loggingEnabled: false });

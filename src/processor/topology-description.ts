@@ -1,6 +1,28 @@
 import type { NodeDef } from './internals/graph.js';
 import type { Topology } from './topology.js';
 
+/** Java's `String#hashCode`: 31-based over UTF-16 code units, in 32-bit arithmetic. */
+function javaStringHash(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
+  return hash;
+}
+
+/**
+ * A processor's stores in the order Kafka Streams prints them: its description holds them in a `HashSet`
+ * (InternalTopologyBuilder.ProcessorNodeFactory#describe), so they come out by hash bucket (HashMap spreads a
+ * hash as `h ^ (h >>> 16)` over 16 buckets for up to 12 names), then in the order they were connected.
+ */
+function inJavaHashSetOrder(stores: readonly string[]): string[] {
+  const buckets = Math.max(16, 2 ** Math.ceil(Math.log2(Math.floor(stores.length / 0.75) + 1)));
+  const bucketOf = (name: string): number => {
+    const h = javaStringHash(name);
+    return (h ^ (h >>> 16)) & (buckets - 1);
+  };
+  // Array#sort is stable: names in one bucket keep their connection order.
+  return [...stores].sort((a, b) => bucketOf(a) - bucketOf(b));
+}
+
 /** A readable view of a built topology, printed as Kafka Streams prints `Topology#describe()`. */
 export class TopologyDescription {
   constructor(private readonly topology: Topology) {}
@@ -38,7 +60,9 @@ export class TopologyDescription {
     if (node.kind === 'source') {
       return `Source: ${node.name} (topics: [${node.topics.map((t) => this.topology.topicName(t)).join(', ')}])\n${successors}`;
     }
-    if (node.kind === 'processor') return `Processor: ${node.name} (stores: [${node.stores.join(', ')}])\n${successors}\n      <-- ${node.parents.join(', ')}`;
+    if (node.kind === 'processor') {
+      return `Processor: ${node.name} (stores: [${inJavaHashSetOrder(node.stores).join(', ')}])\n${successors}\n      <-- ${node.parents.join(', ')}`;
+    }
     const topic = typeof node.topic === 'function' ? '(extractor)' : this.topology.topicName(node.topic);
     return `Sink: ${node.name} (topic: ${topic})\n      <-- ${node.parents.join(', ')}`;
   }

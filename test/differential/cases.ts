@@ -103,6 +103,38 @@ export interface TableSpec {
    * historyRetentionMs))` (never cached); a stream-table join gets `Joined.withGracePeriod(graceMs)` when given.
    */
   readonly versioned?: { readonly historyRetentionMs: number; readonly graceMs?: number };
+  /**
+   * Foreign-key joins given a `TableJoined` (`table-fk-*-tablejoined`): `TableJoined.as(name)` when `name`,
+   * else `TableJoined.with(partitioner, otherPartitioner)` (then `.withName(name)` when both). Partitioners
+   * `zero` place every key in partition 0, `default` are null (the default partitioner): with one partition
+   * neither changes the output, the name changes the processors', topics' and stores' names.
+   */
+  readonly tableJoined?: { readonly name?: string; readonly partitioners?: 'zero' | 'default' };
+}
+
+/**
+ * `global-store` cases: `builder.addGlobalStore(Stores.keyValueStoreBuilder(<store>("global"), String, V)
+ * .withLoggingDisabled(), "tbl", Consumed.with(String, V)[.withName("global-updater")], processor)`, whose
+ * processor keeps `globalStored(old, value, timestamp, offset)` per key (a null key kept under `none`, a null
+ * value deletes), and the stream `in` processed (`process`) by a processor that reads the store and forwards
+ * `globalStoreView(...)` with the record's key and timestamp:
+ * - `get`: the value under its key and under the lower-cased key;
+ * - `foreignKey`: the value under its key and under `foreignKey(value)`;
+ * - `scan`: every entry (`all()`), in key order.
+ * The store's caching switch is the case's (`store-on`: `withCachingEnabled()`; otherwise Stores' default,
+ * off); it forwards nothing, so a cache in front of it changes nothing that can be seen.
+ */
+export interface GlobalStoreCaseSpec {
+  readonly read: 'get' | 'foreignKey' | 'scan';
+  /** `Stores.inMemoryKeyValueStore` (ours `persistent: false`) instead of `persistentKeyValueStore`. */
+  readonly inMemory: boolean;
+  /** `Consumed.withName("global-updater")`: the source and the processor named after it. */
+  readonly named: boolean;
+  /**
+   * The global store is added before the stream (otherwise after it). Only the witness of
+   * `global-store-numbered-after-stream-subtopologies` (known-differences.ts) sets it.
+   */
+  readonly globalFirst?: boolean;
 }
 
 export interface BufferBound {
@@ -136,7 +168,11 @@ export interface DifferentialCase {
      * `in` and `tbl` grouped by key and cogrouped: `in` aggregated with `aggregate`, `tbl` with `merge`
      * (ValueOps), from `init`, Materialized with the case's caching; `rekey`: `in` re-keyed (lower case) first.
      */
-    | 'cogroup';
+    | 'cogroup'
+    /** See GlobalStoreCaseSpec. */
+    | 'global-store';
+  /** Global-store cases: see GlobalStoreCaseSpec. */
+  readonly globalStore?: GlobalStoreCaseSpec;
   /** Cogroup cases: `in` is re-keyed first, so it is repartitioned. */
   readonly cogroupRekey?: boolean;
   /** Stream-stream join cases: see StreamJoinCaseSpec. */
@@ -180,7 +216,11 @@ export interface OutputRecord {
 }
 
 export type CaseOutcome =
-  | { readonly kind: 'records'; readonly records: readonly OutputRecord[] }
+  /**
+   * `description`: `topology.describe().toString()`, compared as well: the same processor, store and internal
+   * topic names, sub-topologies, in the same order (ours as ours.ts' describedAsKafkaStreams prints it).
+   */
+  | { readonly kind: 'records'; readonly records: readonly OutputRecord[]; readonly description?: string }
   /** The run threw; both sides throwing counts as agreement, whatever the messages. */
   | { readonly kind: 'error'; readonly message: string }
   /** Our API lacks an option the case needs (e.g. Materialized.withCachingDisabled()). */
@@ -208,6 +248,11 @@ export interface ValueOps<V extends Value> {
   group(value: V): string | null;
   /** A foreign-key join's foreign key (a key of `tbl`, a to c); null for some values. */
   foreignKey(value: V): string | null;
+  /**
+   * What a global-store case's processor keeps for a key (GlobalStoreCaseSpec): the value joined to what was
+   * there, with the record's timestamp and offset (so that both drivers must hand the processor the same ones).
+   */
+  globalStored(old: V | null, value: V, timestamp: number, offset: number): V;
 }
 
 const nz = (value: number | null, otherwise: number): number => (value === null ? otherwise : value);
@@ -223,6 +268,7 @@ export const STRING_OPS: ValueOps<string> = {
   subtract: (agg, value) => `${agg}-${value}`,
   group: (value) => (value === 'e' ? null : value === 'a' || value === 'b' ? 'g1' : 'g2'),
   foreignKey: (value) => (value.startsWith('e') ? null : value.startsWith('d') ? 'a' : value.substring(0, 1)),
+  globalStored: (old, value, timestamp, offset) => `${old === null ? '' : `${old}+`}${value}@${timestamp}#${offset}`,
 };
 
 export const LONG_OPS: ValueOps<number> = {
@@ -236,6 +282,7 @@ export const LONG_OPS: ValueOps<number> = {
   subtract: (agg, value) => agg - value,
   group: (value) => (value === 9 ? null : `g${value % 3}`),
   foreignKey: (value) => [`a`, `b`, `c`, null][((value % 4) + 4) % 4]!,
+  globalStored: (old, value, timestamp, offset) => nz(old, 0) + value * 10 + timestamp * 100 + offset,
 };
 
 /** The joiner of join cases, the same in DifferentialRunner.java: a null prints as "null" in both languages. */
@@ -255,6 +302,27 @@ export function globalKey(selector: GlobalKeySelector, key: string | null): stri
 /** The joiner of global-table join cases (ValueJoinerWithKey): the stream's key first. */
 export const joinValuesWithKey = (key: string | null, left: Value | null, right: Value | null): string => `${key}:${left}/${right}`;
 
+/** The key under which a global-store case's processor keeps a record of `tbl`: a null key under `none`. */
+export const globalStoreKey = (key: string | null): string => key ?? 'none';
+
+/**
+ * The second key the stream's processor of a global-store case reads (`get`: lower case; `foreignKey`: the
+ * value's foreign key); null: none is read. The first is `globalStoreKey(key)`.
+ */
+export function globalStoreRemapped<V extends Value>(read: 'get' | 'foreignKey', ops: ValueOps<V>, key: string | null, value: V | null): string | null {
+  if (read === 'get') return key === null ? null : key.toLowerCase();
+  return value === null ? null : ops.foreignKey(value);
+}
+
+/**
+ * The value the stream's processor of a global-store case forwards, the same in DifferentialRunner.java:
+ * its own value, then what it read (`null` where the store has nothing; `-` where nothing was read), or for
+ * `scan` every entry as `key=value`.
+ */
+export function globalStoreView(value: Value | null, reads: readonly (Value | null)[]): string {
+  return `${value}>${reads.map((r) => `${r}`).join('/')}`;
+}
+
 /** The `selectKey` of re-keyed join cases. */
 export const rekeyed = (key: string | null): string | null => (key === null ? null : key.toLowerCase());
 
@@ -268,6 +336,11 @@ export function describeCase(c: DifferentialCase): string {
         ? `session gap ${w.gap} ${w.noGrace ? 'NoGrace' : `grace ${w.grace}`}`
         : `${w.type} size ${w.size}${w.type === 'hopping' ? ` advance ${w.advance}` : ''} ${w.noGrace ? 'NoGrace' : `grace ${w.grace}`}`;
   if (c.topology === 'passthrough') return `stream('in').to('out'), default serdes, caching ${c.caching}`;
+  if (c.globalStore !== undefined) {
+    const g = c.globalStore;
+    const store = `${g.inMemory ? 'inMemory' : 'persistent'}KeyValueStore('global')`;
+    return `addGlobalStore(${store}, 'tbl'${g.named ? ", withName('global-updater')" : ''}, put/delete); stream('in').process(read ${g.read}) of ${c.valueType}s, caching ${c.caching}`;
+  }
   if (c.streamJoin !== undefined) {
     const j = c.streamJoin;
     const method = j.kind === 'inner' ? 'join' : `${j.kind}Join`;
@@ -284,6 +357,10 @@ export function describeCase(c: DifferentialCase): string {
           ? `stream(${topic}).toTable(${store})`
           : `table(${topic}${store === '' ? '' : `, ${store}`})`;
     const suppressed = t.suppressLimit === undefined ? '' : `.suppress(untilTimeLimit(${t.suppressLimit}))`;
+    const tableJoined =
+      t.tableJoined === undefined
+        ? ''
+        : `, TableJoined.${t.tableJoined.partitioners === undefined ? `as('${t.tableJoined.name}')` : `with(${t.tableJoined.partitioners}, ${t.tableJoined.partitioners})${t.tableJoined.name === undefined ? '' : `.withName('${t.tableJoined.name}')`}`}`;
     const table = `${source}${t.ops.map((op, i) => `.${op}(${t.storedOps === true ? `Materialized.as('op${i}')` : ''})`).join('')}${suppressed}`;
     if (c.topology === 'stream-globaltable-join') {
       const method = t.join === 'left' ? 'leftJoin' : 'join';
@@ -297,7 +374,7 @@ export function describeCase(c: DifferentialCase): string {
           : c.topology === 'table-table-join'
             ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')${t.storedJoin === true ? ", Materialized.as('joined')" : ''}).toStream()`
           : c.topology === 'table-fk-join'
-            ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')${(t.otherOps ?? []).map((op) => `.${op}()`).join('')}, foreignKey${t.storedJoin === true ? ", Materialized.as('joined')" : ''}).toStream()`
+            ? `${table}.${t.join === 'inner' ? 'join' : `${t.join}Join`}(table('tbl')${(t.otherOps ?? []).map((op) => `.${op}()`).join('')}, foreignKey${tableJoined}${t.storedJoin === true ? ", Materialized.as('joined')" : ''}).toStream()`
         : `stream('in')${t.rekey === true ? '.selectKey(lower case)' : ''}.${t.join === 'left' ? 'leftJoin' : 'join'}(${table})`;
     return `${what} of ${c.valueType}s, caching ${c.caching}`;
   }

@@ -39,6 +39,8 @@ export function statusOf(theirs: CaseOutcome, ours: CaseOutcome): Status {
   if (ours.kind === 'unsupported') return 'unsupported';
   if (theirs.kind === 'error' || ours.kind === 'error') return theirs.kind === ours.kind ? 'agree' : 'differ';
   if (theirs.kind !== 'records' || ours.kind !== 'records') return 'differ';
+  // The topologies must be described alike too (names of processors, stores and internal topics).
+  if (theirs.description !== ours.description) return 'differ';
   const a = theirs.records;
   const b = ours.records;
   if (a.length !== b.length) return 'differ';
@@ -110,8 +112,25 @@ export function sideBySide(result: CaseResult): string {
       lines.push(`  ${left.padEnd(width)} | ${right}${left === right ? '' : '   <--'}`);
     }
   }
+  if (result.theirs.kind === 'records' && result.ours.kind === 'records' && result.theirs.description !== result.ours.description) {
+    lines.push('  topology.describe() differs:', ...describeDiff(result.theirs.description ?? '', result.ours.description ?? ''));
+  }
   lines.push(`  replay: ${replayCommand(c)}`);
   return lines.join('\n');
+}
+
+/** Two descriptions line by line, side by side, the differing lines marked. */
+function describeDiff(theirs: string, ours: string): string[] {
+  const a = theirs.split('\n');
+  const b = ours.split('\n');
+  const width = Math.max(13, ...a.map((s) => s.length));
+  const lines = [`  ${'Kafka Streams'.padEnd(width)} | ours`];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const left = a[i] ?? '';
+    const right = b[i] ?? '';
+    lines.push(`  ${left.padEnd(width)} | ${right}${left === right ? '' : '   <--'}`);
+  }
+  return lines;
 }
 
 export interface FamilySummary {

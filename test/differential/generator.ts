@@ -31,6 +31,10 @@
  * - `stream-globaltable-<join|leftjoin>`: a stream joined with a GlobalKTable through a key selector that
  *   lower-cases keys and maps some to null (and, half the time, the null key to `a`); tombstones and null keys
  *   in the global topic;
+ * - `global-store-<get|fk|scan>`: `addGlobalStore` over `tbl` with a processor of its own, read by a processor
+ *   of the stream `in` (by key and lower-cased key, by the value's foreign key, or a scan), records interleaved;
+ * - `table-fk-<inner|left>-tablejoined`: foreign-key joins given `TableJoined.as(name)` or
+ *   `TableJoined.with(partitioner, otherPartitioner)`;
  * - `stream-stream-<inner|left|outer>[-tick|-rekey]`: out-of-order and late records of both streams (`rekey`:
  *   the left stream re-keyed, so repartitioned, first).
  * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
@@ -111,6 +115,8 @@ export const TABLE_FAMILIES: readonly string[] = [
   ...['inner', 'left', 'outer'].flatMap((join) => [`table-table-${join}-mat`, `table-table-${join}-unmat`, `table-table-${join}-stored`]),
   /** Foreign-key joins: `table-fk-<inner|left>-<mat|unmat|stored>`. */
   ...['inner', 'left'].flatMap((join) => [`table-fk-${join}-mat`, `table-fk-${join}-unmat`, `table-fk-${join}-stored`]),
+  /** Foreign-key joins given a TableJoined (name, partitioners), their descriptions compared too. */
+  ...['inner', 'left'].map((join) => `table-fk-${join}-tablejoined`),
 ];
 
 /** Stream-global table join cases. */
@@ -163,6 +169,12 @@ export const VERSIONED_FAMILIES: readonly string[] = [
   ...['inner', 'left'].flatMap((join) => [`versioned-stream-table-${join}`, `versioned-stream-table-${join}-grace`]),
 ];
 
+/**
+ * `StreamsBuilder.addGlobalStore` with a processor of its own over `tbl`, read by the stream `in`'s processor
+ * (GlobalStoreCaseSpec in cases.ts): `global-store-<get|fk|scan>`, descriptions compared too.
+ */
+export const GLOBAL_STORE_FAMILIES: readonly string[] = ['global-store-get', 'global-store-fk', 'global-store-scan'];
+
 /** Every family, in the order cases are dealt to them. */
 export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
@@ -181,6 +193,7 @@ export const FAMILIES: readonly string[] = [
   ...COGROUP_FAMILIES,
   ...VERSIONED_FAMILIES,
   ...COGROUP_WINDOWED_FAMILIES,
+  ...GLOBAL_STORE_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -305,6 +318,14 @@ function tableRecords(
   return records;
 }
 
+/** The TableJoined of `table-fk-*-tablejoined` cases (TableSpec.tableJoined). */
+const TABLE_JOINED_OPTIONS: readonly NonNullable<TableSpec['tableJoined']>[] = [
+  { name: 'fkj' },
+  { partitioners: 'zero' },
+  { partitioners: 'default' },
+  { partitioners: 'zero', name: 'fkj' },
+];
+
 function tableCase(family: string, rnd: Random): { spec: TableSpec; records: InputRecord[]; valueType: ValueType } {
   const valueType: ValueType = rnd.pick(['string', 'long']);
   const parts = family.split('-');
@@ -321,13 +342,15 @@ function tableCase(family: string, rnd: Random): { spec: TableSpec; records: Inp
   if (parts[1] === 'table' || parts[1] === 'fk') {
     const ops: TableOp[] = rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
     const otherOps: TableOp[] = parts[1] === 'fk' && rnd.chance(0.3) ? [rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues'])] : [];
-    const stored = parts[3] === 'stored';
+    const tableJoined = parts[3] === 'tablejoined' ? rnd.pick(TABLE_JOINED_OPTIONS) : undefined;
+    const stored = parts[3] === 'stored' || (tableJoined !== undefined && rnd.chance(0.5));
     const spec: TableSpec = {
       materialized: parts[3] === 'mat' || (stored && rnd.chance(0.5)),
       ops,
       join: parts[2] as 'inner' | 'left' | 'outer',
       ...(stored ? { storedJoin: true } : {}),
       ...(otherOps.length > 0 ? { otherOps } : {}),
+      ...(tableJoined === undefined ? {} : { tableJoined }),
     };
     const filter = ops.includes('filter') || otherOps.includes('filter');
     return { spec, valueType, records: tableRecords(valueType, rnd, true, false, filter, 0.25) };
@@ -477,6 +500,16 @@ function generateUnboundedCase(seed: number, index: number): DifferentialCase {
       id, seed, index, family, valueType: type, op: 'count', topology: join === undefined ? 'table' : 'stream-table-join',
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, table,
       records: tableRecords(type, rnd, join !== undefined, false, false),
+    };
+  }
+  if (GLOBAL_STORE_FAMILIES.includes(family)) {
+    const type: ValueType = rnd.pick(['string', 'long']);
+    const read = family === 'global-store-fk' ? 'foreignKey' : family === 'global-store-scan' ? 'scan' : 'get';
+    return {
+      id, seed, index, family, valueType: type, op: 'count', topology: 'global-store',
+      globalStore: { read, inMemory: rnd.chance(0.5), named: rnd.chance(0.3) },
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
+      records: tableRecords(type, rnd, true, true, false, 0.25),
     };
   }
   if (TABLE_FAMILIES.includes(family)) {

@@ -5,12 +5,12 @@
  * - The jars are resolved from Maven Central once, as scripts/local-kafka.ts resolves the broker's, into
  *   `.cache/differential/<version>/libs` (ignored by git); a later run finds the completion marker there and
  *   never calls Maven, so it needs no network.
- * - The class is compiled with javac into `.cache/differential/<version>/classes`, again whenever the
- *   source changes (a hash of it is kept next to the classes).
+ * - The class is compiled with javac into `.cache/differential/<version>/classes-by-source/<hash of the source>`, once
+ *   per version of the source, so that worktrees sharing `.cache` never replace classes a running JVM loads.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,15 +64,20 @@ export function ensureKafkaStreamsRunner(log: (line: string) => void = () => {})
     }
     writeFileSync(marker, new Date().toISOString());
   }
-  const classes = join(versionDir, 'classes');
-  const stamp = join(classes, '.source-sha256');
+  // One folder per version of the source: worktrees that share .cache (and runs of other versions) never
+  // recompile the classes a running JVM is loading.
   const hash = createHash('sha256').update(readFileSync(SOURCE)).digest('hex');
-  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== hash) {
+  const classes = join(versionDir, 'classes-by-source', hash.slice(0, 16));
+  const stamp = join(classes, '.complete');
+  if (!existsSync(stamp)) {
     log('compiling DifferentialRunner.java');
+    const building = `${classes}.${process.pid}`;
+    rmSync(building, { recursive: true, force: true });
+    mkdirSync(building, { recursive: true });
+    run('javac', ['--release', '17', '-d', building, '-cp', `${libs}/*`, SOURCE], 'javac DifferentialRunner.java');
+    writeFileSync(join(building, '.complete'), hash);
     rmSync(classes, { recursive: true, force: true });
-    mkdirSync(classes, { recursive: true });
-    run('javac', ['--release', '17', '-d', classes, '-cp', `${libs}/*`, SOURCE], 'javac DifferentialRunner.java');
-    writeFileSync(stamp, hash);
+    renameSync(building, classes);
   }
   return `${classes}:${libs}/*`;
 }
@@ -93,6 +98,8 @@ function stateRoot(): string {
 interface RunnerLine {
   id: string;
   records?: OutputRecord[];
+  /** `topology.describe().toString()`. */
+  description?: string;
   error?: string;
 }
 
@@ -133,7 +140,7 @@ export async function runKafkaStreams(
       parsed.id,
       parsed.error !== undefined
         ? { kind: 'error', message: parsed.error }
-        : { kind: 'records', records: parsed.records ?? [] },
+        : { kind: 'records', records: parsed.records ?? [], ...(parsed.description === undefined ? {} : { description: parsed.description }) },
     );
   }
   for (const c of cases) {

@@ -61,7 +61,7 @@ describe('StreamsBuilder.addGlobalStore', () => {
     builder.addGlobalStore(Stores.keyValueStore('seen', S, S), 'in', Consumed.with(S, S).withName('seen-updater'), () => ({ process: () => {} }));
     builder.stream('other', Consumed.with(S, S)).to('out', Produced.with(S, S));
     const topology = builder.build({ applicationId: 'global-store' });
-    expect(topology.describe().toString()).toContain('Source: seen-updater-table-source (topics: [in])');
+    expect(topology.describe().toString()).toContain('Source: seen-updater-source (topics: [in])');
     expect(topology.describe().toString()).toContain('Processor: seen-updater (stores: [seen])');
     expect(topology.internalTopics.map((t) => t.name)).not.toContain('global-store-seen-changelog');
   });

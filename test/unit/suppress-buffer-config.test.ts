@@ -165,4 +165,18 @@ describe('SuppressionBuffer', () => {
     expect(fromRestored.map((e) => e.keyBytes.toString())).toEqual(['k1', 'k2']);
     expect(fromRestored).toEqual(entries(buffer));
   });
+
+  it("counts an update's old value once when it has the prior value's bytes, as BufferValue de-duplicates them (differential 20250914:1422)", () => {
+    const logged = new LoggedStore(bufferStore('buffer'), 0);
+    const buffer = new SuppressionBuffer(logged.store as unknown as KeyValueStore<Buffer, Buffer>);
+    const zero = (): Buffer => Buffer.alloc(8);
+    // A sliding window created twice by one record (the previous record's right window, then its own left
+    // window), each time from the initializer's 0L: prior and old are equal bytes, not the same array.
+    buffer.put(6, Buffer.from('k'), zero(), Buffer.of(0, 0, 0, 0, 0, 0, 0, 1), 6, 'in', {});
+    const once = buffer.bufferSize; // 8 + 1 + 8 (prior = old) + 8 + 8 + 8 + 2 + 4 = 47
+    buffer.put(6, Buffer.from('k'), zero(), Buffer.of(0, 0, 0, 0, 0, 0, 0, 1), 6, 'in', {});
+    expect([once, buffer.bufferSize]).toEqual([47, 47]);
+    buffer.put(6, Buffer.from('k'), Buffer.of(0, 0, 0, 0, 0, 0, 0, 1), Buffer.of(0, 0, 0, 0, 0, 0, 0, 2), 6, 'in', {});
+    expect(buffer.bufferSize).toBe(55); // the old value 1 differs from the prior 0: both count
+  });
 });

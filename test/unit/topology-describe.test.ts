@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Consumed, JoinWindows, Materialized, Serdes, StreamsBuilder } from '../../src/index.js';
+import { BufferConfig, Consumed, JoinWindows, Materialized, Serdes, SessionWindows, Stores, StreamsBuilder, Suppressed } from '../../src/index.js';
 
 const S = Serdes.String();
 const c = Consumed.with(S, S);
@@ -144,5 +144,39 @@ describe('describe() prints what Kafka Streams prints', () => {
     expect(mermaid).toContain('KTABLE_SOURCE_0000000001 --- store_plans[("plans")]');
     expect(mermaid).toContain('topic_users --> KSTREAM_SOURCE_0000000000');
     expect(mermaid).toContain('store_plans[("plans")] -.-> KSTREAM_LEFTJOIN_0000000009');
+  });
+
+  it('names the sources of a named table, global table and global store `<name>-source`, as Kafka Streams 3.9 does', () => {
+    // InternalStreamsBuilder's TABLE_SOURCE_SUFFIX is "-source"; the table's processor takes the name itself.
+    const b = builder();
+    b.table('users', Consumed.with(S, S).withName('users')).toStream().to('out');
+    b.globalTable('plans', Consumed.with(S, S).withName('plans'));
+    b.addGlobalStore(Stores.keyValueStore('seen', S, S), 'seen', Consumed.with(S, S).withName('seen'), () => ({ process: () => {} }));
+    const text = describeText(b);
+    expect(text).toContain('Source: users-source (topics: [users])\n      --> users\n');
+    expect(text).toContain('Source: plans-source (topics: [plans])\n      --> plans\n');
+    expect(text).toContain('Source: seen-source (topics: [seen])\n      --> seen\n');
+  });
+
+  it('a suppress takes its processor index before its store index, so its changelog topic is Kafka Streams\' too', () => {
+    // KTableImpl#suppress: newProcessorName, then newStoreName. Compared with Kafka Streams 3.9.1 by the
+    // differential suite's session-count-suppress cases (their descriptions).
+    const b = builder();
+    b.stream('in', c)
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 3))
+      .count()
+      .suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))
+      .toStream()
+      .to('out');
+    const topology = b.build({ applicationId: 'd' });
+    expect(topology.describe().toString()).toContain(
+      [
+        '    Processor: KTABLE-SUPPRESS-0000000003 (stores: [KTABLE-SUPPRESS-STATE-STORE-0000000004])',
+        '      --> KTABLE-TOSTREAM-0000000005',
+        '      <-- KSTREAM-AGGREGATE-0000000002',
+      ].join('\n'),
+    );
+    expect(topology.internalTopics.map((t) => t.name)).toContain('d-KTABLE-SUPPRESS-STATE-STORE-0000000004-changelog');
   });
 });

@@ -8,7 +8,7 @@ export interface BufferedEntry {
   readonly bufferTime: number;
   /** The old value when the key entered the buffer. */
   readonly prior: Buffer | null;
-  /** The latest change's old value; the same bytes as `prior` when the key entered with that change. */
+  /** The latest change's old value; `priorIsOld` when it has the same bytes as `prior` (counted once). */
   readonly old: Buffer | null;
   readonly priorIsOld: boolean;
   /** The latest change's new value; null: a deletion. */
@@ -83,7 +83,8 @@ export class SuppressionBuffer {
     const entry: BufferedEntry =
       previous === undefined
         ? { keyBytes, bufferTime, prior: old, old, priorIsOld: true, value, timestamp, topic, headers }
-        : { keyBytes, bufferTime: previous.bufferTime, prior: previous.prior, old, priorIsOld: false, value, timestamp, topic, headers };
+        : // As BufferValue's constructor: a prior value with the same bytes as the old one is that one (counted once).
+          { keyBytes, bufferTime: previous.bufferTime, prior: previous.prior, old, priorIsOld: sameBytes(previous.prior, old), value, timestamp, topic, headers };
     this.insert(entry, previous);
     this.store.put(keyBytes, encode(entry));
   }
@@ -145,6 +146,9 @@ export class SuppressionBuffer {
     }
   }
 }
+
+/** Java's `Arrays.equals` of two nullable byte arrays. */
+const sameBytes = (a: Buffer | null, b: Buffer | null): boolean => (a === null || b === null ? a === b : a.equals(b));
 
 /** Kafka Streams' BufferKey order: buffer time, then key bytes unsigned (latin1 strings compare so). */
 const before = (a: Entry, b: Entry): boolean =>

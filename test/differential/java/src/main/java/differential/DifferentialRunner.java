@@ -60,17 +60,27 @@ import org.apache.kafka.streams.kstream.ValueTransformerWithKey;
 import org.apache.kafka.streams.kstream.ValueTransformerWithKeySupplier;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.apache.kafka.streams.kstream.TableJoined;
 import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StreamPartitioner;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.test.TestRecord;
 
 /**
  * The Kafka Streams side of the differential suite (test/differential). Reads cases as JSON lines from stdin
  * (one object per line, the shape of `DifferentialCase` in test/differential/cases.ts), runs each through Kafka
  * Streams' own TopologyTestDriver, and prints one JSON line per case, in input order:
- *   {"id": "...", "records": [{"key": "a@0-10", "value": 2, "ts": 10}, ...]}   or   {"id": "...", "error": "..."}
- * Windowed keys print as key@start-end. The aggregation functions must stay identical to the TypeScript
- * side's (test/differential/ours.ts); a comment there and here names each.
+ *   {"id": "...", "records": [{"key": "a@0-10", "value": 2, "ts": 10}, ...], "description": "Topologies: ..."}
+ *   or   {"id": "...", "error": "..."}
+ * (description: Topology#describe()). Windowed keys print as key@start-end. The aggregation functions must stay
+ * identical to the TypeScript side's (test/differential/ours.ts); a comment there and here names each.
  */
 public final class DifferentialRunner {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -95,6 +105,8 @@ public final class DifferentialRunner {
     String group(V value);
     /** A foreign-key join's foreign key (a key of "tbl"), as cases.ts' foreignKey; null for some values. */
     String foreignKey(V value);
+    /** What a global-store case's processor keeps for a key, as cases.ts' globalStored. */
+    V globalStored(V old, V value, long timestamp, long offset);
   }
 
   static final Ops<String> STRINGS = new Ops<>() {
@@ -112,6 +124,9 @@ public final class DifferentialRunner {
     public String subtract(String agg, String value) { return agg + "-" + value; }
     public String group(String value) { return "e".equals(value) ? null : "a".equals(value) || "b".equals(value) ? "g1" : "g2"; }
     public String foreignKey(String value) { return value.startsWith("e") ? null : value.startsWith("d") ? "a" : value.substring(0, 1); }
+    public String globalStored(String old, String value, long timestamp, long offset) {
+      return (old == null ? "" : old + "+") + value + "@" + timestamp + "#" + offset;
+    }
   };
 
   static final Ops<Long> LONGS = new Ops<>() {
@@ -130,6 +145,7 @@ public final class DifferentialRunner {
     public Long subtract(Long agg, Long value) { return agg - value; }
     public String group(Long value) { return value == 9L ? null : "g" + (value % 3); }
     public String foreignKey(Long value) { return new String[] {"a", "b", "c", null}[(int) (((value % 4) + 4) % 4)]; }
+    public Long globalStored(Long old, Long value, long timestamp, long offset) { return nz(old, 0) + value * 10 + timestamp * 100 + offset; }
   };
 
   static long nz(Long value, long otherwise) { return value == null ? otherwise : value; }
@@ -161,14 +177,19 @@ public final class DifferentialRunner {
     }
   }
 
+  /** The description of the topology the current thread's case last drove (see drive). */
+  static final ThreadLocal<String> DESCRIPTION = new ThreadLocal<>();
+
   static String runCase(JsonNode c, Path stateDir) {
     ObjectNode result = JSON.createObjectNode();
     result.put("id", c.get("id").asText());
+    DESCRIPTION.remove();
     try {
       ArrayNode records = "long".equals(c.get("valueType").asText())
           ? run(c, LONGS, stateDir)
           : run(c, STRINGS, stateDir);
       result.set("records", records);
+      result.put("description", DESCRIPTION.get());
     } catch (Throwable e) {
       Throwable root = e;
       while (root.getCause() != null && root.getCause() != root) root = root.getCause();
@@ -208,6 +229,7 @@ public final class DifferentialRunner {
   static <V> ArrayNode run(JsonNode c, Ops<V> ops, Path stateDir) throws IOException {
     String topology = c.get("topology").asText();
     if ("passthrough".equals(topology)) return runPassthrough(c, stateDir);
+    if (c.hasNonNull("globalStore")) return runGlobalStore(c, ops, stateDir);
     if (c.hasNonNull("table")) return runTable(c, ops, stateDir);
     if (c.hasNonNull("streamJoin")) return runStreamJoin(c, ops, stateDir);
     if ("cogroup".equals(topology)) return runCogroup(c, ops, stateDir);
@@ -407,8 +429,14 @@ public final class DifferentialRunner {
       ValueJoiner<V, V, String> joiner = (l, r) -> l + "/" + r;
       Function<V, String> foreignKey = ops::foreignKey;
       boolean inner = "inner".equals(spec.get("join").asText());
+      TableJoined<String, String> tableJoined = tableJoinedOf(spec.path("tableJoined"));
       KTable<String, String> joined;
-      if (spec.path("storedJoin").asBoolean(false)) {
+      if (tableJoined != null && spec.path("storedJoin").asBoolean(false)) {
+        Materialized<String, String, KeyValueStore<Bytes, byte[]>> m = storeAs(c, "joined", STRINGS);
+        joined = inner ? left.join(right, foreignKey, joiner, tableJoined, m) : left.leftJoin(right, foreignKey, joiner, tableJoined, m);
+      } else if (tableJoined != null) {
+        joined = inner ? left.join(right, foreignKey, joiner, tableJoined) : left.leftJoin(right, foreignKey, joiner, tableJoined);
+      } else if (spec.path("storedJoin").asBoolean(false)) {
         Materialized<String, String, KeyValueStore<Bytes, byte[]>> m = storeAs(c, "joined", STRINGS);
         joined = inner ? left.join(right, foreignKey, joiner, m) : left.leftJoin(right, foreignKey, joiner, m);
       } else {
@@ -461,6 +489,84 @@ public final class DifferentialRunner {
       valueOut = Serdes.String();
     }
     return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), valueOut.deserializer());
+  }
+
+  /** A foreign-key join's TableJoined (TableSpec.tableJoined in cases.ts); partitioners "zero" give partition 0. */
+  @SuppressWarnings("deprecation")
+  static TableJoined<String, String> tableJoinedOf(JsonNode options) {
+    if (options.isMissingNode() || options.isNull()) return null;
+    String name = options.hasNonNull("name") ? options.get("name").asText() : null;
+    if (!options.hasNonNull("partitioners")) return TableJoined.as(name);
+    StreamPartitioner<String, Void> partitioner = "zero".equals(options.get("partitioners").asText()) ? (topic, key, value, n) -> 0 : null;
+    TableJoined<String, String> tableJoined = TableJoined.with(partitioner, partitioner);
+    return name == null ? tableJoined : tableJoined.withName(name);
+  }
+
+  /**
+   * `global-store` cases (GlobalStoreCaseSpec in cases.ts): a global store over "tbl" fed by a processor of its
+   * own (null key kept under "none", null value deletes), read by the processor of the stream "in".
+   */
+  static <V> ArrayNode runGlobalStore(JsonNode c, Ops<V> ops, Path stateDir) {
+    JsonNode spec = c.get("globalStore");
+    String read = spec.get("read").asText();
+    StreamsBuilder builder = new StreamsBuilder();
+    Consumed<String, V> consumed = Consumed.with(Serdes.String(), ops.serde());
+    KeyValueBytesStoreSupplier supplier = spec.get("inMemory").asBoolean()
+        ? Stores.inMemoryKeyValueStore("global") : Stores.persistentKeyValueStore("global");
+    StoreBuilder<KeyValueStore<String, V>> plain = Stores.keyValueStoreBuilder(supplier, Serdes.String(), ops.serde()).withLoggingDisabled();
+    String caching = c.get("caching").asText();
+    StoreBuilder<KeyValueStore<String, V>> store = "store-on".equals(caching)
+        ? plain.withCachingEnabled() : "store-off".equals(caching) ? plain.withCachingDisabled() : plain;
+    Runnable addGlobalStore = () -> builder.addGlobalStore(store, "tbl", spec.get("named").asBoolean() ? consumed.withName("global-updater") : consumed,
+        () -> new Processor<String, V, Void, Void>() {
+          private ProcessorContext<Void, Void> context;
+          private KeyValueStore<String, V> values;
+          public void init(ProcessorContext<Void, Void> context) {
+            this.context = context;
+            values = context.getStateStore("global");
+          }
+          public void process(Record<String, V> record) {
+            String key = record.key() == null ? "none" : record.key();
+            if (record.value() == null) {
+              values.delete(key);
+              return;
+            }
+            long offset = context.recordMetadata().map(RecordMetadata::offset).orElse(-1L);
+            values.put(key, ops.globalStored(values.get(key), record.value(), record.timestamp(), offset));
+          }
+        });
+    // Declared first only by the witness of known-differences.ts' global-store-numbered-after-stream-subtopologies.
+    boolean globalFirst = spec.path("globalFirst").asBoolean(false);
+    if (globalFirst) addGlobalStore.run();
+    builder.stream("in", consumed).process(() -> new Processor<String, V, String, String>() {
+      private ProcessorContext<String, String> context;
+      private KeyValueStore<String, V> values;
+      public void init(ProcessorContext<String, String> context) {
+        this.context = context;
+        values = context.getStateStore("global");
+      }
+      public void process(Record<String, V> record) {
+        // The same as cases.ts' globalStoreView, globalStoreKey and globalStoreRemapped.
+        List<String> reads = new ArrayList<>();
+        if ("scan".equals(read)) {
+          try (KeyValueIterator<String, V> all = values.all()) {
+            while (all.hasNext()) {
+              KeyValue<String, V> entry = all.next();
+              reads.add(entry.key + "=" + entry.value);
+            }
+          }
+        } else {
+          reads.add(String.valueOf(values.get(record.key() == null ? "none" : record.key())));
+          String remapped = "get".equals(read)
+              ? (record.key() == null ? null : record.key().toLowerCase())
+              : (record.value() == null ? null : ops.foreignKey(record.value()));
+          reads.add(remapped == null ? "-" : String.valueOf(values.get(remapped)));
+        }
+        context.forward(record.withValue(record.value() + ">" + String.join("/", reads)));
+      }
+    }).to("out", Produced.with(Serdes.String(), Serdes.String()));
+    if (!globalFirst) addGlobalStore.run();
+    return drive(builder.build(), c, stateDir, ops, Serdes.String().deserializer(), Serdes.String().deserializer());
   }
 
   /** The key selectors of global-table join cases, as cases.ts' globalKey. */
@@ -542,6 +648,7 @@ public final class DifferentialRunner {
   static <V> ArrayNode drive(Topology topology, JsonNode c, Path stateDir, Ops<V> ops,
                              Deserializer<?> keyDeserializer, Deserializer<?> valueDeserializer) {
     ArrayNode records = JSON.createArrayNode();
+    DESCRIPTION.set(topology.describe().toString());
     try (TopologyTestDriver driver = new TopologyTestDriver(topology, properties(c, stateDir))) {
       Map<String, TestInputTopic<String, V>> inputs = new HashMap<>();
       TestOutputTopic<?, ?> output = driver.createOutputTopic("out", keyDeserializer, valueDeserializer);
@@ -579,7 +686,9 @@ public final class DifferentialRunner {
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
     props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
     ArrayNode records = JSON.createArrayNode();
-    try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props)) {
+    Topology topology = builder.build();
+    DESCRIPTION.set(topology.describe().toString());
+    try (TopologyTestDriver driver = new TopologyTestDriver(topology, props)) {
       TestInputTopic<String, String> input = driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer());
       TestOutputTopic<String, String> output = driver.createOutputTopic("out", Serdes.String().deserializer(), Serdes.String().deserializer());
       for (JsonNode r : c.get("records")) {
