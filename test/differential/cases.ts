@@ -105,6 +105,29 @@ export interface TableSpec {
   readonly versioned?: { readonly historyRetentionMs: number; readonly graceMs?: number };
 }
 
+/**
+ * `versioned-store` cases: `Stores.persistentVersionedKeyValueStore("store", historyRetentionMs[,
+ * segmentIntervalMs])` (Kafka Streams' default segment interval when none is given) added to a processor of
+ * the stream `in` (String keys and values). Each record is one operation on the record's key, at the record's
+ * timestamp: `put:<value>`, `put-null`, `delete`, `get`, `get:<asOfTimestamp>`.
+ * The processor forwards the answer (same key and timestamp) to `out`.
+ */
+export interface VersionedStoreSpec {
+  readonly historyRetentionMs: number;
+  readonly segmentIntervalMs?: number;
+}
+
+/**
+ * How the answer of a versioned-store operation prints, the same in DifferentialRunner.java: a put's validTo
+ * as `put:<validTo>` (`put:undefined` for PUT_RETURN_CODE_VALID_TO_UNDEFINED, `put:not-put` for
+ * PUT_RETURN_CODE_NOT_PUT), a record as `<value>@<timestamp>` or `<value>@<timestamp>-<validTo>`, no record as
+ * `null`.
+ */
+export function versionedRecordText(record: { value: string; timestamp: number; validTo?: number } | undefined): string {
+  if (record === undefined) return 'null';
+  return record.validTo === undefined ? `${record.value}@${record.timestamp}` : `${record.value}@${record.timestamp}-${record.validTo}`;
+}
+
 export interface BufferBound {
   readonly maxRecords?: number;
   readonly maxBytes?: number;
@@ -136,7 +159,14 @@ export interface DifferentialCase {
      * `in` and `tbl` grouped by key and cogrouped: `in` aggregated with `aggregate`, `tbl` with `merge`
      * (ValueOps), from `init`, Materialized with the case's caching; `rekey`: `in` re-keyed (lower case) first.
      */
-    | 'cogroup';
+    | 'cogroup'
+    /**
+     * `versioned-store-ops`: the Processor API on a versioned store alone (VersionedStoreSpec): each record of
+     * `in` is one operation on it, and each answer is forwarded to `out`.
+     */
+    | 'versioned-store';
+  /** Versioned-store cases: see VersionedStoreSpec. */
+  readonly versionedStore?: VersionedStoreSpec;
   /** Cogroup cases: `in` is re-keyed first, so it is repartitioned. */
   readonly cogroupRekey?: boolean;
   /** Stream-stream join cases: see StreamJoinCaseSpec. */

@@ -35,7 +35,7 @@
  *   the left stream re-keyed, so repartitioned, first).
  * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
  */
-import type { Caching, DifferentialCase, InputRecord, Op, TableOp, TableSpec, Value, ValueType, WindowSpec } from './cases.js';
+import type { Caching, DifferentialCase, InputRecord, Op, TableOp, TableSpec, Value, VersionedStoreSpec, ValueType, WindowSpec } from './cases.js';
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Random {
@@ -163,6 +163,15 @@ export const VERSIONED_FAMILIES: readonly string[] = [
   ...['inner', 'left'].flatMap((join) => [`versioned-stream-table-${join}`, `versioned-stream-table-${join}-grace`]),
 ];
 
+/**
+ * `versioned-store-ops`: a versioned store on its own (VersionedStoreSpec), put / delete / get / get as of a
+ * time on keys a to c; timestamps move forward and back across the history retention's boundary and the
+ * segment interval's (small given ones, or Kafka Streams' default from the retention, 2 s for retentions up
+ * to 6 s), puts older than the retention, tombstones (put null, delete), and queries as of times just
+ * before and at observed time − history retention.
+ */
+export const VERSIONED_STORE_FAMILIES: readonly string[] = ['versioned-store-ops'];
+
 /** Every family, in the order cases are dealt to them. */
 export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
@@ -181,6 +190,7 @@ export const FAMILIES: readonly string[] = [
   ...COGROUP_FAMILIES,
   ...VERSIONED_FAMILIES,
   ...COGROUP_WINDOWED_FAMILIES,
+  ...VERSIONED_STORE_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -301,6 +311,50 @@ function tableRecords(
     if (filter && (!stream || streamNulls > 0.1) && rnd.chance(0.25)) value = DROPPED[valueType];
     if (rnd.chance(stream ? streamNulls : 0.25)) value = null;
     records.push(join ? { key, value, ts, topic } : { key, value, ts });
+  }
+  return records;
+}
+
+function versionedStoreSpec(rnd: Random): VersionedStoreSpec {
+  const historyRetentionMs = rnd.pick([0, 1, 5, 10, 30, 3_000, 6_000]);
+  // Kafka Streams' default segment interval is max(retention / 3, 2 s) up to a minute of retention.
+  const segmentIntervalMs = rnd.pick([undefined, undefined, 1, 2, 3, 7, 10, 25, 1_000]);
+  return segmentIntervalMs === undefined ? { historyRetentionMs } : { historyRetentionMs, segmentIntervalMs };
+}
+
+/** Operations on a versioned store (see VERSIONED_STORE_FAMILIES), as `in` records: key, operation, timestamp. */
+function versionedStoreOps(rnd: Random, spec: VersionedStoreSpec): InputRecord[] {
+  const retention = spec.historyRetentionMs;
+  const segment = spec.segmentIntervalMs ?? Math.max(Math.floor(retention / 3), 2_000);
+  const unit = Math.max(1, Math.min(retention, segment, 50));
+  const keys = ['a', 'b', 'c'].slice(0, rnd.int(1, 3));
+  const records: InputRecord[] = [];
+  let observed = rnd.pick([0, rnd.int(0, 20)]);
+  const seen: number[] = [observed];
+  const near = (t: number): number => Math.max(0, t + rnd.pick([-1, 0, 0, 1]));
+  const someTime = (): number =>
+    rnd.pick([
+      near(observed - retention),
+      near(observed - retention - unit),
+      near(Math.floor(observed / segment) * segment),
+      rnd.pick(seen),
+      near(rnd.pick(seen)),
+      Math.max(0, observed - rnd.int(0, 2 * retention + 3)),
+      observed,
+    ]);
+  for (let i = rnd.int(8, 40), n = 0; i > 0; i--) {
+    const key = rnd.pick(keys);
+    const kind = rnd.pick(['put', 'put', 'put', 'put', 'put-null', 'delete', 'get', 'asof', 'asof', 'asof']);
+    let ts: number;
+    if (kind === 'get' || kind === 'asof') ts = observed;
+    else if (rnd.chance(0.55)) {
+      ts = observed + rnd.pick([0, 1, unit - 1, unit, unit + 1, retention, retention + 1, segment, segment + 1, rnd.int(0, 3 * unit)]);
+      if (rnd.chance(0.05)) ts += rnd.pick([segment * 3, retention * 3 + 7]);
+    } else ts = someTime();
+    observed = Math.max(observed, ts);
+    seen.push(ts);
+    const op = kind === 'put' ? `put:v${n++}` : kind === 'asof' ? `get:${someTime()}` : kind;
+    records.push({ key, value: op, ts });
   }
   return records;
 }
@@ -456,6 +510,14 @@ function generateUnboundedCase(seed: number, index: number): DifferentialCase {
       id, seed, index, family, valueType: type, op: 'count', topology: 'stream-globaltable-join', table,
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
       records: tableRecords(type, rnd, true, true, false, 0.25),
+    };
+  }
+  if (VERSIONED_STORE_FAMILIES.includes(family)) {
+    const versionedStore = versionedStoreSpec(rnd);
+    return {
+      id, seed, index, family, valueType: 'string', op: 'count', topology: 'versioned-store', versionedStore,
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
+      records: versionedStoreOps(rnd, versionedStore),
     };
   }
   if (VERSIONED_FAMILIES.includes(family)) {

@@ -48,6 +48,7 @@ import {
   type Value,
   type ValueOps,
 } from './cases.js';
+import { runVersionedStoreOps } from './versioned-store-ops.js';
 
 const CACHE_BYTES = 10 * 1024 * 1024;
 
@@ -409,6 +410,8 @@ export function runOurs(c: DifferentialCase): CaseOutcome {
     const records =
       c.topology === 'passthrough'
         ? runPassthrough(c)
+        : c.topology === 'versioned-store'
+          ? runVersionedStoreOps(c)
         : c.topology === 'cogroup'
           ? c.valueType === 'long'
             ? runCogroup(c, Serdes.Int64(), LONG_OPS)

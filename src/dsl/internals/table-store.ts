@@ -32,6 +32,7 @@ export function tableStore(
       loggingEnabled: materialized?.loggingEnabled ?? true,
       changelogConfig: materialized?.changelogConfig ?? {},
       historyRetentionMs: versioned.historyRetentionMs,
+      ...(versioned.segmentIntervalMs === undefined ? {} : { segmentIntervalMs: versioned.segmentIntervalMs }),
       cachingEnabled: false,
     };
   }
