@@ -102,7 +102,16 @@ export interface TableSpec {
    * `versioned-*` cases: the table is `Materialized.as(Stores.persistentVersionedKeyValueStore("store",
    * historyRetentionMs))` (never cached); a stream-table join gets `Joined.withGracePeriod(graceMs)` when given.
    */
-  readonly versioned?: { readonly historyRetentionMs: number; readonly graceMs?: number };
+  readonly versioned?: {
+    readonly historyRetentionMs: number;
+    readonly graceMs?: number;
+    /**
+     * `versioned-*-ops` cases with `storedOps`: each operator's results are
+     * `Materialized.as(Stores.persistentVersionedKeyValueStore("op<i>", opsRetentionMs))` instead of a
+     * timestamped store (unset: `Materialized.as("op<i>")` with the case's caching switch).
+     */
+    readonly opsRetentionMs?: number;
+  };
 }
 
 /**

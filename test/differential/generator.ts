@@ -172,6 +172,14 @@ export const VERSIONED_FAMILIES: readonly string[] = [
  */
 export const VERSIONED_STORE_FAMILIES: readonly string[] = ['versioned-store-ops'];
 
+/**
+ * Operators on a versioned table (`versioned-table-ops`: its changes to `out`; `versioned-stream-table-ops-
+ * <inner|left>`: a stream joined with it, some with a grace period): one or two of filter, filterNot,
+ * mapValues, transformValues, unmaterialized (read through the versioned parent, as of the stream record's
+ * time) or stored, in versioned stores (`opsRetentionMs`) or in timestamped ones.
+ */
+export const VERSIONED_OPS_FAMILIES: readonly string[] = ['versioned-table-ops', 'versioned-stream-table-ops-inner', 'versioned-stream-table-ops-left'];
+
 /** Every family, in the order cases are dealt to them. */
 export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
@@ -191,6 +199,7 @@ export const FAMILIES: readonly string[] = [
   ...VERSIONED_FAMILIES,
   ...COGROUP_WINDOWED_FAMILIES,
   ...VERSIONED_STORE_FAMILIES,
+  ...VERSIONED_OPS_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -518,6 +527,29 @@ function generateUnboundedCase(seed: number, index: number): DifferentialCase {
       id, seed, index, family, valueType: 'string', op: 'count', topology: 'versioned-store', versionedStore,
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
       records: versionedStoreOps(rnd, versionedStore),
+    };
+  }
+  if (VERSIONED_OPS_FAMILIES.includes(family)) {
+    const type: ValueType = rnd.pick(['string', 'long']);
+    const join = family.startsWith('versioned-stream-table-ops-') ? (family.endsWith('-left') ? 'left' : 'inner') : undefined;
+    const ops = Array.from({ length: rnd.int(1, 2) }, () => rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues', 'transformValues']));
+    const storedOps = rnd.chance(0.5);
+    const graceMs = join !== undefined && rnd.chance(0.4) ? rnd.pick([0, 3, 10]) : undefined;
+    // With a grace period the history mostly reaches back at least that far; sometimes not (both sides refuse it).
+    const retention = (): number =>
+      graceMs === undefined ? rnd.pick([0, 5, 10, 30]) : graceMs > 0 && rnd.chance(0.15) ? graceMs - 1 : graceMs + rnd.pick([0, 5, 20]);
+    const historyRetentionMs = retention();
+    const opsRetentionMs = storedOps && rnd.chance(0.7) ? retention() : undefined;
+    const versioned = {
+      historyRetentionMs,
+      ...(graceMs === undefined ? {} : { graceMs }),
+      ...(opsRetentionMs === undefined ? {} : { opsRetentionMs }),
+    };
+    const table: TableSpec = { materialized: true, ops, versioned, ...(storedOps ? { storedOps } : {}), ...(join === undefined ? {} : { join }) };
+    return {
+      id, seed, index, family, valueType: type, op: 'count', topology: join === undefined ? 'table' : 'stream-table-join',
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, table,
+      records: tableRecords(type, rnd, join !== undefined, false, ops.includes('filter')),
     };
   }
   if (VERSIONED_FAMILIES.includes(family)) {

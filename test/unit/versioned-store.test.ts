@@ -144,9 +144,53 @@ describe('versioned table (KTableSource with a versioned store)', () => {
   it('is refused by operators that cannot keep versions', () => {
     const builder = new StreamsBuilder();
     const table = builder.table('t', Consumed.with(S, S));
-    expect(() => table.filter(() => true, Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('f', 10)))).toThrow(
-      /materializes builder.table and toTable only/,
-    );
+    const other = builder.table('u', Consumed.with(S, S));
+    const versionedJoin = Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('j', 10)).withValueSerde(S);
+    expect(() => table.join(other, (a: string, b: string) => a + b, versionedJoin)).toThrow(/materializes builder.table, toTable, filter/);
+  });
+
+  it('keeps the results of filter and mapValues in a versioned store when materialized with one, as Kafka Streams', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table('prices', Consumed.with(S, S))
+      .filter((_k, v) => v !== 'x')
+      .mapValues((v) => `${v}!`, Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('marked', 100)).withValueSerde(S))
+      .toStream()
+      .to('out', Produced.with(S, S));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'vm' }));
+    const prices = driver.createInputTopic('prices', S, S);
+    for (const [value, ts] of [['a', 10], ['b', 30], ['c', 20], ['d', 300], ['e', 150]] as const) prices.pipeInput('p', value, ts);
+    // Out of order (c@20) goes into the history, and on; older than the history retention (e@150 after d@300) is dropped.
+    expect(driver.createOutputTopic('out', S, S).readRecordsToList().map((r) => [r.value, r.timestamp])).toEqual([
+      ['a!', 10], ['b!', 30], ['c!', 20], ['d!', 300],
+    ]);
+    const store = driver.getVersionedKeyValueStore<string, string>('marked');
+    expect(store.get('p', 25)).toBeUndefined(); // older than observed time 300 − retention 100
+    expect(store.get('p', 299)).toEqual({ value: 'b!', timestamp: 30 });
+    expect(driver.metrics().droppedLate).toBe(1);
+  });
+
+  it('is read as of the stream record time through an unmaterialized filter or mapValues (a join with a grace period too)', () => {
+    const builder = new StreamsBuilder();
+    const prices = builder
+      .table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)))
+      .filter((_k, v) => v !== 'x')
+      .mapValues((v) => `${v}!`);
+    builder
+      .stream('orders', Consumed.with(S, S))
+      .leftJoin(prices, (order: string, price: string | null) => `${order}@${price}`, Joined.with(S, S, S).withGracePeriod(5))
+      .to('out', Produced.with(S, S));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'vf' }));
+    const pricesIn = driver.createInputTopic('prices', S, S);
+    const orders = driver.createInputTopic('orders', S, S);
+    pricesIn.pipeInput('p', 'one', 10);
+    pricesIn.pipeInput('p', 'x', 20);
+    pricesIn.pipeInput('p', 'three', 30);
+    orders.pipeInput('p', 'o15', 15);
+    orders.pipeInput('p', 'o25', 25);
+    orders.pipeInput('p', 'o35', 35);
+    orders.pipeInput('p', 'o100', 100);
+    expect(driver.createOutputTopic('out', S, S).readRecordsToList().map((r) => r.value)).toEqual(['o15@one!', 'o25@null', 'o35@three!']);
   });
 });
 

@@ -370,6 +370,12 @@ public final class DifferentialRunner {
 
   /** `Materialized.as(name)` with the case's caching switch. */
   static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> storeAs(JsonNode c, String name, Ops<V> ops) {
+    JsonNode opsRetention = c.path("table").path("versioned").path("opsRetentionMs");
+    if (name.startsWith("op") && opsRetention.isNumber()) {
+      // versioned-*-ops cases: the operators' results in versioned stores (never cached).
+      return Materialized.<String, V>as(Stores.persistentVersionedKeyValueStore(name, Duration.ofMillis(opsRetention.asLong())))
+          .withKeySerde(Serdes.String()).withValueSerde(ops.serde());
+    }
     Materialized<String, V, KeyValueStore<Bytes, byte[]>> m =
         Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(name).withKeySerde(Serdes.String()).withValueSerde(ops.serde());
     switch (c.get("caching").asText()) {
