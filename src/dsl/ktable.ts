@@ -310,6 +310,13 @@ export class KTable<K, V> {
    * The buffer is a logged store (`<name>-store` or a generated name), so it survives restarts.
    */
   suppress(suppressed: Suppressed): KTable<K, V> {
+    if (this.producer.isOutputVersioned?.() === true) {
+      // Kafka Streams' InternalStreamsBuilder#enableVersionedSemantics refuses it the same way.
+      throw new TopologyError(
+        'suppress() is only supported for non-versioned KTables (note that version semantics might be inherited from upstream): ' +
+          'suppress a table kept in a timestamped store, e.g. mapValues(v => v, Materialized.as(name)) first.',
+      );
+    }
     // As Kafka Streams' KTableSuppressProcessorSupplier: the table upstream sends old values (and so is materialized).
     this.producer.enableSendingOldValues(true);
     if (suppressed.kind === 'untilWindowCloses' && this.window === undefined) {

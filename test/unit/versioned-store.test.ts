@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BufferConfig,
   Consumed,
   Grouped,
   Joined,
@@ -12,6 +13,7 @@ import {
   Serdes,
   Stores,
   StreamsBuilder,
+  Suppressed,
   TopologyTestDriver,
 } from '../../src/index.js';
 import type { ManagedVersionedStore } from '../../src/stores/managed-store.js';
@@ -147,6 +149,11 @@ describe('versioned table (KTableSource with a versioned store)', () => {
     const other = builder.table('u', Consumed.with(S, S));
     const versionedJoin = Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('j', 10)).withValueSerde(S);
     expect(() => table.join(other, (a: string, b: string) => a + b, versionedJoin)).toThrow(/materializes builder.table, toTable, filter/);
+    // suppress() refuses a versioned table, also one that inherits its versions through a filter (as Kafka Streams).
+    const versioned = builder.table('v', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('v-store', 10)));
+    expect(() => versioned.filter(() => true).suppress(Suppressed.untilTimeLimit(10, BufferConfig.unbounded()))).toThrow(
+      /suppress\(\) is only supported for non-versioned KTables/,
+    );
   });
 
   it('keeps the results of filter and mapValues in a versioned store when materialized with one, as Kafka Streams', () => {
