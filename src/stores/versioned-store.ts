@@ -1,7 +1,7 @@
 import type { Serde } from '../serdes/serde.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import type { ChangeLogging } from './change-logging.js';
+import type { ChangeLogging, LoggedChange } from './change-logging.js';
 import { TypedStore } from './typed-store.js';
 import type { ManagedVersionedStore } from './managed-store.js';
 import {
@@ -34,9 +34,9 @@ const NO_TIMESTAMP = -1;
  * version's validTo (PUT_RETURN_CODE_VALID_TO_UNDEFINED when it is the latest); a query as of a time
  * before observed time − history retention sees only the latest version.
  *
- * Changelog: one record per put, key = the key's bytes, value = `[timestamp i64][1 if a value, 0 if a
- * deletion][value bytes]` (Kafka Streams keeps the timestamp in the record's timestamp; our changelog
- * records carry none, so it is in the value).
+ * Changelog: Kafka Streams' (ChangeLoggingVersionedKeyValueBytesStore): one record per put, key = the key's
+ * bytes, value = the value's bytes (a tombstone for a deletion), Kafka timestamp = the version's timestamp.
+ * Restoration gets them framed by `versionedChangelogEntry` (the record's timestamp into its entry).
  */
 export class VersionedStore<K, V> extends TypedStore<K, History> implements ManagedVersionedStore<K, V> {
   readonly kind = 'versioned' as const;
@@ -138,12 +138,12 @@ export class VersionedStore<K, V> extends TypedStore<K, History> implements Mana
     return [[localKey(keyBytes), history === undefined ? null : this.encode(history)]];
   }
 
-  /** One changelog record per put since the last flush, in the order they were made. */
-  protected changesOf(keyBytes: Buffer, history: History | undefined): BytesEntry[] {
+  /** One changelog record per put since the last flush, in the order they were made, stamped with its version's time. */
+  protected changesOf(keyBytes: Buffer, history: History | undefined): LoggedChange[] {
     const unlogged = history?.unlogged;
     if (history === undefined || unlogged === undefined) return [];
     history.unlogged = undefined;
-    return unlogged.map(([timestamp, bytes]) => [keyBytes, changelogValue(timestamp, bytes)]);
+    return unlogged.map(([timestamp, bytes]) => [keyBytes, bytes, timestamp]);
   }
 
   override flush(): BytesEntry[] {
@@ -164,7 +164,7 @@ export class VersionedStore<K, V> extends TypedStore<K, History> implements Mana
   }
 
   /**
-   * Changelog records (in offset order) as LevelDB entries, as RocksDBVersionedStore#restoreBatch applies
+   * Changelog records (in offset order, each framed by `versionedChangelogEntry`) as LevelDB entries, as RocksDBVersionedStore#restoreBatch applies
    * them: a record older than the observed time − history retention at that point is skipped; the others
    * are put as `put` puts them, but with the batch's last observed time for segment expiry. One entry per
    * key of the batch; values never deserialized.
@@ -174,7 +174,7 @@ export class VersionedStore<K, V> extends TypedStore<K, History> implements Mana
     for (const [, value] of records) if (value !== null && value.length >= 9) endOfBatch = Math.max(endOfBatch, readInt64(value, 0));
     const histories = new Map<string, { keyBytes: Buffer; versions: KeyVersions }>();
     for (const [keyBytes, value] of records) {
-      if (value === null || value.length < 9) continue; // not written by this store: compaction never leaves tombstones of ours
+      if (value === null || value.length < 9) continue; // not framed by versionedChangelogEntry
       const timestamp = readInt64(value, 0);
       if (timestamp < this.horizon()) continue;
       if (timestamp > this.observed) this.observed = timestamp;
@@ -195,6 +195,14 @@ export class VersionedStore<K, V> extends TypedStore<K, History> implements Mana
 
 function localKey(keyBytes: Buffer): Buffer {
   return Buffer.concat([DATA_PREFIX, keyBytes]);
+}
+
+/**
+ * A versioned store's changelog record (key, value or null for a tombstone, Kafka timestamp) as the entry
+ * its `restoreEntries` takes: the value framed as `[timestamp i64][1 if a value, 0 if a deletion][bytes]`.
+ */
+export function versionedChangelogEntry(key: Buffer, value: Buffer | null, timestamp: number): BytesEntry {
+  return [key, changelogValue(timestamp, value)];
 }
 
 function changelogValue(timestamp: number, bytes: Buffer | null): Buffer {

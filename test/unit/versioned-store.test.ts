@@ -295,6 +295,21 @@ describe('out-of-order updates of a versioned table downstream (Change.isLatest)
 });
 
 describe('a versioned table and a grace buffer after a task moves', () => {
+  it("logs as Kafka Streams' versioned stores do: the plain value (a tombstone for a deletion) at the version's timestamp", () => {
+    const builder = new StreamsBuilder();
+    builder.table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 100)));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'vc' }), {}, 5_000);
+    const prices = driver.createInputTopic('prices', S, S);
+    prices.pipeInput('p', 'ten', 10);
+    prices.pipeInput('p', 'thirty', 30);
+    prices.pipeInput('p', null, 20);
+    prices.pipeInput('q', 'one', 1); // its own timestamp, not the driver's clock (5 000)
+    const changelog = driver.createOutputTopic('vc-prices-store-changelog', S, S).readRecordsToList();
+    expect(changelog.map((r) => [r.key, r.value, r.timestamp])).toEqual([
+      ['p', 'ten', 10], ['p', 'thirty', 30], ['p', null, 20], ['q', 'one', 1],
+    ]);
+  });
+
   it('restores the history and the buffered stream records from their changelogs', async () => {
     const builder = new StreamsBuilder();
     const prices = builder.table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)));
