@@ -6,7 +6,6 @@ import { TypedStore } from './typed-store.js';
 import type { ManagedVersionedStore } from './managed-store.js';
 import {
   PUT_RETURN_CODE_NOT_PUT,
-  PUT_RETURN_CODE_VALID_TO_UNDEFINED,
   type VersionedRecord,
 } from './state-store.js';
 import { readInt64, writeInt64 } from './int64.js';
@@ -85,14 +84,15 @@ export class VersionedStore<K, V> extends TypedStore<K, History> implements Mana
 
   put(key: K, value: V | null, timestamp: number): number {
     if (key === null || key === undefined) throw new StateStoreError(`Versioned store ${this.name}: a key cannot be null`);
-    if (timestamp < this.horizon()) return PUT_RETURN_CODE_NOT_PUT;
-    if (timestamp > this.observed) this.observed = timestamp;
+    const expired = timestamp < this.horizon();
+    if (!expired && timestamp > this.observed) this.observed = timestamp;
     const history: History = this.read(key) ?? { segments: [] };
     const bytes = value === null ? null : this.valueSerde.serialize(value);
-    const validTo = this.algorithm.doPut(history, this.observed, bytes, timestamp);
+    const validTo = expired ? PUT_RETURN_CODE_NOT_PUT : this.algorithm.doPut(history, this.observed, bytes, timestamp);
+    // Logged even when not put, as Kafka Streams' ChangeLoggingVersionedKeyValueBytesStore does (a restore skips it).
     (history.unlogged ??= []).push([timestamp, bytes]);
     this.write(key, history);
-    return validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED ? PUT_RETURN_CODE_VALID_TO_UNDEFINED : validTo;
+    return validTo;
   }
 
   /** The version of `key` (latest, or as of a time) without its validTo, as Kafka Streams' processors get it. */
@@ -115,8 +115,7 @@ export class VersionedStore<K, V> extends TypedStore<K, History> implements Mana
   }
 
   delete(key: K, timestamp: number): VersionedRecord<V> | undefined {
-    if (timestamp < this.horizon()) return undefined;
-    const existing = this.get(key, timestamp);
+    const existing = timestamp < this.horizon() ? undefined : this.get(key, timestamp);
     this.put(key, null, timestamp);
     return existing;
   }

@@ -304,10 +304,13 @@ describe('a versioned table and a grace buffer after a task moves', () => {
     prices.pipeInput('p', 'thirty', 30);
     prices.pipeInput('p', null, 20);
     prices.pipeInput('q', 'one', 1); // its own timestamp, not the driver's clock (5 000)
+    prices.pipeInput('r', 'now', 300);
+    prices.pipeInput('r', 'late', 150); // older than the history retention: not put, logged all the same
     const changelog = driver.createOutputTopic('vc-prices-store-changelog', S, S).readRecordsToList();
     expect(changelog.map((r) => [r.key, r.value, r.timestamp])).toEqual([
-      ['p', 'ten', 10], ['p', 'thirty', 30], ['p', null, 20], ['q', 'one', 1],
+      ['p', 'ten', 10], ['p', 'thirty', 30], ['p', null, 20], ['q', 'one', 1], ['r', 'now', 300], ['r', 'late', 150],
     ]);
+    expect(driver.getVersionedKeyValueStore<string, string>('prices-store').get('r')).toEqual({ value: 'now', timestamp: 300 });
   });
 
   it('restores the history and the buffered stream records from their changelogs', async () => {
