@@ -52,7 +52,7 @@ export class KTable<K, V> {
     prefix: string,
     options: Named | Materialized<K, VR> | undefined,
     materializedArg: Materialized<K, VR> | undefined,
-    producer: (storeName: string | undefined) => KTableFilter | KTableMapValues,
+    producer: (storeName: string | undefined, storeVersioned: boolean) => KTableFilter | KTableMapValues,
     valueSerde: Serde<VR> | undefined,
   ): KTable<K, VR> {
     const named = options instanceof Named ? options : undefined;
@@ -60,13 +60,13 @@ export class KTable<K, V> {
     if (materialized !== undefined && materialized.storeName === undefined) this.graph.newStoreName(prefix);
     const storeName = materialized?.storeName;
     const name = this.graph.processorNameFor(named?.name, prefix);
-    const made = producer(storeName);
+    const made = producer(storeName, materialized?.versioned !== undefined);
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier(), stores: [] });
     const keySerde = (materialized?.keySerde ?? this.keySerde);
     const values = materialized?.valueSerde ?? valueSerde;
     if (storeName !== undefined) {
       const storeValues = this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values);
-      this.graph.addStore(tableStore(storeName, keySerde, storeValues, materialized));
+      this.graph.addStore(tableStore(storeName, keySerde, storeValues, materialized, true));
       this.graph.connectStore(name, storeName);
     }
     return new KTable<K, VR>(this.graph, name, keySerde, values, made, this.window);
@@ -102,14 +102,14 @@ export class KTable<K, V> {
     // Kafka Streams' doTransformValues: no store index taken; stored only with a store name.
     const storeName = materialized?.storeName;
     const name = this.graph.processorNameFor(named?.name, 'KTABLE-TRANSFORMVALUES-');
-    const made = new KTableTransformValues(this.producer, supplier, storeName);
+    const made = new KTableTransformValues(this.producer, supplier, storeName, materialized?.versioned !== undefined);
     this.graph.addProcessor({ name, parents: [this.nodeName], supplier: made.supplier(), stores: [] });
     for (const store of stateStoreNames) this.graph.connectStore(name, store);
     const keySerde = materialized?.keySerde ?? this.keySerde;
     const values = materialized?.valueSerde;
     if (storeName !== undefined) {
       const storeValues = this.graph.serdeFor('value', `Store '${storeName}'`, "pass Materialized.as<K, V>('name').withValueSerde(serde)", values);
-      this.graph.addStore(tableStore(storeName, keySerde, storeValues, materialized));
+      this.graph.addStore(tableStore(storeName, keySerde, storeValues, materialized, true));
       this.graph.connectStore(name, storeName);
     }
     return new KTable<K, VR>(this.graph, name, keySerde, values, made, this.window);
@@ -138,19 +138,19 @@ export class KTable<K, V> {
    * store name in `materialized`, the result is kept (and queryable) in that store.
    */
   filter(predicate: Predicate<K, V>, named?: Named | Materialized<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
-    const make = (store: string | undefined) => new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, true, store);
+    const make = (store: string | undefined, versioned: boolean) => new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, true, store, versioned);
     return this.add('KTABLE-FILTER-', named, materialized, make, this.valueSerde);
   }
 
   /** Keeps the keys whose value does not match. */
   filterNot(predicate: Predicate<K, V>, named?: Named | Materialized<K, V>, materialized?: Materialized<K, V>): KTable<K, V> {
-    const make = (store: string | undefined) => new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, false, store);
+    const make = (store: string | undefined, versioned: boolean) => new KTableFilter(this.producer, predicate as Predicate<unknown, unknown>, false, store, versioned);
     return this.add('KTABLE-FILTER-', named, materialized, make, this.valueSerde);
   }
 
   /** Maps each value; deletions stay deletions. */
   mapValues<VR>(mapper: ValueMapper<K, V, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
-    const make = (store: string | undefined) => new KTableMapValues(this.producer, mapper as ValueMapper<unknown, unknown, unknown>, store);
+    const make = (store: string | undefined, versioned: boolean) => new KTableMapValues(this.producer, mapper as ValueMapper<unknown, unknown, unknown>, store, versioned);
     return this.add<VR>('KTABLE-MAPVALUES-', named, materialized, make, undefined);
   }
 
@@ -310,6 +310,13 @@ export class KTable<K, V> {
    * The buffer is a logged store (`<name>-store` or a generated name), so it survives restarts.
    */
   suppress(suppressed: Suppressed): KTable<K, V> {
+    if (this.producer.isOutputVersioned?.() === true) {
+      // Kafka Streams' InternalStreamsBuilder#enableVersionedSemantics refuses it the same way.
+      throw new TopologyError(
+        'suppress() is only supported for non-versioned KTables (note that version semantics might be inherited from upstream): ' +
+          'suppress a table kept in a timestamped store, e.g. mapValues(v => v, Materialized.as(name)) first.',
+      );
+    }
     // As Kafka Streams' KTableSuppressProcessorSupplier: the table upstream sends old values (and so is materialized).
     this.producer.enableSendingOldValues(true);
     if (suppressed.kind === 'untilWindowCloses' && this.window === undefined) {

@@ -146,13 +146,13 @@ export class Materialized<K, V> {
     readonly changelogConfig: Readonly<Record<string, string>> = {},
     /** Undefined: on (Kafka Streams' default for the DSL's stores). */
     readonly cachingEnabled?: boolean,
-    /** A versioned store (`builder.table` and `toTable` only): its history retention. */
+    /** A versioned store (`builder.table`, `toTable`, `filter`, `filterNot`, `mapValues`, `transformValues`): its history retention and segment interval. */
     readonly versioned?: VersionedBytesStoreSupplier,
   ) {}
   /**
    * A store named `storeName`; its changelog is `<app>-<storeName>-changelog`. E.g.
    * `Materialized.as<string, Stats>('session-stats').withValueSerde(statsSerde)`. Given a
-   * `Stores.persistentVersionedKeyValueStore(...)`, a versioned store (for `builder.table` and `toTable`).
+   * `Stores.persistentVersionedKeyValueStore(...)`, a versioned store (for `builder.table`, `toTable`, and the results of `filter`, `filterNot`, `mapValues`, `transformValues`).
    */
   static as<K, V>(store: string | VersionedBytesStoreSupplier): Materialized<K, V> {
     if (typeof store === 'string') return new Materialized<K, V>(store);

@@ -26,6 +26,8 @@ export interface StoreDefinition {
   readonly retentionMs?: number;
   /** Versioned stores: how long versions a newer one replaced stay readable (Kafka Streams' historyRetention). */
   readonly historyRetentionMs?: number;
+  /** Versioned stores: the segment interval of Kafka Streams' layout (its default from the history retention when undefined). */
+  readonly segmentIntervalMs?: number;
   /** Window stores: the window size, to tell a window's end from its start. */
   readonly windowSizeMs?: number;
   /**

@@ -105,7 +105,7 @@ export class ActiveTask {
     // Changelog records join the task's output, on the task's partition of each changelog topic.
     // A changelog record its topic would refuse stops the task before it is sent (see refusingChangelogSink).
     const wallClock = (): number => Date.now();
-    const enqueue: ChangelogSink = { send: (record) => pipeline.enqueue({ ...record, timestamp: Date.now(), partition }) };
+    const enqueue: ChangelogSink = { send: (record) => pipeline.enqueue({ ...record, timestamp: record.timestamp ?? Date.now(), partition }) };
     const changelog = refusingChangelogSink(enqueue, topology, config.writeLimits, config.maxRecordBytes, wallClock);
     task.stream = new StreamTask({
       topology,

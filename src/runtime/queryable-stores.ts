@@ -90,7 +90,7 @@ export const QueryableStoreTypes = {
   versionedKeyValueStore<K, V>(): QueryableStoreType<ReadOnlyVersionedKeyValueStore<K, V>> {
     return {
       storeType: 'versioned',
-      view: (stores) => ({ get: (key, asOf) => firstDefined(stores, (s) => versionedStoreOf<K, V>(s).get(key, asOf)) }),
+      view: (stores) => ({ get: (key, asOf) => firstDefined(stores, (s) => versionedStoreOf<K, V>(s).getVersion(key, asOf)) }),
     };
   },
   /** Opens a window store (from a time-windowed aggregation). */

@@ -1,7 +1,9 @@
 import { changelogTopicName, type StoreDefinition } from '../processor/store-definition.js';
-import type { BytesEntry } from './bytes-store.js';
 import { changelogHeaders } from './changelog-headers.js';
 import type { ChangelogSink } from './changelog-sink.js';
+
+/** One change to log: a store's key and value bytes (null: a tombstone), and the record's timestamp if it has its own. */
+export type LoggedChange = readonly [key: Buffer, value: Buffer | null, timestamp?: number];
 
 /**
  * The change-logging layer under the write cache (Kafka Streams' ChangeLogging*BytesStore): what a flush
@@ -23,7 +25,9 @@ export class ChangeLogging {
   }
 
   /** Logs one flush's changes: a record per changed key (a tombstone for a null value). */
-  log(changes: readonly BytesEntry[]): void {
-    for (const [key, value] of changes) this.sink.send({ topic: this.topic, key, value, headers: this.headers });
+  log(changes: readonly LoggedChange[]): void {
+    for (const [key, value, timestamp] of changes) {
+      this.sink.send(timestamp === undefined ? { topic: this.topic, key, value, headers: this.headers } : { topic: this.topic, key, value, headers: this.headers, timestamp });
+    }
   }
 }

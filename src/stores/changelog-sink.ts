@@ -4,6 +4,11 @@ export interface ChangelogRecord {
   readonly key: Buffer;
   /** Null: a tombstone. */
   readonly value: Buffer | null;
+  /**
+   * The record's Kafka timestamp, when the store gives one (a versioned store: the version's timestamp, as
+   * Kafka Streams logs it); otherwise the sink stamps it with its clock.
+   */
+  readonly timestamp?: number;
   /** Shared by every record of a store: the receiver must not change it. */
   readonly headers: Record<string, Buffer>;
 }

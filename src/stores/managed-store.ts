@@ -2,7 +2,14 @@ import { StreamsError } from '../errors/errors.js';
 import type { StoreDefinition, StoreType } from '../processor/store-definition.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { FlushListener } from './write-cache.js';
-import type { SessionStore, StateStore, TimestampedKeyValueStore, TimestampedWindowStore, VersionedKeyValueStore } from './state-store.js';
+import type {
+  SessionStore,
+  StateStore,
+  TimestampedKeyValueStore,
+  TimestampedWindowStore,
+  VersionedKeyValueStore,
+  VersionedRecord,
+} from './state-store.js';
 
 /**
  * What the runtime (and the TopologyTestDriver) does with every store of a task, whatever its kind: the
@@ -93,6 +100,8 @@ export interface ManagedWindowStore<K = unknown, V = unknown> extends StoreMachi
 /** A managed versioned key-value store (`Stores.persistentVersionedKeyValueStore`). */
 export interface ManagedVersionedStore<K = unknown, V = unknown> extends StoreMachinery, VersionedKeyValueStore<K, V> {
   readonly kind: 'versioned';
+  /** As `get`, with the version's validTo (interactive queries; `get` leaves it out, as Kafka Streams' processors see it). */
+  getVersion(key: K, asOfTimestamp?: number): VersionedRecord<V> | undefined;
 }
 
 /**

@@ -90,7 +90,11 @@ export interface VersionedRecord<V> {
   readonly value: V;
   /** When this version became valid. */
   readonly timestamp: number;
-  /** When the next version replaced it; undefined for the latest version. */
+  /**
+   * When the next version replaced it; undefined for the latest version. Given by interactive queries
+   * (Kafka Streams' VersionedKeyQuery); a processor's `get`/`delete` leave it undefined, as Kafka Streams
+   * 3.9's store does (MeteredVersionedKeyValueStore drops it).
+   */
   readonly validTo?: number;
 }
 

@@ -32,7 +32,11 @@ export interface VersionedBytesStoreSupplier {
   readonly name: string;
   /** How long a version stays readable after a newer one replaced it, by the store's observed time. */
   readonly historyRetentionMs: number;
-  /** Kafka Streams' segment interval; accepted for the same signature, our history is kept per key (see README). */
+  /**
+   * Kafka Streams' segment interval: versions are grouped by their validTo in segments of this length, and a
+   * segment expires whole (default from the history retention, as Kafka Streams': max(retention / 3, 2 s) up
+   * to a minute of retention, …).
+   */
   readonly segmentIntervalMs?: number;
 }
 
@@ -50,6 +54,9 @@ export const Stores = {
     if (!(historyRetentionMs >= 0)) {
       throw new TypeError(`Stores.persistentVersionedKeyValueStore('${name}'): historyRetentionMs must be >= 0, got ${historyRetentionMs}`);
     }
+    if (segmentIntervalMs !== undefined && !(segmentIntervalMs >= 1)) {
+      throw new TypeError(`Stores.persistentVersionedKeyValueStore('${name}'): segmentIntervalMs must be >= 1, got ${segmentIntervalMs}`);
+    }
     return segmentIntervalMs === undefined ? { name, historyRetentionMs } : { name, historyRetentionMs, segmentIntervalMs };
   },
   /** The versioned store of `supplier` with these serdes, for `builder.addStateStore(...)` (Kafka Streams' `versionedKeyValueStoreBuilder`). */
@@ -59,7 +66,12 @@ export const Stores = {
     valueSerde: Serde<V>,
     options: StoreOptions = {},
   ): StoreDefinition {
-    return { ...base(supplier.name, keySerde, valueSerde, options), type: 'versioned', historyRetentionMs: supplier.historyRetentionMs };
+    return {
+      ...base(supplier.name, keySerde, valueSerde, options),
+      type: 'versioned',
+      historyRetentionMs: supplier.historyRetentionMs,
+      ...(supplier.segmentIntervalMs === undefined ? {} : { segmentIntervalMs: supplier.segmentIntervalMs }),
+    };
   },
   /** A session store keeping sessions `retentionMs` after they end. */
   sessionStore<K, V>(

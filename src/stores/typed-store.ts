@@ -1,6 +1,6 @@
 import type { Serde } from '../serdes/serde.js';
 import type { BytesEntry, BytesStore } from './bytes-store.js';
-import type { ChangeLogging } from './change-logging.js';
+import type { ChangeLogging, LoggedChange } from './change-logging.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import { WriteCache, type FlushListener } from './write-cache.js';
 
@@ -84,7 +84,7 @@ export abstract class TypedStore<K, E> {
   /** The LevelDB value of an entry; null when the entry is empty and its key should be deleted. */
   protected abstract encode(entry: E): Buffer | null;
   /** See CachedEntries.changesOf: an entry's record-level bytes, its changes forwarded to the listener. */
-  protected abstract changesOf(keyBytes: Buffer, entry: E | undefined, local: readonly BytesEntry[], key: K): BytesEntry[];
+  protected abstract changesOf(keyBytes: Buffer, entry: E | undefined, local: readonly BytesEntry[], key: K): LoggedChange[];
 
   /** The entry of a record key as the byte store holds it (one value under the key's bytes by default). */
   protected load(keyBytes: Buffer): E | undefined {

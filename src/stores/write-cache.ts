@@ -1,7 +1,7 @@
 import type { StreamRecord } from '../processor/record.js';
 import type { Serde } from '../serdes/serde.js';
 import type { BytesEntry } from './bytes-store.js';
-import type { ChangeLogging } from './change-logging.js';
+import type { ChangeLogging, LoggedChange } from './change-logging.js';
 import { unpooled } from './unpooled.js';
 
 /**
@@ -24,7 +24,7 @@ export interface CachedEntries<K, E> {
    * a key's value, or one record per changed session or window; a null value for a deletion), forwarding
    * each change to the flush listener; called once per dirty entry, after `toLocal`, with what it returned.
    */
-  changesOf(keyBytes: Buffer, entry: E | undefined, local: readonly BytesEntry[], key: K): BytesEntry[];
+  changesOf(keyBytes: Buffer, entry: E | undefined, local: readonly BytesEntry[], key: K): LoggedChange[];
 }
 
 /** Counters the cache records into, owned by the store's typed layer, which reports them as metrics. */
@@ -219,7 +219,7 @@ export class WriteCache<K, E> {
   private flushSlots(dirty: Array<Slot<K, E>>): BytesEntry[] {
     const local: BytesEntry[] = [];
     if (dirty.length === 0) return local;
-    const changes: BytesEntry[] = [];
+    const changes: LoggedChange[] = [];
     this.flushPeriod++;
     let encodedBytes = 0;
     for (const slot of dirty) {

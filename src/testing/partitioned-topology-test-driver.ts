@@ -249,7 +249,7 @@ export class PartitionedTopologyTestDriver {
 
   /** Each task's changelog records go to its partition of the store's changelog topic, as the runtime's. */
   private changelogOf(partition: number): ChangelogSink {
-    return this.support.changelogSink({ send: (record) => void this.logs.append({ ...record, timestamp: this.wallClock, partition }) });
+    return this.support.changelogSink({ send: (record) => void this.logs.append({ ...record, timestamp: record.timestamp ?? this.wallClock, partition }) });
   }
 
   /**

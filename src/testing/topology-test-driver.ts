@@ -114,7 +114,7 @@ export class TopologyTestDriver {
     const changelog: ChangelogSink = this.support.changelogSink({
       send: (record) => {
         this.changelogOffsets.set(record.topic, (this.changelogOffsets.get(record.topic) ?? -1n) + 1n);
-        this.record({ ...record, timestamp: this.wallClock, partition: 0 });
+        this.record({ ...record, timestamp: record.timestamp ?? this.wallClock, partition: 0 });
       },
     });
     const sink = { send: (record: OutgoingRecord) => this.pending.push(record), partitionsFor: () => 1 };

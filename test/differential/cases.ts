@@ -102,7 +102,16 @@ export interface TableSpec {
    * `versioned-*` cases: the table is `Materialized.as(Stores.persistentVersionedKeyValueStore("store",
    * historyRetentionMs))` (never cached); a stream-table join gets `Joined.withGracePeriod(graceMs)` when given.
    */
-  readonly versioned?: { readonly historyRetentionMs: number; readonly graceMs?: number };
+  readonly versioned?: {
+    readonly historyRetentionMs: number;
+    readonly graceMs?: number;
+    /**
+     * `versioned-*-ops` cases with `storedOps`: each operator's results are
+     * `Materialized.as(Stores.persistentVersionedKeyValueStore("op<i>", opsRetentionMs))` instead of a
+     * timestamped store (unset: `Materialized.as("op<i>")` with the case's caching switch).
+     */
+    readonly opsRetentionMs?: number;
+  };
   /**
    * Foreign-key joins given a `TableJoined` (`table-fk-*-tablejoined`): `TableJoined.as(name)` when `name`,
    * else `TableJoined.with(partitioner, otherPartitioner)` (then `.withName(name)` when both). Partitioners
@@ -135,6 +144,29 @@ export interface GlobalStoreCaseSpec {
    * `global-store-numbered-after-stream-subtopologies` (known-differences.ts) sets it.
    */
   readonly globalFirst?: boolean;
+}
+
+/**
+ * `versioned-store` cases: `Stores.persistentVersionedKeyValueStore("store", historyRetentionMs[,
+ * segmentIntervalMs])` (Kafka Streams' default segment interval when none is given) added to a processor of
+ * the stream `in` (String keys and values). Each record is one operation on the record's key, at the record's
+ * timestamp: `put:<value>`, `put-null`, `delete`, `get`, `get:<asOfTimestamp>`.
+ * The processor forwards the answer (same key and timestamp) to `out`.
+ */
+export interface VersionedStoreSpec {
+  readonly historyRetentionMs: number;
+  readonly segmentIntervalMs?: number;
+}
+
+/**
+ * How the answer of a versioned-store operation prints, the same in DifferentialRunner.java: a put's validTo
+ * as `put:<validTo>` (`put:undefined` for PUT_RETURN_CODE_VALID_TO_UNDEFINED, `put:not-put` for
+ * PUT_RETURN_CODE_NOT_PUT), a record as `<value>@<timestamp>` or `<value>@<timestamp>-<validTo>`, no record as
+ * `null`.
+ */
+export function versionedRecordText(record: { value: string; timestamp: number; validTo?: number } | undefined): string {
+  if (record === undefined) return 'null';
+  return record.validTo === undefined ? `${record.value}@${record.timestamp}` : `${record.value}@${record.timestamp}-${record.validTo}`;
 }
 
 export interface BufferBound {
@@ -170,9 +202,16 @@ export interface DifferentialCase {
      */
     | 'cogroup'
     /** See GlobalStoreCaseSpec. */
-    | 'global-store';
+    | 'global-store'
+    /**
+     * `versioned-store-ops`: the Processor API on a versioned store alone (VersionedStoreSpec): each record of
+     * `in` is one operation on it, and each answer is forwarded to `out`.
+     */
+    | 'versioned-store';
   /** Global-store cases: see GlobalStoreCaseSpec. */
   readonly globalStore?: GlobalStoreCaseSpec;
+  /** Versioned-store cases: see VersionedStoreSpec. */
+  readonly versionedStore?: VersionedStoreSpec;
   /** Cogroup cases: `in` is re-keyed first, so it is repartitioned. */
   readonly cogroupRekey?: boolean;
   /** Stream-stream join cases: see StreamJoinCaseSpec. */

@@ -39,7 +39,7 @@
  *   the left stream re-keyed, so repartitioned, first).
  * The cache mode goes round CACHE_CYCLE, one mode per round over the families.
  */
-import type { Caching, DifferentialCase, InputRecord, Op, TableOp, TableSpec, Value, ValueType, WindowSpec } from './cases.js';
+import type { Caching, DifferentialCase, InputRecord, Op, TableOp, TableSpec, Value, VersionedStoreSpec, ValueType, WindowSpec } from './cases.js';
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Random {
@@ -175,6 +175,23 @@ export const VERSIONED_FAMILIES: readonly string[] = [
  */
 export const GLOBAL_STORE_FAMILIES: readonly string[] = ['global-store-get', 'global-store-fk', 'global-store-scan'];
 
+/**
+ * `versioned-store-ops`: a versioned store on its own (VersionedStoreSpec), put / delete / get / get as of a
+ * time on keys a to c; timestamps move forward and back across the history retention's boundary and the
+ * segment interval's (small given ones, or Kafka Streams' default from the retention, 2 s for retentions up
+ * to 6 s), puts older than the retention, tombstones (put null, delete), and queries as of times just
+ * before and at observed time − history retention.
+ */
+export const VERSIONED_STORE_FAMILIES: readonly string[] = ['versioned-store-ops'];
+
+/**
+ * Operators on a versioned table (`versioned-table-ops`: its changes to `out`; `versioned-stream-table-ops-
+ * <inner|left>`: a stream joined with it, some with a grace period): one or two of filter, filterNot,
+ * mapValues, transformValues, unmaterialized (read through the versioned parent, as of the stream record's
+ * time) or stored, in versioned stores (`opsRetentionMs`) or in timestamped ones.
+ */
+export const VERSIONED_OPS_FAMILIES: readonly string[] = ['versioned-table-ops', 'versioned-stream-table-ops-inner', 'versioned-stream-table-ops-left'];
+
 /** Every family, in the order cases are dealt to them. */
 export const FAMILIES: readonly string[] = [
   ...WINDOW_KINDS.flatMap((window) =>
@@ -194,6 +211,8 @@ export const FAMILIES: readonly string[] = [
   ...VERSIONED_FAMILIES,
   ...COGROUP_WINDOWED_FAMILIES,
   ...GLOBAL_STORE_FAMILIES,
+  ...VERSIONED_STORE_FAMILIES,
+  ...VERSIONED_OPS_FAMILIES,
 ];
 
 function windowFor(kind: WindowKind, rnd: Random): WindowSpec {
@@ -325,6 +344,50 @@ const TABLE_JOINED_OPTIONS: readonly NonNullable<TableSpec['tableJoined']>[] = [
   { partitioners: 'default' },
   { partitioners: 'zero', name: 'fkj' },
 ];
+
+function versionedStoreSpec(rnd: Random): VersionedStoreSpec {
+  const historyRetentionMs = rnd.pick([0, 1, 5, 10, 30, 3_000, 6_000]);
+  // Kafka Streams' default segment interval is max(retention / 3, 2 s) up to a minute of retention.
+  const segmentIntervalMs = rnd.pick([undefined, undefined, 1, 2, 3, 7, 10, 25, 1_000]);
+  return segmentIntervalMs === undefined ? { historyRetentionMs } : { historyRetentionMs, segmentIntervalMs };
+}
+
+/** Operations on a versioned store (see VERSIONED_STORE_FAMILIES), as `in` records: key, operation, timestamp. */
+function versionedStoreOps(rnd: Random, spec: VersionedStoreSpec): InputRecord[] {
+  const retention = spec.historyRetentionMs;
+  const segment = spec.segmentIntervalMs ?? Math.max(Math.floor(retention / 3), 2_000);
+  const unit = Math.max(1, Math.min(retention, segment, 50));
+  const keys = ['a', 'b', 'c'].slice(0, rnd.int(1, 3));
+  const records: InputRecord[] = [];
+  let observed = rnd.pick([0, rnd.int(0, 20)]);
+  const seen: number[] = [observed];
+  const near = (t: number): number => Math.max(0, t + rnd.pick([-1, 0, 0, 1]));
+  const someTime = (): number =>
+    rnd.pick([
+      near(observed - retention),
+      near(observed - retention - unit),
+      near(Math.floor(observed / segment) * segment),
+      rnd.pick(seen),
+      near(rnd.pick(seen)),
+      Math.max(0, observed - rnd.int(0, 2 * retention + 3)),
+      observed,
+    ]);
+  for (let i = rnd.int(8, 40), n = 0; i > 0; i--) {
+    const key = rnd.pick(keys);
+    const kind = rnd.pick(['put', 'put', 'put', 'put', 'put-null', 'delete', 'get', 'asof', 'asof', 'asof']);
+    let ts: number;
+    if (kind === 'get' || kind === 'asof') ts = observed;
+    else if (rnd.chance(0.55)) {
+      ts = observed + rnd.pick([0, 1, unit - 1, unit, unit + 1, retention, retention + 1, segment, segment + 1, rnd.int(0, 3 * unit)]);
+      if (rnd.chance(0.05)) ts += rnd.pick([segment * 3, retention * 3 + 7]);
+    } else ts = someTime();
+    observed = Math.max(observed, ts);
+    seen.push(ts);
+    const op = kind === 'put' ? `put:v${n++}` : kind === 'asof' ? `get:${someTime()}` : kind;
+    records.push({ key, value: op, ts });
+  }
+  return records;
+}
 
 function tableCase(family: string, rnd: Random): { spec: TableSpec; records: InputRecord[]; valueType: ValueType } {
   const valueType: ValueType = rnd.pick(['string', 'long']);
@@ -479,6 +542,37 @@ function generateUnboundedCase(seed: number, index: number): DifferentialCase {
       id, seed, index, family, valueType: type, op: 'count', topology: 'stream-globaltable-join', table,
       window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
       records: tableRecords(type, rnd, true, true, false, 0.25),
+    };
+  }
+  if (VERSIONED_STORE_FAMILIES.includes(family)) {
+    const versionedStore = versionedStoreSpec(rnd);
+    return {
+      id, seed, index, family, valueType: 'string', op: 'count', topology: 'versioned-store', versionedStore,
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false,
+      records: versionedStoreOps(rnd, versionedStore),
+    };
+  }
+  if (VERSIONED_OPS_FAMILIES.includes(family)) {
+    const type: ValueType = rnd.pick(['string', 'long']);
+    const join = family.startsWith('versioned-stream-table-ops-') ? (family.endsWith('-left') ? 'left' : 'inner') : undefined;
+    const ops = Array.from({ length: rnd.int(1, 2) }, () => rnd.pick<TableOp>(['filter', 'filterNot', 'mapValues', 'transformValues']));
+    const storedOps = rnd.chance(0.5);
+    const graceMs = join !== undefined && rnd.chance(0.4) ? rnd.pick([0, 3, 10]) : undefined;
+    // With a grace period the history mostly reaches back at least that far; sometimes not (both sides refuse it).
+    const retention = (): number =>
+      graceMs === undefined ? rnd.pick([0, 5, 10, 30]) : graceMs > 0 && rnd.chance(0.15) ? graceMs - 1 : graceMs + rnd.pick([0, 5, 20]);
+    const historyRetentionMs = retention();
+    const opsRetentionMs = storedOps && rnd.chance(0.7) ? retention() : undefined;
+    const versioned = {
+      historyRetentionMs,
+      ...(graceMs === undefined ? {} : { graceMs }),
+      ...(opsRetentionMs === undefined ? {} : { opsRetentionMs }),
+    };
+    const table: TableSpec = { materialized: true, ops, versioned, ...(storedOps ? { storedOps } : {}), ...(join === undefined ? {} : { join }) };
+    return {
+      id, seed, index, family, valueType: type, op: 'count', topology: join === undefined ? 'table' : 'stream-table-join',
+      window: { type: 'none' }, suppress: false, filter: false, caching, extractor: false, table,
+      records: tableRecords(type, rnd, join !== undefined, false, ops.includes('filter')),
     };
   }
   if (VERSIONED_FAMILIES.includes(family)) {

@@ -55,6 +55,7 @@ import {
   type Value,
   type ValueOps,
 } from './cases.js';
+import { runVersionedStoreOps } from './versioned-store-ops.js';
 
 const CACHE_BYTES = 10 * 1024 * 1024;
 
@@ -206,7 +207,12 @@ function tableOf<V extends Value>(builder: StreamsBuilder, c: DifferentialCase, 
       : spec.fromStream === true
         ? builder.stream(topic, consumed).toTable(store)
         : builder.table(topic, consumed, store);
-  table = withOps(table, spec.ops, ops, (i) => (spec.storedOps === true ? materializedAs(c, valueSerde, `op${i}`) : undefined));
+  const opsRetentionMs = spec.versioned?.opsRetentionMs;
+  const storedOp = (i: number): Materialized<string, V> =>
+    opsRetentionMs === undefined
+      ? materializedAs(c, valueSerde, `op${i}`)
+      : Materialized.as<string, V>(Stores.persistentVersionedKeyValueStore(`op${i}`, opsRetentionMs)).withKeySerde(Serdes.String()).withValueSerde(valueSerde);
+  table = withOps(table, spec.ops, ops, (i) => (spec.storedOps === true ? storedOp(i) : undefined));
   if (spec.suppressLimit !== undefined) {
     // An identity mapValues (on both sides) that gives the table its value serde back for the buffer.
     table = table.mapValues((v) => v, Materialized.with<string, V>(Serdes.String(), valueSerde));
@@ -521,6 +527,8 @@ export function runOurs(c: DifferentialCase): CaseOutcome {
           ? c.valueType === 'long'
             ? runGlobalStore(c, Serdes.Int64(), LONG_OPS)
             : runGlobalStore(c, Serdes.String(), STRING_OPS)
+        : c.topology === 'versioned-store'
+          ? runVersionedStoreOps(c, describedAsKafkaStreams)
         : c.topology === 'cogroup'
           ? c.valueType === 'long'
             ? runCogroup(c, Serdes.Int64(), LONG_OPS)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BufferConfig,
   Consumed,
   Grouped,
   Joined,
@@ -12,9 +13,10 @@ import {
   Serdes,
   Stores,
   StreamsBuilder,
+  Suppressed,
   TopologyTestDriver,
-  type VersionedKeyValueStore,
 } from '../../src/index.js';
+import type { ManagedVersionedStore } from '../../src/stores/managed-store.js';
 import { changelogTopicConfig } from '../../src/processor/store-definition.js';
 import { LoggedStore } from './support/logged-store.js';
 
@@ -25,11 +27,11 @@ function loggedVersioned(historyRetentionMs: number): LoggedStore {
   return new LoggedStore(definition, 1 << 20);
 }
 
-const versioned = (logged: LoggedStore) => logged.store as unknown as VersionedKeyValueStore<string, string>;
+const versioned = (logged: LoggedStore) => logged.store as unknown as ManagedVersionedStore<string, string>;
 
 /** What a store answers for each key as of each time (and latest): the whole visible history. */
-function history(store: VersionedKeyValueStore<string, string>, keys: string[], times: number[]): unknown {
-  return keys.map((key) => [store.get(key), ...times.map((t) => store.get(key, t))]);
+function history(store: ManagedVersionedStore<string, string>, keys: string[], times: number[]): unknown {
+  return keys.map((key) => [store.getVersion(key), ...times.map((t) => store.getVersion(key, t))]);
 }
 
 describe('versioned key-value store (RocksDBVersionedStore semantics)', () => {
@@ -41,13 +43,13 @@ describe('versioned key-value store (RocksDBVersionedStore semantics)', () => {
     // Out of order: it goes into the history, valid until the next version.
     expect(store.put('a', 'v20', 20)).toBe(30);
     expect(store.get('a')).toEqual({ value: 'v30', timestamp: 30 });
-    expect(store.get('a', 25)).toEqual({ value: 'v20', timestamp: 20, validTo: 30 });
-    expect(store.get('a', 19)).toEqual({ value: 'v10', timestamp: 10, validTo: 20 });
+    expect(store.getVersion('a', 25)).toEqual({ value: 'v20', timestamp: 20, validTo: 30 });
+    expect(store.getVersion('a', 19)).toEqual({ value: 'v10', timestamp: 10, validTo: 20 });
     expect(store.get('a', 9)).toBeUndefined();
     // A deletion is a version too: nothing as of its time, the earlier versions stay readable.
     expect(store.delete('a', 40)).toEqual({ value: 'v30', timestamp: 30 });
     expect(store.get('a')).toBeUndefined();
-    expect(store.get('a', 35)).toEqual({ value: 'v30', timestamp: 30, validTo: 40 });
+    expect(store.getVersion('a', 35)).toEqual({ value: 'v30', timestamp: 30, validTo: 40 });
     store.put('a', 'v200', 200);
     // Observed time 200, retention 100: a put before 100 is not put; a query before 100 sees only the latest.
     expect(store.put('a', 'old', 99)).toBe(PUT_RETURN_CODE_NOT_PUT);
@@ -55,6 +57,25 @@ describe('versioned key-value store (RocksDBVersionedStore semantics)', () => {
     expect(store.get('a', 35)).toBeUndefined();
     expect(store.get('b', 99)).toBeUndefined();
     expect(store.get('a', 250)).toEqual({ value: 'v200', timestamp: 200 });
+  });
+
+  it("answers as Kafka Streams' RocksDBVersionedStore where its layout shows (differential family versioned-store-ops)", () => {
+    const store = versioned(loggedVersioned(100));
+    // A deletion at the latest version's own timestamp removes it with nothing left behind: an older put then
+    // becomes the latest (Kafka Streams' latest-value store holds no tombstones).
+    store.put('a', 'v33', 33);
+    expect(store.delete('a', 33)).toEqual({ value: 'v33', timestamp: 33 });
+    expect(store.put('a', 'v32', 32)).toBe(PUT_RETURN_CODE_VALID_TO_UNDEFINED);
+    expect(store.get('a')).toEqual({ value: 'v32', timestamp: 32 });
+    // With an older version in the history, the same deletion leaves that version's end: the put is history.
+    store.put('b', 'v10', 10);
+    store.put('b', 'v33', 33);
+    store.delete('b', 33);
+    expect(store.put('b', 'v32', 32)).toBe(33);
+    expect(store.get('b')).toBeUndefined();
+    // get and delete give no validTo to a processor, as Kafka Streams 3.9's store; a query does.
+    expect(store.get('b', 32)).toEqual({ value: 'v32', timestamp: 32 });
+    expect(store.getVersion('b', 32)).toEqual({ value: 'v32', timestamp: 32, validTo: 33 });
   });
 
   it('is rebuilt from its changelog with its whole history, and reopened on its committed bytes the same', () => {
@@ -73,14 +94,14 @@ describe('versioned key-value store (RocksDBVersionedStore semantics)', () => {
     const times = [0, 5, 10, 15, 20, 25, 30, 35, 39, 40, 45, 50, 60, 89, 90, 100];
     const live = history(store, keys, times);
     // Observed time 90, retention 50: what was valid from 40 on is served; 'c' at 5 came too late to be put.
-    expect(store.get('a', 45)).toEqual({ value: '2.5', timestamp: 35, validTo: 60 });
+    expect(store.getVersion('a', 45)).toEqual({ value: '2.5', timestamp: 35, validTo: 60 });
     expect(store.get('a', 35)).toBeUndefined();
     expect(store.get('c', 39)).toBeUndefined();
-    expect(store.get('b', 50)).toEqual({ value: '3', timestamp: 45, validTo: 90 });
+    expect(store.getVersion('b', 50)).toEqual({ value: '3', timestamp: 45, validTo: 90 });
     for (const batch of [1, 3, 100]) {
-      expect(history(logged.replayed(batch) as unknown as VersionedKeyValueStore<string, string>, keys, times), `replayed in batches of ${batch}`).toEqual(live);
+      expect(history(logged.replayed(batch) as unknown as ManagedVersionedStore<string, string>, keys, times), `replayed in batches of ${batch}`).toEqual(live);
     }
-    expect(history(logged.reopened() as unknown as VersionedKeyValueStore<string, string>, keys, times)).toEqual(live);
+    expect(history(logged.reopened() as unknown as ManagedVersionedStore<string, string>, keys, times)).toEqual(live);
   });
 
   it('logs to a compacted changelog that keeps the history retention + 1 day before compacting', () => {
@@ -116,16 +137,67 @@ describe('versioned table (KTableSource with a versioned store)', () => {
     const store = driver.getVersionedKeyValueStore<string, string>('prices-store');
     expect(store.get('p')).toEqual({ value: 'two-hundred', timestamp: 200 });
     expect(store.get('p', 25)).toBeUndefined(); // before observed time 200 − retention 100
-    expect(store.get('p', 150)).toEqual({ value: 'thirty', timestamp: 30, validTo: 200 });
+    // A processor's store gives no validTo, as Kafka Streams 3.9's MeteredVersionedKeyValueStore; a query does.
+    expect(store.get('p', 150)).toEqual({ value: 'thirty', timestamp: 30 });
+    expect((store as ManagedVersionedStore<string, string>).getVersion('p', 150)).toEqual({ value: 'thirty', timestamp: 30, validTo: 200 });
     expect(driver.metrics().droppedLate).toBe(1);
   });
 
   it('is refused by operators that cannot keep versions', () => {
     const builder = new StreamsBuilder();
     const table = builder.table('t', Consumed.with(S, S));
-    expect(() => table.filter(() => true, Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('f', 10)))).toThrow(
-      /materializes builder.table and toTable only/,
+    const other = builder.table('u', Consumed.with(S, S));
+    const versionedJoin = Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('j', 10)).withValueSerde(S);
+    expect(() => table.join(other, (a: string, b: string) => a + b, versionedJoin)).toThrow(/materializes builder.table, toTable, filter/);
+    // suppress() refuses a versioned table, also one that inherits its versions through a filter (as Kafka Streams).
+    const versioned = builder.table('v', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('v-store', 10)));
+    expect(() => versioned.filter(() => true).suppress(Suppressed.untilTimeLimit(10, BufferConfig.unbounded()))).toThrow(
+      /suppress\(\) is only supported for non-versioned KTables/,
     );
+  });
+
+  it('keeps the results of filter and mapValues in a versioned store when materialized with one, as Kafka Streams', () => {
+    const builder = new StreamsBuilder();
+    builder
+      .table('prices', Consumed.with(S, S))
+      .filter((_k, v) => v !== 'x')
+      .mapValues((v) => `${v}!`, Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('marked', 100)).withValueSerde(S))
+      .toStream()
+      .to('out', Produced.with(S, S));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'vm' }));
+    const prices = driver.createInputTopic('prices', S, S);
+    for (const [value, ts] of [['a', 10], ['b', 30], ['c', 20], ['d', 300], ['e', 150]] as const) prices.pipeInput('p', value, ts);
+    // Out of order (c@20) goes into the history, and on; older than the history retention (e@150 after d@300) is dropped.
+    expect(driver.createOutputTopic('out', S, S).readRecordsToList().map((r) => [r.value, r.timestamp])).toEqual([
+      ['a!', 10], ['b!', 30], ['c!', 20], ['d!', 300],
+    ]);
+    const store = driver.getVersionedKeyValueStore<string, string>('marked');
+    expect(store.get('p', 25)).toBeUndefined(); // older than observed time 300 − retention 100
+    expect(store.get('p', 299)).toEqual({ value: 'b!', timestamp: 30 });
+    expect(driver.metrics().droppedLate).toBe(1);
+  });
+
+  it('is read as of the stream record time through an unmaterialized filter or mapValues (a join with a grace period too)', () => {
+    const builder = new StreamsBuilder();
+    const prices = builder
+      .table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)))
+      .filter((_k, v) => v !== 'x')
+      .mapValues((v) => `${v}!`);
+    builder
+      .stream('orders', Consumed.with(S, S))
+      .leftJoin(prices, (order: string, price: string | null) => `${order}@${price}`, Joined.with(S, S, S).withGracePeriod(5))
+      .to('out', Produced.with(S, S));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'vf' }));
+    const pricesIn = driver.createInputTopic('prices', S, S);
+    const orders = driver.createInputTopic('orders', S, S);
+    pricesIn.pipeInput('p', 'one', 10);
+    pricesIn.pipeInput('p', 'x', 20);
+    pricesIn.pipeInput('p', 'three', 30);
+    orders.pipeInput('p', 'o15', 15);
+    orders.pipeInput('p', 'o25', 25);
+    orders.pipeInput('p', 'o35', 35);
+    orders.pipeInput('p', 'o100', 100);
+    expect(driver.createOutputTopic('out', S, S).readRecordsToList().map((r) => r.value)).toEqual(['o15@one!', 'o25@null', 'o35@three!']);
   });
 });
 
@@ -223,6 +295,24 @@ describe('out-of-order updates of a versioned table downstream (Change.isLatest)
 });
 
 describe('a versioned table and a grace buffer after a task moves', () => {
+  it("logs as Kafka Streams' versioned stores do: the plain value (a tombstone for a deletion) at the version's timestamp", () => {
+    const builder = new StreamsBuilder();
+    builder.table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 100)));
+    const driver = new TopologyTestDriver(builder.build({ applicationId: 'vc' }), {}, 5_000);
+    const prices = driver.createInputTopic('prices', S, S);
+    prices.pipeInput('p', 'ten', 10);
+    prices.pipeInput('p', 'thirty', 30);
+    prices.pipeInput('p', null, 20);
+    prices.pipeInput('q', 'one', 1); // its own timestamp, not the driver's clock (5 000)
+    prices.pipeInput('r', 'now', 300);
+    prices.pipeInput('r', 'late', 150); // older than the history retention: not put, logged all the same
+    const changelog = driver.createOutputTopic('vc-prices-store-changelog', S, S).readRecordsToList();
+    expect(changelog.map((r) => [r.key, r.value, r.timestamp])).toEqual([
+      ['p', 'ten', 10], ['p', 'thirty', 30], ['p', null, 20], ['q', 'one', 1], ['r', 'now', 300], ['r', 'late', 150],
+    ]);
+    expect(driver.getVersionedKeyValueStore<string, string>('prices-store').get('r')).toEqual({ value: 'now', timestamp: 300 });
+  });
+
   it('restores the history and the buffered stream records from their changelogs', async () => {
     const builder = new StreamsBuilder();
     const prices = builder.table('prices', Consumed.with(S, S), Materialized.as<string, string>(Stores.persistentVersionedKeyValueStore('prices-store', 1000)));

@@ -33,6 +33,34 @@ export interface TableProducer {
   enableSendingOldValues(forceMaterialization: boolean): boolean;
   /** How to read the table's values; materializes a source table that was not. */
   view(): ValueGetterSupplier;
+  /**
+   * Whether the table's changes are versioned (Kafka Streams' GraphNode#isOutputVersioned, inherited
+   * upstream): kept in a versioned store, or computed without a store of their own from a versioned table.
+   * Undefined: not versioned.
+   */
+  isOutputVersioned?(): boolean;
+}
+
+/**
+ * A getter that applies `compute` to what the parent getter reads, latest and, when the parent is
+ * versioned, as of a time (Kafka Streams' KTableFilterValueGetter / KTableMapValuesValueGetter, whose
+ * `isVersioned()` is the parent's). `init` also runs `initCompute` (a transformer's init).
+ */
+export function withGetAsOf(
+  parent: ValueGetter,
+  compute: (key: unknown, found: ValueAndTimestamp<unknown> | undefined) => ValueAndTimestamp<unknown> | undefined,
+  initCompute?: (context: ProcessorContext<unknown, unknown>) => void,
+): ValueGetter {
+  const getter: ValueGetter = {
+    init(context) {
+      parent.init(context);
+      initCompute?.(context);
+      const parentAsOf = parent.getAsOf;
+      getter.getAsOf = parentAsOf === undefined ? undefined : (key, asOf) => compute(key, parentAsOf(key, asOf));
+    },
+    get: (key) => compute(key, parent.get(key)),
+  };
+  return getter;
 }
 
 /** A getter over a table's own timestamped key-value store (Kafka Streams' KTableMaterializedValueGetterSupplier). */

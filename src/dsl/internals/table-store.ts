@@ -19,7 +19,7 @@ export function tableStore(
   if (versioned !== undefined) {
     if (!versionedAllowed) {
       throw new TopologyError(
-        `Store '${name}': a versioned store (Stores.persistentVersionedKeyValueStore) materializes builder.table and toTable only; use a store name for this operator.`,
+        `Store '${name}': a versioned store (Stores.persistentVersionedKeyValueStore) materializes builder.table, toTable, filter, filterNot, mapValues and transformValues only; use a store name for this operator.`,
       );
     }
     // Kafka Streams' versioned stores have no cache (KeyValueStoreMaterializer): every change is forwarded at once.
@@ -32,6 +32,7 @@ export function tableStore(
       loggingEnabled: materialized?.loggingEnabled ?? true,
       changelogConfig: materialized?.changelogConfig ?? {},
       historyRetentionMs: versioned.historyRetentionMs,
+      ...(versioned.segmentIntervalMs === undefined ? {} : { segmentIntervalMs: versioned.segmentIntervalMs }),
       cachingEnabled: false,
     };
   }

@@ -3,8 +3,10 @@ import type { BytesEntry, BytesStore } from '../../stores/bytes-store.js';
 import { SCHEMA_HEADER } from '../../stores/changelog-headers.js';
 import { LocalStores } from '../../stores/local-store.js';
 import type { ManagedStore } from '../../stores/managed-store.js';
+import { versionedChangelogEntry } from '../../stores/versioned-store.js';
 import type { ChangelogReader } from '../changelog-reader.js';
 import { StoreSchemas } from '../store-schemas.js';
+import { StateStoreError } from '../../errors/errors.js';
 
 /** Bytes per changelog fetch: large fetches cost fewer round trips (a 4 MiB fetch read about 20 % slower). */
 const FETCH_MAX_BYTES = 16 * 1024 * 1024;
@@ -40,6 +42,8 @@ export interface ChangelogReplay {
 export async function replayChangelog(replay: ChangelogReplay): Promise<void> {
   const { reader, store, bytes, topic, partition, from, to, batchRecords, onBatch, convert } = replay;
   const proceed = replay.proceed ?? (() => true);
+  // A versioned store's records carry the version's time as their Kafka timestamp (Kafka Streams' format).
+  const entryOf = convert ?? (store.kind === 'versioned' ? versionedEntry : undefined);
   if (convert === undefined && to - from > BigInt(batchRecords)) {
     // The time at the changelog's end first: records of segments expired by then are skipped, not written.
     await reader.read(topic, partition, to - 1n, to, 64 * 1024, async (records) => {
@@ -57,5 +61,11 @@ export async function replayChangelog(replay: ChangelogReplay): Promise<void> {
     await store.dropExpired();
     if (records.length === 0) await bytes.apply([], next);
     onBatch(records.length, next);
-  }, convert === undefined ? SCHEMA_HEADER : undefined, convert);
+  }, convert === undefined ? SCHEMA_HEADER : undefined, entryOf);
+}
+
+function versionedEntry(record: ReadRecord): BytesEntry | undefined {
+  if (record.key === null) return undefined;
+  if (record.timestamp === undefined) throw new StateStoreError(`Versioned store changelog record at offset ${record.offset} has no timestamp: its version's time is lost.`);
+  return versionedChangelogEntry(record.key, record.value, Number(record.timestamp));
 }

@@ -12,6 +12,8 @@ import type { KeyValueStore, SessionStore, WindowStore } from '../../../src/stor
 import type { StoreDefinition } from '../../../src/processor/store-definition.js';
 import { ChangeLogging } from '../../../src/stores/change-logging.js';
 import { createStore } from '../../../src/stores/store-factory.js';
+import type { ChangelogRecord } from '../../../src/stores/changelog-sink.js';
+import { versionedChangelogEntry } from '../../../src/stores/versioned-store.js';
 
 export class LoggedStore {
   readonly bytes = new InMemoryBytesStore();
@@ -31,7 +33,10 @@ export class LoggedStore {
   private unacknowledged: BytesEntry[] = [];
 
   private open(bytes: InMemoryBytesStore): ManagedStore {
-    const logging = ChangeLogging.of(this.definition, 'app', { send: (r) => this.unacknowledged.push([r.key, r.value]) });
+    // A versioned store's records carry their time as their timestamp: framed as the restoration frames them.
+    const entry = (r: ChangelogRecord): BytesEntry =>
+      r.timestamp === undefined ? [r.key, r.value] : versionedChangelogEntry(r.key, r.value, r.timestamp);
+    const logging = ChangeLogging.of(this.definition, 'app', { send: (r) => this.unacknowledged.push(entry(r)) });
     const store = createStore(this.definition, bytes, this.cacheBudgetBytes, logging);
     store.observe(this.committedTime);
     return store;

@@ -1,8 +1,8 @@
 import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor-api.js';
 import type { ValueAndTimestamp } from '../../../stores/state-store.js';
 import { change, type Change } from '../change.js';
-import { storeGetter, type TableProducer, type ValueGetterSupplier } from '../table-producer.js';
-import { TupleForwarder } from './cached-forwarding.js';
+import { storeGetter, withGetAsOf, type TableProducer, type ValueGetterSupplier } from '../table-producer.js';
+import { TableResultStore } from './table-result-store.js';
 import type { Predicate, ValueMapper } from './functions.js';
 
 type TableSupplier = ProcessorSupplier<unknown, Change<unknown>, unknown, Change<unknown>>;
@@ -10,8 +10,10 @@ type TableSupplier = ProcessorSupplier<unknown, Change<unknown>, unknown, Change
 /**
  * A table operator (Kafka Streams' KTableFilter and KTableMapValues): it applies `compute` to the new value
  * and, when old values are sent, to the old one; a null stays null. Unmaterialized, its value getter applies
- * `compute` to the parent's. Materialized (`storeName`), it keeps its results in that store, reads old
- * values from it, reads by key from it, and forwards through its cache.
+ * `compute` to the parent's (also as of a time, when the parent is versioned: KTableFilterValueGetter /
+ * KTableMapValuesValueGetter#get(key, asOfTimestamp)). Materialized (`storeName`), it keeps its results in
+ * that store (a versioned one too: TableResultStore), reads old values from it, reads by key from it, and
+ * forwards through its cache.
  */
 abstract class ComputedTable implements TableProducer {
   sendOldValues = false;
@@ -19,7 +21,13 @@ abstract class ComputedTable implements TableProducer {
   constructor(
     protected readonly parent: TableProducer,
     readonly storeName: string | undefined,
+    /** Its store is a versioned one (`Materialized.as(Stores.persistentVersionedKeyValueStore(...))`). */
+    private readonly storeVersioned = false,
   ) {}
+
+  isOutputVersioned(): boolean {
+    return this.storeName !== undefined ? this.storeVersioned : (this.parent.isOutputVersioned?.() ?? false);
+  }
 
   /** The operator on a non-null value; null means the key is absent in this table. */
   protected abstract compute(key: unknown, value: unknown): unknown;
@@ -44,7 +52,7 @@ abstract class ComputedTable implements TableProducer {
       storeNames: parent.storeNames,
       get() {
         const getter = parent.get();
-        return { init: (context) => getter.init(context), get: (key) => compute(key, getter.get(key)) };
+        return withGetAsOf(getter, (key, v) => compute(key, v));
       },
     };
   }
@@ -54,29 +62,26 @@ abstract class ComputedTable implements TableProducer {
     return () => {
       let context!: ProcessorContext<unknown, Change<unknown>>;
       let sendOldValues = false;
-      let own: TupleForwarder | undefined;
+      let own: TableResultStore | undefined;
+      // Kafka Streams' KTableFilter#useVersionedSemantics: below a versioned table, empty changes go on too.
+      const versionedParent = this.parent.isOutputVersioned?.() ?? false;
       const apply = (key: unknown, value: unknown): unknown =>
         value === null || value === undefined ? null : (this.compute(key, value) ?? null);
       return {
         init: (ctx) => {
           context = ctx;
           sendOldValues = this.sendOldValues;
-          if (storeName !== undefined) own = TupleForwarder.open(ctx, storeName, sendOldValues);
+          if (storeName !== undefined) own = TableResultStore.open(ctx, storeName, sendOldValues);
         },
         process: (record) => {
           const newValue = apply(record.key, record.value.newValue);
-          const oldValue = !sendOldValues
-            ? null
-            : own !== undefined
-              ? (own.store.getWithTimestamp(record.key)?.value ?? null)
-              : apply(record.key, record.value.oldValue);
-          if (sendOldValues && newValue === null && oldValue === null && !this.forwardEmpty()) return;
+          const oldValue = !sendOldValues ? null : own !== undefined ? own.latest(record.key) : apply(record.key, record.value.oldValue);
+          if (sendOldValues && newValue === null && oldValue === null && !this.forwardEmpty() && !versionedParent) return;
           if (own === undefined) {
             context.forward({ ...record, value: change(newValue, oldValue, record.value.isLatest !== false) });
             return;
           }
-          own.store.putWithTimestamp(record.key, newValue, record.timestamp);
-          own.maybeForward(record, newValue, oldValue);
+          own.putAndForward(record, newValue, oldValue);
         },
       };
     };
@@ -94,8 +99,9 @@ export class KTableFilter extends ComputedTable {
     private readonly predicate: Predicate<unknown, unknown>,
     private readonly keepMatching: boolean,
     storeName: string | undefined,
+    storeVersioned = false,
   ) {
-    super(parent, storeName);
+    super(parent, storeName, storeVersioned);
     this.sendOldValues = parent.enableSendingOldValues(false);
   }
 
@@ -114,8 +120,9 @@ export class KTableMapValues extends ComputedTable {
     parent: TableProducer,
     private readonly mapper: ValueMapper<unknown, unknown, unknown>,
     storeName: string | undefined,
+    storeVersioned = false,
   ) {
-    super(parent, storeName);
+    super(parent, storeName, storeVersioned);
   }
 
   protected compute(key: unknown, value: unknown): unknown {

@@ -26,7 +26,13 @@ export class KTableSourceProducer implements TableProducer {
     private materialized: boolean,
     /** Adds and connects the store; called once, when the table is materialized and its processor added. */
     private readonly addStore: () => void,
+    /** Its store is a versioned one (`Materialized.as(Stores.persistentVersionedKeyValueStore(...))`). */
+    private readonly storeVersioned = false,
   ) {}
+
+  isOutputVersioned(): boolean {
+    return this.storeVersioned;
+  }
 
   /** The processor is in the graph: a store asked for before now is added now. */
   activate(): void {
@@ -126,7 +132,7 @@ export function addTableSource(
   const producer = new KTableSourceProducer(storeName, materialized?.storeName !== undefined, () => {
     graph.addStore(tableStore(storeName, keySerde, valueSerde, materialized, true));
     graph.connectStore(name, storeName);
-  });
+  }, materialized?.versioned !== undefined);
   graph.addProcessor({ name, parents: [parent], supplier: producer.supplier(), stores: [] });
   producer.activate();
   return producer;

@@ -1,7 +1,7 @@
 import type { ProcessorContext, ProcessorSupplier } from '../../../processor/processor-api.js';
 import { change, type Change } from '../change.js';
-import { storeGetter, type TableProducer, type ValueGetterSupplier } from '../table-producer.js';
-import { TupleForwarder } from './cached-forwarding.js';
+import { storeGetter, withGetAsOf, type TableProducer, type ValueGetterSupplier } from '../table-producer.js';
+import { TableResultStore } from './table-result-store.js';
 
 /**
  * Kafka Streams' ValueTransformerWithKey: a stateful value mapper of a table. `init` gets the context (its
@@ -36,7 +36,13 @@ export class KTableTransformValues implements TableProducer {
     private readonly parent: TableProducer,
     private readonly transformers: () => AnyTransformer,
     readonly storeName: string | undefined,
+    /** Its store is a versioned one (`Materialized.as(Stores.persistentVersionedKeyValueStore(...))`). */
+    private readonly storeVersioned = false,
   ) {}
+
+  isOutputVersioned(): boolean {
+    return this.storeName !== undefined ? this.storeVersioned : (this.parent.isOutputVersioned?.() ?? false);
+  }
 
   enableSendingOldValues(forceMaterialization: boolean): boolean {
     if (this.storeName !== undefined || this.parent.enableSendingOldValues(forceMaterialization)) this.sendOldValues = true;
@@ -50,20 +56,17 @@ export class KTableTransformValues implements TableProducer {
     return {
       storeNames: parent.storeNames,
       get() {
-        const getter = parent.get();
         const transformer = transformers();
-        return {
-          init: (context) => {
-            getter.init(context);
-            transformer.init?.(context);
-          },
-          get: (key) => {
-            const found = getter.get(key);
+        // Also as of a time when the parent is versioned (KTableTransformValuesGetter#get(key, asOfTimestamp)).
+        return withGetAsOf(
+          parent.get(),
+          (key, found) => {
             const value = transformer.transform(key, found?.value ?? null);
             // Kafka Streams' ValueAndTimestamp.make: no value, no entry.
             return value === null || value === undefined ? undefined : { value, timestamp: found?.timestamp ?? -1 };
           },
-        };
+          (context) => transformer.init?.(context),
+        );
       },
     };
   }
@@ -74,13 +77,13 @@ export class KTableTransformValues implements TableProducer {
       const transformer = this.transformers();
       let context!: ProcessorContext<unknown, Change<unknown>>;
       let sendOldValues = false;
-      let own: TupleForwarder | undefined;
+      let own: TableResultStore | undefined;
       const transform = (key: unknown, value: unknown): unknown => transformer.transform(key, value ?? null) ?? null;
       return {
         init: (ctx) => {
           context = ctx;
           sendOldValues = this.sendOldValues;
-          if (storeName !== undefined) own = TupleForwarder.open(ctx, storeName, sendOldValues);
+          if (storeName !== undefined) own = TableResultStore.open(ctx, storeName, sendOldValues);
           transformer.init?.(ctx);
         },
         process: (record) => {
@@ -90,9 +93,8 @@ export class KTableTransformValues implements TableProducer {
             context.forward({ ...record, value: change(newValue, oldValue, record.value.isLatest !== false) });
             return;
           }
-          const oldValue = sendOldValues ? (own.store.getWithTimestamp(record.key)?.value ?? null) : null;
-          own.store.putWithTimestamp(record.key, newValue, record.timestamp);
-          own.maybeForward(record, newValue, oldValue);
+          const oldValue = sendOldValues ? own.latest(record.key) : null;
+          own.putAndForward(record, newValue, oldValue);
         },
         close: () => transformer.close?.(),
       };

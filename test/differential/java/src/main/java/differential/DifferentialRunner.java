@@ -71,6 +71,12 @@ import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.VersionedBytesStoreSupplier;
+import org.apache.kafka.streams.state.VersionedKeyValueStore;
+import org.apache.kafka.streams.state.VersionedRecord;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.test.TestRecord;
 
 /**
@@ -230,6 +236,7 @@ public final class DifferentialRunner {
     String topology = c.get("topology").asText();
     if ("passthrough".equals(topology)) return runPassthrough(c, stateDir);
     if (c.hasNonNull("globalStore")) return runGlobalStore(c, ops, stateDir);
+    if ("versioned-store".equals(topology)) return runVersionedStore(c, stateDir);
     if (c.hasNonNull("table")) return runTable(c, ops, stateDir);
     if (c.hasNonNull("streamJoin")) return runStreamJoin(c, ops, stateDir);
     if ("cogroup".equals(topology)) return runCogroup(c, ops, stateDir);
@@ -385,6 +392,12 @@ public final class DifferentialRunner {
 
   /** `Materialized.as(name)` with the case's caching switch. */
   static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> storeAs(JsonNode c, String name, Ops<V> ops) {
+    JsonNode opsRetention = c.path("table").path("versioned").path("opsRetentionMs");
+    if (name.startsWith("op") && opsRetention.isNumber()) {
+      // versioned-*-ops cases: the operators' results in versioned stores (never cached).
+      return Materialized.<String, V>as(Stores.persistentVersionedKeyValueStore(name, Duration.ofMillis(opsRetention.asLong())))
+          .withKeySerde(Serdes.String()).withValueSerde(ops.serde());
+    }
     Materialized<String, V, KeyValueStore<Bytes, byte[]>> m =
         Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(name).withKeySerde(Serdes.String()).withValueSerde(ops.serde());
     switch (c.get("caching").asText()) {
@@ -676,6 +689,59 @@ public final class DifferentialRunner {
       }
     }
     return records;
+  }
+
+  /**
+   * `versioned-store` cases (VersionedStoreSpec in cases.ts): each record of "in" is one operation on a
+   * versioned store at the record's key and timestamp; the answer goes to "out", printed as cases.ts'
+   * versionedRecordText prints it (test/differential/versioned-store-ops.ts is our side).
+   */
+  static ArrayNode runVersionedStore(JsonNode c, Path stateDir) {
+    JsonNode spec = c.get("versionedStore");
+    Duration retention = Duration.ofMillis(spec.get("historyRetentionMs").asLong());
+    VersionedBytesStoreSupplier supplier = spec.hasNonNull("segmentIntervalMs")
+        ? Stores.persistentVersionedKeyValueStore("store", retention, Duration.ofMillis(spec.get("segmentIntervalMs").asLong()))
+        : Stores.persistentVersionedKeyValueStore("store", retention);
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.addStateStore(Stores.versionedKeyValueStoreBuilder(supplier, Serdes.String(), Serdes.String()));
+    builder.stream("in", Consumed.with(Serdes.String(), Serdes.String()))
+        .process(() -> new Processor<String, String, String, String>() {
+          private ProcessorContext<String, String> context;
+          private VersionedKeyValueStore<String, String> store;
+
+          @Override
+          public void init(ProcessorContext<String, String> ctx) {
+            context = ctx;
+            store = ctx.getStateStore("store");
+          }
+
+          @Override
+          public void process(Record<String, String> record) {
+            context.forward(record.withValue(versionedAnswer(store, record.key(), record.value(), record.timestamp())));
+          }
+        }, "store")
+        .to("out", Produced.with(Serdes.String(), Serdes.String()));
+    return drive(builder.build(), c, stateDir, STRINGS, Serdes.String().deserializer(), Serdes.String().deserializer());
+  }
+
+  static String versionedAnswer(VersionedKeyValueStore<String, String> store, String key, String op, long timestamp) {
+    if (op.startsWith("put:") || op.equals("put-null")) {
+      long validTo = store.put(key, op.equals("put-null") ? null : op.substring(4), timestamp);
+      if (validTo == VersionedKeyValueStore.PUT_RETURN_CODE_VALID_TO_UNDEFINED) return "put:undefined";
+      if (validTo == VersionedKeyValueStore.PUT_RETURN_CODE_NOT_PUT) return "put:not-put";
+      return "put:" + validTo;
+    }
+    if (op.equals("delete")) return versionedRecordText(store.delete(key, timestamp));
+    if (op.equals("get")) return versionedRecordText(store.get(key));
+    if (op.startsWith("get:")) return versionedRecordText(store.get(key, Long.parseLong(op.substring(4))));
+    throw new IllegalArgumentException("versioned-store case: unknown operation '" + op + "'");
+  }
+
+  static String versionedRecordText(VersionedRecord<String> record) {
+    if (record == null) return "null";
+    return record.validTo().isPresent()
+        ? record.value() + "@" + record.timestamp() + "-" + record.validTo().get()
+        : record.value() + "@" + record.timestamp();
   }
 
   /** `stream("in").to("out")` with no serdes given: what a user gets from default.key/value.serde = bytes. */
