@@ -6,7 +6,9 @@
  *                the kafkajs pass-through ceiling, our runtime (at-least-once and exactly-once; one instance,
  *                and two instances sharing the group) and Apache Kafka Streams (Java, same topology and
  *                guarantees, two stream threads); events/s, peak RSS, restoration records/s, and every
- *                contender's results checked against an offline oracle. Then ours against @kafkats/flow
+ *                contender's results checked against an offline oracle; CPU seconds per million views and views/s
+ *                per core, state folder and changelog bytes per session (bench/lib/compare-costs.ts). Then ours
+ *                against @kafkats/flow
  *                on a smaller set (FLOW_EVENTS, default 20 000; 0 skips it)
  *   catchup      peak RSS catching up on a backlog of N and of 5×N events (CATCHUP_EVENTS, default 300 000) from
  *                the same users (N/20), as after a downtime five times as long; OURS_NODE_FLAGS passes
