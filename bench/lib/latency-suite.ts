@@ -24,7 +24,7 @@ import { Partitioners } from 'kafkajs';
 import { fillInputTopic, PARTITIONS, type BenchBroker } from './bench-env.js';
 import { ensureKafkaStreamsPeer } from './kafka-streams-peer.js';
 import { drained, liveContenders, running, stop, type Contender, type Guarantee } from './live-contenders.js';
-import { maxRates, type MaxRates } from './max-rate.js';
+import { maxRates, parseRates, rateFor, type MaxRates } from './max-rate.js';
 import { createTopics } from '../../src/index.js';
 import { pageViewSerde, sessionKeySerde, type PageView } from '../../examples/sessionize/topology.js';
 const WARM_UP_MS = 2000;
@@ -147,31 +147,6 @@ async function oneRun(broker: BenchBroker, contender: Contender, guarantee: Guar
     await stop(child);
     rmSync(stateDir, { recursive: true, force: true });
   }
-}
-
-/** A rate of LATENCY_RATES: views/s, or a share of the measured maximum ("80%"). */
-type RateSpec = { readonly viewsPerSecond: number } | { readonly shareOfMax: number };
-
-function parseRates(text: string): RateSpec[] {
-  return text.split(',').map((token) => {
-    const t = token.trim();
-    const share = /^(\d+(?:\.\d+)?)%$/.exec(t);
-    if (share !== null) return { shareOfMax: Number(share[1]) / 100 };
-    if (!/^\d+$/.test(t)) throw new Error(`LATENCY_RATES: '${t}' is neither views/s (2000) nor a share of the measured maximum (80%)`);
-    return { viewsPerSecond: Number(t) };
-  });
-}
-
-/**
- * A share of the maximum is taken of the slower contender's maximum under the same guarantee, and both run
- * at that one rate: latency is compared at the same absolute load (ours ÷ Kafka Streams means something only
- * there), and a rate above what one of them can sustain would measure its growing backlog, not its latency.
- */
-function rateFor(spec: RateSpec, max: MaxRates | undefined): { rate: number; note: string } {
-  if ('viewsPerSecond' in spec) return { rate: spec.viewsPerSecond, note: '' };
-  const slower = Math.min(max!.ours, max!.kafkaStreams);
-  const who = slower === max!.ours ? 'ours' : "Kafka Streams'";
-  return { rate: Math.round(spec.shareOfMax * slower), note: `${Math.round(100 * spec.shareOfMax)}% of ${who} max ${Math.round(slower)}` };
 }
 
 export async function latencySuite(broker: BenchBroker, run: string, table: (rows: Array<Record<string, string | number>>) => void,

@@ -21,6 +21,32 @@ export interface MaxRates {
   readonly kafkaStreams: number;
 }
 
+/** A rate of LATENCY_RATES: views/s, or a share of the measured maximum ("80%"). */
+export type RateSpec = { readonly viewsPerSecond: number } | { readonly shareOfMax: number };
+
+export function parseRates(text: string): RateSpec[] {
+  return text.split(',').map((token) => {
+    const t = token.trim();
+    const share = /^(\d+(?:\.\d+)?)%$/.exec(t);
+    if (share !== null) return { shareOfMax: Number(share[1]) / 100 };
+    if (!/^\d+$/.test(t)) throw new Error(`LATENCY_RATES: '${t}' is neither views/s (2000) nor a share of the measured maximum (80%)`);
+    return { viewsPerSecond: Number(t) };
+  });
+}
+
+/**
+ * A share of the maximum is taken of the slower contender's maximum under the same guarantee, and both run
+ * at that one rate: latency is compared at the same absolute load (ours ÷ Kafka Streams means something only
+ * there), and a rate above what one of them can sustain would measure its growing backlog, not its latency.
+ */
+export function rateFor(spec: RateSpec, max: MaxRates | undefined): { rate: number; note: string } {
+  if ('viewsPerSecond' in spec) return { rate: spec.viewsPerSecond, note: '' };
+  if (max === undefined) throw new Error('a share of the maximum rate needs the maximum rates measured first');
+  const slower = Math.min(max.ours, max.kafkaStreams);
+  const who = slower === max.ours ? 'ours' : "Kafka Streams'";
+  return { rate: Math.round(spec.shareOfMax * slower), note: `${Math.round(100 * spec.shareOfMax)}% of ${who} max ${Math.round(slower)}` };
+}
+
 async function saturate(broker: BenchBroker, contender: Contender, guarantee: Guarantee, commitMs: number, input: string, events: number, run: string): Promise<number> {
   const applicationId = `bench-maxrate-${contender.name === 'ours' ? 'ours' : 'java'}-${guarantee === 'exactly_once_v2' ? 'eos' : 'alos'}-${run}`;
   const output = `${applicationId}-out`;
