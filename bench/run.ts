@@ -6,7 +6,9 @@
  *                the kafkajs pass-through ceiling, our runtime (at-least-once and exactly-once; one instance,
  *                and two instances sharing the group) and Apache Kafka Streams (Java, same topology and
  *                guarantees, two stream threads); events/s, peak RSS, restoration records/s, and every
- *                contender's results checked against an offline oracle. Then ours against @kafkats/flow
+ *                contender's results checked against an offline oracle; CPU seconds per million views and views/s
+ *                per core, state folder and changelog bytes per session (bench/lib/compare-costs.ts). Then ours
+ *                against @kafkats/flow
  *                on a smaller set (FLOW_EVENTS, default 20 000; 0 skips it)
  *   catchup      peak RSS catching up on a backlog of N and of 5×N events (CATCHUP_EVENTS, default 300 000) from
  *                the same users (N/20), as after a downtime five times as long; OURS_NODE_FLAGS passes
@@ -24,6 +26,11 @@
  *                the same sessions, then the time to restore them into an empty state folder; ratios ours ÷ KS
  *   latency      end-to-end latency at steady input rates, ours beside Kafka Streams, both guarantees, default and
  *                explicit commit intervals (see bench/lib/latency-suite.ts for LATENCY_* settings)
+ *   sessions     memory per 10 000 open sessions, ours beside Kafka Streams (OPEN_SESSIONS, default 100 000, see
+ *                bench/lib/open-sessions.ts)
+ *   sizing       every figure of README's Sizing table in one run (compare without @kafkats/flow, latency at
+ *                2 000, 10 000 and 80% of the maximum unless LATENCY_RATES says otherwise, failover, sessions),
+ *                then the table in Markdown
  *   soak         no broker: a simulated month (SOAK_DAYS, default 30; SOAK_USERS_PER_DAY, default 20 000,
  *                most of them seen on one day only) through the session aggregation on an on-disk state
  *                folder; its size after each day, and last day ÷ day 3 (goal ≤ 1.2); SOAK_LAYOUT=single
@@ -40,12 +47,16 @@ import { failover, type FailoverFigures } from './lib/failover.js';
 import { soak } from './lib/soak.js';
 import { restoreSuite } from './lib/restore-suite.js';
 import { latencySuite } from './lib/latency-suite.js';
+import { compareCosts } from './lib/compare-costs.js';
+import { folderBytes } from './lib/proc-stats.js';
+import { openSessionsSuite } from './lib/open-sessions.js';
+import { sizingTable } from './lib/sizing-table.js';
 import { ensureKafkaStreamsPeer, runKafkaStreams } from './lib/kafka-streams-peer.js';
 import { oracleSessions } from '../examples/sessionize/generator.js';
 import { readTopic } from '../examples/sessionize/kafka-io.js';
 import { sessionKeySerde, sessionStatsSerde } from '../examples/sessionize/topology.js';
 
-const SUITES = ['compare', 'catchup', 'guarantees', 'failover', 'replay', 'soak', 'restore', 'latency'] as const;
+const SUITES = ['compare', 'catchup', 'guarantees', 'failover', 'replay', 'soak', 'restore', 'latency', 'sessions', 'sizing'] as const;
 const DEFAULT_SUITES: Suite[] = ['compare', 'catchup', 'failover'];
 type Suite = (typeof SUITES)[number];
 
@@ -80,7 +91,8 @@ async function ours(
       { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, STATE_DIR: stateDir, GUARANTEE: guarantee, ...extra },
       label,
     );
-    return { ...figures, applicationId, output };
+    // After the process closed its stores: what the state folder keeps on disk.
+    return { ...figures, stateBytes: folderBytes(stateDir), applicationId, output };
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }
@@ -105,7 +117,9 @@ async function oursInstances(
   try {
     const env = { KAFKA_BROKERS: broker.brokers.join(','), APP_ID: applicationId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, GUARANTEE: guarantee, ...extra };
     const runs = await Promise.all(dirs.map((dir, i) => runOurs({ ...env, STATE_DIR: dir }, `${label}-${i}`)));
-    return { seconds: Math.max(...runs.map((r) => r.seconds)), peakRssMb: runs.reduce((sum, r) => sum + r.peakRssMb, 0), applicationId, output, runs };
+    const sum = (field: string) => runs.reduce((total, r) => total + Number(r[field]), 0);
+    return { seconds: Math.max(...runs.map((r) => r.seconds)), peakRssMb: sum('peakRssMb'), runningCpuSeconds: sum('runningCpuSeconds'),
+      runningSeconds: Math.max(...runs.map((r) => Number(r.runningSeconds))), stateBytes: dirs.reduce((total, dir) => total + folderBytes(dir), 0), applicationId, output, runs };
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
@@ -141,7 +155,8 @@ async function kafkaStreams(broker: BenchBroker, classpath: string, input: strin
       FORMAT: format,
       ...extra,
     };
-    return { ...(await runKafkaStreams(classpath, env, admin, appId !== undefined)), applicationId, output };
+    const figures = await runKafkaStreams(classpath, env, admin, appId !== undefined);
+    return { ...figures, stateBytes: folderBytes(stateDir), applicationId, output };
   } finally {
     await admin.disconnect();
     rmSync(stateDir, { recursive: true, force: true });
@@ -191,7 +206,7 @@ function summarize(latest: ReadonlyMap<string, { count: number; bytes: number } 
   return { sessions, checksum: checksum.toString(16) };
 }
 
-async function compare(broker: BenchBroker): Promise<void> {
+async function compare(broker: BenchBroker, withFlow = true): Promise<void> {
   const n = Number(process.env.BENCH_EVENTS ?? 1_000_000);
   const format = (process.env.BENCH_FORMAT ?? 'avro') as ViewFormat;
   if (format !== 'avro' && format !== 'json') throw new Error(`BENCH_FORMAT must be avro or json, not ${String(format)}`);
@@ -270,9 +285,17 @@ async function compare(broker: BenchBroker): Promise<void> {
   console.log(`[compare] Kafka Streams' dropped-records-total: ${javaAlos.dropped} (at-least-once), ${javaEos.dropped} (exactly-once); the malformed input records count here`);
   console.log(`[compare] against the oracle (${oracle.sessions} sessions, ${oracle.checksum}): ` +
     Object.entries(agreement).map(([k, v]) => `${k} ${v ? 'agrees' : 'DIFFERS'}`).join(', '));
-  results.compare = { events: n, format, oracle, rows, restoration: { ours: oursRestore, kafkaStreams: javaRestore }, ratios, agreement };
+  const costs = await compareCosts(broker, n, oracle.sessions, [
+    { contender: 'ours, one instance', guarantee: 'at_least_once', kafkaStreams: false, single: true, figures: alos },
+    { contender: 'ours, one instance', guarantee: 'exactly_once_v2', kafkaStreams: false, single: true, figures: eos },
+    { contender: 'ours, two instances', guarantee: 'at_least_once', kafkaStreams: false, single: false, figures: alos2 },
+    { contender: 'ours, two instances', guarantee: 'exactly_once_v2', kafkaStreams: false, single: false, figures: eos2 },
+    { contender: 'Kafka Streams 3.9.1', guarantee: 'at_least_once', kafkaStreams: true, single: true, figures: javaAlos },
+    { contender: 'Kafka Streams 3.9.1', guarantee: 'exactly_once_v2', kafkaStreams: true, single: true, figures: javaEos },
+  ], table);
+  results.compare = { events: n, format, oracle, rows, restoration: { ours: oursRestore, kafkaStreams: javaRestore }, ratios, agreement, costs };
   if (!agree) process.exitCode = 1;
-  if (process.env.FLOW_EVENTS !== '0') await compareWithFlow(broker, format);
+  if (process.env.FLOW_EVENTS !== '0' && withFlow) await compareWithFlow(broker, format);
 }
 
 /**
@@ -492,6 +515,21 @@ async function soakSuite(): Promise<void> {
   if (!(figures.lastOverDay3 <= 1.2)) process.exitCode = 1;
 }
 
+/**
+ * Every figure of README's Sizing table in one run: compare (without @kafkats/flow), latency (default rates
+ * 2 000, 10 000 and 80% of the measured maximum), failover and open sessions, then the table itself in
+ * Markdown, each figure's ratio against Kafka Streams measured in this run.
+ */
+async function sizing(broker: BenchBroker): Promise<void> {
+  await compare(broker, false);
+  console.log('\n[latency] end-to-end latency at steady rates...');
+  results.latency = await latencySuite(broker, run, table, '2000,10000,80%');
+  await failoverSuite(broker);
+  results.openSessions = await openSessionsSuite(broker, run, table);
+  console.log('\n[sizing] the Sizing table (Markdown, for README):\n');
+  for (const line of sizingTable(results)) console.log(line);
+}
+
 // Only the suites that need one start (or reach) a broker.
 const broker = suites.some((s) => s !== 'soak') ? await benchBroker() : undefined;
 try {
@@ -504,6 +542,8 @@ try {
     if (suite === 'guarantees') await guarantees(broker);
     if (suite === 'replay') await replay(broker);
     if (suite === 'latency') results.latency = await latencySuite(broker, run, table);
+    if (suite === 'sessions') results.openSessions = await openSessionsSuite(broker, run, table);
+    if (suite === 'sizing') await sizing(broker);
     if (suite === 'restore') results.restore = await restoreSuite(broker, { run, ours, kafkaStreams, table });
   }
 } finally {

@@ -1,4 +1,5 @@
 /** The broker a benchmark runs on, its clients, and the data set every contender reads. */
+import { dirname, join } from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { startLocalKafka, type LocalKafka } from '../../scripts/local-kafka.js';
 import { generatePageViews, type GeneratedEvent } from '../../examples/sessionize/generator.js';
@@ -11,6 +12,8 @@ export const PARTITIONS = 6;
 export interface BenchBroker {
   readonly brokers: string[];
   readonly kafka: Kafka;
+  /** The broker's log folder (one folder per topic partition) when it is the bench's own local broker. */
+  readonly logDir?: string;
   stop(): Promise<void>;
 }
 
@@ -23,7 +26,9 @@ export async function benchBroker(): Promise<BenchBroker> {
     brokers = [local.bootstrap];
   }
   const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING });
-  return { brokers, kafka, stop: async () => local?.stop() };
+  // scripts/local-kafka.ts keeps its server.log beside the `data` folder it gives the broker as log.dirs.
+  const logDir = local === undefined ? undefined : join(dirname(local.logFile), 'data');
+  return { brokers, kafka, ...(logDir === undefined ? {} : { logDir }), stop: async () => local?.stop() };
 }
 
 /** The value format of the benchmark's input: Avro (default) or JSON (`BENCH_FORMAT=json`). */

@@ -4,12 +4,13 @@
  * measures it from outside as the other contenders: time until the group's lag is zero, peak RSS (VmHWM).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { consumerLag } from '../../src/index.js';
 import type { RunFigures } from './contender.js';
+import { peakResidentMb, processCpuSeconds } from './proc-stats.js';
 
 const PEER = resolve('bench/peers/kafka-streams');
 const CACHE = resolve('.cache/bench/kafka-streams');
@@ -34,20 +35,16 @@ export function ensureKafkaStreamsPeer(log: (line: string) => void): string {
   return `${classes}:${libs}/*`;
 }
 
-function peakRssMb(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? Number.NaN : Number(match[1]) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 export interface PeerRun extends RunFigures {
   restored: number;
   restoreSeconds: number;
   /** Kafka Streams' dropped-records-total at shutdown (late, expired or unreadable records). */
   dropped: number;
+  /** CPU seconds of the JVM (every thread: stream threads, clients, JIT, GC), start-up included. */
+  cpuSeconds: number;
+  /** CPU seconds and wall seconds from its first RUNNING on (start-up not counted). */
+  runningCpuSeconds: number;
+  runningSeconds: number;
 }
 
 /**
@@ -68,6 +65,8 @@ export async function runKafkaStreams(
   let restored = 0;
   let restoreMs = 0;
   let dropped = 0;
+  let runningAt = 0;
+  let cpuAtRunning = Number.NaN;
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   createInterface({ input: child.stdout }).on('line', (line) => {
@@ -75,6 +74,10 @@ export async function runKafkaStreams(
       const event = JSON.parse(line) as { event: string; state?: string; restored?: number; ms?: number; total?: number };
       if (event.event === 'dropped') dropped = event.total ?? 0;
       if (event.event === 'state' && event.state !== undefined) state = event.state;
+      if (state === 'RUNNING' && runningAt === 0) {
+        runningAt = Date.now();
+        cpuAtRunning = processCpuSeconds(child.pid!);
+      }
       if (event.event === 'restore-end') {
         restored = event.restored ?? restored;
         restoreMs = event.ms ?? restoreMs;
@@ -103,10 +106,12 @@ export async function runKafkaStreams(
       await new Promise((r) => setTimeout(r, 100));
     }
     const seconds = (Date.now() - began) / 1000;
-    const peak = peakRssMb(child.pid!);
+    const peak = peakResidentMb(child.pid!);
+    const cpuSeconds = processCpuSeconds(child.pid!);
+    const runningSeconds = runningAt === 0 ? Number.NaN : (Date.now() - runningAt) / 1000;
     child.kill('SIGTERM');
     await exited;
-    return { seconds, peakRssMb: peak, restored, restoreSeconds: restoreMs / 1000, dropped };
+    return { seconds, peakRssMb: peak, restored, restoreSeconds: restoreMs / 1000, dropped, cpuSeconds, runningCpuSeconds: cpuSeconds - cpuAtRunning, runningSeconds };
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -8,24 +8,25 @@
  * to the append time of the first update of its user whose `lastSeen` reaches it (coalesced views wait for
  * the update that includes them). p50 / p99 / max per run, and ours ÷ Kafka Streams in the same run.
  *
- *   LATENCY_RATES     views/s, comma-separated (default 2000,10000); LATENCY_MAX_RATE adds 80% of it
+ *   LATENCY_RATES     views/s, comma-separated (default 2000,10000); a share such as 80% first measures both
+ *                     contenders' maximum rate under the guarantee (bench/lib/max-rate.ts, on a backlog of
+ *                     LATENCY_MAX_EVENTS views, default 300 000) and runs both at that share of the slower one's
+ *                     maximum (the same absolute rate for both); LATENCY_MAX_RATE adds 80% of a given rate
  *   LATENCY_SECONDS   how long each rate is produced (default 20); the first 2 s are warm-up, not counted
  *   LATENCY_GUARANTEES  default at_least_once,exactly_once_v2
  *   LATENCY_COMMIT_MS   commit intervals, comma-separated; "default" is each guarantee's default
  *                       (30 000 / 100 ms, both contenders); default "default,1000" (1000: 100 under exactly-once)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Partitioners } from 'kafkajs';
-import { PARTITIONS, type BenchBroker } from './bench-env.js';
+import { fillInputTopic, PARTITIONS, type BenchBroker } from './bench-env.js';
 import { ensureKafkaStreamsPeer } from './kafka-streams-peer.js';
-import { consumerLag, createTopics } from '../../src/index.js';
-import { pageViewSerde, sessionKeySerde, sessionStatsSerde, type PageView } from '../../examples/sessionize/topology.js';
-
-type Guarantee = 'at_least_once' | 'exactly_once_v2';
+import { drained, liveContenders, running, stop, type Contender, type Guarantee } from './live-contenders.js';
+import { maxRates, parseRates, rateFor, type MaxRates } from './max-rate.js';
+import { createTopics } from '../../src/index.js';
+import { pageViewSerde, sessionKeySerde, type PageView } from '../../examples/sessionize/topology.js';
 const WARM_UP_MS = 2000;
 const PAGES = ['/', '/search', '/product', '/cart', '/checkout', '/help'];
 
@@ -36,40 +37,6 @@ interface Percentiles {
   p50: number;
   p99: number;
   max: number;
-}
-
-interface Contender {
-  readonly name: 'ours' | 'Kafka Streams';
-  start(env: Record<string, string>): ChildProcess;
-  /** The output value's `lastSeen`. */
-  lastSeen(value: Buffer): number;
-}
-
-function contenders(classpath: string): Contender[] {
-  return [
-    {
-      name: 'ours',
-      start: (env) => spawn(process.execPath, ['--import', 'tsx', 'bench/lib/ours-process.ts'], { env: { ...process.env, ...env, UNTIL: 'signal' }, stdio: ['ignore', 'pipe', 'pipe'] }),
-      lastSeen: (value) => Number(sessionStatsSerde.deserialize(value).lastSeen),
-    },
-    {
-      name: 'Kafka Streams',
-      start: (env) => spawn('java', ['-Xms256m', '-Xmx1g', '-cp', classpath, 'bench.SessionizeBench'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
-      lastSeen: (value) => Number(value.toString().split('|')[3]),
-    },
-  ];
-}
-
-/** Resolves once the child prints that it runs (ours: {"event":"running"}; Kafka Streams: its RUNNING state). */
-function running(child: ChildProcess, name: string): Promise<void> {
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.includes('"event":"running"') || line.includes('"state":"RUNNING"')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it ran: ${stderr}`)));
-  });
 }
 
 /** Writes views at `rate` per second for `seconds`, in 10 ms ticks; returns each view's user and produce time. */
@@ -153,23 +120,6 @@ function latencies(sent: ReadonlyArray<[string, number]>, updates: ReadonlyMap<s
   return { views: values.length, unmatched, p50: at(0.5), p99: at(0.99), max: values.length === 0 ? Number.NaN : values[values.length - 1]! };
 }
 
-/** Waits until the group consumed and committed everything of its input and repartition topics. */
-async function drained(broker: BenchBroker, applicationId: string, input: string, boundMs: number): Promise<void> {
-  const admin = broker.kafka.admin();
-  await admin.connect();
-  const deadline = Date.now() + boundMs;
-  try {
-    while (Date.now() < deadline) {
-      const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${applicationId}-`) && t.endsWith('-repartition'));
-      const lag = await consumerLag(admin, applicationId, [input, ...topics]).catch(() => []);
-      if (lag.length > 0 && lag.every((p) => p.lag === 0n)) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 async function oneRun(broker: BenchBroker, contender: Contender, guarantee: Guarantee, commitMs: number | undefined, rate: number, seconds: number, run: string): Promise<Percentiles> {
   const tag = `${contender.name === 'ours' ? 'ours' : 'java'}-${guarantee === 'exactly_once_v2' ? 'eos' : 'alos'}-${commitMs ?? 'default'}-${rate}`;
   const applicationId = `bench-latency-${tag}-${run}`;
@@ -194,40 +144,57 @@ async function oneRun(broker: BenchBroker, contender: Contender, guarantee: Guar
     const updates = await readUpdates(broker, output, guarantee === 'exactly_once_v2', contender.lastSeen);
     return latencies(sent, updates, sent.length > 0 ? sent[0]![1] + WARM_UP_MS : 0);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+    await stop(child);
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
-export async function latencySuite(broker: BenchBroker, run: string, table: (rows: Array<Record<string, string | number>>) => void): Promise<Record<string, unknown>> {
-  const rates = (process.env.LATENCY_RATES ?? '2000,10000').split(',').map(Number);
-  if (process.env.LATENCY_MAX_RATE !== undefined) rates.push(Math.round(0.8 * Number(process.env.LATENCY_MAX_RATE)));
+export async function latencySuite(broker: BenchBroker, run: string, table: (rows: Array<Record<string, string | number>>) => void,
+  defaultRates = '2000,10000'): Promise<Record<string, unknown>> {
+  const specs = parseRates(process.env.LATENCY_RATES ?? defaultRates);
+  if (process.env.LATENCY_MAX_RATE !== undefined) specs.push({ viewsPerSecond: Math.round(0.8 * Number(process.env.LATENCY_MAX_RATE)) });
   const seconds = Number(process.env.LATENCY_SECONDS ?? 20);
   const guarantees = (process.env.LATENCY_GUARANTEES ?? 'at_least_once,exactly_once_v2').split(',') as Guarantee[];
   const intervals = (process.env.LATENCY_COMMIT_MS ?? 'default,1000').split(',');
   const classpath = ensureKafkaStreamsPeer((line) => console.log(`[latency] ${line}`));
   const rows: Array<Record<string, string | number>> = [];
   const results: Array<Record<string, unknown>> = [];
+  const maxima: MaxRates[] = [];
+  let backlog: string | undefined;
+  const maxEvents = Number(process.env.LATENCY_MAX_EVENTS ?? 300_000);
   for (const guarantee of guarantees) {
+    let max: MaxRates | undefined;
+    if (specs.some((s) => 'shareOfMax' in s)) {
+      if (backlog === undefined) {
+        backlog = `bench-maxrate-${run}`;
+        console.log(`[latency] filling a backlog of ${maxEvents} views for the maximum rates...`);
+        await fillInputTopic(broker, backlog, maxEvents, { seed: 51 });
+      }
+      console.log(`[latency] maximum rate, ${guarantee}: each contender on the backlog, from RUNNING to all committed...`);
+      max = await maxRates(broker, classpath, guarantee, backlog, maxEvents, run);
+      maxima.push(max);
+      console.log(`[latency] maximum ${guarantee}: ours ${Math.round(max.ours)} views/s, Kafka Streams ${Math.round(max.kafkaStreams)} views/s ` +
+        `(ours ÷ KS ${(max.ours / max.kafkaStreams).toFixed(2)}); a share of the maximum runs both at that share of the slower one's`);
+    }
     for (const intervalText of intervals) {
       const commitMs = intervalText === 'default' ? undefined : guarantee === 'exactly_once_v2' ? Math.min(100, Number(intervalText)) : Number(intervalText);
-      for (const rate of rates) {
+      for (const spec of specs) {
+        const { rate, note } = rateFor(spec, max);
         const figures: Partial<Record<Contender['name'], Percentiles>> = {};
-        for (const contender of contenders(classpath)) {
-          console.log(`[latency] ${contender.name}, ${guarantee}, commit ${commitMs ?? 'default'}, ${rate} views/s for ${seconds} s...`);
+        for (const contender of liveContenders(classpath)) {
+          console.log(`[latency] ${contender.name}, ${guarantee}, commit ${commitMs ?? 'default'}, ${rate} views/s${note === '' ? '' : ` (${note})`} for ${seconds} s...`);
           figures[contender.name] = await oneRun(broker, contender, guarantee, commitMs, rate, seconds, run);
         }
         const ours = figures.ours!;
         const java = figures['Kafka Streams']!;
-        const row = { guarantee, 'commit ms': commitMs ?? `default (${guarantee === 'exactly_once_v2' ? 100 : 30_000})`, 'views/s': rate,
+        const row = { guarantee, 'commit ms': commitMs ?? `default (${guarantee === 'exactly_once_v2' ? 100 : 30_000})`, 'views/s': note === '' ? rate : `${rate} (${note})`,
           'ours p50': ours.p50, 'ours p99': ours.p99, 'ours max': ours.max, 'KS p50': java.p50, 'KS p99': java.p99, 'KS max': java.max,
           'p99 ours÷KS': (ours.p99 / java.p99).toFixed(2), unmatched: `${ours.unmatched}/${java.unmatched}` };
         rows.push(row);
-        results.push({ guarantee, commitMs: commitMs ?? 'default', rate, seconds, ours, kafkaStreams: java, p99OursOverKafkaStreams: ours.p99 / java.p99 });
+        results.push({ guarantee, commitMs: commitMs ?? 'default', rate, rateNote: note, seconds, ours, kafkaStreams: java, p99OursOverKafkaStreams: ours.p99 / java.p99 });
       }
     }
   }
   table(rows);
-  return { runs: results };
+  return { runs: results, maxRates: maxima };
 }

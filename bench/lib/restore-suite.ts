@@ -9,7 +9,7 @@
 import { fillInputTopic, type BenchBroker } from './bench-env.js';
 import type { RunFigures } from './contender.js';
 import { ensureKafkaStreamsPeer } from './kafka-streams-peer.js';
-import { readTopic } from '../../examples/sessionize/kafka-io.js';
+import { changelogVolume } from './changelog-volume.js';
 
 type Guarantee = 'at_least_once' | 'exactly_once_v2';
 
@@ -20,27 +20,6 @@ export interface RestoreSuiteHelpers {
   kafkaStreams(broker: BenchBroker, classpath: string, input: string, guarantee: string, label: string, appId?: string, format?: string,
     extra?: Record<string, string>): Promise<RunFigures & { applicationId: string; restored: number; restoreSeconds: number }>;
   table(rows: Array<Record<string, string | number>>): void;
-}
-
-/** Records, tombstones and bytes of every changelog topic of an application. */
-async function changelogVolume(broker: BenchBroker, applicationId: string): Promise<{ records: number; tombstones: number; bytes: number }> {
-  const admin = broker.kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${applicationId}-`) && t.endsWith('-changelog'));
-    const volume = { records: 0, tombstones: 0, bytes: 0 };
-    for (const topic of topics) {
-      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-      for (const [key, value] of await readTopic(broker.brokers, topic, meta?.partitions.length ?? 0, false)) {
-        volume.records++;
-        if (value === null) volume.tombstones++;
-        volume.bytes += key.length + (value?.length ?? 0);
-      }
-    }
-    return volume;
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 export async function restoreSuite(broker: BenchBroker, helpers: RestoreSuiteHelpers): Promise<Record<string, unknown>> {
