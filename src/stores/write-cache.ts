@@ -287,16 +287,16 @@ export class WriteCache<K, E> {
     return local;
   }
 
-  /** Moves the averages towards a flush's figures; the first flush sets them (entries of one size: exact at once). */
+  /**
+   * Moves the averages towards a flush's figures; the first flush sets them (entries of one size: exact at
+   * once). A flush that logged nothing (its entries' changes cancelled out) says nothing about the charge.
+   */
   private measure(encoded: number, charged: number): void {
-    if (!this.chargeMeasured) {
-      this.chargeMeasured = true;
-      this.averageEncodedBytes = encoded;
-      this.averageChargeBytes = Math.max(1, charged);
-      return;
-    }
-    this.averageEncodedBytes = 0.7 * this.averageEncodedBytes + 0.3 * encoded;
-    this.averageChargeBytes = Math.max(1, 0.7 * this.averageChargeBytes + 0.3 * charged);
+    const first = !this.chargeMeasured;
+    this.averageEncodedBytes = first ? encoded : 0.7 * this.averageEncodedBytes + 0.3 * encoded;
+    if (charged <= 0) return;
+    this.chargeMeasured = true;
+    this.averageChargeBytes = first ? charged : 0.7 * this.averageChargeBytes + 0.3 * charged;
   }
 
   /**
