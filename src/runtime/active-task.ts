@@ -113,7 +113,7 @@ export class ActiveTask {
       partition,
       sink: { send: (record) => pipeline.enqueue(record), partitionsFor },
       createStore: (definition) =>
-        createStore(definition, bytesStores.get(definition.name)!, storeBudgetBytes, ChangeLogging.of(definition, config.applicationId, changelog)),
+        createStore(definition, bytesStores.get(definition.name)!, storeBudgetBytes, ChangeLogging.of(definition, config.applicationId, changelog), subtopology.sourceTopics),
       wallClock,
       logger,
       initialStreamTime,

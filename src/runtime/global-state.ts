@@ -76,7 +76,7 @@ export class GlobalState {
         },
         // A cache keeps the entries of a flush readable while they are written: without one, a task reading
         // meanwhile would fall through to LevelDB and see the value before.
-        createStore: (definition) => createStore(definition, opened.get(definition.name)!, budget),
+        createStore: (definition) => createStore(definition, opened.get(definition.name)!, budget, undefined, subtopology.sourceTopics),
         wallClock: () => Date.now(),
         logger: this.config.logger,
       });

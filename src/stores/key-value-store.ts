@@ -9,6 +9,7 @@ import type { ValueAndTimestamp } from './state-store.js';
 import { StoredValueCodec } from './timestamped-value.js';
 import { StateStoreError } from '../errors/errors.js';
 import { ByteOrderedMap } from './byte-ordered-map.js';
+import { KEY_VALUE_HEAP_OVERHEAD_BYTES } from './cache-charge.js';
 
 /**
  * A cached entry: a value, or a deletion (null) that remembers the time of the record that deleted it, which
@@ -35,6 +36,11 @@ export class CachingKeyValueStore<K, V>
   ) {
     super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes, logging);
     this.codec = new StoredValueCodec(definition.valueSerde as Serde<V>, definition.timestamped === true);
+  }
+
+  /** One decoded value per entry: a fraction of a session's heap (see cache-charge.ts). */
+  protected override cacheHeapOverheadBytes(): number {
+    return KEY_VALUE_HEAP_OVERHEAD_BYTES;
   }
 
   protected decode(bytes: Buffer): Entry<V> {

@@ -51,9 +51,11 @@ export interface StoreMachinery extends StateStore {
   written(flush: number): void;
   /** Drops every change since the last flush (an aborted transaction). */
   discardChanges(): void;
-  /** True when the dirty entries alone fill the cache budget: the task should commit soon. */
+  /** True when the dirty entries alone exceed the cache budget: the task should evict or commit soon. */
   needsFlush(): boolean;
   setCacheBudget(bytes: number): void;
+  /** The topics whose records write the store: their names count in each cached entry's charge (see cache-charge.ts). */
+  setRecordTopics(topics: readonly string[]): void;
   /** Cache reads served from memory and read from the byte store, since the store opened (metrics). */
   hitRatio(): { hits: number; misses: number };
   /** Raises the store's observed stream time (windowed stores expire entries by it). */

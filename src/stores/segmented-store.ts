@@ -6,6 +6,7 @@ import { TypedStore } from './typed-store.js';
 import { readInt64, writeInt64 } from './int64.js';
 import { KeyFilter } from './key-filter.js';
 import { OBSERVED_TIME_KEY, Segments } from './segments.js';
+import { SEGMENTED_CACHE_KEY_PREFIX_BYTES } from './cache-charge.js';
 
 /** A session or window as restoration handles it: its bounds and its changelog value, never decoded. */
 export interface RawSlot {
@@ -54,6 +55,11 @@ export abstract class SegmentedStore<K, S, E extends SegmentedEntry<S>> extends 
     super(definition.name, definition.keySerde as Serde<K>, bytes, cacheBudgetBytes, logging);
     this.segments = new Segments(definition.retentionMs ?? Number.POSITIVE_INFINITY);
     this.readObservedTime();
+  }
+
+  /** Kafka Streams' cache keys of session and window stores start with the segment id. */
+  protected override cacheKeyPrefixBytes(): number {
+    return SEGMENTED_CACHE_KEY_PREFIX_BYTES;
   }
 
   /** The time a slot is segmented and expired by. */

@@ -3,6 +3,7 @@ import type { BytesEntry, BytesStore } from './bytes-store.js';
 import type { ChangeLogging, LoggedChange } from './change-logging.js';
 import type { StoreDefinition } from '../processor/store-definition.js';
 import { WriteCache, type FlushListener } from './write-cache.js';
+import { SESSION_OR_WINDOW_HEAP_OVERHEAD_BYTES } from './cache-charge.js';
 
 /**
  * The top layer of every store: typed access over the write cache, which sits over the change-logging layer
@@ -34,6 +35,9 @@ export abstract class TypedStore<K, E> {
         load: (keyBytes) => this.load(keyBytes),
         toLocal: (keyBytes, entry) => this.toLocal(keyBytes, entry),
         changesOf: (keyBytes, entry, local, key) => this.changesOf(keyBytes, entry, local, key),
+        // Constants of the store's kind (prototype methods): safe to read before the subclass is built.
+        cacheKeyPrefixBytes: this.cacheKeyPrefixBytes(),
+        heapOverheadBytes: this.cacheHeapOverheadBytes(),
       },
       cacheBudgetBytes,
       logging,
@@ -86,6 +90,19 @@ export abstract class TypedStore<K, E> {
   /** See CachedEntries.changesOf: an entry's record-level bytes, its changes forwarded to the listener. */
   protected abstract changesOf(keyBytes: Buffer, entry: E | undefined, local: readonly BytesEntry[], key: K): LoggedChange[];
 
+  /**
+   * What Kafka Streams' cache key adds to this store's changelog key (see cache-charge.ts): nothing for a
+   * key-value store, whose changes are laid out as its cache entries are.
+   */
+  protected cacheKeyPrefixBytes(): number {
+    return 0;
+  }
+
+  /** What a cached entry costs on the JS heap beyond its encoded size (see cache-charge.ts). */
+  protected cacheHeapOverheadBytes(): number {
+    return SESSION_OR_WINDOW_HEAP_OVERHEAD_BYTES;
+  }
+
   /** The entry of a record key as the byte store holds it (one value under the key's bytes by default). */
   protected load(keyBytes: Buffer): E | undefined {
     const raw = this.bytes.get(keyBytes);
@@ -118,6 +135,16 @@ export abstract class TypedStore<K, E> {
 
   setCacheBudget(bytes: number): void {
     this.cache.setBudget(bytes);
+  }
+
+  /** See ManagedStore.setRecordTopics. */
+  setRecordTopics(topics: readonly string[]): void {
+    this.cache.setRecordTopics(topics);
+  }
+
+  /** Kafka Streams' charge per cached entry against the budget, as last measured (see cache-charge.ts). */
+  get cacheChargePerEntry(): number {
+    return this.cache.chargePerEntry;
   }
 
   /** Cache hits and misses of the store's reads and writes (the `cache-hit-ratio` metric). */

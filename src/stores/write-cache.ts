@@ -3,6 +3,7 @@ import type { Serde } from '../serdes/serde.js';
 import type { BytesEntry } from './bytes-store.js';
 import type { ChangeLogging, LoggedChange } from './change-logging.js';
 import { unpooled } from './unpooled.js';
+import { kafkaStreamsEntryCharge, KAFKA_STREAMS_ENTRY_OVERHEAD_BYTES, recordContextBytes } from './cache-charge.js';
 
 /**
  * Receives what a caching store forwards when it flushes: the latest change per entry, and (key-value stores)
@@ -25,6 +26,10 @@ export interface CachedEntries<K, E> {
    * each change to the flush listener; called once per dirty entry, after `toLocal`, with what it returned.
    */
   changesOf(keyBytes: Buffer, entry: E | undefined, local: readonly BytesEntry[], key: K): LoggedChange[];
+  /** What Kafka Streams' cache key adds to a change's key (see SEGMENTED_CACHE_KEY_PREFIX_BYTES). */
+  readonly cacheKeyPrefixBytes: number;
+  /** What an entry costs on the JS heap beyond its encoded size (an estimate: see cache-charge.ts). */
+  readonly heapOverheadBytes: number;
 }
 
 /** Counters the cache records into, owned by the store's typed layer, which reports them as metrics. */
@@ -47,12 +52,16 @@ interface Slot<K, E> {
 }
 
 /**
- * An estimate of what a cached entry costs in JS objects beyond its encoded size (the Map entry, slot, key,
- * decoded values and their fields): measured in the catch-up benchmark, 20 000 more cached session entries
- * took 29 MB more live heap, about 1.4 KiB each against a few hundred encoded bytes. (128 counted a tenth of
- * that, so a "10 MB" cache held several times as much, and grew with the keys of a backlog.)
+ * The safety net under Kafka Streams' accounting: the entries' estimated heap (encoded size plus the store
+ * kind's heap overhead each, see cache-charge.ts) stays within this many times the budget, so the default
+ * 10 MiB budget bounds a cache at about 100 MiB of heap. It binds only where an entry costs more than ten
+ * times its charge on the heap: a session of the sessionize example costs 150–200 bytes against the budget
+ * and about 1.4 KiB of heap (the net binds below about 140 bytes of charge); a count about 80 and 410.
  */
-const ENTRY_OVERHEAD_BYTES = 1024;
+const HEAP_BUDGET_FACTOR = 10;
+
+/** The charge assumed per entry until a flush measured one (a session entry of the sessionize example: 150–200 bytes). */
+const UNMEASURED_CHARGE_BYTES = 256;
 
 /**
  * The write cache of a store (Kafka Streams' caching layer): decoded entries by record key, in
@@ -64,15 +73,25 @@ const ENTRY_OVERHEAD_BYTES = 1024;
  * for the commit to write with the changelog position (see StoreCommit). It knows neither serdes, nor
  * LevelDB, nor changelog topics.
  *
- * The budget is in bytes, as Kafka Streams' cache is; entries are counted by their encoded size, measured at
- * each flush, plus a fixed overhead. Each read or write of a key counts as a hit or a miss in the counters
- * given by the typed layer.
+ * The budget is in bytes and means what Kafka Streams' `statestore.cache.max.bytes` means: an entry is
+ * charged as Kafka Streams charges it (its changes' serialized keys and values in Kafka Streams' cache layout,
+ * plus a fixed overhead and the topic name: see cache-charge.ts), averaged over the entries of each flush,
+ * so the same budget holds about as many entries; the dirty entries' charge above the budget asks for an
+ * eviction (needsFlush), as a put above it makes Kafka Streams' cache evict. The estimated heap is bounded
+ * too (HEAP_BUDGET_FACTOR). Each read or write of a key counts as a hit or a miss in the counters given by
+ * the typed layer.
  */
 export class WriteCache<K, E> {
   private readonly slots = new Map<unknown, Slot<K, E>>();
   /** Dirty slots in the order they became dirty: the order a flush logs and forwards them in. */
   private dirty: Array<Slot<K, E>> = [];
-  private averageEntryBytes = 256;
+  /** Encoded (LevelDB) bytes per entry, for the heap estimate; measured at each flush. */
+  private averageEncodedBytes = 256;
+  /** Kafka Streams' charge per entry (see cache-charge.ts); measured at each flush. */
+  private averageChargeBytes = UNMEASURED_CHARGE_BYTES;
+  private chargeMeasured = false;
+  /** The fixed part of each change's charge: overhead and topic name (see setRecordTopics). */
+  private contextBytes = KAFKA_STREAMS_ENTRY_OVERHEAD_BYTES;
   /** Flushes so far: eviction runs only at a flush, so recency within one flush period does not matter. */
   private flushPeriod = 0;
   /** Every flush up to this one has reached the byte store (see `written`). */
@@ -101,6 +120,27 @@ export class WriteCache<K, E> {
 
   setBudget(bytes: number): void {
     this.budgetBytes = bytes;
+  }
+
+  /** The topics whose records write the store: their names count in each entry's charge, as in Kafka Streams'. */
+  setRecordTopics(topics: readonly string[]): void {
+    this.contextBytes = recordContextBytes(topics);
+  }
+
+  /** Kafka Streams' charge per entry, as last measured (see cache-charge.ts). */
+  get chargePerEntry(): number {
+    return this.averageChargeBytes;
+  }
+
+  /**
+   * How many entries the budget holds: Kafka Streams' cache evicts while its entries' charge exceeds the
+   * budget, so it holds floor(budget / charge) entries of one size; fewer when their estimated heap would
+   * pass HEAP_BUDGET_FACTOR × budget.
+   */
+  capacity(): number {
+    const byCharge = Math.floor(this.budgetBytes / this.averageChargeBytes);
+    const byHeap = Math.floor((HEAP_BUDGET_FACTOR * this.budgetBytes) / (this.averageEncodedBytes + this.entries.heapOverheadBytes));
+    return Math.min(byCharge, byHeap);
   }
 
   /** Map key of the cache: primitive keys as they are, others by their bytes. */
@@ -145,9 +185,12 @@ export class WriteCache<K, E> {
     }
   }
 
-  /** True when the dirty entries alone fill the budget: the task should commit soon. */
+  /**
+   * True when the dirty entries alone hold more than the budget (where Kafka Streams' cache would evict a
+   * dirty entry, flushing its store): the task should evict or commit soon.
+   */
   needsFlush(): boolean {
-    return this.dirty.length * (this.averageEntryBytes + ENTRY_OVERHEAD_BYTES) >= this.budgetBytes;
+    return this.dirty.length > this.capacity();
   }
 
   /**
@@ -222,6 +265,8 @@ export class WriteCache<K, E> {
     const changes: LoggedChange[] = [];
     this.flushPeriod++;
     let encodedBytes = 0;
+    let chargedBytes = 0;
+    const keyPrefix = this.entries.cacheKeyPrefixBytes;
     for (const slot of dirty) {
       slot.flushedIn = this.flushPeriod;
       const entries = this.entries.toLocal(slot.keyBytes, slot.entry);
@@ -229,14 +274,29 @@ export class WriteCache<K, E> {
         if (entry[1] !== null) encodedBytes += entry[1].length + entry[0].length;
         local.push(entry);
       }
-      for (const change of this.entries.changesOf(slot.keyBytes, slot.entry, entries, slot.key)) changes.push(change);
+      for (const change of this.entries.changesOf(slot.keyBytes, slot.entry, entries, slot.key)) {
+        chargedBytes += kafkaStreamsEntryCharge(keyPrefix + change[0].length, change[1]?.length ?? null, this.contextBytes);
+        changes.push(change);
+      }
       slot.dirty = false;
     }
-    this.averageEntryBytes = 0.7 * this.averageEntryBytes + (0.3 * encodedBytes) / dirty.length;
+    this.measure(encodedBytes / dirty.length, chargedBytes / dirty.length);
     this.unwritten.push({ flush: this.flushPeriod, slots: dirty });
     this.evict();
     this.logging?.log(changes);
     return local;
+  }
+
+  /**
+   * Moves the averages towards a flush's figures; the first flush sets them (entries of one size: exact at
+   * once). A flush that logged nothing (its entries' changes cancelled out) says nothing about the charge.
+   */
+  private measure(encoded: number, charged: number): void {
+    const first = !this.chargeMeasured;
+    this.averageEncodedBytes = first ? encoded : 0.7 * this.averageEncodedBytes + 0.3 * encoded;
+    if (charged <= 0) return;
+    this.chargeMeasured = true;
+    this.averageChargeBytes = first ? charged : 0.7 * this.averageChargeBytes + 0.3 * charged;
   }
 
   /**
@@ -256,7 +316,7 @@ export class WriteCache<K, E> {
   }
 
   private evict(): void {
-    const maxEntries = Math.max(16, Math.floor(this.budgetBytes / (this.averageEntryBytes + ENTRY_OVERHEAD_BYTES)));
+    const maxEntries = Math.max(16, this.capacity());
     if (this.slots.size <= maxEntries) return;
     let excess = this.slots.size - maxEntries;
     for (const [id, slot] of this.slots) {

@@ -89,6 +89,7 @@ export class DriverSupport {
           spec.bytesOf?.(definition) ?? new InMemoryBytesStore(),
           this.cacheMaxBytes,
           ChangeLogging.of(definition, topology.applicationId, spec.changelog),
+          spec.subtopology.sourceTopics,
         ),
       wallClock: this.wallClock,
       logger: this.logger,

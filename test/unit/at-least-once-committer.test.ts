@@ -192,10 +192,11 @@ describe('AtLeastOnceCommitter', () => {
 
   it('evicts a full cache without a commit: the coldest quarter is logged and written with its position, no offsets', async () => {
     const committed: string[] = [];
-    // A budget of a few entries: 16 dirty keys fill it.
+    // A budget of a few entries: before any flush measured one, an entry is charged 256 bytes, so 16 dirty
+    // keys exceed 16 × 256 − 1 bytes (see WriteCache).
     const h = await setup(async (offsets) => {
       committed.push(offsets.map((o) => `${o.topic}-${o.partition}@${o.offset}`).join(' '));
-    }, undefined, 16 * 1200);
+    }, undefined, 16 * 256 - 1);
     try {
       for (let i = 0; i < 16; i++) h.process(`k${i}`);
       expect(h.task.needsFlush()).toBe(true);
