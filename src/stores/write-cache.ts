@@ -145,12 +145,9 @@ export class WriteCache<K, E> {
     }
   }
 
-  /**
-   * True when the dirty entries alone fill the budget: the task should commit soon. Never when nothing is
-   * dirty, even with no budget (cacheMaxBytes 0): the processing loop would commit at every round for nothing.
-   */
+  /** True when the dirty entries alone fill the budget: the task should commit soon. */
   needsFlush(): boolean {
-    return this.dirty.length > 0 && this.dirty.length * (this.averageEntryBytes + ENTRY_OVERHEAD_BYTES) >= this.budgetBytes;
+    return this.dirty.length * (this.averageEntryBytes + ENTRY_OVERHEAD_BYTES) >= this.budgetBytes;
   }
 
   /**
