@@ -3,7 +3,7 @@
  * running several instances side by side (and killing them: see test/integration/crash.test.ts).
  *
  *   KAFKA_BROKERS, APP_ID, INPUT_TOPIC, OUTPUT_TOPIC, STATE_DIR      required
- *   GUARANTEE (at_least_once | exactly_once_v2), GRACE_MS, COMMIT_INTERVAL_MS, RESTORE_BATCH_RECORDS, LOG_LEVEL,
+ *   GUARANTEE (at_least_once | exactly_once_v2), GRACE_MS, COMMIT_INTERVAL_MS, RESTORE_BATCH_RECORDS, LOG_LEVEL, CACHE_MAX_BYTES,
  *   NUM_STANDBY_REPLICAS, GROUP_INSTANCE_ID (static membership), SESSION_TIMEOUT_MS (default 6000),
  *   QUERY_PORT (serve queries and the status page on 127.0.0.1:<port>, its applicationServer)
  *   EVENT_TIME (the event-time mode's settings as JSON, e.g. '{"progressMarkers":true}')
@@ -40,6 +40,7 @@ const app = new KafkaStreams(topology, {
   processingGuarantee: (process.env.GUARANTEE ?? 'at_least_once') as ProcessingGuarantee,
   commitIntervalMs: process.env.COMMIT_INTERVAL_MS === undefined ? undefined : Number(process.env.COMMIT_INTERVAL_MS),
   restoreBatchRecords: process.env.RESTORE_BATCH_RECORDS === undefined ? undefined : Number(process.env.RESTORE_BATCH_RECORDS),
+  cacheMaxBytes: process.env.CACHE_MAX_BYTES === undefined ? undefined : Number(process.env.CACHE_MAX_BYTES),
   numStandbyReplicas: process.env.NUM_STANDBY_REPLICAS === undefined ? undefined : Number(process.env.NUM_STANDBY_REPLICAS),
   sessionTimeoutMs: process.env.SESSION_TIMEOUT_MS === undefined ? 6000 : Number(process.env.SESSION_TIMEOUT_MS),
   groupInstanceId: process.env.GROUP_INSTANCE_ID,

@@ -20,7 +20,8 @@ export class ProducerPipeline {
   private acknowledged = 0;
   private inFlight: Promise<void> | undefined;
   private failure: Error | undefined;
-  private waiters: Array<{ upTo: number; resolve: () => void; reject: (err: Error) => void }> = [];
+  /** Flushes waiting for acknowledgements, one per distinct `upTo` (see flush). */
+  private waiters: Array<{ upTo: number; resolve: () => void; reject: (err: Error) => void; promise: Promise<void> }> = [];
   /** The highest acknowledged offset per partition, for changelog positions. */
   private readonly lastOffsets = new TopicPartitionMap<bigint>();
   private sentRecords = 0;
@@ -166,13 +167,31 @@ export class ProducerPipeline {
     return this.failure;
   }
 
-  /** Resolves once everything enqueued so far is acknowledged. */
+  /**
+   * Resolves once everything enqueued so far is acknowledged. Flushes of the same records share one waiter:
+   * the processing loop flushes gated tasks at every wait (TaskExecutor.waitForWork), so the waiters stay as
+   * many as the enqueues between two acknowledgements, however often the loop waits meanwhile (issue 31).
+   */
   flush(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const upTo = this.enqueued;
     if (this.acknowledged >= upTo) return Promise.resolve();
     this.kick();
-    return new Promise((resolve, reject) => this.waiters.push({ upTo, resolve, reject }));
+    const last = this.waiters[this.waiters.length - 1];
+    if (last !== undefined && last.upTo === upTo) return last.promise;
+    let resolve: () => void = () => {};
+    let reject: (err: Error) => void = () => {};
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.waiters.push({ upTo, resolve, reject, promise });
+    return promise;
+  }
+
+  /** Flushes waiting for acknowledgements (for tests of the bound above). */
+  get waitingFlushes(): number {
+    return this.waiters.length;
   }
 
   /** Resolves once at most `limit` records are pending: back-pressure for processing. */

@@ -191,9 +191,15 @@ export class StreamThread {
     }
   }
 
-  /** A commit (or an eviction, see TaskManager.relieveCaches) when a task's cache is full, one at a time; periodic commits run on their timer. */
+  /**
+   * A commit (or an eviction, see TaskManager.relieveCaches) when a task's cache is full, one at a time;
+   * periodic commits run on their timer. None while the group rebalances: no commit runs then (see
+   * TaskManager.commitAll), so the relief would end at once and wake the loop, which would start it again
+   * at once (issue 31); the first round after the rebalance relieves the full caches.
+   */
   private maybeCommit(): void {
-    if (this.flushing !== undefined || ![...this.inputs.running.values()].some((r) => r.task.needsFlush())) return;
+    if (this.flushing !== undefined || this.state.rebalancing) return;
+    if (![...this.inputs.running.values()].some((r) => r.task.needsFlush())) return;
     this.flushing = this.manager
       .relieveCaches()
       .catch((err: unknown) => this.handleError(asError(err)))

@@ -193,14 +193,22 @@ export class TaskExecutor {
   /**
    * Waits for a fetch, a task, a finished commit, a producer below its bound, the end of a task's idle
    * wait, or the thread's end. A re-check after a second at most guards against a missed wake-up.
+   *
+   * Resolves only after the event loop has turned (setImmediate), however the wait ended: a wake-up from a
+   * promise that settles at once (a commit that had nothing to do, a producer that failed) would otherwise
+   * let the loop go round in microtasks alone, and then no timer, heartbeat or acknowledgement ever runs
+   * again while every round adds a flush waiter (issue 31: a worker spun into a 4 GB heap that way).
    */
   waitForWork(): Promise<void> {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
+      let ended = false;
       const done = (): void => {
+        if (ended) return;
+        ended = true;
         clearTimeout(timer);
         if (this.wakeUp === done) this.wakeUp = undefined;
-        resolve();
+        setImmediate(resolve);
       };
       this.wakeUp = done;
       const now = Date.now();

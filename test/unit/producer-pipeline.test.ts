@@ -77,6 +77,24 @@ describe('producer pipeline', () => {
     expect(pipeline.lastOffset('out', 0)).toBe(105n);
   });
 
+  it('flushes of the same records share one waiter, however many there are before the acknowledgement', async () => {
+    const broker = new ScriptedBroker();
+    const pipeline = new ProducerPipeline(broker);
+    pipeline.enqueue(record(0));
+    const flushes = Array.from({ length: 1000 }, () => pipeline.flush());
+    expect(pipeline.waitingFlushes).toBe(1);
+    pipeline.enqueue(record(1));
+    const later = pipeline.flush();
+    expect(pipeline.waitingFlushes).toBe(2);
+    broker.requests[0]!.ack({ 'out:0': 0 });
+    await Promise.all(flushes);
+    expect(pipeline.waitingFlushes).toBe(1);
+    await settle();
+    broker.requests[1]!.ack({ 'out:0': 1 });
+    await later;
+    expect(pipeline.waitingFlushes).toBe(0);
+  });
+
   it('holds processing in drainBelow until the backlog is under the limit', async () => {
     const broker = new ScriptedBroker();
     const pipeline = new ProducerPipeline(broker, 10);
