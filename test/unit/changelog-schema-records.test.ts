@@ -5,7 +5,7 @@
  * the headers of the earlier format) without ever putting a schema record in its store.
  */
 import { describe, expect, it } from 'vitest';
-import { Consumed, Materialized, Serdes, StreamsBuilder, TopologyTestDriver } from '../../src/index.js';
+import { Consumed, Materialized, PartitionedTopologyTestDriver, Serdes, StreamsBuilder, TopologyTestDriver } from '../../src/index.js';
 import { resolveConfig } from '../../src/config/streams-config.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { ActiveTask } from '../../src/runtime/active-task.js';
@@ -123,6 +123,30 @@ describe('changelog schema records', () => {
     driver.close();
     const { records: fromRuntime } = await writeV1Changelog();
     expect(fromDriver.map((r) => [r.key, r.value, r.headers])).toEqual(fromRuntime.map((r) => [r.key, r.value, r.headers]));
+  });
+
+  it('go to each partition of the PartitionedTopologyTestDriver, and a task it moves restores around them', async () => {
+    const driver = new PartitionedTopologyTestDriver(topology(1), { partitions: { in: 2 } });
+    try {
+      const input = driver.createInputTopic('in', S, S);
+      const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+      for (const [i, key] of keys.entries()) input.pipeInput(key, 'x'.repeat(i + 1), 1000 + i);
+      const byPartition = [0, 1].map((p) => driver.createOutputTopic(CHANGELOG, Serdes.Buffer(), Serdes.Buffer(), p).readRecordsToList());
+      for (const records of byPartition) {
+        expect(records.filter((r) => r.headers[SCHEMA_RECORD_HEADER] !== undefined).map((r) => r.key)).toEqual([schemaRecordKey(Serdes.Avro<Total1>(v1).writerSchema)]);
+        expect(records[0]!.headers[SCHEMA_RECORD_HEADER]).toBeDefined();
+      }
+      const partitionOf = (key: string) => driver.partitionOfKey('in', key, S);
+      await driver.moveTask('0_0');
+      await driver.moveTask('0_1');
+      for (const [i, key] of keys.entries()) expect(driver.getKeyValueStore<string, Total1>('totals', partitionOf(key)).get(key)).toEqual({ sum: i + 1 });
+      // The moved tasks are new incarnations: each announces its schema again before its first record.
+      input.pipeInput('a', 'yy', 2000);
+      const after = driver.createOutputTopic(CHANGELOG, Serdes.Buffer(), Serdes.Buffer(), partitionOf('a')).readRecordsToList();
+      expect(after.map((r) => r.headers[SCHEMA_RECORD_HEADER] !== undefined)).toEqual([true, false]);
+    } finally {
+      await driver.close();
+    }
   });
 
   it('teach a task restoring on an empty disk the old schema, and never reach its store', async () => {
