@@ -36,12 +36,16 @@ describe('sessionize example', () => {
     ]);
   });
 
-  it("logs the store's changelog with the writer schema header, as the runtime does", () => {
+  it("names the store's writer schema once in its changelog, in a schema record before the first session, as the runtime does", () => {
     const { driver, input } = drive();
     input.pipeInput('web-1', view('ann', 0), T0);
+    input.pipeInput('web-1', view('bob', 1), T0 + 1);
     const changelog = driver.createOutputTopic('sessionize-session-stats-changelog', Serdes.ByteArray(), Serdes.ByteArray());
-    const [record] = changelog.readRecordsToList();
-    expect(String(record?.headers['kstreams.value.schema'])).toContain('SessionStats');
+    const [schemaRecord, ...sessions] = changelog.readRecordsToList();
+    expect(schemaRecord?.headers['kstreams.schema.record']).toBeDefined();
+    expect(String(schemaRecord?.value)).toContain('SessionStats');
+    expect(sessions).toHaveLength(2);
+    expect(sessions.map((r) => r.headers)).toEqual([{}, {}]);
   });
 
   it('matches the offline oracle on generated traffic', () => {
@@ -73,9 +77,14 @@ describe('sessionize example', () => {
       expect([...partitions]).toEqual([driver.partitionOfKey('sessionize-session-stats-repartition', user, Serdes.String())]);
     }
     // And only that task (1_<partition>) wrote the user's sessions: to its partition of the store's changelog.
-    const changelog = driver.createOutputTopic('sessionize-session-stats-changelog', sessionKeySerde, Serdes.ByteArray());
+    // Read as bytes: each partition also holds the schema record of the sessions' Avro schema (not a session key).
+    const changelog = driver.createOutputTopic('sessionize-session-stats-changelog', Serdes.ByteArray(), Serdes.ByteArray());
     const writers = new Map<string, Set<number>>();
-    for (const { key, partition } of changelog.readRecordsToList()) writers.set(key!.key, (writers.get(key!.key) ?? new Set()).add(partition!));
+    for (const { key, headers, partition } of changelog.readRecordsToList()) {
+      if (headers['kstreams.schema.record'] !== undefined) continue;
+      const user = sessionKeySerde.deserialize(key!).key;
+      writers.set(user, (writers.get(user) ?? new Set()).add(partition!));
+    }
     expect(writers).toEqual(tasksOfUser);
     expect(latestCounts(driver.createOutputTopic('session-stats', sessionKeySerde, sessionStatsSerde))).toEqual(
       new Map([...oracleSessions(events)].map(([id, s]) => [id, s.count])),

@@ -1,6 +1,7 @@
 import type { PartitionReader, ReadRecord } from '../client/partition-reader.js';
 import type { BytesEntry } from '../stores/bytes-store.js';
 import { StreamsRuntimeError } from '../errors/errors.js';
+import { schemaOfRecord } from '../stores/changelog-schemas.js';
 
 /**
  * Reads ranges of changelog partitions without a consumer group, as Kafka Streams' restore consumer does
@@ -22,7 +23,8 @@ export class ChangelogReader {
 
   /**
    * Reads [from, to) and hands each fetched batch to `onBatch` with the offset to continue from. Starts at
-   * the log's beginning when `from` is below it.
+   * the log's beginning when `from` is below it. A schema record (see changelog-schemas.ts) is never an
+   * entry: its schema joins the batch's `schemas`, as do the values of `header` (the earlier format).
    */
   async read(
     topic: string,
@@ -30,8 +32,8 @@ export class ChangelogReader {
     from: bigint,
     to: bigint,
     maxBytes: number,
-    onBatch: (records: BytesEntry[], nextOffset: bigint, headerValues: ReadonlySet<string>) => Promise<void>,
-    /** A record header whose distinct values each batch reports (the writer schema of changelog values). */
+    onBatch: (records: BytesEntry[], nextOffset: bigint, schemas: ReadonlySet<string>) => Promise<void>,
+    /** A record header whose distinct values each batch also reports as schemas (the earlier changelog format's writer schema header). */
     header?: string,
     /** Makes the entry of each record (undefined: none); default: its key and value, records without key skipped. */
     convert?: (record: ReadRecord) => BytesEntry | undefined,
@@ -63,17 +65,22 @@ export class ChangelogReader {
         continue;
       }
       const records: BytesEntry[] = [];
-      const headerValues = new Set<string>();
+      const schemas = new Set<string>();
       for (const m of fetched.records) {
         if (BigInt(m.offset) >= to) break;
+        const schema = m.headers === undefined ? undefined : schemaOfRecord(m.key, m.value, m.headers);
+        if (schema !== undefined) {
+          schemas.add(schema);
+          continue;
+        }
         if (convert !== undefined) {
           const entry = convert(m);
           if (entry !== undefined) records.push(entry);
         } else if (m.key !== null) records.push([m.key, m.value]);
         const value = header === undefined ? undefined : m.headers?.[header];
-        if (value !== undefined) headerValues.add(value.toString());
+        if (value !== undefined) schemas.add(value.toString());
       }
-      await onBatch(records, next < to ? next : to, headerValues);
+      await onBatch(records, next < to ? next : to, schemas);
       offset = next;
     }
   }

@@ -10,7 +10,7 @@ const SCHEMA_PREFIX = 'schema:';
 
 /**
  * Writer schemas of a store's values, for serdes that evolve (Avro): kept in the store's LevelDB metadata
- * and in a header of each changelog record (attached by ChangeLogging, see changelog-headers.ts), taught to
+ * and in schema records of the changelog (written by ChangeLogging, see changelog-schemas.ts), taught to
  * the serde before any value written with them is read.
  */
 export const StoreSchemas = {
@@ -52,7 +52,7 @@ export const StoreSchemas = {
     }
   },
 
-  /** Schemas met in changelog headers during restoration: learned (and recorded locally) before applying. */
+  /** Schemas met in the changelog (schema records, or headers of the earlier format) during restoration: learned (and recorded locally) before applying. */
   async learnFromChangelog(definition: StoreDefinition, schemas: ReadonlySet<string>, store: LocalBytesStore | undefined): Promise<void> {
     const serde = definition.valueSerde;
     if (!isSchemaEvolving(serde)) return;

@@ -15,8 +15,8 @@ const HEADER_LENGTH = 10;
 /**
  * A serde whose values carry their writer schema's identity, so that values written by an older version of
  * the application can be read by a newer one. The runtime records the writer schemas it meets (in each
- * store's LevelDB metadata and in a header of every changelog record) and teaches them to the serde before
- * it reads those values.
+ * store's LevelDB metadata, and in its changelog as one schema record per partition rather than per value)
+ * and teaches them to the serde before it reads those values.
  */
 export interface SchemaEvolvingSerde {
   /** The schema this version writes, in Parsing Canonical Form. */

@@ -1,6 +1,6 @@
 import type { ReadRecord } from '../../client/partition-reader.js';
 import type { BytesEntry, BytesStore } from '../../stores/bytes-store.js';
-import { SCHEMA_HEADER } from '../../stores/changelog-headers.js';
+import { SCHEMA_HEADER } from '../../stores/changelog-schemas.js';
 import { LocalStores } from '../../stores/local-store.js';
 import type { ManagedStore } from '../../stores/managed-store.js';
 import { versionedChangelogEntry } from '../../stores/versioned-store.js';
@@ -35,7 +35,7 @@ export interface ChangelogReplay {
 
 /**
  * Applies a store's changelog range [from, to) to its byte store, as restoration and standby replicas both
- * do: writer schemas met in record headers are learned first, records go to LevelDB in batches of at most
+ * do: writer schemas met in schema records (or in the earlier format's record headers) are learned first, records go to LevelDB in batches of at most
  * `batchRecords`, and the changelog position is written with the last batch of each fetch; segments that
  * expired meanwhile are dropped after each fetch.
  */
@@ -61,7 +61,7 @@ export async function replayChangelog(replay: ChangelogReplay): Promise<void> {
     await store.dropExpired();
     if (records.length === 0) await bytes.apply([], next);
     onBatch(records.length, next);
-  }, convert === undefined ? SCHEMA_HEADER : undefined, entryOf);
+  }, convert === undefined ? SCHEMA_HEADER : undefined, entryOf); // a table's input topic holds no schema of ours
 }
 
 function versionedEntry(record: ReadRecord): BytesEntry | undefined {

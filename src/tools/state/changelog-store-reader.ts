@@ -5,7 +5,7 @@ import { formatTaskId } from '../../processor/task-id.js';
 import type { Topology } from '../../processor/topology.js';
 import { ChangelogReader } from '../../runtime/changelog-reader.js';
 import { isSchemaEvolving } from '../../serdes/avro-serde.js';
-import { SCHEMA_HEADER } from '../../stores/changelog-headers.js';
+import { SCHEMA_HEADER } from '../../stores/changelog-schemas.js';
 import { ChangelogFold, shapeFromDefinition, type StateEntry } from './store-shape.js';
 
 /** Bytes asked of the broker per fetch. */
@@ -76,7 +76,7 @@ export async function* readStoreChangelog(options: ChangelogStoreReadOptions): A
       const fold = new ChangelogFold(shape, task);
       const end = await reader.endOffset(topic, partition);
       await reader.read(topic, partition, 0n, end, FETCH_BYTES, async (records, _next, schemas) => {
-        // Values written with earlier Avro schemas name them in a header: learned before they are read.
+        // Values written with earlier Avro schemas: their schema records (or the earlier format's headers) teach them first.
         if (isSchemaEvolving(serde)) for (const schema of schemas) serde.learnWriterSchema(schema, store);
         for (const [key, value] of records) fold.add(key, value);
       }, SCHEMA_HEADER);
