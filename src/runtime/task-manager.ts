@@ -13,7 +13,7 @@ import { AtLeastOnceCommitter } from './commit/at-least-once-committer.js';
 import type { CommitCounters, Committer } from './commit/committer.js';
 import { ExactlyOnceCommitter } from './commit/exactly-once-committer.js';
 import type { TaskInputs } from './input-buffers.js';
-import { describeGroupMembers, statefulTaskIds } from './group-members.js';
+import { describeGroup, describeGroupMembers, statefulTaskIds } from './group-members.js';
 import type { TopologyMetadata } from './internal-topic-manager.js';
 import { addRecordCounts, emptyRecordCounts, type RecordCounts } from './record-counts.js';
 import { RepartitionPurger } from './repartition-purger.js';
@@ -236,9 +236,12 @@ export class TaskManager {
    * hands members the partitions of their assignment and nothing else.
    */
   private async assignStandbys(generation: number, active: ReadonlySet<string>): Promise<void> {
-    const described = await describeGroupMembers(this.admin(), this.config.applicationId, this.topology);
+    const group = await describeGroup(this.admin(), this.config.applicationId, this.topology);
     if (generation !== this.currentGeneration || this.state.stopped) return;
-    const members = described.filter((m) => m.assigned).map((m) => ({ memberId: m.memberId, active: m.activeTasks, state: m.subscription.state ?? {} }));
+    // A group that is rebalancing again describes its members without their assignments: computed from that,
+    // every standby would close. The rebalance under way ends in a new generation, which computes them anew.
+    if (group.state !== 'Stable') return;
+    const members = group.members.filter((m) => m.assigned).map((m) => ({ memberId: m.memberId, active: m.activeTasks, state: m.subscription.state ?? {} }));
     const stateful = statefulTaskIds(this.topology, this.metadata.partitionsBySubtopology);
     const mine = computeStandbys(members, stateful, this.config.numStandbyReplicas).get(this.member ?? '') ?? [];
     await this.standbys!.assign(new Set(mine.filter((t) => !active.has(t))));
