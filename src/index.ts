@@ -162,6 +162,7 @@ export { DEAD_LETTER_HEADERS } from './runtime/record-error-policy.js';
 export { PRODUCTION_DEAD_LETTER_HEADERS } from './runtime/production-exception-policy.js';
 export type { RecordErrorHandler } from './config/record-error-handler.js';
 export { LATE_RECORD_HEADERS } from './runtime/late-records.js';
+export { isChangelogSchemaRecord } from './stores/changelog-schemas.js';
 export type { LateRecordsSettings } from './config/late-records.js';
 export {
   resetApplication,

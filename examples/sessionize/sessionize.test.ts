@@ -1,6 +1,6 @@
 /** The example's topology, unit-tested with the TopologyTestDriver: no broker needed. */
 import { describe, expect, it } from 'vitest';
-import { PartitionedTopologyTestDriver, Serdes, TopologyTestDriver, type TestOutputTopic, type Windowed } from '../../src/index.js';
+import { PartitionedTopologyTestDriver, Serdes, TopologyTestDriver, isChangelogSchemaRecord, type TestOutputTopic, type Windowed } from '../../src/index.js';
 import { generatePageViews, oracleSessions } from './generator.js';
 import { buildSessionizeTopology, pageViewSerde, sessionKeySerde, sessionStatsSerde, type PageView, type SessionStats } from './topology.js';
 
@@ -80,8 +80,9 @@ describe('sessionize example', () => {
     // Read as bytes: each partition also holds the schema record of the sessions' Avro schema (not a session key).
     const changelog = driver.createOutputTopic('sessionize-session-stats-changelog', Serdes.ByteArray(), Serdes.ByteArray());
     const writers = new Map<string, Set<number>>();
-    for (const { key, headers, partition } of changelog.readRecordsToList()) {
-      if (headers['kstreams.schema.record'] !== undefined) continue;
+    for (const record of changelog.readRecordsToList()) {
+      if (isChangelogSchemaRecord(record)) continue;
+      const { key, partition } = record;
       const user = sessionKeySerde.deserialize(key!).key;
       writers.set(user, (writers.get(user) ?? new Set()).add(partition!));
     }

@@ -50,6 +50,18 @@ export function schemaOfRecord(key: Buffer | null, value: Buffer | null, headers
 }
 
 /**
+ * True for a *schema record* of a store's changelog: the record, written once per changelog partition and
+ * writer schema, that names the Avro schema of the store's values (see README "Upgrading an application").
+ * It is not an entry of the store: skip it when reading a changelog yourself, for example
+ * `<app>-<store>-changelog` from a TopologyTestDriver or another consumer.
+ *
+ * @param record - The changelog record's headers, as a consumer or the test driver gives them.
+ */
+export function isChangelogSchemaRecord(record: { readonly headers?: Readonly<Record<string, unknown>> }): boolean {
+  return record.headers?.[SCHEMA_RECORD_HEADER] !== undefined;
+}
+
+/**
  * Writes the schema record of a store's current writer schema before the first changelog record of the
  * task's incarnation, and again once `reannounceMs` passed since (wall clock): a window, session or
  * versioned changelog also deletes by time (`retention.ms`), which could delete the schema record while

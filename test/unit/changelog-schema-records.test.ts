@@ -13,7 +13,7 @@ import { ChangelogReader } from '../../src/runtime/changelog-reader.js';
 import type { ProducerPipeline } from '../../src/runtime/producer-pipeline.js';
 import type { OutgoingRecord } from '../../src/runtime/record-sink.js';
 import { ChangeLogging } from '../../src/stores/change-logging.js';
-import { SCHEMA_HEADER, SCHEMA_RECORD_HEADER, schemaOfRecord, schemaRecordKey } from '../../src/stores/changelog-schemas.js';
+import { SCHEMA_HEADER, SCHEMA_RECORD_HEADER, isChangelogSchemaRecord, schemaOfRecord, schemaRecordKey } from '../../src/stores/changelog-schemas.js';
 import type { ChangelogRecord } from '../../src/stores/changelog-sink.js';
 import type { KeyValueStore } from '../../src/stores/state-store.js';
 import { TopicLogs } from '../../src/testing/topic-logs.js';
@@ -107,6 +107,8 @@ describe('changelog schema records', () => {
     expect(schemaRecord!.value!.toString()).toBe(v1Schema);
     expect(Object.keys(schemaRecord!.headers ?? {})).toEqual([SCHEMA_RECORD_HEADER]);
     expect(schemaOf(schemaRecord!)).toBe(v1Schema);
+    // What users reading a changelog themselves call (public API).
+    expect(records.map((r) => isChangelogSchemaRecord(r))).toEqual([true, false, false, false]);
     expect(data.map((r) => r.headers)).toEqual([{}, {}, {}]);
     expect(data.map((r) => S.deserialize(r.key!))).toEqual(['a', 'b', 'a']);
     // A data record is never mistaken for a schema record, even with the header.
