@@ -26,7 +26,7 @@ import { generatePageViews, oracleSessions, type OracleSession } from '../../exa
 import { readTopic } from '../../examples/sessionize/kafka-io.js';
 import { buildSessionizeTopology, sessionStatsSerde } from '../../examples/sessionize/topology.js';
 import { brokers, useBrokers } from './kafka-env.js';
-import { PARTITIONS, REPLAY_GRACE_MS, SessionizeHarness } from './sessionize-harness.js';
+import { PARTITIONS, SessionizeHarness } from './sessionize-harness.js';
 import { Worker } from '../../examples/sessionize/worker-process.js';
 
 const FULL = process.env.CRASH_FULL === '1';
@@ -144,13 +144,7 @@ async function chaosRun(guarantee: ProcessingGuarantee, failure: Failure, seed: 
   // session back with the same window and the next view merges it away, the case that once left merged-away
   // sessions in the changelog. Bridging views merge two logged sessions.
   const events = generatePageViews({ events: EVENTS, seed, users: Math.max(20, Math.round(EVENTS / 100)), bridgeRate: 0.3, lateRate: 0.1 });
-  const env = {
-    KAFKA_BROKERS: brokers().join(','),
-    APP_ID: h.applicationId,
-    INPUT_TOPIC: h.input,
-    OUTPUT_TOPIC: h.output,
-    GUARANTEE: guarantee,
-    GRACE_MS: String(REPLAY_GRACE_MS),
+  const env = h.workerEnv(guarantee, {
     // Long enough for several views of a user to meet in one commit interval.
     COMMIT_INTERVAL_MS: '1000',
     // Small restore batches make restoration long enough to be killed in the middle of.
@@ -159,7 +153,7 @@ async function chaosRun(guarantee: ProcessingGuarantee, failure: Failure, seed: 
     // kafkajs' production retries (under vitest, NODE_ENV=test selects its short test ones).
     NODE_ENV: 'production',
     ...(process.env.CRASH_EVENT_TIME === '1' ? { EVENT_TIME: JSON.stringify({ progressMarkers: true, maxUpstreamWaitMs: 120_000 }) } : {}),
-  };
+  });
   workers = [0, 1, 2].map((i) => new Worker(env, h.newStateDir(), join(tmpdir(), `${h.applicationId}-worker-${i}.log`)));
   console.log(`[crash test] worker logs: ${workers.map((w) => w.logFile).join(' ')}`);
   for (const w of workers) w.start();

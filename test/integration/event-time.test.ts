@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generatePageViews, oracleSessions } from '../../examples/sessionize/generator.js';
 import { Worker, type WorkerEvent } from '../../examples/sessionize/worker-process.js';
 import type { ProcessingGuarantee } from '../../src/index.js';
-import { brokers, groupLag } from './kafka-env.js';
+import { groupLag } from './kafka-env.js';
 import { SessionizeHarness } from './sessionize-harness.js';
 
 let workers: Worker[] = [];
@@ -41,18 +41,16 @@ async function backlog(guarantee: ProcessingGuarantee) {
   const times = events.map((e) => e.view.timestamp);
   expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(8 * 3600_000);
   await h.produce(events, true);
-  const env = {
-    KAFKA_BROKERS: brokers().join(','),
-    APP_ID: h.applicationId,
-    INPUT_TOPIC: h.input,
-    OUTPUT_TOPIC: h.output,
-    GUARANTEE: guarantee,
-    GRACE_MS: String(GRACE_MS),
-    COMMIT_INTERVAL_MS: guarantee === 'exactly_once_v2' ? '100' : '500',
-    // EVENT_TIME_BASELINE=1: the same run with the mode off, to see what it prevents (this test then fails).
-    ...(process.env.EVENT_TIME_BASELINE === '1' ? {} : { EVENT_TIME: JSON.stringify({ progressMarkers: true, maxUpstreamWaitMs: 120_000 }) }),
-    LOG_LEVEL: 'info',
-  };
+  const env = h.workerEnv(
+    guarantee,
+    {
+      COMMIT_INTERVAL_MS: guarantee === 'exactly_once_v2' ? '100' : '500',
+      // EVENT_TIME_BASELINE=1: the same run with the mode off, to see what it prevents (this test then fails).
+      ...(process.env.EVENT_TIME_BASELINE === '1' ? {} : { EVENT_TIME: JSON.stringify({ progressMarkers: true, maxUpstreamWaitMs: 120_000 }) }),
+      LOG_LEVEL: 'info',
+    },
+    GRACE_MS,
+  );
   const worker = (i: number) => new Worker(env, h.newStateDir(), join(tmpdir(), `${h.applicationId}-event-time-${i}.log`));
   /** Waits until the committed input lag is below `fraction` of the backlog. */
   const progressed = async (fraction: number): Promise<void> => {

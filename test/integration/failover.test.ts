@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { oracleSessions } from '../../examples/sessionize/generator.js';
-import { brokers } from './kafka-env.js';
-import { REPLAY_GRACE_MS, SessionizeHarness } from './sessionize-harness.js';
+import { SessionizeHarness, eventually } from './sessionize-harness.js';
 import { Worker, lastTasks } from '../../examples/sessionize/worker-process.js';
 
 let workers: Worker[] = [];
@@ -21,14 +20,6 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 const restoredSince = (w: Worker, from: number) =>
   w.events.slice(from).filter((e) => e.event === 'restore-end').reduce((n, e) => n + Number(e.count), 0);
 
@@ -37,16 +28,7 @@ describe('standby replicas', () => {
     harness = new SessionizeHarness('at_least_once');
     const h = harness;
     await h.createTopics();
-    const env = {
-      KAFKA_BROKERS: brokers().join(','),
-      APP_ID: h.applicationId,
-      INPUT_TOPIC: h.input,
-      OUTPUT_TOPIC: h.output,
-      GUARANTEE: 'at_least_once',
-      GRACE_MS: String(REPLAY_GRACE_MS),
-      COMMIT_INTERVAL_MS: '500',
-      NUM_STANDBY_REPLICAS: '1',
-    };
+    const env = h.workerEnv('at_least_once', { COMMIT_INTERVAL_MS: '500', NUM_STANDBY_REPLICAS: '1' });
     const [a, b] = [0, 1].map((i) => new Worker(env, h.newStateDir(), join(tmpdir(), `${h.applicationId}-failover-${i}.log`))) as [Worker, Worker];
     workers = [a, b];
     a.start();
@@ -55,7 +37,7 @@ describe('standby replicas', () => {
     await h.produce(SessionizeHarness.events(20_000, 41));
     await h.waitForLagZero(90_000);
     // Each instance runs half the tasks and keeps the other half's stores warm.
-    await until(() => (lastTasks(a)?.standby.length ?? 0) > 0 && (lastTasks(b)?.standby.length ?? 0) > 0, 20_000, 'standby replicas');
+    await eventually(() => (lastTasks(a)?.standby.length ?? 0) > 0 && (lastTasks(b)?.standby.length ?? 0) > 0, 'standby replicas', 20_000);
     const aTasks = lastTasks(a)!.active.filter((t) => t.startsWith('1_'));
     expect(aTasks.length).toBeGreaterThan(0);
     expect(lastTasks(b)!.standby.sort()).toEqual(expect.arrayContaining(aTasks));
@@ -67,7 +49,7 @@ describe('standby replicas', () => {
     await a.kill();
     await h.produce(SessionizeHarness.events(3000, 42));
     // The survivor owns everything within the session timeout (6 s) plus a rebalance.
-    await until(() => lastTasks(b)?.active.length === 12 && lastTasks(b)?.state === 'RUNNING', 30_000, 'the takeover');
+    await eventually(() => lastTasks(b)?.active.length === 12 && lastTasks(b)?.state === 'RUNNING', 'the takeover', 30_000);
     const takeoverMs = Date.now() - killedAt;
     await h.waitForLagZero(60_000);
     const tail = restoredSince(b, before);
@@ -86,7 +68,7 @@ describe('standby replicas', () => {
     const loggedWhileAway = (await h.changelogSize()) - changelog;
     a.start();
     expect(await a.waitFor('started')).toBe(true);
-    await until(() => (lastTasks(a)?.active.length ?? 0) > 0 && lastTasks(a)?.state === 'RUNNING', 30_000, 'the restart');
+    await eventually(() => (lastTasks(a)?.active.length ?? 0) > 0 && lastTasks(a)?.state === 'RUNNING', 'the restart', 30_000);
     console.log(`[failover] restart restored ${restoredSince(a, 0)} records; ${loggedWhileAway} were logged while it was away`);
     expect(restoredSince(a, 0)).toBeLessThanOrEqual(loggedWhileAway);
     await Promise.all(workers.map((w) => w.stop()));

@@ -15,8 +15,7 @@ import { Worker, lastTasks } from '../../examples/sessionize/worker-process.js';
 import { QueryClient, QueryClientError } from '../../src/index.js';
 // After kstreams-ts, which must load before kafkajs (the script imports it).
 import { freePort } from '../../scripts/local-kafka.js';
-import { brokers } from './kafka-env.js';
-import { REPLAY_GRACE_MS, SessionizeHarness, eventually } from './sessionize-harness.js';
+import { SessionizeHarness, eventually } from './sessionize-harness.js';
 
 let workers: Worker[] = [];
 let harness: SessionizeHarness | undefined;
@@ -53,17 +52,7 @@ describe('query server on a broker', () => {
     await h.createTopics();
     const ports = [await freePort(), await freePort(), await freePort()];
     const servers = ports.map((p) => `127.0.0.1:${p}`);
-    const env = {
-      KAFKA_BROKERS: brokers().join(','),
-      APP_ID: h.applicationId,
-      INPUT_TOPIC: h.input,
-      OUTPUT_TOPIC: h.output,
-      GUARANTEE: 'at_least_once',
-      GRACE_MS: String(REPLAY_GRACE_MS),
-      COMMIT_INTERVAL_MS: '300',
-      NUM_STANDBY_REPLICAS: String(standbys),
-      LOG_LEVEL: 'info',
-    };
+    const env = h.workerEnv('at_least_once', { COMMIT_INTERVAL_MS: '300', NUM_STANDBY_REPLICAS: String(standbys), LOG_LEVEL: 'info' });
     workers = ports.map((port, i) => new Worker({ ...env, QUERY_PORT: String(port) }, h.newStateDir(), join(tmpdir(), `${h.applicationId}-query-${i}.log`)));
     started = workers;
     for (const w of workers) w.start();

@@ -9,8 +9,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { brokers } from './kafka-env.js';
-import { REPLAY_GRACE_MS, SessionizeHarness } from './sessionize-harness.js';
+import { SessionizeHarness, eventually } from './sessionize-harness.js';
 import { Worker, lastTasks } from '../../examples/sessionize/worker-process.js';
 
 let workers: Worker[] = [];
@@ -21,32 +20,12 @@ afterEach(async () => {
   await harness?.cleanup();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 describe('a rebalance with caches that ask for a commit', () => {
   it('cacheMaxBytes 0: the running instance keeps its event loop turning through the rebalance a second one starts', async () => {
     harness = new SessionizeHarness('at_least_once');
     const h = harness;
     await h.createTopics();
-    const env = {
-      KAFKA_BROKERS: brokers().join(','),
-      APP_ID: h.applicationId,
-      INPUT_TOPIC: h.input,
-      OUTPUT_TOPIC: h.output,
-      GUARANTEE: 'at_least_once',
-      GRACE_MS: String(REPLAY_GRACE_MS),
-      COMMIT_INTERVAL_MS: '500',
-      CACHE_MAX_BYTES: '0',
-      NUM_STANDBY_REPLICAS: '1',
-    };
+    const env = h.workerEnv('at_least_once', { COMMIT_INTERVAL_MS: '500', CACHE_MAX_BYTES: '0', NUM_STANDBY_REPLICAS: '1' });
     const [a, b] = [0, 1].map((i) => new Worker(env, h.newStateDir(), join(tmpdir(), `${h.applicationId}-rebalance-${i}.log`))) as [Worker, Worker];
     workers = [a, b];
     const events = SessionizeHarness.events(6000, 53);
@@ -54,20 +33,20 @@ describe('a rebalance with caches that ask for a commit', () => {
     expect(await a.waitFor('started', 60_000)).toBe(true);
     await h.produce(events.slice(0, 3000));
     await h.waitForLagZero(90_000);
-    await until(() => lastTasks(a)?.state === 'RUNNING' && lastTasks(a)!.active.length === 12, 30_000, 'A to run every task');
+    await eventually(() => lastTasks(a)?.state === 'RUNNING' && lastTasks(a)!.active.length === 12, 'A to run every task', 30_000);
 
     // B joins: A rebalances with running tasks, nothing left to process.
     b.start();
     expect(await b.waitFor('started', 60_000)).toBe(true);
-    await until(
+    await eventually(
       () => (lastTasks(a)?.active.length ?? 0) > 0 && (lastTasks(b)?.active.length ?? 0) > 0 && lastTasks(a)!.active.length + lastTasks(b)!.active.length === 12,
-      60_000,
       'both instances to run tasks',
+      60_000,
     );
     // A's once-a-second report keeps coming after the rebalance: its event loop turns.
     const reports = a.count('tasks');
-    await until(() => a.count('tasks') >= reports + 3, 30_000, 'A to keep reporting');
-    await until(() => lastTasks(a)?.state === 'RUNNING' && lastTasks(b)?.state === 'RUNNING', 30_000, 'both RUNNING');
+    await eventually(() => a.count('tasks') >= reports + 3, 'A to keep reporting', 30_000);
+    await eventually(() => lastTasks(a)?.state === 'RUNNING' && lastTasks(b)?.state === 'RUNNING', 'both RUNNING', 30_000);
 
     await h.produce(events.slice(3000));
     await h.waitForLagZero(90_000);

@@ -43,6 +43,22 @@ export class SessionizeHarness {
     ]);
   }
 
+  /**
+   * The environment of a sessionize worker process (examples/sessionize/worker.ts) on this harness's topics:
+   * brokers, application id, input and output, the guarantee and the grace; `extra` adds or overrides.
+   */
+  workerEnv(guarantee: ProcessingGuarantee, extra: Record<string, string> = {}, graceMs = REPLAY_GRACE_MS): Record<string, string> {
+    return {
+      KAFKA_BROKERS: brokers().join(','),
+      APP_ID: this.applicationId,
+      INPUT_TOPIC: this.input,
+      OUTPUT_TOPIC: this.output,
+      GUARANTEE: guarantee,
+      GRACE_MS: String(graceMs),
+      ...extra,
+    };
+  }
+
   newStateDir(): string {
     const dir = mkdtempSync(join(tmpdir(), 'kstreams-test-state-'));
     this.dirs.push(dir);
