@@ -14,23 +14,6 @@ export class TaskFencedError extends StreamsRuntimeError {}
 export class TaskAbandonedError extends StreamsRuntimeError {}
 
 /**
- * Right after a commit the coordinator answers 'concurrent-transactions' until the previous transaction's
- * markers are written. kafkajs retries that only when initializing; like the Java producer, we retry
- * AddOffsetsToTxn briefly instead of failing the transaction.
- */
-async function retryConcurrentTransactions<T>(operation: () => Promise<T>, deadlineMs = 5000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-    try {
-      return await operation();
-    } catch (err) {
-      if (!isClientError(err, 'concurrent-transactions') || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-}
-
-/**
  * Exactly-once output of one task: a transactional producer whose transactional id is stable per task,
  * `<applicationId>-<taskId>`.
  *
@@ -89,12 +72,11 @@ export class TaskTransactions {
           list.push({ partition: o.partition, offset: o.offset, metadata: o.metadata });
           topics.set(o.topic, list);
         }
-        await retryConcurrentTransactions(() =>
-          transaction.sendOffsets({
-            consumerGroupId: this.groupId,
-            topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-          }),
-        );
+        // A coordinator still completing the previous commit is retried by the client (transaction-retry.ts).
+        await transaction.sendOffsets({
+          consumerGroupId: this.groupId,
+          topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+        });
       }
       this.throwIfAbandoned();
       await transaction.commit();

@@ -1,21 +1,29 @@
-/** AddPartitionsToTxn's CONCURRENT_TRANSACTIONS is retried after 20 ms, as the Java producer does, not after kafkajs' 300 ms. */
+/**
+ * CONCURRENT_TRANSACTIONS is retried quickly, as the Java producer does: AddPartitionsToTxn after 20 ms (not
+ * after kafkajs' 300 ms), AddOffsetsToTxn from 10 ms (kafkajs does not retry it).
+ */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import '../../src/index.js';
 import { EOS_MANAGER_MODULE, quickConcurrentTransactionRetryActive, withQuickConcurrentTransactionRetry } from '../../src/client/kafkajs/transaction-retry.js';
 
 const concurrent = Object.assign(new Error('There is a pending transaction'), { type: 'CONCURRENT_TRANSACTIONS' });
+const quick = { firstBackoffMs: 1, maxBackoffMs: 2, deadlineMs: 10_000 };
+const none = { firstBackoffMs: 1, maxBackoffMs: 1, deadlineMs: 0 };
 
-/** A manager whose addPartitionsToTransaction fails with `errors` in turn, then succeeds; it counts calls. */
-function failingManager(errors: Error[]): { calls: number; addPartitionsToTransaction(topicData: unknown): Promise<void> } {
-  const manager = {
-    calls: 0,
-    addPartitionsToTransaction(this: { calls: number }): Promise<void> {
-      const error = errors[this.calls++];
-      return error === undefined ? Promise.resolve() : Promise.reject(error);
+/** A manager whose two requests fail with `errors` in turn, then succeed; it counts the calls of each. */
+function failingManager(errors: Error[]) {
+  const fail = (n: number): Promise<void> => (errors[n] === undefined ? Promise.resolve() : Promise.reject(errors[n]));
+  return {
+    partitionCalls: 0,
+    offsetCalls: 0,
+    addPartitionsToTransaction(this: { partitionCalls: number }): Promise<void> {
+      return fail(this.partitionCalls++);
+    },
+    sendOffsets(this: { offsetCalls: number }): Promise<void> {
+      return fail(this.offsetCalls++);
     },
   };
-  return manager;
 }
 
 describe('the quick retry of concurrent transactions', () => {
@@ -27,23 +35,29 @@ describe('the quick retry of concurrent transactions', () => {
 
   it('retries CONCURRENT_TRANSACTIONS until the coordinator accepts, keeping the manager as `this`', async () => {
     const manager = failingManager([concurrent, concurrent, concurrent]);
-    const wrapped = withQuickConcurrentTransactionRetry(() => manager, 1, 10_000)({});
+    const wrapped = withQuickConcurrentTransactionRetry(() => manager, quick, quick)({});
     await wrapped.addPartitionsToTransaction([{ topic: 't', partitions: [{ partition: 0 }] }]);
-    expect(manager.calls).toBe(4);
+    expect(manager.partitionCalls).toBe(4);
+    await wrapped.sendOffsets({ consumerGroupId: 'g', topics: [] });
+    expect(manager.offsetCalls).toBe(4);
   });
 
   it('passes any other error through at once, for kafkajs to handle as before', async () => {
     const refused = Object.assign(new Error('Connection error'), { type: 'UNKNOWN' });
     const manager = failingManager([refused]);
-    const wrapped = withQuickConcurrentTransactionRetry(() => manager, 1, 10_000)({});
+    const wrapped = withQuickConcurrentTransactionRetry(() => manager, quick, quick)({});
     await expect(wrapped.addPartitionsToTransaction([])).rejects.toBe(refused);
-    expect(manager.calls).toBe(1);
+    expect(manager.partitionCalls).toBe(1);
+    await expect(wrapped.sendOffsets({})).rejects.toBe(refused);
+    expect(manager.offsetCalls).toBe(1);
   });
 
-  it('gives CONCURRENT_TRANSACTIONS back to kafkajs after its deadline', async () => {
+  it('gives CONCURRENT_TRANSACTIONS back after its deadline', async () => {
     const manager = failingManager(Array.from({ length: 1000 }, () => concurrent));
-    const wrapped = withQuickConcurrentTransactionRetry(() => manager, 1, 0)({});
+    const wrapped = withQuickConcurrentTransactionRetry(() => manager, none, none)({});
     await expect(wrapped.addPartitionsToTransaction([])).rejects.toBe(concurrent);
-    expect(manager.calls).toBe(1);
+    expect(manager.partitionCalls).toBe(1);
+    await expect(wrapped.sendOffsets({})).rejects.toBe(concurrent);
+    expect(manager.offsetCalls).toBe(1);
   });
 });

@@ -1,48 +1,69 @@
 /**
- * A quicker retry of AddPartitionsToTxn for kafkajs 2.2.4's transactional producer, installed before
+ * Quick retries of CONCURRENT_TRANSACTIONS for kafkajs 2.2.4's transactional producer, installed before
  * kafkajs loads, as kafkajs-preload.ts installs its linear grouping.
  *
  * Right after a transaction commits, its coordinator answers CONCURRENT_TRANSACTIONS until the commit's
- * markers are written, a few milliseconds. The next transaction's first send adds its partitions then, and
- * kafkajs retries that with the producer's whole retry backoff (300 ms and more): measured on Kafka 4.4.0, a
- * third of the first sends after a commit took 290-470 ms instead of 3-14 ms, which under exactly-once was
- * the tail of the end-to-end latency. The Java producer retries this case after 20 ms
- * (TransactionManager's ADD_PARTITIONS_RETRY_BACKOFF_MS); so does this wrapper, up to a deadline after
- * which kafkajs' own retries take over.
+ * markers are written, a few milliseconds. Like the Java producer, the next transaction retries briefly:
+ * - AddPartitionsToTxn (its first send): kafkajs retries it with the producer's whole retry backoff (300 ms
+ *   and more). Measured on Kafka 4.4.0, a third of the first sends after a commit took 290-470 ms instead of
+ *   3-14 ms, the tail of exactly-once latency. The Java producer retries this case after 20 ms
+ *   (TransactionManager's ADD_PARTITIONS_RETRY_BACKOFF_MS): so does this wrapper, for up to 2 s, after which
+ *   kafkajs' own retries take over.
+ * - AddOffsetsToTxn (`sendOffsets`): kafkajs does not retry it at all and the transaction would fail; it is
+ *   retried from 10 ms, doubling up to 200 ms, for up to 5 s.
  */
 import { compileKafkajsModule, kafkajsModuleIs, replaceKafkajsModule } from './module-cache.js';
 
 export const EOS_MANAGER_MODULE = 'kafkajs/src/producer/eosManager/index.js';
-const RETRY_BACKOFF_MS = 20;
-const RETRY_DEADLINE_MS = 2000;
+
+/** How a request is retried while the coordinator answers CONCURRENT_TRANSACTIONS. */
+export interface ConcurrentTransactionRetry {
+  readonly firstBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly deadlineMs: number;
+}
+
+const ADD_PARTITIONS: ConcurrentTransactionRetry = { firstBackoffMs: 20, maxBackoffMs: 20, deadlineMs: 2000 };
+const ADD_OFFSETS: ConcurrentTransactionRetry = { firstBackoffMs: 10, maxBackoffMs: 200, deadlineMs: 5000 };
 
 interface EosManager {
   addPartitionsToTransaction(topicData: unknown): Promise<void>;
+  sendOffsets(offsets: unknown): Promise<void>;
 }
 type EosManagerFactory = (options: unknown) => EosManager;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The coordinator's CONCURRENT_TRANSACTIONS, as kafkajs throws it (not looked for among causes). */
 function isConcurrentTransactions(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { type?: unknown }).type === 'CONCURRENT_TRANSACTIONS';
 }
 
-/** `create`'s managers, whose addPartitionsToTransaction retries CONCURRENT_TRANSACTIONS after 20 ms. */
-export function withQuickConcurrentTransactionRetry(create: EosManagerFactory, backoffMs = RETRY_BACKOFF_MS, deadlineMs = RETRY_DEADLINE_MS): EosManagerFactory {
+/** `method` of `manager`, retried as `retry` says while the coordinator answers CONCURRENT_TRANSACTIONS. */
+function retried<A>(manager: EosManager, method: (this: EosManager, arg: A) => Promise<void>, retry: ConcurrentTransactionRetry): (arg: A) => Promise<void> {
+  return async (arg) => {
+    const deadline = Date.now() + retry.deadlineMs;
+    for (let backoff = retry.firstBackoffMs; ; backoff = Math.min(backoff * 2, retry.maxBackoffMs)) {
+      try {
+        return await method.call(manager, arg);
+      } catch (err) {
+        if (!isConcurrentTransactions(err) || Date.now() >= deadline) throw err;
+        await sleep(backoff);
+      }
+    }
+  };
+}
+
+/** `create`'s managers, whose AddPartitionsToTxn and AddOffsetsToTxn retry CONCURRENT_TRANSACTIONS quickly. */
+export function withQuickConcurrentTransactionRetry(
+  create: EosManagerFactory,
+  addPartitions: ConcurrentTransactionRetry = ADD_PARTITIONS,
+  addOffsets: ConcurrentTransactionRetry = ADD_OFFSETS,
+): EosManagerFactory {
   return (options) => {
     const manager = create(options);
-    const addPartitions = manager.addPartitionsToTransaction;
-    manager.addPartitionsToTransaction = async function (this: unknown, topicData: unknown): Promise<void> {
-      const deadline = Date.now() + deadlineMs;
-      for (;;) {
-        try {
-          return await addPartitions.call(this, topicData);
-        } catch (err) {
-          if (!isConcurrentTransactions(err) || Date.now() >= deadline) throw err;
-          await sleep(backoffMs);
-        }
-      }
-    };
+    manager.addPartitionsToTransaction = retried(manager, manager.addPartitionsToTransaction, addPartitions);
+    manager.sendOffsets = retried(manager, manager.sendOffsets, addOffsets);
     return manager;
   };
 }
